@@ -1,0 +1,45 @@
+/*
+ * main.c - wtexport: command dispatch, --help and --version.
+ */
+#include "wt_exporter.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: wtexport COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "Tails web-proxy access logs (Cisco Secure Web Appliance, Squid), extracts\n"
+    "the observables (ip, ipv6, domain, url, sha256) and ships them.\n"
+    "\n"
+    "commands:\n"
+    "  parse [--format auto|squid|w3c] [--fields LIST] [--strip-query]\n"
+    "        [--export-user] [--max-line BYTES] [FILE...]\n"
+    "        print one JSON event per log line (stdin when no FILE or '-')\n"
+    "\n"
+    "options:\n"
+    "  -h, --help     this text\n"
+    "  -V, --version  print the version\n"
+    "\n"
+    "'wtexport COMMAND --help' describes a command.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return WT_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return WT_EXIT_OK;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("wtexport %s\n", WT_VERSION);
+        return WT_EXIT_OK;
+    }
+    if (strcmp(cmd, "parse") == 0)
+        return wt_cmd_parse(argc - 1, argv + 1);
+    fprintf(stderr, "wtexport: unknown command '%s'\n\n%s", cmd, usage);
+    return WT_EXIT_USAGE;
+}
