@@ -260,7 +260,9 @@ static int encode(struct wt_buf *b, uint64_t lineno, const struct wt_record *rec
     rc |= LIT(b, ",\"observables\":[");
     for (unsigned i = 0; i < os->n; i++) {
         const char *name = wt_obs_type_name(os->item[i].type);
-        rc |= LIT(b, i ? ",{\"type\":\"" : "{\"type\":\"");
+        if (i)
+            rc |= LIT(b, ",");
+        rc |= LIT(b, "{\"type\":\"");
         rc |= wt_buf_append(b, name, strlen(name));
         rc |= LIT(b, "\",\"value\":");
         rc |= wt_json_append_str(b, os->item[i].value.p, os->item[i].value.len);

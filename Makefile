@@ -1,0 +1,46 @@
+# Thin wrapper over CMake: the README's commands.
+#   make demo   install deps, build, run the exporter on the bundled samples
+#   make test   install deps, build, run the whole test suite
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build demo test asan fuzz bench format format-check install clean
+
+all: build
+
+deps:
+	@if [ "$$(id -u)" -eq 0 ]; then ./deploy/deps.sh; else sudo ./deploy/deps.sh; fi
+
+build:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: deps build
+	./deploy/demo.sh $(BUILD)
+
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DWT_SANITIZE=address,undefined -DWT_WERROR=ON"
+
+fuzz:
+	CC=clang cmake -S . -B build-fuzz -DWT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build-fuzz -j$(JOBS)
+	./tests/fuzz/run.sh build-fuzz $${FUZZ_SECONDS:-30}
+
+bench: build
+	./bench/run_parse.sh $(BUILD)
+
+format-check: build
+	cmake --build $(BUILD) --target format-check
+
+format: build
+	cmake --build $(BUILD) --target format
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf build build-asan build-fuzz

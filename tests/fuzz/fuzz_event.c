@@ -1,0 +1,59 @@
+/*
+ * fuzz_event.c - the JSON string escaper and the event encoder: whatever the
+ * bytes, the output is one line of valid JSON that decodes to an object, and
+ * a too-small buffer fails cleanly.
+ */
+#include "wt_queue.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static char mem[WT_EVENT_MAX(4096)];
+    struct wt_buf b;
+    struct wt_record rec;
+    struct wt_obs_set os;
+    struct wt_event_opts o = {.export_user = true};
+
+    if (size > 4096)
+        return 0;
+    /* 1. A bare JSON string round-trips through cJSON. */
+    wt_buf_init(&b, mem, sizeof(mem));
+    if (wt_json_append_str(&b, (const char *)data, size) != 0)
+        abort();
+    cJSON *j = cJSON_ParseWithLength(b.p, b.len);
+    if (!j || !cJSON_IsString(j))
+        abort();
+    cJSON_Delete(j);
+
+    /* 2. A whole event with the bytes in several fields, in a buffer the
+     *    first byte shrinks: either it fits and parses, or WT_EFULL, len 0. */
+    wt_record_clear(&rec);
+    memset(&os, 0, sizeof(os));
+    size_t third = size / 3;
+    rec.url = (struct wt_str){(const char *)data, third};
+    rec.user = (struct wt_str){(const char *)data + third, third};
+    rec.acl = (struct wt_str){(const char *)data + 2 * third, size - 2 * third};
+    rec.ts_ms = size ? (int64_t)data[0] * 86400000LL * 365 : 0;
+    os.n = 1;
+    os.item[0] = (struct wt_obs){WT_OBS_URL, rec.url};
+    size_t cap = size ? sizeof(mem) * data[0] / 255 : sizeof(mem);
+    wt_buf_init(&b, mem, cap);
+    int rc = wt_event_encode(&b, 1, &rec, &os, &o);
+    if (rc == WT_EFULL) {
+        if (b.len != 0)
+            abort();
+        return 0;
+    }
+    if (rc != 0 || b.len == 0 || b.p[b.len - 1] != '\n' || memchr(b.p, '\n', b.len - 1))
+        abort();
+    j = cJSON_ParseWithLength(b.p, b.len);
+    if (!j || !cJSON_IsObject(j))
+        abort();
+    cJSON_Delete(j);
+    return 0;
+}

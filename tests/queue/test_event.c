@@ -1,0 +1,227 @@
+/*
+ * test_event.c - the JSON event encoder: fields, escaping, bounds, time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+#include "wt_queue.h"
+
+/* Strict UTF-8 check (no overlongs, surrogates or > U+10FFFF). */
+static int valid_utf8(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        size_t k;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            k = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            k = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            k = 4;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + k > n)
+            return 0;
+        for (size_t j = 1; j < k; j++) {
+            if ((p[i + j] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i + j] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+static struct wt_str S(const char *s)
+{
+    return (struct wt_str){s, strlen(s)};
+}
+
+static void sample(struct wt_record *rec, struct wt_obs_set *os)
+{
+    wt_record_clear(rec);
+    memset(os, 0, sizeof(*os));
+    rec->ts_ms = 1278096903150LL;
+    rec->elapsed_ms = 97;
+    rec->bytes = 8187;
+    rec->status = 200;
+    rec->client = S("172.10.11.22");
+    rec->result = S("TCP_MISS");
+    rec->method = S("GET");
+    rec->url = S("http://My.Site.com:80/a?b=1");
+    rec->user = S("DOM\\user");
+    rec->acl = S("DEFAULT_CASE_11-P-I-O-D-E-R");
+    os->client_ip = S("172.10.11.22");
+    os->url = S("http://my.site.com/a?b=1");
+    os->domain = S("my.site.com");
+    os->n = 3;
+    os->item[0] = (struct wt_obs){WT_OBS_IP, S("172.10.11.22")};
+    os->item[1] = (struct wt_obs){WT_OBS_DOMAIN, S("my.site.com")};
+    os->item[2] = (struct wt_obs){WT_OBS_URL, S("http://my.site.com/a?b=1")};
+}
+
+static cJSON *encode_parse(const struct wt_record *rec, const struct wt_obs_set *os,
+                           const struct wt_event_opts *o, char *mem, size_t cap)
+{
+    struct wt_buf b;
+    wt_buf_init(&b, mem, cap);
+    assert_int_equal(wt_event_encode(&b, 7, rec, os, o), 0);
+    assert_true(b.len > 2 && b.p[b.len - 1] == '\n');
+    assert_null(memchr(b.p, '\n', b.len - 1));
+    assert_true(valid_utf8((const unsigned char *)b.p, b.len));
+    cJSON *j = cJSON_ParseWithLength(b.p, b.len);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_event_fields(void **state)
+{
+    (void)state;
+    struct wt_record rec;
+    struct wt_obs_set os;
+    struct wt_event_opts o = {.host = S("proxy1"), .src = S("/var/log/a.log")};
+    char mem[8192];
+    sample(&rec, &os);
+    cJSON *j = encode_parse(&rec, &os, &o, mem, sizeof(mem));
+    assert_int_equal(cJSON_GetObjectItem(j, "line")->valueint, 7);
+    assert_string_equal(cJSON_GetObjectItem(j, "ts")->valuestring, "2010-07-02T18:55:03.150Z");
+    assert_string_equal(cJSON_GetObjectItem(j, "host")->valuestring, "proxy1");
+    assert_string_equal(cJSON_GetObjectItem(j, "src")->valuestring, "/var/log/a.log");
+    assert_string_equal(cJSON_GetObjectItem(j, "client_ip")->valuestring, "172.10.11.22");
+    assert_int_equal(cJSON_GetObjectItem(j, "status")->valueint, 200);
+    assert_int_equal(cJSON_GetObjectItem(j, "bytes")->valueint, 8187);
+    assert_int_equal(cJSON_GetObjectItem(j, "elapsed_ms")->valueint, 97);
+    assert_string_equal(cJSON_GetObjectItem(j, "url")->valuestring, "http://my.site.com/a?b=1");
+    assert_string_equal(cJSON_GetObjectItem(j, "domain")->valuestring, "my.site.com");
+    assert_null(cJSON_GetObjectItem(j, "user")); /* privacy: off by default */
+    assert_null(cJSON_GetObjectItem(j, "sha256"));
+    cJSON *obs = cJSON_GetObjectItem(j, "observables");
+    assert_int_equal(cJSON_GetArraySize(obs), 3);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(obs, 1), "type")->valuestring,
+                        "domain");
+    cJSON_Delete(j);
+
+    o.export_user = true;
+    j = encode_parse(&rec, &os, &o, mem, sizeof(mem));
+    assert_string_equal(cJSON_GetObjectItem(j, "user")->valuestring, "DOM\\user");
+    cJSON_Delete(j);
+}
+
+static void test_event_escaping(void **state)
+{
+    (void)state;
+    struct wt_record rec;
+    struct wt_obs_set os;
+    struct wt_event_opts o = {.export_user = true};
+    char mem[8192];
+    /* Invalid UTF-8 (lone continuation, overlong, surrogate, truncated),
+     * control bytes, quotes and backslashes, and valid multi-byte text. */
+    static const char bad[] = "a\x80"
+                              "b\xc0\xaf"
+                              "c\xed\xa0\x80"
+                              "d\x01\x1f\x7f\"\\\te\xe2\x80\x9d"
+                              "f\xf0\x9f\x98\x80\xe2\x82";
+    sample(&rec, &os);
+    rec.user = (struct wt_str){bad, sizeof(bad) - 1};
+    cJSON *j = encode_parse(&rec, &os, &o, mem, sizeof(mem));
+    const char *u = cJSON_GetObjectItem(j, "user")->valuestring;
+    assert_non_null(strstr(u, "\"\\\te\xe2\x80\x9d"
+                              "f\xf0\x9f\x98\x80"));
+    assert_non_null(strstr(u, "a\xef\xbf\xbd"
+                              "b"));
+    assert_non_null(strstr(u, "d\x01\x1f\x7f"));
+    cJSON_Delete(j);
+}
+
+static void test_event_bounded(void **state)
+{
+    (void)state;
+    struct wt_record rec;
+    struct wt_obs_set os;
+    struct wt_event_opts o = {0};
+    char mem[8192];
+    struct wt_buf b;
+    sample(&rec, &os);
+    /* Every capacity below the encoded size fails cleanly and leaves b as is. */
+    wt_buf_init(&b, mem, sizeof(mem));
+    assert_int_equal(wt_event_encode(&b, 1, &rec, &os, &o), 0);
+    size_t full = b.len;
+    for (size_t cap = 0; cap < full; cap++) {
+        wt_buf_init(&b, mem, cap);
+        assert_int_equal(wt_event_encode(&b, 1, &rec, &os, &o), WT_EFULL);
+        assert_int_equal(b.len, 0);
+    }
+    /* Appending after existing content keeps it on failure. */
+    wt_buf_init(&b, mem, full + 9);
+    assert_int_equal(wt_buf_append(&b, "0123456789", 10), 0);
+    assert_int_equal(wt_event_encode(&b, 1, &rec, &os, &o), WT_EFULL);
+    assert_int_equal(b.len, 10);
+}
+
+static void test_event_max_bound(void **state)
+{
+    (void)state;
+    /* The documented worst case holds for a line of escaped-everything bytes. */
+    enum { N = 1000 };
+    static char line[N], mem[WT_EVENT_MAX(N)];
+    struct wt_record rec;
+    struct wt_obs_set os;
+    struct wt_event_opts o = {.export_user = true};
+    struct wt_buf b;
+    memset(line, 0x01, N);
+    sample(&rec, &os);
+    /* The url twice (as logged and as observable), the rest of the line once. */
+    rec.url = (struct wt_str){line, N};
+    rec.user = (struct wt_str){line, N / 2};
+    rec.acl = (struct wt_str){line + N / 2, N / 2};
+    os.url = os.domain = WT_STR_NULL;
+    os.n = 1;
+    os.item[0] = (struct wt_obs){WT_OBS_URL, {line, N}};
+    wt_buf_init(&b, mem, sizeof(mem));
+    assert_int_equal(wt_event_encode(&b, 1, &rec, &os, &o), 0);
+    assert_true(b.len <= WT_EVENT_MAX(N));
+}
+
+static void test_iso8601(void **state)
+{
+    (void)state;
+    char out[25];
+    wt_iso8601_ms(0, out);
+    assert_string_equal(out, "1970-01-01T00:00:00.000Z");
+    wt_iso8601_ms(951782400000LL + 999, out); /* 2000-02-29 leap day */
+    assert_string_equal(out, "2000-02-29T00:00:00.999Z");
+    wt_iso8601_ms(1737539565563LL, out);
+    assert_string_equal(out, "2025-01-22T09:52:45.563Z");
+    wt_iso8601_ms(-1, out);
+    assert_string_equal(out, "1969-12-31T23:59:59.999Z");
+    wt_iso8601_ms(4102444799000LL, out);
+    assert_string_equal(out, "2099-12-31T23:59:59.000Z");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_fields),  cmocka_unit_test(test_event_escaping),
+        cmocka_unit_test(test_event_bounded), cmocka_unit_test(test_event_max_bound),
+        cmocka_unit_test(test_iso8601),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
