@@ -99,6 +99,7 @@ void wt_record_clear(struct wt_record *rec)
 {
     /* Only the scalar head is reset; views are set by the parsers. */
     memset(rec, 0, offsetof(struct wt_record, verdict));
+    rec->nfield = 0;
     rec->elapsed_ms = -1;
     rec->bytes = -1;
 }

@@ -41,6 +41,7 @@
 /* Errors: 0 is success, negative errno or one of these.                    */
 /* ------------------------------------------------------------------------ */
 
+#define WT_OK 0              /* success */
 #define WT_EPARSE (-10001)   /* malformed input */
 #define WT_EAGAIN (-10002)   /* need more input */
 #define WT_EFULL (-10003)    /* a bounded buffer or queue is full */
