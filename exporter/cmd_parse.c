@@ -189,7 +189,7 @@ static int parse_args(struct parse_ctx *c, int argc, char **argv)
         fmt = WT_FORMAT_W3C;
     wt_parser_init(&c->ps, fmt);
     if (c->fields && wt_parser_set_fields(&c->ps, c->fields, strlen(c->fields)) != 0) {
-        fprintf(stderr, "wtexport parse: --fields: too many fields or too long\n");
+        fprintf(stderr, "wtexport parse: --fields: empty, too many fields or too long\n");
         return WT_EXIT_USAGE;
     }
     return 0;
