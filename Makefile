@@ -16,14 +16,14 @@ build:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
-demo: deps build
-	./deploy/demo.sh $(BUILD)
+demo:
+	BUILD=$(BUILD) CMAKE_FLAGS="$(CMAKE_FLAGS)" ./deploy/demo.sh
 
-test: deps build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+test:
+	BUILD=$(BUILD) CMAKE_FLAGS="$(CMAKE_FLAGS)" ./deploy/test.sh
 
 asan:
-	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DWT_SANITIZE=address,undefined -DWT_WERROR=ON"
+	BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DWT_SANITIZE=address,undefined -DWT_WERROR=ON" ./deploy/test.sh
 
 fuzz:
 	CC=clang cmake -S . -B build-fuzz -DWT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
