@@ -1,20 +1,589 @@
-/* observables.c - STUB, being written. */
+/*
+ * observables.c - extraction and normalisation of the observables of a line.
+ *
+ * The values threat responders pivot on (ip, ipv6, domain, url, sha256) are
+ * taken from a parsed record, normalised to one canonical text form each and
+ * written into the caller's scratch memory. This runs once per log line, so
+ * nothing here allocates, calls locale-dependent functions or scans a field
+ * more often than needed.
+ */
 #include "parsers_int.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+/* Longest host name (RFC 1035) and label. */
+#define DOMAIN_MAX 253
+#define LABEL_MAX  63
+/* A scheme longer than this is no scheme (keeps the look-ahead short). */
+#define SCHEME_MAX 32
+
+/* ------------------------------------------------------------------------ */
+/* Types and sets                                                           */
+/* ------------------------------------------------------------------------ */
+
 const char *wt_obs_type_name(enum wt_obs_type t)
 {
     static const char *const names[] = {"ip", "ipv6", "domain", "url", "sha256"};
     return t < WT_OBS_NTYPES ? names[t] : "unknown";
 }
+
 void wt_obs_set_init(struct wt_obs_set *os, char *scratch, size_t cap)
 {
     memset(os, 0, sizeof(*os));
     os->scratch = scratch;
     os->scratch_cap = cap;
 }
+
+static bool is_alpha(unsigned char c)
+{
+    return (unsigned char)(c | 0x20) >= 'a' && (unsigned char)(c | 0x20) <= 'z';
+}
+
+static bool str_same(struct wt_str a, struct wt_str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Request targets                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* A request target split into its parts; every view points into the target. */
+struct target {
+    struct wt_str scheme; /* before "://"; empty for a bare target */
+    struct wt_str host;   /* never empty; without the [brackets] of an IPv6 */
+    struct wt_str port;   /* after the host's ':'; may be empty */
+    struct wt_str rest;   /* from the first '/', '?' or '#' after the authority */
+    bool bracketed;       /* the host was written as [v6] */
+};
+
+/* @returns the ':' of a leading "scheme://", or NULL when there is none. */
+static const char *scheme_end(const char *p, const char *end)
+{
+    const char *lim = end - p > SCHEME_MAX ? p + SCHEME_MAX : end;
+
+    if (p == end || !is_alpha((unsigned char)*p))
+        return NULL;
+    for (p++; p < lim; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!is_alpha(c) && !wt__is_digit(c) && c != '+' && c != '-' && c != '.')
+            break;
+    }
+    if (end - p >= 3 && p[0] == ':' && p[1] == '/' && p[2] == '/')
+        return p;
+    return NULL;
+}
+
+/*
+ * Split "scheme://[userinfo@]host[:port][/path?query#fragment]" or a bare
+ * "host[:port]", "[v6][:port]" or "v6" (two or more colons, no port).
+ * The userinfo is skipped. WT_EPARSE when there is no host.
+ */
+static int split_target(struct wt_str t, struct target *tg)
+{
+    const char *p = t.p, *end = t.p + t.len;
+    const char *colon, *a, *at = NULL;
+
+    memset(tg, 0, sizeof(*tg));
+    if (t.len == 0)
+        return WT_EPARSE;
+    colon = scheme_end(p, end);
+    if (colon) {
+        tg->scheme = wt__str(p, colon);
+        p = colon + 3;
+    }
+    a = p;
+    while (p < end && *p != '/' && *p != '?' && *p != '#') {
+        if (*p == '@')
+            at = p;
+        p++;
+    }
+    tg->rest = wt__str(p, end);
+    if (at)
+        a = at + 1;
+    /* [a, p) is host[:port]. */
+    if (a < p && *a == '[') {
+        const char *rb = memchr(a, ']', (size_t)(p - a));
+        if (!rb)
+            return WT_EPARSE;
+        tg->host = wt__str(a + 1, rb);
+        tg->bracketed = true;
+        if (rb + 1 < p) {
+            if (rb[1] != ':')
+                return WT_EPARSE;
+            tg->port = wt__str(rb + 2, p);
+        }
+    } else if (a < p) {
+        const char *c = memchr(a, ':', (size_t)(p - a));
+        if (c && !memchr(c + 1, ':', (size_t)(p - c - 1))) {
+            tg->host = wt__str(a, c);
+            tg->port = wt__str(c + 1, p);
+        } else {
+            /* No colon, or an unbracketed IPv6 address: all host. */
+            tg->host = wt__str(a, p);
+        }
+    }
+    return tg->host.len ? 0 : WT_EPARSE;
+}
+
+int wt_target_host(struct wt_str target, struct wt_str *host, struct wt_str *port)
+{
+    struct target tg;
+    int rc = split_target(target, &tg);
+    if (rc != 0)
+        return rc;
+    *host = tg.host;
+    *port = tg.port;
+    return 0;
+}
+
+/* A port: 1-5 digits, 1..65535. */
+static int parse_port(struct wt_str s, unsigned *out)
+{
+    unsigned v = 0;
+    if (s.len == 0 || s.len > 5)
+        return WT_EPARSE;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (!wt__is_digit(c))
+            return WT_EPARSE;
+        v = v * 10 + (unsigned)(c - '0');
+    }
+    if (v == 0 || v > 65535)
+        return WT_EPARSE;
+    *out = v;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Normalisers                                                              */
+/* ------------------------------------------------------------------------ */
+
+int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
+{
+    /* inet_pton needs a NUL-terminated copy; a longer text is no address. */
+    char buf[INET6_ADDRSTRLEN];
+    unsigned char bin[16];
+    const char *p = in.p;
+    size_t n = in.len;
+    bool v6 = false, bracketed = false;
+
+    if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+        p++;
+        n -= 2;
+        bracketed = true;
+    }
+    if (n == 0 || n >= sizeof(buf))
+        return WT_EPARSE;
+    /* Copy and reject early what inet_pton would (masks like 10.xx.xx.xx, NULs). */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == ':')
+            v6 = true;
+        else if (!wt__is_hex(c) && c != '.')
+            return WT_EPARSE;
+        buf[i] = (char)c;
+    }
+    buf[n] = '\0';
+    /* Brackets are IPv6 syntax only. */
+    if (bracketed && !v6)
+        return WT_EPARSE;
+    int af = v6 ? AF_INET6 : AF_INET;
+    if (inet_pton(af, buf, bin) != 1)
+        return WT_EPARSE;
+    size_t len;
+    if (v6) {
+        if (!inet_ntop(AF_INET6, bin, buf, sizeof(buf)))
+            return WT_EPARSE;
+        len = strlen(buf);
+    } else {
+        /* inet_ntop's "%u.%u.%u.%u" without its sprintf (4x faster). */
+        len = 0;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = bin[i];
+            if (i)
+                buf[len++] = '.';
+            if (v >= 100)
+                buf[len++] = (char)('0' + v / 100);
+            if (v >= 10)
+                buf[len++] = (char)('0' + v / 10 % 10);
+            buf[len++] = (char)('0' + v % 10);
+        }
+    }
+    if (len > cap)
+        return WT_EFULL;
+    memcpy(out, buf, len);
+    if (type)
+        *type = v6 ? WT_OBS_IPV6 : WT_OBS_IP;
+    return (int)len;
+}
+
+/*
+ * One pass: validate, lower-case into out while it fits, and strip a trailing
+ * dot and a ":port". Validity never depends on cap: an invalid name is
+ * WT_EPARSE whatever the room, WT_EFULL means valid but too long for out.
+ */
+int wt_norm_domain(struct wt_str in, char *out, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)in.p;
+    const unsigned char *end = p + in.len;
+    size_t n = 0;            /* output bytes, trailing dot included */
+    size_t label = 0;        /* bytes of the current label */
+    unsigned labels = 0;     /* labels closed by a dot */
+    bool digits = true;      /* the current label is all digits so far */
+    bool last_digits = true; /* the label closed by the last dot was */
+    unsigned char prev = '.';
+
+    for (; p < end; p++) {
+        unsigned char c = *p;
+        if (c == '.') {
+            if (label == 0 || prev == '-')
+                return WT_EPARSE;
+            labels++;
+            label = 0;
+            last_digits = digits;
+            digits = true;
+        } else {
+            if (is_alpha(c)) {
+                c = wt__lower(c);
+                digits = false;
+            } else if (c == '-') {
+                if (label == 0)
+                    return WT_EPARSE;
+                digits = false;
+            } else if (c == ':') {
+                break;
+            } else if (!wt__is_digit(c)) {
+                return WT_EPARSE; /* '_', '[', space, non-ASCII, ... */
+            }
+            if (++label > LABEL_MAX)
+                return WT_EPARSE;
+        }
+        /* 253 bytes plus a trailing dot at most. */
+        if (n > DOMAIN_MAX)
+            return WT_EPARSE;
+        if (n < cap)
+            out[n] = (char)c;
+        n++;
+        prev = c;
+    }
+    if (p < end) {
+        unsigned port;
+        if (parse_port(wt__str((const char *)p + 1, in.p + in.len), &port) != 0)
+            return WT_EPARSE;
+    }
+    if (n == 0)
+        return WT_EPARSE;
+    if (prev == '.') {
+        n--; /* trailing dot: its label was checked and counted at the dot */
+        digits = last_digits;
+    } else {
+        if (prev == '-')
+            return WT_EPARSE;
+        labels++;
+    }
+    if (labels < 2 || digits || n > DOMAIN_MAX)
+        return WT_EPARSE;
+    if (n > cap)
+        return WT_EFULL;
+    return (int)n;
+}
+
+int wt_norm_sha256(struct wt_str in, char *out, size_t cap)
+{
+    if (in.len != 64)
+        return WT_EPARSE;
+    for (size_t i = 0; i < 64; i++) {
+        unsigned char c = (unsigned char)in.p[i];
+        if (!wt__is_hex(c))
+            return WT_EPARSE;
+        if (cap >= 64)
+            out[i] = (char)wt__lower(c);
+    }
+    return cap >= 64 ? 64 : WT_EFULL;
+}
+
+/*
+ * A URL or target host (without brackets) -> an IP address (type ip/ipv6)
+ * or a domain (type domain). A bracketed host must be IPv6.
+ */
+static int norm_host(struct wt_str host, bool bracketed, char *out, size_t cap,
+                     enum wt_obs_type *type)
+{
+    int r;
+
+    if (bracketed || memchr(host.p, ':', host.len)) {
+        r = wt_norm_ip(host, out, cap, type);
+        return (r >= 0 && *type != WT_OBS_IPV6) ? WT_EPARSE : r;
+    }
+    /* An address ends in a digit; a name may too ("a1.example"). */
+    if (wt__is_digit((unsigned char)host.p[host.len - 1])) {
+        r = wt_norm_ip(host, out, cap, type);
+        if (r != WT_EPARSE)
+            return r;
+    }
+    *type = WT_OBS_DOMAIN;
+    return wt_norm_domain(host, out, cap);
+}
+
+/* The URL schemes that make a url observable. */
+struct url_scheme {
+    const char *name;
+    size_t len;
+    unsigned port; /* default */
+};
+
+static const struct url_scheme *url_scheme(struct wt_str s)
+{
+    static const struct url_scheme schemes[] = {
+        {"http", 4, 80},
+        {"https", 5, 443},
+        {"ftp", 3, 21},
+    };
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        if (s.len == schemes[i].len && wt_str_ieq(s, schemes[i].name))
+            return &schemes[i];
+    }
+    return NULL;
+}
+
+/*
+ * Check the scheme and port of a split URL. *port is 0 when the URL keeps no
+ * port (absent, empty or the scheme's default).
+ */
+static const struct url_scheme *url_check(const struct target *tg, unsigned *port)
+{
+    const struct url_scheme *sc = url_scheme(tg->scheme);
+
+    *port = 0;
+    if (!sc)
+        return NULL;
+    if (tg->port.len && parse_port(tg->port, port) != 0)
+        return NULL;
+    if (*port == sc->port)
+        *port = 0;
+    return sc;
+}
+
+/* Bounded output: once a put does not fit, len stays past cap. */
+struct wbuf {
+    char *p;
+    size_t cap;
+    size_t len;
+};
+
+static void put(struct wbuf *w, const char *s, size_t n)
+{
+    if (w->len <= w->cap && n <= w->cap - w->len)
+        memcpy(w->p + w->len, s, n);
+    w->len += n;
+}
+
+/*
+ * Write the normalised URL: scheme://host[:port]path[?query]. host is the
+ * normalised host; the path and query are copied byte-exact from tg->rest,
+ * the fragment is dropped, and an empty path becomes "/".
+ */
+static int url_build(const struct target *tg, const struct url_scheme *sc, unsigned port,
+                     struct wt_str host, enum wt_obs_type htype, bool strip_query, char *out,
+                     size_t cap)
+{
+    struct wbuf w = {out, cap, 0};
+    const char *p = tg->rest.p, *end = tg->rest.p + tg->rest.len;
+    const char *q;
+
+    put(&w, sc->name, sc->len);
+    put(&w, "://", 3);
+    if (htype == WT_OBS_IPV6) {
+        put(&w, "[", 1);
+        put(&w, host.p, host.len);
+        put(&w, "]", 1);
+    } else {
+        put(&w, host.p, host.len);
+    }
+    if (port) {
+        char num[6];
+        size_t i = sizeof(num);
+        num[--i] = (char)('0' + port % 10);
+        while ((port /= 10) > 0)
+            num[--i] = (char)('0' + port % 10);
+        num[--i] = ':';
+        put(&w, num + i, sizeof(num) - i);
+    }
+    for (q = p; q < end && *q != '?' && *q != '#'; q++)
+        ;
+    if (q == p)
+        put(&w, "/", 1);
+    else
+        put(&w, p, (size_t)(q - p));
+    if (q < end && *q == '?') {
+        p = q;
+        for (q++; q < end && *q != '#'; q++)
+            ;
+        if (!strip_query)
+            put(&w, p, (size_t)(q - p));
+    }
+    if (w.len > cap)
+        return WT_EFULL;
+    return (int)w.len;
+}
+
+int wt_norm_url(struct wt_str in, bool strip_query, char *out, size_t cap)
+{
+    char host[DOMAIN_MAX + 1];
+    struct target tg;
+    enum wt_obs_type htype;
+    unsigned port;
+    const struct url_scheme *sc;
+
+    if (split_target(in, &tg) != 0)
+        return WT_EPARSE;
+    sc = url_check(&tg, &port);
+    if (!sc)
+        return WT_EPARSE;
+    int h = norm_host(tg.host, tg.bracketed, host, sizeof(host), &htype);
+    if (h < 0)
+        return WT_EPARSE; /* host always fits: a domain or an address */
+    return url_build(&tg, sc, port, (struct wt_str){host, (size_t)h}, htype, strip_query, out, cap);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Extraction                                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Add the n bytes at v as an item of type t, unless the set has it already;
+ * *kept is the view the set keeps. Values are normalised on the stack (or,
+ * for the url, in place at the end of scratch) and only new ones are copied,
+ * so WT_EFULL means the list does not fit, never that a duplicate did not.
+ */
+static int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char *v, size_t n,
+                    struct wt_str *kept)
+{
+    char *dst = os->scratch + os->scratch_used;
+
+    for (unsigned i = 0; i < os->n; i++) {
+        if (os->item[i].type == t && str_same(os->item[i].value, (struct wt_str){v, n})) {
+            *kept = os->item[i].value;
+            return 0;
+        }
+    }
+    if (n > os->scratch_cap - os->scratch_used)
+        return WT_EFULL;
+    if (v != dst)
+        memcpy(dst, v, n);
+    os->scratch_used += n;
+    *kept = (struct wt_str){dst, n};
+    /* At most 6 items can be distinct (client, server, s-ip, destination,
+     * url, hash: the server and the destination are each an ip or a domain). */
+    if (os->n < WT_OBS_MAX)
+        os->item[os->n++] = (struct wt_obs){t, *kept};
+    return 0;
+}
+
+/* Normalise an address and add it. WT_EPARSE: not an address. */
+static int take_ip(struct wt_obs_set *os, struct wt_str in, struct wt_str *kept)
+{
+    char buf[INET6_ADDRSTRLEN];
+    enum wt_obs_type t;
+    int r = wt_norm_ip(in, buf, sizeof(buf), &t);
+    if (r < 0)
+        return r;
+    return add_item(os, t, buf, (size_t)r, kept);
+}
+
 int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
                    struct wt_obs_set *os)
 {
-    (void)rec; (void)opts;
+    const bool strip_query = opts && opts->strip_query;
+    struct wt_str shost = WT_STR_NULL, sip;
+    struct wt_str dest = WT_STR_NULL; /* normalised destination host */
+    enum wt_obs_type dtype = WT_OBS_DOMAIN;
+    bool server_is_ip = false, have_tg;
+    struct target stg = {.bracketed = false}, tg = {.bracketed = false};
+    char buf[DOMAIN_MAX + 1]; /* a host name, an address or a hash */
+    int r;
+
     os->n = 0;
+    os->scratch_used = 0;
+    os->client_ip = os->server_ip = os->domain = os->url = os->sha256 = WT_STR_NULL;
+
+    /* ip / ipv6: client, server (hierarchy field, then W3C s-ip), destination.
+     * Each step stops on WT_EFULL, so a short scratch keeps a prefix. */
+    if (rec->client.len && take_ip(os, rec->client, &os->client_ip) == WT_EFULL)
+        return WT_EFULL;
+
+    if (rec->server.len && split_target(rec->server, &stg) == 0) {
+        /* Keep the brackets of a [v6] for wt_norm_ip to check. */
+        struct wt_str sraw =
+            stg.bracketed ? wt__str(stg.host.p - 1, stg.host.p + stg.host.len + 1) : stg.host;
+        shost = stg.host;
+        if (str_same(sraw, rec->client)) {
+            /* Same bytes as the client: same answer, no second parse. */
+            server_is_ip = os->client_ip.len > 0;
+            os->server_ip = os->client_ip;
+        } else {
+            r = take_ip(os, sraw, &os->server_ip);
+            if (r == WT_EFULL)
+                return r;
+            server_is_ip = r == 0;
+        }
+    }
+    if (rec->server_ip.len) {
+        r = take_ip(os, rec->server_ip, &sip);
+        if (r == WT_EFULL)
+            return r;
+        if (r == 0 && !server_is_ip)
+            os->server_ip = sip;
+    }
+
+    /* Destination host: an address, or the first domain (every ip is done). */
+    have_tg = rec->url.len && split_target(rec->url, &tg) == 0;
+    if (have_tg) {
+        if (server_is_ip && tg.bracketed == stg.bracketed && str_same(tg.host, shost)) {
+            dest = os->server_ip; /* tunnel://1.2.3.4:443/ with DIRECT/1.2.3.4 */
+            dtype = memchr(dest.p, ':', dest.len) ? WT_OBS_IPV6 : WT_OBS_IP;
+        } else {
+            r = norm_host(tg.host, tg.bracketed, buf, sizeof(buf), &dtype);
+            if (r >= 0 && add_item(os, dtype, buf, (size_t)r, &dest) != 0)
+                return WT_EFULL;
+        }
+        if (dest.len && dtype == WT_OBS_DOMAIN)
+            os->domain = dest;
+    }
+
+    /* The server's domain, unless it is the destination host again. */
+    if (shost.len && !server_is_ip && !stg.bracketed &&
+        !(have_tg && !tg.bracketed && str_same(shost, tg.host))) {
+        struct wt_str sdom;
+        r = wt_norm_domain(shost, buf, sizeof(buf));
+        if (r >= 0) {
+            if (add_item(os, WT_OBS_DOMAIN, buf, (size_t)r, &sdom) != 0)
+                return WT_EFULL;
+            if (!os->domain.len)
+                os->domain = sdom;
+        }
+    }
+
+    /* url: http, https and ftp targets whose host is valid. */
+    if (dest.len) {
+        unsigned port;
+        const struct url_scheme *sc = url_check(&tg, &port);
+        if (sc) {
+            /* Built in place at the end of scratch: a url is never a duplicate. */
+            char *dst = os->scratch + os->scratch_used;
+            r = url_build(&tg, sc, port, dest, dtype, strip_query, dst,
+                          os->scratch_cap - os->scratch_used);
+            if (r < 0 || add_item(os, WT_OBS_URL, dst, (size_t)r, &os->url) != 0)
+                return WT_EFULL;
+        }
+    }
+
+    if (rec->amp_sha.len) {
+        r = wt_norm_sha256(rec->amp_sha, buf, sizeof(buf));
+        if (r >= 0 && add_item(os, WT_OBS_SHA256, buf, (size_t)r, &os->sha256) != 0)
+            return WT_EFULL;
+    }
     return 0;
 }

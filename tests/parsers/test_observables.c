@@ -1,0 +1,857 @@
+/*
+ * test_observables.c - the observable normalisers (ip, domain, url, sha256,
+ * target host) and wt_obs_extract() over hand-built records. One test per
+ * rule, each with valid and invalid inputs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "parsers_int.h"
+
+/* ------------------------------------------------------------------------ */
+/* Helpers: every normaliser result as text, so failures print both sides.  */
+/* ------------------------------------------------------------------------ */
+
+#define CANARY 0x5a
+static char out[4096];
+static char text[4096];
+
+static struct wt_str S(const char *s) {
+    return (struct wt_str){s, strlen(s)};
+}
+
+static const char *
+err_text(int rc)
+{
+    switch (rc) {
+    case WT_EPARSE:
+        return "<EPARSE>";
+    case WT_EFULL:
+        return "<EFULL>";
+    default:
+        return "<other error>";
+    }
+}
+
+/* Result of a normaliser: the output as a C string, or <EPARSE>/<EFULL>. */
+static const char *result(int rc, size_t cap)
+{
+    if (rc < 0)
+        return err_text(rc);
+    assert_true((size_t)rc <= cap);
+    memcpy(text, out, (size_t)rc);
+    text[rc] = '\0';
+    return text;
+}
+
+/* Room to spare, and a check that nothing past cap was written. */
+static char *fresh(size_t cap)
+{
+    memset(out, CANARY, sizeof(out));
+    (void)cap;
+    return out;
+}
+
+static void assert_untouched(size_t from)
+{
+    for (size_t i = from; i < sizeof(out); i++)
+        assert_int_equal((unsigned char)out[i], CANARY);
+}
+
+static enum wt_obs_type ip_type;
+
+static const char *ip_cap(struct wt_str in, size_t cap)
+{
+    int rc = wt_norm_ip(in, fresh(cap), cap, &ip_type);
+    assert_untouched(cap);
+    return result(rc, cap);
+}
+
+static const char *ip(const char *in)
+{
+    return ip_cap(S(in), 64);
+}
+
+static const char *dom_cap(struct wt_str in, size_t cap)
+{
+    int rc = wt_norm_domain(in, fresh(cap), cap);
+    assert_untouched(cap);
+    return result(rc, cap);
+}
+
+static const char *dom(const char *in)
+{
+    return dom_cap(S(in), 1024);
+}
+
+static const char *url_cap(const char *in, bool strip, size_t cap)
+{
+    int rc = wt_norm_url(S(in), strip, fresh(cap), cap);
+    assert_untouched(cap);
+    return result(rc, cap);
+}
+
+static const char *url(const char *in)
+{
+    return url_cap(in, false, 2048);
+}
+
+static const char *sha_cap(struct wt_str in, size_t cap)
+{
+    int rc = wt_norm_sha256(in, fresh(cap), cap);
+    assert_untouched(cap);
+    return result(rc, cap);
+}
+
+static const char *sha(const char *in)
+{
+    return sha_cap(S(in), 128);
+}
+
+/* "host|port" of a target, or <EPARSE>. */
+static const char *target(const char *in)
+{
+    struct wt_str h, p;
+    int rc = wt_target_host(S(in), &h, &p);
+    if (rc != 0)
+        return err_text(rc);
+    snprintf(text, sizeof(text), "%.*s|%.*s", (int)h.len, h.p, (int)p.len, p.p);
+    return text;
+}
+
+/* A name of n letters with a dot every 64th byte (labels of 63). */
+static const char *long_name(size_t n)
+{
+    static char name[512];
+    assert_true(n < sizeof(name));
+    memset(name, 'a', n);
+    for (size_t i = 63; i + 1 < n; i += 64)
+        name[i] = '.';
+    name[n] = '\0';
+    return name;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ip / ipv6                                                                */
+/* ------------------------------------------------------------------------ */
+
+static void test_ip_v4_canonical(void **state)
+{
+    (void)state;
+    assert_string_equal(ip("192.168.1.10"), "192.168.1.10");
+    assert_int_equal(ip_type, WT_OBS_IP);
+    assert_string_equal(ip("0.0.0.0"), "0.0.0.0");
+    assert_string_equal(ip("255.255.255.255"), "255.255.255.255");
+    assert_string_equal(ip(""), "<EPARSE>");
+    assert_string_equal(ip("1.2.3.4 "), "<EPARSE>");
+    assert_string_equal(ip(" 1.2.3.4"), "<EPARSE>");
+    assert_string_equal(ip("www.cisco.com"), "<EPARSE>");
+    assert_string_equal(ip("1.2.3.4:443"), "<EPARSE>");
+    /* An embedded NUL does not end the view. */
+    assert_string_equal(ip_cap((struct wt_str){"1.2.3.4\0x", 9}, 64), "<EPARSE>");
+}
+
+static void test_ip_v6_canonical(void **state)
+{
+    (void)state;
+    assert_string_equal(ip("2001:0DB8:0:0::42"), "2001:db8::42");
+    assert_int_equal(ip_type, WT_OBS_IPV6);
+    assert_string_equal(ip("2001:DB8:0:0:0:0:0:1"), "2001:db8::1");
+    assert_string_equal(ip("::1"), "::1");
+    /* IPv4-mapped stays ipv6, in inet_ntop form. */
+    assert_string_equal(ip("::FFFF:1.2.3.4"), "::ffff:1.2.3.4");
+    assert_int_equal(ip_type, WT_OBS_IPV6);
+    assert_string_equal(ip("::ffff:102:304"), "::ffff:1.2.3.4");
+    assert_string_equal(ip("fe80::1%eth0"), "<EPARSE>");
+    assert_string_equal(ip("2001:db8:::1"), "<EPARSE>");
+    assert_string_equal(ip("1:2:3:4:5:6:7:8:9"), "<EPARSE>");
+    assert_string_equal(ip("2001:db8::g"), "<EPARSE>");
+    /* Longer than any address text (46 bytes): invalid, not truncated. */
+    assert_string_equal(ip("0000:0000:0000:0000:0000:0000:0000:0000:0000:0000"), "<EPARSE>");
+    assert_string_equal(ip("0000:0000:0000:0000:0000:ffff:255.255.255.255"),
+                        "::ffff:255.255.255.255");
+}
+
+static void test_ip_bracketed(void **state)
+{
+    (void)state;
+    assert_string_equal(ip("[2001:db8::1]"), "2001:db8::1");
+    assert_int_equal(ip_type, WT_OBS_IPV6);
+    assert_string_equal(ip("[::FFFF:10.0.0.1]"), "::ffff:10.0.0.1");
+    /* Brackets are IPv6 syntax only, and must be balanced. */
+    assert_string_equal(ip("[1.2.3.4]"), "<EPARSE>");
+    assert_string_equal(ip("[2001:db8::1"), "<EPARSE>");
+    assert_string_equal(ip("2001:db8::1]"), "<EPARSE>");
+    assert_string_equal(ip("[]"), "<EPARSE>");
+    assert_string_equal(ip("[2001:db8::1]:443"), "<EPARSE>");
+}
+
+static void test_ip_masked(void **state)
+{
+    (void)state;
+    assert_string_equal(ip("10.xx.xx.xx"), "<EPARSE>");
+    assert_string_equal(ip("172.xx.xx.xx"), "<EPARSE>");
+    assert_string_equal(ip("10.10.xx.10"), "<EPARSE>");
+    assert_string_equal(ip("-"), "<EPARSE>");
+}
+
+static void test_ip_invalid_v4(void **state)
+{
+    (void)state;
+    assert_string_equal(ip("999.1.1.1"), "<EPARSE>");
+    assert_string_equal(ip("256.1.1.1"), "<EPARSE>");
+    assert_string_equal(ip("1.2.3"), "<EPARSE>");
+    assert_string_equal(ip("1.2.3.4.5"), "<EPARSE>");
+    assert_string_equal(ip("1..2.3"), "<EPARSE>");
+    assert_string_equal(ip("0x1.2.3.4"), "<EPARSE>");
+    assert_string_equal(ip("1.2.3.4."), "<EPARSE>");
+}
+
+static void test_ip_leading_zeros(void **state)
+{
+    (void)state;
+    /* inet_pton refuses leading zeros in IPv4 (no octal guessing) ... */
+    assert_string_equal(ip("010.1.1.1"), "<EPARSE>");
+    assert_string_equal(ip("1.2.3.04"), "<EPARSE>");
+    assert_string_equal(ip("00.0.0.0"), "<EPARSE>");
+    /* ... and allows up to four hex digits per IPv6 group. */
+    assert_string_equal(ip("2001:0db8:0000::0042"), "2001:db8::42");
+    assert_string_equal(ip("00001::1"), "<EPARSE>");
+    assert_string_equal(ip("::ffff:01.2.3.4"), "<EPARSE>");
+}
+
+static void test_ip_cap(void **state)
+{
+    (void)state;
+    assert_string_equal(ip_cap(S("2001:0DB8::42"), 12), "2001:db8::42");
+    assert_string_equal(ip_cap(S("2001:0DB8::42"), 11), "<EFULL>");
+    assert_string_equal(ip_cap(S("10.1.2.3"), 0), "<EFULL>");
+    /* Invalid wins over too small. */
+    assert_string_equal(ip_cap(S("10.xx.xx.xx"), 0), "<EPARSE>");
+}
+
+/* ------------------------------------------------------------------------ */
+/* domain                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void test_domain_case(void **state)
+{
+    (void)state;
+    assert_string_equal(dom("WWW.Example.COM"), "www.example.com");
+    assert_string_equal(dom("www.cisco.com"), "www.cisco.com");
+    assert_string_equal(dom("a-b.c-d.example"), "a-b.c-d.example");
+    assert_string_equal(dom("123.example.com"), "123.example.com");
+    assert_string_equal(dom("a1.b2"), "a1.b2");
+    assert_string_equal(dom(""), "<EPARSE>");
+    assert_string_equal(dom("www.ex ample.com"), "<EPARSE>");
+    assert_string_equal(dom("www.ex\xc3\xa4mple.com"), "<EPARSE>");
+    assert_string_equal(dom("-a.example.com"), "<EPARSE>");
+    assert_string_equal(dom("a-.example.com"), "<EPARSE>");
+    assert_string_equal(dom("a.example-"), "<EPARSE>");
+    assert_string_equal(dom("a..example.com"), "<EPARSE>");
+    assert_string_equal(dom("www.example.com/"), "<EPARSE>");
+}
+
+static void test_domain_trailing_dot(void **state)
+{
+    (void)state;
+    assert_string_equal(dom("Example.COM."), "example.com");
+    assert_string_equal(dom("example.com.."), "<EPARSE>");
+    assert_string_equal(dom("."), "<EPARSE>");
+    assert_string_equal(dom(".example.com"), "<EPARSE>");
+    assert_string_equal(dom("example."), "<EPARSE>");
+    assert_string_equal(dom("a-.com."), "<EPARSE>");
+}
+
+static void test_domain_port(void **state)
+{
+    (void)state;
+    assert_string_equal(dom("Example.com:8080"), "example.com");
+    assert_string_equal(dom("example.com.:443"), "example.com");
+    assert_string_equal(dom("example.com:"), "<EPARSE>");
+    assert_string_equal(dom("example.com:http"), "<EPARSE>");
+    assert_string_equal(dom("example.com:99999"), "<EPARSE>");
+    assert_string_equal(dom("example.com:0"), "<EPARSE>");
+    assert_string_equal(dom("example.com:80:80"), "<EPARSE>");
+    assert_string_equal(dom(":80"), "<EPARSE>");
+}
+
+static void test_domain_punycode(void **state)
+{
+    (void)state;
+    assert_string_equal(dom("xn--bcher-kva.example"), "xn--bcher-kva.example");
+    assert_string_equal(dom("WWW.XN--BCHER-KVA.XN--P1AI"), "www.xn--bcher-kva.xn--p1ai");
+    assert_string_equal(dom("xn--.example"), "<EPARSE>");
+}
+
+static void test_domain_underscore(void **state)
+{
+    (void)state;
+    assert_string_equal(dom("_dmarc.example.com"), "<EPARSE>");
+    assert_string_equal(dom("my_host.example.com"), "<EPARSE>");
+    assert_string_equal(dom("example.co_m"), "<EPARSE>");
+}
+
+static void test_domain_single_label(void **state)
+{
+    (void)state;
+    assert_string_equal(dom("localhost"), "<EPARSE>");
+    assert_string_equal(dom("FORCEPOINTDLP"), "<EPARSE>");
+    assert_string_equal(dom("url"), "<EPARSE>");
+    assert_string_equal(dom("url."), "<EPARSE>");
+    assert_string_equal(dom("url:443"), "<EPARSE>");
+}
+
+static void test_domain_label_length(void **state)
+{
+    char name[80];
+    (void)state;
+    memset(name, 'a', 63);
+    memcpy(name + 63, ".com", 5);
+    assert_string_equal(dom(name), name);
+    memset(name, 'a', 64);
+    memcpy(name + 64, ".com", 5);
+    assert_string_equal(dom(name), "<EPARSE>");
+    /* A long last label too. */
+    memcpy(name, "a.", 2);
+    memset(name + 2, 'b', 64);
+    name[66] = '\0';
+    assert_string_equal(dom(name), "<EPARSE>");
+}
+
+static void test_domain_total_length(void **state)
+{
+    char name[520];
+    (void)state;
+    snprintf(name, sizeof(name), "%s", long_name(253));
+    assert_string_equal(dom(name), name);
+    /* 253 bytes plus the trailing dot is still 253. */
+    strcat(name, ".");
+    assert_int_equal(strlen(dom(name)), 253);
+    snprintf(name, sizeof(name), "%s", long_name(254));
+    assert_string_equal(dom(name), "<EPARSE>");
+    snprintf(name, sizeof(name), "%s.", long_name(254));
+    assert_string_equal(dom(name), "<EPARSE>");
+}
+
+static void test_domain_numeric_last_label(void **state)
+{
+    (void)state;
+    assert_string_equal(dom("example.123"), "<EPARSE>");
+    assert_string_equal(dom("example.123."), "<EPARSE>");
+    assert_string_equal(dom("1.2.3"), "<EPARSE>");
+    assert_string_equal(dom("example.1a"), "example.1a");
+}
+
+static void test_domain_ip_rejected(void **state)
+{
+    (void)state;
+    assert_string_equal(dom("1.2.3.4"), "<EPARSE>");
+    assert_string_equal(dom("10.37.145.84:443"), "<EPARSE>");
+    assert_string_equal(dom("2001:db8::1"), "<EPARSE>");
+    assert_string_equal(dom("[2001:db8::1]"), "<EPARSE>");
+    assert_string_equal(dom("::ffff:1.2.3.4"), "<EPARSE>");
+}
+
+static void test_domain_cap(void **state)
+{
+    (void)state;
+    assert_string_equal(dom_cap(S("WWW.example.com"), 15), "www.example.com");
+    assert_string_equal(dom_cap(S("WWW.example.com"), 14), "<EFULL>");
+    assert_string_equal(dom_cap(S("example.com."), 11), "example.com");
+    assert_string_equal(dom_cap(S("www.example.com"), 0), "<EFULL>");
+    assert_string_equal(dom_cap(S("my_host.example.com"), 3), "<EPARSE>");
+}
+
+/* ------------------------------------------------------------------------ */
+/* url                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static void test_url_scheme_host_case(void **state)
+{
+    (void)state;
+    assert_string_equal(url("HTTPS://WWW.Example.COM/Path"), "https://www.example.com/Path");
+    assert_string_equal(url("Ftp://FTP.Example.org/pub/F.txt"), "ftp://ftp.example.org/pub/F.txt");
+    assert_string_equal(url("http://www.example.com./x"), "http://www.example.com/x");
+    assert_string_equal(url("http://1.2.3.4/x"), "http://1.2.3.4/x");
+}
+
+static void test_url_default_ports(void **state)
+{
+    (void)state;
+    assert_string_equal(url("http://a.example:80/x"), "http://a.example/x");
+    assert_string_equal(url("https://a.example:443/"), "https://a.example/");
+    assert_string_equal(url("ftp://a.example:21/f"), "ftp://a.example/f");
+    assert_string_equal(url("http://a.example:0080/"), "http://a.example/");
+    /* An empty port is the default. */
+    assert_string_equal(url("http://a.example:/"), "http://a.example/");
+}
+
+static void test_url_other_ports(void **state)
+{
+    (void)state;
+    assert_string_equal(url("http://a.example:8080/"), "http://a.example:8080/");
+    assert_string_equal(url("https://a.example:80/"), "https://a.example:80/");
+    assert_string_equal(url("http://a.example:443/"), "http://a.example:443/");
+    assert_string_equal(url("ftp://a.example:2121/"), "ftp://a.example:2121/");
+    assert_string_equal(url("http://a.example:08080/"), "http://a.example:8080/");
+    assert_string_equal(url("http://a.example:65535/"), "http://a.example:65535/");
+    assert_string_equal(url("http://a.example:65536/"), "<EPARSE>");
+    assert_string_equal(url("http://a.example:http/"), "<EPARSE>");
+    assert_string_equal(url("http://a.example:-1/"), "<EPARSE>");
+    assert_string_equal(url("http://a.example:0/"), "<EPARSE>");
+}
+
+static void test_url_fragment(void **state)
+{
+    (void)state;
+    assert_string_equal(url("http://a.example/p?q=1#frag"), "http://a.example/p?q=1");
+    assert_string_equal(url("http://a.example/p#f?x=1"), "http://a.example/p");
+    assert_string_equal(url("http://a.example#top"), "http://a.example/");
+    assert_string_equal(url("http://a.example/#"), "http://a.example/");
+}
+
+static void test_url_userinfo(void **state)
+{
+    (void)state;
+    assert_string_equal(url("http://user:pass@a.example/x"), "http://a.example/x");
+    assert_string_equal(url("ftp://anonymous@FTP.example.org:21/pub"), "ftp://ftp.example.org/pub");
+    assert_string_equal(url("https://u:p@w@a.example:8443/"), "https://a.example:8443/");
+    /* An '@' after the authority is path, not userinfo. */
+    assert_string_equal(url("http://a.example/~u@b.example"), "http://a.example/~u@b.example");
+    assert_string_equal(url("http://user:pass@/x"), "<EPARSE>");
+}
+
+static void test_url_strip_query(void **state)
+{
+    (void)state;
+    assert_string_equal(url_cap("http://a.example/p?q=secret#f", true, 256), "http://a.example/p");
+    assert_string_equal(url_cap("http://a.example?q=1", true, 256), "http://a.example/");
+    assert_string_equal(url_cap("http://a.example/p?", true, 256), "http://a.example/p");
+    assert_string_equal(url_cap("http://a.example/p?q=1", false, 256), "http://a.example/p?q=1");
+    assert_string_equal(url_cap("http://a.example/p?", false, 256), "http://a.example/p?");
+}
+
+static void test_url_path_byte_exact(void **state)
+{
+    (void)state;
+    assert_string_equal(url("http://a.example/A%2Fb/<script>?Q=%3C&x=<y>"),
+                        "http://a.example/A%2Fb/<script>?Q=%3C&x=<y>");
+    assert_string_equal(url("http://a.example/UPPER/Case.HTML"),
+                        "http://a.example/UPPER/Case.HTML");
+    assert_string_equal(url("http://a.example//double//slash/./..//"),
+                        "http://a.example//double//slash/./..//");
+    assert_string_equal(url("http://a.example/a\"b\\c"), "http://a.example/a\"b\\c");
+}
+
+static void test_url_empty_path(void **state)
+{
+    (void)state;
+    assert_string_equal(url("http://a.example"), "http://a.example/");
+    assert_string_equal(url("http://a.example?x=1"), "http://a.example/?x=1");
+    assert_string_equal(url("https://a.example:8443"), "https://a.example:8443/");
+}
+
+static void test_url_ipv6(void **state)
+{
+    (void)state;
+    assert_string_equal(url("https://[2001:0DB8::1]:8443/"), "https://[2001:db8::1]:8443/");
+    assert_string_equal(url("http://[::1]:80/x"), "http://[::1]/x");
+    assert_string_equal(url("http://[::FFFF:1.2.3.4]/"), "http://[::ffff:1.2.3.4]/");
+    assert_string_equal(url("http://[1.2.3.4]/"), "<EPARSE>");
+    assert_string_equal(url("http://[2001:db8::1/"), "<EPARSE>");
+    assert_string_equal(url("http://[2001:db8::1]x/"), "<EPARSE>");
+    assert_string_equal(url("http://[www.example.com]/"), "<EPARSE>");
+}
+
+static void test_url_not_urls(void **state)
+{
+    (void)state;
+    assert_string_equal(url("tunnel://www.example.com:443/"), "<EPARSE>");
+    assert_string_equal(url("10.37.145.84:443"), "<EPARSE>");
+    assert_string_equal(url("www.learning.com"), "<EPARSE>");
+    assert_string_equal(url("mailto:x@example.com"), "<EPARSE>");
+    assert_string_equal(url("ws://a.example/"), "<EPARSE>");
+    assert_string_equal(url("http:/a.example/"), "<EPARSE>");
+    assert_string_equal(url("http:///x"), "<EPARSE>");
+    assert_string_equal(url(""), "<EPARSE>");
+    /* The host must itself be a valid domain or IP. */
+    assert_string_equal(url("http://localhost/"), "<EPARSE>");
+    assert_string_equal(url("http://my_host.example.com/"), "<EPARSE>");
+    assert_string_equal(url("http://999.1.1.1/"), "<EPARSE>");
+    assert_string_equal(url("http://10.1.1/"), "<EPARSE>");
+    assert_string_equal(url("http://a.example\\path/"), "<EPARSE>");
+}
+
+static void test_url_cap(void **state)
+{
+    (void)state;
+    const char *u = "HTTP://user@A.example:80/p?q#f";
+    assert_string_equal(url_cap(u, false, 20), "http://a.example/p?q");
+    assert_string_equal(url_cap(u, false, 19), "<EFULL>");
+    assert_string_equal(url_cap(u, true, 17), "<EFULL>");
+    assert_string_equal(url_cap(u, false, 0), "<EFULL>");
+    assert_string_equal(url_cap(u, true, 18), "http://a.example/p");
+    assert_string_equal(url_cap("http://a_b.example/", false, 0), "<EPARSE>");
+}
+
+/* ------------------------------------------------------------------------ */
+/* sha256                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define HASH "fd5ef49d4213e05f448f11ed9c98253d85829614fba368a421d14e64c426da5e"
+
+static void test_sha256(void **state)
+{
+    (void)state;
+    assert_string_equal(sha(HASH), HASH);
+    assert_string_equal(sha("FD5EF49D4213E05F448F11ED9C98253D85829614FBA368A421D14E64C426DA5E"),
+                        HASH);
+    /* 63 and 65 digits (the second is the 65-digit sample line). */
+    assert_string_equal(sha("fd5ef49d4213e05f448f11ed9c98253d85829614fba368a421d14e64c426da5"),
+                        "<EPARSE>");
+    assert_string_equal(sha("fd5ea44d421dd05e461fb00cd9c16253d85829614bba233e651d14e64c864da5e"),
+                        "<EPARSE>");
+    assert_string_equal(sha("gd5ef49d4213e05f448f11ed9c98253d85829614fba368a421d14e64c426da5e"),
+                        "<EPARSE>");
+    assert_string_equal(sha("fd5ef49d4213e05f448f11ed9c98253d 5829614fba368a421d14e64c426da5e"),
+                        "<EPARSE>");
+    /* A trailing U+201D (as logged by one appliance) is not trimmed. */
+    assert_string_equal(sha(HASH "\xe2\x80\x9d"), "<EPARSE>");
+    assert_string_equal(sha("-"), "<EPARSE>");
+    assert_string_equal(sha(""), "<EPARSE>");
+    assert_string_equal(sha_cap(S(HASH), 63), "<EFULL>");
+    assert_string_equal(sha_cap(S(HASH "0"), 0), "<EPARSE>");
+}
+
+/* ------------------------------------------------------------------------ */
+/* target host                                                              */
+/* ------------------------------------------------------------------------ */
+
+static void test_target_host(void **state)
+{
+    (void)state;
+    assert_string_equal(target("http://www.example.com:8080/x"), "www.example.com|8080");
+    assert_string_equal(target("http://www.example.com/x:80"), "www.example.com|");
+    assert_string_equal(target("tunnel://csp.withgoogle.com:443/"), "csp.withgoogle.com|443");
+    assert_string_equal(target("10.37.145.84:443"), "10.37.145.84|443");
+    assert_string_equal(target("[2001:db8::1]:8443"), "2001:db8::1|8443");
+    assert_string_equal(target("https://[2001:db8::1]/"), "2001:db8::1|");
+    assert_string_equal(target("2001:db8::1"), "2001:db8::1|");
+    assert_string_equal(target("www.learning.com"), "www.learning.com|");
+    assert_string_equal(target("www.learning.com/x?y"), "www.learning.com|");
+    assert_string_equal(target("http://u:p@h.example:1/"), "h.example|1");
+    assert_string_equal(target("http://h.example?q=a:b@c"), "h.example|");
+    assert_string_equal(target(""), "<EPARSE>");
+    assert_string_equal(target("http:///x"), "<EPARSE>");
+    assert_string_equal(target("/only/a/path"), "<EPARSE>");
+    assert_string_equal(target("[2001:db8::1"), "<EPARSE>");
+    assert_string_equal(target("[2001:db8::1]x"), "<EPARSE>");
+    assert_string_equal(target(":443"), "<EPARSE>");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Extraction                                                               */
+/* ------------------------------------------------------------------------ */
+
+static struct wt_record rec;
+static struct wt_obs_set os;
+static char scratch[8192];
+static char items[2048];
+
+static void rec_squid(const char *client, const char *method, const char *target_, const char *hier,
+                      const char *server)
+{
+    wt_record_clear(&rec);
+    rec.format = WT_FORMAT_SQUID;
+    rec.client = S(client);
+    rec.method = S(method);
+    rec.url = S(target_);
+    rec.hier = S(hier);
+    rec.server = S(server);
+}
+
+/* The scratch a caller gives: every view's bytes plus the extra. */
+static size_t line_len(void)
+{
+    return rec.client.len + rec.method.len + rec.url.len + rec.hier.len + rec.server.len +
+           rec.server_ip.len + rec.amp_sha.len;
+}
+
+static int extract_cap(bool strip, size_t cap)
+{
+    struct wt_obs_opts o = {.strip_query = strip};
+    assert_true(cap <= sizeof(scratch));
+    memset(scratch, CANARY, sizeof(scratch));
+    wt_obs_set_init(&os, scratch, cap);
+    int rc = wt_obs_extract(&rec, &o, &os);
+    for (size_t i = cap; i < sizeof(scratch); i++)
+        assert_int_equal((unsigned char)scratch[i], CANARY);
+    assert_true(os.scratch_used <= cap);
+    assert_true(os.n <= WT_OBS_MAX);
+    return rc;
+}
+
+/* "type=value type=value ..." of the set. */
+static const char *list(void)
+{
+    size_t k = 0;
+    items[0] = '\0';
+    for (unsigned i = 0; i < os.n; i++) {
+        const struct wt_obs *it = &os.item[i];
+        assert_true(it->value.p >= scratch &&
+                    it->value.p + it->value.len <= scratch + os.scratch_used);
+        k += (size_t)snprintf(items + k, sizeof(items) - k, "%s%s=%.*s", i ? " " : "",
+                              wt_obs_type_name(it->type), (int)it->value.len, it->value.p);
+    }
+    return items;
+}
+
+static const char *extract(bool strip)
+{
+    assert_int_equal(extract_cap(strip, line_len() + WT_OBS_SCRATCH_EXTRA), 0);
+    return list();
+}
+
+static const char *view(struct wt_str v)
+{
+    static char buf[4][512];
+    static unsigned k;
+    char *b = buf[k++ % 4];
+    snprintf(b, 512, "%.*s", (int)v.len, v.len ? v.p : "");
+    return b;
+}
+
+static void test_extract_connect_tunnel(void **state)
+{
+    (void)state;
+    rec_squid("10.66.71.105", "CONNECT", "tunnel://WWW.Example.com:443/", "DIRECT",
+              "www.example.com");
+    assert_string_equal(extract(false), "ip=10.66.71.105 domain=www.example.com");
+    assert_string_equal(view(os.client_ip), "10.66.71.105");
+    assert_string_equal(view(os.domain), "www.example.com");
+    assert_int_equal(os.url.len, 0);
+    assert_int_equal(os.server_ip.len, 0);
+
+    /* A tunnel to an address the server field repeats: one ip. */
+    rec_squid("192.168.30.103", "TCP_CONNECT", "tunnel://192.168.34.32:443/", "DIRECT",
+              "192.168.34.32");
+    assert_string_equal(extract(false), "ip=192.168.30.103 ip=192.168.34.32");
+    assert_string_equal(view(os.server_ip), "192.168.34.32");
+    assert_int_equal(os.domain.len, 0);
+
+    /* A denied tunnel to a single-label host: no domain. */
+    rec_squid("10.10.10.10", "CONNECT", "tunnel://FORCEPOINTDLP:443/", "NONE", "");
+    assert_string_equal(extract(false), "ip=10.10.10.10");
+    assert_int_equal(os.domain.len, 0);
+}
+
+static void test_extract_tcp_connect_ip_port(void **state)
+{
+    (void)state;
+    rec_squid("192.168.1.10", "TCP_CONNECT", "10.37.145.84:443", "DIRECT", "www.cisco.com");
+    assert_string_equal(extract(false), "ip=192.168.1.10 ip=10.37.145.84 domain=www.cisco.com");
+    /* No destination domain: the server's. */
+    assert_string_equal(view(os.domain), "www.cisco.com");
+    assert_int_equal(os.server_ip.len, 0);
+    assert_int_equal(os.url.len, 0);
+
+    /* "DIRECT/url" is no domain. */
+    rec_squid("10.147.88.13", "TCP_CONNECT", "10.10.10.1:443", "DIRECT", "url");
+    assert_string_equal(extract(false), "ip=10.147.88.13 ip=10.10.10.1");
+    assert_int_equal(os.domain.len, 0);
+}
+
+static void test_extract_direct_ip_domain_url(void **state)
+{
+    (void)state;
+    rec_squid("10.1.1.1", "GET", "http://My.Site.com:80/Path?a=1#x", "DIRECT", "1.2.3.4");
+    assert_string_equal(extract(false), "ip=10.1.1.1 ip=1.2.3.4 domain=my.site.com "
+                                        "url=http://my.site.com/Path?a=1");
+    assert_string_equal(view(os.server_ip), "1.2.3.4");
+    assert_string_equal(view(os.domain), "my.site.com");
+    assert_string_equal(view(os.url), "http://my.site.com/Path?a=1");
+
+    /* Any hierarchy code: the server is an address. */
+    rec_squid("10.1.1.1", "GET", "http://my.site.com/", "DEFAULT_PARENT", "2001:DB8::7");
+    assert_string_equal(extract(false),
+                        "ip=10.1.1.1 ipv6=2001:db8::7 domain=my.site.com url=http://my.site.com/");
+    assert_string_equal(view(os.server_ip), "2001:db8::7");
+}
+
+static void test_extract_dedup_client_server(void **state)
+{
+    (void)state;
+    rec_squid("10.1.1.1", "GET", "http://10.1.1.1/x", "DIRECT", "10.1.1.1");
+    assert_string_equal(extract(false), "ip=10.1.1.1 url=http://10.1.1.1/x");
+    assert_string_equal(view(os.client_ip), "10.1.1.1");
+    assert_string_equal(view(os.server_ip), "10.1.1.1");
+
+    /* Different text, same address. */
+    rec_squid("2001:DB8:0::1", "GET", "http://[2001:db8::1]/", "HIER_DIRECT", "2001:db8::0:1");
+    assert_string_equal(extract(false), "ipv6=2001:db8::1 url=http://[2001:db8::1]/");
+    assert_string_equal(view(os.server_ip), "2001:db8::1");
+
+    /* Destination and server the same name: one domain. */
+    rec_squid("10.1.1.1", "GET", "http://WWW.bbc.com/", "DIRECT", "www.BBC.com");
+    assert_string_equal(extract(false), "ip=10.1.1.1 domain=www.bbc.com url=http://www.bbc.com/");
+}
+
+static void test_extract_w3c_server_ip(void **state)
+{
+    (void)state;
+    rec_squid("10.160.40.169", "CONNECT", "tunnel://www.google.com:443/", "", "www.google.com");
+    rec.format = WT_FORMAT_W3C;
+    rec.server_ip = S("10.160.43.9");
+    assert_string_equal(extract(false), "ip=10.160.40.169 ip=10.160.43.9 domain=www.google.com");
+    assert_string_equal(view(os.server_ip), "10.160.43.9");
+
+    /* Without a server host at all. */
+    rec_squid("10.160.40.169", "GET", "https://www.survey-xact.dk:443/x.jpg", "", "");
+    rec.format = WT_FORMAT_W3C;
+    rec.server_ip = S("10.10.1.100");
+    assert_string_equal(extract(false),
+                        "ip=10.160.40.169 ip=10.10.1.100 "
+                        "domain=www.survey-xact.dk url=https://www.survey-xact.dk/x.jpg");
+
+    /* An invalid s-ip is nothing. */
+    rec.server_ip = S("10.10.1.xx");
+    assert_string_equal(
+        extract(false),
+        "ip=10.160.40.169 domain=www.survey-xact.dk url=https://www.survey-xact.dk/x.jpg");
+    assert_int_equal(os.server_ip.len, 0);
+}
+
+static void test_extract_masked_client(void **state)
+{
+    (void)state;
+    rec_squid("10.xx.xx.xx", "CONNECT", "tunnel://csp.withgoogle.com:443/", "DIRECT",
+              "csp.withgoogle.com");
+    assert_string_equal(extract(false), "domain=csp.withgoogle.com");
+    assert_int_equal(os.client_ip.len, 0);
+
+    rec_squid("", "GET", "www.learning.com", "DIRECT", "www.learning.com");
+    assert_string_equal(extract(false), "domain=www.learning.com");
+    assert_int_equal(os.client_ip.len, 0);
+    assert_int_equal(os.url.len, 0);
+}
+
+static void test_extract_order(void **state)
+{
+    (void)state;
+    rec_squid("2001:db8::5", "GET", "https://[2001:DB8::1]:8443/a?b=1#c", "DEFAULT_PARENT",
+              "Proxy.Corp.example");
+    rec.amp_sha = S("FD5EF49D4213E05F448F11ED9C98253D85829614FBA368A421D14E64C426DA5E");
+    assert_string_equal(extract(false), "ipv6=2001:db8::5 ipv6=2001:db8::1 "
+                                        "domain=proxy.corp.example "
+                                        "url=https://[2001:db8::1]:8443/a?b=1 sha256=" HASH);
+    assert_string_equal(view(os.domain), "proxy.corp.example");
+    assert_string_equal(view(os.sha256), HASH);
+
+    /* Destination domain first, then the server's; strip_query applies. */
+    rec_squid("10.0.0.1", "GET", "http://www.example.com/p?secret=1", "DEFAULT_PARENT",
+              "proxy.corp.example");
+    rec.server_ip = S("10.0.0.2");
+    rec.amp_sha = S(HASH);
+    assert_string_equal(extract(true), "ip=10.0.0.1 ip=10.0.0.2 domain=www.example.com "
+                                       "domain=proxy.corp.example url=http://www.example.com/p "
+                                       "sha256=" HASH);
+    assert_string_equal(view(os.domain), "www.example.com");
+    assert_string_equal(view(os.server_ip), "10.0.0.2");
+
+    /* A hash with a trailing U+201D is no observable. */
+    rec.amp_sha = S(HASH "\xe2\x80\x9d");
+    assert_string_equal(extract(true), "ip=10.0.0.1 ip=10.0.0.2 domain=www.example.com "
+                                       "domain=proxy.corp.example url=http://www.example.com/p");
+    assert_int_equal(os.sha256.len, 0);
+}
+
+static void test_extract_reuse_clears(void **state)
+{
+    (void)state;
+    rec_squid("10.0.0.1", "GET", "http://www.example.com/", "DIRECT", "1.2.3.4");
+    rec.amp_sha = S(HASH);
+    extract(false);
+    assert_int_equal(os.n, 5);
+    rec_squid("10.xx.xx.xx", "GET", "-", "NONE", "");
+    assert_string_equal(extract(false), "");
+    assert_int_equal(os.scratch_used, 0);
+    assert_int_equal(
+        os.client_ip.len + os.server_ip.len + os.domain.len + os.url.len + os.sha256.len, 0);
+}
+
+static void test_extract_scratch_too_small(void **state)
+{
+    char full[2048];
+    (void)state;
+    rec_squid("2001:db8::5", "GET", "https://user:pw@[2001:DB8::1]:8443/a?b=1#c", "DIRECT",
+              "proxy.corp.example");
+    rec.server_ip = S("10.0.0.2");
+    rec.amp_sha = S(HASH);
+    snprintf(full, sizeof(full), "%s", extract(false));
+    size_t need = os.scratch_used;
+    unsigned nfull = os.n;
+    assert_int_equal(nfull, 6);
+    for (size_t cap = 0; cap < need; cap++) {
+        assert_int_equal(extract_cap(false, cap), WT_EFULL);
+        /* What fit is a prefix of the full list. */
+        const char *got = list();
+        assert_true(os.n < nfull);
+        assert_memory_equal(got, full, strlen(got));
+    }
+    assert_int_equal(extract_cap(false, need), 0);
+    assert_string_equal(list(), full);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ip_v4_canonical),
+        cmocka_unit_test(test_ip_v6_canonical),
+        cmocka_unit_test(test_ip_bracketed),
+        cmocka_unit_test(test_ip_masked),
+        cmocka_unit_test(test_ip_invalid_v4),
+        cmocka_unit_test(test_ip_leading_zeros),
+        cmocka_unit_test(test_ip_cap),
+        cmocka_unit_test(test_domain_case),
+        cmocka_unit_test(test_domain_trailing_dot),
+        cmocka_unit_test(test_domain_port),
+        cmocka_unit_test(test_domain_punycode),
+        cmocka_unit_test(test_domain_underscore),
+        cmocka_unit_test(test_domain_single_label),
+        cmocka_unit_test(test_domain_label_length),
+        cmocka_unit_test(test_domain_total_length),
+        cmocka_unit_test(test_domain_numeric_last_label),
+        cmocka_unit_test(test_domain_ip_rejected),
+        cmocka_unit_test(test_domain_cap),
+        cmocka_unit_test(test_url_scheme_host_case),
+        cmocka_unit_test(test_url_default_ports),
+        cmocka_unit_test(test_url_other_ports),
+        cmocka_unit_test(test_url_fragment),
+        cmocka_unit_test(test_url_userinfo),
+        cmocka_unit_test(test_url_strip_query),
+        cmocka_unit_test(test_url_path_byte_exact),
+        cmocka_unit_test(test_url_empty_path),
+        cmocka_unit_test(test_url_ipv6),
+        cmocka_unit_test(test_url_not_urls),
+        cmocka_unit_test(test_url_cap),
+        cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_target_host),
+        cmocka_unit_test(test_extract_connect_tunnel),
+        cmocka_unit_test(test_extract_tcp_connect_ip_port),
+        cmocka_unit_test(test_extract_direct_ip_domain_url),
+        cmocka_unit_test(test_extract_dedup_client_server),
+        cmocka_unit_test(test_extract_w3c_server_ip),
+        cmocka_unit_test(test_extract_masked_client),
+        cmocka_unit_test(test_extract_order),
+        cmocka_unit_test(test_extract_reuse_clears),
+        cmocka_unit_test(test_extract_scratch_too_small),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
