@@ -16,6 +16,10 @@ static const char usage[] =
     "  parse [--format auto|squid|w3c] [--fields LIST] [--strip-query]\n"
     "        [--export-user] [--max-line BYTES] [FILE...]\n"
     "        print one JSON event per log line (stdin when no FILE or '-')\n"
+    "  run -c FILE    follow the configured access logs and ship their events\n"
+    "  replay -c FILE [--since TIME] [--until TIME] LOGFILE...\n"
+    "                 ship old log files once (plain, .gz, .zst) for backfill\n"
+    "  check-config -c FILE | --reference | --example   validate a config file\n"
     "\n"
     "options:\n"
     "  -h, --help     this text\n"
@@ -40,6 +44,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "parse") == 0)
         return wt_cmd_parse(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return wt_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0)
+        return wt_cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "check-config") == 0)
+        return wt_cmd_check_config(argc - 1, argv + 1);
     fprintf(stderr, "wtexport: unknown command '%s'\n\n%s", cmd, usage);
     return WT_EXIT_USAGE;
 }

@@ -1,0 +1,150 @@
+/*
+ * config.h - the configuration: one JSON file (cJSON), decoded into plain
+ * structs, validated completely, every error reported with its key path.
+ *
+ * Key reference: docs/config.md (generated from the same table as the
+ * decoder, see config.c). Durations accept ms/s/m/h/d ("1500ms", "2d"),
+ * sizes B/KiB/MiB/GiB ("64MiB"); plain JSON numbers are seconds / bytes.
+ */
+#ifndef WT_CONFIG_H
+#define WT_CONFIG_H
+
+#include "wt_parsers.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Bounds (each has a key; static_asserts in config.c check how they relate). */
+#define WT_CFG_MAX_INPUTS 64
+#define WT_CFG_MAX_SINKS  8
+#define WT_CFG_MAX_ERRORS 64
+#define WT_CFG_FILE_MAX   (1024 * 1024) /* a config file larger than this is refused */
+
+#define WT_RETENTION_DEFAULT_MS (2LL * 86400 * 1000)
+#define WT_RETENTION_MIN_MS     (3600LL * 1000)
+#define WT_RETENTION_MAX_MS     (30LL * 86400 * 1000)
+
+#define WT_BATCH_MAX_EVENTS_DEFAULT 5000
+#define WT_BATCH_MAX_EVENTS_LIMIT   1000000
+#define WT_BATCH_MAX_BYTES_DEFAULT  (1024 * 1024)
+#define WT_BATCH_MAX_BYTES_MIN      (64 * 1024)
+#define WT_BATCH_MAX_BYTES_LIMIT    (64 * 1024 * 1024)
+#define WT_BATCH_LINGER_DEFAULT_MS  1000
+#define WT_BATCH_LINGER_MAX_MS      (60 * 1000)
+
+#define WT_QUEUE_MAX_BYTES_DEFAULT (64 * 1024 * 1024)
+#define WT_QUEUE_MAX_BYTES_MIN     (1024 * 1024)
+#define WT_QUEUE_MAX_BYTES_LIMIT   (4LL * 1024 * 1024 * 1024)
+
+#define WT_SCAN_INTERVAL_DEFAULT_MS 10000
+#define WT_SCAN_INTERVAL_MIN_MS     100
+#define WT_SCAN_INTERVAL_MAX_MS     (3600 * 1000)
+#define WT_ROTATE_WAIT_DEFAULT_MS   5000
+#define WT_ROTATE_WAIT_MIN_MS       0
+#define WT_ROTATE_WAIT_MAX_MS       (3600 * 1000)
+#define WT_DRAIN_TIMEOUT_DEFAULT_MS 10000
+#define WT_DRAIN_TIMEOUT_MAX_MS     (5 * 60 * 1000)
+#define WT_METRICS_LISTEN_DEFAULT   "127.0.0.1:9464"
+
+#define WT_ZSTD_LEVEL_DEFAULT 3
+#define WT_ZSTD_LEVEL_MIN     1
+#define WT_ZSTD_LEVEL_MAX     19
+#define WT_SINK_NAME_MAX      32 /* bytes of a sink name, [a-z0-9_-] */
+
+enum wt_sink_type { WT_SINK_FILE = 0, WT_SINK_SSE, WT_SINK_KAFKA };
+
+struct wt_input_cfg {
+    char *path;            /* glob */
+    enum wt_format format; /* auto | squid | w3c */
+    bool read_from_end;    /* read_from: "end" (only for files with no checkpoint) */
+    char *fields;          /* W3C field list for header-less input, or NULL */
+    size_t max_line;       /* bytes, default WT_LINE_MAX_DEFAULT */
+};
+
+struct wt_sink_cfg {
+    enum wt_sink_type type;
+    char *name; /* unique; default "<type><index>", e.g. "file0" */
+    /* type "file" */
+    char *path;     /* "-" for stdout */
+    bool compress;  /* compress: "zstd" (true) or "none" */
+    int zstd_level; /* 1..19, default 3 */
+    bool fsync;     /* fsync before ack (default true; ignored for stdout) */
+};
+
+struct wt_config {
+    char *state_dir;
+    char *host; /* host name in events; default gethostname() */
+    int64_t retention_ms;
+    int64_t scan_interval_ms; /* inputs glob re-scan */
+    int64_t rotate_wait_ms;   /* how long a rotated-away file is followed at EOF */
+    size_t ninputs;
+    struct wt_input_cfg inputs[WT_CFG_MAX_INPUTS];
+    struct {
+        uint32_t max_events;
+        size_t max_bytes;
+        int64_t linger_ms;
+    } batch;
+    struct {
+        size_t max_bytes;
+    } queue;
+    struct {
+        bool strip_query;
+        bool export_user;
+    } privacy;
+    size_t nsinks;
+    struct wt_sink_cfg sinks[WT_CFG_MAX_SINKS];
+    struct {
+        char *listen; /* "" disables */
+    } metrics;
+    struct {
+        int level; /* enum wt_log_level */
+        bool json;
+    } log;
+    int64_t drain_timeout_ms; /* shutdown.drain_timeout */
+};
+
+/** Error list: each entry "key.path: message", NUL-terminated. */
+struct wt_config_errors {
+    unsigned n;       /* entries kept */
+    unsigned dropped; /* errors beyond WT_CFG_MAX_ERRORS */
+    char msg[WT_CFG_MAX_ERRORS][256];
+};
+
+/**
+ * Decode and validate a JSON document. On success cfg owns its strings (free
+ * with wt_config_free). On failure every error found is in errs and cfg is
+ * freed (out of memory is the error "out of memory"). cfg needs no
+ * initialisation; a previous config in it must be freed first.
+ * @returns 0 or WT_ECONFIG.
+ */
+int wt_config_parse(const char *json, size_t len, struct wt_config *cfg,
+                    struct wt_config_errors *errs);
+/** Read path (at most WT_CFG_FILE_MAX) and decode it. Unreadable file: one error. */
+int wt_config_load(const char *path, struct wt_config *cfg, struct wt_config_errors *errs);
+/** Free what cfg owns; the struct is zeroed. */
+void wt_config_free(struct wt_config *cfg);
+
+/**
+ * Duration string: an unsigned integer and a unit ms|s|m|h|d ("90s", "1500ms",
+ * "2d") -> ms. No sign, fraction, space or missing unit. WT_EPARSE otherwise,
+ * including overflow. (A JSON number of seconds is handled by the decoder.)
+ */
+int wt_parse_duration_ms(const char *s, int64_t *out_ms);
+/**
+ * Size string: an unsigned integer and a unit B|KiB|MiB|GiB ("64MiB", "100B")
+ * -> bytes. 1000-based KB/MB/GB, a missing unit and overflow are WT_EPARSE.
+ * (A JSON integer of bytes is handled by the decoder.)
+ */
+int wt_parse_size(const char *s, uint64_t *out);
+
+/** Write the key reference in Markdown (docs/config.md is this output). */
+void wt_config_write_reference(FILE *out);
+/**
+ * Write a complete, valid example config: every key at its default, one
+ * input, one file sink (deploy/wtexport.example.json is this output).
+ */
+void wt_config_write_example(FILE *out);
+
+#endif /* WT_CONFIG_H */

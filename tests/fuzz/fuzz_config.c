@@ -1,0 +1,58 @@
+/*
+ * fuzz_config.c - the configuration decoder: whatever the bytes, parsing
+ * ends in a valid config or in a bounded list of NUL-terminated errors,
+ * with nothing leaked (the config is freed either way).
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct wt_config cfg;
+    static struct wt_config_errors errs;
+
+    if (size > WT_CFG_FILE_MAX)
+        return 0;
+    /* An exact-size copy, so reading past the end is caught by ASan. */
+    char *buf = malloc(size ? size : 1);
+    if (!buf)
+        return 0;
+    memcpy(buf, data, size);
+    int rc = wt_config_parse(buf, size, &cfg, &errs);
+    free(buf);
+
+    if (errs.n > WT_CFG_MAX_ERRORS)
+        abort();
+    for (unsigned i = 0; i < errs.n; i++) {
+        if (memchr(errs.msg[i], '\0', sizeof(errs.msg[i])) == NULL || errs.msg[i][0] == '\0' ||
+            strchr(errs.msg[i], '\n'))
+            abort();
+    }
+    if (rc == 0) {
+        /* A valid config keeps every documented bound. */
+        if (errs.n || errs.dropped || !cfg.state_dir || !cfg.host || !cfg.metrics.listen ||
+            cfg.ninputs < 1 || cfg.ninputs > WT_CFG_MAX_INPUTS || cfg.nsinks < 1 ||
+            cfg.nsinks > WT_CFG_MAX_SINKS || cfg.retention_ms < WT_RETENTION_MIN_MS ||
+            cfg.retention_ms > WT_RETENTION_MAX_MS || cfg.queue.max_bytes < 2 * cfg.batch.max_bytes)
+            abort();
+        for (size_t i = 0; i < cfg.ninputs; i++) {
+            if (!cfg.inputs[i].path || cfg.inputs[i].path[0] != '/' ||
+                cfg.inputs[i].max_line < WT_LINE_MAX_MIN ||
+                cfg.inputs[i].max_line > WT_LINE_MAX_LIMIT)
+                abort();
+        }
+        for (size_t i = 0; i < cfg.nsinks; i++) {
+            if (!cfg.sinks[i].name || !cfg.sinks[i].path || cfg.sinks[i].type > WT_SINK_KAFKA)
+                abort();
+        }
+        wt_config_free(&cfg);
+    } else if (rc != WT_ECONFIG || (errs.n == 0 && errs.dropped == 0) || cfg.state_dir) {
+        abort();
+    }
+    return 0;
+}
