@@ -72,4 +72,79 @@ int wt_json_append_str(struct wt_buf *b, const char *s, size_t n);
 /** Format epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes + NUL) into out[25]. */
 void wt_iso8601_ms(int64_t ts_ms, char out[25]);
 
+/* ------------------------------------------------------------------------ */
+/* Batches                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Input positions one batch can cover; a batch closes when it needs more. */
+#define WT_BATCH_MAX_MARKS 64
+
+/**
+ * Where a batch ends in one input: after it is acked by every sink, the
+ * input's checkpoint may advance to offset.
+ */
+struct wt_batch_mark {
+    uint32_t input;   /* caller's input id */
+    uint64_t offset;  /* byte offset after the last line the batch covers */
+    uint64_t lineno;  /* number of that line */
+};
+
+/**
+ * A batch: NDJSON events in one buffer of fixed capacity (max_bytes), the
+ * input positions it covers, and once compressed, one zstd frame. Heap
+ * object; the buffers are allocated once and reused through wt_batch_reset.
+ */
+struct wt_batch {
+    uint64_t id;            /* caller's sequence number */
+    char *data;             /* NDJSON, len bytes */
+    size_t len, cap;
+    char *z;                /* zstd frame, zlen bytes (NULL until compressed) */
+    size_t zlen, zcap;
+    uint32_t nevents;
+    int64_t ts_min, ts_max; /* event time range, epoch ms (0 when empty) */
+    int64_t opened_ms;      /* caller's clock when the first line went in */
+    unsigned nmarks;
+    struct wt_batch_mark marks[WT_BATCH_MAX_MARKS];
+    /* Caller's bookkeeping (the exporter's pipeline). */
+    unsigned pending;       /* sinks that have not acked yet */
+    int state;
+    struct wt_batch *next;
+};
+
+/** @returns a batch whose event buffer holds cap bytes, or NULL (ENOMEM). */
+struct wt_batch *wt_batch_new(size_t cap);
+/** Free a batch and its buffers. NULL is fine. */
+void wt_batch_free(struct wt_batch *b);
+/** Empty it for reuse (keeps the buffers). */
+void wt_batch_reset(struct wt_batch *b, uint64_t id);
+
+/** A wt_buf over the free space of the batch, for wt_event_encode. */
+static inline struct wt_buf wt_batch_space(struct wt_batch *b)
+{
+    struct wt_buf w = {b->data + b->len, 0, b->cap - b->len};
+    return w;
+}
+
+/** Account for one event of n bytes just encoded at data + len. */
+void wt_batch_commit_event(struct wt_batch *b, size_t n, int64_t ts_ms);
+
+/**
+ * Record that input `input` is covered up to offset. Updates the input's
+ * mark or adds one. WT_EFULL when WT_BATCH_MAX_MARKS inputs are in already.
+ */
+int wt_batch_mark(struct wt_batch *b, uint32_t input, uint64_t offset, uint64_t lineno);
+
+/**
+ * Compress data into one zstd frame in b->z (grown to ZSTD_compressBound on
+ * first use). cctx: a ZSTD_CCtx * owned by the calling thread (one per
+ * thread), level 1..19. @returns 0, -ENOMEM or WT_EFULL.
+ */
+int wt_batch_compress(struct wt_batch *b, void *cctx, int level);
+
+/**
+ * Decompress one zstd frame (src, n) into out (cap bytes) -- for tests and
+ * tools. @returns the decompressed length or a negative error.
+ */
+long wt_zstd_decompress(const void *src, size_t n, void *out, size_t cap);
+
 #endif /* WT_QUEUE_H */

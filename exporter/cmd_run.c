@@ -1,0 +1,384 @@
+/*
+ * cmd_run.c - `wtexport run -c FILE`: the daemon. One libuv loop owns the
+ * tailer, the pipeline and its sinks, the metrics heartbeat and the signals.
+ *
+ *   SIGTERM/SIGINT  stop reading, flush, wait for acks up to
+ *                   shutdown.drain_timeout, write checkpoints, exit 0
+ *   SIGHUP          reload the config: validate first, keep the old one on error
+ *   SIGUSR1         log every counter
+ */
+#include "log.h"
+#include "pipeline.h"
+#include "tail.h"
+#include "wt_exporter.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* How often the shutdown checks whether everything is acked. */
+#define WT_DRAIN_CHECK_MS 20
+#define WT_HEARTBEAT_MS 1000
+
+struct daemon {
+    uv_loop_t *loop;
+    const char *cfg_path;
+    struct wt_config *cfg;
+    struct wt_metrics *m;
+    struct wt_tail *tail;
+    struct wt_pipeline *p;
+    uv_signal_t sig_term, sig_int, sig_hup, sig_usr1;
+    uv_timer_t heartbeat, drain;
+    uint64_t drain_started;
+    bool stopping;
+    int exit_code;
+};
+
+static void print_errors(const char *path, const struct wt_config_errors *errs)
+{
+    for (unsigned i = 0; i < errs->n; i++)
+        wt_log_error("config", "%s: %s", path, errs->msg[i]);
+    if (errs->dropped)
+        wt_log_error("config", "%s: %u more error(s)", path, errs->dropped);
+}
+
+/* mkdir -p with mode 0700 for the directories it creates. */
+int wt_mkdir_p(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *s = tmp + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+            return -errno;
+        *s = '/';
+    }
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+        return -errno;
+    return access(tmp, W_OK | X_OK) == 0 ? 0 : -errno;
+}
+
+static void log_counters(struct daemon *d, const char *when)
+{
+    const struct wt_pipeline_counts *n = wt_pipeline_counts(d->p);
+    wt_log_info("run",
+                "%s: lines=%llu parsed=%llu malformed=%llu too_long=%llu expired=%llu "
+                "events=%llu batches=%llu acked=%llu ip=%llu ipv6=%llu domain=%llu url=%llu "
+                "sha256=%llu files=%zu queue_bytes=%zu",
+                when, (unsigned long long)n->lines, (unsigned long long)n->parsed,
+                (unsigned long long)n->malformed, (unsigned long long)n->too_long,
+                (unsigned long long)n->expired, (unsigned long long)n->events,
+                (unsigned long long)n->batches, (unsigned long long)n->acked_batches,
+                (unsigned long long)n->obs[WT_OBS_IP], (unsigned long long)n->obs[WT_OBS_IPV6],
+                (unsigned long long)n->obs[WT_OBS_DOMAIN], (unsigned long long)n->obs[WT_OBS_URL],
+                (unsigned long long)n->obs[WT_OBS_SHA256], wt_tail_nfiles(d->tail),
+                wt_pipeline_queue_bytes(d->p));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shutdown                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void close_all(struct daemon *d)
+{
+    uv_signal_stop(&d->sig_term);
+    uv_signal_stop(&d->sig_int);
+    uv_signal_stop(&d->sig_hup);
+    uv_signal_stop(&d->sig_usr1);
+    uv_close((uv_handle_t *)&d->sig_term, NULL);
+    uv_close((uv_handle_t *)&d->sig_int, NULL);
+    uv_close((uv_handle_t *)&d->sig_hup, NULL);
+    uv_close((uv_handle_t *)&d->sig_usr1, NULL);
+    uv_close((uv_handle_t *)&d->heartbeat, NULL);
+    uv_close((uv_handle_t *)&d->drain, NULL);
+    wt_tail_free(d->tail);
+    wt_pipeline_free(d->p);
+    d->tail = NULL;
+    d->p = NULL;
+}
+
+static void drain_cb(uv_timer_t *h)
+{
+    struct daemon *d = h->data;
+    bool idle = wt_pipeline_idle(d->p);
+    bool timed_out = uv_now(d->loop) - d->drain_started >= (uint64_t)d->cfg->drain_timeout_ms;
+    if (!idle && !timed_out)
+        return;
+    int rc = wt_tail_checkpoint_sync(d->tail);
+    if (rc == -EBUSY)
+        return; /* a background checkpoint write is finishing */
+    uv_timer_stop(h);
+    if (rc != 0)
+        wt_log_error("run", "writing checkpoints at exit: %s", wt_strerror(rc));
+    log_counters(d, "stopped");
+    wt_metrics_stop(d->m);
+    if (!idle) {
+        /* Work still on the thread pool (a blocked sink) cannot be cancelled:
+         * leave without freeing. Unacked lines are read again at the next start. */
+        wt_log_warn("run",
+                    "drain_timeout (%lld ms) reached with %zu bytes of batches unacked; "
+                    "they will be read again at the next start",
+                    (long long)d->cfg->drain_timeout_ms, wt_pipeline_queue_bytes(d->p));
+        fflush(stderr);
+        _exit(d->exit_code);
+    }
+    close_all(d);
+}
+
+static void shutdown_start(struct daemon *d, const char *why)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    wt_log_info("run", "%s: stopping; flushing and waiting up to %lld ms for acks", why,
+                (long long)d->cfg->drain_timeout_ms);
+    wt_tail_stop(d->tail);
+    wt_pipeline_flush(d->p);
+    d->drain_started = uv_now(d->loop);
+    uv_timer_start(&d->drain, drain_cb, 0, WT_DRAIN_CHECK_MS);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reload                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static bool str_same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool sink_same(const struct wt_sink_cfg *a, const struct wt_sink_cfg *b)
+{
+    return a->type == b->type && str_same(a->name, b->name) && str_same(a->path, b->path) &&
+           a->compress == b->compress && a->zstd_level == b->zstd_level && a->fsync == b->fsync;
+}
+
+static void swap_ptr(char **a, char **b)
+{
+    char *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/*
+ * Keep what a running daemon cannot change (state_dir, sinks, metrics
+ * listener) from the old config, with a warning when the new one differs.
+ */
+static void carry_over(struct wt_config *nc, struct wt_config *old)
+{
+    bool sinks_same = nc->nsinks == old->nsinks;
+    for (size_t i = 0; sinks_same && i < nc->nsinks; i++)
+        sinks_same = sink_same(&nc->sinks[i], &old->sinks[i]);
+    if (!sinks_same)
+        wt_log_warn("config", "reload: changes to sinks need a restart; keeping the old sinks");
+    if (!str_same(nc->state_dir, old->state_dir))
+        wt_log_warn("config", "reload: state_dir changes need a restart; keeping %s",
+                    old->state_dir);
+    if (!str_same(nc->metrics.listen, old->metrics.listen))
+        wt_log_warn("config", "reload: metrics.listen changes need a restart; keeping %s",
+                    old->metrics.listen);
+    /* Swap, so each document still owns (and frees) its own strings. */
+    struct wt_sink_cfg tmp[WT_CFG_MAX_SINKS];
+    size_t ntmp = nc->nsinks;
+    memcpy(tmp, nc->sinks, sizeof(tmp));
+    memcpy(nc->sinks, old->sinks, sizeof(tmp));
+    memcpy(old->sinks, tmp, sizeof(tmp));
+    nc->nsinks = old->nsinks;
+    old->nsinks = ntmp;
+    swap_ptr(&nc->state_dir, &old->state_dir);
+    swap_ptr(&nc->metrics.listen, &old->metrics.listen);
+}
+
+static void reload(struct daemon *d)
+{
+    struct wt_config *nc = calloc(1, sizeof(*nc));
+    struct wt_config_errors *errs = calloc(1, sizeof(*errs));
+    if (!nc || !errs) {
+        wt_log_error("config", "reload: out of memory; keeping the running config");
+        goto out;
+    }
+    if (wt_config_load(d->cfg_path, nc, errs) != 0) {
+        print_errors(d->cfg_path, errs);
+        wt_log_error("config", "reload: %s has %u error(s); keeping the running config",
+                     d->cfg_path, errs->n + errs->dropped);
+        goto out;
+    }
+    carry_over(nc, d->cfg);
+    wt_log_setup((enum wt_log_level)nc->log.level, nc->log.json);
+    wt_pipeline_apply(d->p, nc);
+    wt_tail_apply(d->tail, nc);
+    wt_config_free(d->cfg);
+    free(d->cfg);
+    d->cfg = nc;
+    nc = NULL;
+    wt_log_info("config", "reloaded %s", d->cfg_path);
+out:
+    if (nc) {
+        wt_config_free(nc);
+        free(nc);
+    }
+    free(errs);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loop callbacks                                                           */
+/* ------------------------------------------------------------------------ */
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+    switch (signum) {
+    case SIGTERM:
+        shutdown_start(d, "SIGTERM");
+        break;
+    case SIGINT:
+        shutdown_start(d, "SIGINT");
+        break;
+    case SIGHUP:
+        if (!d->stopping)
+            reload(d);
+        break;
+    case SIGUSR1:
+        log_counters(d, "counters");
+        wt_metrics_log_all(d->m);
+        break;
+    default:
+        break;
+    }
+}
+
+static void heartbeat_cb(uv_timer_t *h)
+{
+    struct daemon *d = h->data;
+    wt_metrics_heartbeat(d->m);
+    wt_metrics_problem(d->m, "sinks", wt_pipeline_failing(d->p) ? "a sink is failing" : NULL);
+    wt_pipeline_counts(d->p); /* publishes counters */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Command                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static const char run_usage[] =
+    "usage: wtexport run -c FILE\n"
+    "\n"
+    "Follow the access logs named by the config's inputs and ship their events\n"
+    "to its sinks until SIGTERM/SIGINT. SIGHUP reloads the config, SIGUSR1 logs\n"
+    "all counters. See docs/config.md.\n";
+
+int wt_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct daemon d = {.exit_code = WT_EXIT_OK};
+    struct wt_config_errors *errs = NULL;
+    char err[512] = "";
+    int o, ex = WT_EXIT_FAIL;
+
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c':
+            d.cfg_path = optarg;
+            break;
+        case 'h':
+            fputs(run_usage, stdout);
+            return WT_EXIT_OK;
+        default:
+            fputs(run_usage, stderr);
+            return WT_EXIT_USAGE;
+        }
+    }
+    if (!d.cfg_path || optind != argc) {
+        fputs(run_usage, stderr);
+        return WT_EXIT_USAGE;
+    }
+    d.cfg = calloc(1, sizeof(*d.cfg));
+    errs = calloc(1, sizeof(*errs));
+    if (!d.cfg || !errs) {
+        fprintf(stderr, "wtexport: out of memory\n");
+        goto out;
+    }
+    if (wt_config_load(d.cfg_path, d.cfg, errs) != 0) {
+        print_errors(d.cfg_path, errs);
+        ex = WT_EXIT_USAGE;
+        goto out;
+    }
+    wt_log_setup((enum wt_log_level)d.cfg->log.level, d.cfg->log.json);
+    int rc = wt_mkdir_p(d.cfg->state_dir);
+    if (rc != 0) {
+        wt_log_error("run", "state_dir %s: %s", d.cfg->state_dir, wt_strerror(rc));
+        goto out;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    d.loop = uv_default_loop();
+    d.m = wt_metrics_new();
+    if (!d.m)
+        goto out;
+    if (d.cfg->metrics.listen && d.cfg->metrics.listen[0]) {
+        rc = wt_metrics_serve(d.m, d.cfg->metrics.listen, err, sizeof(err));
+        if (rc != 0) {
+            wt_log_error("run", "metrics.listen %s: %s", d.cfg->metrics.listen, err);
+            goto out;
+        }
+        wt_log_info("run", "metrics on http://%s/metrics (health: /healthz)",
+                    d.cfg->metrics.listen);
+    }
+    d.tail = wt_tail_new(d.loop, d.cfg, d.m);
+    if (!d.tail)
+        goto out;
+    struct wt_pipeline_hooks hooks = wt_tail_hooks(d.tail);
+    d.p = wt_pipeline_new(d.loop, d.cfg, d.m, &hooks, 0, 0, err, sizeof(err));
+    if (!d.p) {
+        wt_log_error("run", "%s", err);
+        goto out;
+    }
+    if (wt_tail_start(d.tail, d.p, err, sizeof(err)) != 0) {
+        wt_log_error("run", "%s", err);
+        goto out;
+    }
+    uv_signal_init(d.loop, &d.sig_term);
+    uv_signal_init(d.loop, &d.sig_int);
+    uv_signal_init(d.loop, &d.sig_hup);
+    uv_signal_init(d.loop, &d.sig_usr1);
+    d.sig_term.data = d.sig_int.data = d.sig_hup.data = d.sig_usr1.data = &d;
+    uv_signal_start(&d.sig_term, signal_cb, SIGTERM);
+    uv_signal_start(&d.sig_int, signal_cb, SIGINT);
+    uv_signal_start(&d.sig_hup, signal_cb, SIGHUP);
+    uv_signal_start(&d.sig_usr1, signal_cb, SIGUSR1);
+    uv_timer_init(d.loop, &d.heartbeat);
+    uv_timer_init(d.loop, &d.drain);
+    d.heartbeat.data = d.drain.data = &d;
+    uv_timer_start(&d.heartbeat, heartbeat_cb, 0, WT_HEARTBEAT_MS);
+    wt_log_info("run", "wtexport %s running: %zu input(s), %zu sink(s), retention %lld s",
+                WT_VERSION, d.cfg->ninputs, d.cfg->nsinks,
+                (long long)(d.cfg->retention_ms / 1000));
+
+    uv_run(d.loop, UV_RUN_DEFAULT);
+    ex = d.exit_code;
+    d.tail = NULL;
+    d.p = NULL;
+out:
+    if (d.p || d.tail) {
+        wt_pipeline_free(d.p);
+        wt_tail_free(d.tail);
+        if (d.loop)
+            uv_run(d.loop, UV_RUN_NOWAIT);
+    }
+    if (d.loop)
+        uv_loop_close(d.loop);
+    wt_metrics_free(d.m);
+    if (d.cfg)
+        wt_config_free(d.cfg);
+    free(d.cfg);
+    free(errs);
+    return ex;
+}

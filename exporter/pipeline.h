@@ -1,0 +1,108 @@
+/*
+ * pipeline.h - lines in, acked positions out.
+ *
+ *   line -> parse -> observables -> retention/time filter -> NDJSON batch
+ *        -> (zstd on the thread pool) -> every sink -> ack -> on_ack(input, offset)
+ *
+ * Runs on the loop thread. Sources (the tailer, replay) call
+ * wt_pipeline_line() for each complete line and wt_pipeline_mark() for bytes
+ * that yield no line (a skipped over-long line). Batches are acked to the
+ * source in order: on_ack(input, offset) is called only when every batch
+ * created before is acked by every sink, so a checkpoint at that offset
+ * never skips an unacked line.
+ *
+ * Backpressure: when the bytes held by batches in flight reach
+ * queue.max_bytes, wt_pipeline_full() turns true and sources must stop
+ * reading; on_resume() is called once it is below half of that.
+ *
+ * Every position callback carries the line number of the line ending there,
+ * so a source resumed from a checkpoint keeps numbering lines correctly.
+ */
+#ifndef WT_PIPELINE_H
+#define WT_PIPELINE_H
+
+#include "config.h"
+#include "metrics.h"
+#include "wt_queue.h"
+
+#include <uv.h>
+
+/** One input stream's parser state and identity in events. */
+struct wt_source {
+    uint32_t id;           /* stable while the source lives; used in marks */
+    struct wt_str path;    /* "src" in events (owned by the caller) */
+    struct wt_parser ps;   /* per-stream parser state (W3C layout) */
+    const struct wt_input_cfg *icfg;
+};
+
+struct wt_pipeline_hooks {
+    void *ctx;
+    /* Every line of input up to offset is acked by every sink (or was dropped). */
+    void (*on_ack)(void *ctx, uint32_t input, uint64_t offset, uint64_t lineno);
+    /* The queue went below the low watermark: sources may read again. */
+    void (*on_resume)(void *ctx);
+};
+
+/** Counters kept by the pipeline (also exported as metrics). */
+struct wt_pipeline_counts {
+    uint64_t lines, parsed, malformed, too_long, skipped, expired, out_of_range;
+    uint64_t events, batches, acked_batches, failed_batches;
+    uint64_t obs[WT_OBS_NTYPES];
+    uint64_t bytes_raw, bytes_z;
+};
+
+struct wt_pipeline;
+
+/**
+ * Create the pipeline and open its sinks. cfg must outlive the pipeline
+ * (wt_pipeline_apply swaps it). since/until: replay window in epoch ms (0 = none).
+ * @returns NULL with a message in err on failure.
+ */
+struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg,
+                                    struct wt_metrics *m, const struct wt_pipeline_hooks *hooks,
+                                    int64_t since_ms, int64_t until_ms, char *err, size_t errlen);
+
+/** Start a source: parser for its format (and configured W3C fields). */
+void wt_pipeline_source_init(struct wt_pipeline *p, struct wt_source *src, uint32_t id,
+                             struct wt_str path, const struct wt_input_cfg *icfg);
+
+/** A complete line (no newline) of src ending at end_offset (after its newline). */
+void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *line, size_t len,
+                      uint64_t lineno, uint64_t end_offset);
+
+/** Bytes of src up to offset yield no line (skipped), but their position must be acked. */
+void wt_pipeline_mark(struct wt_pipeline *p, struct wt_source *src, uint64_t offset,
+                      uint64_t lineno);
+
+/** A line longer than the limit was skipped (counted; logged once). */
+void wt_pipeline_too_long(struct wt_pipeline *p, struct wt_source *src, uint64_t lineno);
+
+/** True while sources must not read (queue at its byte cap). */
+bool wt_pipeline_full(const struct wt_pipeline *p);
+
+/** Close the open batch now (end of input, shutdown). */
+void wt_pipeline_flush(struct wt_pipeline *p);
+
+/** True when no batch is open or in flight. */
+bool wt_pipeline_idle(const struct wt_pipeline *p);
+
+/** Bytes held by batches in flight (queue bytes). */
+size_t wt_pipeline_queue_bytes(const struct wt_pipeline *p);
+
+/** Apply a reloaded config (retention, privacy, batch sizes); sinks stay. */
+void wt_pipeline_apply(struct wt_pipeline *p, const struct wt_config *cfg);
+
+/** Any sink failing (for /healthz and status). */
+bool wt_pipeline_failing(const struct wt_pipeline *p);
+
+const struct wt_pipeline_counts *wt_pipeline_counts(const struct wt_pipeline *p);
+
+/**
+ * Close sinks and free everything. Batches still in flight are abandoned
+ * (their lines were never acked, so they are read again on restart).
+ * Call after the loop has no more pipeline work, then run the loop until
+ * the handles are closed.
+ */
+void wt_pipeline_free(struct wt_pipeline *p);
+
+#endif /* WT_PIPELINE_H */

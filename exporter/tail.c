@@ -1,0 +1,864 @@
+/*
+ * tail.c - follow files matching globs and feed their lines to the pipeline.
+ *
+ * A followed file is identified by (device, inode) plus a fingerprint of its
+ * first bytes. Its read offset `off` is always just after the last complete
+ * line handed to the pipeline; `acked` is the offset the pipeline has acked,
+ * which is what the checkpoint stores. Each file generation (a new file, or
+ * the same file after truncation) gets a fresh source id, so acks of an
+ * older generation can never move a newer one.
+ *
+ * Change detection: inotify on the inputs' directories (uv_fs_event) wakes
+ * the reader at once, a poll timer (WT_TAIL_POLL_MS) fstat()s every file as
+ * a safety net and checks fingerprints (copytruncate), and a rescan timer
+ * (scan_interval, or sooner after a create/rename event) re-runs the globs.
+ */
+#include "tail.h"
+#include "checkpoint.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Delay of the re-scan after a create/rename event in a watched directory. */
+#define WT_TAIL_RESCAN_DELAY_MS 50
+/* Watched directories at most. */
+#define WT_TAIL_MAX_WATCHES 64
+
+struct tfile {
+    struct wt_source src;
+    char path[PATH_MAX];
+    int fd;                 /* -1 once closed */
+    uint64_t dev, ino;
+    uint64_t fp;
+    uint32_t fp_len;
+    uint64_t off;           /* after the last complete line read */
+    uint64_t acked;         /* acked by every sink: the checkpoint */
+    uint64_t acked_lineno;
+    uint64_t size;          /* last size seen */
+    size_t max_line;
+    struct wt_splitter sp;  /* line numbers and over-long-line state */
+    bool dirty;             /* may have unread bytes */
+    bool orphan;            /* renamed away or deleted: finish, then close */
+    bool seen;              /* matched in the current scan */
+    uint64_t eof_since;     /* loop ms when an orphan reached EOF, 0 if not */
+    bool warned_read;
+    struct wt_metric *m_lag;
+    struct tfile *next;
+};
+
+struct watch {
+    uv_fs_event_t h;
+    struct wt_tail *t;
+    char dir[PATH_MAX];
+};
+
+struct ckpt_job {
+    uv_work_t req;
+    struct wt_tail *t;
+    char *data;
+    size_t len;
+    int rc;
+};
+
+struct wt_tail {
+    uv_loop_t *loop;
+    const struct wt_config *cfg;
+    struct wt_metrics *m;
+    struct wt_pipeline *p;
+    struct tfile *files;
+    size_t nfiles;
+    uint32_t next_id;
+    char *buf;              /* shared read buffer */
+    size_t bufcap;
+    bool started, stopped, initial_scan;
+    bool failing;
+
+    uv_idle_t reader;
+    uv_timer_t poll, scan, ckpt;
+    size_t nwatch;
+    struct watch *watch[WT_TAIL_MAX_WATCHES];
+
+    /* Checkpoints loaded at start, consumed as files are found. */
+    struct wt_ckpt *loaded;
+    size_t nloaded;
+    bool ckpt_dirty, ckpt_busy;
+    struct ckpt_job job;
+    bool warned_limit, warned_ckpt;
+    unsigned closing; /* handles whose close callback is pending */
+
+    struct wt_metric *m_files, *m_rotations, *m_truncations, *m_ckpt_writes, *m_ckpt_errors;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static struct tfile *find_by_inode(struct wt_tail *t, uint64_t dev, uint64_t ino)
+{
+    for (struct tfile *f = t->files; f; f = f->next) {
+        if (f->fd >= 0 && f->dev == dev && f->ino == ino)
+            return f;
+    }
+    return NULL;
+}
+
+static struct tfile *find_by_id(struct wt_tail *t, uint32_t id)
+{
+    for (struct tfile *f = t->files; f; f = f->next) {
+        if (f->src.id == id)
+            return f;
+    }
+    return NULL;
+}
+
+/* The first input whose glob matches path, or NULL. */
+static const struct wt_input_cfg *input_for(const struct wt_config *cfg, const char *path)
+{
+    for (size_t i = 0; i < cfg->ninputs; i++) {
+        if (fnmatch(cfg->inputs[i].path, path, FNM_PATHNAME) == 0)
+            return &cfg->inputs[i];
+    }
+    return NULL;
+}
+
+static void reader_cb(uv_idle_t *h);
+static void schedule_scan(struct wt_tail *t, uint64_t delay);
+
+static void start_reader(struct wt_tail *t)
+{
+    if (!t->stopped && !uv_is_active((uv_handle_t *)&t->reader))
+        uv_idle_start(&t->reader, reader_cb);
+}
+
+static void lag_metric(struct wt_tail *t, struct tfile *f)
+{
+    char esc[PATH_MAX + 64], l[WT_METRIC_LABELS_MAX];
+    wt_metrics_label_escape(f->path, esc, sizeof(esc));
+    snprintf(l, sizeof(l), "file=\"%s\"", esc);
+    wt_metrics_remove(t->m, f->m_lag);
+    f->m_lag = wt_metrics_get(t->m, WT_METRIC_GAUGE, "wtexport_file_lag_bytes",
+                              "Bytes of a followed file not yet acked by every sink.", l, NULL, 0);
+}
+
+/* A new generation of f starting at offset/lineno (new file or truncated). */
+static void new_generation(struct wt_tail *t, struct tfile *f, uint64_t off, uint64_t lineno,
+                           const struct wt_input_cfg *icfg)
+{
+    f->off = f->acked = off;
+    f->acked_lineno = lineno;
+    f->max_line = icfg ? icfg->max_line : WT_LINE_MAX_DEFAULT;
+    wt_splitter_init(&f->sp, f->max_line);
+    f->sp.lineno = lineno;
+    wt_pipeline_source_init(t->p, &f->src, t->next_id++, (struct wt_str){f->path, strlen(f->path)},
+                            icfg);
+    f->dirty = true;
+    f->eof_since = 0;
+    t->ckpt_dirty = true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opening and scanning                                                     */
+/* ------------------------------------------------------------------------ */
+
+static const struct wt_ckpt *loaded_ckpt(struct wt_tail *t, uint64_t dev, uint64_t ino)
+{
+    for (size_t i = 0; i < t->nloaded; i++) {
+        if (t->loaded[i].dev == dev && t->loaded[i].ino == ino)
+            return &t->loaded[i];
+    }
+    return NULL;
+}
+
+/* Start of the last line: the offset after the last newline before size. */
+static uint64_t last_line_start(int fd, uint64_t size)
+{
+    char buf[64 * 1024];
+    uint64_t from = size > sizeof(buf) ? size - sizeof(buf) : 0;
+    ssize_t r = pread(fd, buf, (size_t)(size - from), (off_t)from);
+    if (r <= 0)
+        return size;
+    for (ssize_t i = r; i-- > 0;) {
+        if (buf[i] == '\n')
+            return from + (uint64_t)i + 1;
+    }
+    return from == 0 ? 0 : size;
+}
+
+static void open_file(struct wt_tail *t, const char *path, const struct wt_input_cfg *icfg)
+{
+    if (t->nfiles >= WT_TAIL_MAX_FILES) {
+        wt_log_once(&t->warned_limit, WT_LOG_WARN, "tail",
+                    "more than %d files match the inputs; %s and further ones are not followed",
+                    WT_TAIL_MAX_FILES, path);
+        return;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        wt_log_warn("tail", "%s: cannot open: %s", path, strerror(errno));
+        t->failing = true;
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return;
+    }
+    /* The path may have been replaced between stat and open: already followed? */
+    struct tfile *dup = find_by_inode(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+    if (dup) {
+        dup->seen = true;
+        close(fd);
+        return;
+    }
+    struct tfile *f = calloc(1, sizeof(*f));
+    if (!f) {
+        close(fd);
+        wt_log_error("tail", "out of memory");
+        return;
+    }
+    snprintf(f->path, sizeof(f->path), "%s", path);
+    f->fd = fd;
+    f->dev = (uint64_t)st.st_dev;
+    f->ino = (uint64_t)st.st_ino;
+    f->size = (uint64_t)st.st_size;
+    f->seen = true;
+
+    uint64_t off = 0, lineno = 0;
+    const char *how = "from the start";
+    const struct wt_ckpt *c = loaded_ckpt(t, f->dev, f->ino);
+    if (c && wt_fp_matches(fd, c->fp, c->fp_len) == 1) {
+        if (c->offset <= f->size) {
+            off = c->offset;
+            lineno = c->lineno;
+            how = "from its checkpoint";
+        } else {
+            how = "from the start (truncated since its checkpoint)";
+        }
+    } else if (c) {
+        how = "from the start (its inode was reused)";
+    } else if (t->initial_scan && icfg && icfg->read_from_end) {
+        off = last_line_start(fd, f->size);
+        how = "from the end (read_from: end)";
+    }
+    wt_fp_of_fd(fd, &f->fp, &f->fp_len);
+    new_generation(t, f, off, lineno, icfg);
+    lag_metric(t, f);
+    f->next = t->files;
+    t->files = f;
+    t->nfiles++;
+    wt_metric_set(t->m_files, (int64_t)t->nfiles);
+    wt_log_info("tail", "following %s %s (offset %llu)", path, how, (unsigned long long)off);
+}
+
+/* Run every glob; new files are opened, known ones marked seen. */
+static void scan(struct wt_tail *t)
+{
+    bool failing = false;
+    for (struct tfile *f = t->files; f; f = f->next)
+        f->seen = false;
+    for (size_t i = 0; i < t->cfg->ninputs; i++) {
+        const struct wt_input_cfg *in = &t->cfg->inputs[i];
+        glob_t g;
+        int rc = glob(in->path, GLOB_NOSORT, NULL, &g);
+        if (rc == GLOB_NOMATCH) {
+            globfree(&g);
+            continue;
+        }
+        if (rc != 0) {
+            wt_log_warn("tail", "%s: glob failed (%d)", in->path, rc);
+            failing = true;
+            globfree(&g);
+            continue;
+        }
+        for (size_t k = 0; k < g.gl_pathc; k++) {
+            const char *path = g.gl_pathv[k];
+            struct stat st;
+            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            struct tfile *f = find_by_inode(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+            if (f) {
+                if (!f->seen && strcmp(f->path, path) != 0 && f->orphan) {
+                    /* Renamed into a matched name again: keep following. */
+                    snprintf(f->path, sizeof(f->path), "%s", path);
+                }
+                f->seen = true;
+                if (f->orphan) {
+                    f->orphan = false;
+                    f->eof_since = 0;
+                }
+                continue;
+            }
+            open_file(t, path, input_for(t->cfg, path) ? input_for(t->cfg, path) : in);
+        }
+        globfree(&g);
+    }
+    /* Files no longer matched (renamed away, deleted): finish them. */
+    for (struct tfile *f = t->files; f; f = f->next) {
+        if (f->fd >= 0 && !f->seen && !f->orphan) {
+            f->orphan = true;
+            f->dirty = true;
+            wt_metric_add(t->m_rotations, 1);
+            wt_log_info("tail", "%s was rotated away or deleted: finishing it", f->path);
+        }
+    }
+    t->failing = failing;
+    wt_metrics_problem(t->m, "inputs", failing ? "an input glob failed" : NULL);
+    start_reader(t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void close_file(struct wt_tail *t, struct tfile *f)
+{
+    (void)t;
+    if (f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+    }
+    f->dirty = false;
+}
+
+/* Drop closed files whose lines are all acked. */
+static void reap(struct wt_tail *t)
+{
+    struct tfile **pp = &t->files;
+    while (*pp) {
+        struct tfile *f = *pp;
+        if (f->fd < 0 && f->acked >= f->off) {
+            *pp = f->next;
+            wt_metrics_remove(t->m, f->m_lag);
+            t->nfiles--;
+            t->ckpt_dirty = true;
+            free(f);
+            continue;
+        }
+        pp = &f->next;
+    }
+    wt_metric_set(t->m_files, (int64_t)t->nfiles);
+}
+
+/* An orphan at EOF: after the grace period its partial last line is a line. */
+static void finish_orphan(struct wt_tail *t, struct tfile *f)
+{
+    uint64_t now = uv_now(t->loop);
+    if (!f->eof_since) {
+        f->eof_since = now;
+        return;
+    }
+    if (now - f->eof_since < (uint64_t)t->cfg->rotate_wait_ms)
+        return;
+    ssize_t r = pread(f->fd, t->buf, t->bufcap, (off_t)f->off);
+    struct wt_str line;
+    if (r > 0 && wt_splitter_finish(&f->sp, t->buf, (size_t)r, &line) == 0) {
+        f->off += (uint64_t)r;
+        wt_pipeline_line(t->p, &f->src, line.p, line.len, f->sp.lineno, f->off);
+    } else if (r > 0) {
+        f->off += (uint64_t)r;
+        if (f->sp.too_long)
+            wt_pipeline_too_long(t->p, &f->src, f->sp.lineno);
+        wt_pipeline_mark(t->p, &f->src, f->off, f->sp.lineno);
+    }
+    wt_log_info("tail", "%s: finished (%llu lines)", f->path, (unsigned long long)f->sp.lineno);
+    close_file(t, f);
+    reap(t);
+}
+
+/*
+ * Read f from its offset: one bounded pread, every complete line to the
+ * pipeline. @returns true if f may have more to read right now.
+ */
+static bool read_chunk(struct wt_tail *t, struct tfile *f)
+{
+    size_t want = f->max_line + 1 + WT_TAIL_CHUNK;
+    if (want > t->bufcap)
+        want = t->bufcap;
+    ssize_t r = pread(f->fd, t->buf, want, (off_t)f->off);
+    if (r < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return true;
+        wt_log_once(&f->warned_read, WT_LOG_ERROR, "tail", "%s: read failed: %s", f->path,
+                    strerror(errno));
+        f->dirty = false;
+        return false;
+    }
+    if (r == 0) {
+        f->dirty = false;
+        if (f->orphan)
+            finish_orphan(t, f);
+        return false;
+    }
+    size_t n = (size_t)r, pos = 0;
+    uint64_t before = f->off;
+    while (pos < n) {
+        if (wt_pipeline_full(t->p))
+            return false;
+        struct wt_str line;
+        size_t used = 0;
+        uint64_t too_long = f->sp.too_long;
+        int rc = wt_splitter_next(&f->sp, t->buf + pos, n - pos, &used, &line);
+        pos += used;
+        f->off += used;
+        if (f->sp.too_long != too_long)
+            wt_pipeline_too_long(t->p, &f->src, f->sp.lineno);
+        if (rc != 0) {
+            /* Only a skipped line ended here: its position still needs acking. */
+            if (used > 0 && !f->sp.skipping)
+                wt_pipeline_mark(t->p, &f->src, f->off, f->sp.lineno);
+            break;
+        }
+        wt_pipeline_line(t->p, &f->src, line.p, line.len, f->sp.lineno, f->off);
+    }
+    if (f->off > f->size)
+        f->size = f->off;
+    if (f->off != before)
+        f->eof_since = 0; /* progress: an orphan's grace period starts again */
+    /* A short read is the end for now; a full one may have more behind it. */
+    if (n < want) {
+        f->dirty = false;
+        /* Only a partial last line (or nothing) is left: an orphan may finish. */
+        if (f->orphan && !wt_pipeline_full(t->p))
+            finish_orphan(t, f);
+        return false;
+    }
+    return true;
+}
+
+static void reader_cb(uv_idle_t *h)
+{
+    struct wt_tail *t = h->data;
+    bool more = false;
+    for (struct tfile *f = t->files; f && !t->stopped; f = f->next) {
+        if (f->fd < 0 || !f->dirty)
+            continue;
+        for (int i = 0; i < WT_TAIL_READS_PER_TURN; i++) {
+            if (wt_pipeline_full(t->p))
+                break;
+            if (!read_chunk(t, f))
+                break;
+        }
+        if (f->fd >= 0 && f->dirty)
+            more = true;
+    }
+    /* Closed orphans may be waiting on their grace period: the poll re-checks. */
+    if (!more || wt_pipeline_full(t->p) || t->stopped)
+        uv_idle_stop(&t->reader);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Polling: growth, truncation, fingerprints, lag                           */
+/* ------------------------------------------------------------------------ */
+
+static void check_file(struct wt_tail *t, struct tfile *f)
+{
+    struct stat st;
+    if (f->fd < 0 || fstat(f->fd, &st) != 0)
+        return;
+    uint64_t size = (uint64_t)st.st_size;
+    bool truncated = size < f->off;
+    if (!truncated && f->fp_len > 0 && wt_fp_matches(f->fd, f->fp, f->fp_len) == 0)
+        truncated = true; /* copytruncate, then new writes past our offset */
+    if (truncated) {
+        wt_log_info("tail", "%s was truncated (size %llu < offset %llu or new content): "
+                    "reading from the start", f->path, (unsigned long long)size,
+                    (unsigned long long)f->off);
+        wt_metric_add(t->m_truncations, 1);
+        wt_parser_reset(&f->src.ps);
+        new_generation(t, f, 0, 0, input_for(t->cfg, f->path));
+        wt_fp_of_fd(f->fd, &f->fp, &f->fp_len);
+    } else if (f->fp_len < WT_FP_BYTES && size > f->fp_len) {
+        wt_fp_of_fd(f->fd, &f->fp, &f->fp_len);
+    }
+    if (size > f->off)
+        f->dirty = true;
+    f->size = size;
+    if (st.st_nlink == 0 && !f->orphan) {
+        f->orphan = true;
+        f->dirty = true;
+        wt_metric_add(t->m_rotations, 1);
+        wt_log_info("tail", "%s was deleted: finishing it", f->path);
+    }
+    wt_metric_set(f->m_lag, (int64_t)(size > f->acked ? size - f->acked : 0));
+}
+
+static void poll_cb(uv_timer_t *h)
+{
+    struct wt_tail *t = h->data;
+    for (struct tfile *f = t->files; f; f = f->next) {
+        check_file(t, f);
+        if (f->orphan && f->fd >= 0)
+            f->dirty = true; /* let the reader run the grace-period check */
+        /* A renamed path (rename rotation) shows as a different inode. */
+        if (f->fd >= 0 && !f->orphan) {
+            struct stat st;
+            if (stat(f->path, &st) != 0 || (uint64_t)st.st_ino != f->ino ||
+                (uint64_t)st.st_dev != f->dev) {
+                schedule_scan(t, 0);
+            }
+        }
+    }
+    start_reader(t);
+}
+
+static void scan_cb(uv_timer_t *h)
+{
+    struct wt_tail *t = h->data;
+    if (t->stopped)
+        return;
+    scan(t);
+    uv_timer_start(&t->scan, scan_cb, (uint64_t)t->cfg->scan_interval_ms, 0);
+}
+
+static void schedule_scan(struct wt_tail *t, uint64_t delay)
+{
+    if (t->stopped)
+        return;
+    uint64_t due = uv_timer_get_due_in(&t->scan);
+    if (!uv_is_active((uv_handle_t *)&t->scan) || due > delay)
+        uv_timer_start(&t->scan, scan_cb, delay, 0);
+}
+
+static void fs_event_cb(uv_fs_event_t *h, const char *name, int events, int status)
+{
+    struct watch *w = h->data;
+    struct wt_tail *t = w->t;
+    (void)name;
+    if (status != 0 || t->stopped)
+        return;
+    if (events & UV_RENAME)
+        schedule_scan(t, WT_TAIL_RESCAN_DELAY_MS);
+    for (struct tfile *f = t->files; f; f = f->next) {
+        if (f->fd >= 0)
+            f->dirty = true;
+    }
+    start_reader(t);
+}
+
+static bool has_glob_chars(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+static void watch_dirs(struct wt_tail *t)
+{
+    for (size_t i = 0; i < t->cfg->ninputs; i++) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", t->cfg->inputs[i].path);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            continue;
+        *slash = '\0';
+        if (dir[0] == '\0')
+            snprintf(dir, sizeof(dir), "/");
+        if (has_glob_chars(dir))
+            continue; /* wildcard directories rely on polling */
+        bool dup = false;
+        for (size_t k = 0; k < t->nwatch; k++)
+            dup = dup || strcmp(t->watch[k]->dir, dir) == 0;
+        if (dup || t->nwatch == WT_TAIL_MAX_WATCHES)
+            continue;
+        struct watch *w = calloc(1, sizeof(*w));
+        if (!w)
+            continue;
+        w->t = t;
+        snprintf(w->dir, sizeof(w->dir), "%s", dir);
+        uv_fs_event_init(t->loop, &w->h);
+        w->h.data = w;
+        int rc = uv_fs_event_start(&w->h, fs_event_cb, dir, 0);
+        if (rc != 0) {
+            wt_log_warn("tail", "%s: cannot watch (%s); polling every %d ms", dir,
+                        uv_strerror(rc), WT_TAIL_POLL_MS);
+            uv_close((uv_handle_t *)&w->h, (uv_close_cb)NULL);
+            /* Freed with the others when the tailer closes. */
+        }
+        t->watch[t->nwatch++] = w;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Acks and checkpoints                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void on_ack(void *ctx, uint32_t id, uint64_t offset, uint64_t lineno)
+{
+    struct wt_tail *t = ctx;
+    struct tfile *f = find_by_id(t, id);
+    if (!f)
+        return; /* an older generation */
+    if (offset > f->acked) {
+        f->acked = offset;
+        f->acked_lineno = lineno;
+        t->ckpt_dirty = true;
+    }
+    if (f->fd < 0)
+        reap(t);
+}
+
+static void on_resume(void *ctx)
+{
+    start_reader(ctx);
+}
+
+struct wt_pipeline_hooks wt_tail_hooks(struct wt_tail *t)
+{
+    return (struct wt_pipeline_hooks){.ctx = t, .on_ack = on_ack, .on_resume = on_resume};
+}
+
+static int ckpt_encode(struct wt_tail *t, char **out, size_t *len)
+{
+    struct wt_ckpt *e = calloc(t->nfiles + 1, sizeof(*e));
+    size_t n = 0;
+    if (!e)
+        return -ENOMEM;
+    for (struct tfile *f = t->files; f; f = f->next) {
+        e[n] = (struct wt_ckpt){.dev = f->dev,
+                                .ino = f->ino,
+                                .fp = f->fp,
+                                .fp_len = f->fp_len,
+                                .offset = f->acked,
+                                .lineno = f->acked_lineno};
+        snprintf(e[n].path, sizeof(e[n].path), "%s", f->path);
+        n++;
+    }
+    int rc = wt_ckpt_encode(e, n, out, len);
+    free(e);
+    return rc;
+}
+
+static void ckpt_work(uv_work_t *req)
+{
+    struct ckpt_job *j = req->data;
+    j->rc = wt_ckpt_write(j->t->cfg->state_dir, j->data, j->len);
+}
+
+static void ckpt_done(uv_work_t *req, int status)
+{
+    struct ckpt_job *j = req->data;
+    struct wt_tail *t = j->t;
+    int rc = status ? status : j->rc;
+    free(j->data);
+    j->data = NULL;
+    t->ckpt_busy = false;
+    if (rc != 0) {
+        wt_metric_add(t->m_ckpt_errors, 1);
+        t->ckpt_dirty = true;
+        wt_log_once(&t->warned_ckpt, WT_LOG_ERROR, "tail", "writing checkpoints in %s: %s",
+                    t->cfg->state_dir, wt_strerror(rc));
+        wt_metrics_problem(t->m, "checkpoints", "cannot write checkpoints");
+    } else {
+        wt_metric_add(t->m_ckpt_writes, 1);
+        if (t->warned_ckpt) {
+            t->warned_ckpt = false;
+            wt_log_info("tail", "checkpoints written again");
+        }
+        wt_metrics_problem(t->m, "checkpoints", NULL);
+    }
+}
+
+static void ckpt_cb(uv_timer_t *h)
+{
+    struct wt_tail *t = h->data;
+    if (!t->ckpt_dirty || t->ckpt_busy)
+        return;
+    if (ckpt_encode(t, &t->job.data, &t->job.len) != 0)
+        return;
+    t->ckpt_dirty = false;
+    t->ckpt_busy = true;
+    t->job.t = t;
+    t->job.req.data = &t->job;
+    if (uv_queue_work(t->loop, &t->job.req, ckpt_work, ckpt_done) != 0) {
+        free(t->job.data);
+        t->job.data = NULL;
+        t->ckpt_busy = false;
+        t->ckpt_dirty = true;
+    }
+}
+
+int wt_tail_checkpoint_sync(struct wt_tail *t)
+{
+    char *data;
+    size_t len;
+    if (t->ckpt_busy)
+        return -EBUSY;
+    int rc = ckpt_encode(t, &data, &len);
+    if (rc != 0)
+        return rc;
+    rc = wt_ckpt_write(t->cfg->state_dir, data, len);
+    free(data);
+    if (rc == 0)
+        t->ckpt_dirty = false;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Life cycle                                                               */
+/* ------------------------------------------------------------------------ */
+
+static size_t buf_need(const struct wt_config *cfg)
+{
+    size_t max_line = WT_LINE_MAX_MIN;
+    for (size_t i = 0; i < cfg->ninputs; i++) {
+        if (cfg->inputs[i].max_line > max_line)
+            max_line = cfg->inputs[i].max_line;
+    }
+    return max_line + 1 + WT_TAIL_CHUNK;
+}
+
+struct wt_tail *wt_tail_new(uv_loop_t *loop, const struct wt_config *cfg, struct wt_metrics *m)
+{
+    struct wt_tail *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->loop = loop;
+    t->cfg = cfg;
+    t->m = m;
+    t->bufcap = buf_need(cfg);
+    t->buf = malloc(t->bufcap);
+    if (!t->buf) {
+        free(t);
+        return NULL;
+    }
+    uv_idle_init(loop, &t->reader);
+    uv_timer_init(loop, &t->poll);
+    uv_timer_init(loop, &t->scan);
+    uv_timer_init(loop, &t->ckpt);
+    t->reader.data = t->poll.data = t->scan.data = t->ckpt.data = t;
+    t->m_files = wt_metrics_get(m, WT_METRIC_GAUGE, "wtexport_files_followed",
+                                "Files being followed.", NULL, NULL, 0);
+    t->m_rotations = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_file_rotations_total",
+                                    "Files renamed away or deleted while followed.", NULL, NULL, 0);
+    t->m_truncations = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_file_truncations_total",
+                                      "Files truncated or replaced in place (copytruncate).", NULL,
+                                      NULL, 0);
+    t->m_ckpt_writes = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_checkpoint_writes_total",
+                                      "Checkpoint files written.", NULL, NULL, 0);
+    t->m_ckpt_errors = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_checkpoint_errors_total",
+                                      "Checkpoint writes that failed.", NULL, NULL, 0);
+    return t;
+}
+
+int wt_tail_start(struct wt_tail *t, struct wt_pipeline *p, char *err, size_t errlen)
+{
+    char why[256] = "";
+    t->p = p;
+    int rc = wt_ckpt_read(t->cfg->state_dir, &t->loaded, &t->nloaded, why, sizeof(why));
+    if (rc == WT_EPARSE) {
+        wt_log_warn("tail", "%s/%s is damaged (%s): ignoring it; files start per read_from",
+                    t->cfg->state_dir, WT_CKPT_FILE, why);
+    } else if (rc != 0) {
+        snprintf(err, errlen, "%s/%s: %s", t->cfg->state_dir, WT_CKPT_FILE, wt_strerror(rc));
+        return rc;
+    }
+    t->started = true;
+    t->initial_scan = true;
+    scan(t);
+    t->initial_scan = false;
+    free(t->loaded);
+    t->loaded = NULL;
+    t->nloaded = 0;
+    watch_dirs(t);
+    uv_timer_start(&t->poll, poll_cb, WT_TAIL_POLL_MS, WT_TAIL_POLL_MS);
+    uv_timer_start(&t->scan, scan_cb, (uint64_t)t->cfg->scan_interval_ms, 0);
+    uv_timer_start(&t->ckpt, ckpt_cb, WT_TAIL_CKPT_INTERVAL_MS, WT_TAIL_CKPT_INTERVAL_MS);
+    start_reader(t);
+    return 0;
+}
+
+void wt_tail_apply(struct wt_tail *t, const struct wt_config *cfg)
+{
+    size_t need = buf_need(cfg);
+    if (need > t->bufcap) {
+        char *nb = realloc(t->buf, need);
+        if (nb) {
+            t->buf = nb;
+            t->bufcap = need;
+        }
+    }
+    t->cfg = cfg;
+    for (struct tfile *f = t->files; f; f = f->next) {
+        const struct wt_input_cfg *in = input_for(cfg, f->path);
+        if (in && in->max_line <= t->bufcap - 1 - WT_TAIL_CHUNK)
+            f->max_line = in->max_line;
+    }
+    if (!t->stopped) {
+        scan(t);
+        watch_dirs(t);
+        uv_timer_start(&t->scan, scan_cb, (uint64_t)cfg->scan_interval_ms, 0);
+    }
+}
+
+void wt_tail_stop(struct wt_tail *t)
+{
+    t->stopped = true;
+    uv_idle_stop(&t->reader);
+    uv_timer_stop(&t->poll);
+    uv_timer_stop(&t->scan);
+    for (size_t i = 0; i < t->nwatch; i++) {
+        if (uv_is_active((uv_handle_t *)&t->watch[i]->h))
+            uv_fs_event_stop(&t->watch[i]->h);
+    }
+}
+
+bool wt_tail_failing(const struct wt_tail *t)
+{
+    return t->failing;
+}
+
+size_t wt_tail_nfiles(const struct wt_tail *t)
+{
+    return t->nfiles;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct wt_tail *t = h->data;
+    if (--t->closing == 0) {
+        for (size_t i = 0; i < t->nwatch; i++)
+            free(t->watch[i]);
+        free(t);
+    }
+}
+
+static void on_watch_closed(uv_handle_t *h)
+{
+    struct watch *w = h->data;
+    on_closed((uv_handle_t *)&w->t->reader);
+}
+
+void wt_tail_free(struct wt_tail *t)
+{
+    if (!t)
+        return;
+    wt_tail_stop(t);
+    uv_timer_stop(&t->ckpt);
+    while (t->files) {
+        struct tfile *f = t->files;
+        t->files = f->next;
+        if (f->fd >= 0)
+            close(f->fd);
+        free(f);
+    }
+    free(t->buf);
+    free(t->loaded);
+    t->closing = 4;
+    uv_close((uv_handle_t *)&t->reader, on_closed);
+    uv_close((uv_handle_t *)&t->poll, on_closed);
+    uv_close((uv_handle_t *)&t->scan, on_closed);
+    uv_close((uv_handle_t *)&t->ckpt, on_closed);
+    for (size_t i = 0; i < t->nwatch; i++) {
+        if (!uv_is_closing((uv_handle_t *)&t->watch[i]->h)) {
+            t->closing++;
+            uv_close((uv_handle_t *)&t->watch[i]->h, on_watch_closed);
+        }
+    }
+}
