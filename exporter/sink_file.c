@@ -212,13 +212,3 @@ const struct wt_sink_ops wt_sink_file_ops = {
     .idle = file_idle,
     .close = file_close,
 };
-
-const struct wt_sink_ops *wt_sink_ops_for(enum wt_sink_type type)
-{
-    switch (type) {
-    case WT_SINK_FILE:
-        return &wt_sink_file_ops;
-    default:
-        return NULL;
-    }
-}
