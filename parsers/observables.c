@@ -160,8 +160,44 @@ static int parse_port(struct wt_str s, unsigned *out)
 /* Normalisers                                                              */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * A dotted-quad IPv4 address as inet_pton(AF_INET) accepts it: four
+ * decimal octets 0..255, no leading zeros. Such text is already canonical.
+ */
+static bool ipv4_canonical(const char *p, size_t n)
+{
+    const char *end = p + n;
+    for (int octet = 0; octet < 4; octet++) {
+        unsigned v = 0, digits = 0;
+        if (octet) {
+            if (p == end || *p != '.')
+                return false;
+            p++;
+        }
+        const char *start = p;
+        while (p < end && wt__is_digit((unsigned char)*p) && digits < 4) {
+            v = v * 10 + (unsigned)(*p - '0');
+            digits++;
+            p++;
+        }
+        if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && *start == '0'))
+            return false;
+    }
+    return p == end;
+}
+
 int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
 {
+    /* The common case first: an IPv4 address in canonical form. */
+    if (in.len >= 7 && in.len <= 15 && ipv4_canonical(in.p, in.len)) {
+        if (in.len > cap)
+            return WT_EFULL;
+        memcpy(out, in.p, in.len);
+        if (type)
+            *type = WT_OBS_IP;
+        return (int)in.len;
+    }
+
     /* inet_pton needs a NUL-terminated copy; a longer text is no address. */
     char buf[INET6_ADDRSTRLEN];
     unsigned char bin[16];

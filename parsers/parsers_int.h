@@ -8,6 +8,9 @@
 #include "wt_parsers.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static inline bool wt__is_digit(unsigned char c)
 {
@@ -45,6 +48,42 @@ static inline void wt__skip_ws(const char **pp, const char *end)
     while (p < end && (*p == ' ' || *p == '\t'))
         p++;
     *pp = p;
+}
+
+/**
+ * The first space or tab in [p, end), or end. Eight bytes at a time (SWAR:
+ * a zero byte of v ^ 0x20.. marks a space); on little-endian machines the
+ * lowest flagged byte is exact, later ones may be false positives.
+ */
+static inline const char *wt__find_ws(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+    /* Sixteen bytes at a time: SSE2 is part of every x86-64. */
+    const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab)));
+        if (m)
+            return p + __builtin_ctz((unsigned)m);
+        p += 16;
+    }
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t v, s, t;
+        memcpy(&v, p, 8);
+        s = v ^ (ones * ' ');
+        t = v ^ (ones * '\t');
+        uint64_t z = ((s - ones) & ~s & highs) | ((t - ones) & ~t & highs);
+        if (z)
+            return p + (__builtin_ctzll(z) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p != ' ' && *p != '\t')
+        p++;
+    return p;
 }
 
 /**

@@ -113,8 +113,7 @@ bool wt__word(const char **pp, const char *end, struct wt_str *out)
         return false;
     }
     const char *start = p;
-    while (p < end && *p != ' ' && *p != '\t')
-        p++;
+    p = wt__find_ws(p, end);
     *out = wt__str(start, p);
     *pp = p;
     return true;
