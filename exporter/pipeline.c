@@ -75,7 +75,6 @@ struct wt_pipeline {
     struct wt_pipeline_counts n, published;
     struct wt_metric *m_lines, *m_parsed, *m_malformed, *m_too_long, *m_expired, *m_range,
         *m_oversize, *m_events, *m_batches, *m_obs[WT_OBS_NTYPES], *m_queue, *m_paused;
-    uint64_t oversize, oversize_pub;
     bool warned_malformed, warned_too_long, warned_oversize;
 
     /* Wall clock from the loop's cached monotonic time. */
@@ -146,8 +145,7 @@ static void metrics_publish(struct wt_pipeline *p)
         wt_metric_add(p->m_obs[t], p->n.obs[t] - p->published.obs[t]);
         p->published.obs[t] = p->n.obs[t];
     }
-    wt_metric_add(p->m_oversize, p->oversize - p->oversize_pub);
-    p->oversize_pub = p->oversize;
+    PUB(oversize, m_oversize);
     wt_metric_set(p->m_queue, (int64_t)p->queue_bytes);
     wt_metric_set(p->m_paused, p->paused);
 }
@@ -192,13 +190,20 @@ static size_t batch_mem_of(const struct wt_batch *b)
     return b->cap + ZSTD_compressBound(b->cap);
 }
 
+/*
+ * Pause when the batches in flight leave no room for the open batch and the
+ * one after it; resume when they are down to half the cap. The open batch is
+ * left out of both tests: it closes by itself (size, count or linger), and
+ * counting it would hold reading until its linger ran out.
+ */
 static void update_pause(struct wt_pipeline *p)
 {
     size_t max = p->cfg->queue.max_bytes;
-    if (!p->paused && p->queue_bytes + p->batch_mem > max) {
+    size_t flying = p->queue_bytes - (p->open ? batch_mem_of(p->open) : 0);
+    if (!p->paused && flying + 2 * p->batch_mem > max) {
         p->paused = true;
         wt_log_debug("pipeline", "queue full (%zu bytes): pausing input", p->queue_bytes);
-    } else if (p->paused && p->queue_bytes <= max / 2) {
+    } else if (p->paused && flying <= max / 2) {
         p->paused = false;
         wt_log_debug("pipeline", "queue below half: resuming input");
         if (p->hooks.on_resume)
@@ -512,7 +517,7 @@ void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *
             b = open_batch(p);
         }
         if (!encode_into(p, b, lineno)) {
-            p->oversize++;
+            p->n.oversize++;
             wt_log_once(&p->warned_oversize, WT_LOG_WARN, "pipeline",
                         "%.*s:%llu: event larger than batch.max_bytes dropped (further ones "
                         "are only counted in wtexport_events_oversize_total)",
@@ -645,7 +650,6 @@ bool wt_pipeline_failing(const struct wt_pipeline *p)
 
 const struct wt_pipeline_counts *wt_pipeline_counts(const struct wt_pipeline *p)
 {
-    ((struct wt_pipeline *)p)->n.too_long = p->n.too_long;
     metrics_publish((struct wt_pipeline *)p);
     return &p->n;
 }

@@ -360,12 +360,13 @@ static void finish_orphan(struct wt_tail *t, struct tfile *f)
         return;
     ssize_t r = pread(f->fd, t->buf, t->bufcap, (off_t)f->off);
     struct wt_str line;
+    uint64_t too_long = f->sp.too_long;
     if (r > 0 && wt_splitter_finish(&f->sp, t->buf, (size_t)r, &line) == 0) {
         f->off += (uint64_t)r;
         wt_pipeline_line(t->p, &f->src, line.p, line.len, f->sp.lineno, f->off);
     } else if (r > 0) {
         f->off += (uint64_t)r;
-        if (f->sp.too_long)
+        if (f->sp.too_long != too_long)
             wt_pipeline_too_long(t->p, &f->src, f->sp.lineno);
         wt_pipeline_mark(t->p, &f->src, f->off, f->sp.lineno);
     }
@@ -409,7 +410,8 @@ static bool read_chunk(struct wt_tail *t, struct tfile *f)
         int rc = wt_splitter_next(&f->sp, t->buf + pos, n - pos, &used, &line);
         pos += used;
         f->off += used;
-        if (f->sp.too_long != too_long)
+        /* One call may skip several over-long lines: count each. */
+        for (uint64_t k = too_long; k < f->sp.too_long; k++)
             wt_pipeline_too_long(t->p, &f->src, f->sp.lineno);
         if (rc != 0) {
             /* Only a skipped line ended here: its position still needs acking. */
