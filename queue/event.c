@@ -8,6 +8,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 int wt_buf_append(struct wt_buf *b, const void *data, size_t n)
 {
@@ -96,6 +99,21 @@ int wt_json_append_str(struct wt_buf *b, const char *s, size_t n)
     *o++ = '"';
     while (p < end) {
         const unsigned char *run = p;
+#if defined(__SSE2__)
+        /* Sixteen bytes at a time while they are all plain: no byte below
+         * 0x20 or above 0x7e, no '"' and no '\\'. */
+        const __m128i lo = _mm_set1_epi8(0x1f), hi = _mm_set1_epi8(0x7e);
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            /* Signed compares: bytes >= 0x80 are negative, so "> 0x1f" fails them. */
+            __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, _mm_add_epi8(hi, _mm_set1_epi8(1))));
+            __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+            if (_mm_movemask_epi8(_mm_andnot_si128(bad, ok)) != 0xffff)
+                break;
+            p += 16;
+        }
+#endif
         while (p < end && plain[*p])
             p++;
         if (p > run) {
@@ -205,12 +223,26 @@ static int put_str(struct wt_buf *b, const char *key, size_t klen, struct wt_str
     return rc ? rc : wt_json_append_str(b, v.p, v.len);
 }
 
+/* Decimal digits of v, right-aligned in buf[24]; returns where they start. */
+static char *fmt_i64(int64_t v, char buf[24])
+{
+    char *p = buf + 24;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
 static int put_int(struct wt_buf *b, const char *key, size_t klen, int64_t v)
 {
     char num[24];
-    int n = snprintf(num, sizeof(num), "%lld", (long long)v);
+    char *p = fmt_i64(v, num);
     int rc = wt_buf_append(b, key, klen);
-    return rc ? rc : wt_buf_append(b, num, (size_t)n);
+    return rc ? rc : wt_buf_append(b, p, (size_t)(num + sizeof(num) - p));
 }
 
 #define PUT_STR(b, k, v) put_str((b), ",\"" k "\":", sizeof(k) + 3, (v))
