@@ -93,6 +93,7 @@ struct wt_tail {
     bool ckpt_dirty, ckpt_busy;
     struct ckpt_job job;
     bool warned_limit, warned_ckpt;
+    bool need_reap;
     unsigned closing; /* handles whose close callback is pending */
 
     struct wt_metric *m_files, *m_rotations, *m_truncations, *m_ckpt_writes, *m_ckpt_errors;
@@ -143,7 +144,8 @@ static void lag_metric(struct wt_tail *t, struct tfile *f)
 {
     char esc[PATH_MAX + 64], l[WT_METRIC_LABELS_MAX];
     wt_metrics_label_escape(f->path, esc, sizeof(esc));
-    snprintf(l, sizeof(l), "file=\"%s\"", esc);
+    /* The inode keeps a rotated file apart from its successor at the same path. */
+    snprintf(l, sizeof(l), "file=\"%s\",inode=\"%llu\"", esc, (unsigned long long)f->ino);
     wt_metrics_remove(t->m, f->m_lag);
     f->m_lag = wt_metrics_get(t->m, WT_METRIC_GAUGE, "wtexport_file_lag_bytes",
                               "Bytes of a followed file not yet acked by every sink.", l, NULL, 0);
@@ -259,6 +261,13 @@ static void open_file(struct wt_tail *t, const char *path, const struct wt_input
     wt_log_info("tail", "following %s %s (offset %llu)", path, how, (unsigned long long)off);
 }
 
+/* Does path still name f's inode? */
+static bool same_inode(const char *path, const struct tfile *f)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && (uint64_t)st.st_ino == f->ino && (uint64_t)st.st_dev == f->dev;
+}
+
 /* Run every glob; new files are opened, known ones marked seen. */
 static void scan(struct wt_tail *t)
 {
@@ -286,9 +295,11 @@ static void scan(struct wt_tail *t)
                 continue;
             struct tfile *f = find_by_inode(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
             if (f) {
-                if (!f->seen && strcmp(f->path, path) != 0 && f->orphan) {
-                    /* Renamed into a matched name again: keep following. */
+                if (strcmp(f->path, path) != 0 && !same_inode(f->path, f)) {
+                    /* Renamed (within the globs): follow the new name. */
                     snprintf(f->path, sizeof(f->path), "%s", path);
+                    f->src.path = (struct wt_str){f->path, strlen(f->path)};
+                    lag_metric(t, f);
                 }
                 f->seen = true;
                 if (f->orphan) {
@@ -329,9 +340,14 @@ static void close_file(struct wt_tail *t, struct tfile *f)
     f->dirty = false;
 }
 
-/* Drop closed files whose lines are all acked. */
+/*
+ * Drop closed files whose lines are all acked. Only called where no loop
+ * over the file list is running (the poll timer, the end of a reader turn):
+ * acks can arrive synchronously from inside the reader.
+ */
 static void reap(struct wt_tail *t)
 {
+    t->need_reap = false;
     struct tfile **pp = &t->files;
     while (*pp) {
         struct tfile *f = *pp;
@@ -372,15 +388,20 @@ static void finish_orphan(struct wt_tail *t, struct tfile *f)
     }
     wt_log_info("tail", "%s: finished (%llu lines)", f->path, (unsigned long long)f->sp.lineno);
     close_file(t, f);
-    reap(t);
+    /* Not freed here: the reader is iterating over the list (see reap). */
+    t->need_reap = true;
 }
 
 /*
  * Read f from its offset: one bounded pread, every complete line to the
  * pipeline. @returns true if f may have more to read right now.
  */
+static int64_t check_truncation(struct wt_tail *t, struct tfile *f);
+
 static bool read_chunk(struct wt_tail *t, struct tfile *f)
 {
+    if (check_truncation(t, f) < 0)
+        return false;
     size_t want = f->max_line + 1 + WT_TAIL_CHUNK;
     if (want > t->bufcap)
         want = t->bufcap;
@@ -452,6 +473,8 @@ static void reader_cb(uv_idle_t *h)
         if (f->fd >= 0 && f->dirty)
             more = true;
     }
+    if (t->need_reap)
+        reap(t);
     /* Closed orphans may be waiting on their grace period: the poll re-checks. */
     if (!more || wt_pipeline_full(t->p) || t->stopped)
         uv_idle_stop(&t->reader);
@@ -461,26 +484,43 @@ static void reader_cb(uv_idle_t *h)
 /* Polling: growth, truncation, fingerprints, lag                           */
 /* ------------------------------------------------------------------------ */
 
-static void check_file(struct wt_tail *t, struct tfile *f)
+/*
+ * Truncated or rewritten in place (copytruncate)? The size below our offset
+ * says so, and so do first bytes that no longer match the fingerprint (the
+ * writer may already have written past our offset again). Checked before
+ * every read, so new content is never read from an old offset. A file
+ * still shorter than WT_FP_BYTES gets its fingerprint extended as it grows.
+ * @returns the current size, or -1 if fstat fails.
+ */
+static int64_t check_truncation(struct wt_tail *t, struct tfile *f)
 {
     struct stat st;
     if (f->fd < 0 || fstat(f->fd, &st) != 0)
-        return;
+        return -1;
     uint64_t size = (uint64_t)st.st_size;
     bool truncated = size < f->off;
     if (!truncated && f->fp_len > 0 && wt_fp_matches(f->fd, f->fp, f->fp_len) == 0)
-        truncated = true; /* copytruncate, then new writes past our offset */
+        truncated = true;
     if (truncated) {
-        wt_log_info("tail", "%s was truncated (size %llu < offset %llu or new content): "
+        wt_log_info("tail", "%s was truncated (size %llu, offset %llu) or rewritten: "
                     "reading from the start", f->path, (unsigned long long)size,
                     (unsigned long long)f->off);
         wt_metric_add(t->m_truncations, 1);
-        wt_parser_reset(&f->src.ps);
         new_generation(t, f, 0, 0, input_for(t->cfg, f->path));
         wt_fp_of_fd(f->fd, &f->fp, &f->fp_len);
     } else if (f->fp_len < WT_FP_BYTES && size > f->fp_len) {
         wt_fp_of_fd(f->fd, &f->fp, &f->fp_len);
     }
+    return (int64_t)size;
+}
+
+static void check_file(struct wt_tail *t, struct tfile *f)
+{
+    struct stat st;
+    int64_t sz = check_truncation(t, f);
+    if (sz < 0 || fstat(f->fd, &st) != 0)
+        return;
+    uint64_t size = (uint64_t)sz;
     if (size > f->off)
         f->dirty = true;
     f->size = size;
@@ -496,6 +536,8 @@ static void check_file(struct wt_tail *t, struct tfile *f)
 static void poll_cb(uv_timer_t *h)
 {
     struct wt_tail *t = h->data;
+    if (t->need_reap)
+        reap(t);
     for (struct tfile *f = t->files; f; f = f->next) {
         check_file(t, f);
         if (f->orphan && f->fd >= 0)
@@ -603,7 +645,7 @@ static void on_ack(void *ctx, uint32_t id, uint64_t offset, uint64_t lineno)
         t->ckpt_dirty = true;
     }
     if (f->fd < 0)
-        reap(t);
+        t->need_reap = true; /* acks may arrive while the reader walks the list */
 }
 
 static void on_resume(void *ctx)

@@ -39,12 +39,12 @@ wait_for "$N events (case A)" out_has_at_least "$DOUT" "$N"
 assert_alive "case A"
 healthz_ok || fail "/healthz not 200 after rotations (case A): $(healthz_code)"
 # Three files are followed (access.log, .1, .2), each with its own lag series
-# labelled with its current name.
+# labelled with its current name (and its inode).
 wait_for "3 files followed" metric_is wtexport_files_followed 3
 lag=$(metric_series wtexport_file_lag_bytes)
 lag_ok=1
 for f in access.log access.log.1 access.log.2; do
-    if ! printf "%s\n" "$lag" | grep -qF "{file=\"$T/logs/$f\"}"; then
+    if ! printf "%s\n" "$lag" | grep -qF "{file=\"$T/logs/$f\","; then
         soft_fail "case A: no wtexport_file_lag_bytes series for $f; series: $(echo "$lag" | tr "\n" " ")"
         lag_ok=0
     fi
@@ -80,7 +80,7 @@ wait_for "1 file followed after the renamed one is finished" one_file_or_dead
 sleep 1.5 # let the 1 s poll run over the remaining file once more
 if check_alive "case B, after finishing the renamed file"; then
     healthz_ok || soft_fail "/healthz not 200 (case B): $(healthz_code)"
-    metric_series wtexport_file_lag_bytes | grep -qF "{file=\"$T/logs/access.log\"}" ||
+    metric_series wtexport_file_lag_bytes | grep -qF "{file=\"$T/logs/access.log\"," ||
     soft_fail "case B: no wtexport_file_lag_bytes series for the followed access.log: $(metric_series wtexport_file_lag_bytes)"
     log "ok: case B: renamed file closed, access.log followed"
     stop_daemon
