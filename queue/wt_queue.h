@@ -147,4 +147,210 @@ int wt_batch_compress(struct wt_batch *b, void *cctx, int level);
  */
 long wt_zstd_decompress(const void *src, size_t n, void *out, size_t cap);
 
+/* ------------------------------------------------------------------------ */
+/* CRC32C and the durable disk spool (docs/spool.md)                        */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * @brief CRC32C (Castagnoli, iSCSI polynomial 0x1EDC6F41, reflected) of n
+ * bytes, continuing from crc: pass 0 to start, and the previous result to
+ * continue, so wt_crc32c(wt_crc32c(0, a, na), b, nb) is the CRC of a then b.
+ * Uses the SSE4.2 instruction when the CPU has it, slicing-by-8 otherwise.
+ * Thread-safe; p may be NULL when n is 0.
+ */
+uint32_t wt_crc32c(uint32_t crc, const void *p, size_t n);
+
+/** Default size at which the active segment is closed (spool.segment_bytes). */
+#define WT_SPOOL_SEGMENT_BYTES_DEFAULT (16ULL * 1024 * 1024)
+/** Smallest and largest settable segment size. */
+#define WT_SPOOL_SEGMENT_BYTES_MIN (4ULL * 1024)
+#define WT_SPOOL_SEGMENT_BYTES_MAX (1024ULL * 1024 * 1024)
+/** Default cap of the whole spool on disk (spool.max_bytes). */
+#define WT_SPOOL_MAX_BYTES_DEFAULT (1024ULL * 1024 * 1024)
+/** Sinks that read one spool, each with its own cursor. */
+#define WT_SPOOL_MAX_SINKS 8
+/** Longest sink name; names are [A-Za-z0-9_.-], not starting with '.'. */
+#define WT_SPOOL_SINK_NAME_MAX 64
+/** Largest payload of one record; a longer length on disk is corruption. */
+#define WT_SPOOL_RECORD_MAX (128U * 1024 * 1024)
+/** Segment files one spool holds; a roll past it is WT_EFULL. */
+#define WT_SPOOL_MAX_SEGMENTS 4096
+/** Bytes of a segment file header, and of a record header (on-disk format 1). */
+#define WT_SPOOL_SEGMENT_HEADER_BYTES 40
+#define WT_SPOOL_RECORD_HEADER_BYTES  52
+/** Record flag: the payload is one zstd frame (else raw NDJSON). */
+#define WT_SPOOL_F_ZSTD (1U << 0)
+
+_Static_assert(WT_SPOOL_SEGMENT_BYTES_MIN <= WT_SPOOL_SEGMENT_BYTES_DEFAULT &&
+                   WT_SPOOL_SEGMENT_BYTES_DEFAULT <= WT_SPOOL_SEGMENT_BYTES_MAX,
+               "default segment size out of range");
+_Static_assert(WT_SPOOL_SEGMENT_BYTES_DEFAULT <= WT_SPOOL_MAX_BYTES_DEFAULT,
+               "a default spool must hold a default segment");
+_Static_assert(WT_SPOOL_RECORD_MAX < UINT32_MAX - WT_SPOOL_RECORD_HEADER_BYTES,
+               "record length is a u32 on disk");
+_Static_assert(WT_SPOOL_MAX_SINKS <= 32, "bad_cursors is a 32-bit mask");
+
+/** Spool handle (opaque). Thread-safe: every call may come from any thread. */
+struct wt_spool;
+
+struct wt_spool_opts {
+    const char *dir;               /* created 0700 if missing (parent must exist) */
+    uint64_t max_bytes;            /* cap on all segment files; 0: default */
+    uint64_t segment_bytes;        /* roll size; 0: default */
+    unsigned nsinks;               /* 1..WT_SPOOL_MAX_SINKS */
+    const char *const *sink_names; /* nsinks unique names; cursor file cursor-<name> */
+};
+
+/** What wt_spool_open found and repaired; the caller counts and logs it. */
+struct wt_spool_recovery {
+    uint64_t records, bytes;  /* records kept; bytes of all segment files */
+    uint64_t cut_records;     /* torn or corrupt records cut (one per cut point) */
+    uint64_t cut_bytes;       /* bytes removed: cut tails, empty torn segment files */
+    unsigned segments;        /* segment files kept */
+    unsigned bad_segments;    /* segments set aside as seg-<id>.wts.bad (bad header) */
+    uint32_t bad_cursors;     /* bit i: sink i's cursor file was damaged (-> oldest) */
+    unsigned cursors_clamped; /* cursors off a record boundary or past the end, moved */
+};
+
+/** Per-record metadata, stored in the record header. */
+struct wt_spool_meta {
+    int64_t ts_min, ts_max; /* event time range, epoch ms */
+    uint32_t nevents;
+    uint32_t flags; /* WT_SPOOL_F_* */
+};
+
+/**
+ * A place in the spool: a segment id and a byte offset in its file. Only
+ * positions the spool handed out (cursor, out->next) are meaningful; they
+ * order as (segment, offset).
+ */
+struct wt_spool_pos {
+    uint64_t segment;
+    uint64_t offset;
+};
+
+/** One record read by wt_spool_next. */
+struct wt_spool_rec {
+    uint64_t seq; /* spool-wide sequence number, from 1, never reused */
+    struct wt_spool_meta meta;
+    size_t len;               /* payload bytes */
+    struct wt_spool_pos pos;  /* where the record starts */
+    struct wt_spool_pos next; /* where the next one starts: pass to wt_spool_ack */
+};
+
+/** What wt_spool_expire dropped. */
+struct wt_spool_expired {
+    uint64_t records, events, bytes;
+    unsigned segments;
+};
+
+/**
+ * @brief Open (or create) the spool in o->dir and recover it: every segment
+ * seg-<16 hex id>.wts is checked record by record (CRC); the first bad or
+ * torn record ends its segment (the file is truncated there); a segment with
+ * a bad header is renamed seg-<id>.wts.bad. Cursors are loaded from
+ * cursor-<sink name> (absent or damaged: the oldest record). The directory is
+ * locked (flock) against a second process.
+ * @param rec what was found and repaired (may be NULL).
+ * @param err a reason for any failure (may be NULL).
+ * @returns 0 with *out; WT_ECONFIG (bad options), -EBUSY (in use),
+ *          WT_EFULL (more than WT_SPOOL_MAX_SEGMENTS segments), -ENOMEM,
+ *          or -errno from the file system. *out is NULL on failure.
+ */
+int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
+                  struct wt_spool_recovery *rec, char *err, size_t errlen);
+
+/**
+ * @brief Persist dirty cursors (best effort), close every file, free sp.
+ * Does not commit: records appended since the last commit may or may not
+ * survive a crash. NULL is fine. Nothing else may use sp concurrently.
+ */
+void wt_spool_close(struct wt_spool *sp);
+
+/**
+ * @brief Append one record (payload copied to the active segment; rolls to a
+ * new segment when segment_bytes would be exceeded; a record larger than
+ * segment_bytes gets a segment of its own). Does not fsync: readers see it
+ * only after wt_spool_commit.
+ * @param seq_out its sequence number (may be NULL).
+ * @returns 0; WT_EFULL when the spool (max_bytes or WT_SPOOL_MAX_SEGMENTS)
+ *          has no room now (pause input, retry after acks or expiry);
+ *          WT_ETOOLONG when len can never fit (> WT_SPOOL_RECORD_MAX or
+ *          max_bytes); -errno (nothing appended), or the sticky error of an
+ *          earlier failed fsync.
+ */
+int wt_spool_append(struct wt_spool *sp, const void *payload, size_t len,
+                    const struct wt_spool_meta *m, uint64_t *seq_out);
+
+/**
+ * @brief Make every record appended before this call durable: fdatasync the
+ * segments written since the last commit, and the directory if a segment was
+ * created. Only then may the input checkpoint advance. Blocking.
+ * @returns 0, or -errno. A failed fsync is sticky: later appends and commits
+ *          return it (the page cache can no longer be trusted); reopen.
+ */
+int wt_spool_commit(struct wt_spool *sp);
+
+/**
+ * @brief The durable cursor of a sink: the position after its last acked
+ * record (the oldest record when it has acked nothing).
+ * @returns 0, or -EINVAL for a bad sink index.
+ */
+int wt_spool_cursor(const struct wt_spool *sp, unsigned sink, struct wt_spool_pos *out);
+
+/**
+ * @brief Read the committed record at *pos into buf (cap bytes), check its
+ * CRC, fill out and advance *pos past it. A sink may read ahead of its
+ * cursor; start from wt_spool_cursor. No allocation.
+ * @returns 0; WT_EAGAIN at the end of committed data; WT_EFULL when cap is
+ *          too small (out->len says how much is needed, *pos unchanged);
+ *          WT_EPARSE when the record changed on disk since open (*pos
+ *          unchanged, out->next is where reading resumes: the next segment,
+ *          or the end of the active one; the skipped records are lost);
+ *          -EINVAL (bad sink or position); -errno.
+ */
+int wt_spool_next(struct wt_spool *sp, unsigned sink, struct wt_spool_pos *pos,
+                  struct wt_spool_rec *out, void *buf, size_t cap);
+
+/**
+ * @brief Move a sink's cursor to *after (a record's out->next, acked in
+ * order), in memory; a position at or behind the cursor is ignored. Then
+ * delete every segment all sinks have passed (never the active one).
+ * @returns 0; -EINVAL (bad sink, or *after beyond committed data); -errno
+ *          when a passed segment could not be deleted (the cursor did move;
+ *          deletion is retried at the next ack).
+ */
+int wt_spool_ack(struct wt_spool *sp, unsigned sink, const struct wt_spool_pos *after);
+
+/**
+ * @brief Persist the cursors that moved since the last call: cursor-<name>
+ * written to a temp file, fsync'd, renamed, then the directory fsync'd.
+ * Blocking; call it at most every N ms. A crash loses only un-synced acks:
+ * those records are delivered again.
+ * @returns 0, or the first -errno (failed cursors stay dirty).
+ */
+int wt_spool_sync_cursors(struct wt_spool *sp);
+
+/**
+ * @brief Drop whole non-active segments whose newest event (max ts_max) is
+ * older than older_than_ms, and empty non-active segments; cursors inside
+ * them move to the next segment. *out reports what was dropped (totals of
+ * the segments, whether or not some sink had read part of them).
+ * @returns 0, or -errno if a segment could not be deleted (*out counts the
+ *          segments dropped before it).
+ */
+int wt_spool_expire(struct wt_spool *sp, int64_t older_than_ms, struct wt_spool_expired *out);
+
+/** @returns true when appending next_len bytes now would return WT_EFULL. */
+bool wt_spool_full(const struct wt_spool *sp, size_t next_len);
+
+/** @returns the bytes of all segment files (what max_bytes caps). */
+uint64_t wt_spool_bytes(const struct wt_spool *sp);
+
+/**
+ * @returns the record bytes (headers included) between a sink's cursor and
+ * the end of appended data; 0 for a bad sink index.
+ */
+uint64_t wt_spool_pending(const struct wt_spool *sp, unsigned sink);
+
 #endif /* WT_QUEUE_H */
