@@ -111,21 +111,26 @@ static void drain_cb(uv_timer_t *h)
     bool timed_out = uv_now(d->loop) - d->drain_started >= (uint64_t)d->cfg->drain_timeout_ms;
     if (!idle && !timed_out)
         return;
+    if (idle && wt_pipeline_busy(d->p))
+        return; /* a background cursor write is finishing */
     int rc = wt_tail_checkpoint_sync(d->tail);
     if (rc == -EBUSY)
         return; /* a background checkpoint write is finishing */
     uv_timer_stop(h);
     if (rc != 0)
         wt_log_error("run", "writing checkpoints at exit: %s", wt_strerror(rc));
+    rc = wt_pipeline_sync(d->p);
+    if (rc != 0)
+        wt_log_error("run", "writing spool cursors at exit: %s", wt_strerror(rc));
     log_counters(d, "stopped");
     wt_metrics_stop(d->m);
     if (!idle) {
         /* Work still on the thread pool (a blocked sink) cannot be cancelled:
          * leave without freeing. Unacked lines are read again at the next start. */
         wt_log_warn("run",
-                    "drain_timeout (%lld ms) reached with %zu bytes of batches unacked; "
-                    "they will be read again at the next start",
-                    (long long)d->cfg->drain_timeout_ms, wt_pipeline_queue_bytes(d->p));
+                    "drain_timeout (%lld ms) reached before every sink caught up; what is not "
+                    "acked stays in the spool (or the logs) for the next start",
+                    (long long)d->cfg->drain_timeout_ms);
         fflush(stderr);
         _exit(d->exit_code);
     }
@@ -336,7 +341,7 @@ int wt_cmd_run(int argc, char **argv)
     if (!d.tail)
         goto out;
     struct wt_pipeline_hooks hooks = wt_tail_hooks(d.tail);
-    d.p = wt_pipeline_new(d.loop, d.cfg, d.m, &hooks, 0, 0, err, sizeof(err));
+    d.p = wt_pipeline_new(d.loop, d.cfg, d.m, &hooks, true, 0, 0, err, sizeof(err));
     if (!d.p) {
         wt_log_error("run", "%s", err);
         goto out;

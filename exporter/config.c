@@ -17,6 +17,7 @@
 
 #include <assert.h>
 #include <cjson/cJSON.h>
+#include <librdkafka/rdkafka.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -53,6 +54,19 @@ static_assert(WT_LINE_MAX_MIN <= WT_LINE_MAX_DEFAULT && WT_LINE_MAX_DEFAULT <= W
 /* Default sink names are "<type><index>": short enough for any index. */
 static_assert(WT_CFG_MAX_SINKS <= 100 && WT_SINK_NAME_MAX >= 8, "default sink names");
 static_assert(WT_CFG_MAX_ERRORS >= 1, "errors");
+static_assert(1 <= WT_SSE_CONCURRENCY_DEFAULT && WT_SSE_CONCURRENCY_DEFAULT <= WT_SSE_CONCURRENCY_MAX,
+              "sse concurrency");
+static_assert(WT_SSE_TIMEOUT_MIN_MS <= WT_SSE_TIMEOUT_DEFAULT_MS &&
+                  WT_SSE_TIMEOUT_DEFAULT_MS <= WT_SSE_TIMEOUT_MAX_MS,
+              "sse transaction_timeout");
+static_assert(WT_SSE_BUDGET_PPM_MIN <= WT_SSE_BUDGET_PPM_DEFAULT &&
+                  WT_SSE_BUDGET_PPM_DEFAULT <= WT_SSE_BUDGET_PPM_MAX &&
+                  WT_SSE_BUDGET_PPM_MAX <= 1000000,
+              "sse budget_fraction is a fraction");
+static_assert(WT_SSE_RETRY_BASE_MIN_MS <= WT_SSE_RETRY_BASE_DEFAULT_MS &&
+                  WT_SSE_RETRY_BASE_DEFAULT_MS <= WT_SSE_RETRY_CAP_DEFAULT_MS &&
+                  WT_SSE_RETRY_CAP_DEFAULT_MS <= WT_SSE_RETRY_CAP_MAX_MS,
+              "sse retry: the default base is below the default cap");
 /* Enum-valued keys are stored through an int. */
 static_assert(sizeof(enum wt_format) == sizeof(int), "enum wt_format stored as int");
 static_assert(sizeof(enum wt_sink_type) == sizeof(int), "enum wt_sink_type stored as int");
@@ -61,9 +75,12 @@ static_assert(sizeof(enum wt_sink_type) == sizeof(int), "enum wt_sink_type store
 /* Key tables                                                               */
 /* ------------------------------------------------------------------------ */
 
-enum key_type { K_STR, K_BOOL, K_INT, K_DUR, K_SIZE, K_ENUM, K_OBJ, K_ARR };
+/* K_MAP: an object of free-form names, each a string (a number or boolean is kept as its
+ * text), into an array of struct wt_kafka_property at off, count at count_off. */
+/* K_FRAC: a JSON number with a fraction, min/max/def in millionths, stored as a double. */
+enum key_type { K_STR, K_BOOL, K_INT, K_DUR, K_SIZE, K_ENUM, K_OBJ, K_ARR, K_MAP, K_FRAC };
 /* The C type of the value at cfg_key.off. */
-enum key_store { S_NONE, S_STR, S_BOOL, S_INT, S_U32, S_I64, S_SIZE };
+enum key_store { S_NONE, S_STR, S_BOOL, S_INT, S_U32, S_I64, S_SIZE, S_DBL };
 
 #define F_REQUIRED 1u
 /* Keys per table, for the seen[] bitmap of decode_obj(). */
@@ -94,6 +111,8 @@ struct cfg_key {
     const struct cfg_obj *sub;        /* K_OBJ, K_ARR element */
     bool (*check)(const char *value); /* K_STR: valid? */
     const char *want;                 /* K_STR: error says "must be <want>" */
+    /* K_MAP: is the entry valid? If not, the reason goes to msg. */
+    bool (*check_pair)(const char *name, const char *value, char *msg, size_t cap);
     unsigned flags;
     const char *doc;
     const char *example; /* JSON text */
@@ -125,6 +144,12 @@ static const struct cfg_enum log_formats[] = {{"text", 0}, {"json", 1}, {NULL, 0
 /* Every sink type name; sink_type_keys[] says which are implemented. */
 static const struct cfg_enum sink_types[] = {
     {"file", WT_SINK_FILE}, {"sse", WT_SINK_SSE}, {"kafka", WT_SINK_KAFKA}, {NULL, 0}};
+static const struct cfg_enum kafka_key_kinds[] = {{"observable", WT_KAFKA_KEY_OBSERVABLE},
+                                                  {"client_ip", WT_KAFKA_KEY_CLIENT_IP},
+                                                  {"none", WT_KAFKA_KEY_NONE},
+                                                  {NULL, 0}};
+static const struct cfg_enum kafka_messages[] = {
+    {"event", WT_KAFKA_MESSAGE_EVENT}, {"batch", WT_KAFKA_MESSAGE_BATCH}, {NULL, 0}};
 
 /* String checks: true when the value is acceptable. */
 
@@ -305,7 +330,7 @@ static const struct cfg_key queue_keys[] = {
      .max = WT_QUEUE_MAX_BYTES_LIMIT,
      .def = WT_QUEUE_MAX_BYTES_DEFAULT,
      .doc = "Bytes of batches waiting for the sinks; when full, tailing pauses (the proxy's log "
-            "files are the buffer). At least twice batch.max_bytes.",
+            "files are the buffer). At least 4 times batch.max_bytes.",
      .example = "\"256MiB\""},
 };
 
@@ -314,6 +339,46 @@ static const struct cfg_obj queue_obj = {
     .doc = "Batches not yet acknowledged by every sink.",
     .keys = queue_keys,
     .nkeys = NKEYS(queue_keys),
+};
+
+static const struct cfg_key spool_keys[] = {
+    {.name = "dir",
+     .type = K_STR,
+     .store = S_STR,
+     .off = offsetof(struct wt_config, spool.dir) - CFG(spool),
+     .def_doc = "`\"<state_dir>/spool\"`",
+     .check = check_abs_path,
+     .want = "an absolute path",
+     .doc = "Directory of the spool's segment files and sink cursors (created 0700).",
+     .example = "\"/var/lib/wtexport/spool\""},
+    {.name = "max_bytes",
+     .type = K_SIZE,
+     .store = S_SIZE,
+     .off = offsetof(struct wt_config, spool.max_bytes) - CFG(spool),
+     .min = WT_SPOOL_CFG_MAX_BYTES_MIN,
+     .max = WT_SPOOL_CFG_MAX_BYTES_LIMIT,
+     .def = WT_SPOOL_CFG_MAX_BYTES_DEFAULT,
+     .doc = "Disk the spool may use. When it is full, tailing pauses (the proxy's log files "
+            "are the buffer) until the sinks catch up or old segments expire.",
+     .example = "\"20GiB\""},
+    {.name = "segment_bytes",
+     .type = K_SIZE,
+     .store = S_SIZE,
+     .off = offsetof(struct wt_config, spool.segment_bytes) - CFG(spool),
+     .min = WT_SPOOL_CFG_SEGMENT_MIN,
+     .max = WT_SPOOL_CFG_SEGMENT_LIMIT,
+     .def = WT_SPOOL_CFG_SEGMENT_DEFAULT,
+     .doc = "Size at which a spool segment file is closed; a segment is deleted once every "
+            "sink has passed it, or when its newest event is older than the retention window.",
+     .example = "\"64MiB\""},
+};
+
+static const struct cfg_obj spool_obj = {
+    .title = "`spool`",
+    .doc = "The durable disk spool between the batcher and the sinks (`run` only; `replay` "
+           "ships from memory). A line's checkpoint advances once its batch is in the spool.",
+    .keys = spool_keys,
+    .nkeys = NKEYS(spool_keys),
 };
 
 static const struct cfg_key privacy_keys[] = {
@@ -348,8 +413,7 @@ static const struct cfg_key sink_keys[] = {
      .off = SINK(type),
      .enums = sink_types,
      .flags = F_REQUIRED,
-     .doc = "Sink type; the other keys depend on it. Only file is supported yet: sse and kafka are "
-            "reserved.",
+     .doc = "Sink type; the other keys depend on it: file, sse or kafka.",
      .example = "\"file\""},
     {.name = "name",
      .type = K_STR,
@@ -415,11 +479,321 @@ static const struct cfg_obj file_sink_obj = {
     .size = sizeof(struct wt_sink_cfg),
 };
 
+/* Kafka: librdkafka judges each passed-through property on a scratch configuration. */
+
+static bool check_brokers(const char *v)
+{
+    if (v[0] == '\0')
+        return false;
+    for (const char *p = v; *p; p++) {
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+/* Kafka's own rule for topic names. */
+static bool check_topic(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > 249 || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+        return false;
+    return strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+static bool check_kafka_property(const char *name, const char *value, char *msg, size_t cap)
+{
+    if (strcmp(name, "bootstrap.servers") == 0 || strcmp(name, "metadata.broker.list") == 0) {
+        snprintf(msg, cap, "set by \"brokers\"");
+        return false;
+    }
+    if (strcmp(name, "transactional.id") == 0) {
+        snprintf(msg, cap,
+                 "transactional producers are not supported (delivery is "
+                 "at-least-once, made idempotent per partition)");
+        return false;
+    }
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, name, value, msg, cap);
+    rd_kafka_conf_destroy(conf);
+    /* Some of its messages end with a newline: one error, one line. */
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    return r == RD_KAFKA_CONF_OK;
+}
+
+static const struct cfg_key kafka_sink_keys[] = {
+    {.name = "brokers",
+     .type = K_STR,
+     .store = S_STR,
+     .off = SINK(brokers),
+     .flags = F_REQUIRED,
+     .check = check_brokers,
+     .want = "a comma-separated list of host:port without spaces",
+     .doc = "Bootstrap brokers (librdkafka bootstrap.servers); the rest of the cluster is "
+            "discovered from them.",
+     .example = "\"kafka1.example.com:9092,kafka2.example.com:9092\""},
+    {.name = "topic",
+     .type = K_STR,
+     .store = S_STR,
+     .off = SINK(topic),
+     .flags = F_REQUIRED,
+     .check = check_topic,
+     .want = "a topic name of 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" and \"-\"",
+     .doc = "Topic of every message. Create it beforehand (see docs/kafka.md) unless the "
+            "cluster creates topics automatically.",
+     .example = "\"wtexport-events\""},
+    {.name = "key",
+     .type = K_ENUM,
+     .store = S_INT,
+     .off = SINK(kafka_key),
+     .def = WT_KAFKA_KEY_OBSERVABLE,
+     .enums = kafka_key_kinds,
+     .doc = "Message key, which picks the partition: observable (the value of the event's "
+            "first observable, as JSON-escaped in the event), client_ip, or none (no key: "
+            "messages are spread over the partitions).",
+     .example = "\"client_ip\""},
+    {.name = "message",
+     .type = K_ENUM,
+     .store = S_INT,
+     .off = SINK(kafka_message),
+     .def = WT_KAFKA_MESSAGE_EVENT,
+     .enums = kafka_messages,
+     .doc = "event: one message per event (one JSON object); batch: one message per batch "
+            "(NDJSON, keyed like its first event), which needs batch.max_bytes at least "
+            "2KiB below message.max.bytes.",
+     .example = "\"batch\""},
+    {.name = "properties",
+     .type = K_MAP,
+     .off = SINK(properties),
+     .count_off = SINK(nproperties),
+     .max = WT_KAFKA_MAX_PROPERTIES,
+     .check_pair = check_kafka_property,
+     .def_doc = "`{\"enable.idempotence\": \"true\", \"acks\": \"all\", "
+                "\"compression.type\": \"zstd\", \"message.timeout.ms\": \"0\"}`",
+     .want = "librdkafka producer properties",
+     .doc = "librdkafka properties passed through as they are (security.protocol, sasl.*, "
+            "ssl.*, linger.ms, batch.size, ...); values are strings, numbers or booleans. They "
+            "override the defaults; message.timeout.ms 0 means a message is retried until it "
+            "is delivered. librdkafka checks each one: its message is the error. "
+            "bootstrap.servers comes from brokers; transactional.id is not supported.",
+     .example = "{\"security.protocol\": \"SASL_SSL\", \"linger.ms\": 20}"},
+    {.name = "dead_letter",
+     .type = K_STR,
+     .store = S_STR,
+     .off = SINK(dead_letter),
+     .def_doc = "`\"<state_dir>/dead-letter\"`",
+     .check = check_abs_path,
+     .want = "an absolute path",
+     .doc = "Directory (created 0700) for events the cluster refused for good: per batch, "
+            "the refused events (NDJSON) and a .reason file with the librdkafka error.",
+     .example = "\"/var/lib/wtexport/dead-letter\""},
+};
+
+static const struct cfg_obj kafka_sink_obj = {
+    .title = "`type: \"kafka\"`",
+    .doc = "Events produced to one Kafka topic with librdkafka: idempotent, acks=all, zstd; a "
+           "batch counts as delivered when every message of it is. See docs/kafka.md.",
+    .keys = kafka_sink_keys,
+    .nkeys = NKEYS(kafka_sink_keys),
+    .size = sizeof(struct wt_sink_cfg),
+};
+
+/* SSE: the region names, and URLs (plain http only to a loopback host). */
+
+static bool check_region(const char *v)
+{
+    return strcmp(v, "nam") == 0 || strcmp(v, "eu") == 0 || strcmp(v, "apjc") == 0;
+}
+
+/* Is the host of an http:// URL (after the scheme) a loopback one? */
+static bool loopback_host(const char *h)
+{
+    size_t n = strcspn(h, ":/");
+    if (h[0] == '[')
+        return strncmp(h, "[::1]", 5) == 0 && (h[5] == '\0' || h[5] == ':' || h[5] == '/');
+    if (n == 9 && strncmp(h, "localhost", 9) == 0)
+        return true;
+    return n >= 9 && strncmp(h, "127.", 4) == 0 && strspn(h, "0123456789.") == n;
+}
+
+/* "https://host[:port][/path]", or "http://" to 127.x.x.x, [::1] or localhost. */
+static bool check_base_url(const char *v)
+{
+    const char *h;
+    if (strncmp(v, "https://", 8) == 0)
+        h = v + 8;
+    else if (strncmp(v, "http://", 7) == 0)
+        h = v + 7;
+    else
+        return false;
+    if (h[0] == '\0' || h[0] == '/' || h[0] == ':' || strlen(v) > WT_SSE_URL_MAX)
+        return false;
+    for (const char *p = v; *p; p++) {
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || *p == '?' || *p == '#')
+            return false;
+    }
+    return h == v + 8 || loopback_host(h);
+}
+
+/* A proxy: curl's syntax ("http://proxy:3128", "proxy:3128"), printable, no spaces. */
+static bool check_proxy(const char *v)
+{
+    if (v[0] == '\0' || strlen(v) > WT_SSE_URL_MAX)
+        return false;
+    for (const char *p = v; *p; p++) {
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+#define SSE_RETRY(m) (offsetof(struct wt_sink_cfg, retry.m) - SINK(retry))
+
+static const struct cfg_key sse_retry_keys[] = {
+    {.name = "base",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = SSE_RETRY(base_ms),
+     .min = WT_SSE_RETRY_BASE_MIN_MS,
+     .max = WT_SSE_RETRY_CAP_MAX_MS,
+     .def = WT_SSE_RETRY_BASE_DEFAULT_MS,
+     .doc = "First backoff ceiling: the n-th retry of a request waits a random time in "
+            "[0, min(cap, base * 2^n)] (full jitter).",
+     .example = "\"1s\""},
+    {.name = "cap",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = SSE_RETRY(cap_ms),
+     .min = WT_SSE_RETRY_BASE_MIN_MS,
+     .max = WT_SSE_RETRY_CAP_MAX_MS,
+     .def = WT_SSE_RETRY_CAP_DEFAULT_MS,
+     .doc = "Largest backoff ceiling; at least base.",
+     .example = "\"5m\""},
+    {.name = "max_duration",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = SSE_RETRY(max_duration_ms),
+     .min = 0,
+     .max = WT_SSE_RETRY_MAX_DURATION_MAX_MS,
+     .def = 0,
+     .doc = "How long a batch is retried, from its first attempt, before its undelivered "
+            "events go to the dead-letter directory; 0 retries for ever.",
+     .example = "\"1d\""},
+};
+
+static const struct cfg_obj sse_retry_obj = {
+    .title = "`retry` (`type: \"sse\"`)",
+    .doc = "Retries of requests that failed for a reason that may pass: connection errors, "
+           "timeouts, 408, 429, 5xx. A Retry-After on a 429 or 503 pauses the whole sink "
+           "instead.",
+    .keys = sse_retry_keys,
+    .nkeys = NKEYS(sse_retry_keys),
+};
+
+static const struct cfg_key sse_sink_keys[] = {
+    {.name = "region",
+     .type = K_STR,
+     .store = S_STR,
+     .off = SINK(sse_region),
+     .def_doc = "none; region or url is required",
+     .check = check_region,
+     .want = "\"nam\", \"eu\" or \"apjc\"",
+     .doc = "SSE region: nam (https://api-sse.cisco.com), eu (https://api.eu.sse.itd.cisco.com) "
+            "or apjc (https://api.apj.sse.itd.cisco.com). Not with url.",
+     .example = "\"eu\""},
+    {.name = "url",
+     .type = K_STR,
+     .store = S_STR,
+     .off = SINK(sse_url),
+     .def_doc = "none; region or url is required",
+     .check = check_base_url,
+     .want = "an https:// URL without query or fragment (http:// only to 127.0.0.1, [::1] "
+             "or localhost)",
+     .doc = "Base URL of the SSE API instead of a region (a private deployment, or the local "
+            "test server); requests go to <url>/v1/... Not with region.",
+     .example = "\"https://sse.example.com\""},
+    {.name = "ca_file",
+     .type = K_STR,
+     .store = S_STR,
+     .off = SINK(ca_file),
+     .def_doc = "none: the system CAs",
+     .check = check_abs_path,
+     .want = "an absolute path",
+     .doc = "PEM file of the CA certificates that sign the server's certificate (a private "
+            "CA). TLS verification is always on.",
+     .example = "\"/etc/wtexport/sse-ca.pem\""},
+    {.name = "proxy",
+     .type = K_STR,
+     .store = S_STR,
+     .off = SINK(proxy),
+     .def_doc = "none: direct (the http_proxy/https_proxy environment is ignored)",
+     .check = check_proxy,
+     .want = "a proxy URL without spaces (e.g. \"http://proxy.example.com:3128\")",
+     .doc = "Outbound HTTP proxy for every SSE request (HTTPS goes through it with CONNECT).",
+     .example = "\"http://proxy.example.com:3128\""},
+    {.name = "concurrency",
+     .type = K_INT,
+     .store = S_INT,
+     .off = SINK(concurrency),
+     .min = 1,
+     .max = WT_SSE_CONCURRENCY_MAX,
+     .def = WT_SSE_CONCURRENCY_DEFAULT,
+     .doc = "Requests in flight at most (and connections kept open).",
+     .example = "8"},
+    {.name = "transaction_timeout",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = SINK(transaction_timeout_ms),
+     .min = WT_SSE_TIMEOUT_MIN_MS,
+     .max = WT_SSE_TIMEOUT_MAX_MS,
+     .def = WT_SSE_TIMEOUT_DEFAULT_MS,
+     .doc = "Hard limit of one request; a request that runs out is sent again as two halves.",
+     .example = "\"30s\""},
+    {.name = "budget_fraction",
+     .type = K_FRAC,
+     .store = S_DBL,
+     .off = SINK(budget_fraction),
+     .min = WT_SSE_BUDGET_PPM_MIN,
+     .max = WT_SSE_BUDGET_PPM_MAX,
+     .def = WT_SSE_BUDGET_PPM_DEFAULT,
+     .doc = "Requests are sized from the measured throughput so that one is expected to take "
+            "this share of transaction_timeout.",
+     .example = "0.1"},
+    {.name = "retry",
+     .type = K_OBJ,
+     .off = SINK(retry),
+     .sub = &sse_retry_obj,
+     .doc = "Backoff of failed requests: see `retry` (`type: \"sse\"`)."},
+    {.name = "dead_letter",
+     .type = K_STR,
+     .store = S_STR,
+     .off = SINK(dead_letter),
+     .def_doc = "`\"<state_dir>/dead-letter\"`",
+     .check = check_abs_path,
+     .want = "an absolute path",
+     .doc = "Directory whose sse-<name>/ subdirectory (created 0700) gets the events SSE "
+            "refused for good (400, too large, retry.max_duration): NDJSON and a .reason file.",
+     .example = "\"/var/lib/wtexport/dead-letter\""},
+};
+
+static const struct cfg_obj sse_sink_obj = {
+    .title = "`type: \"sse\"`",
+    .doc = "Events uploaded to Cisco Security Services Exchange (or any server of the same "
+           "contract, docs/sse-protocol.md) as zstd-compressed NDJSON over HTTPS. Register "
+           "first: `wtexport register -c FILE --token-file PATH` stores a device id and "
+           "credential in `<state_dir>/sse-<name>.json`.",
+    .keys = sse_sink_keys,
+    .nkeys = NKEYS(sse_sink_keys),
+    .size = sizeof(struct wt_sink_cfg),
+};
+
 /* The keys of each sink type; NULL: the type name is reserved, not supported yet. */
 static const struct cfg_obj *const sink_type_keys[] = {
     [WT_SINK_FILE] = &file_sink_obj,
-    [WT_SINK_SSE] = NULL,
-    [WT_SINK_KAFKA] = NULL,
+    [WT_SINK_SSE] = &sse_sink_obj,
+    [WT_SINK_KAFKA] = &kafka_sink_obj,
 };
 
 static const struct cfg_key metrics_keys[] = {
@@ -527,6 +901,17 @@ static const struct cfg_key top_keys[] = {
      .def = WT_SCAN_INTERVAL_DEFAULT_MS,
      .doc = "How often the inputs' globs are matched again to find new files.",
      .example = "\"30s\""},
+    {.name = "checkpoint_interval",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = CFG(checkpoint_interval_ms),
+     .min = WT_CHECKPOINT_INTERVAL_MIN_MS,
+     .max = WT_CHECKPOINT_INTERVAL_MAX_MS,
+     .def = WT_CHECKPOINT_INTERVAL_DEFAULT_MS,
+     .doc = "How often read positions are written (the inputs' checkpoints and the sinks' "
+            "spool cursors, each in the background). After a crash, at most about this much "
+            "input is shipped twice.",
+     .example = "\"500ms\""},
     {.name = "rotate_wait",
      .type = K_DUR,
      .store = S_I64,
@@ -557,6 +942,11 @@ static const struct cfg_key top_keys[] = {
      .off = CFG(queue),
      .sub = &queue_obj,
      .doc = "How much waits for the sinks: see `queue`."},
+    {.name = "spool",
+     .type = K_OBJ,
+     .off = CFG(spool),
+     .sub = &spool_obj,
+     .doc = "Where batches wait on disk for the sinks: see `spool`."},
     {.name = "privacy",
      .type = K_OBJ,
      .off = CFG(privacy),
@@ -664,6 +1054,12 @@ static void fmt_size(uint64_t bytes, char *buf, size_t cap)
     fmt_with_unit(bytes, size_units, buf, cap);
 }
 
+/* A K_FRAC value (millionths) as a JSON number: 250000 -> "0.25". */
+static void fmt_frac(int64_t ppm, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%g", (double)ppm / 1e6);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -759,9 +1155,18 @@ static void want_text(const struct cfg_key *k, char *buf, size_t cap)
     case K_OBJ:
         snprintf(buf, cap, "an object");
         break;
+    case K_MAP:
+        snprintf(buf, cap, "an object of at most %lld %s (string, number or boolean values)",
+                 (long long)k->max, k->want);
+        break;
     case K_ARR:
         snprintf(buf, cap, "an array of %lld to %lld objects", (long long)k->min,
                  (long long)k->max);
+        break;
+    case K_FRAC:
+        fmt_frac(k->min, lo, sizeof(lo));
+        fmt_frac(k->max, hi, sizeof(hi));
+        snprintf(buf, cap, "a number from %s to %s", lo, hi);
         break;
     }
 }
@@ -818,6 +1223,9 @@ static void store_num(void *p, enum key_store st, int64_t v)
         break;
     case S_SIZE:
         *(size_t *)p = (size_t)v;
+        break;
+    case S_DBL:
+        *(double *)p = (double)v / 1e6; /* K_FRAC: millionths */
         break;
     default:
         assert(!"not a number");
@@ -886,6 +1294,11 @@ static bool scalar_value(const cJSON *it, const struct cfg_key *k, int64_t *v)
             return false;
         }
         break;
+    case K_FRAC:
+        if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0 && it->valuedouble <= 1.0))
+            return false;
+        *v = (int64_t)(it->valuedouble * 1e6 + 0.5);
+        break;
     case K_SIZE:
         if (cJSON_IsString(it) && it->valuestring) {
             uint64_t u;
@@ -919,6 +1332,7 @@ static void apply_defaults(struct ctx *c, char *base, const struct cfg_obj *o)
             apply_defaults(c, base + k->off, k->sub);
             break;
         case K_ARR:
+        case K_MAP:
             break; /* entries get theirs when decoded */
         case K_STR:
             if (k->def_str)
@@ -1054,6 +1468,66 @@ static void decode_array(struct ctx *c, const cJSON *it, const char *path, char 
     *(size_t *)(base + k->count_off) = i;
 }
 
+/* A K_MAP object: each member a string, number or boolean, judged by k->check_pair. */
+static void decode_map(struct ctx *c, const cJSON *obj, const char *path, char *base,
+                       const struct cfg_key *k)
+{
+    struct wt_kafka_property *pv = (struct wt_kafka_property *)(base + k->off);
+    size_t *n = (size_t *)(base + k->count_off);
+    char kp[PATH_MAX_LEN], shown[KEY_NAME_SHOWN * 4 + 8], num[64], msg[200];
+
+    if (cJSON_GetArraySize(obj) > k->max) {
+        err_want(c, path, k);
+        mark_failed(c, pv);
+        return;
+    }
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        const char *name = it->string ? it->string : "";
+        const char *v = NULL;
+        int64_t iv;
+        if (name[0])
+            shown_name(name, shown, sizeof(shown));
+        else
+            snprintf(shown, sizeof(shown), "\"\"");
+        key_path(kp, path, shown);
+        bool dup = false;
+        for (size_t j = 0; j < *n && !dup; j++)
+            dup = strcmp(pv[j].name, name) == 0;
+        if (dup) {
+            err_add(c->errs, kp, "duplicate key");
+            continue;
+        }
+        if (cJSON_IsString(it) && it->valuestring) {
+            v = it->valuestring;
+        } else if (cJSON_IsBool(it)) {
+            v = cJSON_IsTrue(it) ? "true" : "false";
+        } else if (json_integer(it, &iv)) {
+            snprintf(num, sizeof(num), "%lld", (long long)iv);
+            v = num;
+        } else if (cJSON_IsNumber(it)) {
+            snprintf(num, sizeof(num), "%.15g", it->valuedouble);
+            v = num;
+        } else {
+            err_add(c->errs, kp, "must be a string, number or boolean");
+            continue;
+        }
+        if (k->check_pair && !k->check_pair(name, v, msg, sizeof(msg))) {
+            err_add(c->errs, kp, "%s", msg);
+            continue;
+        }
+        char *dn = strdup(name), *dv = strdup(v);
+        if (!dn || !dv) {
+            free(dn);
+            free(dv);
+            c->nomem = true;
+            return;
+        }
+        pv[*n].name = dn;
+        pv[*n].value = dv;
+        (*n)++;
+    }
+}
+
 static void decode_value(struct ctx *c, const cJSON *it, const char *path, char *base,
                          const struct cfg_key *k)
 {
@@ -1071,6 +1545,12 @@ static void decode_value(struct ctx *c, const cJSON *it, const char *path, char 
     case K_ARR:
         if (cJSON_IsArray(it)) {
             decode_array(c, it, path, base, k);
+            return;
+        }
+        break;
+    case K_MAP:
+        if (cJSON_IsObject(it)) {
+            decode_map(c, it, path, base, k);
             return;
         }
         break;
@@ -1113,6 +1593,87 @@ static void check_inputs(struct ctx *c, const struct wt_config *cfg)
     }
 }
 
+/*
+ * Kafka: the dead-letter directory defaults to <state_dir>/dead-letter; one
+ * message per batch must fit message.max.bytes (with room for key and headers).
+ */
+static void check_kafka_sink(struct ctx *c, struct wt_config *cfg, struct wt_sink_cfg *s, size_t i)
+{
+    char kp[PATH_MAX_LEN];
+    if (!s->dead_letter && !has_failed(c, &s->dead_letter) && cfg->state_dir) {
+        char dl[4096];
+        snprintf(dl, sizeof(dl), "%s/dead-letter", cfg->state_dir);
+        store_str(c, &s->dead_letter, dl);
+    }
+    /* wtexport turns idempotence on, which librdkafka allows with acks=all only. */
+    const char *acks = NULL, *idem = NULL;
+    for (size_t j = 0; j < s->nproperties; j++) {
+        const char *n = s->properties[j].name;
+        if (strcmp(n, "acks") == 0 || strcmp(n, "request.required.acks") == 0)
+            acks = s->properties[j].value;
+        else if (strcmp(n, "enable.idempotence") == 0)
+            idem = s->properties[j].value;
+    }
+    bool idem_off =
+        idem && (strcmp(idem, "false") == 0 || strcmp(idem, "0") == 0 || strcmp(idem, "f") == 0);
+    if (acks && strcmp(acks, "all") != 0 && strcmp(acks, "-1") != 0 && !idem_off) {
+        snprintf(kp, sizeof(kp), "sinks[%zu].properties.acks", i);
+        err_add(c->errs, kp,
+                "\"%s\" needs \"enable.idempotence\": false (idempotence, on by default, "
+                "needs acks all)",
+                acks);
+    }
+    if (s->kafka_message != WT_KAFKA_MESSAGE_BATCH || has_failed(c, &cfg->batch.max_bytes))
+        return;
+    uint64_t max = 1000000; /* librdkafka's default message.max.bytes */
+    for (size_t j = 0; j < s->nproperties; j++) {
+        const char *v = s->properties[j].value;
+        if (strcmp(s->properties[j].name, "message.max.bytes") == 0)
+            wt_str_to_u64((struct wt_str){v, strlen(v)}, &max);
+    }
+    if ((uint64_t)cfg->batch.max_bytes + 2048 > max) {
+        char bm[32];
+        fmt_size(cfg->batch.max_bytes, bm, sizeof(bm));
+        snprintf(kp, sizeof(kp), "sinks[%zu].message", i);
+        err_add(c->errs, kp,
+                "\"batch\" needs batch.max_bytes (%s) + 2KiB within message.max.bytes (%llu): "
+                "lower batch.max_bytes or raise message.max.bytes in properties",
+                bm, (unsigned long long)max);
+    }
+}
+
+/*
+ * SSE: exactly one of region and url; backoff base <= cap; the dead-letter
+ * directory and the credential file default from state_dir.
+ */
+static void check_sse_sink(struct ctx *c, struct wt_config *cfg, struct wt_sink_cfg *s, size_t i)
+{
+    char kp[PATH_MAX_LEN], path[4096];
+    bool region_bad = has_failed(c, &s->sse_region), url_bad = has_failed(c, &s->sse_url);
+    if (s->sse_region && s->sse_url) {
+        snprintf(kp, sizeof(kp), "sinks[%zu].url", i);
+        err_add(c->errs, kp, "not with region (one of them)");
+    } else if (!s->sse_region && !s->sse_url && !region_bad && !url_bad) {
+        snprintf(kp, sizeof(kp), "sinks[%zu].region", i);
+        err_add(c->errs, kp, "required (or url)");
+    }
+    if (!has_failed(c, &s->retry.base_ms) && !has_failed(c, &s->retry.cap_ms) &&
+        s->retry.base_ms > s->retry.cap_ms) {
+        snprintf(kp, sizeof(kp), "sinks[%zu].retry.cap", i);
+        err_add(c->errs, kp, "must be at least retry.base");
+    }
+    if (!cfg->state_dir)
+        return;
+    if (!s->dead_letter && !has_failed(c, &s->dead_letter)) {
+        snprintf(path, sizeof(path), "%s/dead-letter", cfg->state_dir);
+        store_str(c, &s->dead_letter, path);
+    }
+    if (s->name) {
+        snprintf(path, sizeof(path), "%s/sse-%s.json", cfg->state_dir, s->name);
+        store_str(c, &s->sse_cred_file, path);
+    }
+}
+
 static void check_sinks(struct ctx *c, struct wt_config *cfg)
 {
     char kp[PATH_MAX_LEN];
@@ -1139,6 +1700,10 @@ static void check_sinks(struct ctx *c, struct wt_config *cfg)
                 break;
             }
         }
+        if (s->type == WT_SINK_KAFKA)
+            check_kafka_sink(c, cfg, s, i);
+        else if (s->type == WT_SINK_SSE)
+            check_sse_sink(c, cfg, s, i);
     }
 }
 
@@ -1147,10 +1712,21 @@ static void check_cross(struct ctx *c, struct wt_config *cfg)
     check_inputs(c, cfg);
     check_sinks(c, cfg);
     if (!has_failed(c, &cfg->batch.max_bytes) && !has_failed(c, &cfg->queue.max_bytes) &&
-        cfg->queue.max_bytes < 2 * cfg->batch.max_bytes) {
-        char twice[32];
-        fmt_size(2 * (uint64_t)cfg->batch.max_bytes, twice, sizeof(twice));
-        err_add(c->errs, "queue.max_bytes", "must be at least twice batch.max_bytes (%s)", twice);
+        cfg->queue.max_bytes < WT_QUEUE_MIN_BATCHES * cfg->batch.max_bytes) {
+        /* A batch holds about twice its size (data + zstd frame): room for one
+         * batch open while another is compressed and one is being written. */
+        char need[32];
+        fmt_size(WT_QUEUE_MIN_BATCHES * (uint64_t)cfg->batch.max_bytes, need, sizeof(need));
+        err_add(c->errs, "queue.max_bytes", "must be at least %d times batch.max_bytes (%s)",
+                WT_QUEUE_MIN_BATCHES, need);
+    }
+    if (!has_failed(c, &cfg->spool.max_bytes) && !has_failed(c, &cfg->spool.segment_bytes) &&
+        cfg->spool.max_bytes < 2 * cfg->spool.segment_bytes) {
+        /* One segment being written while an older one waits for the sinks. */
+        char need[32];
+        fmt_size(2 * (uint64_t)cfg->spool.segment_bytes, need, sizeof(need));
+        err_add(c->errs, "spool.max_bytes", "must be at least twice spool.segment_bytes (%s)",
+                need);
     }
     if (!cfg->host && !has_failed(c, &cfg->host)) {
         char h[256] = "";
@@ -1294,6 +1870,14 @@ static void free_obj(char *base, const struct cfg_obj *o)
             char **p = (char **)(base + k->off);
             free(*p);
             *p = NULL;
+        } else if (k->type == K_MAP) {
+            struct wt_kafka_property *pv = (struct wt_kafka_property *)(base + k->off);
+            for (int64_t j = 0; j < k->max; j++) {
+                free(pv[j].name);
+                free(pv[j].value);
+                pv[j].name = pv[j].value = NULL;
+            }
+            *(size_t *)(base + k->count_off) = 0;
         } else if (k->type == K_OBJ) {
             free_obj(base + k->off, k->sub);
         } else if (k->type == K_ARR) {
@@ -1315,6 +1899,8 @@ void wt_config_free(struct wt_config *cfg)
 {
     if (!cfg)
         return;
+    for (size_t i = 0; i < WT_CFG_MAX_SINKS; i++)
+        free(cfg->sinks[i].sse_cred_file); /* derived, not a key: free_obj skips it */
     free_obj((char *)cfg, &top_obj);
     memset(cfg, 0, sizeof(*cfg));
 }
@@ -1368,9 +1954,9 @@ static void md_cell(FILE *out, const char *s)
 static const char *type_name(const struct cfg_key *k)
 {
     static const char *const names[] = {
-        [K_STR] = "string",   [K_BOOL] = "boolean",        [K_INT] = "integer",
-        [K_DUR] = "duration", [K_SIZE] = "size",           [K_ENUM] = "string",
-        [K_OBJ] = "object",   [K_ARR] = "array of objects"};
+        [K_STR] = "string", [K_BOOL] = "boolean", [K_INT] = "integer", [K_DUR] = "duration",
+        [K_SIZE] = "size",  [K_ENUM] = "string",  [K_OBJ] = "object",  [K_ARR] = "array of objects",
+        [K_MAP] = "object", [K_FRAC] = "number"};
     return names[k->type];
 }
 
@@ -1412,6 +1998,13 @@ static void default_text(const struct cfg_key *k, char *buf, size_t cap)
                 break;
             }
         }
+        break;
+    case K_MAP:
+        snprintf(buf, cap, "%s", k->def_doc ? k->def_doc : "none");
+        break;
+    case K_FRAC:
+        fmt_frac(k->def, v, sizeof(v));
+        snprintf(buf, cap, "`%s`", v);
         break;
     case K_OBJ:
     case K_ARR:
@@ -1455,6 +2048,14 @@ static void range_text(const struct cfg_key *k, char *buf, size_t cap)
         break;
     case K_ARR:
         snprintf(buf, cap, "%lld .. %lld entries", (long long)k->min, (long long)k->max);
+        break;
+    case K_MAP:
+        snprintf(buf, cap, "up to %lld %s", (long long)k->max, k->want);
+        break;
+    case K_FRAC:
+        fmt_frac(k->min, lo, sizeof(lo));
+        fmt_frac(k->max, hi, sizeof(hi));
+        snprintf(buf, cap, "%s .. %s", lo, hi);
         break;
     }
 }
@@ -1501,9 +2102,13 @@ void wt_config_write_reference(FILE *out)
             continue;
         for (const struct cfg_enum *e = sink_types; e->name; e++) {
             const struct cfg_obj *tk = sink_type_keys[e->value];
-            if (tk)
-                write_section(out, "###", tk);
-            else
+            for (size_t j = 0; tk && j < tk->nkeys; j++) {
+                if (j == 0)
+                    write_section(out, "###", tk);
+                if (tk->keys[j].type == K_OBJ)
+                    write_section(out, "####", tk->keys[j].sub);
+            }
+            if (!tk)
                 fprintf(out, "\n### `type: \"%s\"`\n\nReserved: not supported yet.\n", e->name);
         }
     }
@@ -1541,6 +2146,9 @@ static bool example_value(const struct cfg_key *k, char *buf, size_t cap)
     case K_SIZE:
         fmt_size((uint64_t)k->def, v, sizeof(v));
         snprintf(buf, cap, "\"%s\"", v);
+        return true;
+    case K_FRAC:
+        fmt_frac(k->def, buf, cap);
         return true;
     default:
         return false;

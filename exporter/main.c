@@ -20,6 +20,10 @@ static const char usage[] =
     "  replay -c FILE [--since TIME] [--until TIME] LOGFILE...\n"
     "                 ship old log files once (plain, .gz, .zst) for backfill\n"
     "  check-config -c FILE | --reference | --example   validate a config file\n"
+    "  register -c FILE --token-file PATH|- [--sink NAME]\n"
+    "                 register an sse sink with SSE (token from PATH or stdin)\n"
+    "  deregister -c FILE [--sink NAME] [--force]   remove that registration\n"
+    "  status -c FILE [--sink NAME]   registration and the daemon's sink health\n"
     "\n"
     "options:\n"
     "  -h, --help     this text\n"
@@ -50,6 +54,12 @@ int main(int argc, char **argv)
         return wt_cmd_replay(argc - 1, argv + 1);
     if (strcmp(cmd, "check-config") == 0)
         return wt_cmd_check_config(argc - 1, argv + 1);
+    if (strcmp(cmd, "register") == 0)
+        return wt_cmd_register(argc - 1, argv + 1);
+    if (strcmp(cmd, "deregister") == 0)
+        return wt_cmd_deregister(argc - 1, argv + 1);
+    if (strcmp(cmd, "status") == 0)
+        return wt_cmd_status(argc - 1, argv + 1);
     fprintf(stderr, "wtexport: unknown command '%s'\n\n%s", cmd, usage);
     return WT_EXIT_USAGE;
 }

@@ -5,6 +5,7 @@
 #include "pipeline.h"
 #include "log.h"
 #include "sink.h"
+#include "spooler.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -15,14 +16,17 @@
 #include <unistd.h>
 #include <zstd.h>
 
-/* Compression jobs on the thread pool at once (one ZSTD_CCtx each). */
-#define WT_COMPRESS_JOBS 2
+/* Compression jobs queued on the thread pool at once (one ZSTD_CCtx each).
+ * More than the pool's threads, so a thread that finishes one starts the
+ * next at once instead of waiting for the loop to hand it over. */
+#define WT_COMPRESS_JOBS 6
 /* Emptied batches kept for reuse instead of freed. */
 #define WT_BATCH_SPARES 4
 
 static_assert(WT_COMPRESS_JOBS >= 1, "at least one compressor");
 
-enum batch_state { B_OPEN = 0, B_ZWAIT, B_ZRUN, B_READY, B_DONE };
+/* OPEN -> (ZWAIT -> ZRUN) -> READY -> [SPOOLING] -> DONE, popped in order. */
+enum batch_state { B_OPEN = 0, B_ZWAIT, B_ZRUN, B_READY, B_SPOOLING, B_DONE };
 
 struct zjob {
     uv_work_t req;
@@ -66,7 +70,11 @@ struct wt_pipeline {
     struct zjob jobs[WT_COMPRESS_JOBS];
     bool job_busy[WT_COMPRESS_JOBS];
 
-    /* Sinks and, per sink, the next batch to send it. */
+    /* The disk spool (run), or NULL: batches go to the sinks from memory (replay). */
+    struct wt_spooler *spooler;
+    bool spool_blocked; /* a source saw the spool full and waits for on_resume */
+
+    /* Sinks and, per sink, the next batch to send it (memory mode). */
     unsigned nsinks;
     struct wt_sink sinks[WT_CFG_MAX_SINKS];
     struct wt_batch *cursor[WT_CFG_MAX_SINKS];
@@ -147,7 +155,7 @@ static void metrics_publish(struct wt_pipeline *p)
     }
     PUB(oversize, m_oversize);
     wt_metric_set(p->m_queue, (int64_t)p->queue_bytes);
-    wt_metric_set(p->m_paused, p->paused);
+    wt_metric_set(p->m_paused, p->paused || p->spool_blocked);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -209,7 +217,7 @@ static void update_pause(struct wt_pipeline *p)
         if (p->hooks.on_resume)
             p->hooks.on_resume(p->hooks.ctx);
     }
-    wt_metric_set(p->m_paused, p->paused);
+    wt_metric_set(p->m_paused, p->paused || p->spool_blocked);
     wt_metric_set(p->m_queue, (int64_t)p->queue_bytes);
 }
 
@@ -234,6 +242,18 @@ static void pop_done(struct wt_pipeline *p)
 
 static void dispatch(struct wt_pipeline *p)
 {
+    if (p->spooler) {
+        /* Compressed batches go to the spool in order; sinks read it. */
+        for (struct wt_batch *b = p->head; b; b = b->next) {
+            if (b->state == B_SPOOLING || b->state == B_DONE)
+                continue;
+            if (b->state != B_READY)
+                break;
+            b->state = B_SPOOLING;
+            wt_spooler_put(p->spooler, b);
+        }
+        return;
+    }
     for (unsigned i = 0; i < p->nsinks; i++) {
         struct wt_sink *s = &p->sinks[i];
         while (p->cursor[i] && p->cursor[i]->state == B_READY && s->ops->ready(s)) {
@@ -321,7 +341,7 @@ static void close_open(struct wt_pipeline *p)
     }
     p->n.batches++;
     p->n.bytes_raw += b->len;
-    for (unsigned i = 0; i < p->nsinks; i++) {
+    for (unsigned i = 0; i < p->nsinks && !p->spooler; i++) {
         if (!p->cursor[i])
             p->cursor[i] = b;
     }
@@ -358,9 +378,12 @@ static struct wt_batch *open_batch(struct wt_pipeline *p)
 static void sink_done(void *ctx, struct wt_sink *s, struct wt_batch *b, enum wt_sink_status st)
 {
     struct wt_pipeline *p = ctx;
-    (void)s;
     if (st != WT_SINK_ACKED)
         p->n.failed_batches++;
+    if (p->spooler) {
+        wt_spooler_sink_done(p->spooler, (unsigned)(s - p->sinks), b);
+        return;
+    }
     if (--b->pending == 0) {
         b->state = B_DONE;
         p->n.acked_batches++;
@@ -396,8 +419,10 @@ static int sinks_open(struct wt_pipeline *p, char *err, size_t errlen)
         }
         s->cfg = sc;
         s->loop = p->loop;
+        s->needs_raw = true;
         s->done = sink_done;
         s->done_ctx = p;
+        s->metrics = p->m;
         wt_metrics_label_escape(sc->name, esc, sizeof(esc));
         snprintf(l, sizeof(l), "sink=\"%s\",type=\"%s\"", esc, s->ops->type);
         s->m_batches = counter(p, "wtexport_sink_batches_total", "Batches acked by a sink.", l);
@@ -420,6 +445,21 @@ static int sinks_open(struct wt_pipeline *p, char *err, size_t errlen)
         }
     }
     return 0;
+}
+
+/* A batch is in the spool: its lines may be checkpointed. */
+static void on_spooled(void *ctx, struct wt_batch *b)
+{
+    struct wt_pipeline *p = ctx;
+    b->state = B_DONE;
+    p->n.acked_batches++;
+    pop_done(p);
+    if (p->spool_blocked && !wt_spooler_full(p->spooler)) {
+        p->spool_blocked = false;
+        wt_metric_set(p->m_paused, p->paused);
+        if (!p->paused && p->hooks.on_resume)
+            p->hooks.on_resume(p->hooks.ctx);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -570,7 +610,8 @@ static void apply_cfg(struct wt_pipeline *p, const struct wt_config *cfg)
 
 struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg,
                                     struct wt_metrics *m, const struct wt_pipeline_hooks *hooks,
-                                    int64_t since_ms, int64_t until_ms, char *err, size_t errlen)
+                                    bool durable, int64_t since_ms, int64_t until_ms, char *err,
+                                    size_t errlen)
 {
     struct wt_pipeline *p = calloc(1, sizeof(*p));
     struct timespec ts;
@@ -604,6 +645,15 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
         wt_pipeline_free(p);
         return NULL;
     }
+    if (durable) {
+        /* The spool stores zstd frames. */
+        p->zstd = true;
+        p->spooler = wt_spooler_new(loop, cfg, m, p->sinks, p->nsinks, on_spooled, p, err, errlen);
+        if (!p->spooler) {
+            wt_pipeline_free(p);
+            return NULL;
+        }
+    }
     return p;
 }
 
@@ -616,11 +666,19 @@ void wt_pipeline_apply(struct wt_pipeline *p, const struct wt_config *cfg)
      * point each sink at its entry in the new document. */
     for (unsigned i = 0; i < p->nsinks; i++)
         p->sinks[i].cfg = &cfg->sinks[i];
+    if (p->spooler)
+        wt_spooler_apply(p->spooler, cfg);
     update_pause(p);
 }
 
 bool wt_pipeline_full(const struct wt_pipeline *p)
 {
+    if (p->spooler && wt_spooler_full(p->spooler)) {
+        /* Remembered, so the source hears on_resume when the spool has room. */
+        ((struct wt_pipeline *)p)->spool_blocked = true;
+        wt_metric_set(p->m_paused, 1);
+        return true;
+    }
     return p->paused;
 }
 
@@ -631,7 +689,7 @@ void wt_pipeline_flush(struct wt_pipeline *p)
 
 bool wt_pipeline_idle(const struct wt_pipeline *p)
 {
-    return !p->open && !p->head;
+    return !p->open && !p->head && (!p->spooler || wt_spooler_idle(p->spooler));
 }
 
 size_t wt_pipeline_queue_bytes(const struct wt_pipeline *p)
@@ -641,6 +699,8 @@ size_t wt_pipeline_queue_bytes(const struct wt_pipeline *p)
 
 bool wt_pipeline_failing(const struct wt_pipeline *p)
 {
+    if (p->spooler && wt_spooler_failing(p->spooler))
+        return true;
     for (unsigned i = 0; i < p->nsinks; i++) {
         if (p->sinks[i].failing)
             return true;
@@ -674,6 +734,7 @@ void wt_pipeline_free(struct wt_pipeline *p)
         return;
     for (unsigned i = 0; i < p->nsinks; i++)
         p->sinks[i].ops->close(&p->sinks[i]);
+    wt_spooler_free(p->spooler);
     for (int i = 0; i < WT_COMPRESS_JOBS; i++)
         ZSTD_freeCCtx(p->jobs[i].cctx);
     if (p->open)
@@ -683,4 +744,18 @@ void wt_pipeline_free(struct wt_pipeline *p)
     free(p->scratch);
     /* The linger timer is embedded: free after its close callback. */
     uv_close((uv_handle_t *)&p->linger, on_linger_closed);
+}
+
+bool wt_pipeline_busy(const struct wt_pipeline *p)
+{
+    for (int i = 0; i < WT_COMPRESS_JOBS; i++) {
+        if (p->job_busy[i])
+            return true;
+    }
+    return p->spooler && wt_spooler_busy(p->spooler);
+}
+
+int wt_pipeline_sync(struct wt_pipeline *p)
+{
+    return p->spooler ? wt_spooler_sync(p->spooler) : 0;
 }

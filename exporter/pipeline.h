@@ -55,12 +55,22 @@ struct wt_pipeline;
 
 /**
  * Create the pipeline and open its sinks. cfg must outlive the pipeline
- * (wt_pipeline_apply swaps it). since/until: replay window in epoch ms (0 = none).
+ * (wt_pipeline_apply swaps it). durable: batches go through the disk spool
+ * (spooler.h) and on_ack fires once a batch is in the spool (run); else
+ * they go to the sinks from memory and on_ack fires when every sink acked
+ * (replay). since/until: replay window in epoch ms (0 = none).
  * @returns NULL with a message in err on failure.
  */
 struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg,
                                     struct wt_metrics *m, const struct wt_pipeline_hooks *hooks,
-                                    int64_t since_ms, int64_t until_ms, char *err, size_t errlen);
+                                    bool durable, int64_t since_ms, int64_t until_ms, char *err,
+                                    size_t errlen);
+
+/** True while a thread-pool job the pipeline started still runs (free must wait). */
+bool wt_pipeline_busy(const struct wt_pipeline *p);
+
+/** Persist the spool's sink cursors now (shutdown). 0 or negative. */
+int wt_pipeline_sync(struct wt_pipeline *p);
 
 /** Start a source: parser for its format (and configured W3C fields). */
 void wt_pipeline_source_init(struct wt_pipeline *p, struct wt_source *src, uint32_t id,

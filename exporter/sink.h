@@ -48,16 +48,21 @@ struct wt_sink {
     wt_sink_done_fn done;
     void *done_ctx;
     bool wants_zstd;     /* send() expects b->z */
+    bool needs_raw;      /* send() reads b->data (true unless the sink clears it in open) */
     bool failing;        /* for /healthz */
     /* Metrics (labels: sink="name"). */
     struct wt_metric *m_batches, *m_events, *m_bytes_raw, *m_bytes_out, *m_acks, *m_errors;
     void *impl;          /* the type's own state */
+    /* Registry for series a sink type adds itself (labels sink="name"); NULL: none. */
+    struct wt_metrics *metrics;
 };
 
 /** Report a batch's outcome (counts metrics, calls the pipeline). */
 void wt_sink_done(struct wt_sink *s, struct wt_batch *b, enum wt_sink_status st);
 
 extern const struct wt_sink_ops wt_sink_file_ops;
+extern const struct wt_sink_ops wt_sink_kafka_ops;
+extern const struct wt_sink_ops wt_sink_sse_ops;
 
 /** The ops of a sink type, NULL if not built in. */
 const struct wt_sink_ops *wt_sink_ops_for(enum wt_sink_type type);

@@ -112,14 +112,19 @@ static void job_done(uv_work_t *req, int status)
         wt_log_info("sink.file", "%s: writing again", f->path);
     s->failing = false;
     f->backoff_ms = 0;
+    /* Take the written batches off the queue before acking any: an ack may
+     * send the next batch at once (re-entering file_send and kick). */
+    struct wt_batch *done[WT_FILE_SINK_QUEUE];
     unsigned n = f->job_n;
     f->job_n = 0;
     for (unsigned i = 0; i < n; i++) {
-        struct wt_batch *b = f->q[f->q_head];
+        done[i] = f->q[f->q_head];
+        f->q[f->q_head] = NULL;
         f->q_head = (f->q_head + 1) % WT_FILE_SINK_QUEUE;
         f->q_len--;
-        wt_sink_done(s, b, WT_SINK_ACKED);
     }
+    for (unsigned i = 0; i < n; i++)
+        wt_sink_done(s, done[i], WT_SINK_ACKED);
     kick(f);
 }
 
@@ -137,6 +142,103 @@ static void kick(struct file_sink *f)
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Repair at open: a crash can leave half a batch at the end of the file    */
+/* ------------------------------------------------------------------------ */
+
+static int pread_exact(int fd, void *buf, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/*
+ * End of the last complete zstd frame, walking frame and block headers with
+ * small preads (the data itself is not read), so a large file is checked in
+ * one pass of its headers (RFC 8878 sections 3.1.1 and 3.1.1.2).
+ */
+static uint64_t zstd_valid_end(int fd, uint64_t size)
+{
+    uint64_t off = 0;
+    while (off < size) {
+        unsigned char h[18];
+        uint64_t p = off;
+        if (size - p < 6 || pread_exact(fd, h, 5, p) != 0)
+            break;
+        if (h[0] != 0x28 || h[1] != 0xB5 || h[2] != 0x2F || h[3] != 0xFD)
+            break;
+        unsigned fhd = h[4];
+        static const unsigned did_len[4] = {0, 1, 2, 4};
+        unsigned single = (fhd >> 5) & 1, fcs_flag = fhd >> 6;
+        unsigned fcs_len = fcs_flag == 0 ? single : (1u << fcs_flag);
+        p += 5 + (single ? 0 : 1) + did_len[fhd & 3] + fcs_len;
+        bool checksum = (fhd >> 2) & 1;
+        bool last = false;
+        while (!last) {
+            unsigned char b[3];
+            if (p + 3 > size || pread_exact(fd, b, 3, p) != 0)
+                return off;
+            uint32_t bh = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16;
+            unsigned type = (bh >> 1) & 3;
+            uint64_t bsize = bh >> 3;
+            last = bh & 1;
+            if (type == 3)
+                return off;
+            p += 3 + (type == 1 ? 1 : bsize);
+        }
+        if (checksum)
+            p += 4;
+        if (p > size)
+            break;
+        off = p;
+    }
+    return off;
+}
+
+/* End of the last complete line: a scan back from the end for '\n'. */
+static uint64_t ndjson_valid_end(int fd, uint64_t size)
+{
+    char buf[64 * 1024];
+    uint64_t end = size;
+    while (end > 0) {
+        size_t n = end > sizeof(buf) ? sizeof(buf) : (size_t)end;
+        if (pread_exact(fd, buf, n, end - n) != 0)
+            return size;
+        for (size_t i = n; i-- > 0;) {
+            if (buf[i] == '\n')
+                return end - n + i + 1;
+        }
+        end -= n;
+    }
+    return 0;
+}
+
+/* Cut a torn last batch (a crash in the middle of a write) before appending. */
+static void repair_tail(struct file_sink *f, bool zstd)
+{
+    struct stat st;
+    if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+        return;
+    uint64_t size = (uint64_t)st.st_size;
+    uint64_t good = zstd ? zstd_valid_end(f->fd, size) : ndjson_valid_end(f->fd, size);
+    if (good == size)
+        return;
+    if (ftruncate(f->fd, (off_t)good) == 0 && fsync(f->fd) == 0)
+        wt_log_warn("sink.file", "%s: cut %llu bytes of a batch torn by a crash (it is written "
+                    "again from the spool)", f->path, (unsigned long long)(size - good));
+    else
+        wt_log_error("sink.file", "%s: cannot cut a torn last batch: %s", f->path,
+                     strerror(errno));
+}
+
 static int file_open(struct wt_sink *s, char *err, size_t errlen)
 {
     struct file_sink *f = calloc(1, sizeof(*f));
@@ -147,13 +249,14 @@ static int file_open(struct wt_sink *s, char *err, size_t errlen)
     f->s = s;
     s->impl = f;
     s->wants_zstd = s->cfg->compress;
+    s->needs_raw = !s->cfg->compress;
     snprintf(f->path, sizeof(f->path), "%s", s->cfg->path);
     f->is_stdout = strcmp(s->cfg->path, "-") == 0;
     f->do_fsync = s->cfg->fsync && !f->is_stdout;
     if (f->is_stdout) {
         f->fd = STDOUT_FILENO;
     } else {
-        f->fd = open(s->cfg->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        f->fd = open(s->cfg->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
         if (f->fd < 0) {
             int e = errno;
             snprintf(err, errlen, "sink %s: %s: %s", s->cfg->name, s->cfg->path, strerror(e));
@@ -162,6 +265,8 @@ static int file_open(struct wt_sink *s, char *err, size_t errlen)
             return -e;
         }
     }
+    if (!f->is_stdout)
+        repair_tail(f, s->cfg->compress);
     uv_timer_init(s->loop, &f->retry);
     f->retry.data = f;
     return 0;

@@ -813,7 +813,8 @@ int wt_tail_start(struct wt_tail *t, struct wt_pipeline *p, char *err, size_t er
     watch_dirs(t);
     uv_timer_start(&t->poll, poll_cb, WT_TAIL_POLL_MS, WT_TAIL_POLL_MS);
     uv_timer_start(&t->scan, scan_cb, (uint64_t)t->cfg->scan_interval_ms, 0);
-    uv_timer_start(&t->ckpt, ckpt_cb, WT_TAIL_CKPT_INTERVAL_MS, WT_TAIL_CKPT_INTERVAL_MS);
+    uv_timer_start(&t->ckpt, ckpt_cb, (uint64_t)t->cfg->checkpoint_interval_ms,
+                   (uint64_t)t->cfg->checkpoint_interval_ms);
     start_reader(t);
     return 0;
 }

@@ -14,6 +14,10 @@ int wt_cmd_parse(int argc, char **argv);
 int wt_cmd_check_config(int argc, char **argv);
 int wt_cmd_run(int argc, char **argv);
 int wt_cmd_replay(int argc, char **argv);
+/* SSE registration (cmd_register.c). */
+int wt_cmd_register(int argc, char **argv);
+int wt_cmd_deregister(int argc, char **argv);
+int wt_cmd_status(int argc, char **argv);
 
 /** mkdir -p; directories it creates get mode 0700. 0 or -errno (also if not writable). */
 int wt_mkdir_p(const char *path);

@@ -108,7 +108,9 @@ struct wt_batch {
     /* Caller's bookkeeping (the exporter's pipeline). */
     unsigned pending;       /* sinks that have not acked yet */
     int state;
-    struct wt_batch *next;
+    uint64_t spool_seg, spool_off; /* spool position after this batch's record */
+    struct wt_batch *next;  /* the pipeline's list */
+    struct wt_batch *qnext; /* a second queue (the spooler's), independent of next */
 };
 
 /** @returns a batch whose event buffer holds cap bytes, or NULL (ENOMEM). */

@@ -359,7 +359,8 @@ static void test_range_errors(void **state)
         {"\"batch\": {\"max_bytes\": \"65535B\"}", NULL, NULL, E_BATCH_BYTES},
         {"\"batch\": {\"max_bytes\": \"64KiB\"}", NULL, NULL, NULL},
         {"\"batch\": {\"max_bytes\": 1e6}", NULL, NULL, NULL},
-        {"\"batch\": {\"max_bytes\": \"32MiB\"}", NULL, NULL, NULL},
+        {"\"batch\": {\"max_bytes\": \"32MiB\"}, \"queue\": {\"max_bytes\": \"128MiB\"}", NULL,
+         NULL, NULL},
         {"\"batch\": {\"max_bytes\": 67108865}", NULL, NULL, E_BATCH_BYTES},
         {"\"batch\": {\"linger\": -0.001}", NULL, NULL, E_LINGER},
         {"\"batch\": {\"linger\": 0}", NULL, NULL, NULL},
@@ -514,11 +515,9 @@ static void test_sinks(void **state)
     const char *head = "{\"state_dir\": \"/s\", \"inputs\": [{\"path\": \"/a\"}], \"sinks\": ";
     char json[1024];
 
-    /* Reserved types: one error, whatever else the entry holds. */
+    /* Every type is implemented: the keys of its table apply (sse: test_sse_sink_keys). */
     snprintf(json, sizeof(json), "%s[{\"type\": \"sse\", \"region\": \"eu\", \"x\": 1}]}", head);
-    check_error(json, "sinks[0].type: \"sse\" is not supported yet");
-    snprintf(json, sizeof(json), "%s[{\"type\": \"kafka\"}]}", head);
-    check_error(json, "sinks[0].type: \"kafka\" is not supported yet");
+    check_error(json, "sinks[0].x: unknown key");
 
     /* Default names count every sink; explicit names must be unique. */
     snprintf(json, sizeof(json),
@@ -549,13 +548,13 @@ static void test_cross_key_rules(void **state)
 {
     (void)state;
     static const struct err_case cases[] = {
-        {"\"queue\": {\"max_bytes\": \"1MiB\"}", NULL, NULL,
-         "queue.max_bytes: must be at least twice batch.max_bytes (2MiB)"},
-        {"\"queue\": {\"max_bytes\": \"2MiB\"}", NULL, NULL, NULL},
-        {"\"batch\": {\"max_bytes\": \"4MiB\"}, \"queue\": {\"max_bytes\": \"7MiB\"}", NULL, NULL,
-         "queue.max_bytes: must be at least twice batch.max_bytes (8MiB)"},
+        {"\"queue\": {\"max_bytes\": \"3MiB\"}", NULL, NULL,
+         "queue.max_bytes: must be at least 4 times batch.max_bytes (4MiB)"},
+        {"\"queue\": {\"max_bytes\": \"4MiB\"}", NULL, NULL, NULL},
+        {"\"batch\": {\"max_bytes\": \"4MiB\"}, \"queue\": {\"max_bytes\": \"15MiB\"}", NULL,
+         NULL, "queue.max_bytes: must be at least 4 times batch.max_bytes (16MiB)"},
         {"\"batch\": {\"max_bytes\": \"40MiB\"}", NULL, NULL,
-         "queue.max_bytes: must be at least twice batch.max_bytes (80MiB)"},
+         "queue.max_bytes: must be at least 4 times batch.max_bytes (160MiB)"},
         /* An invalid side is reported once, not compared. */
         {"\"batch\": {\"max_bytes\": \"1GiB\"}, \"queue\": {\"max_bytes\": \"1MiB\"}", NULL, NULL,
          E_BATCH_BYTES},
@@ -611,7 +610,6 @@ static void test_errors_reported_together(void **state)
         E_MAX_EVENTS,
         E_BATCH_BYTES,
         E_LINGER,
-        "sinks[0].type: \"sse\" is not supported yet",
         "sinks[1].compress: must be \"zstd\" or \"none\"",
         "sinks[1].level: must be an integer from 1 to 19",
         "sinks[1].name: must be 1 to 32 characters from a-z, 0-9, \"_\" and \"-\"",
@@ -624,6 +622,7 @@ static void test_errors_reported_together(void **state)
         "Retention: unknown key",
         "retention: duplicate key",
         "inputs[1].fields: only with format \"w3c\" or \"auto\"",
+        "sinks[0].region: required (or url)",
     };
     check_errors(json, want, NCASES(want));
     assert_int_equal(errs.n, 21);
@@ -1104,6 +1103,326 @@ static void test_check_config_command(void **state)
     rmdir(dir);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Kafka sink keys                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* A document with one kafka sink: members spliced into it and at the top. */
+static const char *kafka_doc(const char *sink, const char *top)
+{
+    static char buf[16384];
+    snprintf(buf, sizeof(buf),
+             "{\"state_dir\": \"/s\", \"inputs\": [{\"path\": \"/a\"}],\n"
+             " \"sinks\": [{\"type\": \"kafka\"%s%s}]%s%s}\n",
+             sink ? ", " : "", sink ? sink : "", top ? ", " : "", top ? top : "");
+    return buf;
+}
+
+static void test_kafka_sink_keys(void **state)
+{
+    (void)state;
+    const char *base = "\"brokers\": \"k1:9092,k2:9092\", \"topic\": \"wt.events-1\"";
+    char sink[8192];
+
+    /* Defaults: key observable, one message per event, no properties,
+     * dead letters under state_dir. */
+    assert_int_equal(parse(kafka_doc(base, NULL)), 0);
+    assert_int_equal(cfg.sinks[0].type, WT_SINK_KAFKA);
+    assert_string_equal(cfg.sinks[0].name, "kafka0");
+    assert_string_equal(cfg.sinks[0].brokers, "k1:9092,k2:9092");
+    assert_string_equal(cfg.sinks[0].topic, "wt.events-1");
+    assert_int_equal(cfg.sinks[0].kafka_key, WT_KAFKA_KEY_OBSERVABLE);
+    assert_int_equal(cfg.sinks[0].kafka_message, WT_KAFKA_MESSAGE_EVENT);
+    assert_int_equal(cfg.sinks[0].nproperties, 0);
+    assert_string_equal(cfg.sinks[0].dead_letter, "/s/dead-letter");
+    wt_config_free(&cfg);
+
+    /* Every key; property values may be numbers and booleans (kept as text). */
+    snprintf(sink, sizeof(sink),
+             "%s, \"key\": \"client_ip\", \"message\": \"batch\", \"dead_letter\": \"/dl\", "
+             "\"properties\": {\"linger.ms\": 20, \"enable.idempotence\": true, "
+             "\"security.protocol\": \"plaintext\", \"message.max.bytes\": 4000000, "
+             "\"queue.buffering.max.kbytes\": 1048576}",
+             base);
+    assert_int_equal(parse(kafka_doc(sink, NULL)), 0);
+    const struct wt_sink_cfg *k = &cfg.sinks[0];
+    assert_int_equal(k->kafka_key, WT_KAFKA_KEY_CLIENT_IP);
+    assert_int_equal(k->kafka_message, WT_KAFKA_MESSAGE_BATCH);
+    assert_string_equal(k->dead_letter, "/dl");
+    assert_int_equal(k->nproperties, 5);
+    assert_string_equal(k->properties[0].name, "linger.ms");
+    assert_string_equal(k->properties[0].value, "20");
+    assert_string_equal(k->properties[1].name, "enable.idempotence");
+    assert_string_equal(k->properties[1].value, "true");
+    assert_string_equal(k->properties[2].value, "plaintext");
+    assert_string_equal(k->properties[3].value, "4000000");
+    wt_config_free(&cfg);
+    snprintf(sink, sizeof(sink), "%s, \"key\": \"none\", \"properties\": {}", base);
+    check_valid(kafka_doc(sink, NULL));
+
+    /* Required keys; keys of other sink types are unknown here. */
+    const char *const required[] = {"sinks[0].brokers: required", "sinks[0].topic: required"};
+    check_errors(kafka_doc(NULL, NULL), required, 2);
+    snprintf(sink, sizeof(sink), "%s, \"path\": \"/o\"", base);
+    check_error(kafka_doc(sink, NULL), "sinks[0].path: unknown key");
+
+    /* Values. */
+    static const struct {
+        const char *members, *msg;
+    } bad[] = {
+        {"\"brokers\": \"\", \"topic\": \"t\"",
+         "sinks[0].brokers: must be a comma-separated list of host:port without spaces"},
+        {"\"brokers\": \"a:1, b:2\", \"topic\": \"t\"",
+         "sinks[0].brokers: must be a comma-separated list of host:port without spaces"},
+        {"\"brokers\": \"a:1\", \"topic\": \"a b\"",
+         "sinks[0].topic: must be a topic name of 1 to 249 characters from a-z, A-Z, 0-9, "
+         "\".\", \"_\" and \"-\""},
+        {"\"brokers\": \"a:1\", \"topic\": \"..\"",
+         "sinks[0].topic: must be a topic name of 1 to 249 characters from a-z, A-Z, 0-9, "
+         "\".\", \"_\" and \"-\""},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"key\": \"ip\"",
+         "sinks[0].key: must be \"observable\", \"client_ip\" or \"none\""},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"message\": \"line\"",
+         "sinks[0].message: must be \"event\" or \"batch\""},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"dead_letter\": \"dl\"",
+         "sinks[0].dead_letter: must be an absolute path"},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": [\"acks\"]",
+         "sinks[0].properties: must be an object of at most 64 librdkafka producer properties "
+         "(string, number or boolean values)"},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": {\"acks\": null}",
+         "sinks[0].properties.acks: must be a string, number or boolean"},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": {\"acks\": {}}",
+         "sinks[0].properties.acks: must be a string, number or boolean"},
+        /* librdkafka's own words. */
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": {\"no.such.property\": 1}",
+         "sinks[0].properties.no.such.property: No such configuration property: "
+         "\"no.such.property\""},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": {\"acks\": \"maybe\"}",
+         "sinks[0].properties.acks: Invalid value for configuration property "
+         "\"request.required.acks\""},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": {\"compression.type\": "
+         "\"brotli\"}",
+         "sinks[0].properties.compression.type: Invalid value \"brotli\" for configuration "
+         "property \"compression.codec\""},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": {\"linger.ms\": -1}",
+         "sinks[0].properties.linger.ms: Configuration property \"queue.buffering.max.ms\" "
+         "value -1 is outside allowed range 0..900000"},
+        /* Ours. */
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": {\"bootstrap.servers\": \"x:1\"}",
+         "sinks[0].properties.bootstrap.servers: set by \"brokers\""},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": {\"linger.ms\": 1, "
+         "\"linger.ms\": 2}",
+         "sinks[0].properties.linger.ms: duplicate key"},
+        {"\"brokers\": \"a:1\", \"topic\": \"t\", \"message\": \"batch\"",
+         "sinks[0].message: \"batch\" needs batch.max_bytes (1MiB) + 2KiB within "
+         "message.max.bytes (1000000): lower batch.max_bytes or raise message.max.bytes in "
+         "properties"},
+    };
+    for (size_t i = 0; i < NCASES(bad); i++)
+        check_error(kafka_doc(bad[i].members, NULL), bad[i].msg);
+    check_error(kafka_doc("\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": "
+                          "{\"transactional.id\": \"x\"}",
+                          NULL),
+                "sinks[0].properties.transactional.id: transactional producers are not "
+                "supported (delivery is at-least-once, made idempotent per partition)");
+
+    /* Idempotence (the default) needs acks all: weaker acks need it off. */
+    check_error(kafka_doc("\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": "
+                          "{\"acks\": 1}",
+                          NULL),
+                "sinks[0].properties.acks: \"1\" needs \"enable.idempotence\": false "
+                "(idempotence, on by default, needs acks all)");
+    check_valid(kafka_doc("\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": "
+                          "{\"acks\": \"1\", \"enable.idempotence\": false}",
+                          NULL));
+    check_valid(kafka_doc("\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": "
+                          "{\"acks\": -1}",
+                          NULL));
+
+    /* message=batch fits with smaller batches or a larger message.max.bytes. */
+    check_valid(kafka_doc("\"brokers\": \"a:1\", \"topic\": \"t\", \"message\": \"batch\"",
+                          "\"batch\": {\"max_bytes\": \"512KiB\"}"));
+    check_valid(kafka_doc("\"brokers\": \"a:1\", \"topic\": \"t\", \"message\": \"batch\", "
+                          "\"properties\": {\"message.max.bytes\": 1100000}",
+                          NULL));
+
+    /* At most WT_KAFKA_MAX_PROPERTIES properties. */
+    size_t n = (size_t)snprintf(sink, sizeof(sink), "%s, \"properties\": {", base);
+    for (int i = 0; i <= WT_KAFKA_MAX_PROPERTIES; i++)
+        n += (size_t)snprintf(sink + n, sizeof(sink) - n, "%s\"linger.ms\": %d", i ? ", " : "", i);
+    snprintf(sink + n, sizeof(sink) - n, "}");
+    check_error(kafka_doc(sink, NULL),
+                "sinks[0].properties: must be an object of at most 64 librdkafka producer "
+                "properties (string, number or boolean values)");
+
+    /* Two kafka sinks: default names count every sink. */
+    check_valid("{\"state_dir\": \"/s\", \"inputs\": [{\"path\": \"/a\"}], \"sinks\": ["
+                "{\"type\": \"kafka\", \"brokers\": \"a:1\", \"topic\": \"t\"},"
+                "{\"type\": \"kafka\", \"brokers\": \"b:1\", \"topic\": \"t\"}]}");
+}
+
+/* ------------------------------------------------------------------------ */
+/* SSE sink                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static const char *sse_doc(const char *sink, const char *top)
+{
+    static char buf[16384];
+    snprintf(buf, sizeof(buf),
+             "{\"state_dir\": \"/s\", \"inputs\": [{\"path\": \"/a\"}],\n"
+             " \"sinks\": [{\"type\": \"sse\"%s%s}]%s%s}\n",
+             sink ? ", " : "", sink ? sink : "", top ? ", " : "", top ? top : "");
+    return buf;
+}
+
+static void test_sse_sink_keys(void **state)
+{
+    (void)state;
+
+    /* Defaults: 4 in flight, 60 s per request, a quarter of it as the budget,
+     * backoff 500 ms .. 60 s for ever, state files under state_dir. */
+    assert_int_equal(parse(sse_doc("\"region\": \"nam\"", NULL)), 0);
+    const struct wt_sink_cfg *s = &cfg.sinks[0];
+    assert_int_equal(s->type, WT_SINK_SSE);
+    assert_string_equal(s->name, "sse0");
+    assert_string_equal(s->sse_region, "nam");
+    assert_null(s->sse_url);
+    assert_null(s->ca_file);
+    assert_null(s->proxy);
+    assert_int_equal(s->concurrency, WT_SSE_CONCURRENCY_DEFAULT);
+    assert_int_equal(s->concurrency, 4);
+    assert_int_equal(s->transaction_timeout_ms, 60000);
+    assert_true(s->budget_fraction > 0.2499 && s->budget_fraction < 0.2501);
+    assert_int_equal(s->retry.base_ms, 500);
+    assert_int_equal(s->retry.cap_ms, 60000);
+    assert_int_equal(s->retry.max_duration_ms, 0);
+    assert_string_equal(s->dead_letter, "/s/dead-letter");
+    assert_string_equal(s->sse_cred_file, "/s/sse-sse0.json");
+    wt_config_free(&cfg);
+
+    /* Every key. */
+    assert_int_equal(parse(sse_doc("\"name\": \"cloud\", \"url\": \"https://sse.example.com:8443/"
+                                   "api/\", \"ca_file\": \"/etc/ca.pem\", \"proxy\": "
+                                   "\"http://proxy:3128\", \"concurrency\": 64, "
+                                   "\"transaction_timeout\": \"10m\", \"budget_fraction\": 0.05, "
+                                   "\"retry\": {\"base\": \"10ms\", \"cap\": \"1h\", "
+                                   "\"max_duration\": \"30d\"}, \"dead_letter\": \"/dl\"",
+                                   NULL)),
+                     0);
+    s = &cfg.sinks[0];
+    assert_string_equal(s->sse_url, "https://sse.example.com:8443/api/");
+    assert_null(s->sse_region);
+    assert_string_equal(s->ca_file, "/etc/ca.pem");
+    assert_string_equal(s->proxy, "http://proxy:3128");
+    assert_int_equal(s->concurrency, 64);
+    assert_int_equal(s->transaction_timeout_ms, 600000);
+    assert_true(s->budget_fraction > 0.0499 && s->budget_fraction < 0.0501);
+    assert_int_equal(s->retry.base_ms, 10);
+    assert_int_equal(s->retry.cap_ms, 3600000);
+    assert_int_equal(s->retry.max_duration_ms, 30LL * 86400000);
+    assert_string_equal(s->dead_letter, "/dl");
+    assert_string_equal(s->sse_cred_file, "/s/sse-cloud.json");
+    wt_config_free(&cfg);
+    check_valid(sse_doc("\"region\": \"eu\", \"budget_fraction\": 1, \"transaction_timeout\": 1",
+                        NULL));
+    check_valid(sse_doc("\"region\": \"apjc\", \"retry\": {}", NULL));
+    /* Plain http only to loopback (the local test server). */
+    check_valid(sse_doc("\"url\": \"http://127.0.0.1:8080\"", NULL));
+    check_valid(sse_doc("\"url\": \"http://localhost/\"", NULL));
+    check_valid(sse_doc("\"url\": \"http://[::1]:9\"", NULL));
+
+    /* One of region and url. */
+    check_error(sse_doc(NULL, NULL), "sinks[0].region: required (or url)");
+    check_error(sse_doc("\"region\": \"eu\", \"url\": \"https://x.example.com\"", NULL),
+                "sinks[0].url: not with region (one of them)");
+    /* Keys of other sink types are unknown here. */
+    check_error(sse_doc("\"region\": \"eu\", \"topic\": \"t\"", NULL),
+                "sinks[0].topic: unknown key");
+    check_error(sse_doc("\"region\": \"eu\", \"compress\": \"none\"", NULL),
+                "sinks[0].compress: unknown key");
+
+    /* Values. */
+    static const struct {
+        const char *members, *msg;
+    } bad[] = {
+        {"\"region\": \"us\"", "sinks[0].region: must be \"nam\", \"eu\" or \"apjc\""},
+        {"\"region\": \"EU\"", "sinks[0].region: must be \"nam\", \"eu\" or \"apjc\""},
+        {"\"url\": \"http://sse.example.com\"",
+         "sinks[0].url: must be an https:// URL without query or fragment (http:// only to "
+         "127.0.0.1, [::1] or localhost)"},
+        {"\"url\": \"http://127.0.0.1.example.com\"",
+         "sinks[0].url: must be an https:// URL without query or fragment (http:// only to "
+         "127.0.0.1, [::1] or localhost)"},
+        {"\"url\": \"ftp://x\"",
+         "sinks[0].url: must be an https:// URL without query or fragment (http:// only to "
+         "127.0.0.1, [::1] or localhost)"},
+        {"\"url\": \"https://x.example.com/?a=b\"",
+         "sinks[0].url: must be an https:// URL without query or fragment (http:// only to "
+         "127.0.0.1, [::1] or localhost)"},
+        {"\"url\": \"https:// x\"",
+         "sinks[0].url: must be an https:// URL without query or fragment (http:// only to "
+         "127.0.0.1, [::1] or localhost)"},
+        {"\"url\": \"https://\"",
+         "sinks[0].url: must be an https:// URL without query or fragment (http:// only to "
+         "127.0.0.1, [::1] or localhost)"},
+        {"\"region\": \"eu\", \"ca_file\": \"ca.pem\"", "sinks[0].ca_file: must be an absolute path"},
+        {"\"region\": \"eu\", \"proxy\": \"\"",
+         "sinks[0].proxy: must be a proxy URL without spaces (e.g. "
+         "\"http://proxy.example.com:3128\")"},
+        {"\"region\": \"eu\", \"proxy\": \"http://a b\"",
+         "sinks[0].proxy: must be a proxy URL without spaces (e.g. "
+         "\"http://proxy.example.com:3128\")"},
+        {"\"region\": \"eu\", \"concurrency\": 0",
+         "sinks[0].concurrency: must be an integer from 1 to 64"},
+        {"\"region\": \"eu\", \"concurrency\": 65",
+         "sinks[0].concurrency: must be an integer from 1 to 64"},
+        {"\"region\": \"eu\", \"concurrency\": 2.5",
+         "sinks[0].concurrency: must be an integer from 1 to 64"},
+        {"\"region\": \"eu\", \"transaction_timeout\": \"999ms\"",
+         "sinks[0].transaction_timeout: must be a duration from 1s to 10m (e.g. \"1m\")"},
+        {"\"region\": \"eu\", \"transaction_timeout\": \"11m\"",
+         "sinks[0].transaction_timeout: must be a duration from 1s to 10m (e.g. \"1m\")"},
+        {"\"region\": \"eu\", \"budget_fraction\": 0.04",
+         "sinks[0].budget_fraction: must be a number from 0.05 to 1"},
+        {"\"region\": \"eu\", \"budget_fraction\": 1.01",
+         "sinks[0].budget_fraction: must be a number from 0.05 to 1"},
+        {"\"region\": \"eu\", \"budget_fraction\": \"0.25\"",
+         "sinks[0].budget_fraction: must be a number from 0.05 to 1"},
+        {"\"region\": \"eu\", \"retry\": {\"base\": \"5ms\"}",
+         "sinks[0].retry.base: must be a duration from 10ms to 1h (e.g. \"500ms\")"},
+        {"\"region\": \"eu\", \"retry\": {\"cap\": \"2h\"}",
+         "sinks[0].retry.cap: must be a duration from 10ms to 1h (e.g. \"1m\")"},
+        {"\"region\": \"eu\", \"retry\": {\"max_duration\": \"31d\"}",
+         "sinks[0].retry.max_duration: must be a duration from 0s to 30d (e.g. \"0s\")"},
+        {"\"region\": \"eu\", \"retry\": {\"jitter\": true}", "sinks[0].retry.jitter: unknown key"},
+        {"\"region\": \"eu\", \"retry\": 5", "sinks[0].retry: must be an object"},
+        {"\"region\": \"eu\", \"retry\": {\"base\": \"2m\"}",
+         "sinks[0].retry.cap: must be at least retry.base"},
+        {"\"region\": \"eu\", \"dead_letter\": \"dl\"",
+         "sinks[0].dead_letter: must be an absolute path"},
+    };
+    for (size_t i = 0; i < NCASES(bad); i++)
+        check_error(sse_doc(bad[i].members, NULL), bad[i].msg);
+
+    /* Two sse sinks: names, credential files and dead letters apart. */
+    assert_int_equal(parse("{\"state_dir\": \"/s\", \"inputs\": [{\"path\": \"/a\"}], \"sinks\": ["
+                           "{\"type\": \"sse\", \"region\": \"eu\"},"
+                           "{\"type\": \"sse\", \"region\": \"nam\", \"name\": \"us\"}]}"),
+                     0);
+    assert_string_equal(cfg.sinks[0].sse_cred_file, "/s/sse-sse0.json");
+    assert_string_equal(cfg.sinks[1].sse_cred_file, "/s/sse-us.json");
+    wt_config_free(&cfg);
+
+    /* The reference documents the table and its retry object. */
+    size_t glen;
+    char *gen = capture(wt_config_write_reference, &glen);
+    assert_non_null(strstr(gen, "### `type: \"sse\"`"));
+    assert_non_null(strstr(gen, "#### `retry` (`type: \"sse\"`)"));
+    assert_non_null(strstr(gen, "| `budget_fraction` | number | `0.25` | 0.05 .. 1 |"));
+    assert_null(strstr(gen, "Reserved: not supported yet"));
+    free(gen);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1128,6 +1447,8 @@ int main(void)
         cmocka_unit_test(test_reference_matches_docs),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_check_config_command),
+        cmocka_unit_test(test_kafka_sink_keys),
+        cmocka_unit_test(test_sse_sink_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -362,7 +362,7 @@ EOF
 
 # Lines of the daemon log since the current (last) start.
 dlog() { tail -n "+$DLOG_FROM" "$DLOG" 2>/dev/null; }
-dlog_has() { dlog | grep -q -e "$1"; }
+dlog_has() { dlog | grep -e "$1" >/dev/null; } # not -q: an early exit SIGPIPEs tail (pipefail)
 wait_log() { # PATTERN [DESC]
     wait_for "${2:-daemon log to show /$1/}" dlog_has "$1"
 }

@@ -42,7 +42,7 @@ retention: must be a duration from 1h to 30d (e.g. "2d")
 inputs[1].bogus: unknown key
 batch.max_events: must be an integer from 1 to 1000000
 sinks[0].compress: must be "zstd" or "none"
-sinks[1].type: "sse" is not supported yet
+sinks[1].region: required (or url)
 TXT
 run 2 --config "$tmp/bad.json"
 diff -u "$tmp/want" "$tmp/err" || fail "error messages differ"

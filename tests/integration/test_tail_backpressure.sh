@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Backpressure: the sink is stdout ("-") into a FIFO nobody reads for a
-# while; queue.max_bytes is at its minimum (1MiB, >= 2 x batch.max_bytes
-# 64KiB) and the input is 300k lines (~38 MB) already on disk. While the
-# reader is stalled the daemon must pause reading (wtexport_paused 1), not
-# read the whole file, and keep its memory bounded (VmRSS < 64 MiB: the
-# queue is 1 MiB, read buffer ~320 KiB, the rest is the process itself).
+# while; the disk spool is small (2 MiB) and so is the in-memory queue
+# (queue.max_bytes 1MiB, >= 4 x batch.max_bytes 64KiB); the input is 300k
+# lines (~38 MB) already on disk. While the reader is stalled the spool
+# fills, then the queue, and the daemon must pause reading (wtexport_paused
+# 1, wtexport_spool_full 1), not read the whole file, and keep its memory
+# bounded (VmRSS < 64 MiB: the queue is 1 MiB, read buffer ~320 KiB, the
+# sink's batches in flight ~1 MiB, the rest is the process itself).
 # Once the reader starts, every line comes out exactly once, in order.
 . "$(dirname "$0")/lib.sh"
 
@@ -26,12 +28,14 @@ mkfifo "$FIFO"
 exec 7<>"$FIFO"
 
 CFG_SINK_PATH=- CFG_BATCH='"linger": "200ms", "max_bytes": "64KiB"' \
-    CFG_EXTRA='"queue": {"max_bytes": "1MiB"}' make_config "$CFG"
+    CFG_EXTRA='"queue": {"max_bytes": "1MiB"}, "spool": {"max_bytes": "2MiB", "segment_bytes": "256KiB"}' \
+    make_config "$CFG"
 start_daemon "$CFG" "$FIFO"
 rss0=$(rss_kib "$DPID")
 log "RSS at start: ${rss0} KiB"
 
 wait_for "wtexport_paused 1 while the reader is stalled" metric_is wtexport_paused 1
+wait_for "wtexport_spool_full 1 while the reader is stalled" metric_is wtexport_spool_full 1
 # Watch for a while (3 s): paused stays 1, reading does not go on, RSS stays bounded.
 maxrss=0
 read0=$(metric wtexport_lines_read_total)

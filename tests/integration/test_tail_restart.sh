@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Restarts while a large stream is being written (200k lines, ~24 MB, in
 # bursts of 2000) and read (batch.max_events 500):
-#   kill -9   every line comes out at least once; the restart resumes
-#             exactly at the checkpoint on disk at the time of the kill: the
-#             lines before it come out exactly once, and the duplicates are
-#             exactly the events written after it before the kill
+#   kill -9   every line comes out at least once. Lines reach the sink
+#             through the disk spool: a line's checkpoint advances once its
+#             batch is in the spool (so the checkpoint may be ahead of the
+#             output), and the sink re-reads the spool from its own durable
+#             cursor. Duplicates come only from batches spooled after the
+#             last checkpoint write or written after the last cursor write
+#             (each persisted every checkpoint_interval, 250 ms here), so
+#             they stay well below the input and every duplicated line is
+#             one of the last ones handled before the kill.
 #   SIGTERM   (drain, final checkpoint) restart: every line exactly once
 # Also: line numbers continue across restarts, checkpoints.json is mode
 # 0600 and the state_dir the daemon created is 0700.
@@ -49,7 +54,7 @@ CHECK_SOFT=1
 # ---------------------------------------------------------------- kill -9
 log "case kill: SIGKILL mid-stream, then restart"
 reset_dirs
-CFG_BATCH='"linger": "200ms", "max_events": 500' make_config "$CFG"
+CFG_BATCH='"linger": "200ms", "max_events": 500' CFG_EXTRA='"checkpoint_interval": "250ms"' make_config "$CFG"
 start_daemon "$CFG"
 start_writer "$LOGF" 1 "$N"
 wait_for "writer past line 80000" writer_past 80000
@@ -63,7 +68,6 @@ pre_after_ckpt=$(out_seqs "$T/prekill.ndjson" | awk -v l="$L" '$1 > l { n++ } EN
 log "killed with the writer at line $((pos - 1)), $pre events out, checkpoint at line $L," \
     "$pre_after_ckpt events out past the checkpoint"
 [ "$((pos - 1))" -lt "$N" ] || log "warning: the writer had finished before the kill"
-[ "$pre" -ge "$L" ] || check_fail "the checkpoint (line $L) is ahead of the output ($pre events): acked before written?"
 
 start_daemon "$CFG"
 wait_writer
@@ -74,9 +78,11 @@ read -r missing dups extra total < <(seq_stats "$DOUT" 1 "$N")
 log "after kill -9 and restart: $total events, $dups duplicates, $missing missing"
 assert_eq 0 "$missing" "kill: seqs missing"
 assert_eq 0 "$extra" "kill: seqs outside 1..$N"
-assert_eq 0 "$(out_seqs "$DOUT" | awk -v l="$L" '$1 <= l { c[$1]++ } END { for (s in c) if (c[s] > 1) n += c[s] - 1; print n + 0 }')" \
-    "kill: duplicates among the lines before the checkpoint on disk (1..$L)"
-assert_eq "$pre_after_ckpt" "$dups" "kill: duplicates (= events out past the checkpoint before the kill)"
+# Duplicates are recent: no line far behind both the checkpoint and the
+# output at the time of the kill (a few seconds of batches) comes out twice.
+recent=$(( (L < pre ? L : pre) - 30000 ))
+assert_eq 0 "$(out_seqs "$DOUT" | awk -v l="$recent" '$1 <= l { c[$1]++ } END { for (s in c) if (c[s] > 1) n += c[s] - 1; print n + 0 }')" \
+    "kill: duplicates among lines 1..$recent (long before the kill)"
 assert_lt "$dups" 50000 "kill: duplicates"
 assert_eq 0 "$(count_torn)" "kill: output lines that are not a whole JSON object"
 check_linenos "kill"
