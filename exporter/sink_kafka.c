@@ -1,0 +1,992 @@
+/*
+ * sink_kafka.c - the Kafka sink: every event (or every batch) becomes one
+ * message of one topic, produced with librdkafka from the loop thread.
+ *
+ * librdkafka on the loop (STYLE.md 6): the producer's main queue carries
+ * delivery reports, error events and (log.queue) librdkafka's own log
+ * lines. rd_kafka_queue_io_event_enable() makes librdkafka write a byte
+ * to a non-blocking pipe when that queue becomes non-empty; a uv_poll_t
+ * watches the pipe and serves the queue with rd_kafka_poll(rk, 0), so
+ * every callback below runs on the loop thread. A repeating uv_timer
+ * (WT_KAFKA_TICK_MS) serves it too, as a safety net: the pipe is written
+ * only on the empty -> non-empty transition, so events left behind by the
+ * bounded poll loop, and backoff deadlines, are picked up by the timer.
+ *
+ * Messages point into the batch (flags 0, no copy, STYLE.md 5): the
+ * batch stays valid until wt_sink_done(), which comes only after the last
+ * delivery report of the batch. One tracker per batch counts the messages
+ * without a report.
+ *
+ * Backpressure: RD_KAFKA_RESP_ERR__QUEUE_FULL stops producing where it
+ * is; ready() turns false (the pipeline's queue fills, reading pauses),
+ * and production resumes after the next poll, when delivery reports have
+ * made room. Nothing loops or blocks on a full queue.
+ *
+ * Outcomes of a batch, once every message has a report:
+ *   - all delivered: wt_sink_done(ACKED);
+ *   - a permanent error (the cluster refused the bytes): the refused
+ *     events (NDJSON; the others are in the topic, so nothing is in both)
+ *     and a .reason file with the librdkafka error go to the dead-letter
+ *     directory (on the thread pool, fsync'ed), one log line,
+ *     wt_sink_done(DEAD);
+ *   - a transient error reported after librdkafka stopped retrying (only
+ *     with a finite message.timeout.ms; the default 0 retries forever):
+ *     the whole batch is produced again after a backoff (duplicates are
+ *     possible: delivery is at-least-once).
+ * A fatal producer error (idempotence state lost) restarts the producer:
+ * every batch not fully acknowledged is produced again by the new one.
+ */
+#include "log.h"
+#include "sink.h"
+#include "sink_kafka_int.h"
+#include "wt_exporter.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TAG "sink.kafka"
+
+/* Safety-net poll period (see the top of the file). */
+#define WT_KAFKA_TICK_MS 100
+/* rd_kafka_poll() calls per loop callback; each serves the whole queue. */
+#define WT_KAFKA_POLL_ROUNDS 8
+/* Backoff before a batch is produced again after a transient failure. */
+#define WT_KAFKA_RETRY_MIN_MS 1000
+#define WT_KAFKA_RETRY_MAX_MS 30000
+/* Retry period of a dead-letter write that failed. */
+#define WT_KAFKA_DL_RETRY_MS 5000
+/* rd_kafka_flush() bound in close() when nothing is in flight. */
+#define WT_KAFKA_CLOSE_FLUSH_MS 2000
+
+static_assert(WT_KAFKA_RETRY_MIN_MS <= WT_KAFKA_RETRY_MAX_MS, "retry backoff");
+
+/* ------------------------------------------------------------------------ */
+/* Pure helpers (sink_kafka_int.h)                                          */
+/* ------------------------------------------------------------------------ */
+
+bool wt__kafka_next_line(const char **pp, const char *end, struct wt_str *line)
+{
+    const char *p = *pp;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl : end;
+        if (stop > p) {
+            *line = (struct wt_str){p, (size_t)(stop - p)};
+            *pp = nl ? nl + 1 : end;
+            return true;
+        }
+        p = stop + 1; /* an empty line */
+    }
+    *pp = end;
+    return false;
+}
+
+bool wt__kafka_json_str(struct wt_str line, const char *pat, struct wt_str *out)
+{
+    size_t plen = strlen(pat);
+    const char *m = memmem(line.p, line.len, pat, plen);
+    if (!m)
+        return false;
+    const char *v = m + plen, *end = line.p + line.len, *q = v;
+    while (q < end && *q != '"')
+        q += *q == '\\' ? 2 : 1;
+    if (q >= end)
+        return false;
+    *out = (struct wt_str){v, (size_t)(q - v)};
+    return true;
+}
+
+bool wt__kafka_event_key(struct wt_str line, enum wt_kafka_key rule, struct wt_str *key)
+{
+    static const char obs[] = "\"observables\":[{\"type\":\"";
+    struct wt_str type;
+
+    switch (rule) {
+    case WT_KAFKA_KEY_OBSERVABLE:
+        /* The type string, then its value: {"type":"ip","value":"..."}. */
+        if (!wt__kafka_json_str(line, obs, &type))
+            return false;
+        line.len -= (size_t)(type.p + type.len - line.p);
+        line.p = type.p + type.len;
+        if (line.len < 11 || memcmp(line.p, "\",\"value\":\"", 11) != 0)
+            return false;
+        return wt__kafka_json_str(line, "\",\"value\":\"", key);
+    case WT_KAFKA_KEY_CLIENT_IP:
+        return wt__kafka_json_str(line, "\"client_ip\":\"", key);
+    case WT_KAFKA_KEY_NONE:
+        break;
+    }
+    return false;
+}
+
+int wt__kafka_dead_letter_name(char *buf, size_t cap, const char *sink, uint64_t batch_id,
+                               int64_t now_ms)
+{
+    time_t secs = (time_t)(now_ms / 1000);
+    struct tm tm;
+    char when[32];
+    gmtime_r(&secs, &tm);
+    strftime(when, sizeof(when), "%Y%m%dT%H%M%S", &tm);
+    return snprintf(buf, cap, "%s-%s.%03dZ-b%" PRIu64, sink, when, (int)(now_ms % 1000), batch_id);
+}
+
+bool wt__kafka_err_permanent(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    /* librdkafka gave up or was told to: the bytes were never refused. */
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+    case RD_KAFKA_RESP_ERR__FATAL:
+    case RD_KAFKA_RESP_ERR__DESTROY:
+    case RD_KAFKA_RESP_ERR__RETRY:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__FAIL:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR__SSL:
+    case RD_KAFKA_RESP_ERR__NODE_UPDATE:
+    case RD_KAFKA_RESP_ERR__INCONSISTENT:
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+    /* Retriable broker errors, seen when a user limited the retries. */
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+    case RD_KAFKA_RESP_ERR_NOT_CONTROLLER:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID:
+    case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
+    case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
+    case RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS:
+    case RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+        return false;
+    default:
+        /* MSG_SIZE_TOO_LARGE, TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_OR_PART,
+         * __UNKNOWN_TOPIC, INVALID_RECORD, POLICY_VIOLATION, ... */
+        return true;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* State                                                                    */
+/* ------------------------------------------------------------------------ */
+
+enum tstate {
+    T_FREE = 0,
+    T_PRODUCE,   /* messages left to produce, from off */
+    T_WAIT,      /* all produced; waiting for delivery reports */
+    T_DEAD_WAIT, /* to be written to the dead-letter directory (job not running) */
+    T_DEAD_JOB,  /* dead-letter write running on the thread pool */
+};
+
+struct kafka_sink;
+
+/* One batch in flight. */
+struct ktrack {
+    struct kafka_sink *k;
+    struct wt_batch *b;
+    enum tstate state;
+    size_t off;           /* T_PRODUCE: next byte of b->data to produce */
+    uint32_t outstanding; /* produced, no delivery report yet */
+    uint32_t nmsgs;       /* produced or refused at produce time */
+    uint32_t nfailed;     /* permanently failed: their values are refused[0, nfailed) */
+    struct wt_str *refused;
+    uint32_t refused_cap; /* grown on the failure path only; kept for reuse */
+    bool resend;          /* a transient failure: produce the whole batch again */
+    rd_kafka_resp_err_t err, transient_err;
+    struct wt_str host; /* header value: the first event's "host" */
+    uint64_t dl_retry_at;
+    struct ktrack *next; /* in-flight list, in send order */
+};
+
+/* A dead-letter write on the thread pool: owns a copy of the batch. */
+struct dl_job {
+    uv_work_t req;
+    struct kafka_sink *k;
+    struct ktrack *t;
+    char *data;
+    size_t len;
+    char reason[1024];
+    char dir[4096];
+    char base[192];
+    char path[4096 + 256]; /* the .ndjson written */
+    int rc;
+};
+
+struct kafka_sink {
+    struct wt_sink *s;
+    rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt;
+    rd_kafka_queue_t *mainq;
+    int pipefd[2];
+    uv_poll_t poll;
+    uv_timer_t tick;
+    unsigned open_handles; /* freed when 0 after close */
+    bool closing;
+    bool destroying; /* rd_kafka_destroy() running: ignore delivery reports */
+    bool fatal;      /* the producer hit a fatal error: restart it */
+
+    /* Batches in flight, in send order; trackers come from trk[]. */
+    struct ktrack trk[WT_KAFKA_MAX_INFLIGHT];
+    struct ktrack *head, *tail;
+    unsigned ntrk, nproduce, njobs;
+    uint64_t outstanding; /* messages without a report, all batches */
+
+    uint64_t retry_at, backoff_ms;           /* produce again not before retry_at */
+    uint64_t restart_at, restart_backoff_ms; /* a producer that keeps failing fatally */
+    bool warned_resend;
+    char name[WT_SINK_NAME_MAX + 1]; /* copies: the config may be swapped on reload */
+    char topic[256];
+    char dead_letter[4096];
+    enum wt_kafka_key key_rule;
+    enum wt_kafka_message unit;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct ktrack *trk_get(struct kafka_sink *k)
+{
+    for (unsigned i = 0; i < WT_KAFKA_MAX_INFLIGHT; i++) {
+        struct ktrack *t = &k->trk[i];
+        if (t->state == T_FREE) {
+            struct wt_str *refused = t->refused;
+            uint32_t cap = t->refused_cap;
+            memset(t, 0, sizeof(*t));
+            t->k = k;
+            t->refused = refused;
+            t->refused_cap = cap;
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* Unlink t from the in-flight list and free it. */
+static void trk_remove(struct kafka_sink *k, struct ktrack *t)
+{
+    struct ktrack **pp = &k->head, *prev = NULL;
+    while (*pp != t) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    *pp = t->next;
+    if (k->tail == t)
+        k->tail = prev;
+    if (t->state == T_PRODUCE)
+        k->nproduce--;
+    t->state = T_FREE;
+    k->ntrk--;
+}
+
+static void set_state(struct kafka_sink *k, struct ktrack *t, enum tstate st)
+{
+    if (t->state == T_PRODUCE)
+        k->nproduce--;
+    if (st == T_PRODUCE)
+        k->nproduce++;
+    t->state = st;
+}
+
+/* A message of t refused for good: remember its bytes for the dead letter. */
+static void refuse(struct ktrack *t, const void *value, size_t len, rd_kafka_resp_err_t err)
+{
+    if (t->nfailed == t->refused_cap) {
+        uint32_t cap = t->refused_cap ? t->refused_cap * 2 : 16;
+        struct wt_str *r = realloc(t->refused, cap * sizeof(*r));
+        if (!r) {
+            wt_log_error(TAG, "out of memory");
+            abort();
+        }
+        t->refused = r;
+        t->refused_cap = cap;
+    }
+    t->refused[t->nfailed++] = (struct wt_str){value, len};
+    if (!t->err)
+        t->err = err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* librdkafka callbacks (all on the loop thread, from rd_kafka_poll)        */
+/* ------------------------------------------------------------------------ */
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct kafka_sink *k = opaque;
+    struct ktrack *t = m->_private;
+    (void)rk;
+    if (k->destroying)
+        return;
+    t->outstanding--;
+    k->outstanding--;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (k->s->failing)
+            wt_log_info(TAG, "%s: delivering again", k->name);
+        k->s->failing = false;
+        k->backoff_ms = 0;
+        k->restart_backoff_ms = 0;
+        return;
+    }
+    if (wt__kafka_err_permanent(m->err)) {
+        refuse(t, m->payload, m->len, m->err); /* payload: our bytes (no copy) */
+    } else {
+        t->resend = true;
+        t->transient_err = m->err;
+    }
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct kafka_sink *k = opaque;
+    if (k->destroying)
+        return;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[512];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, why, sizeof(why));
+        wt_log_error(TAG,
+                     "%s: fatal producer error: %s: %s; restarting the producer (batches not "
+                     "fully delivered are sent again)",
+                     k->name, rd_kafka_err2name(orig), why);
+        k->fatal = true;
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        if (!k->s->failing)
+            wt_log_warn(TAG, "%s: %s (retrying; nothing is acked until delivered)", k->name,
+                        reason);
+        k->s->failing = true;
+        return;
+    }
+    /* Transport and resolve errors are in librdkafka's log lines too. */
+    wt_log_debug(TAG, "%s: %s: %s", k->name, rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* librdkafka levels are syslog levels. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    const struct kafka_sink *k = rk ? rd_kafka_opaque(rk) : NULL;
+    const char *name = k ? k->name : "kafka";
+    enum wt_log_level l = level <= 3   ? WT_LOG_ERROR
+                          : level == 4 ? WT_LOG_WARN
+                          : level <= 6 ? WT_LOG_INFO
+                                       : WT_LOG_DEBUG;
+    wt_log(l, TAG, "%s: librdkafka %s: %s", name, fac, buf);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Producer                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
+                    size_t errlen)
+{
+    char msg[512];
+    if (rd_kafka_conf_set(conf, name, value, msg, sizeof(msg)) != RD_KAFKA_CONF_OK) {
+        snprintf(err, errlen, "%s", msg);
+        return WT_ECONFIG;
+    }
+    return 0;
+}
+
+/* Create rk, its topic handle and the main queue's wake-up on the pipe. */
+static int producer_new(struct kafka_sink *k, char *err, size_t errlen)
+{
+    const struct wt_sink_cfg *sc = k->s->cfg;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char msg[512];
+    /* Defaults first; the user's properties override them. */
+    static const char *const defaults[][2] = {
+        {"enable.idempotence", "true"}, {"acks", "all"},           {"compression.type", "zstd"},
+        {"message.timeout.ms", "0"},    {"client.id", "wtexport"},
+    };
+    int rc = conf_set(conf, "bootstrap.servers", sc->brokers, err, errlen);
+    for (size_t i = 0; rc == 0 && i < sizeof(defaults) / sizeof(defaults[0]); i++)
+        rc = conf_set(conf, defaults[i][0], defaults[i][1], err, errlen);
+    for (size_t i = 0; rc == 0 && i < sc->nproperties; i++)
+        rc = conf_set(conf, sc->properties[i].name, sc->properties[i].value, err, errlen);
+    /* Logs are served on the loop with everything else, whatever the user says. */
+    if (rc == 0)
+        rc = conf_set(conf, "log.queue", "true", err, errlen);
+    if (rc != 0) {
+        rd_kafka_conf_destroy(conf);
+        return rc;
+    }
+    rd_kafka_conf_set_opaque(conf, k);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof(msg));
+    if (!k->rk) {
+        rd_kafka_conf_destroy(conf); /* not taken on failure */
+        snprintf(err, errlen, "%s", msg);
+        return WT_ECONFIG;
+    }
+    k->mainq = rd_kafka_queue_get_main(k->rk);
+    rd_kafka_set_log_queue(k->rk, NULL); /* to the main queue */
+    rd_kafka_queue_io_event_enable(k->mainq, k->pipefd[1], "1", 1);
+    k->rkt = rd_kafka_topic_new(k->rk, k->topic, NULL);
+    if (!k->rkt) {
+        snprintf(err, errlen, "topic %s: %s", k->topic, rd_kafka_err2str(rd_kafka_last_error()));
+        return WT_ECONFIG;
+    }
+    return 0;
+}
+
+/*
+ * Destroy the producer without serving its queue: messages still held are
+ * dropped by librdkafka without reports (destroying guards the callbacks).
+ */
+static void producer_free(struct kafka_sink *k)
+{
+    if (!k->rk)
+        return;
+    k->destroying = true;
+    if (k->rkt)
+        rd_kafka_topic_destroy(k->rkt);
+    rd_kafka_queue_io_event_enable(k->mainq, -1, NULL, 0);
+    rd_kafka_queue_destroy(k->mainq);
+    rd_kafka_destroy(k->rk);
+    k->rk = NULL;
+    k->rkt = NULL;
+    k->mainq = NULL;
+    k->destroying = false;
+}
+
+/*
+ * After a fatal error: a new producer, and every batch not settled is
+ * produced again from its start (what the old one delivered is duplicated).
+ */
+static void producer_restart(struct kafka_sink *k)
+{
+    char err[512];
+    producer_free(k);
+    for (struct ktrack *t = k->head; t; t = t->next) {
+        if (t->state != T_PRODUCE && t->state != T_WAIT)
+            continue;
+        if (t->state == T_WAIT && t->outstanding == 0 && !t->resend)
+            continue; /* settled: acked or dead-lettered by finish() */
+        t->outstanding = 0;
+        t->nmsgs = t->nfailed = 0;
+        t->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        t->resend = false;
+        t->off = 0;
+        set_state(k, t, T_PRODUCE);
+    }
+    k->outstanding = 0;
+    k->fatal = false;
+    if (producer_new(k, err, sizeof(err)) != 0) {
+        /* It was created from the same settings before: out of resources. */
+        wt_log_error(TAG, "%s: cannot restart the producer: %s", k->name, err);
+        abort();
+    }
+    wt_log_info(TAG, "%s: producer restarted", k->name);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Producing                                                                */
+/* ------------------------------------------------------------------------ */
+
+enum prod { P_OK, P_FULL, P_FATAL };
+
+static enum prod produce_one(struct kafka_sink *k, struct ktrack *t, struct wt_str value,
+                             const struct wt_str *key)
+{
+    static const char version[] = {'0' + WT_EVENT_VERSION, '\0'};
+    static_assert(WT_EVENT_VERSION >= 0 && WT_EVENT_VERSION <= 9, "one-digit version header");
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_MSGFLAGS(0),
+                          RD_KAFKA_V_VALUE((void *)value.p, value.len),
+                          RD_KAFKA_V_KEY(key ? key->p : NULL, key ? key->len : 0),
+                          RD_KAFKA_V_HEADER(WT_KAFKA_HDR_HOST, t->host.p, (ssize_t)t->host.len),
+                          RD_KAFKA_V_HEADER(WT_KAFKA_HDR_VERSION, version, (ssize_t)1),
+                          RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+        t->outstanding++;
+        t->nmsgs++;
+        k->outstanding++;
+        return P_OK;
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+        if (k->outstanding > 0)
+            return P_FULL; /* delivery reports will make room */
+        /* Full with nothing of ours in it: this message alone exceeds
+         * queue.buffering.max.kbytes and would wait forever. */
+        t->nmsgs++;
+        refuse(t, value.p, value.len, err);
+        return P_OK;
+    case RD_KAFKA_RESP_ERR__FATAL:
+        k->fatal = true; /* the error event follows; restart then */
+        return P_FATAL;
+    default:
+        /* Refused at once (message too large, unknown topic, ...): for good. */
+        t->nmsgs++;
+        refuse(t, value.p, value.len, err);
+        return P_OK;
+    }
+}
+
+/* Produce what is left of t. false: stopped (queue full, fatal); t->off is where. */
+static bool produce_batch(struct kafka_sink *k, struct ktrack *t)
+{
+    struct wt_batch *b = t->b;
+    const char *p = b->data + t->off, *end = b->data + b->len;
+    struct wt_str line, key;
+
+    if (k->unit == WT_KAFKA_MESSAGE_BATCH) {
+        bool has_key = false;
+        const char *q = b->data;
+        if (wt__kafka_next_line(&q, end, &line))
+            has_key = wt__kafka_event_key(line, k->key_rule, &key);
+        if (has_key && key.len > WT_KAFKA_KEY_MAX)
+            key.len = WT_KAFKA_KEY_MAX;
+        if (produce_one(k, t, (struct wt_str){b->data, b->len}, has_key ? &key : NULL) != P_OK)
+            return false;
+        t->off = b->len;
+    } else {
+        while (wt__kafka_next_line(&p, end, &line)) {
+            bool has_key = wt__kafka_event_key(line, k->key_rule, &key);
+            if (produce_one(k, t, line, has_key ? &key : NULL) != P_OK) {
+                t->off = (size_t)(line.p - b->data);
+                return false;
+            }
+        }
+        t->off = b->len;
+    }
+    set_state(k, t, T_WAIT);
+    return true;
+}
+
+/* Produce from the oldest batch with messages left, in order, until stopped. */
+static void pump(struct kafka_sink *k)
+{
+    if (k->fatal || !k->rk || uv_now(k->s->loop) < k->retry_at)
+        return;
+    for (struct ktrack *t = k->head; t; t = t->next) {
+        if (t->state == T_PRODUCE && !produce_batch(k, t))
+            return;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Settling batches                                                         */
+/* ------------------------------------------------------------------------ */
+
+static void dl_start(struct kafka_sink *k, struct ktrack *t);
+
+/* A settled batch (every message reported): ack, resend or dead-letter it. */
+static bool settle_one(struct kafka_sink *k, struct ktrack *t)
+{
+    if (t->resend) {
+        /* librdkafka gave up on a transient error: the whole batch again, later. */
+        if (!k->warned_resend)
+            wt_log_warn(TAG,
+                        "%s: batch %" PRIu64 " not delivered (%s); sending it again "
+                        "(message.timeout.ms is finite; 0 retries without giving up)",
+                        k->name, t->b->id, rd_kafka_err2name(t->transient_err));
+        k->warned_resend = true;
+        k->s->failing = true;
+        k->backoff_ms = k->backoff_ms ? k->backoff_ms * 2 : WT_KAFKA_RETRY_MIN_MS;
+        if (k->backoff_ms > WT_KAFKA_RETRY_MAX_MS)
+            k->backoff_ms = WT_KAFKA_RETRY_MAX_MS;
+        k->retry_at = uv_now(k->s->loop) + k->backoff_ms;
+        t->resend = false;
+        t->off = 0;
+        t->nmsgs = t->nfailed = 0;
+        t->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        set_state(k, t, T_PRODUCE);
+        return false;
+    }
+    if (t->nfailed > 0) {
+        set_state(k, t, T_DEAD_WAIT);
+        dl_start(k, t);
+        return false;
+    }
+    struct wt_batch *b = t->b;
+    trk_remove(k, t);
+    k->warned_resend = false;
+    wt_sink_done(k->s, b, WT_SINK_ACKED);
+    return true;
+}
+
+/*
+ * Settle every batch whose messages all have a report. wt_sink_done() may
+ * call send() (the pipeline dispatches at once), which changes the list:
+ * scan again from the head after each.
+ */
+static void finish(struct kafka_sink *k)
+{
+    bool again = true;
+    while (again && !k->closing) {
+        again = false;
+        for (struct ktrack *t = k->head; t; t = t->next) {
+            if (t->state == T_DEAD_WAIT && uv_now(k->s->loop) >= t->dl_retry_at) {
+                dl_start(k, t);
+                continue;
+            }
+            if (t->state != T_WAIT || t->outstanding > 0)
+                continue;
+            if (settle_one(k, t)) {
+                again = true;
+                break;
+            }
+        }
+    }
+}
+
+/* Serve librdkafka's queue, then produce and settle what that allowed. */
+static void service(struct kafka_sink *k)
+{
+    int rounds = 0;
+    if (k->rk) {
+        while (rounds < WT_KAFKA_POLL_ROUNDS && rd_kafka_poll(k->rk, 0) > 0)
+            rounds++;
+    }
+    if (k->closing)
+        return;
+    if (k->fatal && uv_now(k->s->loop) >= k->restart_at) {
+        producer_restart(k);
+        /* Once at once; again and again only with a growing pause. */
+        k->restart_backoff_ms =
+            k->restart_backoff_ms ? k->restart_backoff_ms * 2 : WT_KAFKA_RETRY_MIN_MS;
+        if (k->restart_backoff_ms > WT_KAFKA_RETRY_MAX_MS)
+            k->restart_backoff_ms = WT_KAFKA_RETRY_MAX_MS;
+        k->restart_at = uv_now(k->s->loop) + k->restart_backoff_ms;
+    }
+    pump(k);
+    finish(k);
+    pump(k); /* a resend scheduled without backoff (none today) or room made by acks */
+}
+
+static void poll_cb(uv_poll_t *h, int status, int events)
+{
+    struct kafka_sink *k = h->data;
+    char buf[256];
+    (void)events;
+    if (status < 0) {
+        wt_log_error(TAG, "%s: wake-up pipe: %s", k->name, uv_strerror(status));
+        return;
+    }
+    while (read(k->pipefd[0], buf, sizeof(buf)) > 0)
+        ;
+    service(k);
+}
+
+static void tick_cb(uv_timer_t *h)
+{
+    service(h->data);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dead letters (thread pool)                                               */
+/* ------------------------------------------------------------------------ */
+
+static int write_file(const char *path, const char *p, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int rc = 0;
+    if (fd < 0)
+        return -errno;
+    while (n > 0 && rc == 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            rc = -errno;
+            break;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    if (rc != 0)
+        unlink(path);
+    return rc;
+}
+
+static void dl_work(uv_work_t *req)
+{
+    struct dl_job *j = req->data;
+    char rpath[sizeof(j->path)];
+    int rc = wt_mkdir_p(j->dir);
+    /* A name taken (same millisecond after a restart): add a counter. */
+    for (int n = 0; rc == 0 && n < 100; n++) {
+        if (n == 0)
+            snprintf(j->path, sizeof(j->path), "%s/%s.ndjson", j->dir, j->base);
+        else
+            snprintf(j->path, sizeof(j->path), "%s/%s-%d.ndjson", j->dir, j->base, n);
+        rc = write_file(j->path, j->data, j->len);
+        if (rc != -EEXIST)
+            break;
+    }
+    if (rc == 0) {
+        snprintf(rpath, sizeof(rpath), "%.*s.reason", (int)(strlen(j->path) - 7), j->path);
+        rc = write_file(rpath, j->reason, strlen(j->reason));
+        if (rc != 0)
+            unlink(j->path);
+    }
+    if (rc == 0) {
+        int dfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    j->rc = rc;
+}
+
+static void free_if_closed(struct kafka_sink *k);
+
+static void dl_done(uv_work_t *req, int status)
+{
+    struct dl_job *j = req->data;
+    struct kafka_sink *k = j->k;
+    struct ktrack *t = j->t;
+    int rc = status ? status : j->rc;
+    k->njobs--;
+    if (k->closing) {
+        free(j->data);
+        free(j);
+        free_if_closed(k);
+        return;
+    }
+    if (rc != 0) {
+        wt_log_error(TAG,
+                     "%s: batch %" PRIu64 ": cannot write it to the dead-letter directory %s: %s "
+                     "(retrying; it is not acked until written)",
+                     k->name, t->b->id, j->dir, wt_strerror(rc));
+        k->s->failing = true;
+        t->dl_retry_at = uv_now(k->s->loop) + WT_KAFKA_DL_RETRY_MS;
+        set_state(k, t, T_DEAD_WAIT);
+    } else {
+        struct wt_batch *b = t->b;
+        wt_log_error(TAG,
+                     "%s: batch %" PRIu64 " (%u events): %u of %u messages refused for good: "
+                     "%s: %s; written to %s",
+                     k->name, b->id, b->nevents, t->nfailed, t->nmsgs, rd_kafka_err2name(t->err),
+                     rd_kafka_err2str(t->err), j->path);
+        trk_remove(k, t);
+        wt_sink_done(k->s, b, WT_SINK_DEAD);
+    }
+    free(j->data);
+    free(j);
+    if (!k->closing)
+        finish(k);
+}
+
+static void dl_start(struct kafka_sink *k, struct ktrack *t)
+{
+    struct dl_job *j = calloc(1, sizeof(*j));
+    size_t len = 0;
+    for (uint32_t i = 0; i < t->nfailed; i++)
+        len += t->refused[i].len + 1;
+    char *copy = malloc(len ? len : 1);
+    if (!j || !copy) {
+        wt_log_error(TAG, "%s: out of memory", k->name);
+        abort();
+    }
+    int64_t now = wall_ms();
+    char when[25];
+    wt_iso8601_ms(now, when);
+    /* Only the refused events (NDJSON): the others are in the topic. */
+    len = 0;
+    for (uint32_t i = 0; i < t->nfailed; i++) {
+        const struct wt_str *r = &t->refused[i];
+        memcpy(copy + len, r->p, r->len);
+        len += r->len;
+        if (r->len == 0 || r->p[r->len - 1] != '\n')
+            copy[len++] = '\n';
+    }
+    j->req.data = j;
+    j->k = k;
+    j->t = t;
+    j->data = copy;
+    j->len = len;
+    snprintf(j->dir, sizeof(j->dir), "%s", k->dead_letter);
+    wt__kafka_dead_letter_name(j->base, sizeof(j->base), k->name, t->b->id, now);
+    snprintf(j->reason, sizeof(j->reason),
+             "sink: %s\ntopic: %s\nbatch: %" PRIu64 "\nevents in batch: %u\n"
+             "messages refused: %u of %u (this file's .ndjson holds their events)\n"
+             "error: %s: %s\ntime: %s\n",
+             k->name, k->topic, t->b->id, t->b->nevents, t->nfailed, t->nmsgs,
+             rd_kafka_err2name(t->err), rd_kafka_err2str(t->err), when);
+    set_state(k, t, T_DEAD_JOB);
+    k->njobs++;
+    int rc = uv_queue_work(k->s->loop, &j->req, dl_work, dl_done);
+    if (rc != 0) {
+        wt_log_error(TAG, "uv_queue_work: %s", uv_strerror(rc));
+        abort();
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sink interface                                                           */
+/* ------------------------------------------------------------------------ */
+
+static void handle_closed(uv_handle_t *h)
+{
+    struct kafka_sink *k = h->data;
+    k->open_handles--;
+    free_if_closed(k);
+}
+
+static void free_if_closed(struct kafka_sink *k)
+{
+    if (k->open_handles > 0 || k->njobs > 0)
+        return;
+    if (k->pipefd[0] >= 0)
+        close(k->pipefd[0]);
+    if (k->pipefd[1] >= 0)
+        close(k->pipefd[1]);
+    for (unsigned i = 0; i < WT_KAFKA_MAX_INFLIGHT; i++)
+        free(k->trk[i].refused);
+    free(k);
+}
+
+static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
+{
+    const struct wt_sink_cfg *sc = s->cfg;
+    struct kafka_sink *k = calloc(1, sizeof(*k));
+    char msg[512];
+    if (!k) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    k->s = s;
+    snprintf(k->name, sizeof(k->name), "%s", sc->name ? sc->name : "kafka");
+    k->pipefd[0] = k->pipefd[1] = -1;
+    k->key_rule = (enum wt_kafka_key)sc->kafka_key;
+    k->unit = (enum wt_kafka_message)sc->kafka_message;
+    snprintf(k->topic, sizeof(k->topic), "%s", sc->topic);
+    /* config.c fills in the default (<state_dir>/dead-letter). */
+    snprintf(k->dead_letter, sizeof(k->dead_letter), "%s",
+             sc->dead_letter ? sc->dead_letter : "dead-letter");
+    s->wants_zstd = false; /* librdkafka compresses (compression.type) */
+    if (pipe2(k->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "sink %s: pipe: %s", sc->name, strerror(e));
+        free(k);
+        return -e;
+    }
+    int rc = producer_new(k, msg, sizeof(msg));
+    if (rc != 0) {
+        snprintf(err, errlen, "sink %s: %s", sc->name, msg);
+        producer_free(k);
+        close(k->pipefd[0]);
+        close(k->pipefd[1]);
+        free(k);
+        return rc;
+    }
+    s->impl = k;
+    uv_poll_init(s->loop, &k->poll, k->pipefd[0]);
+    uv_timer_init(s->loop, &k->tick);
+    k->poll.data = k->tick.data = k;
+    k->open_handles = 2;
+    uv_poll_start(&k->poll, UV_READABLE, poll_cb);
+    uv_timer_start(&k->tick, tick_cb, WT_KAFKA_TICK_MS, WT_KAFKA_TICK_MS);
+    wt_log_info(TAG, "%s: producing to topic %s via %s (key %s, one message per %s)", k->name,
+                k->topic, sc->brokers,
+                k->key_rule == WT_KAFKA_KEY_OBSERVABLE  ? "observable"
+                : k->key_rule == WT_KAFKA_KEY_CLIENT_IP ? "client_ip"
+                                                        : "none",
+                k->unit == WT_KAFKA_MESSAGE_BATCH ? "batch" : "event");
+    return 0;
+}
+
+static void kafka_send(struct wt_sink *s, struct wt_batch *b)
+{
+    struct kafka_sink *k = s->impl;
+    struct ktrack *t = trk_get(k);
+    struct wt_str first;
+    const char *q = b->data;
+    /* ready() was true: there is a free tracker. */
+    if (!t) {
+        wt_log_error(TAG, "%s: send() while not ready", k->name);
+        abort();
+    }
+    t->b = b;
+    t->host = (struct wt_str){"", 0};
+    if (wt__kafka_next_line(&q, b->data + b->len, &first))
+        wt__kafka_json_str(first, "\"host\":\"", &t->host);
+    set_state(k, t, T_PRODUCE);
+    if (k->tail)
+        k->tail->next = t;
+    else
+        k->head = t;
+    k->tail = t;
+    k->ntrk++;
+    pump(k);
+    /* Settled at once (every message refused at produce time): finish soon,
+     * not from inside the pipeline's dispatch. */
+    if (t->state == T_WAIT && t->outstanding == 0)
+        uv_timer_start(&k->tick, tick_cb, 0, WT_KAFKA_TICK_MS);
+}
+
+static bool kafka_ready(const struct wt_sink *s)
+{
+    const struct kafka_sink *k = s->impl;
+    return k->nproduce == 0 && k->ntrk < WT_KAFKA_MAX_INFLIGHT && !k->fatal;
+}
+
+static bool kafka_idle(const struct wt_sink *s)
+{
+    const struct kafka_sink *k = s->impl;
+    return k->ntrk == 0 && k->njobs == 0;
+}
+
+static void kafka_close(struct wt_sink *s)
+{
+    struct kafka_sink *k = s->impl;
+    if (!k)
+        return;
+    s->impl = NULL;
+    /* Nothing in flight: let librdkafka finish its own requests, briefly.
+     * Batches still in flight are abandoned (read again at the next start). */
+    if (k->rk && k->ntrk == 0 && k->njobs == 0)
+        rd_kafka_flush(k->rk, WT_KAFKA_CLOSE_FLUSH_MS);
+    k->closing = true;
+    producer_free(k);
+    uv_poll_stop(&k->poll);
+    uv_timer_stop(&k->tick);
+    uv_close((uv_handle_t *)&k->poll, handle_closed);
+    uv_close((uv_handle_t *)&k->tick, handle_closed);
+}
+
+rd_kafka_t *wt__kafka_handle(const struct wt_sink *s)
+{
+    const struct kafka_sink *k = s->impl;
+    return k ? k->rk : NULL;
+}
+
+const struct wt_sink_ops wt_sink_kafka_ops = {
+    .type = "kafka",
+    .open = kafka_open,
+    .send = kafka_send,
+    .ready = kafka_ready,
+    .idle = kafka_idle,
+    .close = kafka_close,
+};

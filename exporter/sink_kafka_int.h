@@ -1,0 +1,82 @@
+/*
+ * sink_kafka_int.h - internals of the Kafka sink (sink_kafka.c) shared with
+ * its tests: pure helpers over the bytes of NDJSON events, which need no
+ * broker, and a handle accessor for fault injection.
+ *
+ * Not a public header: only sink_kafka.c and tests/exporter/test_sink_kafka.c
+ * include it.
+ */
+#ifndef WT_SINK_KAFKA_INT_H
+#define WT_SINK_KAFKA_INT_H
+
+#include "config.h"
+#include "sink.h"
+
+#include <assert.h>
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Batches held by one Kafka sink at once (produced or being produced). */
+#define WT_KAFKA_MAX_INFLIGHT 64
+static_assert(WT_KAFKA_MAX_INFLIGHT >= 2, "at least two batches in flight");
+/* Longest key of a message=batch message: longer ones are cut (still deterministic). */
+#define WT_KAFKA_KEY_MAX 1024
+/* Message header names. */
+#define WT_KAFKA_HDR_HOST    "wtexport-host"
+#define WT_KAFKA_HDR_VERSION "wtexport-format-version"
+
+/**
+ * The next line of an NDJSON buffer. *pp is the cursor (start of the
+ * unread bytes), end the end of the buffer. Empty lines are skipped; the
+ * last line may lack its newline.
+ * @returns true with the line (without newline) in *line and *pp after it;
+ *          false at the end of the buffer.
+ */
+bool wt__kafka_next_line(const char **pp, const char *end, struct wt_str *line);
+
+/**
+ * The bytes of the JSON string that follows the first occurrence of pat
+ * (which ends just after an opening quote, e.g. "\"client_ip\":\"") in
+ * line, exactly as they are in the event (JSON escapes kept).
+ *
+ * Safe on our events: a '"' inside a JSON string is always escaped, so a
+ * pattern starting with an unescaped quote only matches where the encoder
+ * put a key. @returns false when pat is absent or the string is not closed.
+ */
+bool wt__kafka_json_str(struct wt_str line, const char *pat, struct wt_str *out);
+
+/**
+ * The message key of one event (one NDJSON line) under rule:
+ * WT_KAFKA_KEY_OBSERVABLE: the value of the first element of
+ * "observables" (bytes as escaped in the event); WT_KAFKA_KEY_CLIENT_IP:
+ * the "client_ip" string; WT_KAFKA_KEY_NONE: no key.
+ * @returns true with *key pointing into line; false for "no key" (rule
+ *          none, or the event has no such field).
+ */
+bool wt__kafka_event_key(struct wt_str line, enum wt_kafka_key rule, struct wt_str *key);
+
+/**
+ * Base name of a dead-letter file (the caller adds ".ndjson" and
+ * ".reason"): "<sink>-<YYYYmmddTHHMMSS.mmmZ>-b<batch id>", UTC, so that
+ * names sort by time and two restarts (whose batch ids start again at 0)
+ * never collide within one millisecond of one sink.
+ * @returns the length written (snprintf semantics: >= cap means cut).
+ */
+int wt__kafka_dead_letter_name(char *buf, size_t cap, const char *sink, uint64_t batch_id,
+                               int64_t now_ms);
+
+/**
+ * Does a failed delivery mean the cluster will never take these bytes as
+ * they are (the batch goes to the dead-letter directory)? false for
+ * errors where sending again may work (timeouts, purges, a fatal producer
+ * state, retriable broker errors after librdkafka stopped retrying):
+ * those batches are sent again.
+ */
+bool wt__kafka_err_permanent(rd_kafka_resp_err_t err);
+
+/** The producer of an open Kafka sink (tests inject faults through it). */
+rd_kafka_t *wt__kafka_handle(const struct wt_sink *s);
+
+#endif /* WT_SINK_KAFKA_INT_H */

@@ -1,0 +1,501 @@
+/*
+ * test_sink_kafka.c - the Kafka sink: its pure helpers (line splitting, key
+ * extraction, dead-letter names, error classes), then the sink itself on a
+ * libuv loop against librdkafka's in-process mock cluster: acks, queue-full
+ * backpressure, a fatal producer error (restart, nothing lost), a refused
+ * request (dead letters holding exactly the refused events) and close()
+ * with batches in flight.
+ */
+#include "log.h"
+#include "sink.h"
+#include "sink_kafka_int.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct wt_str S(const char *s) {
+    return (struct wt_str){s, strlen(s)};
+}
+
+static void
+assert_str(struct wt_str got, const char *want)
+{
+    if (got.len != strlen(want) || memcmp(got.p, want, got.len) != 0)
+        fail_msg("got \"%.*s\", want \"%s\"", (int)got.len, got.p, want);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pure helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void test_next_line(void **state)
+{
+    (void)state;
+    const char buf[] = "one\n\ntwo\nthree";
+    const char *p = buf, *end = buf + strlen(buf);
+    struct wt_str l;
+    assert_true(wt__kafka_next_line(&p, end, &l));
+    assert_str(l, "one");
+    assert_true(wt__kafka_next_line(&p, end, &l)); /* the empty line is skipped */
+    assert_str(l, "two");
+    assert_true(wt__kafka_next_line(&p, end, &l)); /* no final newline */
+    assert_str(l, "three");
+    assert_false(wt__kafka_next_line(&p, end, &l));
+    assert_ptr_equal(p, end);
+
+    const char nl[] = "a\n\n\n";
+    p = nl;
+    end = nl + strlen(nl);
+    assert_true(wt__kafka_next_line(&p, end, &l));
+    assert_str(l, "a");
+    assert_false(wt__kafka_next_line(&p, end, &l));
+    p = nl;
+    assert_false(wt__kafka_next_line(&p, nl, &l)); /* empty buffer */
+}
+
+static void test_event_key(void **state)
+{
+    (void)state;
+    const char *ev = "{\"line\":3,\"ts\":\"2024-05-01T00:00:00.000Z\",\"host\":\"px1\","
+                     "\"client_ip\":\"10.1.2.3\",\"url\":\"http://a.example.com/\","
+                     "\"observables\":[{\"type\":\"ip\",\"value\":\"10.1.2.3\"},"
+                     "{\"type\":\"domain\",\"value\":\"a.example.com\"}]}";
+    struct wt_str k;
+    assert_true(wt__kafka_event_key(S(ev), WT_KAFKA_KEY_OBSERVABLE, &k));
+    assert_str(k, "10.1.2.3");
+    assert_true(wt__kafka_event_key(S(ev), WT_KAFKA_KEY_CLIENT_IP, &k));
+    assert_str(k, "10.1.2.3");
+    assert_false(wt__kafka_event_key(S(ev), WT_KAFKA_KEY_NONE, &k));
+
+    /* A masked client IP is no observable: the first one is the domain. */
+    ev = "{\"client_ip\":\"10.xx.xx.xx\",\"observables\":[{\"type\":\"domain\","
+         "\"value\":\"b.example.com\"}]}";
+    assert_true(wt__kafka_event_key(S(ev), WT_KAFKA_KEY_OBSERVABLE, &k));
+    assert_str(k, "b.example.com");
+    assert_true(wt__kafka_event_key(S(ev), WT_KAFKA_KEY_CLIENT_IP, &k));
+    assert_str(k, "10.xx.xx.xx");
+
+    /* No observables, no client_ip: no key. */
+    ev = "{\"line\":1,\"observables\":[]}";
+    assert_false(wt__kafka_event_key(S(ev), WT_KAFKA_KEY_OBSERVABLE, &k));
+    assert_false(wt__kafka_event_key(S(ev), WT_KAFKA_KEY_CLIENT_IP, &k));
+
+    /* The key pattern inside a string value is escaped, so never matched;
+     * the value's own escapes are kept. */
+    ev = "{\"url\":\"http://x/?\\\"observables\\\":[{\\\"type\\\":\\\"ip\\\",\\\"value\\\":\\\"1\","
+         "\"observables\":[{\"type\":\"url\",\"value\":\"http://x/?a=\\\"q\\\"\"}]}";
+    assert_true(wt__kafka_event_key(S(ev), WT_KAFKA_KEY_OBSERVABLE, &k));
+    assert_str(k, "http://x/?a=\\\"q\\\"");
+
+    /* Cut short: the string is not closed. */
+    assert_false(wt__kafka_event_key(S("{\"client_ip\":\"10.1"), WT_KAFKA_KEY_CLIENT_IP, &k));
+    assert_false(wt__kafka_event_key(S("{\"observables\":[{\"type\":\"ip\",\"value\":\"1"),
+                                     WT_KAFKA_KEY_OBSERVABLE, &k));
+    /* A different shape after the type: no key rather than a wrong one. */
+    assert_false(wt__kafka_event_key(S("{\"observables\":[{\"type\":\"ip\",\"v\":\"1\"}]}"),
+                                     WT_KAFKA_KEY_OBSERVABLE, &k));
+}
+
+static void test_dead_letter_name(void **state)
+{
+    (void)state;
+    char buf[128];
+    /* 2024-05-01T12:34:56.007Z */
+    int n = wt__kafka_dead_letter_name(buf, sizeof(buf), "kafka0", 42, 1714566896007LL);
+    assert_string_equal(buf, "kafka0-20240501T123456.007Z-b42");
+    assert_int_equal(n, (int)strlen(buf));
+    /* Names sort by time. */
+    char later[128];
+    wt__kafka_dead_letter_name(later, sizeof(later), "kafka0", 1, 1714566896008LL);
+    assert_true(strcmp(buf, later) < 0);
+    /* Cut, never overflowing. */
+    char small[8];
+    n = wt__kafka_dead_letter_name(small, sizeof(small), "kafka0", 1, 0);
+    assert_true(n >= (int)sizeof(small));
+    assert_int_equal(strlen(small), sizeof(small) - 1);
+}
+
+static void test_err_permanent(void **state)
+{
+    (void)state;
+    assert_true(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE));
+    assert_true(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED));
+    assert_true(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+    assert_true(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+    assert_true(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR_INVALID_RECORD));
+    assert_false(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT));
+    assert_false(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR__PURGE_QUEUE));
+    assert_false(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR__PURGE_INFLIGHT));
+    assert_false(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR__FATAL));
+    assert_false(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR__TRANSPORT));
+    assert_false(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION));
+    assert_false(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT));
+    assert_false(wt__kafka_err_permanent(RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The sink on a loop, against the mock cluster                             */
+/* ------------------------------------------------------------------------ */
+
+#define NBATCH_MAX 16
+
+struct harness {
+    uv_loop_t loop;
+    rd_kafka_t *mock_rk;
+    rd_kafka_mock_cluster_t *mc;
+    struct wt_sink_cfg cfg;
+    struct wt_sink s;
+    struct wt_batch *b[NBATCH_MAX];
+    unsigned nb;
+    unsigned acked, dead;
+    enum wt_sink_status st[NBATCH_MAX];
+    bool done[NBATCH_MAX];
+    char dir[64]; /* temp dir: state, dead letters */
+    char dl[128];
+};
+
+static void on_done(void *ctx, struct wt_sink *s, struct wt_batch *b, enum wt_sink_status st)
+{
+    struct harness *h = ctx;
+    (void)s;
+    assert_true(b->id < NBATCH_MAX);
+    assert_false(h->done[b->id]); /* exactly once */
+    h->done[b->id] = true;
+    h->st[b->id] = st;
+    if (st == WT_SINK_ACKED)
+        h->acked++;
+    else
+        h->dead++;
+}
+
+static void rm_rf(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[512];
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        if (e->d_type == DT_DIR)
+            rm_rf(p);
+        else
+            unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* A mock cluster of 3 brokers with topic "t" (4 partitions); the sink's config. */
+static void harness_init(struct harness *h, const char *const *props)
+{
+    char err[256];
+    memset(h, 0, sizeof(*h));
+    assert_int_equal(uv_loop_init(&h->loop), 0);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err));
+    h->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    assert_non_null(h->mock_rk);
+    h->mc = rd_kafka_mock_cluster_new(h->mock_rk, 3);
+    assert_non_null(h->mc);
+    assert_int_equal(rd_kafka_mock_topic_create(h->mc, "t", 4, 3), 0);
+
+    snprintf(h->dir, sizeof(h->dir), "/tmp/wt-test-kafka.XXXXXX");
+    assert_non_null(mkdtemp(h->dir));
+    snprintf(h->dl, sizeof(h->dl), "%s/dead-letter", h->dir);
+    h->cfg.type = WT_SINK_KAFKA;
+    h->cfg.name = "kafka0";
+    h->cfg.brokers = (char *)rd_kafka_mock_cluster_bootstraps(h->mc);
+    h->cfg.topic = "t";
+    h->cfg.kafka_key = WT_KAFKA_KEY_OBSERVABLE;
+    h->cfg.kafka_message = WT_KAFKA_MESSAGE_EVENT;
+    h->cfg.dead_letter = h->dl;
+    for (size_t i = 0; props && props[i]; i += 2) {
+        h->cfg.properties[h->cfg.nproperties].name = (char *)props[i];
+        h->cfg.properties[h->cfg.nproperties].value = (char *)props[i + 1];
+        h->cfg.nproperties++;
+    }
+    h->s.ops = &wt_sink_kafka_ops;
+    h->s.cfg = &h->cfg;
+    h->s.loop = &h->loop;
+    h->s.done = on_done;
+    h->s.done_ctx = h;
+    assert_int_equal(h->s.ops->open(&h->s, err, sizeof(err)), 0);
+    assert_true(h->s.ops->idle(&h->s));
+    assert_true(h->s.ops->ready(&h->s));
+}
+
+static void harness_free(struct harness *h)
+{
+    h->s.ops->close(&h->s);
+    uv_run(&h->loop, UV_RUN_DEFAULT); /* close callbacks */
+    assert_int_equal(uv_loop_close(&h->loop), 0);
+    for (unsigned i = 0; i < h->nb; i++)
+        wt_batch_free(h->b[i]);
+    rd_kafka_mock_cluster_destroy(h->mc);
+    rd_kafka_destroy(h->mock_rk);
+    rm_rf(h->dir);
+}
+
+/* A batch of n events, seq first.. (id = its index in h->b). */
+static struct wt_batch *make_batch(struct harness *h, unsigned first, unsigned n)
+{
+    struct wt_batch *b = wt_batch_new(1024 * 1024);
+    assert_non_null(b);
+    wt_batch_reset(b, h->nb);
+    for (unsigned i = 0; i < n; i++) {
+        unsigned seq = first + i;
+        int w = snprintf(b->data + b->len, b->cap - b->len,
+                         "{\"line\":%u,\"host\":\"px1\",\"client_ip\":\"10.0.%u.%u\","
+                         "\"url\":\"http://h.example.com/seq/%u\",\"observables\":[{\"type\":"
+                         "\"ip\",\"value\":\"10.0.%u.%u\"}]}\n",
+                         seq, seq / 256 % 256, seq % 256, seq, seq / 256 % 256, seq % 256);
+        assert_true(w > 0 && (size_t)w < b->cap - b->len);
+        b->len += (size_t)w;
+        b->nevents++;
+    }
+    h->b[h->nb++] = b;
+    return b;
+}
+
+/* Run the loop until cond(h) or 20 s. */
+static bool run_until(struct harness *h, bool (*cond)(const struct harness *))
+{
+    uv_update_time(&h->loop);
+    uint64_t end = uv_now(&h->loop) + 20000;
+    while (!cond(h) && uv_now(&h->loop) < end)
+        uv_run(&h->loop, UV_RUN_ONCE);
+    return cond(h);
+}
+
+static bool all_done(const struct harness *h)
+{
+    return h->acked + h->dead == h->nb && h->s.ops->idle(&h->s);
+}
+
+static void test_deliver(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, NULL);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_true(h.s.ops->ready(&h.s));
+        h.s.ops->send(&h.s, make_batch(&h, i * 100 + 1, 100));
+    }
+    assert_false(h.s.ops->idle(&h.s));
+    assert_true(run_until(&h, all_done));
+    assert_int_equal(h.acked, 3);
+    assert_int_equal(h.dead, 0);
+    assert_false(h.s.failing);
+    harness_free(&h);
+}
+
+/* message=batch: one message per batch, acked the same way. */
+static void test_deliver_batch_mode(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, NULL);
+    h.cfg.kafka_message = WT_KAFKA_MESSAGE_BATCH; /* read at open: reopen */
+    h.s.ops->close(&h.s);
+    uv_run(&h.loop, UV_RUN_DEFAULT);
+    char err[256];
+    assert_int_equal(h.s.ops->open(&h.s, err, sizeof(err)), 0);
+    h.s.ops->send(&h.s, make_batch(&h, 1, 50));
+    h.s.ops->send(&h.s, make_batch(&h, 51, 50));
+    assert_true(run_until(&h, all_done));
+    assert_int_equal(h.acked, 2);
+    harness_free(&h);
+}
+
+/* A small local queue: QUEUE_FULL stops producing, ready() is false until
+ * reports make room, and production resumes where it stopped. */
+static void test_queue_full_backpressure(void **state)
+{
+    (void)state;
+    static const char *const props[] = {"queue.buffering.max.messages", "50", NULL};
+    struct harness h;
+    harness_init(&h, props);
+    h.s.ops->send(&h.s, make_batch(&h, 1, 300));
+    assert_false(h.s.ops->ready(&h.s)); /* 300 messages do not fit in 50 */
+    bool saw_ready = false;
+    while (!all_done(&h)) {
+        uv_run(&h.loop, UV_RUN_ONCE);
+        if (h.s.ops->ready(&h.s) && h.nb < 4) {
+            saw_ready = true;
+            h.s.ops->send(&h.s, make_batch(&h, h.nb * 300 + 1, 300));
+        }
+    }
+    assert_true(saw_ready);
+    assert_int_equal(h.acked, 4);
+    assert_int_equal(h.dead, 0);
+    harness_free(&h);
+}
+
+/* A message larger than the whole local queue can never be produced: it is
+ * refused (dead-lettered) instead of stalling the sink for ever. */
+static void test_message_larger_than_queue(void **state)
+{
+    (void)state;
+    static const char *const props[] = {"queue.buffering.max.kbytes", "1", NULL};
+    struct harness h;
+    harness_init(&h, props);
+    h.cfg.kafka_message = WT_KAFKA_MESSAGE_BATCH; /* read at open: reopen */
+    h.s.ops->close(&h.s);
+    uv_run(&h.loop, UV_RUN_DEFAULT);
+    char err[256];
+    assert_int_equal(h.s.ops->open(&h.s, err, sizeof(err)), 0);
+    h.s.ops->send(&h.s, make_batch(&h, 1, 20)); /* about 3 KiB */
+    assert_true(run_until(&h, all_done));
+    assert_int_equal(h.dead, 1);
+    assert_true(h.s.ops->ready(&h.s));
+    harness_free(&h);
+}
+
+static bool first_acked(const struct harness *h)
+{
+    return h->acked >= 1;
+}
+
+/* A fatal producer error: the producer is replaced, every batch not yet
+ * acknowledged is produced again, nothing is dead-lettered. */
+static void test_fatal_restart(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, NULL);
+    h.s.ops->send(&h.s, make_batch(&h, 1, 100));
+    assert_true(run_until(&h, first_acked));
+    /* A batch in flight when the producer fails: produced again by the next one. */
+    h.s.ops->send(&h.s, make_batch(&h, 101, 100));
+    rd_kafka_t *before = wt__kafka_handle(&h.s);
+    assert_int_equal(rd_kafka_test_fatal_error(before,
+                                               RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                               "injected by test_sink_kafka"),
+                     0);
+    for (unsigned i = 2; i < 4; i++) {
+        while (!h.s.ops->ready(&h.s))
+            uv_run(&h.loop, UV_RUN_ONCE);
+        h.s.ops->send(&h.s, make_batch(&h, i * 100 + 1, 100));
+    }
+    assert_true(run_until(&h, all_done));
+    assert_int_equal(h.acked, 4);
+    assert_int_equal(h.dead, 0);
+    assert_non_null(wt__kafka_handle(&h.s));
+    harness_free(&h);
+}
+
+static size_t count_lines_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    int c;
+    assert_non_null(f);
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* A refused Produce request: the batches it held messages of go DEAD, the
+ * dead letters hold exactly the refused events, with a .reason. */
+static void test_dead_letter(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, NULL);
+    /* Warm up: producer id and metadata, so the error hits a Produce of data. */
+    h.s.ops->send(&h.s, make_batch(&h, 1, 10));
+    assert_true(run_until(&h, all_done));
+    rd_kafka_mock_push_request_errors(h.mc, 0 /* Produce */, 1,
+                                      RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    h.s.ops->send(&h.s, make_batch(&h, 11, 200));
+    assert_true(run_until(&h, all_done));
+    assert_int_equal(h.acked + h.dead, 2);
+    assert_int_equal(h.st[1], WT_SINK_DEAD);
+
+    struct stat st;
+    assert_int_equal(stat(h.dl, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    DIR *d = opendir(h.dl);
+    struct dirent *e;
+    unsigned nd = 0, nr = 0;
+    size_t refused = 0;
+    char p[512];
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        snprintf(p, sizeof(p), "%s/%s", h.dl, e->d_name);
+        if (n > 7 && strcmp(e->d_name + n - 7, ".ndjson") == 0) {
+            nd++;
+            assert_int_equal(strncmp(e->d_name, "kafka0-", 7), 0);
+            assert_int_equal(stat(p, &st), 0);
+            assert_int_equal(st.st_mode & 0777, 0600);
+            refused += count_lines_in(p);
+        } else if (n > 7 && strcmp(e->d_name + n - 7, ".reason") == 0) {
+            nr++;
+            FILE *f = fopen(p, "r");
+            char text[1024];
+            size_t len = fread(text, 1, sizeof(text) - 1, f);
+            fclose(f);
+            text[len] = '\0';
+            assert_non_null(strstr(text, "error: MSG_SIZE_TOO_LARGE: Broker: "));
+            assert_non_null(strstr(text, "topic: t\n"));
+        }
+    }
+    closedir(d);
+    assert_int_equal(nd, 1);
+    assert_int_equal(nr, 1);
+    /* One partition's request of four: some events, never all of them. */
+    assert_true(refused > 0 && refused < 200);
+    harness_free(&h);
+}
+
+/* close() with batches in flight (every broker down): no callback after
+ * it, nothing leaked (ASan), the batches stay the caller's. */
+static void test_close_in_flight(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, NULL);
+    rd_kafka_mock_broker_set_down(h.mc, -1);
+    h.s.ops->send(&h.s, make_batch(&h, 1, 100));
+    h.s.ops->send(&h.s, make_batch(&h, 101, 100));
+    for (int i = 0; i < 5; i++)
+        uv_run(&h.loop, UV_RUN_NOWAIT);
+    assert_false(h.s.ops->idle(&h.s));
+    assert_int_equal(h.acked + h.dead, 0);
+    harness_free(&h);
+}
+
+int main(void)
+{
+    /* WT_TEST_VERBOSE=1: the sink's and librdkafka's log lines too. */
+    wt_log_setup(getenv("WT_TEST_VERBOSE") ? WT_LOG_DEBUG : WT_LOG_WARN, false);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_next_line),
+        cmocka_unit_test(test_event_key),
+        cmocka_unit_test(test_dead_letter_name),
+        cmocka_unit_test(test_err_permanent),
+        cmocka_unit_test(test_deliver),
+        cmocka_unit_test(test_deliver_batch_mode),
+        cmocka_unit_test(test_queue_full_backpressure),
+        cmocka_unit_test(test_message_larger_than_queue),
+        cmocka_unit_test(test_fatal_restart),
+        cmocka_unit_test(test_dead_letter),
+        cmocka_unit_test(test_close_in_flight),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
