@@ -1,0 +1,550 @@
+/*
+ * cmd_register.c - `wtexport register`, `deregister` and `status`: the SSE
+ * device registration of a configured sse sink, and what the running
+ * daemon says about its sinks.
+ *
+ *   register -c FILE --token-file PATH|- [--sink NAME]
+ *       exchange the registration token (first line of PATH, or of stdin
+ *       with "-"; never an argument, so it is not in ps or shell history)
+ *       for a device id and credential: POST {base}/v1/devices; both go to
+ *       <state_dir>/sse-<name>.json (0600). Refused when the sink is
+ *       registered already (to another region or not): deregister first.
+ *   deregister -c FILE [--sink NAME] [--force]
+ *       DELETE {base}/v1/devices/{id} at the endpoint the device was
+ *       registered with, then remove the file. --force removes the file
+ *       even when the server cannot be reached or refuses the credential.
+ *   status -c FILE [--sink NAME]
+ *       region / url, device id and registration state of each sse sink;
+ *       the daemon's /healthz and its per-sink series from /metrics when
+ *       metrics.listen is set (else, or when it does not answer, "daemon
+ *       not reachable").
+ *
+ * Exit: 0 done (status: every sse sink shown is registered); 1 refused,
+ * unreachable, not registered; 2 usage or configuration error. Blocking
+ * calls only: no loop here. Neither the token nor the credential is ever
+ * printed.
+ */
+#include "config.h"
+#include "sse_int.h"
+#include "wt_exporter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* How long status waits for the daemon's endpoints. */
+#define WT_STATUS_TIMEOUT_MS 3000L
+/* Bytes of /metrics read by status. */
+#define WT_STATUS_METRICS_MAX (4 * 1024 * 1024)
+
+struct reg_args {
+    const char *cfg_path;
+    const char *token_file;
+    const char *sink;
+    bool force;
+};
+
+static const char register_usage[] =
+    "usage: wtexport register -c FILE --token-file PATH|- [--sink NAME]\n"
+    "\n"
+    "Register an sse sink of the config with SSE: the registration token (from\n"
+    "the SecureX / SSE portal) is read from the first line of PATH, or of stdin\n"
+    "with '-', and exchanged for a device id and credential, stored in\n"
+    "<state_dir>/sse-<sink>.json (mode 0600). --sink picks one of several sse sinks.\n";
+
+static const char deregister_usage[] =
+    "usage: wtexport deregister -c FILE [--sink NAME] [--force]\n"
+    "\n"
+    "Remove the SSE registration of an sse sink: the device is deleted at the\n"
+    "endpoint it was registered with, then the credential file. --force removes\n"
+    "the credential file even if the server cannot be reached or refuses it.\n";
+
+static const char status_usage[] =
+    "usage: wtexport status -c FILE [--sink NAME]\n"
+    "\n"
+    "Show each sse sink's region or url, device id and registration state, and\n"
+    "the running daemon's health and sink counters (from metrics.listen).\n";
+
+/* Parse the options common to the three commands. 0, or an exit code. */
+static int parse_args(int argc, char **argv, const char *usage, bool want_token, bool want_force,
+                      struct reg_args *a)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"token-file", required_argument, NULL, 't'},
+        {"sink", required_argument, NULL, 's'},   {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int o;
+    /* getopt_long takes any unambiguous prefix: "--token SECRET" would be read as
+     * --token-file SECRET and the secret printed in the error. Only the full
+     * option name is accepted. */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strncmp(argv[i], "--t", 3) == 0 && strcmp(argv[i], "--token-file") != 0 &&
+            strncmp(argv[i], "--token-file=", 13) != 0) {
+            fprintf(stderr, "wtexport: the registration token is never an argument: use "
+                            "--token-file PATH, or --token-file - for stdin\n");
+            return WT_EXIT_USAGE;
+        }
+    }
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c':
+            a->cfg_path = optarg;
+            break;
+        case 't':
+            if (!want_token)
+                goto bad;
+            a->token_file = optarg;
+            break;
+        case 's':
+            a->sink = optarg;
+            break;
+        case 'f':
+            if (!want_force)
+                goto bad;
+            a->force = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return -WT_EXIT_OK - 1;
+        default:
+            goto bad;
+        }
+    }
+    if (!a->cfg_path || optind != argc || (want_token && !a->token_file))
+        goto bad;
+    return 0;
+bad:
+    fputs(usage, stderr);
+    return WT_EXIT_USAGE;
+}
+
+static int load_config(const char *path, struct wt_config *cfg)
+{
+    struct wt_config_errors *errs = calloc(1, sizeof(*errs));
+    if (!errs) {
+        fprintf(stderr, "wtexport: out of memory\n");
+        return WT_EXIT_FAIL;
+    }
+    int rc = wt_config_load(path, cfg, errs);
+    if (rc != 0) {
+        for (unsigned i = 0; i < errs->n; i++)
+            fprintf(stderr, "%s: %s\n", path, errs->msg[i]);
+        if (errs->dropped)
+            fprintf(stderr, "%s: %u more error(s)\n", path, errs->dropped);
+    }
+    free(errs);
+    return rc == 0 ? 0 : WT_EXIT_USAGE;
+}
+
+/* The sse sink named name, or the only one. NULL with a message printed. */
+static const struct wt_sink_cfg *pick_sink(const struct wt_config *cfg, const char *path,
+                                           const char *name)
+{
+    const struct wt_sink_cfg *found = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->nsinks; i++) {
+        const struct wt_sink_cfg *sc = &cfg->sinks[i];
+        if (name && strcmp(sc->name, name) == 0) {
+            if (sc->type != WT_SINK_SSE) {
+                fprintf(stderr, "wtexport: %s: sink %s is not of type sse\n", path, name);
+                return NULL;
+            }
+            return sc;
+        }
+        if (sc->type == WT_SINK_SSE) {
+            found = sc;
+            n++;
+        }
+    }
+    if (name) {
+        fprintf(stderr, "wtexport: %s: no sink named %s\n", path, name);
+        return NULL;
+    }
+    if (n == 0) {
+        fprintf(stderr, "wtexport: %s: no sink of type sse\n", path);
+        return NULL;
+    }
+    if (n > 1) {
+        fprintf(stderr, "wtexport: %s: %zu sse sinks: choose one with --sink NAME\n", path, n);
+        return NULL;
+    }
+    return found;
+}
+
+/* The registration token: the first line of path ("-": stdin), trimmed. */
+static int read_token(const char *path, char *tok, size_t cap)
+{
+    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "wtexport: token file %s: %s\n", path, strerror(errno));
+        return WT_EXIT_FAIL;
+    }
+    size_t len = 0;
+    while (len + 1 < cap) {
+        ssize_t r = read(fd, tok + len, cap - 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        if (memchr(tok, '\n', len))
+            break;
+    }
+    if (fd != STDIN_FILENO)
+        close(fd);
+    tok[len] = '\0';
+    tok[strcspn(tok, "\r\n")] = '\0';
+    char *s = tok + strspn(tok, " \t");
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    memmove(tok, s, n);
+    explicit_bzero(tok + n, cap - n);
+    if (n == 0) {
+        fprintf(stderr, "wtexport: no registration token in %s\n",
+                strcmp(path, "-") == 0 ? "stdin" : path);
+        return WT_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)tok[i] < ' ' || (unsigned char)tok[i] >= 0x7f) {
+            explicit_bzero(tok, cap);
+            fprintf(stderr, "wtexport: the registration token must be printable ASCII\n");
+            return WT_EXIT_FAIL;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* register                                                                 */
+/* ------------------------------------------------------------------------ */
+
+int wt_cmd_register(int argc, char **argv)
+{
+    struct reg_args a = {0};
+    struct wt_config cfg;
+    struct wt__sse_cred c;
+    char err[1024], base[WT_SSE_URL_MAX + 1], where[WT_SSE_URL_MAX + 16];
+    char tok[WT_SSE_TOKEN_MAX + 2];
+
+    int ex = parse_args(argc, argv, register_usage, true, false, &a);
+    if (ex != 0)
+        return ex < 0 ? WT_EXIT_OK : ex;
+    ex = load_config(a.cfg_path, &cfg);
+    if (ex != 0)
+        return ex;
+    const struct wt_sink_cfg *sc = pick_sink(&cfg, a.cfg_path, a.sink);
+    if (!sc) {
+        wt_config_free(&cfg);
+        return WT_EXIT_USAGE;
+    }
+    int rc = wt__sse_cred_load(sc->sse_cred_file, &c, err, sizeof(err));
+    if (rc == 0) {
+        bool same = wt__sse_cred_matches(&c, sc);
+        fprintf(stderr,
+                "wtexport: sink %s is already registered%s with %s (device %s): deregister "
+                "first: wtexport deregister -c %s%s%s\n",
+                sc->name, same ? "" : " to another endpoint",
+                wt__sse_cred_where(&c, where, sizeof(where)), c.device_id, a.cfg_path,
+                a.sink ? " --sink " : "", a.sink ? a.sink : "");
+        wt__sse_cred_wipe(&c);
+        wt_config_free(&cfg);
+        return WT_EXIT_FAIL;
+    }
+    if (rc != -ENOENT) {
+        fprintf(stderr, "wtexport: %s (remove it or run deregister --force)\n", err);
+        wt_config_free(&cfg);
+        return WT_EXIT_FAIL;
+    }
+    /* Where the credential goes must work before a device is created for it. */
+    rc = wt_mkdir_p(cfg.state_dir);
+    if (rc != 0) {
+        fprintf(stderr, "wtexport: state_dir %s: %s\n", cfg.state_dir, wt_strerror(rc));
+        wt_config_free(&cfg);
+        return WT_EXIT_FAIL;
+    }
+    ex = read_token(a.token_file, tok, sizeof(tok));
+    if (ex != 0) {
+        wt_config_free(&cfg);
+        return ex;
+    }
+    wt__sse_base_url(sc, base, sizeof(base));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = wt__sse_register(base, sc->ca_file, sc->proxy, tok, cfg.host, &c, err, sizeof(err));
+    explicit_bzero(tok, sizeof(tok));
+    if (rc == 0) {
+        if (sc->sse_region)
+            snprintf(c.region, sizeof(c.region), "%s", sc->sse_region);
+        else
+            snprintf(c.url, sizeof(c.url), "%s", base);
+        rc = wt__sse_cred_save(sc->sse_cred_file, &c, err, sizeof(err));
+        if (rc != 0)
+            fprintf(stderr,
+                    "wtexport: registered as device %s, but storing the credential failed: %s "
+                    "(the device stays registered at the server)\n",
+                    c.device_id, err);
+        else
+            printf("sink %s: registered with %s (%s) as device %s; credential in %s (mode "
+                   "0600)\n",
+                   sc->name, wt__sse_cred_where(&c, where, sizeof(where)), base, c.device_id,
+                   sc->sse_cred_file);
+    } else {
+        fprintf(stderr, "wtexport: sink %s: %s\n", sc->name, err);
+    }
+    wt__sse_cred_wipe(&c);
+    curl_global_cleanup();
+    wt_config_free(&cfg);
+    return rc == 0 ? WT_EXIT_OK : WT_EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* deregister                                                               */
+/* ------------------------------------------------------------------------ */
+
+int wt_cmd_deregister(int argc, char **argv)
+{
+    struct reg_args a = {0};
+    struct wt_config cfg;
+    struct wt__sse_cred c;
+    char err[1024], where[WT_SSE_URL_MAX + 16];
+
+    int ex = parse_args(argc, argv, deregister_usage, false, true, &a);
+    if (ex != 0)
+        return ex < 0 ? WT_EXIT_OK : ex;
+    ex = load_config(a.cfg_path, &cfg);
+    if (ex != 0)
+        return ex;
+    const struct wt_sink_cfg *sc = pick_sink(&cfg, a.cfg_path, a.sink);
+    if (!sc) {
+        wt_config_free(&cfg);
+        return WT_EXIT_USAGE;
+    }
+    int rc = wt__sse_cred_load(sc->sse_cred_file, &c, err, sizeof(err));
+    if (rc == -ENOENT) {
+        printf("sink %s: not registered (no %s): nothing to do\n", sc->name, sc->sse_cred_file);
+        wt_config_free(&cfg);
+        return WT_EXIT_OK;
+    }
+    if (rc != 0) {
+        if (a.force && unlink(sc->sse_cred_file) == 0) {
+            printf("sink %s: removed the damaged %s (--force)\n", sc->name, sc->sse_cred_file);
+            wt_config_free(&cfg);
+            return WT_EXIT_OK;
+        }
+        fprintf(stderr, "wtexport: %s (--force removes it)\n", err);
+        wt_config_free(&cfg);
+        return WT_EXIT_FAIL;
+    }
+    /* The device lives where it was registered, whatever the config says now. */
+    const char *base = c.region[0] ? wt__sse_region_url(c.region) : c.url;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = wt__sse_deregister(base, sc->ca_file, sc->proxy, &c, err, sizeof(err));
+    bool remove = rc == 0 || rc == -ENOENT || a.force;
+    if (rc == -ENOENT)
+        fprintf(stderr,
+                "wtexport: sink %s: the server does not know device %s (%s): removing "
+                "the local registration\n",
+                sc->name, c.device_id, err);
+    else if (rc != 0)
+        fprintf(stderr, "wtexport: sink %s: %s%s\n", sc->name, err,
+                a.force ? "; removing the local registration anyway (--force)"
+                        : " (--force removes the local registration anyway)");
+    if (remove) {
+        if (unlink(sc->sse_cred_file) != 0 && errno != ENOENT) {
+            fprintf(stderr, "wtexport: %s: %s\n", sc->sse_cred_file, strerror(errno));
+            rc = -errno;
+            remove = false;
+        } else {
+            printf("sink %s: device %s deregistered from %s; removed %s\n", sc->name, c.device_id,
+                   wt__sse_cred_where(&c, where, sizeof(where)), sc->sse_cred_file);
+        }
+    }
+    wt__sse_cred_wipe(&c);
+    curl_global_cleanup();
+    wt_config_free(&cfg);
+    return remove ? WT_EXIT_OK : WT_EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* status                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Print one sse sink's registration; true when registered for its endpoint. */
+static bool show_registration(const struct wt_sink_cfg *sc, const char *cfg_path)
+{
+    struct wt__sse_cred c;
+    char err[1024], base[WT_SSE_URL_MAX + 1], where[WT_SSE_URL_MAX + 16];
+    struct stat st;
+
+    wt__sse_base_url(sc, base, sizeof(base));
+    printf("sink %s (sse)\n", sc->name);
+    if (sc->sse_region)
+        printf("  region:        %s (%s)\n", sc->sse_region, base);
+    else
+        printf("  url:           %s\n", base);
+    int rc = wt__sse_cred_load(sc->sse_cred_file, &c, err, sizeof(err));
+    bool ok = false;
+    if (rc == -ENOENT) {
+        printf("  registration:  not registered (wtexport register -c %s --token-file PATH)\n",
+               cfg_path);
+    } else if (rc != 0) {
+        printf("  registration:  damaged credential file: %s\n", err);
+    } else if (!wt__sse_cred_matches(&c, sc)) {
+        printf("  registration:  registered with %s, not the configured endpoint: deregister "
+               "first\n",
+               wt__sse_cred_where(&c, where, sizeof(where)));
+        printf("  device id:     %s\n", c.device_id);
+    } else {
+        ok = true;
+        printf("  registration:  registered%s%s\n", c.registered_at[0] ? " since " : "",
+               c.registered_at);
+        printf("  device id:     %s\n", c.device_id);
+    }
+    if (rc == 0 && stat(sc->sse_cred_file, &st) == 0)
+        printf("  credential:    %s (mode %03o%s)\n", sc->sse_cred_file,
+               (unsigned)(st.st_mode & 0777), (st.st_mode & 077) ? ": chmod 600 it!" : "");
+    wt__sse_cred_wipe(&c);
+    return ok;
+}
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct wt__sse_http_resp *r = userp;
+    size_t n = size * nmemb;
+    size_t room = r->cap > r->len + 1 ? r->cap - r->len - 1 : 0;
+    size_t take = n < room ? n : room;
+    memcpy(r->body + r->len, data, take);
+    r->len += take;
+    r->body[r->len] = '\0';
+    r->truncated |= take < n;
+    return n;
+}
+
+/* GET http://listen/path from the daemon. 0 with r filled, or -1 (err says why). */
+static int daemon_get(const char *listen, const char *path, struct wt__sse_http_resp *r, char *err,
+                      size_t errlen)
+{
+    char url[512], errbuf[CURL_ERROR_SIZE] = "";
+    const char *host = listen;
+    /* A wildcard listener is reached on loopback. */
+    if (strncmp(listen, "0.0.0.0:", 8) == 0)
+        snprintf(url, sizeof(url), "http://127.0.0.1%s%s", listen + 7, path);
+    else if (strncmp(listen, "[::]:", 5) == 0)
+        snprintf(url, sizeof(url), "http://[::1]%s%s", listen + 4, path);
+    else
+        snprintf(url, sizeof(url), "http://%s%s", host, path);
+    CURL *eh = curl_easy_init();
+    if (!eh) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->len = 0;
+    r->status = 0;
+    r->truncated = false;
+    r->body[0] = '\0';
+    curl_easy_setopt(eh, CURLOPT_URL, url);
+    curl_easy_setopt(eh, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(eh, CURLOPT_PROXY, "");
+    curl_easy_setopt(eh, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(eh, CURLOPT_TIMEOUT_MS, WT_STATUS_TIMEOUT_MS);
+    curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(eh, CURLOPT_WRITEDATA, r);
+    CURLcode cc = curl_easy_perform(eh);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(eh, CURLINFO_RESPONSE_CODE, &r->status);
+    else
+        snprintf(err, errlen, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    curl_easy_cleanup(eh);
+    return cc == CURLE_OK ? 0 : -1;
+}
+
+/* The daemon's health and, per sink shown, its series of /metrics. */
+static void show_daemon(const struct wt_config *cfg, const char *only)
+{
+    char err[600];
+    struct wt__sse_http_resp r = {.cap = WT_STATUS_METRICS_MAX};
+
+    if (!cfg->metrics.listen || !cfg->metrics.listen[0]) {
+        printf("daemon: not reachable (metrics.listen is disabled in the config)\n");
+        return;
+    }
+    r.body = malloc(r.cap);
+    if (!r.body) {
+        printf("daemon: out of memory\n");
+        return;
+    }
+    if (daemon_get(cfg->metrics.listen, "/healthz", &r, err, sizeof(err)) != 0) {
+        printf("daemon: not reachable (%s)\n", err);
+        free(r.body);
+        return;
+    }
+    for (char *q = r.body; *q; q++) {
+        if (*q == '\n' || *q == '\r')
+            *q = ' ';
+    }
+    printf("daemon: http://%s: %s%s%.*s\n", cfg->metrics.listen,
+           r.status == 200 ? "healthy" : "unhealthy", r.status == 200 ? "" : ": ",
+           r.status == 200 ? 0 : 400, r.body);
+    if (daemon_get(cfg->metrics.listen, "/metrics", &r, err, sizeof(err)) != 0 || r.status != 200) {
+        printf("  /metrics: not available\n");
+        free(r.body);
+        return;
+    }
+    for (size_t i = 0; i < cfg->nsinks; i++) {
+        const struct wt_sink_cfg *sc = &cfg->sinks[i];
+        char pat[WT_SINK_NAME_MAX + 16];
+        if (only && strcmp(only, sc->name) != 0)
+            continue;
+        snprintf(pat, sizeof(pat), "sink=\"%s\"", sc->name);
+        printf("  sink %s:\n", sc->name);
+        for (char *line = r.body; line && *line;) {
+            char *nl = strchr(line, '\n');
+            size_t n = nl ? (size_t)(nl - line) : strlen(line);
+            if (line[0] != '#' && memmem(line, n, pat, strlen(pat)) &&
+                !memmem(line, n, "_bucket{", 8))
+                printf("    %.*s\n", (int)n, line);
+            line = nl ? nl + 1 : NULL;
+        }
+    }
+    free(r.body);
+}
+
+int wt_cmd_status(int argc, char **argv)
+{
+    struct reg_args a = {0};
+    struct wt_config cfg;
+
+    int ex = parse_args(argc, argv, status_usage, false, false, &a);
+    if (ex != 0)
+        return ex < 0 ? WT_EXIT_OK : ex;
+    ex = load_config(a.cfg_path, &cfg);
+    if (ex != 0)
+        return ex;
+    if (a.sink && !pick_sink(&cfg, a.cfg_path, a.sink)) {
+        wt_config_free(&cfg);
+        return WT_EXIT_USAGE;
+    }
+    bool all_ok = true;
+    size_t nsse = 0;
+    for (size_t i = 0; i < cfg.nsinks; i++) {
+        const struct wt_sink_cfg *sc = &cfg.sinks[i];
+        if (sc->type != WT_SINK_SSE || (a.sink && strcmp(a.sink, sc->name) != 0))
+            continue;
+        nsse++;
+        all_ok &= show_registration(sc, a.cfg_path);
+    }
+    if (nsse == 0)
+        printf("no sse sink in %s\n", a.cfg_path);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    show_daemon(&cfg, a.sink);
+    curl_global_cleanup();
+    wt_config_free(&cfg);
+    return all_ok ? WT_EXIT_OK : WT_EXIT_FAIL;
+}

@@ -1,0 +1,1578 @@
+/*
+ * sink_sse.c - the SSE sink: batches uploaded as zstd-compressed NDJSON to
+ * POST {base}/v1/events (docs/sse-protocol.md), with libcurl's multi
+ * interface driven by the libuv loop.
+ *
+ * curl on the loop (STYLE.md 6): CURLMOPT_SOCKETFUNCTION starts and stops
+ * one uv_poll_t per socket (allocated here, freed in its close callback);
+ * CURLMOPT_TIMERFUNCTION arms one uv_timer_t, never calling curl from
+ * inside its own callback (a 0 ms timeout becomes a 0 ms timer). Poll and
+ * timer callbacks call curl_multi_socket_action() and then read finished
+ * transfers. No thread, no curl_multi_perform() loop. One CURLM per sink
+ * caps connections at `concurrency` and keeps them open for reuse; a pool
+ * of `concurrency` easy handles carries the requests.
+ *
+ * Parts. A batch (one unit of acking for the pipeline) is cut into parts,
+ * ranges of whole NDJSON lines, each one request with its own
+ * Idempotency-Key (sse_int.h: device, batch id, first line, line count,
+ * checksum; stable across retries). Parts are cut when a request slot is
+ * free, sized by the budget controller (sse_int.h): the measured
+ * throughput times budget_fraction * transaction_timeout, shrinking fast
+ * on slow or failed requests and growing slowly on fast ones. A part that
+ * is the whole batch reuses the pipeline's zstd frame (b->z); others are
+ * compressed here (zstd level 1, on the loop: parts are small).
+ *
+ * Answers (sse_int.h wt__sse_classify):
+ *   2xx, 409        acked (409: the server has this key already)
+ *   400             dead-lettered with the response, never retried
+ *   401             credential file re-read, the part retried at once; a
+ *                   second 401: the sink is failing, retries with backoff
+ *   413             split in two halves; a single event is dead-lettered
+ *   timeout         split in two halves (a single event: backoff)
+ *   408, 429, 5xx, other statuses, connection and TLS errors: retried
+ *                   with full-jitter backoff; 429/503 with Retry-After
+ *                   pause the whole sink until then (no request starts)
+ *   retry.max_duration past a batch's first attempt: dead-lettered.
+ * While a part waits out its backoff no new part is cut: an outage costs
+ * at most `concurrency` requests per backoff period.
+ *
+ * A batch is done when every part is acked or dead-lettered: ACKED when
+ * nothing was dead-lettered, else DEAD (the pipeline counts it, and moves
+ * the checkpoint past it just the same, so a poison batch never blocks
+ * the input). Dead letters are written on the thread pool to
+ * <dead_letter>/sse-<name>/ (0700): the part's events (.ndjson, 0600) and
+ * a .reason JSON (status, reason, response, key); a failed write is
+ * retried, never dropped. Every dead-lettered event is counted and logged.
+ *
+ * Secrets: the credential is read from the 0600 credential file into this
+ * struct and into one curl_slist per request (wiped after it); never
+ * logged, never a metric label.
+ */
+#include "log.h"
+#include "sink.h"
+#include "sse_int.h"
+#include "wt_exporter.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define TAG "sink.sse"
+
+/* Batches held at once; ready() is false beyond. */
+#define WT_SSE_MAX_BATCHES 64
+/* Retry period of a dead-letter write that failed. */
+#define WT_SSE_DL_RETRY_MS 5000
+/* Connection phase of a request, at most (and at most transaction_timeout). */
+#define WT_SSE_CONNECT_TIMEOUT_MS 30000
+/* zstd level of parts compressed here (whole batches come compressed). */
+#define WT_SSE_PART_ZSTD_LEVEL 1
+/* Consecutive failed requests before the sink reports failing (/healthz). */
+#define WT_SSE_FAILING_AFTER 3
+/* A pause ends this much after the Retry-After moment: timers may fire up to 1 ms early. */
+#define WT_SSE_PAUSE_MARGIN_MS 5
+
+static_assert(WT_SSE_MAX_BATCHES >= 2, "batches in flight");
+static_assert(WT_SSE_CONCURRENCY_MAX <= 1024, "slots are an array");
+
+/* ------------------------------------------------------------------------ */
+/* Pure helpers (sse_int.h)                                                 */
+/* ------------------------------------------------------------------------ */
+
+static double clampd(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+void wt__sse_budget_init(struct wt__sse_budget *bg, double budget_s, double min, double max,
+                         double initial)
+{
+    bg->budget_s = budget_s;
+    bg->min = min;
+    bg->max = max;
+    bg->tput = 0;
+    bg->target = clampd(initial, min, max);
+}
+
+bool wt__sse_budget_ok(struct wt__sse_budget *bg, size_t n, double secs)
+{
+    if (secs < 1e-3)
+        secs = 1e-3;
+    double sample = (double)n / secs;
+    bg->tput = bg->tput > 0 ? bg->tput + WT_SSE_EWMA_ALPHA * (sample - bg->tput) : sample;
+    double ceiling = bg->tput * bg->budget_s;
+    if (secs > bg->budget_s) {
+        /* Relative to this request's size, not the target: requests cut earlier and
+         * larger that end late one after the other shrink it once, not each time. */
+        double half = (double)n / 2;
+        double want = half < ceiling ? half : ceiling;
+        if (want < bg->target)
+            bg->target = want;
+        bg->target = clampd(bg->target, bg->min, bg->max);
+        return true;
+    }
+    double grown = bg->target * WT_SSE_GROW;
+    if (grown <= ceiling)
+        bg->target = grown;
+    else if (bg->target < ceiling)
+        bg->target = ceiling;
+    bg->target = clampd(bg->target, bg->min, bg->max);
+    return false;
+}
+
+void wt__sse_budget_fail(struct wt__sse_budget *bg, size_t n)
+{
+    double half = (double)n / 2;
+    if (half < bg->target)
+        bg->target = half;
+    bg->target = clampd(bg->target, bg->min, bg->max);
+}
+
+void wt__sse_budget_too_large(struct wt__sse_budget *bg, size_t n)
+{
+    double half = (double)n / 2;
+    if (half < bg->max)
+        bg->max = half < bg->min ? bg->min : half;
+    bg->target = clampd(bg->target, bg->min, bg->max);
+}
+
+size_t wt__sse_budget_target(const struct wt__sse_budget *bg)
+{
+    return (size_t)bg->target;
+}
+
+size_t wt__sse_cut(const char *data, size_t len, size_t off, size_t target, uint32_t *nlines)
+{
+    size_t end = off;
+    uint32_t n = 0;
+    while (end < len) {
+        const char *nl = memchr(data + end, '\n', len - end);
+        size_t next = nl ? (size_t)(nl - data) + 1 : len;
+        if (n > 0 && next - off > target)
+            break;
+        end = next;
+        n++;
+        if (n == UINT32_MAX)
+            break;
+    }
+    *nlines = n;
+    return end - off;
+}
+
+size_t wt__sse_halve(const char *p, size_t len, uint32_t nlines)
+{
+    uint32_t want = nlines / 2;
+    size_t off = 0;
+    for (uint32_t i = 0; i < want && off < len; i++) {
+        const char *nl = memchr(p + off, '\n', len - off);
+        off = nl ? (size_t)(nl - p) + 1 : len;
+    }
+    return off;
+}
+
+uint64_t wt__sse_backoff_ms(uint64_t base_ms, uint64_t cap_ms, unsigned attempt, uint64_t rnd)
+{
+    uint64_t ceil = base_ms;
+    for (unsigned i = 0; i < attempt && ceil < cap_ms; i++)
+        ceil = ceil > UINT64_MAX / 2 ? UINT64_MAX : ceil * 2;
+    if (ceil > cap_ms)
+        ceil = cap_ms;
+    return ceil == UINT64_MAX ? rnd : rnd % (ceil + 1);
+}
+
+uint64_t wt__sse_rand(uint64_t *state)
+{
+    uint64_t x = *state ? *state : 0x9E3779B97F4A7C15ULL;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+int wt__sse_retry_after(const char *v, int64_t now_ms, int64_t *delay_ms)
+{
+    char buf[64];
+    v += strspn(v, " \t");
+    size_t n = strlen(v);
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+        n--;
+    if (n == 0 || n >= sizeof(buf))
+        return WT_EPARSE;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    int64_t d;
+    if (strspn(buf, "0123456789") == n) {
+        uint64_t secs;
+        if (wt_str_to_u64((struct wt_str){buf, n}, &secs) != 0)
+            secs = UINT64_MAX;
+        d = secs > (uint64_t)(WT_SSE_RETRY_AFTER_MAX_MS / 1000) ? WT_SSE_RETRY_AFTER_MAX_MS
+                                                                : (int64_t)secs * 1000;
+    } else {
+        /* An HTTP-date: IMF-fixdate, RFC 850 or asctime (RFC 9110 5.6.7); curl parses
+         * all three. A bare number of another shape, or garbage, is -1. */
+        if (!strchr(buf, ' '))
+            return WT_EPARSE;
+        time_t t = curl_getdate(buf, NULL);
+        if (t == (time_t)-1)
+            return WT_EPARSE;
+        d = (int64_t)t * 1000 - now_ms;
+    }
+    if (d < 0)
+        d = 0;
+    if (d > WT_SSE_RETRY_AFTER_MAX_MS)
+        d = WT_SSE_RETRY_AFTER_MAX_MS;
+    *delay_ms = d;
+    return 0;
+}
+
+int wt__sse_idem_key(char *buf, size_t cap, const char *device_id, uint64_t batch_id,
+                     uint32_t first, uint32_t count, const char *data, size_t len)
+{
+    uint32_t crc = wt_crc32c(0, data, len);
+    int n = snprintf(buf, cap, "%s-%" PRIu64 "-%" PRIu32 "-%" PRIu32 "-%08" PRIx32, device_id,
+                     batch_id, first, count, crc);
+    if (n < 0 || (size_t)n >= cap || n > WT_SSE_KEY_MAX)
+        return -1;
+    return n;
+}
+
+enum wt__sse_outcome wt__sse_classify(CURLcode rc, long http, bool connected)
+{
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        return connected ? WT_SSE_OUT_TIMEOUT : WT_SSE_OUT_RETRY;
+    if (rc != CURLE_OK)
+        return WT_SSE_OUT_RETRY;
+    if (http >= 200 && http <= 299)
+        return WT_SSE_OUT_ACK;
+    switch (http) {
+    case 409:
+        return WT_SSE_OUT_DUP;
+    case 400:
+        return WT_SSE_OUT_REJECT;
+    case 401:
+        return WT_SSE_OUT_AUTH;
+    case 413:
+        return WT_SSE_OUT_TOO_LARGE;
+    default:
+        /* 408, 429, 5xx by the contract; anything else (403, 404, 3xx: a wrong url or
+         * a proxy's answer) may pass when the operator fixes it: retried, never dropped. */
+        return WT_SSE_OUT_RETRY;
+    }
+}
+
+bool wt__sse_pausing_status(long http)
+{
+    return http == 429 || http == 503;
+}
+
+/* ------------------------------------------------------------------------ */
+/* State                                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct sse_sink;
+struct sse_batch;
+
+enum pstate {
+    P_QUEUED = 0, /* waiting for a request slot (due: not before) */
+    P_FLIGHT,     /* a request is running */
+    P_DL_WAIT,    /* to be written to the dead-letter directory (due: retry time) */
+    P_DL_JOB,     /* dead-letter write running on the thread pool */
+};
+
+/* One request's worth of whole lines of a batch. */
+struct sse_part {
+    struct sse_sink *ss;
+    struct sse_batch *sb;
+    struct sse_part *next; /* in ss->queue or ss->dl */
+    enum pstate state;
+    size_t off, len;       /* bytes of b->data */
+    uint32_t first, count; /* line index in the batch, lines */
+    unsigned attempts;     /* failed attempts: the backoff exponent */
+    bool reauthed;         /* the one 401 retry was used */
+    int64_t due;           /* loop ms */
+    char *z;               /* the compressed body (z_owned: ours, else b->z) */
+    size_t zlen;
+    bool z_owned;
+    char key[WT_SSE_KEY_MAX + 1];
+    /* Dead letter. */
+    uv_work_t work;
+    int dl_rc;
+    long dl_status;
+    char dl_reason[512];
+    char *dl_resp; /* response body or NULL */
+    size_t dl_resp_len;
+    char dl_path[4400]; /* .ndjson file written */
+};
+
+struct sse_batch {
+    struct wt_batch *b;
+    struct sse_batch *next;
+    int64_t first_ms;    /* loop ms of its first request; -1 before */
+    size_t cut;          /* bytes of b->data cut into parts */
+    uint32_t cut_lines;  /* lines cut */
+    unsigned open_parts; /* parts not yet acked or dead-lettered */
+    uint64_t dead_events;
+};
+
+/* An easy handle and the request it carries. */
+struct slot {
+    struct sse_sink *ss;
+    CURL *eh;
+    struct sse_part *part; /* NULL: free */
+    struct curl_slist *hdrs;
+    uint64_t t0_ns;
+    char errbuf[CURL_ERROR_SIZE];
+    char resp[WT_SSE_RESPONSE_MAX];
+    size_t resp_len;
+};
+
+/* One socket curl asked us to watch. */
+struct sse_poll {
+    uv_poll_t h;
+    struct sse_sink *ss;
+    curl_socket_t fd;
+    bool closing;
+    struct sse_poll *next, *prev;
+};
+
+struct sse_sink {
+    struct wt_sink *s;
+    char name[WT_SINK_NAME_MAX + 1];
+    char base[WT_SSE_URL_MAX + 1];
+    char events_url[WT_SSE_URL_MAX + 32];
+    char ca_file[4096];
+    char proxy[WT_SSE_URL_MAX + 1];
+    bool have_ca, have_proxy;
+    char cred_path[4096];
+    char dl_dir[4200];
+    struct wt__sse_cred cred;
+    unsigned concurrency;
+    int64_t timeout_ms, base_ms, cap_ms, max_dur_ms;
+
+    CURLM *multi;
+    ZSTD_CCtx *zc;
+    uv_timer_t curl_timer; /* CURLMOPT_TIMERFUNCTION */
+    uv_timer_t wake;       /* backoff, pause and dead-letter retries */
+    struct slot slots[WT_SSE_CONCURRENCY_MAX];
+    unsigned inflight;
+    struct sse_poll *polls; /* live poll handles */
+
+    struct sse_batch *bhead, *btail;
+    unsigned nbatches;
+    struct sse_part *queue; /* P_QUEUED parts, in send order */
+    struct sse_part *dl;    /* P_DL_WAIT and P_DL_JOB parts */
+    int64_t paused_until;   /* loop ms; 0: not paused */
+    struct wt__sse_budget bg;
+    uint64_t rng;
+    unsigned fail_streak; /* failed requests since the last success */
+    bool auth_bad;        /* a second 401 in a row */
+    bool problem_set;     /* a health problem is reported (metrics) */
+    bool in_pump;
+
+    bool closing;
+    unsigned pending; /* handle closes and jobs to wait for before freeing */
+
+    struct wt_metrics *own_metrics; /* when the pipeline gave no registry */
+    struct wt_metric *m_tx_seconds, *m_over_budget, *m_retries, *m_splits, *m_dead_events,
+        *m_bytes_sent, *m_target, *m_paused_until, *m_reauth, *m_connects;
+    struct wt_metric *m_req[6]; /* by class: 2xx 3xx 4xx 5xx error timeout */
+};
+
+enum { RQ_2XX = 0, RQ_3XX, RQ_4XX, RQ_5XX, RQ_ERROR, RQ_TIMEOUT };
+static const char *const rq_class[] = {"2xx", "3xx", "4xx", "5xx", "error", "timeout"};
+
+static void pump(struct sse_sink *ss);
+static void dead_letter(struct sse_sink *ss, struct sse_part *p, long status, const char *reason,
+                        const char *resp, size_t resp_len);
+
+static int64_t now_ms(const struct sse_sink *ss)
+{
+    return (int64_t)uv_now(ss->s->loop);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Metrics                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Transaction seconds: 10 ms .. 120 s (14 bounds, +Inf implicit). */
+static const double tx_buckets[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                    2.5,  5,     10,   20,  30,   60,  120};
+static_assert(sizeof(tx_buckets) / sizeof(tx_buckets[0]) <= WT_HIST_MAX_BUCKETS, "buckets");
+
+static void metrics_create(struct sse_sink *ss, struct wt_metrics *m)
+{
+    char esc[128], l[WT_METRIC_LABELS_MAX], lc[WT_METRIC_LABELS_MAX];
+    wt_metrics_label_escape(ss->name, esc, sizeof(esc));
+    snprintf(l, sizeof(l), "sink=\"%s\"", esc);
+#define C(name, help) wt_metrics_get(m, WT_METRIC_COUNTER, name, help, l, NULL, 0)
+#define G(name, help) wt_metrics_get(m, WT_METRIC_GAUGE, name, help, l, NULL, 0)
+    ss->m_tx_seconds = wt_metrics_get(m, WT_METRIC_HISTOGRAM, "wtexport_sse_transaction_seconds",
+                                      "Duration of SSE upload requests (every outcome).", l,
+                                      tx_buckets, sizeof(tx_buckets) / sizeof(tx_buckets[0]));
+    ss->m_over_budget = C("wtexport_sse_transactions_over_budget_total",
+                          "SSE requests that took longer than budget_fraction * "
+                          "transaction_timeout (timeouts included).");
+    ss->m_retries =
+        C("wtexport_sse_retries_total", "SSE requests scheduled again after a failure.");
+    ss->m_splits =
+        C("wtexport_sse_splits_total", "SSE parts split in two after a timeout or a 413.");
+    ss->m_dead_events = C("wtexport_sse_dead_letter_events_total",
+                          "Events written to the SSE dead-letter directory.");
+    ss->m_bytes_sent =
+        C("wtexport_sse_bytes_sent_total", "Request body bytes (zstd) sent to SSE, retries too.");
+    ss->m_reauth = C("wtexport_sse_reauth_total", "Credential file re-reads after a 401 from SSE.");
+    ss->m_connects = C("wtexport_sse_connections_total",
+                       "New connections opened to SSE (the rest were reused).");
+    ss->m_target =
+        G("wtexport_sse_target_bytes", "NDJSON bytes the next SSE request is sized for.");
+    ss->m_paused_until =
+        G("wtexport_sse_paused_until_seconds",
+          "Unix time until which a Retry-After pauses the SSE sink; 0: not paused.");
+#undef C
+#undef G
+    for (size_t i = 0; i < sizeof(rq_class) / sizeof(rq_class[0]); i++) {
+        snprintf(lc, sizeof(lc), "%s,class=\"%s\"", l, rq_class[i]);
+        ss->m_req[i] = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_sse_requests_total",
+                                      "SSE upload requests by outcome: HTTP status class, "
+                                      "connection error or timeout.",
+                                      lc, NULL, 0);
+    }
+    wt_metric_set(ss->m_target, (int64_t)wt__sse_budget_target(&ss->bg));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parts and batches                                                        */
+/* ------------------------------------------------------------------------ */
+
+static struct sse_part *part_new(struct sse_sink *ss, struct sse_batch *sb, size_t off, size_t len,
+                                 uint32_t first, uint32_t count)
+{
+    struct sse_part *p = calloc(1, sizeof(*p));
+    if (!p) {
+        wt_log_error(TAG, "%s: out of memory", ss->name);
+        abort();
+    }
+    p->ss = ss;
+    p->sb = sb;
+    p->off = off;
+    p->len = len;
+    p->first = first;
+    p->count = count;
+    p->due = now_ms(ss);
+    if (wt__sse_idem_key(p->key, sizeof(p->key), ss->cred.device_id, sb->b->id, first, count,
+                         sb->b->data + off, len) < 0) {
+        /* Cannot happen: the device id is checked on load (static_assert in sse_int.h). */
+        wt_log_error(TAG, "%s: Idempotency-Key does not fit", ss->name);
+        abort();
+    }
+    sb->open_parts++;
+    return p;
+}
+
+static void part_free(struct sse_part *p)
+{
+    if (p->z_owned)
+        free(p->z);
+    free(p->dl_resp);
+    free(p);
+}
+
+/* Queue a part: at the head (splits, immediate retries) or the tail. */
+static void enqueue(struct sse_sink *ss, struct sse_part *p, bool front)
+{
+    p->state = P_QUEUED;
+    if (front || !ss->queue) {
+        p->next = ss->queue;
+        ss->queue = p;
+        return;
+    }
+    struct sse_part *t = ss->queue;
+    while (t->next)
+        t = t->next;
+    p->next = NULL;
+    t->next = p;
+}
+
+static void unlink_part(struct sse_part **head, struct sse_part *p)
+{
+    for (struct sse_part **pp = head; *pp; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            p->next = NULL;
+            return;
+        }
+    }
+}
+
+/* Report every finished batch (all parts acked or dead-lettered) to the pipeline. */
+static void reap(struct sse_sink *ss)
+{
+    bool again = true;
+    while (again && !ss->closing) {
+        again = false;
+        struct sse_batch *prev = NULL;
+        for (struct sse_batch *sb = ss->bhead; sb; prev = sb, sb = sb->next) {
+            if (sb->open_parts > 0 || sb->cut < sb->b->len)
+                continue;
+            if (prev)
+                prev->next = sb->next;
+            else
+                ss->bhead = sb->next;
+            if (ss->btail == sb)
+                ss->btail = prev;
+            ss->nbatches--;
+            struct wt_batch *b = sb->b;
+            enum wt_sink_status st = sb->dead_events ? WT_SINK_DEAD : WT_SINK_ACKED;
+            free(sb);
+            /* May call send() (and pump) again: the list is walked anew after it. */
+            wt_sink_done(ss->s, b, st);
+            again = true;
+            break;
+        }
+    }
+}
+
+/* A part is acked or dead-lettered: drop it, and report its batch when complete. */
+static void part_done(struct sse_sink *ss, struct sse_part *p)
+{
+    struct sse_batch *sb = p->sb;
+    sb->open_parts--;
+    part_free(p);
+    if (sb->open_parts == 0 && sb->cut >= sb->b->len)
+        reap(ss);
+}
+
+/* Cut the next part from the oldest batch that has bytes left, or NULL. */
+static struct sse_part *cut_next(struct sse_sink *ss)
+{
+    for (struct sse_batch *sb = ss->bhead; sb; sb = sb->next) {
+        struct wt_batch *b = sb->b;
+        if (sb->cut >= b->len)
+            continue;
+        uint32_t lines;
+        size_t n = wt__sse_cut(b->data, b->len, sb->cut, wt__sse_budget_target(&ss->bg), &lines);
+        struct sse_part *p = part_new(ss, sb, sb->cut, n, sb->cut_lines, lines);
+        sb->cut += n;
+        sb->cut_lines += lines;
+        if (sb->first_ms < 0)
+            sb->first_ms = now_ms(ss);
+        return p;
+    }
+    return NULL;
+}
+
+/* Replace p (queued to be sent again) by its two halves, at the head of the queue. */
+static void split(struct sse_sink *ss, struct sse_part *p)
+{
+    struct sse_batch *sb = p->sb;
+    const char *data = sb->b->data + p->off;
+    size_t l1 = wt__sse_halve(data, p->len, p->count);
+    uint32_t c1 = p->count / 2;
+    struct sse_part *a = part_new(ss, sb, p->off, l1, p->first, c1);
+    struct sse_part *b = part_new(ss, sb, p->off + l1, p->len - l1, p->first + c1, p->count - c1);
+    wt_metric_add(ss->m_splits, 1);
+    wt_log_debug(TAG,
+                 "%s: batch %" PRIu64 " lines %" PRIu32 "+%" PRIu32 " split into %" PRIu32
+                 " + %" PRIu32,
+                 ss->name, sb->b->id, p->first, p->count, c1, p->count - c1);
+    sb->open_parts--;
+    part_free(p);
+    enqueue(ss, b, true);
+    enqueue(ss, a, true);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Requests                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct slot *sl = userp;
+    size_t n = size * nmemb;
+    size_t room = sizeof(sl->resp) - 1 - sl->resp_len;
+    size_t take = n < room ? n : room;
+    memcpy(sl->resp + sl->resp_len, data, take);
+    sl->resp_len += take;
+    sl->resp[sl->resp_len] = '\0';
+    return n;
+}
+
+/* The request body of p: the batch's own frame, or p's bytes compressed once. */
+static int part_body(struct sse_sink *ss, struct sse_part *p)
+{
+    struct wt_batch *b = p->sb->b;
+    if (p->z)
+        return 0;
+    if (p->off == 0 && p->len == b->len && b->z && b->zlen) {
+        p->z = b->z;
+        p->zlen = b->zlen;
+        p->z_owned = false;
+        return 0;
+    }
+    size_t cap = ZSTD_compressBound(p->len);
+    p->z = malloc(cap);
+    if (!p->z)
+        return -ENOMEM;
+    p->z_owned = true;
+    size_t r =
+        ZSTD_compressCCtx(ss->zc, p->z, cap, b->data + p->off, p->len, WT_SSE_PART_ZSTD_LEVEL);
+    if (ZSTD_isError(r)) {
+        wt_log_error(TAG, "%s: zstd: %s", ss->name, ZSTD_getErrorName(r));
+        return -EIO;
+    }
+    p->zlen = r;
+    return 0;
+}
+
+static struct slot *free_slot(struct sse_sink *ss)
+{
+    for (unsigned i = 0; i < ss->concurrency; i++) {
+        if (!ss->slots[i].part)
+            return &ss->slots[i];
+    }
+    return NULL;
+}
+
+static void wipe_slist(struct curl_slist *l)
+{
+    for (struct curl_slist *h = l; h; h = h->next)
+        explicit_bzero(h->data, strlen(h->data));
+    curl_slist_free_all(l);
+}
+
+static void start(struct sse_sink *ss, struct sse_part *p)
+{
+    struct slot *sl = free_slot(ss);
+    char h[WT_SSE_CREDENTIAL_MAX + WT_SSE_KEY_MAX + 64];
+    struct curl_slist *l = NULL;
+
+    if (part_body(ss, p) != 0) {
+        wt_log_error(TAG, "%s: cannot compress a part: out of memory", ss->name);
+        abort();
+    }
+    l = curl_slist_append(l, "Content-Type: application/x-ndjson");
+    l = curl_slist_append(l, "Content-Encoding: zstd");
+    snprintf(h, sizeof(h), "Idempotency-Key: %s", p->key);
+    l = curl_slist_append(l, h);
+    snprintf(h, sizeof(h), "Authorization: Bearer %s", ss->cred.credential);
+    l = curl_slist_append(l, h);
+    explicit_bzero(h, sizeof(h));
+    if (!l) {
+        wt_log_error(TAG, "%s: out of memory", ss->name);
+        abort();
+    }
+    CURL *eh = sl->eh;
+    /* Every option is set on every request, so a reused handle needs no reset. */
+    wt__sse_curl_common(eh, ss->events_url, ss->have_ca ? ss->ca_file : NULL,
+                        ss->have_proxy ? ss->proxy : NULL, sl->errbuf);
+    curl_easy_setopt(eh, CURLOPT_POST, 1L);
+    curl_easy_setopt(eh, CURLOPT_POSTFIELDS, p->z);
+    curl_easy_setopt(eh, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->zlen);
+    curl_easy_setopt(eh, CURLOPT_HTTPHEADER, l);
+    curl_easy_setopt(eh, CURLOPT_TIMEOUT_MS, (long)ss->timeout_ms);
+    curl_easy_setopt(eh, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(ss->timeout_ms < WT_SSE_CONNECT_TIMEOUT_MS
+                                ? ss->timeout_ms
+                                : WT_SSE_CONNECT_TIMEOUT_MS));
+    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(eh, CURLOPT_WRITEDATA, sl);
+    curl_easy_setopt(eh, CURLOPT_PRIVATE, sl);
+    sl->part = p;
+    sl->hdrs = l;
+    sl->resp_len = 0;
+    sl->resp[0] = '\0';
+    sl->t0_ns = uv_hrtime();
+    p->state = P_FLIGHT;
+    CURLMcode mc = curl_multi_add_handle(ss->multi, eh);
+    if (mc != CURLM_OK) {
+        wt_log_error(TAG, "%s: curl_multi_add_handle: %s", ss->name, curl_multi_strerror(mc));
+        abort();
+    }
+    ss->inflight++;
+    wt_metric_add(ss->m_bytes_sent, p->zlen);
+    wt_log_debug(TAG, "%s: POST key=%s lines=%" PRIu32 " bytes=%zu zstd=%zu", ss->name, p->key,
+                 p->count, p->len, p->zlen);
+}
+
+/* Any queued part waiting out a backoff (due later)? Then no new part is cut. */
+static bool backing_off(const struct sse_sink *ss, int64_t now)
+{
+    for (const struct sse_part *p = ss->queue; p; p = p->next) {
+        if (p->due > now)
+            return true;
+    }
+    return false;
+}
+
+static struct sse_part *take_due(struct sse_sink *ss, int64_t now)
+{
+    for (struct sse_part *p = ss->queue; p; p = p->next) {
+        if (p->due <= now) {
+            unlink_part(&ss->queue, p);
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static void wake_cb(uv_timer_t *t);
+
+/* Arm the wake timer for the earliest backoff, pause end or dead-letter retry. */
+static void arm_wake(struct sse_sink *ss, int64_t now)
+{
+    int64_t next = INT64_MAX;
+    if (ss->paused_until > now) {
+        next = ss->paused_until;
+    } else if (ss->inflight < ss->concurrency) {
+        for (const struct sse_part *p = ss->queue; p; p = p->next) {
+            if (p->due < next)
+                next = p->due;
+        }
+    }
+    for (const struct sse_part *p = ss->dl; p; p = p->next) {
+        if (p->state == P_DL_WAIT && p->due < next)
+            next = p->due;
+    }
+    if (next == INT64_MAX) {
+        uv_timer_stop(&ss->wake);
+        return;
+    }
+    uv_timer_start(&ss->wake, wake_cb, next > now ? (uint64_t)(next - now) : 0, 0);
+}
+
+static void dl_start(struct sse_sink *ss, struct sse_part *p);
+
+/* Start what may start now: dead-letter writes due, then requests up to concurrency. */
+static void pump(struct sse_sink *ss)
+{
+    if (ss->closing || ss->in_pump)
+        return;
+    ss->in_pump = true;
+    int64_t now = now_ms(ss);
+    for (struct sse_part *p = ss->dl; p; p = p->next) {
+        if (p->state == P_DL_WAIT && p->due <= now)
+            dl_start(ss, p);
+    }
+    if (ss->paused_until && ss->paused_until <= now) {
+        ss->paused_until = 0;
+        wt_metric_set(ss->m_paused_until, 0);
+        wt_log_info(TAG, "%s: Retry-After pause over: sending again", ss->name);
+    }
+    while (!ss->paused_until && ss->inflight < ss->concurrency) {
+        struct sse_part *p = take_due(ss, now);
+        if (!p && !backing_off(ss, now))
+            p = cut_next(ss);
+        if (!p)
+            break;
+        start(ss, p);
+    }
+    arm_wake(ss, now);
+    ss->in_pump = false;
+}
+
+static void wake_cb(uv_timer_t *t)
+{
+    struct sse_sink *ss = t->data;
+    pump(ss);
+    reap(ss);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Outcomes                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void note_success(struct sse_sink *ss)
+{
+    if (ss->s->failing || ss->fail_streak >= WT_SSE_FAILING_AFTER)
+        wt_log_info(TAG, "%s: delivering again after %u failed request(s)", ss->name,
+                    ss->fail_streak);
+    ss->fail_streak = 0;
+    ss->auth_bad = false;
+    ss->s->failing = false;
+    if (ss->problem_set)
+        wt_metrics_problem(ss->s->metrics, ss->name, NULL);
+    ss->problem_set = false;
+}
+
+/* A failed request: log the first of a streak, and report failing after a few. */
+static void note_failure(struct sse_sink *ss, const char *what)
+{
+    ss->fail_streak++;
+    if (ss->fail_streak == 1)
+        wt_log_warn(TAG, "%s: %s (retrying with backoff; nothing is dropped)", ss->name, what);
+    else
+        wt_log_debug(TAG, "%s: %s", ss->name, what);
+    if (!ss->s->failing && (ss->fail_streak >= WT_SSE_FAILING_AFTER || ss->auth_bad)) {
+        ss->s->failing = true;
+        wt_log_error(TAG, "%s: failing: %u requests in a row failed, last: %s", ss->name,
+                     ss->fail_streak, what);
+    }
+    if (ss->s->failing && ss->s->metrics && !ss->problem_set) {
+        wt_metrics_problem(ss->s->metrics, ss->name, what);
+        ss->problem_set = true;
+    }
+}
+
+/* Schedule p again after a backoff, or dead-letter it past retry.max_duration. */
+static void retry_later(struct sse_sink *ss, struct sse_part *p, const char *why)
+{
+    int64_t now = now_ms(ss);
+    if (ss->max_dur_ms > 0 && now - p->sb->first_ms >= ss->max_dur_ms) {
+        char reason[400];
+        snprintf(reason, sizeof(reason), "retry.max_duration (%" PRId64 " ms) exceeded; last: %s",
+                 ss->max_dur_ms, why);
+        dead_letter(ss, p, 0, reason, NULL, 0);
+        return;
+    }
+    uint64_t d = wt__sse_backoff_ms((uint64_t)ss->base_ms, (uint64_t)ss->cap_ms, p->attempts,
+                                    wt__sse_rand(&ss->rng));
+    p->attempts++;
+    p->due = now + (int64_t)d;
+    wt_metric_add(ss->m_retries, 1);
+    enqueue(ss, p, false);
+}
+
+/* Re-read the credential file (another process may have registered again). */
+static void reload_credential(struct sse_sink *ss)
+{
+    struct wt__sse_cred c;
+    char err[512];
+    wt_metric_add(ss->m_reauth, 1);
+    int rc = wt__sse_cred_load(ss->cred_path, &c, err, sizeof(err));
+    if (rc != 0) {
+        wt_log_warn(TAG, "%s: re-reading the credential: %s (keeping the one in use)", ss->name,
+                    err);
+        return;
+    }
+    if (strcmp(c.credential, ss->cred.credential) != 0 ||
+        strcmp(c.device_id, ss->cred.device_id) != 0)
+        wt_log_info(TAG, "%s: credential file changed (device %s): using it", ss->name,
+                    c.device_id);
+    /* Keys of parts already cut keep the old device id: they stay stable. */
+    ss->cred = c;
+    wt__sse_cred_wipe(&c);
+}
+
+/* "HTTP 503: reason" or "curl error text" for logs and dead-letter reasons. */
+static void describe(const struct slot *sl, CURLcode rc, long http, char *buf, size_t cap)
+{
+    if (rc != CURLE_OK) {
+        const char *e = sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(rc);
+        if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+            rc == CURLE_SSL_CERTPROBLEM)
+            snprintf(buf, cap,
+                     "%s: TLS verification failed: %s (set ca_file to the CA that signed the "
+                     "server's certificate)",
+                     sl->ss->events_url, e);
+        else
+            snprintf(buf, cap, "%s: %s", sl->ss->events_url, e);
+        return;
+    }
+    /* The server's reason, printable, cut short. */
+    char body[200];
+    size_t n = sl->resp_len < sizeof(body) - 1 ? sl->resp_len : sizeof(body) - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)sl->resp[i];
+        body[i] = ch >= ' ' && ch < 0x7f ? (char)ch : ' ';
+    }
+    body[n] = '\0';
+    snprintf(buf, cap, "HTTP %ld%s%s", http, n ? ": " : "", body);
+}
+
+/* A Retry-After on a 429/503: pause the whole sink. @returns true when paused. */
+static bool maybe_pause(struct sse_sink *ss, CURL *eh, long http)
+{
+    struct curl_header *h = NULL;
+    int64_t delay;
+    if (!wt__sse_pausing_status(http) ||
+        curl_easy_header(eh, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h ||
+        wt__sse_retry_after(h->value, wall_ms(), &delay) != 0 || delay <= 0)
+        return false;
+    int64_t until = now_ms(ss) + delay + WT_SSE_PAUSE_MARGIN_MS;
+    if (until > ss->paused_until) {
+        ss->paused_until = until;
+        wt_metric_set(ss->m_paused_until, (wall_ms() + delay + 999) / 1000);
+        wt_log_warn(TAG, "%s: HTTP %ld with Retry-After %s: no request for %" PRId64 " ms",
+                    ss->name, http, h->value, delay);
+    }
+    return true;
+}
+
+/*
+ * A request of p ended. sl (its response, error text, handle) is read
+ * before p is acked: acking may start a new request on the same slot.
+ */
+static void on_done(struct sse_sink *ss, struct slot *sl, struct sse_part *p, CURLcode rc)
+{
+    long http = 0;
+    curl_off_t pretransfer_us = 0;
+    long nconn = 0;
+    char what[600];
+
+    double secs = (double)(uv_hrtime() - sl->t0_ns) / 1e9;
+    curl_easy_getinfo(sl->eh, CURLINFO_RESPONSE_CODE, &http);
+    curl_easy_getinfo(sl->eh, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
+    curl_easy_getinfo(sl->eh, CURLINFO_NUM_CONNECTS, &nconn);
+    /* The request was on its way (connected, TLS done): a timeout says "too slow". */
+    bool connected = pretransfer_us > 0;
+    wt_metric_observe(ss->m_tx_seconds, secs);
+    wt_metric_add(ss->m_connects, (uint64_t)nconn);
+    bool over = secs > ss->bg.budget_s;
+    if (over)
+        wt_metric_add(ss->m_over_budget, 1);
+
+    enum wt__sse_outcome out = wt__sse_classify(rc, http, connected);
+    int cls = rc == CURLE_OPERATION_TIMEDOUT ? RQ_TIMEOUT
+              : rc != CURLE_OK               ? RQ_ERROR
+              : http >= 500                  ? RQ_5XX
+              : http >= 400                  ? RQ_4XX
+              : http >= 300                  ? RQ_3XX
+                                             : RQ_2XX;
+    wt_metric_add(ss->m_req[cls], 1);
+    describe(sl, rc, http, what, sizeof(what));
+    wt_log_debug(TAG, "%s: key=%s -> %s in %.3f s", ss->name, p->key, what, secs);
+
+    switch (out) {
+    case WT_SSE_OUT_ACK:
+    case WT_SSE_OUT_DUP:
+        if (wt__sse_budget_ok(&ss->bg, p->len, secs))
+            wt_log_debug(TAG, "%s: request over budget (%.3f s > %.3f s): smaller parts", ss->name,
+                         secs, ss->bg.budget_s);
+        note_success(ss);
+        part_done(ss, p);
+        break;
+    case WT_SSE_OUT_REJECT:
+        dead_letter(ss, p, http, "rejected by SSE (HTTP 400): never retried", sl->resp,
+                    sl->resp_len);
+        break;
+    case WT_SSE_OUT_AUTH:
+        reload_credential(ss);
+        if (!p->reauthed) {
+            p->reauthed = true;
+            wt_log_info(TAG, "%s: credential refused (HTTP 401): re-read %s, retrying once",
+                        ss->name, ss->cred_path);
+            p->due = now_ms(ss);
+            enqueue(ss, p, true);
+        } else {
+            if (!ss->auth_bad)
+                wt_log_error(TAG,
+                             "%s: credential refused again (HTTP 401): register again with "
+                             "'wtexport register' (retrying with backoff; nothing is dropped)",
+                             ss->name);
+            ss->auth_bad = true;
+            note_failure(ss, what);
+            retry_later(ss, p, what);
+        }
+        break;
+    case WT_SSE_OUT_TOO_LARGE:
+        wt__sse_budget_too_large(&ss->bg, p->len);
+        if (p->count > 1) {
+            split(ss, p);
+        } else {
+            dead_letter(ss, p, http, "too large: a single event refused with HTTP 413", sl->resp,
+                        sl->resp_len);
+        }
+        break;
+    case WT_SSE_OUT_TIMEOUT:
+        wt__sse_budget_fail(&ss->bg, p->len);
+        if (p->count > 1) {
+            wt_log_warn(TAG,
+                        "%s: request of %" PRIu32 " events timed out after %.1f s: sending "
+                        "it again as two halves",
+                        ss->name, p->count, secs);
+            split(ss, p);
+        } else {
+            note_failure(ss, what);
+            retry_later(ss, p, what);
+        }
+        break;
+    case WT_SSE_OUT_RETRY:
+        if (connected && rc != CURLE_OK)
+            wt__sse_budget_fail(&ss->bg, p->len);
+        else if (http == 408 || http == 429 || http >= 500)
+            wt__sse_budget_fail(&ss->bg, p->len);
+        note_failure(ss, what);
+        if (maybe_pause(ss, sl->eh, http) &&
+            !(ss->max_dur_ms > 0 && now_ms(ss) - p->sb->first_ms >= ss->max_dur_ms)) {
+            /* Not before the pause ends; the attempt still counts toward the backoff. */
+            p->attempts++;
+            wt_metric_add(ss->m_retries, 1);
+            p->due = now_ms(ss);
+            enqueue(ss, p, true);
+        } else {
+            retry_later(ss, p, what);
+        }
+        break;
+    }
+    wt_metric_set(ss->m_target, (int64_t)wt__sse_budget_target(&ss->bg));
+}
+
+/* Read finished transfers, then start what may start. */
+static void check_done(struct sse_sink *ss)
+{
+    for (;;) {
+        int left;
+        CURLMsg *msg = curl_multi_info_read(ss->multi, &left);
+        if (!msg)
+            break;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *eh = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        char *priv = NULL;
+        curl_easy_getinfo(eh, CURLINFO_PRIVATE, &priv);
+        struct slot *sl = (struct slot *)(void *)priv;
+        curl_multi_remove_handle(ss->multi, eh);
+        ss->inflight--;
+        wipe_slist(sl->hdrs);
+        sl->hdrs = NULL;
+        /* The slot is free before the outcome is handled: acking may start new
+         * requests (wt_sink_done -> send -> pump), which may reuse it. */
+        struct sse_part *p = sl->part;
+        sl->part = NULL;
+        on_done(ss, sl, p, rc);
+        if (ss->closing)
+            return;
+    }
+    pump(ss);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dead letters (thread pool)                                               */
+/* ------------------------------------------------------------------------ */
+
+static int write_file(const char *path, const char *data, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -errno;
+    int rc = 0;
+    while (n > 0 && rc == 0) {
+        ssize_t w = write(fd, data, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            rc = -errno;
+        else {
+            data += w;
+            n -= (size_t)w;
+        }
+    }
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+/* The .reason document of a dead-lettered part (malloc'd JSON). */
+static char *reason_json(const struct sse_part *p, const char *sink, int64_t when_ms)
+{
+    char iso[25];
+    wt_iso8601_ms(when_ms, iso);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "sink", sink);
+    cJSON_AddStringToObject(o, "time", iso);
+    cJSON_AddNumberToObject(o, "batch", (double)p->sb->b->id);
+    cJSON_AddNumberToObject(o, "first_line", p->first);
+    cJSON_AddNumberToObject(o, "events", p->count);
+    cJSON_AddStringToObject(o, "idempotency_key", p->key);
+    if (p->dl_status)
+        cJSON_AddNumberToObject(o, "status", (double)p->dl_status);
+    cJSON_AddStringToObject(o, "reason", p->dl_reason);
+    if (p->dl_resp) {
+        /* The server's answer as text (it may not be valid UTF-8). */
+        char *t = malloc(p->dl_resp_len + 1);
+        if (t) {
+            for (size_t i = 0; i < p->dl_resp_len; i++) {
+                unsigned char ch = (unsigned char)p->dl_resp[i];
+                t[i] = (ch >= ' ' && ch < 0x7f) || ch == '\n' ? (char)ch : '?';
+            }
+            t[p->dl_resp_len] = '\0';
+            cJSON_AddStringToObject(o, "response", t);
+            free(t);
+        }
+    }
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static void dl_work(uv_work_t *req)
+{
+    struct sse_part *p = req->data;
+    struct sse_sink *ss = p->ss;
+    char reason_path[4400];
+    int64_t when = wall_ms();
+    time_t secs = (time_t)(when / 1000);
+    struct tm tm;
+    char stamp[32];
+
+    gmtime_r(&secs, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+    int rc = wt_mkdir_p(ss->dl_dir);
+    if (rc == 0) {
+        snprintf(p->dl_path, sizeof(p->dl_path),
+                 "%s/%s.%03dZ-b%" PRIu64 "-l%" PRIu32 "-n%" PRIu32 ".ndjson", ss->dl_dir, stamp,
+                 (int)(when % 1000), p->sb->b->id, p->first, p->count);
+        rc = write_file(p->dl_path, p->sb->b->data + p->off, p->len);
+    }
+    if (rc == 0) {
+        char *js = reason_json(p, ss->name, when);
+        snprintf(reason_path, sizeof(reason_path), "%.*s.reason",
+                 (int)(strlen(p->dl_path) - strlen(".ndjson")), p->dl_path);
+        rc = js ? write_file(reason_path, js, strlen(js)) : -ENOMEM;
+        free(js);
+    }
+    if (rc == 0) {
+        int fd = open(ss->dl_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) != 0)
+            rc = -errno;
+        if (fd >= 0)
+            close(fd);
+    }
+    p->dl_rc = rc;
+}
+
+static void sink_free(struct sse_sink *ss);
+
+static void dl_after(uv_work_t *req, int status)
+{
+    struct sse_part *p = req->data;
+    struct sse_sink *ss = p->ss;
+    int rc = status ? status : p->dl_rc;
+
+    if (ss->closing) {
+        /* The batch was abandoned at close; drop the bookkeeping only. */
+        unlink_part(&ss->dl, p);
+        part_free(p);
+        if (--ss->pending == 0)
+            sink_free(ss);
+        return;
+    }
+    if (rc != 0) {
+        wt_log_error(TAG,
+                     "%s: cannot write dead letter to %s: %s (retrying in %d s; the batch "
+                     "stays unacked)",
+                     ss->name, ss->dl_dir, wt_strerror(rc), WT_SSE_DL_RETRY_MS / 1000);
+        p->state = P_DL_WAIT;
+        p->due = now_ms(ss) + WT_SSE_DL_RETRY_MS;
+        arm_wake(ss, now_ms(ss));
+        return;
+    }
+    unlink_part(&ss->dl, p);
+    wt_metric_add(ss->m_dead_events, p->count);
+    p->sb->dead_events += p->count;
+    wt_log_error(TAG,
+                 "%s: %" PRIu32 " event(s) of batch %" PRIu64 " (lines %" PRIu32 "..%" PRIu32
+                 ") dead-lettered to %s: %s",
+                 ss->name, p->count, p->sb->b->id, p->first, p->first + p->count - 1, p->dl_path,
+                 p->dl_reason);
+    part_done(ss, p);
+    pump(ss);
+}
+
+static void dl_start(struct sse_sink *ss, struct sse_part *p)
+{
+    p->state = P_DL_JOB;
+    p->work.data = p;
+    int rc = uv_queue_work(ss->s->loop, &p->work, dl_work, dl_after);
+    if (rc != 0) {
+        wt_log_error(TAG, "%s: uv_queue_work: %s", ss->name, uv_strerror(rc));
+        abort();
+    }
+}
+
+/* Refuse p for good: its events go to the dead-letter directory (then part_done). */
+static void dead_letter(struct sse_sink *ss, struct sse_part *p, long status, const char *reason,
+                        const char *resp, size_t resp_len)
+{
+    p->dl_status = status;
+    snprintf(p->dl_reason, sizeof(p->dl_reason), "%s", reason);
+    if (resp && resp_len) {
+        p->dl_resp = malloc(resp_len);
+        if (p->dl_resp) {
+            memcpy(p->dl_resp, resp, resp_len);
+            p->dl_resp_len = resp_len;
+        }
+    }
+    p->next = ss->dl;
+    ss->dl = p;
+    dl_start(ss, p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* curl on libuv                                                            */
+/* ------------------------------------------------------------------------ */
+
+static void on_curl_timer(uv_timer_t *t)
+{
+    struct sse_sink *ss = t->data;
+    int running;
+    curl_multi_socket_action(ss->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(ss);
+}
+
+/* CURLMOPT_TIMERFUNCTION: never calls curl (a 0 ms timeout is a 0 ms timer). */
+static int curl_timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+    struct sse_sink *ss = userp;
+    (void)m;
+    if (timeout_ms < 0)
+        uv_timer_stop(&ss->curl_timer);
+    else
+        uv_timer_start(&ss->curl_timer, on_curl_timer, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    struct sse_poll *sp = h->data;
+    struct sse_sink *ss = sp->ss;
+    int flags = 0, running;
+    /* An error (a reset): let curl read the socket, so its message says what happened. */
+    if (status < 0)
+        flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(ss->multi, sp->fd, flags, &running);
+    check_done(ss);
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+    struct sse_poll *sp = h->data;
+    struct sse_sink *ss = sp->ss;
+    free(sp);
+    if (--ss->pending == 0 && ss->closing)
+        sink_free(ss);
+}
+
+static void poll_close(struct sse_sink *ss, struct sse_poll *sp)
+{
+    if (sp->closing)
+        return;
+    sp->closing = true;
+    if (sp->prev)
+        sp->prev->next = sp->next;
+    else
+        ss->polls = sp->next;
+    if (sp->next)
+        sp->next->prev = sp->prev;
+    uv_poll_stop(&sp->h);
+    ss->pending++;
+    uv_close((uv_handle_t *)&sp->h, on_poll_closed);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl wants (uv_poll per socket). */
+static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct sse_sink *ss = userp;
+    struct sse_poll *sp = socketp;
+    (void)e;
+    if (what == CURL_POLL_REMOVE) {
+        if (sp) {
+            poll_close(ss, sp);
+            if (!ss->closing)
+                curl_multi_assign(ss->multi, fd, NULL);
+        }
+        return 0;
+    }
+    if (!sp) {
+        sp = calloc(1, sizeof(*sp));
+        if (!sp) {
+            wt_log_error(TAG, "%s: out of memory", ss->name);
+            abort();
+        }
+        int rc = uv_poll_init_socket(ss->s->loop, &sp->h, fd);
+        if (rc != 0) {
+            wt_log_error(TAG, "%s: uv_poll_init_socket: %s", ss->name, uv_strerror(rc));
+            free(sp);
+            return -1; /* curl fails this transfer; it is retried */
+        }
+        sp->h.data = sp;
+        sp->ss = ss;
+        sp->fd = fd;
+        sp->next = ss->polls;
+        if (ss->polls)
+            ss->polls->prev = sp;
+        ss->polls = sp;
+        curl_multi_assign(ss->multi, fd, sp);
+    }
+    int ev = 0;
+    if (what & CURL_POLL_IN)
+        ev |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        ev |= UV_WRITABLE;
+    uv_poll_start(&sp->h, ev, on_poll);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sink operations                                                          */
+/* ------------------------------------------------------------------------ */
+
+static void sink_free(struct sse_sink *ss)
+{
+    wt__sse_cred_wipe(&ss->cred);
+    wt_metrics_free(ss->own_metrics);
+    free(ss);
+}
+
+static int load_credential(struct sse_sink *ss, const struct wt_sink_cfg *sc, char *err,
+                           size_t errlen)
+{
+    char why[600], where[WT_SSE_URL_MAX + 16];
+    int rc = wt__sse_cred_load(ss->cred_path, &ss->cred, why, sizeof(why));
+    if (rc == -ENOENT) {
+        snprintf(err, errlen,
+                 "sink %s: not registered: run 'wtexport register -c FILE --token-file PATH'",
+                 ss->name);
+        return WT_ECONFIG;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "sink %s: %s", ss->name, why);
+        return rc;
+    }
+    if (!wt__sse_cred_matches(&ss->cred, sc)) {
+        snprintf(err, errlen,
+                 "sink %s: registered with %s, but configured for %s %s: run 'wtexport "
+                 "deregister -c FILE' and register again",
+                 ss->name, wt__sse_cred_where(&ss->cred, where, sizeof(where)),
+                 sc->sse_region ? "region" : "url", sc->sse_region ? sc->sse_region : sc->sse_url);
+        wt__sse_cred_wipe(&ss->cred);
+        return WT_ECONFIG;
+    }
+    struct stat st;
+    if (stat(ss->cred_path, &st) == 0 && (st.st_mode & 077))
+        wt_log_warn(TAG, "%s: %s is readable by others (mode %03o): chmod 600 it", ss->name,
+                    ss->cred_path, (unsigned)(st.st_mode & 0777));
+    return 0;
+}
+
+static void sse_close(struct wt_sink *s);
+
+static int sse_open(struct wt_sink *s, char *err, size_t errlen)
+{
+    const struct wt_sink_cfg *sc = s->cfg;
+    struct sse_sink *ss = calloc(1, sizeof(*ss));
+    if (!ss) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    ss->s = s;
+    snprintf(ss->name, sizeof(ss->name), "%s", sc->name);
+    wt__sse_base_url(sc, ss->base, sizeof(ss->base));
+    snprintf(ss->events_url, sizeof(ss->events_url), "%s/v1/events", ss->base);
+    ss->have_ca = sc->ca_file != NULL;
+    snprintf(ss->ca_file, sizeof(ss->ca_file), "%s", sc->ca_file ? sc->ca_file : "");
+    ss->have_proxy = sc->proxy != NULL;
+    snprintf(ss->proxy, sizeof(ss->proxy), "%s", sc->proxy ? sc->proxy : "");
+    snprintf(ss->cred_path, sizeof(ss->cred_path), "%s",
+             sc->sse_cred_file ? sc->sse_cred_file : "");
+    /* config.c fills in the default (<state_dir>/dead-letter). */
+    snprintf(ss->dl_dir, sizeof(ss->dl_dir), "%s/sse-%s",
+             sc->dead_letter ? sc->dead_letter : "dead-letter", sc->name);
+    ss->concurrency = (unsigned)sc->concurrency;
+    if (ss->concurrency < 1 || ss->concurrency > WT_SSE_CONCURRENCY_MAX)
+        ss->concurrency = WT_SSE_CONCURRENCY_DEFAULT;
+    ss->timeout_ms = sc->transaction_timeout_ms;
+    ss->base_ms = sc->retry.base_ms;
+    ss->cap_ms = sc->retry.cap_ms;
+    ss->max_dur_ms = sc->retry.max_duration_ms;
+    wt__sse_budget_init(&ss->bg, sc->budget_fraction * (double)ss->timeout_ms / 1000.0,
+                        WT_SSE_TARGET_MIN, WT_SSE_TARGET_MAX, WT_SSE_TARGET_INITIAL);
+    if (getrandom(&ss->rng, sizeof(ss->rng), GRND_NONBLOCK) != (ssize_t)sizeof(ss->rng))
+        ss->rng = (uint64_t)wall_ms() ^ ((uint64_t)getpid() << 32);
+
+    int rc = load_credential(ss, sc, err, errlen);
+    if (rc != 0) {
+        free(ss);
+        return rc;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errlen, "sink %s: curl_global_init failed", ss->name);
+        sink_free(ss);
+        return -EIO;
+    }
+    s->impl = ss;
+    s->wants_zstd = true; /* a part that is the whole batch sends the pipeline's frame */
+    struct wt_metrics *m = s->metrics;
+    if (!m)
+        m = ss->own_metrics = wt_metrics_new(); /* series kept, not served */
+    if (!m) {
+        snprintf(err, errlen, "sink %s: out of memory", ss->name);
+        curl_global_cleanup();
+        sink_free(ss);
+        s->impl = NULL;
+        return -ENOMEM;
+    }
+    metrics_create(ss, m);
+    uv_timer_init(s->loop, &ss->curl_timer);
+    uv_timer_init(s->loop, &ss->wake);
+    ss->curl_timer.data = ss->wake.data = ss;
+    ss->multi = curl_multi_init();
+    ss->zc = ZSTD_createCCtx();
+    for (unsigned i = 0; ss->multi && i < ss->concurrency; i++) {
+        ss->slots[i].ss = ss;
+        ss->slots[i].eh = curl_easy_init();
+        if (!ss->slots[i].eh) {
+            curl_multi_cleanup(ss->multi);
+            ss->multi = NULL;
+        }
+    }
+    if (!ss->multi || !ss->zc) {
+        snprintf(err, errlen, "sink %s: out of memory", ss->name);
+        sse_close(s);
+        return -ENOMEM;
+    }
+    curl_multi_setopt(ss->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+    curl_multi_setopt(ss->multi, CURLMOPT_SOCKETDATA, ss);
+    curl_multi_setopt(ss->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+    curl_multi_setopt(ss->multi, CURLMOPT_TIMERDATA, ss);
+    curl_multi_setopt(ss->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)ss->concurrency);
+    curl_multi_setopt(ss->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)ss->concurrency);
+    curl_multi_setopt(ss->multi, CURLMOPT_MAXCONNECTS, (long)ss->concurrency);
+    wt_log_info(TAG,
+                "%s: %s as device %s, %u request(s) in flight, transaction_timeout %" PRId64
+                " ms, budget %.1f s%s%s",
+                ss->name, ss->events_url, ss->cred.device_id, ss->concurrency, ss->timeout_ms,
+                ss->bg.budget_s, ss->have_proxy ? ", proxy " : "", ss->have_proxy ? ss->proxy : "");
+    return 0;
+}
+
+static void sse_send(struct wt_sink *s, struct wt_batch *b)
+{
+    struct sse_sink *ss = s->impl;
+    struct sse_batch *sb = calloc(1, sizeof(*sb));
+    if (!sb) {
+        wt_log_error(TAG, "%s: out of memory", ss->name);
+        abort();
+    }
+    sb->b = b;
+    sb->first_ms = -1;
+    if (ss->btail)
+        ss->btail->next = sb;
+    else
+        ss->bhead = sb;
+    ss->btail = sb;
+    ss->nbatches++;
+    if (b->len == 0) {
+        /* Nothing to upload: done at the next loop turn, never inside send(). */
+        uv_timer_start(&ss->wake, wake_cb, 0, 0);
+        return;
+    }
+    pump(ss);
+}
+
+static bool sse_ready(const struct wt_sink *s)
+{
+    const struct sse_sink *ss = s->impl;
+    unsigned max =
+        2 * ss->concurrency < WT_SSE_MAX_BATCHES ? 2 * ss->concurrency : WT_SSE_MAX_BATCHES;
+    return ss->nbatches < max;
+}
+
+static bool sse_idle(const struct wt_sink *s)
+{
+    const struct sse_sink *ss = s->impl;
+    return ss->nbatches == 0 && ss->inflight == 0 && !ss->dl;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct sse_sink *ss = h->data;
+    if (--ss->pending == 0)
+        sink_free(ss);
+}
+
+static void free_parts(struct sse_part **head, bool keep_jobs)
+{
+    struct sse_part *p = *head, *keep = NULL;
+    while (p) {
+        struct sse_part *next = p->next;
+        if (keep_jobs && p->state == P_DL_JOB) {
+            p->next = keep;
+            keep = p;
+        } else {
+            part_free(p);
+        }
+        p = next;
+    }
+    *head = keep;
+}
+
+static void sse_close(struct wt_sink *s)
+{
+    struct sse_sink *ss = s->impl;
+    if (!ss)
+        return;
+    s->impl = NULL;
+    ss->closing = true;
+    /* Requests still running are abandoned (their batches were never acked). */
+    for (unsigned i = 0; i < WT_SSE_CONCURRENCY_MAX; i++) {
+        struct slot *sl = &ss->slots[i];
+        if (sl->part) {
+            curl_multi_remove_handle(ss->multi, sl->eh);
+            wipe_slist(sl->hdrs);
+            sl->hdrs = NULL;
+            part_free(sl->part);
+            sl->part = NULL;
+        }
+        if (sl->eh)
+            curl_easy_cleanup(sl->eh);
+        sl->eh = NULL;
+    }
+    /* Stop watching while the sockets are still open (a closed fd number may be
+     * reused at once); curl may still report them while it cleans up. */
+    while (ss->polls)
+        poll_close(ss, ss->polls);
+    if (ss->multi)
+        curl_multi_cleanup(ss->multi);
+    ss->multi = NULL;
+    ZSTD_freeCCtx(ss->zc);
+    ss->zc = NULL;
+    free_parts(&ss->queue, false);
+    free_parts(&ss->dl, true);
+    for (struct sse_part *p = ss->dl; p; p = p->next)
+        ss->pending++; /* a running job: its after-callback frees it */
+    while (ss->bhead) {
+        struct sse_batch *next = ss->bhead->next;
+        free(ss->bhead);
+        ss->bhead = next;
+    }
+    curl_global_cleanup();
+    uv_timer_stop(&ss->curl_timer);
+    uv_timer_stop(&ss->wake);
+    ss->pending += 2;
+    uv_close((uv_handle_t *)&ss->curl_timer, on_timer_closed);
+    uv_close((uv_handle_t *)&ss->wake, on_timer_closed);
+}
+
+const struct wt_sink_ops wt_sink_sse_ops = {
+    .type = "sse",
+    .open = sse_open,
+    .send = sse_send,
+    .ready = sse_ready,
+    .idle = sse_idle,
+    .close = sse_close,
+};

@@ -1,0 +1,257 @@
+/*
+ * sse_int.h - internals of the SSE sink (sink_sse.c), of registration
+ * (sse_register.c) and of the register / deregister / status commands
+ * (cmd_register.c), shared with tests/exporter/test_sink_sse.c.
+ *
+ * Not a public header: the pure helpers (budget controller, part cutting,
+ * backoff, Retry-After, Idempotency-Key, status classes) need no network;
+ * the credential file and the blocking HTTP helper serve the commands.
+ * Wire contract: docs/sse-protocol.md.
+ */
+#ifndef WT_SSE_INT_H
+#define WT_SSE_INT_H
+
+#include "config.h"
+
+#include <assert.h>
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------------ */
+/* Limits                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Longest Idempotency-Key (the contract's limit). */
+#define WT_SSE_KEY_MAX 255
+/* Longest device id, and credential, accepted from a registration. */
+#define WT_SSE_DEVICE_ID_MAX  128
+#define WT_SSE_CREDENTIAL_MAX 512
+/* Longest registration token read from a file or stdin. */
+#define WT_SSE_TOKEN_MAX 4096
+/* Part sizes (NDJSON bytes): the controller's floor, start and ceiling. A part
+ * always holds at least one event, whatever the target. */
+#define WT_SSE_TARGET_MIN     (4 * 1024)
+#define WT_SSE_TARGET_INITIAL (256 * 1024)
+#define WT_SSE_TARGET_MAX     WT_BATCH_MAX_BYTES_LIMIT
+/* Growth factor after a fast request, and the weight of a new throughput sample. */
+#define WT_SSE_GROW       1.10
+#define WT_SSE_EWMA_ALPHA 0.3
+/* Bytes of a response body kept (for the dead-letter reason and logs). */
+#define WT_SSE_RESPONSE_MAX 4096
+/* A Retry-After further away than this is cut to it. */
+#define WT_SSE_RETRY_AFTER_MAX_MS (3600LL * 1000)
+
+static_assert(WT_SSE_TARGET_MIN <= WT_SSE_TARGET_INITIAL &&
+                  WT_SSE_TARGET_INITIAL <= WT_SSE_TARGET_MAX,
+              "initial part size within its bounds");
+/* "<device>-<batch u64>-<first u32>-<count u32>-<crc 8 hex>" fits the key limit. */
+static_assert(WT_SSE_DEVICE_ID_MAX + 1 + 20 + 1 + 10 + 1 + 10 + 1 + 8 <= WT_SSE_KEY_MAX,
+              "Idempotency-Key fits");
+
+/* ------------------------------------------------------------------------ */
+/* Pure helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * The budget controller: how many NDJSON bytes one request should carry so
+ * that it is expected to take budget_s seconds (budget_fraction *
+ * transaction_timeout). It keeps an EWMA of the measured throughput (bytes
+ * per second of successful requests). Shrinks fast: a request slower than
+ * the budget brings the target down to half that request's size (or what
+ * the throughput says fits, if less); a timed-out or failed one to half its
+ * size. Sizes relate to the request, so a run of late requests that were
+ * cut large before the first one ended shrinks the target once, not once
+ * each. Grows slowly: a request within the budget raises it by 10 %, never
+ * above what the throughput says fits the budget (unless it is there
+ * already).
+ */
+struct wt__sse_budget {
+    double target;   /* bytes per request now */
+    double tput;     /* bytes per second (EWMA); 0 before the first sample */
+    double budget_s; /* seconds one request should take */
+    double min, max; /* bounds of target */
+};
+
+/** Start at initial bytes (clamped to [min, max]), no throughput sample. */
+void wt__sse_budget_init(struct wt__sse_budget *bg, double budget_s, double min, double max,
+                         double initial);
+/**
+ * A request of n bytes succeeded after secs seconds: update the throughput
+ * and the target. @returns true when it took longer than the budget.
+ */
+bool wt__sse_budget_ok(struct wt__sse_budget *bg, size_t n, double secs);
+/** A request of n bytes failed after it was sent (timeout, 5xx, 429, reset). */
+void wt__sse_budget_fail(struct wt__sse_budget *bg, size_t n);
+/** A request of n bytes was too large (413): at most n / 2 from now on. */
+void wt__sse_budget_too_large(struct wt__sse_budget *bg, size_t n);
+/** The target in whole bytes. */
+size_t wt__sse_budget_target(const struct wt__sse_budget *bg);
+
+/**
+ * Cut the next part from data[off, len): whole lines (each ending with
+ * '\n'; the last one may lack it) of at most target bytes together, but at
+ * least one line.
+ * @returns the part's byte length (0 when off >= len), its lines in *nlines.
+ */
+size_t wt__sse_cut(const char *data, size_t len, size_t off, size_t target, uint32_t *nlines);
+
+/**
+ * Split a part of nlines >= 2 lines at p[0, len) in two halves by line
+ * count: the first half gets nlines / 2 lines.
+ * @returns the first half's byte length (the second is the rest).
+ */
+size_t wt__sse_halve(const char *p, size_t len, uint32_t nlines);
+
+/**
+ * Backoff with full jitter: a delay in [0, min(cap, base * 2^attempt)] ms
+ * taken from rnd (any 64 random bits). attempt 0 is the first retry.
+ */
+uint64_t wt__sse_backoff_ms(uint64_t base_ms, uint64_t cap_ms, unsigned attempt, uint64_t rnd);
+
+/** xorshift64* step: the next random 64 bits of *state (never 0). */
+uint64_t wt__sse_rand(uint64_t *state);
+
+/**
+ * The wait a Retry-After header value asks for: delay-seconds ("120") or an
+ * HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT"; RFC 850 and asctime forms
+ * too), relative to now_ms (epoch ms). A date in the past is 0; more than
+ * WT_SSE_RETRY_AFTER_MAX_MS is cut to it.
+ * @returns 0 with *delay_ms, or WT_EPARSE.
+ */
+int wt__sse_retry_after(const char *v, int64_t now_ms, int64_t *delay_ms);
+
+/**
+ * The Idempotency-Key of a part: "<device_id>-<batch id>-<first line
+ * index>-<line count>-<crc32c of the part's bytes, 8 hex>". Stable across
+ * retries, and across restarts for the same bytes; the checksum keeps two
+ * different parts with the same numbers (batch ids start again when the
+ * exporter restarts without a spool) from sharing a key.
+ * @returns the key's length, or -1 when it does not fit cap.
+ */
+int wt__sse_idem_key(char *buf, size_t cap, const char *device_id, uint64_t batch_id,
+                     uint32_t first, uint32_t count, const char *data, size_t len);
+
+/** What a finished request means for its part. */
+enum wt__sse_outcome {
+    WT_SSE_OUT_ACK = 0,   /* 2xx: stored */
+    WT_SSE_OUT_DUP,       /* 409: stored before (same Idempotency-Key): acked */
+    WT_SSE_OUT_REJECT,    /* 400: never retried, dead-lettered */
+    WT_SSE_OUT_AUTH,      /* 401: re-read the credential, retry once */
+    WT_SSE_OUT_TOO_LARGE, /* 413: split in two (one event: dead-lettered) */
+    WT_SSE_OUT_TIMEOUT,   /* transaction_timeout ran out: split in two */
+    WT_SSE_OUT_RETRY,     /* 408, 429, 5xx, other statuses, connection errors: backoff */
+};
+
+/**
+ * Classify a finished request: curl's result code and the HTTP status
+ * (0 when none). A timeout before the connection was made (connected
+ * false) is a connection error: splitting would not help.
+ */
+enum wt__sse_outcome wt__sse_classify(CURLcode rc, long http, bool connected);
+
+/** Does this status pause the whole sink when it carries a Retry-After? (429, 503) */
+bool wt__sse_pausing_status(long http);
+
+/** Base URL of a region ("nam", "eu", "apjc"), NULL for another name. */
+const char *wt__sse_region_url(const char *region);
+
+/**
+ * The base URL of a sink: its region's, or its url without trailing
+ * slashes, into buf. @returns buf.
+ */
+const char *wt__sse_base_url(const struct wt_sink_cfg *sc, char *buf, size_t cap);
+
+/** Is this http:// or https:// URL's host 127.x.x.x, [::1] or localhost? */
+bool wt__sse_url_loopback(const char *url);
+
+/* ------------------------------------------------------------------------ */
+/* The credential file (sse_register.c)                                     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * <state_dir>/sse-<sink>.json, mode 0600, written by `wtexport register`:
+ * {"region": ... or "url": ..., "device_id", "credential", "registered_at"}.
+ * The credential never leaves this file and memory (never logged).
+ */
+struct wt__sse_cred {
+    char region[8];               /* "" when registered by url */
+    char url[WT_SSE_URL_MAX + 1]; /* "" when registered by region */
+    char device_id[WT_SSE_DEVICE_ID_MAX + 1];
+    char credential[WT_SSE_CREDENTIAL_MAX + 1];
+    char registered_at[32]; /* ISO 8601 UTC */
+};
+
+/** Is s a valid device id (1..WT_SSE_DEVICE_ID_MAX of [A-Za-z0-9._-])? */
+bool wt__sse_valid_device_id(const char *s);
+/** Is s a valid credential (1..WT_SSE_CREDENTIAL_MAX printable ASCII, no space)? */
+bool wt__sse_valid_credential(const char *s);
+
+/**
+ * Read a credential file. @returns 0; -ENOENT (not registered); WT_EPARSE
+ * (damaged: why in err); -errno. c is wiped on failure.
+ */
+int wt__sse_cred_load(const char *path, struct wt__sse_cred *c, char *err, size_t errlen);
+/**
+ * Write it atomically: temp file 0600, fsync, rename, fsync of the
+ * directory (created 0700 if missing). @returns 0 or -errno (why in err).
+ */
+int wt__sse_cred_save(const char *path, const struct wt__sse_cred *c, char *err, size_t errlen);
+/** Does the credential belong to the sink's configured region / url? */
+bool wt__sse_cred_matches(const struct wt__sse_cred *c, const struct wt_sink_cfg *sc);
+/** "region nam" or "url https://..." of a credential, for messages. */
+const char *wt__sse_cred_where(const struct wt__sse_cred *c, char *buf, size_t cap);
+/** Zero the struct (the credential must not linger in memory). */
+void wt__sse_cred_wipe(struct wt__sse_cred *c);
+
+/* ------------------------------------------------------------------------ */
+/* HTTP (sse_register.c)                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Options every SSE request gets, on any easy handle: protocols (https;
+ * http only when url's host is loopback), TLS verification on (ca_file, if
+ * not NULL), the proxy (NULL: none, and the proxy environment is ignored),
+ * no signals, no verbose output, the error buffer (CURL_ERROR_SIZE).
+ */
+void wt__sse_curl_common(CURL *eh, const char *url, const char *ca_file, const char *proxy,
+                         char *errbuf);
+
+/** A response of the blocking helper below. */
+struct wt__sse_http_resp {
+    long status; /* 0: no response (err says why) */
+    char *body;  /* NUL-terminated, at most cap bytes kept */
+    size_t len, cap;
+    bool truncated;
+};
+
+/**
+ * One blocking request (the CLI commands; never on the loop): method to
+ * url, with an optional bearer credential and JSON body, timeout_ms for
+ * everything. The body of the answer goes to r (r->body of r->cap bytes,
+ * given by the caller).
+ * @returns 0 when a response came (any status), or a negative code with
+ *          a message in err (connection, TLS, timeout).
+ */
+int wt__sse_http(const char *method, const char *url, const char *ca_file, const char *proxy,
+                 const char *bearer, const char *json, long timeout_ms, struct wt__sse_http_resp *r,
+                 char *err, size_t errlen);
+
+/**
+ * POST {base}/v1/devices {"token", "name", "version"} -> 201 {device_id,
+ * credential}. Fills c (device_id, credential, registered_at; not
+ * region/url). @returns 0, or negative with the reason in err.
+ */
+int wt__sse_register(const char *base, const char *ca_file, const char *proxy, const char *token,
+                     const char *name, struct wt__sse_cred *c, char *err, size_t errlen);
+
+/**
+ * DELETE {base}/v1/devices/{device_id} with the credential.
+ * @returns 0 (removed), -ENOENT (404: the server does not know the
+ *          device), -EACCES (401/403), or another negative code; err says why.
+ */
+int wt__sse_deregister(const char *base, const char *ca_file, const char *proxy,
+                       const struct wt__sse_cred *c, char *err, size_t errlen);
+
+#endif /* WT_SSE_INT_H */

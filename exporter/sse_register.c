@@ -1,0 +1,497 @@
+/*
+ * sse_register.c - SSE device registration: the credential file in
+ * state_dir, the regions, the options every SSE request shares, and the
+ * blocking requests of `wtexport register` / `deregister` / `status`
+ * (see sse_int.h, docs/sse-protocol.md).
+ *
+ * Secrets: the registration token and the credential travel only in
+ * request bodies and headers built here, and in the 0600 credential file.
+ * Nothing here logs them, CURLOPT_VERBOSE is always off, and curl's error
+ * buffer never holds a header or a body.
+ */
+#include "log.h"
+#include "sse_int.h"
+#include "wt_exporter.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Largest credential file read. */
+#define WT_SSE_CRED_FILE_MAX (64 * 1024)
+/* Connection phase of a CLI request. */
+#define WT_SSE_CLI_CONNECT_TIMEOUT_MS 10000L
+/* Whole CLI registration request. */
+#define WT_SSE_CLI_TIMEOUT_MS 30000L
+
+/* ------------------------------------------------------------------------ */
+/* Regions and URLs                                                         */
+/* ------------------------------------------------------------------------ */
+
+static const struct {
+    const char *name, *url;
+} regions[] = {
+    {"nam", "https://api-sse.cisco.com"},
+    {"eu", "https://api.eu.sse.itd.cisco.com"},
+    {"apjc", "https://api.apj.sse.itd.cisco.com"},
+};
+
+const char *wt__sse_region_url(const char *region)
+{
+    for (size_t i = 0; region && i < sizeof(regions) / sizeof(regions[0]); i++) {
+        if (strcmp(region, regions[i].name) == 0)
+            return regions[i].url;
+    }
+    return NULL;
+}
+
+const char *wt__sse_base_url(const struct wt_sink_cfg *sc, char *buf, size_t cap)
+{
+    const char *u = sc->sse_region ? wt__sse_region_url(sc->sse_region) : sc->sse_url;
+    snprintf(buf, cap, "%s", u ? u : "");
+    size_t n = strlen(buf);
+    while (n > 0 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    return buf;
+}
+
+bool wt__sse_url_loopback(const char *url)
+{
+    const char *h = strstr(url, "://");
+    if (!h)
+        return false;
+    h += 3;
+    size_t n = strcspn(h, ":/");
+    if (h[0] == '[')
+        return strncmp(h, "[::1]", 5) == 0 && (h[5] == '\0' || h[5] == ':' || h[5] == '/');
+    if (n == 9 && strncmp(h, "localhost", 9) == 0)
+        return true;
+    return n >= 9 && strncmp(h, "127.", 4) == 0 && strspn(h, "0123456789.") == n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The credential file                                                      */
+/* ------------------------------------------------------------------------ */
+
+bool wt__sse_valid_device_id(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n <= WT_SSE_DEVICE_ID_MAX &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+bool wt__sse_valid_credential(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > WT_SSE_CREDENTIAL_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+void wt__sse_cred_wipe(struct wt__sse_cred *c)
+{
+    explicit_bzero(c, sizeof(*c));
+}
+
+/* A string member into dst; false when absent, not a string or too long. */
+static bool json_str(const cJSON *o, const char *name, char *dst, size_t cap)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+    if (!v || strlen(v) >= cap)
+        return false;
+    memcpy(dst, v, strlen(v) + 1);
+    return true;
+}
+
+int wt__sse_cred_load(const char *path, struct wt__sse_cred *c, char *err, size_t errlen)
+{
+    char *buf = NULL;
+    int rc = 0;
+
+    wt__sse_cred_wipe(c);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return rc;
+    }
+    buf = malloc(WT_SSE_CRED_FILE_MAX + 1);
+    size_t len = 0;
+    while (buf && len <= WT_SSE_CRED_FILE_MAX) {
+        ssize_t r = read(fd, buf + len, WT_SSE_CRED_FILE_MAX + 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = -errno;
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            break;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    if (rc == 0 && len > WT_SSE_CRED_FILE_MAX) {
+        snprintf(err, errlen, "%s: larger than %d bytes", path, WT_SSE_CRED_FILE_MAX);
+        rc = WT_EPARSE;
+    }
+    cJSON *root = rc == 0 ? cJSON_ParseWithLength(buf, len) : NULL;
+    explicit_bzero(buf, len);
+    free(buf);
+    if (rc != 0)
+        goto out;
+    bool ok = cJSON_IsObject(root) &&
+              json_str(root, "device_id", c->device_id, sizeof(c->device_id)) &&
+              json_str(root, "credential", c->credential, sizeof(c->credential)) &&
+              wt__sse_valid_device_id(c->device_id) && wt__sse_valid_credential(c->credential);
+    bool has_region = ok && json_str(root, "region", c->region, sizeof(c->region));
+    bool has_url = ok && json_str(root, "url", c->url, sizeof(c->url));
+    if (ok && has_region == has_url)
+        ok = false;
+    if (ok && has_region && !wt__sse_region_url(c->region))
+        ok = false;
+    if (ok)
+        json_str(root, "registered_at", c->registered_at, sizeof(c->registered_at));
+    if (!ok) {
+        snprintf(err, errlen,
+                 "%s: not a credential file (device_id, credential, and region or url)", path);
+        rc = WT_EPARSE;
+    }
+out:
+    if (root) {
+        /* cJSON holds a copy of the credential: wipe it before freeing. */
+        cJSON *cr = cJSON_GetObjectItemCaseSensitive(root, "credential");
+        if (cJSON_IsString(cr) && cr->valuestring)
+            explicit_bzero(cr->valuestring, strlen(cr->valuestring));
+        cJSON_Delete(root);
+    }
+    if (rc != 0)
+        wt__sse_cred_wipe(c);
+    return rc;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* fsync a directory (after a rename or create in it). */
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+int wt__sse_cred_save(const char *path, const struct wt__sse_cred *c, char *err, size_t errlen)
+{
+    char dir[4096], tmp[4200];
+    int rc;
+
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+    rc = wt_mkdir_p(dir);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", dir, wt_strerror(rc));
+        return rc;
+    }
+    /* The JSON is written by hand: every value is checked to need no escape. */
+    char text[WT_SSE_URL_MAX + WT_SSE_DEVICE_ID_MAX + WT_SSE_CREDENTIAL_MAX + 256];
+    int n = snprintf(text, sizeof(text),
+                     "{\n  \"%s\": \"%s\",\n  \"device_id\": \"%s\",\n  \"credential\": \"%s\",\n"
+                     "  \"registered_at\": \"%s\"\n}\n",
+                     c->region[0] ? "region" : "url", c->region[0] ? c->region : c->url,
+                     c->device_id, c->credential, c->registered_at);
+    if (strpbrk(c->url, "\"\\") || strpbrk(c->credential, "\"\\") || n < 0 ||
+        (size_t)n >= sizeof(text)) {
+        explicit_bzero(text, sizeof(text));
+        snprintf(err, errlen, "%s: values not fit for the credential file", path);
+        return -EINVAL;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        rc = -errno;
+        explicit_bzero(text, sizeof(text));
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return rc;
+    }
+    rc = fchmod(fd, 0600) == 0 ? 0 : -errno; /* whatever the umask */
+    if (rc == 0)
+        rc = write_all(fd, text, (size_t)n);
+    explicit_bzero(text, sizeof(text));
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc != 0) {
+        unlink(tmp);
+        snprintf(err, errlen, "%s: %s", path, wt_strerror(rc));
+        return rc;
+    }
+    rc = sync_dir(dir);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: fsync: %s", dir, wt_strerror(rc));
+    return rc;
+}
+
+bool wt__sse_cred_matches(const struct wt__sse_cred *c, const struct wt_sink_cfg *sc)
+{
+    char a[WT_SSE_URL_MAX + 1], b[WT_SSE_URL_MAX + 1];
+    if (sc->sse_region)
+        return c->region[0] && strcmp(c->region, sc->sse_region) == 0;
+    if (!c->url[0] || !sc->sse_url)
+        return false;
+    /* Trailing slashes do not make another endpoint. */
+    snprintf(a, sizeof(a), "%s", c->url);
+    wt__sse_base_url(sc, b, sizeof(b));
+    size_t n = strlen(a);
+    while (n > 0 && a[n - 1] == '/')
+        a[--n] = '\0';
+    return strcmp(a, b) == 0;
+}
+
+const char *wt__sse_cred_where(const struct wt__sse_cred *c, char *buf, size_t cap)
+{
+    if (c->region[0])
+        snprintf(buf, cap, "region %s", c->region);
+    else
+        snprintf(buf, cap, "url %s", c->url);
+    return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* curl                                                                     */
+/* ------------------------------------------------------------------------ */
+
+void wt__sse_curl_common(CURL *eh, const char *url, const char *ca_file, const char *proxy,
+                         char *errbuf)
+{
+    /* Plain http only to a loopback test server; never downgraded by a redirect
+     * (redirects are not followed at all). */
+    const char *protos =
+        strncmp(url, "http://", 7) == 0 && wt__sse_url_loopback(url) ? "http,https" : "https";
+    curl_easy_setopt(eh, CURLOPT_URL, url);
+    curl_easy_setopt(eh, CURLOPT_PROTOCOLS_STR, protos);
+    curl_easy_setopt(eh, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    curl_easy_setopt(eh, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(eh, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(eh, CURLOPT_SSL_VERIFYHOST, 2L);
+    /* Without ca_file the handle keeps libcurl's built-in CA bundle: setting NULL
+     * would clear it. A sink sets the same value on every reuse of a handle. */
+    if (ca_file)
+        curl_easy_setopt(eh, CURLOPT_CAINFO, ca_file);
+    /* "" disables proxies, including http_proxy / https_proxy from the environment:
+     * where requests go is decided by the config file alone. */
+    curl_easy_setopt(eh, CURLOPT_PROXY, proxy ? proxy : "");
+    curl_easy_setopt(eh, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(eh, CURLOPT_VERBOSE, 0L);
+    curl_easy_setopt(eh, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(eh, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(eh, CURLOPT_USERAGENT, "wtexport/" WT_VERSION);
+    errbuf[0] = '\0';
+    curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, errbuf);
+}
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct wt__sse_http_resp *r = userp;
+    size_t n = size * nmemb;
+    size_t room = r->cap > r->len + 1 ? r->cap - r->len - 1 : 0;
+    size_t take = n < room ? n : room;
+    memcpy(r->body + r->len, data, take);
+    r->len += take;
+    r->body[r->len] = '\0';
+    if (take < n)
+        r->truncated = true;
+    return n;
+}
+
+int wt__sse_http(const char *method, const char *url, const char *ca_file, const char *proxy,
+                 const char *bearer, const char *json, long timeout_ms, struct wt__sse_http_resp *r,
+                 char *err, size_t errlen)
+{
+    char errbuf[CURL_ERROR_SIZE];
+    char auth[WT_SSE_CREDENTIAL_MAX + 32];
+    struct curl_slist *hdrs = NULL;
+
+    r->status = 0;
+    r->len = 0;
+    r->truncated = false;
+    if (r->cap)
+        r->body[0] = '\0';
+    CURL *eh = curl_easy_init();
+    if (!eh) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    wt__sse_curl_common(eh, url, ca_file, proxy, errbuf);
+    curl_easy_setopt(eh, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(eh, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(eh, CURLOPT_CONNECTTIMEOUT_MS, WT_SSE_CLI_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(eh, CURLOPT_WRITEDATA, r);
+    if (json) {
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        curl_easy_setopt(eh, CURLOPT_POSTFIELDS, json);
+        curl_easy_setopt(eh, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json));
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(eh, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    }
+    if (bearer) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+        hdrs = curl_slist_append(hdrs, auth);
+        explicit_bzero(auth, sizeof(auth));
+    }
+    curl_easy_setopt(eh, CURLOPT_HTTPHEADER, hdrs);
+    CURLcode cc = curl_easy_perform(eh);
+    int rc = 0;
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(eh, CURLINFO_RESPONSE_CODE, &r->status);
+    } else {
+        snprintf(err, errlen, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
+            snprintf(err + strlen(err), errlen - strlen(err),
+                     " (TLS verification failed: set ca_file to the CA that signed the "
+                     "server's certificate)");
+        rc = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+    }
+    /* The slist holds the credential: wipe its copies before freeing. */
+    for (struct curl_slist *h = hdrs; h; h = h->next)
+        explicit_bzero(h->data, strlen(h->data));
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(eh);
+    return rc;
+}
+
+/* The server's "reason" (or "error") from a JSON error body, or the body's start. */
+static void reason_of(const struct wt__sse_http_resp *r, char *buf, size_t cap)
+{
+    cJSON *o = cJSON_ParseWithLength(r->body, r->len);
+    const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "reason"));
+    if (!why)
+        why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "error"));
+    if (why) {
+        snprintf(buf, cap, "%s", why);
+    } else {
+        snprintf(buf, cap, "%.*s", (int)(r->len < 200 ? r->len : 200), r->body);
+        for (char *p = buf; *p; p++) {
+            if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
+                *p = ' ';
+        }
+    }
+    cJSON_Delete(o);
+}
+
+static void now_iso(char *buf, size_t cap)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int wt__sse_register(const char *base, const char *ca_file, const char *proxy, const char *token,
+                     const char *name, struct wt__sse_cred *c, char *err, size_t errlen)
+{
+    char url[WT_SSE_URL_MAX + 32], body_buf[8192], why[256];
+    struct wt__sse_http_resp r = {.body = body_buf, .cap = sizeof(body_buf)};
+
+    snprintf(url, sizeof(url), "%s/v1/devices", base);
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "token", token) ||
+        !cJSON_AddStringToObject(o, "name", name) ||
+        !cJSON_AddStringToObject(o, "version", WT_VERSION)) {
+        cJSON_Delete(o);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    char *json = cJSON_PrintUnformatted(o);
+    cJSON *tok = cJSON_GetObjectItemCaseSensitive(o, "token");
+    explicit_bzero(tok->valuestring, strlen(tok->valuestring));
+    cJSON_Delete(o);
+    if (!json) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    int rc = wt__sse_http("POST", url, ca_file, proxy, NULL, json, WT_SSE_CLI_TIMEOUT_MS, &r, err,
+                          errlen);
+    explicit_bzero(json, strlen(json));
+    free(json);
+    if (rc != 0)
+        return rc;
+    if (r.status != 201 && r.status != 200) {
+        reason_of(&r, why, sizeof(why));
+        snprintf(err, errlen, "%s: registration refused (HTTP %ld): %s", url, r.status, why);
+        return r.status == 401 || r.status == 403 ? -EACCES : -EIO;
+    }
+    cJSON *in = cJSON_ParseWithLength(r.body, r.len);
+    bool ok = cJSON_IsObject(in) && json_str(in, "device_id", c->device_id, sizeof(c->device_id)) &&
+              json_str(in, "credential", c->credential, sizeof(c->credential)) &&
+              wt__sse_valid_device_id(c->device_id) && wt__sse_valid_credential(c->credential);
+    if (in) {
+        cJSON *cr = cJSON_GetObjectItemCaseSensitive(in, "credential");
+        if (cJSON_IsString(cr) && cr->valuestring)
+            explicit_bzero(cr->valuestring, strlen(cr->valuestring));
+    }
+    cJSON_Delete(in);
+    explicit_bzero(body_buf, sizeof(body_buf));
+    if (!ok) {
+        wt__sse_cred_wipe(c);
+        snprintf(err, errlen, "%s: HTTP %ld without a valid device_id and credential in the answer",
+                 url, r.status);
+        return WT_EPARSE;
+    }
+    now_iso(c->registered_at, sizeof(c->registered_at));
+    return 0;
+}
+
+int wt__sse_deregister(const char *base, const char *ca_file, const char *proxy,
+                       const struct wt__sse_cred *c, char *err, size_t errlen)
+{
+    char url[WT_SSE_URL_MAX + WT_SSE_DEVICE_ID_MAX + 32], body_buf[4096], why[256];
+    struct wt__sse_http_resp r = {.body = body_buf, .cap = sizeof(body_buf)};
+
+    snprintf(url, sizeof(url), "%s/v1/devices/%s", base, c->device_id);
+    int rc = wt__sse_http("DELETE", url, ca_file, proxy, c->credential, NULL, WT_SSE_CLI_TIMEOUT_MS,
+                          &r, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (r.status == 200 || r.status == 202 || r.status == 204)
+        return 0;
+    reason_of(&r, why, sizeof(why));
+    snprintf(err, errlen, "%s: HTTP %ld: %s", url, r.status, why);
+    if (r.status == 404)
+        return -ENOENT;
+    return r.status == 401 || r.status == 403 ? -EACCES : -EIO;
+}
