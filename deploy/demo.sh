@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The README's main command: install what is missing, build, then ship the
-# bundled sample access logs (tests/data) through the exporter's pipeline
-# into the embedded default sink (a zstd-compressed NDJSON file) and show
-# what came out.
+# The README's main command: install what is missing, build, then run the
+# exporter on the bundled sample access logs (tests/data): it follows them,
+# spools the batches on disk and ships them to two sinks, the embedded
+# default file sink (zstd-compressed NDJSON) and a local SSE test server
+# started for the demo (it registers with it first). Then it shows what the
+# server received.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -12,12 +14,20 @@ jobs=$(nproc 2>/dev/null || echo 2)
 if [ "$(id -u)" -eq 0 ]; then ./deploy/deps.sh; else sudo ./deploy/deps.sh; fi
 # shellcheck disable=SC2086
 cmake -S . -B "$build" ${CMAKE_FLAGS:-} >/dev/null
-cmake --build "$build" -j"$jobs" --target wtexport >/dev/null
+cmake --build "$build" -j"$jobs" --target wtexport wt-sse-server >/dev/null
 bin="$root/$build/bin/wtexport"
+srv="$root/$build/bin/wt-sse-server"
 
 demo="$root/$build/demo"
 rm -rf "$demo"
-mkdir -p "$demo/logs" "$demo/state" "$demo/out"
+mkdir -p "$demo/logs" "$demo/state" "$demo/out" "$demo/server"
+daemon= server=
+cleanup() {
+    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null
+    [ -n "$server" ] && kill "$server" 2>/dev/null
+    true
+}
+trap cleanup EXIT
 
 # The public samples date from 2010 to 2025; the default retention window
 # (2 days) would rightly drop them all. Shift each line's epoch timestamp
@@ -26,8 +36,8 @@ now=$(date +%s)
 for f in tests/data/wsa_squid_*.log tests/data/wsa_malformed_public.log; do
     awk -v now="$now" '{
         for (i = 1; i <= NF && i <= 12; i++)
-            if ($i ~ /^[0-9]{9,10}\.[0-9]{3}$/) {
-                sub(/[0-9]{9,10}\.[0-9]{3}/, sprintf("%d.%03d", now - 3600 + NR * 7, NR % 1000)); break
+            if ($i ~ /^[0-9]+\.[0-9][0-9][0-9]$/ && length($i) >= 13) {
+                sub(/[0-9]+\.[0-9][0-9][0-9]/, sprintf("%d.%03d", now - 3600 + NR * 7, NR % 1000)); break
             }
         print
     }' "$f" > "$demo/logs/$(basename "$f")"
@@ -37,31 +47,51 @@ done
   echo "$((now - 30)).500 12 2001:0DB8:0:0::42 TCP_DENIED/403 0 CONNECT tunnel://bad.example.net:443/ - NONE/- - BLOCK_WEBCAT_12-Pol-Id-NONE-NONE-NONE-NONE <IW_mal,-9.5> -"
 } > "$demo/logs/wsa_w3c_doc_example.log"
 
+# The local SSE test server (docs/sse-protocol.md): registration token,
+# accepted events appended to a file.
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$demo/server/token"
+"$srv" --listen 127.0.0.1:0 --port-file "$demo/server/port" --token-file "$demo/server/token" \
+    --events-out "$demo/server/events.ndjson" --log "$demo/server/requests.log" 2>/dev/null &
+server=$!
+for _ in $(seq 100); do [ -s "$demo/server/port" ] && break; sleep 0.05; done
+port=$(cat "$demo/server/port")
+
 cat > "$demo/wtexport.json" <<JSON
 {
   "state_dir": "$demo/state",
   "retention": "2d",
   "inputs": [ { "path": "$demo/logs/*.log", "format": "auto" } ],
   "batch": { "max_events": 5000, "max_bytes": "1MiB", "linger": "200ms" },
-  "sinks": [ { "type": "file", "path": "$demo/out/events.ndjson.zst", "compress": "zstd" } ],
+  "sinks": [
+    { "type": "file", "path": "$demo/out/events.ndjson.zst", "compress": "zstd" },
+    { "type": "sse", "name": "sse", "url": "http://127.0.0.1:$port" }
+  ],
   "metrics": { "listen": "" },
   "log": { "level": "warn" }
 }
 JSON
 
-echo "== wtexport $("$bin" --version | cut -d' ' -f2): shipping $(cat "$demo"/logs/*.log | wc -l) sample log lines"
-echo "   config: $demo/wtexport.json"
+echo "== wtexport $("$bin" --version | cut -d' ' -f2): $(cat "$demo"/logs/*.log | wc -l) sample log lines in $demo/logs"
 "$bin" check-config -c "$demo/wtexport.json" >/dev/null
-"$bin" replay -c "$demo/wtexport.json" "$demo"/logs/*.log
+"$bin" register -c "$demo/wtexport.json" --token-file - <"$demo/server/token" | sed 's/^/   /'
+expected=$("$bin" parse "$demo"/logs/*.log 2>/dev/null | wc -l)
+
+"$bin" run -c "$demo/wtexport.json" &
+daemon=$!
+got() { [ -s "$demo/server/events.ndjson" ] && wc -l <"$demo/server/events.ndjson" || echo 0; }
+for _ in $(seq 300); do [ "$(got)" -ge "$expected" ] && break; sleep 0.1; done
+kill -TERM "$daemon"; wait "$daemon"; daemon=
 
 out="$demo/out/events.ndjson.zst"
 echo
-echo "== shipped: $out ($(stat -c %s "$out") bytes, zstd)"
-echo "   events: $(zstd -dcq "$out" | wc -l)"
-echo "   observables by type:"
-zstd -dcq "$out" | grep -o '"type":"[a-z0-9]*"' | cut -d'"' -f4 | sort | uniq -c | sort -rn |
-    awk '{ printf "     %-7s %s\n", $2, $1 }'
-echo "   first event:"
-zstd -dcq "$out" | head -1 | sed 's/^/     /'
+echo "== shipped through the spool ($demo/state/spool)"
+echo "   file sink: $out: $(zstd -dcq "$out" | wc -l) events, $(stat -c %s "$out") bytes (zstd)"
+echo "   SSE test server (127.0.0.1:$port): $(got) of $expected events, in" \
+     "$(grep -c ' POST /v1/events ' "$demo/server/requests.log" || true) upload(s)"
+echo "   observables received by the server, by type:"
+grep -o '"type":"[a-z0-9]*"' "$demo/server/events.ndjson" | cut -d'"' -f4 | sort | uniq -c |
+    sort -rn | awk '{ printf "     %-7s %s\n", $2, $1 }'
+echo "   first event received:"
+head -1 "$demo/server/events.ndjson" | sed 's/^/     /'
 echo
-echo "Follow live logs instead: $bin run -c $demo/wtexport.json  (see docs/config.md)"
+echo "Run it yourself: $bin run -c $demo/wtexport.json   (docs/config.md, docs/sse-protocol.md)"
