@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WT_CKPT_FILE "checkpoints.json"
+#define WT_CKPT_FILE    "checkpoints.json"
 #define WT_CKPT_VERSION 1
 /* Bytes at the start of a file hashed into its fingerprint. */
 #define WT_FP_BYTES 1024
@@ -22,11 +22,11 @@
 
 struct wt_ckpt {
     uint64_t dev, ino;
-    uint64_t fp;      /* FNV-1a 64 of the first fp_len bytes */
-    uint32_t fp_len;  /* 0..WT_FP_BYTES */
-    uint64_t offset;  /* acked position */
-    uint64_t lineno;  /* lines before offset */
-    char path[4096];  /* last known path (informational) */
+    uint64_t fp;     /* FNV-1a 64 of the first fp_len bytes */
+    uint32_t fp_len; /* 0..WT_FP_BYTES */
+    uint64_t offset; /* acked position */
+    uint64_t lineno; /* lines before offset */
+    char path[4096]; /* last known path (informational) */
 };
 
 /** FNV-1a 64 of n bytes. */

@@ -135,11 +135,13 @@ static int parse_fd(struct parse_ctx *c, int fd, const char *name, char *buf, si
 
 static int parse_args(struct parse_ctx *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'}, {"fields", required_argument, NULL, 'F'},
-        {"strip-query", no_argument, NULL, 'q'},  {"export-user", no_argument, NULL, 'u'},
-        {"max-line", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                         {"fields", required_argument, NULL, 'F'},
+                                         {"strip-query", no_argument, NULL, 'q'},
+                                         {"export-user", no_argument, NULL, 'u'},
+                                         {"max-line", required_argument, NULL, 'm'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     enum wt_format fmt = WT_FORMAT_AUTO;
     int o;
 

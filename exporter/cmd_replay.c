@@ -675,9 +675,8 @@ int wt_cmd_replay(int argc, char **argv)
             wt_log_info("replay", "metrics on http://%s/metrics", r->cfg->metrics.listen);
     }
     struct wt_pipeline_hooks hooks = {.ctx = r, .on_ack = on_ack, .on_resume = on_resume};
-    r->p =
-        wt_pipeline_new(r->loop, r->cfg, r->m, &hooks, false, r->since_ms, r->until_ms, err,
-                        sizeof(err));
+    r->p = wt_pipeline_new(r->loop, r->cfg, r->m, &hooks, false, r->since_ms, r->until_ms, err,
+                           sizeof(err));
     if (!r->p) {
         wt_log_error("replay", "%s", err);
         goto out;

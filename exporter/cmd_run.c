@@ -23,7 +23,7 @@
 
 /* How often the shutdown checks whether everything is acked. */
 #define WT_DRAIN_CHECK_MS 20
-#define WT_HEARTBEAT_MS 1000
+#define WT_HEARTBEAT_MS   1000
 
 struct daemon {
     uv_loop_t *loop;
@@ -364,8 +364,7 @@ int wt_cmd_run(int argc, char **argv)
     d.heartbeat.data = d.drain.data = &d;
     uv_timer_start(&d.heartbeat, heartbeat_cb, 0, WT_HEARTBEAT_MS);
     wt_log_info("run", "wtexport %s running: %zu input(s), %zu sink(s), retention %lld s",
-                WT_VERSION, d.cfg->ninputs, d.cfg->nsinks,
-                (long long)(d.cfg->retention_ms / 1000));
+                WT_VERSION, d.cfg->ninputs, d.cfg->nsinks, (long long)(d.cfg->retention_ms / 1000));
 
     uv_run(d.loop, UV_RUN_DEFAULT);
     ex = d.exit_code;

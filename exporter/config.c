@@ -54,7 +54,8 @@ static_assert(WT_LINE_MAX_MIN <= WT_LINE_MAX_DEFAULT && WT_LINE_MAX_DEFAULT <= W
 /* Default sink names are "<type><index>": short enough for any index. */
 static_assert(WT_CFG_MAX_SINKS <= 100 && WT_SINK_NAME_MAX >= 8, "default sink names");
 static_assert(WT_CFG_MAX_ERRORS >= 1, "errors");
-static_assert(1 <= WT_SSE_CONCURRENCY_DEFAULT && WT_SSE_CONCURRENCY_DEFAULT <= WT_SSE_CONCURRENCY_MAX,
+static_assert(1 <= WT_SSE_CONCURRENCY_DEFAULT &&
+                  WT_SSE_CONCURRENCY_DEFAULT <= WT_SSE_CONCURRENCY_MAX,
               "sse concurrency");
 static_assert(WT_SSE_TIMEOUT_MIN_MS <= WT_SSE_TIMEOUT_DEFAULT_MS &&
                   WT_SSE_TIMEOUT_DEFAULT_MS <= WT_SSE_TIMEOUT_MAX_MS,

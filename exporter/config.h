@@ -34,30 +34,30 @@
 #define WT_BATCH_LINGER_DEFAULT_MS  1000
 #define WT_BATCH_LINGER_MAX_MS      (60 * 1000)
 
-#define WT_QUEUE_MIN_BATCHES 4 /* queue.max_bytes >= this * batch.max_bytes */
+#define WT_QUEUE_MIN_BATCHES       4 /* queue.max_bytes >= this * batch.max_bytes */
 #define WT_QUEUE_MAX_BYTES_DEFAULT (64 * 1024 * 1024)
 #define WT_QUEUE_MAX_BYTES_MIN     (1024 * 1024)
 #define WT_QUEUE_MAX_BYTES_LIMIT   (4LL * 1024 * 1024 * 1024)
 
 #define WT_SPOOL_CFG_MAX_BYTES_DEFAULT (1024ULL * 1024 * 1024)
-#define WT_SPOOL_CFG_MAX_BYTES_MIN (256ULL * 1024)
-#define WT_SPOOL_CFG_MAX_BYTES_LIMIT (1024ULL * 1024 * 1024 * 1024)
-#define WT_SPOOL_CFG_SEGMENT_DEFAULT (16ULL * 1024 * 1024)
-#define WT_SPOOL_CFG_SEGMENT_MIN (16ULL * 1024)
-#define WT_SPOOL_CFG_SEGMENT_LIMIT (1024ULL * 1024 * 1024)
+#define WT_SPOOL_CFG_MAX_BYTES_MIN     (256ULL * 1024)
+#define WT_SPOOL_CFG_MAX_BYTES_LIMIT   (1024ULL * 1024 * 1024 * 1024)
+#define WT_SPOOL_CFG_SEGMENT_DEFAULT   (16ULL * 1024 * 1024)
+#define WT_SPOOL_CFG_SEGMENT_MIN       (16ULL * 1024)
+#define WT_SPOOL_CFG_SEGMENT_LIMIT     (1024ULL * 1024 * 1024)
 
-#define WT_SCAN_INTERVAL_DEFAULT_MS 10000
-#define WT_SCAN_INTERVAL_MIN_MS     100
-#define WT_SCAN_INTERVAL_MAX_MS     (3600 * 1000)
+#define WT_SCAN_INTERVAL_DEFAULT_MS       10000
+#define WT_SCAN_INTERVAL_MIN_MS           100
+#define WT_SCAN_INTERVAL_MAX_MS           (3600 * 1000)
 #define WT_CHECKPOINT_INTERVAL_DEFAULT_MS 1000
-#define WT_CHECKPOINT_INTERVAL_MIN_MS 10
-#define WT_CHECKPOINT_INTERVAL_MAX_MS 60000
-#define WT_ROTATE_WAIT_DEFAULT_MS   5000
-#define WT_ROTATE_WAIT_MIN_MS       0
-#define WT_ROTATE_WAIT_MAX_MS       (3600 * 1000)
-#define WT_DRAIN_TIMEOUT_DEFAULT_MS 10000
-#define WT_DRAIN_TIMEOUT_MAX_MS     (5 * 60 * 1000)
-#define WT_METRICS_LISTEN_DEFAULT   "127.0.0.1:9464"
+#define WT_CHECKPOINT_INTERVAL_MIN_MS     10
+#define WT_CHECKPOINT_INTERVAL_MAX_MS     60000
+#define WT_ROTATE_WAIT_DEFAULT_MS         5000
+#define WT_ROTATE_WAIT_MIN_MS             0
+#define WT_ROTATE_WAIT_MAX_MS             (3600 * 1000)
+#define WT_DRAIN_TIMEOUT_DEFAULT_MS       10000
+#define WT_DRAIN_TIMEOUT_MAX_MS           (5 * 60 * 1000)
+#define WT_METRICS_LISTEN_DEFAULT         "127.0.0.1:9464"
 
 #define WT_ZSTD_LEVEL_DEFAULT 3
 #define WT_ZSTD_LEVEL_MIN     1
@@ -78,20 +78,20 @@ struct wt_kafka_property {
 };
 
 /* SSE sink (sink_sse.c, docs/sse-protocol.md): bounds of its keys. */
-#define WT_SSE_CONCURRENCY_DEFAULT     4
-#define WT_SSE_CONCURRENCY_MAX         64
-#define WT_SSE_TIMEOUT_DEFAULT_MS      (60 * 1000)
-#define WT_SSE_TIMEOUT_MIN_MS          1000
-#define WT_SSE_TIMEOUT_MAX_MS          (10 * 60 * 1000)
-#define WT_SSE_BUDGET_PPM_DEFAULT      250000 /* budget_fraction in millionths: 0.25 */
-#define WT_SSE_BUDGET_PPM_MIN          50000
-#define WT_SSE_BUDGET_PPM_MAX          1000000
-#define WT_SSE_RETRY_BASE_DEFAULT_MS   500
-#define WT_SSE_RETRY_BASE_MIN_MS       10
-#define WT_SSE_RETRY_CAP_DEFAULT_MS    (60 * 1000)
-#define WT_SSE_RETRY_CAP_MAX_MS        (60 * 60 * 1000)
+#define WT_SSE_CONCURRENCY_DEFAULT       4
+#define WT_SSE_CONCURRENCY_MAX           64
+#define WT_SSE_TIMEOUT_DEFAULT_MS        (60 * 1000)
+#define WT_SSE_TIMEOUT_MIN_MS            1000
+#define WT_SSE_TIMEOUT_MAX_MS            (10 * 60 * 1000)
+#define WT_SSE_BUDGET_PPM_DEFAULT        250000 /* budget_fraction in millionths: 0.25 */
+#define WT_SSE_BUDGET_PPM_MIN            50000
+#define WT_SSE_BUDGET_PPM_MAX            1000000
+#define WT_SSE_RETRY_BASE_DEFAULT_MS     500
+#define WT_SSE_RETRY_BASE_MIN_MS         10
+#define WT_SSE_RETRY_CAP_DEFAULT_MS      (60 * 1000)
+#define WT_SSE_RETRY_CAP_MAX_MS          (60 * 60 * 1000)
 #define WT_SSE_RETRY_MAX_DURATION_MAX_MS (30LL * 86400 * 1000) /* 0 = unlimited */
-#define WT_SSE_URL_MAX                 1024 /* bytes of url and proxy */
+#define WT_SSE_URL_MAX                   1024                  /* bytes of url and proxy */
 
 struct wt_input_cfg {
     char *path;            /* glob */
@@ -118,13 +118,13 @@ struct wt_sink_cfg {
     struct wt_kafka_property properties[WT_KAFKA_MAX_PROPERTIES]; /* passed to librdkafka */
     char *dead_letter; /* dead-letter directory; default "<state_dir>/dead-letter" */
     /* type "sse" (docs/sse-protocol.md); dead_letter above too */
-    char *sse_region;            /* "nam" | "eu" | "apjc"; NULL when url is set */
-    char *sse_url;               /* explicit base URL; NULL when region is set */
-    char *ca_file;               /* PEM CA bundle; NULL: the system CAs */
-    char *proxy;                 /* outbound HTTP proxy URL; NULL: none */
-    int concurrency;             /* requests in flight, 1..WT_SSE_CONCURRENCY_MAX */
+    char *sse_region;               /* "nam" | "eu" | "apjc"; NULL when url is set */
+    char *sse_url;                  /* explicit base URL; NULL when region is set */
+    char *ca_file;                  /* PEM CA bundle; NULL: the system CAs */
+    char *proxy;                    /* outbound HTTP proxy URL; NULL: none */
+    int concurrency;                /* requests in flight, 1..WT_SSE_CONCURRENCY_MAX */
     int64_t transaction_timeout_ms; /* hard limit of one request */
-    double budget_fraction;      /* share of the timeout a request is sized for */
+    double budget_fraction;         /* share of the timeout a request is sized for */
     struct {
         int64_t base_ms, cap_ms; /* backoff: full jitter in [0, min(cap, base * 2^n)] */
         int64_t max_duration_ms; /* per batch from its first attempt; 0 = unlimited */
@@ -136,9 +136,9 @@ struct wt_config {
     char *state_dir;
     char *host; /* host name in events; default gethostname() */
     int64_t retention_ms;
-    int64_t scan_interval_ms; /* inputs glob re-scan */
+    int64_t scan_interval_ms;       /* inputs glob re-scan */
     int64_t checkpoint_interval_ms; /* file checkpoints and spool cursors are written this often */
-    int64_t rotate_wait_ms;   /* how long a rotated-away file is followed at EOF */
+    int64_t rotate_wait_ms;         /* how long a rotated-away file is followed at EOF */
     size_t ninputs;
     struct wt_input_cfg inputs[WT_CFG_MAX_INPUTS];
     struct {
@@ -150,7 +150,7 @@ struct wt_config {
         size_t max_bytes;
     } queue;
     struct {
-        char *dir;                /* NULL: <state_dir>/spool */
+        char *dir; /* NULL: <state_dir>/spool */
         size_t max_bytes;
         size_t segment_bytes;
     } spool;

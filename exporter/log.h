@@ -31,8 +31,8 @@ void wt__log(enum wt_log_level level, const char *tag, const char *fmt, ...)
     } while (0)
 
 #define wt_log_error(tag, ...) wt_log(WT_LOG_ERROR, tag, __VA_ARGS__)
-#define wt_log_warn(tag, ...) wt_log(WT_LOG_WARN, tag, __VA_ARGS__)
-#define wt_log_info(tag, ...) wt_log(WT_LOG_INFO, tag, __VA_ARGS__)
+#define wt_log_warn(tag, ...)  wt_log(WT_LOG_WARN, tag, __VA_ARGS__)
+#define wt_log_info(tag, ...)  wt_log(WT_LOG_INFO, tag, __VA_ARGS__)
 #define wt_log_debug(tag, ...) wt_log(WT_LOG_DEBUG, tag, __VA_ARGS__)
 
 /**

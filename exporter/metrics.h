@@ -62,7 +62,7 @@ void wt_metrics_log_all(struct wt_metrics *m);
  * /healthz answers 200 "ok" while the last heartbeat is younger than
  * WT_HEALTH_STALE_MS and no problem is set, else 503 with the reasons.
  */
-#define WT_HEALTH_STALE_MS 5000
+#define WT_HEALTH_STALE_MS     5000
 #define WT_HEALTH_MAX_PROBLEMS 32
 
 void wt_metrics_heartbeat(struct wt_metrics *m);

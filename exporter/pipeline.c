@@ -279,8 +279,8 @@ static void zjob_done(uv_work_t *req, int status)
     p->job_busy[j - p->jobs] = false;
     if (status != 0 || j->rc != 0) {
         /* Out of memory in the pool: the process cannot keep its promises. */
-        wt_log_error("pipeline", "compressing batch %llu failed: %s",
-                     (unsigned long long)j->b->id, wt_strerror(status ? status : j->rc));
+        wt_log_error("pipeline", "compressing batch %llu failed: %s", (unsigned long long)j->b->id,
+                     wt_strerror(status ? status : j->rc));
         abort();
     }
     j->b->state = B_READY;
@@ -429,8 +429,9 @@ static int sinks_open(struct wt_pipeline *p, char *err, size_t errlen)
         s->m_events = counter(p, "wtexport_sink_events_total", "Events acked by a sink.", l);
         s->m_bytes_raw = counter(p, "wtexport_sink_bytes_raw_total",
                                  "Uncompressed NDJSON bytes acked by a sink.", l);
-        s->m_bytes_out = counter(p, "wtexport_sink_bytes_out_total",
-                                 "Bytes written or sent by a sink (compressed if it compresses).", l);
+        s->m_bytes_out =
+            counter(p, "wtexport_sink_bytes_out_total",
+                    "Bytes written or sent by a sink (compressed if it compresses).", l);
         s->m_acks = counter(p, "wtexport_sink_acks_total", "Acknowledgements from a sink.", l);
         s->m_errors = counter(p, "wtexport_sink_errors_total",
                               "Batches a sink refused for good (dead-lettered).", l);

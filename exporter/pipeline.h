@@ -29,9 +29,9 @@
 
 /** One input stream's parser state and identity in events. */
 struct wt_source {
-    uint32_t id;           /* stable while the source lives; used in marks */
-    struct wt_str path;    /* "src" in events (owned by the caller) */
-    struct wt_parser ps;   /* per-stream parser state (W3C layout) */
+    uint32_t id;         /* stable while the source lives; used in marks */
+    struct wt_str path;  /* "src" in events (owned by the caller) */
+    struct wt_parser ps; /* per-stream parser state (W3C layout) */
     const struct wt_input_cfg *icfg;
 };
 

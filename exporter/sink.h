@@ -47,12 +47,12 @@ struct wt_sink {
     uv_loop_t *loop;
     wt_sink_done_fn done;
     void *done_ctx;
-    bool wants_zstd;     /* send() expects b->z */
-    bool needs_raw;      /* send() reads b->data (true unless the sink clears it in open) */
-    bool failing;        /* for /healthz */
+    bool wants_zstd; /* send() expects b->z */
+    bool needs_raw;  /* send() reads b->data (true unless the sink clears it in open) */
+    bool failing;    /* for /healthz */
     /* Metrics (labels: sink="name"). */
     struct wt_metric *m_batches, *m_events, *m_bytes_raw, *m_bytes_out, *m_acks, *m_errors;
-    void *impl;          /* the type's own state */
+    void *impl; /* the type's own state */
     /* Registry for series a sink type adds itself (labels sink="name"); NULL: none. */
     struct wt_metrics *metrics;
 };

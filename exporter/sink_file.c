@@ -99,8 +99,10 @@ static void job_done(uv_work_t *req, int status)
     f->busy = false;
     if (rc != 0) {
         if (!s->failing)
-            wt_log_error("sink.file", "%s: write failed: %s (retrying; nothing is acked until "
-                         "it is written)", f->path, wt_strerror(rc));
+            wt_log_error("sink.file",
+                         "%s: write failed: %s (retrying; nothing is acked until "
+                         "it is written)",
+                         f->path, wt_strerror(rc));
         s->failing = true;
         f->backoff_ms = f->backoff_ms ? f->backoff_ms * 2 : WT_FILE_SINK_RETRY_MIN_MS;
         if (f->backoff_ms > WT_FILE_SINK_RETRY_MAX_MS)
@@ -232,11 +234,12 @@ static void repair_tail(struct file_sink *f, bool zstd)
     if (good == size)
         return;
     if (ftruncate(f->fd, (off_t)good) == 0 && fsync(f->fd) == 0)
-        wt_log_warn("sink.file", "%s: cut %llu bytes of a batch torn by a crash (it is written "
-                    "again from the spool)", f->path, (unsigned long long)(size - good));
+        wt_log_warn("sink.file",
+                    "%s: cut %llu bytes of a batch torn by a crash (it is written "
+                    "again from the spool)",
+                    f->path, (unsigned long long)(size - good));
     else
-        wt_log_error("sink.file", "%s: cannot cut a torn last batch: %s", f->path,
-                     strerror(errno));
+        wt_log_error("sink.file", "%s: cannot cut a torn last batch: %s", f->path, strerror(errno));
 }
 
 static int file_open(struct wt_sink *s, char *err, size_t errlen)

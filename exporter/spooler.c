@@ -104,9 +104,10 @@ static void job_work(uv_work_t *req)
     sp->job_dropped_events = 0;
     for (i = 0; i < sp->job_n; i++) {
         struct wt_batch *b = sp->job_b[i];
-        struct wt_spool_meta meta = {
-            .ts_min = b->ts_min, .ts_max = b->ts_max, .nevents = b->nevents,
-            .flags = WT_SPOOL_F_ZSTD};
+        struct wt_spool_meta meta = {.ts_min = b->ts_min,
+                                     .ts_max = b->ts_max,
+                                     .nevents = b->nevents,
+                                     .flags = WT_SPOOL_F_ZSTD};
         uint64_t seq;
         int rc = wt_spool_append(sp->spool, b->z, b->zlen, &meta, &seq);
         if (rc == WT_EFULL) {
@@ -137,8 +138,10 @@ static void job_done(uv_work_t *req, int status)
     sp->job_busy = false;
     if (rc != 0) {
         sp->failed = true;
-        wt_log_error("spool", "%s: writing failed: %s; nothing more is spooled or "
-                     "checkpointed until a restart (no data is lost)", sp->dir, wt_strerror(rc));
+        wt_log_error("spool",
+                     "%s: writing failed: %s; nothing more is spooled or "
+                     "checkpointed until a restart (no data is lost)",
+                     sp->dir, wt_strerror(rc));
         wt_metrics_problem(sp->m, "spool", "the spool cannot be written");
         wt_metric_set(sp->m_full, 1);
         return;
@@ -397,7 +400,8 @@ static void expire(struct wt_spooler *sp)
         return;
     if (ex.records) {
         wt_metric_add(sp->m_expired, ex.events);
-        wt_log_warn("spool", "%llu events in %llu batches were older than the retention window "
+        wt_log_warn("spool",
+                    "%llu events in %llu batches were older than the retention window "
                     "and expired from the spool before every sink had them",
                     (unsigned long long)ex.events, (unsigned long long)ex.records);
         /* Readers inside a deleted segment continue from their cursor. */
@@ -477,13 +481,13 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
     }
     sp->m_bytes = wt_metrics_get(m, WT_METRIC_GAUGE, "wtexport_spool_bytes",
                                  "Bytes of the disk spool.", NULL, NULL, 0);
-    sp->m_full = wt_metrics_get(m, WT_METRIC_GAUGE, "wtexport_spool_full",
-                                "1 while the spool is full or failing (input paused).", NULL, NULL,
-                                0);
+    sp->m_full =
+        wt_metrics_get(m, WT_METRIC_GAUGE, "wtexport_spool_full",
+                       "1 while the spool is full or failing (input paused).", NULL, NULL, 0);
     sp->m_recovered = counter(m, "wtexport_spool_recovered_records_total",
                               "Spool records found intact at start.");
-    sp->m_cut_records = counter(m, "wtexport_spool_cut_records_total",
-                                "Torn or corrupt spool tails cut at start.");
+    sp->m_cut_records =
+        counter(m, "wtexport_spool_cut_records_total", "Torn or corrupt spool tails cut at start.");
     sp->m_cut_bytes =
         counter(m, "wtexport_spool_cut_bytes_total", "Bytes of torn or corrupt spool tails cut.");
     sp->m_expired = counter(m, "wtexport_spool_expired_events_total",
@@ -495,17 +499,19 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
     wt_metric_add(sp->m_cut_records, rec.cut_records);
     wt_metric_add(sp->m_cut_bytes, rec.cut_bytes);
     if (rec.cut_records || rec.cut_bytes || rec.bad_segments)
-        wt_log_warn("spool", "%s: a torn or corrupt tail was cut at start (%llu cut point(s), "
+        wt_log_warn("spool",
+                    "%s: a torn or corrupt tail was cut at start (%llu cut point(s), "
                     "%llu bytes, %u bad segment(s)); the %llu records before it are intact",
-                    sp->dir, (unsigned long long)rec.cut_records,
-                    (unsigned long long)rec.cut_bytes, rec.bad_segments,
-                    (unsigned long long)rec.records);
+                    sp->dir, (unsigned long long)rec.cut_records, (unsigned long long)rec.cut_bytes,
+                    rec.bad_segments, (unsigned long long)rec.records);
     else if (rec.records)
         wt_log_info("spool", "%s: %llu records waiting from the last run", sp->dir,
                     (unsigned long long)rec.records);
     if (rec.bad_cursors)
-        wt_log_warn("spool", "%s: a damaged sink cursor was reset to the oldest record "
-                    "(those records are sent again)", sp->dir);
+        wt_log_warn("spool",
+                    "%s: a damaged sink cursor was reset to the oldest record "
+                    "(those records are sent again)",
+                    sp->dir);
     for (unsigned i = 0; i < n; i++) {
         char l[WT_METRIC_LABELS_MAX], esc[128];
         wt_metrics_label_escape(sinks[i].cfg->name, esc, sizeof(esc));

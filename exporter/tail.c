@@ -36,20 +36,20 @@
 struct tfile {
     struct wt_source src;
     char path[PATH_MAX];
-    int fd;                 /* -1 once closed */
+    int fd; /* -1 once closed */
     uint64_t dev, ino;
     uint64_t fp;
     uint32_t fp_len;
-    uint64_t off;           /* after the last complete line read */
-    uint64_t acked;         /* acked by every sink: the checkpoint */
+    uint64_t off;   /* after the last complete line read */
+    uint64_t acked; /* acked by every sink: the checkpoint */
     uint64_t acked_lineno;
-    uint64_t size;          /* last size seen */
+    uint64_t size; /* last size seen */
     size_t max_line;
-    struct wt_splitter sp;  /* line numbers and over-long-line state */
-    bool dirty;             /* may have unread bytes */
-    bool orphan;            /* renamed away or deleted: finish, then close */
-    bool seen;              /* matched in the current scan */
-    uint64_t eof_since;     /* loop ms when an orphan reached EOF, 0 if not */
+    struct wt_splitter sp; /* line numbers and over-long-line state */
+    bool dirty;            /* may have unread bytes */
+    bool orphan;           /* renamed away or deleted: finish, then close */
+    bool seen;             /* matched in the current scan */
+    uint64_t eof_since;    /* loop ms when an orphan reached EOF, 0 if not */
     bool warned_read;
     struct wt_metric *m_lag;
     struct tfile *next;
@@ -77,7 +77,7 @@ struct wt_tail {
     struct tfile *files;
     size_t nfiles;
     uint32_t next_id;
-    char *buf;              /* shared read buffer */
+    char *buf; /* shared read buffer */
     size_t bufcap;
     bool started, stopped, initial_scan;
     bool failing;
@@ -502,9 +502,10 @@ static int64_t check_truncation(struct wt_tail *t, struct tfile *f)
     if (!truncated && f->fp_len > 0 && wt_fp_matches(f->fd, f->fp, f->fp_len) == 0)
         truncated = true;
     if (truncated) {
-        wt_log_info("tail", "%s was truncated (size %llu, offset %llu) or rewritten: "
-                    "reading from the start", f->path, (unsigned long long)size,
-                    (unsigned long long)f->off);
+        wt_log_info("tail",
+                    "%s was truncated (size %llu, offset %llu) or rewritten: "
+                    "reading from the start",
+                    f->path, (unsigned long long)size, (unsigned long long)f->off);
         wt_metric_add(t->m_truncations, 1);
         new_generation(t, f, 0, 0, input_for(t->cfg, f->path));
         wt_fp_of_fd(f->fd, &f->fp, &f->fp_len);
@@ -620,8 +621,8 @@ static void watch_dirs(struct wt_tail *t)
         w->h.data = w;
         int rc = uv_fs_event_start(&w->h, fs_event_cb, dir, 0);
         if (rc != 0) {
-            wt_log_warn("tail", "%s: cannot watch (%s); polling every %d ms", dir,
-                        uv_strerror(rc), WT_TAIL_POLL_MS);
+            wt_log_warn("tail", "%s: cannot watch (%s); polling every %d ms", dir, uv_strerror(rc),
+                        WT_TAIL_POLL_MS);
             uv_close((uv_handle_t *)&w->h, (uv_close_cb)NULL);
             /* Freed with the others when the tailer closes. */
         }
@@ -781,9 +782,9 @@ struct wt_tail *wt_tail_new(uv_loop_t *loop, const struct wt_config *cfg, struct
                                 "Files being followed.", NULL, NULL, 0);
     t->m_rotations = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_file_rotations_total",
                                     "Files renamed away or deleted while followed.", NULL, NULL, 0);
-    t->m_truncations = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_file_truncations_total",
-                                      "Files truncated or replaced in place (copytruncate).", NULL,
-                                      NULL, 0);
+    t->m_truncations =
+        wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_file_truncations_total",
+                       "Files truncated or replaced in place (copytruncate).", NULL, NULL, 0);
     t->m_ckpt_writes = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_checkpoint_writes_total",
                                       "Checkpoint files written.", NULL, NULL, 0);
     t->m_ckpt_errors = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_checkpoint_errors_total",

@@ -18,9 +18,9 @@
 
 #include <uv.h>
 
-#define WT_TAIL_CHUNK (256 * 1024)
+#define WT_TAIL_CHUNK          (256 * 1024)
 #define WT_TAIL_READS_PER_TURN 2
-#define WT_TAIL_POLL_MS 1000
+#define WT_TAIL_POLL_MS        1000
 /* Files tracked at once; more matches are refused with a warning. */
 #define WT_TAIL_MAX_FILES 1024
 

@@ -6,8 +6,8 @@
 #ifndef WT_EXPORTER_H
 #define WT_EXPORTER_H
 
-#define WT_EXIT_OK 0
-#define WT_EXIT_FAIL 1
+#define WT_EXIT_OK    0
+#define WT_EXIT_FAIL  1
 #define WT_EXIT_USAGE 2
 
 int wt_cmd_parse(int argc, char **argv);

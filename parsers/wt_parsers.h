@@ -24,7 +24,7 @@
 /** Default maximum line length in bytes, without the newline (max_line). */
 #define WT_LINE_MAX_DEFAULT (64 * 1024)
 /** Smallest and largest settable maximum line length. */
-#define WT_LINE_MAX_MIN 256
+#define WT_LINE_MAX_MIN   256
 #define WT_LINE_MAX_LIMIT (16 * 1024 * 1024)
 /** Fields kept from the `<...>` scan-verdict list; more are counted, not kept. */
 #define WT_VERDICT_MAX 64
@@ -41,13 +41,13 @@
 /* Errors: 0 is success, negative errno or one of these.                    */
 /* ------------------------------------------------------------------------ */
 
-#define WT_OK 0              /* success */
-#define WT_EPARSE (-10001)   /* malformed input */
-#define WT_EAGAIN (-10002)   /* need more input */
-#define WT_EFULL (-10003)    /* a bounded buffer or queue is full */
+#define WT_OK       0        /* success */
+#define WT_EPARSE   (-10001) /* malformed input */
+#define WT_EAGAIN   (-10002) /* need more input */
+#define WT_EFULL    (-10003) /* a bounded buffer or queue is full */
 #define WT_ETOOLONG (-10004) /* a line or value exceeds its limit */
-#define WT_ESKIP (-10005)    /* header, comment or blank line: no record */
-#define WT_ECONFIG (-10006)  /* invalid configuration */
+#define WT_ESKIP    (-10005) /* header, comment or blank line: no record */
+#define WT_ECONFIG  (-10006) /* invalid configuration */
 
 /** @returns a static description of an error code (WT_E* or -errno). */
 const char *wt_strerror(int err);
@@ -62,7 +62,7 @@ struct wt_str {
     size_t len;
 };
 
-#define WT_STR_NULL ((struct wt_str){NULL, 0})
+#define WT_STR_NULL   ((struct wt_str){NULL, 0})
 #define WT_STR_LIT(s) ((struct wt_str){(s), sizeof(s) - 1})
 
 /** @returns true when a has exactly the bytes of the C string s. */
@@ -138,23 +138,23 @@ enum wt_layout {
  * quoted values are removed (the view is the inside).
  */
 struct wt_record {
-    int64_t ts_ms;         /* transaction end, epoch ms */
-    int64_t elapsed_ms;    /* -1 when absent */
-    int64_t bytes;         /* -1 when absent */
-    int status;            /* HTTP status, 0 when absent */
-    struct wt_str client;  /* client address as logged (may be masked) */
-    struct wt_str result;  /* result code: TCP_MISS, TCP_DENIED_SSL, ... */
-    struct wt_str method;  /* GET, CONNECT, TCP_CONNECT, ... */
-    struct wt_str url;     /* request target as logged */
-    struct wt_str user;    /* authenticated user (sensitive: exported on request) */
-    struct wt_str hier;    /* hierarchy code: DIRECT, DEFAULT_PARENT, NONE, ... */
-    struct wt_str server;  /* upstream server host or IP (after the '/') */
-    struct wt_str server_ip; /* W3C s-ip */
-    struct wt_str mime;    /* response MIME type, may contain "; charset=" */
-    struct wt_str acl;     /* ACL decision tag with policy groups, raw */
-    struct wt_str verdicts; /* raw inside of the `<...>` list */
-    struct wt_str category; /* URL category abbreviation (verdict 1 or W3C) */
-    struct wt_str wbrs;    /* WBRS score (verdict 2 or W3C) */
+    int64_t ts_ms;             /* transaction end, epoch ms */
+    int64_t elapsed_ms;        /* -1 when absent */
+    int64_t bytes;             /* -1 when absent */
+    int status;                /* HTTP status, 0 when absent */
+    struct wt_str client;      /* client address as logged (may be masked) */
+    struct wt_str result;      /* result code: TCP_MISS, TCP_DENIED_SSL, ... */
+    struct wt_str method;      /* GET, CONNECT, TCP_CONNECT, ... */
+    struct wt_str url;         /* request target as logged */
+    struct wt_str user;        /* authenticated user (sensitive: exported on request) */
+    struct wt_str hier;        /* hierarchy code: DIRECT, DEFAULT_PARENT, NONE, ... */
+    struct wt_str server;      /* upstream server host or IP (after the '/') */
+    struct wt_str server_ip;   /* W3C s-ip */
+    struct wt_str mime;        /* response MIME type, may contain "; charset=" */
+    struct wt_str acl;         /* ACL decision tag with policy groups, raw */
+    struct wt_str verdicts;    /* raw inside of the `<...>` list */
+    struct wt_str category;    /* URL category abbreviation (verdict 1 or W3C) */
+    struct wt_str wbrs;        /* WBRS score (verdict 2 or W3C) */
     struct wt_str amp_verdict; /* AMP verdict code */
     struct wt_str amp_threat;  /* AMP threat name */
     struct wt_str amp_file;    /* AMP file name */
@@ -162,10 +162,10 @@ struct wt_record {
     struct wt_str ua;          /* suspect user agent */
     struct wt_str custom;      /* trailing custom fields, raw */
     enum wt_layout layout;
-    enum wt_format format;     /* which parser produced it */
-    unsigned nverdict;         /* fields in the verdict list (may exceed WT_VERDICT_MAX) */
-    struct wt_str verdict[WT_VERDICT_MAX]; /* split, unquoted */
-    unsigned nfield;           /* W3C: columns on this line */
+    enum wt_format format; /* which parser produced it */
+    unsigned nverdict;     /* fields in the verdict list (may exceed WT_VERDICT_MAX) */
+    struct wt_str verdict[WT_VERDICT_MAX];  /* split, unquoted */
+    unsigned nfield;                        /* W3C: columns on this line */
     struct wt_str field[WT_W3C_FIELDS_MAX]; /* W3C: column values, unquoted, `-` empty */
 };
 
@@ -178,9 +178,9 @@ void wt_record_clear(struct wt_record *rec);
 
 /** A W3C `#Fields:` layout: the names (copied) and the index of known columns. */
 struct wt_w3c_layout {
-    unsigned n;                             /* 0: no layout yet */
-    struct wt_str name[WT_W3C_FIELDS_MAX];  /* views into buf */
-    int col[32];                            /* known field id -> column, -1 absent (w3c.c) */
+    unsigned n;                            /* 0: no layout yet */
+    struct wt_str name[WT_W3C_FIELDS_MAX]; /* views into buf */
+    int col[32];                           /* known field id -> column, -1 absent (w3c.c) */
     char buf[WT_W3C_HEADER_MAX];
 };
 
@@ -269,11 +269,11 @@ struct wt_obs_opts {
 struct wt_obs_set {
     unsigned n;
     struct wt_obs item[WT_OBS_MAX]; /* de-duplicated, ordered ip/ipv6, domain, url, sha256 */
-    struct wt_str client_ip; /* canonical client address, empty if masked/invalid */
-    struct wt_str server_ip; /* canonical upstream server address, if known */
-    struct wt_str domain;    /* normalised destination domain, if any */
-    struct wt_str url;       /* normalised URL, if the target is a URL */
-    struct wt_str sha256;    /* normalised SHA-256, if valid */
+    struct wt_str client_ip;        /* canonical client address, empty if masked/invalid */
+    struct wt_str server_ip;        /* canonical upstream server address, if known */
+    struct wt_str domain;           /* normalised destination domain, if any */
+    struct wt_str url;              /* normalised URL, if the target is a URL */
+    struct wt_str sha256;           /* normalised SHA-256, if valid */
     char *scratch;
     size_t scratch_cap;
     size_t scratch_used;

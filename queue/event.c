@@ -27,7 +27,10 @@ int wt_buf_append(struct wt_buf *b, const void *data, size_t n)
 
 /* 1: byte is copied as is (printable ASCII other than '"' and '\'). */
 static const unsigned char plain[256] = {
-    [' '] = 1, ['!'] = 1, ['#' ... '['] = 1, [']' ... '~'] = 1,
+    [' '] = 1,
+    ['!'] = 1,
+    ['#' ... '['] = 1,
+    [']' ... '~'] = 1,
 };
 
 /* Length of the valid UTF-8 sequence at p (2-4), or 0 if it is not one. */
@@ -107,7 +110,8 @@ int wt_json_append_str(struct wt_buf *b, const char *s, size_t n)
         while (end - p >= 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
             /* Signed compares: bytes >= 0x80 are negative, so "> 0x1f" fails them. */
-            __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, _mm_add_epi8(hi, _mm_set1_epi8(1))));
+            __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(v, lo),
+                                       _mm_cmplt_epi8(v, _mm_add_epi8(hi, _mm_set1_epi8(1))));
             __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
             if (_mm_movemask_epi8(_mm_andnot_si128(bad, ok)) != 0xffff)
                 break;
@@ -261,8 +265,8 @@ static int encode(struct wt_buf *b, uint64_t lineno, const struct wt_record *rec
     rc |= LIT(b, "\"");
     rc |= PUT_STR(b, "host", opts->host);
     rc |= PUT_STR(b, "src", opts->src);
-    rc |= PUT_STR(b, "format", rec->format == WT_FORMAT_W3C ? WT_STR_LIT("w3c")
-                                                            : WT_STR_LIT("squid"));
+    rc |= PUT_STR(b, "format",
+                  rec->format == WT_FORMAT_W3C ? WT_STR_LIT("w3c") : WT_STR_LIT("squid"));
     /* The canonical form when the client is a valid address, else as logged. */
     rc |= PUT_STR(b, "client_ip", os->client_ip.len ? os->client_ip : rec->client);
     rc |= PUT_STR(b, "method", rec->method);

@@ -46,12 +46,12 @@ int wt_buf_append(struct wt_buf *b, const void *data, size_t n);
  * Upper bound of one encoded event for a line of line_len bytes: every byte
  * of the line may appear in up to 3 fields (url, observables) escaped to 6.
  */
-#define WT_EVENT_MAX(line_len) ((size_t)(line_len) * 18 + 4096)
+#define WT_EVENT_MAX(line_len) ((size_t)(line_len)*18 + 4096)
 
 struct wt_event_opts {
-    bool export_user;     /* include "user" (off by default: privacy) */
-    struct wt_str host;   /* exporter host name; empty: field omitted */
-    struct wt_str src;    /* input path; empty: field omitted */
+    bool export_user;   /* include "user" (off by default: privacy) */
+    struct wt_str host; /* exporter host name; empty: field omitted */
+    struct wt_str src;  /* input path; empty: field omitted */
 };
 
 /**
@@ -84,9 +84,9 @@ void wt_iso8601_ms(int64_t ts_ms, char out[25]);
  * input's checkpoint may advance to offset.
  */
 struct wt_batch_mark {
-    uint32_t input;   /* caller's input id */
-    uint64_t offset;  /* byte offset after the last line the batch covers */
-    uint64_t lineno;  /* number of that line */
+    uint32_t input;  /* caller's input id */
+    uint64_t offset; /* byte offset after the last line the batch covers */
+    uint64_t lineno; /* number of that line */
 };
 
 /**
@@ -95,10 +95,10 @@ struct wt_batch_mark {
  * object; the buffers are allocated once and reused through wt_batch_reset.
  */
 struct wt_batch {
-    uint64_t id;            /* caller's sequence number */
-    char *data;             /* NDJSON, len bytes */
+    uint64_t id; /* caller's sequence number */
+    char *data;  /* NDJSON, len bytes */
     size_t len, cap;
-    char *z;                /* zstd frame, zlen bytes (NULL until compressed) */
+    char *z; /* zstd frame, zlen bytes (NULL until compressed) */
     size_t zlen, zcap;
     uint32_t nevents;
     int64_t ts_min, ts_max; /* event time range, epoch ms (0 when empty) */
@@ -106,11 +106,11 @@ struct wt_batch {
     unsigned nmarks;
     struct wt_batch_mark marks[WT_BATCH_MAX_MARKS];
     /* Caller's bookkeeping (the exporter's pipeline). */
-    unsigned pending;       /* sinks that have not acked yet */
+    unsigned pending; /* sinks that have not acked yet */
     int state;
     uint64_t spool_seg, spool_off; /* spool position after this batch's record */
-    struct wt_batch *next;  /* the pipeline's list */
-    struct wt_batch *qnext; /* a second queue (the spooler's), independent of next */
+    struct wt_batch *next;         /* the pipeline's list */
+    struct wt_batch *qnext;        /* a second queue (the spooler's), independent of next */
 };
 
 /** @returns a batch whose event buffer holds cap bytes, or NULL (ENOMEM). */

@@ -39,9 +39,19 @@ static void test_ckpt_round_trip(void **state)
 {
     (void)state;
     struct wt_ckpt in[2] = {
-        {.dev = 65024, .ino = UINT64_MAX - 1, .fp = 0xfedcba9876543210ULL, .fp_len = 1024,
-         .offset = 1ULL << 40, .lineno = 123456789012ULL, .path = "/var/log/wsa/aclog.current"},
-        {.dev = 1, .ino = 2, .fp = 3, .fp_len = 0, .offset = 0, .lineno = 0,
+        {.dev = 65024,
+         .ino = UINT64_MAX - 1,
+         .fp = 0xfedcba9876543210ULL,
+         .fp_len = 1024,
+         .offset = 1ULL << 40,
+         .lineno = 123456789012ULL,
+         .path = "/var/log/wsa/aclog.current"},
+        {.dev = 1,
+         .ino = 2,
+         .fp = 3,
+         .fp_len = 0,
+         .offset = 0,
+         .lineno = 0,
          .path = "/tmp/a \"quoted\" \\ name"},
     };
     char *json;

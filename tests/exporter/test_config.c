@@ -551,8 +551,8 @@ static void test_cross_key_rules(void **state)
         {"\"queue\": {\"max_bytes\": \"3MiB\"}", NULL, NULL,
          "queue.max_bytes: must be at least 4 times batch.max_bytes (4MiB)"},
         {"\"queue\": {\"max_bytes\": \"4MiB\"}", NULL, NULL, NULL},
-        {"\"batch\": {\"max_bytes\": \"4MiB\"}, \"queue\": {\"max_bytes\": \"15MiB\"}", NULL,
-         NULL, "queue.max_bytes: must be at least 4 times batch.max_bytes (16MiB)"},
+        {"\"batch\": {\"max_bytes\": \"4MiB\"}, \"queue\": {\"max_bytes\": \"15MiB\"}", NULL, NULL,
+         "queue.max_bytes: must be at least 4 times batch.max_bytes (16MiB)"},
         {"\"batch\": {\"max_bytes\": \"40MiB\"}", NULL, NULL,
          "queue.max_bytes: must be at least 4 times batch.max_bytes (160MiB)"},
         /* An invalid side is reported once, not compared. */
@@ -1323,8 +1323,8 @@ static void test_sse_sink_keys(void **state)
     assert_string_equal(s->dead_letter, "/dl");
     assert_string_equal(s->sse_cred_file, "/s/sse-cloud.json");
     wt_config_free(&cfg);
-    check_valid(sse_doc("\"region\": \"eu\", \"budget_fraction\": 1, \"transaction_timeout\": 1",
-                        NULL));
+    check_valid(
+        sse_doc("\"region\": \"eu\", \"budget_fraction\": 1, \"transaction_timeout\": 1", NULL));
     check_valid(sse_doc("\"region\": \"apjc\", \"retry\": {}", NULL));
     /* Plain http only to loopback (the local test server). */
     check_valid(sse_doc("\"url\": \"http://127.0.0.1:8080\"", NULL));
@@ -1365,7 +1365,8 @@ static void test_sse_sink_keys(void **state)
         {"\"url\": \"https://\"",
          "sinks[0].url: must be an https:// URL without query or fragment (http:// only to "
          "127.0.0.1, [::1] or localhost)"},
-        {"\"region\": \"eu\", \"ca_file\": \"ca.pem\"", "sinks[0].ca_file: must be an absolute path"},
+        {"\"region\": \"eu\", \"ca_file\": \"ca.pem\"",
+         "sinks[0].ca_file: must be an absolute path"},
         {"\"region\": \"eu\", \"proxy\": \"\"",
          "sinks[0].proxy: must be a proxy URL without spaces (e.g. "
          "\"http://proxy.example.com:3128\")"},

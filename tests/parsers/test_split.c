@@ -185,9 +185,12 @@ static void test_fields(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_split_basic),          cmocka_unit_test(test_split_partial_last_line),
-        cmocka_unit_test(test_split_long_lines_skipped_whole), cmocka_unit_test(test_split_lineno),
-        cmocka_unit_test(test_splitter_init_bounds), cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_split_basic),
+        cmocka_unit_test(test_split_partial_last_line),
+        cmocka_unit_test(test_split_long_lines_skipped_whole),
+        cmocka_unit_test(test_split_lineno),
+        cmocka_unit_test(test_splitter_init_bounds),
+        cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

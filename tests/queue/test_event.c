@@ -50,12 +50,12 @@ static int valid_utf8(const unsigned char *p, size_t n)
     return 1;
 }
 
-static struct wt_str S(const char *s)
-{
+static struct wt_str S(const char *s) {
     return (struct wt_str){s, strlen(s)};
 }
 
-static void sample(struct wt_record *rec, struct wt_obs_set *os)
+static void
+sample(struct wt_record *rec, struct wt_obs_set *os)
 {
     wt_record_clear(rec);
     memset(os, 0, sizeof(*os));
