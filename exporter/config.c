@@ -1440,6 +1440,9 @@ static void decode_sink(struct ctx *c, const cJSON *el, const char *path, char *
     apply_defaults(c, base, keys);
     const struct cfg_obj *const tabs[] = {&sink_obj, keys};
     decode_obj(c, el, path, base, tabs, 2);
+    /* The entry as written, so a reload can tell whether the sink changed. */
+    free(s->source);
+    s->source = cJSON_PrintUnformatted(el);
 }
 
 static void decode_array(struct ctx *c, const cJSON *it, const char *path, char *base,
@@ -1900,8 +1903,11 @@ void wt_config_free(struct wt_config *cfg)
 {
     if (!cfg)
         return;
-    for (size_t i = 0; i < WT_CFG_MAX_SINKS; i++)
-        free(cfg->sinks[i].sse_cred_file); /* derived, not a key: free_obj skips it */
+    for (size_t i = 0; i < WT_CFG_MAX_SINKS; i++) {
+        /* Derived, not keys: free_obj skips them. */
+        free(cfg->sinks[i].sse_cred_file);
+        free(cfg->sinks[i].source);
+    }
     free_obj((char *)cfg, &top_obj);
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -103,7 +103,8 @@ struct wt_input_cfg {
 
 struct wt_sink_cfg {
     enum wt_sink_type type;
-    char *name; /* unique; default "<type><index>", e.g. "file0" */
+    char *source; /* the entry's JSON as written (compact), to compare on reload */
+    char *name;   /* unique; default "<type><index>", e.g. "file0" */
     /* type "file" */
     char *path;     /* "-" for stdout */
     bool compress;  /* compress: "zstd" (true) or "none" */
