@@ -13,11 +13,11 @@ N=20000
 start_mock 6
 seq 1 "$N" >"$T/seqs"
 # Small queues: with every broker down, librdkafka's local queue fills
-# (QUEUE_FULL), then the disk spool (256 KiB: the ~17000 lines written while
+# (QUEUE_FULL), then the disk spool (64 KiB: the ~17000 lines written while
 # the brokers are down do not fit), then the pipeline's queue (1 MiB of
 # 64 KiB batches): reading pauses.
 kafka_config "$T/c.json" '"properties": {"queue.buffering.max.messages": 300}' \
-    '"queue": {"max_bytes": "1MiB"}, "spool": {"max_bytes": "256KiB", "segment_bytes": "32KiB"}'"${KTEST_TOP:+, $KTEST_TOP}"
+    '"queue": {"max_bytes": "1MiB"}, "spool": {"max_bytes": "64KiB", "segment_bytes": "16KiB"}'"${KTEST_TOP:+, $KTEST_TOP}"
 sed -i 's/"max_events": 500/"max_events": 500, "max_bytes": "64KiB"/' "$T/c.json"
 : >"$T/logs/a.log"
 start_daemon "$T/c.json"
