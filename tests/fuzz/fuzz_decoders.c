@@ -1,0 +1,105 @@
+/*
+ * fuzz_decoders.c - the exporter's small decoders, chosen by the first byte:
+ *   0 --since/--until TIME        1 durations and sizes of the config
+ *   2 Retry-After (seconds, HTTP-date)   3 SSE part cutting and halving
+ *   4 Kafka line splitting and key extraction   5 the SSE credential file
+ * Each must accept or refuse any bytes without crashing, and keep its
+ * invariants (checked with abort()).
+ */
+#include "config.h"
+#include "input.h"
+#include "sink_kafka_int.h"
+#include "sse_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void cut_parts(const char *d, size_t n, size_t target)
+{
+    size_t off = 0;
+    while (off < n) {
+        uint32_t lines = 0;
+        size_t len = wt__sse_cut(d, n, off, target, &lines);
+        if (len == 0 || off + len > n || lines == 0)
+            abort();
+        if (lines >= 2) {
+            size_t half = wt__sse_halve(d + off, len, lines);
+            if (half == 0 || half >= len)
+                abort();
+        }
+        off += len;
+    }
+}
+
+static void cred_file(const char *d, size_t n)
+{
+    char path[] = "/tmp/wt-fuzz-cred-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return;
+    if (write(fd, d, n) == (ssize_t)n) {
+        struct wt__sse_cred c;
+        char err[256];
+        wt__sse_cred_load(path, &c, err, sizeof(err));
+        wt__sse_cred_wipe(&c);
+    }
+    close(fd);
+    unlink(path);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1 || size > 65536)
+        return 0;
+    char *s = malloc(size);
+    if (!s)
+        return 0;
+    memcpy(s, data + 1, size - 1);
+    s[size - 1] = '\0'; /* the string decoders take C strings */
+    size_t n = size - 1;
+    int64_t v;
+    uint64_t u;
+
+    switch (data[0] % 6) {
+    case 0:
+        if (wt_parse_time_ms(s, &v) == 0 && v < 0)
+            abort(); /* years 1970..9999 only */
+        break;
+    case 1:
+        if (wt_parse_duration_ms(s, &v) == 0 && v < 0)
+            abort();
+        wt_parse_size(s, &u);
+        break;
+    case 2:
+        if (wt__sse_retry_after(s, 1700000000000LL, &v) == 0 &&
+            (v < 0 || v > WT_SSE_RETRY_AFTER_MAX_MS))
+            abort();
+        break;
+    case 3:
+        cut_parts(s, n, n ? (size_t)data[0] * 7 % (n + 1) : 0);
+        break;
+    case 4: {
+        const char *p = s, *end = s + n;
+        struct wt_str line, key;
+        while (wt__kafka_next_line(&p, end, &line)) {
+            if (line.len == 0 || line.p < s || line.p + line.len > end)
+                abort();
+            for (int rule = 0; rule < 3; rule++) {
+                if (wt__kafka_event_key(line, (enum wt_kafka_key)rule, &key) &&
+                    (key.p < line.p || key.p + key.len > line.p + line.len))
+                    abort();
+            }
+        }
+        break;
+    }
+    default:
+        cred_file(s, n);
+        break;
+    }
+    free(s);
+    return 0;
+}
