@@ -3,6 +3,7 @@
  * Not on the per-line path: cJSON is fine here.
  */
 #include "checkpoint.h"
+#include "fsutil.h"
 #include "wt_parsers.h"
 
 #include <cjson/cJSON.h>
@@ -26,27 +27,10 @@ uint64_t wt_fp_hash(const void *p, size_t n)
     return h;
 }
 
-static ssize_t pread_full(int fd, void *buf, size_t n, off_t off)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (char *)buf + got, n - got, off + (off_t)got);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
 int wt_fp_of_fd(int fd, uint64_t *fp, uint32_t *fp_len)
 {
     char buf[WT_FP_BYTES];
-    ssize_t r = pread_full(fd, buf, sizeof(buf), 0);
+    ssize_t r = wt_pread_full(fd, buf, sizeof(buf), 0);
     if (r < 0)
         return (int)r;
     *fp = wt_fp_hash(buf, (size_t)r);
@@ -59,7 +43,7 @@ int wt_fp_matches(int fd, uint64_t fp, uint32_t fp_len)
     char buf[WT_FP_BYTES];
     if (fp_len > WT_FP_BYTES)
         return 0;
-    ssize_t r = pread_full(fd, buf, fp_len, 0);
+    ssize_t r = wt_pread_full(fd, buf, fp_len, 0);
     if (r < 0)
         return (int)r;
     return (uint32_t)r == fp_len && wt_fp_hash(buf, fp_len) == fp;
@@ -175,45 +159,6 @@ out:
     return rc;
 }
 
-int wt_write_atomic(const char *dir, const char *name, const char *data, size_t len)
-{
-    char tmp[4352], dst[4352];
-    int rc = 0;
-    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-    snprintf(dst, sizeof(dst), "%s/%s", dir, name);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, dst) != 0)
-        rc = -errno;
-    if (rc != 0) {
-        unlink(tmp);
-        return rc;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync(dfd) != 0)
-            rc = -errno;
-        close(dfd);
-    }
-    return rc;
-}
-
 int wt_ckpt_write(const char *dir, const char *data, size_t len)
 {
     return wt_write_atomic(dir, WT_CKPT_FILE, data, len);
@@ -239,7 +184,7 @@ int wt_ckpt_read(const char *dir, struct wt_ckpt **out, size_t *n, char *err, si
         close(fd);
         return -ENOMEM;
     }
-    ssize_t r = pread_full(fd, buf, (size_t)st.st_size, 0);
+    ssize_t r = wt_pread_full(fd, buf, (size_t)st.st_size, 0);
     close(fd);
     if (r < 0) {
         free(buf);

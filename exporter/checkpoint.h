@@ -66,7 +66,4 @@ int wt_ckpt_write(const char *dir, const char *data, size_t len);
  */
 int wt_ckpt_read(const char *dir, struct wt_ckpt **out, size_t *n, char *err, size_t errlen);
 
-/** Write data to dir/name atomically with mode 0600 (temp, fsync, rename, fsync dir). */
-int wt_write_atomic(const char *dir, const char *name, const char *data, size_t len);
-
 #endif /* WT_CHECKPOINT_H */

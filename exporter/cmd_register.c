@@ -27,6 +27,7 @@
 #include "config.h"
 #include "sse_int.h"
 #include "wt_exporter.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -413,19 +414,6 @@ static bool show_registration(const struct wt_sink_cfg *sc, const char *cfg_path
     return ok;
 }
 
-static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
-{
-    struct wt__sse_http_resp *r = userp;
-    size_t n = size * nmemb;
-    size_t room = r->cap > r->len + 1 ? r->cap - r->len - 1 : 0;
-    size_t take = n < room ? n : room;
-    memcpy(r->body + r->len, data, take);
-    r->len += take;
-    r->body[r->len] = '\0';
-    r->truncated |= take < n;
-    return n;
-}
-
 /* GET http://listen/path from the daemon. 0 with r filled, or -1 (err says why). */
 static int daemon_get(const char *listen, const char *path, struct wt__sse_http_resp *r, char *err,
                       size_t errlen)
@@ -454,7 +442,7 @@ static int daemon_get(const char *listen, const char *path, struct wt__sse_http_
     curl_easy_setopt(eh, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(eh, CURLOPT_TIMEOUT_MS, WT_STATUS_TIMEOUT_MS);
     curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, wt__sse_collect);
     curl_easy_setopt(eh, CURLOPT_WRITEDATA, r);
     CURLcode cc = curl_easy_perform(eh);
     if (cc == CURLE_OK)

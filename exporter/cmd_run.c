@@ -7,6 +7,7 @@
  *   SIGHUP          reload the config: validate first, keep the old one on error
  *   SIGUSR1         log every counter
  */
+#include "fsutil.h"
 #include "log.h"
 #include "pipeline.h"
 #include "tail.h"
@@ -45,24 +46,6 @@ static void print_errors(const char *path, const struct wt_config_errors *errs)
         wt_log_error("config", "%s: %s", path, errs->msg[i]);
     if (errs->dropped)
         wt_log_error("config", "%s: %u more error(s)", path, errs->dropped);
-}
-
-/* mkdir -p with mode 0700 for the directories it creates. */
-int wt_mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *s = tmp + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-            return -errno;
-        *s = '/';
-    }
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-        return -errno;
-    return access(tmp, W_OK | X_OK) == 0 ? 0 : -errno;
 }
 
 static void log_counters(struct daemon *d, const char *when)

@@ -13,6 +13,7 @@
  * Config is decoded on one thread (start, SIGHUP); nothing here is shared.
  */
 #include "config.h"
+#include "fsutil.h"
 #include "log.h"
 
 #include <assert.h>
@@ -1829,38 +1830,18 @@ int wt_config_load(const char *path, struct wt_config *cfg, struct wt_config_err
     memset(cfg, 0, sizeof(*cfg));
     errs->n = errs->dropped = 0;
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        err_add(errs, path, "%s", strerror(errno));
+    char *buf;
+    size_t len;
+    int rc = wt_read_file(path, WT_CFG_FILE_MAX, &buf, &len);
+    if (rc == -EFBIG) {
+        err_add(errs, path, "larger than %d bytes", WT_CFG_FILE_MAX);
         return WT_ECONFIG;
     }
-    /* One byte more than allowed tells a too-large file. */
-    char *buf = malloc(WT_CFG_FILE_MAX + 1);
-    size_t len = 0;
-    int rc = 0;
-    while (buf && len <= WT_CFG_FILE_MAX) {
-        ssize_t r = read(fd, buf + len, WT_CFG_FILE_MAX + 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            err_add(errs, path, "%s", strerror(errno));
-            rc = WT_ECONFIG;
-            break;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
+    if (rc != 0) {
+        err_add(errs, path, "%s", rc == -ENOMEM ? "out of memory" : strerror(-rc));
+        return WT_ECONFIG;
     }
-    close(fd);
-    if (!buf) {
-        err_add(errs, path, "out of memory");
-        rc = WT_ECONFIG;
-    } else if (rc == 0 && len > WT_CFG_FILE_MAX) {
-        err_add(errs, path, "larger than %d bytes", WT_CFG_FILE_MAX);
-        rc = WT_ECONFIG;
-    } else if (rc == 0) {
-        rc = wt_config_parse(buf, len, cfg, errs);
-    }
+    rc = wt_config_parse(buf, len, cfg, errs);
     free(buf);
     return rc;
 }

@@ -9,6 +9,7 @@
  * disk. A blocked stdout blocks the job; batches queue up to the
  * pipeline's byte cap and reading pauses.
  */
+#include "fsutil.h"
 #include "log.h"
 #include "sink.h"
 
@@ -148,18 +149,10 @@ static void kick(struct file_sink *f)
 /* Repair at open: a crash can leave half a batch at the end of the file    */
 /* ------------------------------------------------------------------------ */
 
+/* Exactly n bytes at off, or -1. */
 static int pread_exact(int fd, void *buf, size_t n, uint64_t off)
 {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    return 0;
+    return wt_pread_full(fd, buf, n, off) == (ssize_t)n ? 0 : -1;
 }
 
 /*

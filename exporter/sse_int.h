@@ -234,6 +234,9 @@ struct wt__sse_http_resp {
  * @returns 0 when a response came (any status), or a negative code with
  *          a message in err (connection, TLS, timeout).
  */
+/** libcurl write callback into a struct wt__sse_http_resp (bounded, NUL-terminated). */
+size_t wt__sse_collect(char *data, size_t size, size_t nmemb, void *userp);
+
 int wt__sse_http(const char *method, const char *url, const char *ca_file, const char *proxy,
                  const char *bearer, const char *json, long timeout_ms, struct wt__sse_http_resp *r,
                  char *err, size_t errlen);

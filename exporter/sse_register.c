@@ -10,6 +10,7 @@
  * buffer never holds a header or a body.
  */
 #include "log.h"
+#include "fsutil.h"
 #include "sse_int.h"
 #include "wt_exporter.h"
 
@@ -117,44 +118,21 @@ static bool json_str(const cJSON *o, const char *name, char *dst, size_t cap)
 int wt__sse_cred_load(const char *path, struct wt__sse_cred *c, char *err, size_t errlen)
 {
     char *buf = NULL;
-    int rc = 0;
+    size_t len = 0;
 
     wt__sse_cred_wipe(c);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = -errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    int rc = wt_read_file(path, WT_SSE_CRED_FILE_MAX, &buf, &len);
+    if (rc == -EFBIG) {
+        snprintf(err, errlen, "%s: larger than %d bytes", path, WT_SSE_CRED_FILE_MAX);
+        return WT_EPARSE;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", path, rc == -ENOMEM ? "out of memory" : strerror(-rc));
         return rc;
     }
-    buf = malloc(WT_SSE_CRED_FILE_MAX + 1);
-    size_t len = 0;
-    while (buf && len <= WT_SSE_CRED_FILE_MAX) {
-        ssize_t r = read(fd, buf + len, WT_SSE_CRED_FILE_MAX + 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = -errno;
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            break;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    if (!buf) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
-    if (rc == 0 && len > WT_SSE_CRED_FILE_MAX) {
-        snprintf(err, errlen, "%s: larger than %d bytes", path, WT_SSE_CRED_FILE_MAX);
-        rc = WT_EPARSE;
-    }
-    cJSON *root = rc == 0 ? cJSON_ParseWithLength(buf, len) : NULL;
+    cJSON *root = cJSON_ParseWithLength(buf, len);
     explicit_bzero(buf, len);
     free(buf);
-    if (rc != 0)
-        goto out;
     bool ok = cJSON_IsObject(root) &&
               json_str(root, "device_id", c->device_id, sizeof(c->device_id)) &&
               json_str(root, "credential", c->credential, sizeof(c->credential)) &&
@@ -172,7 +150,6 @@ int wt__sse_cred_load(const char *path, struct wt__sse_cred *c, char *err, size_
                  "%s: not a credential file (device_id, credential, and region or url)", path);
         rc = WT_EPARSE;
     }
-out:
     if (root) {
         /* cJSON holds a copy of the credential: wipe it before freeing. */
         cJSON *cr = cJSON_GetObjectItemCaseSensitive(root, "credential");
@@ -182,31 +159,6 @@ out:
     }
     if (rc != 0)
         wt__sse_cred_wipe(c);
-    return rc;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync a directory (after a rename or create in it). */
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
     return rc;
 }
 
@@ -235,32 +187,11 @@ int wt__sse_cred_save(const char *path, const struct wt__sse_cred *c, char *err,
         snprintf(err, errlen, "%s: values not fit for the credential file", path);
         return -EINVAL;
     }
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        rc = -errno;
-        explicit_bzero(text, sizeof(text));
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        return rc;
-    }
-    rc = fchmod(fd, 0600) == 0 ? 0 : -errno; /* whatever the umask */
-    if (rc == 0)
-        rc = write_all(fd, text, (size_t)n);
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    rc = wt_write_atomic(dir, basename(tmp), text, (size_t)n);
     explicit_bzero(text, sizeof(text));
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc != 0) {
-        unlink(tmp);
-        snprintf(err, errlen, "%s: %s", path, wt_strerror(rc));
-        return rc;
-    }
-    rc = sync_dir(dir);
     if (rc != 0)
-        snprintf(err, errlen, "%s: fsync: %s", dir, wt_strerror(rc));
+        snprintf(err, errlen, "%s: %s", path, wt_strerror(rc));
     return rc;
 }
 
@@ -322,7 +253,7 @@ void wt__sse_curl_common(CURL *eh, const char *url, const char *ca_file, const c
     curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, errbuf);
 }
 
-static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
+size_t wt__sse_collect(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct wt__sse_http_resp *r = userp;
     size_t n = size * nmemb;
@@ -358,7 +289,7 @@ int wt__sse_http(const char *method, const char *url, const char *ca_file, const
     curl_easy_setopt(eh, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(eh, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(eh, CURLOPT_CONNECTTIMEOUT_MS, WT_SSE_CLI_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, wt__sse_collect);
     curl_easy_setopt(eh, CURLOPT_WRITEDATA, r);
     if (json) {
         hdrs = curl_slist_append(hdrs, "Content-Type: application/json");

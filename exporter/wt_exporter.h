@@ -19,7 +19,4 @@ int wt_cmd_register(int argc, char **argv);
 int wt_cmd_deregister(int argc, char **argv);
 int wt_cmd_status(int argc, char **argv);
 
-/** mkdir -p; directories it creates get mode 0700. 0 or -errno (also if not writable). */
-int wt_mkdir_p(const char *path);
-
 #endif /* WT_EXPORTER_H */
