@@ -55,7 +55,7 @@ die() {
 }
 
 [ -x "$bin" ] || die "no wt-sse-server at $bin (set WT_BIN)"
-for tool in curl zstd openssl python3; do
+for tool in curl zstd openssl jq; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 
@@ -107,16 +107,7 @@ upload() {
 
 # json FILE PATH: a member (dot path) of a JSON file; empty if absent.
 json() {
-    python3 - "$1" "$2" <<'EOF'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-    for k in sys.argv[2].split('.'):
-        d = d[k]
-    print(d)
-except Exception:
-    print('')
-EOF
+    jq -r --arg p "$2" 'getpath($p | split(".")) // empty | tostring' "$1" 2>/dev/null || true
 }
 
 # stat NAME [CURL ARGS]: a /stats member (e.g. accepted_batches, by_status.202); 0 if absent.
