@@ -27,14 +27,14 @@
 #   WT_BUDGET_RATE=0.2 WT_BUDGET_MBPS=4 WT_BUDGET_WINDOWS="1 2 7 30" \
 #   WT_BUDGET_OUT=BUILD_DIR/budget WT_BUDGET_DIR=/tmp/x (keep the work files)
 #
-# Defaults. The model is scaled down so the run takes about 5 minutes on 2
+# Defaults. The model is scaled down so the run takes 2-3 minutes on 2
 # cores; only the ratio "NDJSON bytes of the window / ingest rate" matters for
 # the shape. WT_BUDGET_RATE=0.2 log lines per second of log time is 17 280
-# lines a day, about 11 MB of NDJSON (~650 bytes an event), so 30 days are
-# ~518 000 lines and ~340 MB. WT_BUDGET_MBPS=4 (MB/s of NDJSON per request,
+# lines a day, about 12 MB of NDJSON (~700 bytes an event), so 30 days are
+# ~518 000 lines and ~360 MB. WT_BUDGET_MBPS=4 (MB/s of NDJSON per request,
 # the server sleeps per request, so concurrent requests overlap) puts the
-# naive export at ~2.8 s a day: ~3 s at 1 day, ~20 s at 7 days, and past the
-# 60 s limit at ~21 days (30 days would need ~85 s, clearly over, so the
+# naive export at ~3 s a day: ~3 s at 1 day, ~20 s at 7 days, and past the
+# 60 s limit at ~21 days (30 days would need ~90 s, clearly over, so the
 # result does not hinge on noise). wtexport's parts are at most one batch
 # (batch.max_bytes, default 1 MiB: ~0.3 s at 4 MB/s) and never larger than
 # throughput x budget; with 4 in flight it moves ~16 MB/s, so the 30-day
@@ -233,7 +233,11 @@ JSON
         -H @"$w/naive.hdr" -H 'Content-Type: application/x-ndjson' -H 'Content-Encoding: zstd' \
         -H "Idempotency-Key: naive-${d}d-$seed-$now" -H 'Expect:' \
         --data-binary @"$w/naive.zst" "http://127.0.0.1:$port/v1/events" \
-        > "$w/naive.out" 2>"$w/naive.err" || rc=$?
+        > "$w/naive.out" 2>"$w/naive.err" &
+    cp=$!   # in the background: a signal runs the cleanup trap at once, not after 60 s
+    pids+=("$cp")
+    wait "$cp" || rc=$?
+    forget "$cp"
     stop "$srv"
     read -r code ntime < "$w/naive.out" || true
     if [ "$rc" -eq 28 ]; then

@@ -30,14 +30,14 @@ set key bottom right box opaque
 
 # The limits: horizontal lines over the whole x range.
 set arrow 1 from graph 0, first tt to graph 1, first tt nohead lw 2 lc rgb '#cc0000'
-set label 1 sprintf("transaction limit %g s", tt) at graph 0.99, first tt * 1.15 right tc rgb '#cc0000'
+set label 1 sprintf("transaction limit %g s", tt) at graph 0.01, first tt * 1.15 left tc rgb '#cc0000'
 set arrow 2 from graph 0, first budget to graph 1, first budget nohead lw 2 dt 2 lc rgb '#e08000'
-set label 2 sprintf("wtexport budget %g s", budget) at graph 0.99, first budget * 1.15 right tc rgb '#e08000'
+set label 2 sprintf("wtexport budget %g s", budget) at graph 0.01, first budget * 1.15 left tc rgb '#e08000'
 
 ok(t, v) = (t == 1 ? v : 1/0)
 failed(t, v) = (t == 0 ? v : 1/0)
 
-plot csv every ::1 using 1:($3 / (mbps * 1e6)) with lines dt 3 lw 1.5 lc rgb '#888888' \
+plot csv every ::1 using 1:($3 / (mbps * 1e6)) with lines dt 3 lw 2 lc rgb '#666666' \
          title 'naive, expected (NDJSON bytes / server rate)', \
      csv every ::1 using 1:10 with lines lw 2 lc rgb '#cc0000' notitle, \
      csv every ::1 using 1:(ok($11, $10)) with points pt 7 ps 1.3 lc rgb '#cc0000' \
