@@ -16,7 +16,8 @@ cmake --install "$build" --prefix "$T/usr" >"$T/install.log" 2>&1 || {
 }
 for f in bin/wtexport lib/systemd/system/wtexport.service etc/wtexport/wtexport.json \
     share/doc/wtexport/config.md share/doc/wtexport/events.md share/doc/wtexport/sse-protocol.md \
-    share/doc/wtexport/kafka.md share/doc/wtexport/spool.md share/doc/wtexport/README.md; do
+    share/doc/wtexport/kafka.md share/doc/wtexport/spool.md share/doc/wtexport/operations.md \
+    share/doc/wtexport/README.md; do
     [ -e "$T/usr/$f" ] || fail "not installed: $f"
 done
 unit=$T/usr/lib/systemd/system/wtexport.service
