@@ -38,7 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (errs.n || errs.dropped || !cfg.state_dir || !cfg.host || !cfg.metrics.listen ||
             cfg.ninputs < 1 || cfg.ninputs > WT_CFG_MAX_INPUTS || cfg.nsinks < 1 ||
             cfg.nsinks > WT_CFG_MAX_SINKS || cfg.retention_ms < WT_RETENTION_MIN_MS ||
-            cfg.retention_ms > WT_RETENTION_MAX_MS || cfg.queue.max_bytes < 2 * cfg.batch.max_bytes)
+            cfg.retention_ms > WT_RETENTION_MAX_MS ||
+            cfg.queue.max_bytes < WT_QUEUE_MIN_BATCHES * cfg.batch.max_bytes ||
+            cfg.spool.max_bytes < 2 * cfg.spool.segment_bytes)
             abort();
         for (size_t i = 0; i < cfg.ninputs; i++) {
             if (!cfg.inputs[i].path || cfg.inputs[i].path[0] != '/' ||
@@ -47,7 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         }
         for (size_t i = 0; i < cfg.nsinks; i++) {
-            if (!cfg.sinks[i].name || !cfg.sinks[i].path || cfg.sinks[i].type > WT_SINK_KAFKA)
+            /* Every sink has a name; a file sink has a path (sse and kafka have none). */
+            if (!cfg.sinks[i].name || cfg.sinks[i].type > WT_SINK_KAFKA ||
+                (cfg.sinks[i].type == WT_SINK_FILE && !cfg.sinks[i].path))
                 abort();
         }
         wt_config_free(&cfg);
