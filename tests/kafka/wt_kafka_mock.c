@@ -187,7 +187,8 @@ int main(int argc, char **argv)
     const char *topic = "wtexport", *bootstrap_file = NULL;
     char errstr[512], line[1024];
 
-    for (int i = 1; i < argc; i++) {
+    /* Options come in pairs: OPTION VALUE. */
+    for (int i = 1; i < argc; i += 2) {
         const char *opt = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         bool ok = val != NULL;
@@ -211,7 +212,6 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-        i++;
     }
     if (replication < 0 || replication > nbrokers)
         replication = nbrokers;
