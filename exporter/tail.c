@@ -396,11 +396,12 @@ static void finish_orphan(struct wt_tail *t, struct tfile *f)
  * Read f from its offset: one bounded pread, every complete line to the
  * pipeline. @returns true if f may have more to read right now.
  */
-static int64_t check_truncation(struct wt_tail *t, struct tfile *f);
+static int check_truncation(struct wt_tail *t, struct tfile *f, struct stat *st);
 
 static bool read_chunk(struct wt_tail *t, struct tfile *f)
 {
-    if (check_truncation(t, f) < 0)
+    struct stat st;
+    if (check_truncation(t, f, &st) != 0)
         return false;
     size_t want = f->max_line + 1 + WT_TAIL_CHUNK;
     if (want > t->bufcap)
@@ -490,14 +491,13 @@ static void reader_cb(uv_idle_t *h)
  * writer may already have written past our offset again). Checked before
  * every read, so new content is never read from an old offset. A file
  * still shorter than WT_FP_BYTES gets its fingerprint extended as it grows.
- * @returns the current size, or -1 if fstat fails.
+ * @returns 0 with the file's fstat in *st, or -1 if fstat fails.
  */
-static int64_t check_truncation(struct wt_tail *t, struct tfile *f)
+static int check_truncation(struct wt_tail *t, struct tfile *f, struct stat *st)
 {
-    struct stat st;
-    if (f->fd < 0 || fstat(f->fd, &st) != 0)
+    if (f->fd < 0 || fstat(f->fd, st) != 0)
         return -1;
-    uint64_t size = (uint64_t)st.st_size;
+    uint64_t size = (uint64_t)st->st_size;
     bool truncated = size < f->off;
     if (!truncated && f->fp_len > 0 && wt_fp_matches(f->fd, f->fp, f->fp_len) == 0)
         truncated = true;
@@ -512,16 +512,15 @@ static int64_t check_truncation(struct wt_tail *t, struct tfile *f)
     } else if (f->fp_len < WT_FP_BYTES && size > f->fp_len) {
         wt_fp_of_fd(f->fd, &f->fp, &f->fp_len);
     }
-    return (int64_t)size;
+    return 0;
 }
 
 static void check_file(struct wt_tail *t, struct tfile *f)
 {
     struct stat st;
-    int64_t sz = check_truncation(t, f);
-    if (sz < 0 || fstat(f->fd, &st) != 0)
+    if (check_truncation(t, f, &st) != 0)
         return;
-    uint64_t size = (uint64_t)sz;
+    uint64_t size = (uint64_t)st.st_size;
     if (size > f->off)
         f->dirty = true;
     f->size = size;
