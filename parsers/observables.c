@@ -186,6 +186,62 @@ static bool ipv4_canonical(const char *p, size_t n)
     return p == end;
 }
 
+size_t wt__ipv6_text(const unsigned char bin[16], char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned w[8];
+    int best = -1, best_len = 0;
+    size_t n = 0;
+
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)bin[2 * i] << 8 | bin[2 * i + 1];
+    /* The longest run of two or more zero words (the first of equals) is "::". */
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && w[j] == 0)
+            j++;
+        if (j - i > best_len && j - i >= 2) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j > i ? j : i + 1;
+    }
+    for (int i = 0; i < 8; i++) {
+        if (i == best) {
+            out[n++] = ':';
+            if (i + best_len == 8)
+                out[n++] = ':';
+            i += best_len - 1;
+            continue;
+        }
+        if (i)
+            out[n++] = ':';
+        /* An embedded IPv4 address, as glibc's inet_ntop writes it. */
+        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+            for (int k = 12; k < 16; k++) {
+                unsigned v = bin[k];
+                if (k > 12)
+                    out[n++] = '.';
+                if (v >= 100)
+                    out[n++] = (char)('0' + v / 100);
+                if (v >= 10)
+                    out[n++] = (char)('0' + v / 10 % 10);
+                out[n++] = (char)('0' + v % 10);
+            }
+            return n;
+        }
+        bool lead = true;
+        for (int sh = 12; sh >= 0; sh -= 4) {
+            unsigned d = (w[i] >> sh) & 0xf;
+            if (d == 0 && lead && sh)
+                continue;
+            lead = false;
+            out[n++] = hex[d];
+        }
+    }
+    return n;
+}
+
 int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
 {
     /* The common case first: an IPv4 address in canonical form. */
@@ -230,9 +286,7 @@ int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
         return WT_EPARSE;
     size_t len;
     if (v6) {
-        if (!inet_ntop(AF_INET6, bin, buf, sizeof(buf)))
-            return WT_EPARSE;
-        len = strlen(buf);
+        len = wt__ipv6_text(bin, buf);
     } else {
         /* inet_ntop's "%u.%u.%u.%u" without its sprintf (4x faster). */
         len = 0;

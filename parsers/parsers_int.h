@@ -90,7 +90,20 @@ static inline const char *wt__find_ws(const char *p, const char *end)
  * Take the next space-separated token at *pp (leading spaces skipped).
  * @returns false when there is no token left.
  */
-bool wt__word(const char **pp, const char *end, struct wt_str *out);
+static inline bool wt__word(const char **pp, const char *end, struct wt_str *out)
+{
+    const char *p = *pp;
+    wt__skip_ws(&p, end);
+    if (p >= end) {
+        *pp = p;
+        return false;
+    }
+    const char *start = p;
+    p = wt__find_ws(p, end);
+    *out = wt__str(start, p);
+    *pp = p;
+    return true;
+}
 
 /**
  * Like wt__word, but a token starting with '"' runs to the closing quote that
@@ -98,5 +111,19 @@ bool wt__word(const char **pp, const char *end, struct wt_str *out);
  * *out is the inside. An unterminated quote takes the rest of the line.
  */
 bool wt__field(const char **pp, const char *end, struct wt_str *out);
+
+/**
+ * The squid-native parser without its fast path: the reference that the fast
+ * path must agree with (fuzz_squid compares the two on every input).
+ */
+int wt__squid_general(const char *line, size_t len, struct wt_record *rec);
+
+/**
+ * The text form of an IPv6 address, exactly as glibc's inet_ntop writes it
+ * (RFC 5952: lower case, longest zero run as "::", dotted embedded IPv4 for
+ * ::a.b.c.d and ::ffff:a.b.c.d), without its sprintf. out needs 46 bytes.
+ * @returns the length (no NUL is written).
+ */
+size_t wt__ipv6_text(const unsigned char bin[16], char *out);
 
 #endif /* WT_PARSERS_INT_H */

@@ -148,18 +148,36 @@ static inline bool is_close(const char *q, const char *end, bool esc)
     return *q == '&' && end - q >= 4 && memcmp(q, "&gt;", 4) == 0 && (q + 4 == end || is_sp(q[4]));
 }
 
-static inline void put_verdict(struct wt_record *rec, unsigned n, const char *a, const char *b)
+/* Field n of the list at s ends at x (the ',' or closing delimiter after it). */
+static inline void put_end(struct wt_record *rec, unsigned n, const char *s, const char *x)
 {
     if (n < WT_VERDICT_MAX)
-        rec->verdict[n] = wt__dash_empty(wt__str(a, b));
+        rec->vend[n] = (uint32_t)(x - s);
+}
+
+struct wt_str wt_record_verdict(const struct wt_record *rec, unsigned i)
+{
+    if (i >= rec->nverdict || i >= WT_VERDICT_MAX)
+        return WT_STR_NULL;
+    const char *s = rec->verdicts.p;
+    const char *a = s + (i ? rec->vend[i - 1] + 1 : 0), *b = s + rec->vend[i];
+    if (a < b && *a == '"') {
+        a++;
+        if (a < b && b[-1] == '"')
+            b--;
+    }
+    return wt__dash_empty(wt__str(a, b));
 }
 
 /**
- * Split the CSV verdict list that starts at s and fill rec->verdict[] and
- * rec->nverdict. Open (fixed false): the list ends at the first closing
- * delimiter outside quotes, searched up to lim (the end of the line); a
- * quoted value ends at a '"' followed by ',' or by that delimiter.
- * Fixed: the list is exactly [s, lim) and only ',' and lim end a value.
+ * Split the CSV verdict list that starts at s: rec->vend[] and rec->nverdict.
+ * Open (fixed false): the list ends at the first closing delimiter outside
+ * quotes, searched up to lim (the end of the line); a quoted value ends at a
+ * '"' followed by ',' or by that delimiter. Fixed: the list is exactly
+ * [s, lim) and only ',' and lim end a value. A value's raw span runs from
+ * after the previous ',' to the next ',' or the end; wt_record_verdict()
+ * removes the quotes (a value that opens one without closing it is taken to
+ * the end of its span).
  * @returns the end of the list (the closing delimiter, or lim when fixed),
  *          or NULL when an open scan finds no end.
  */
@@ -175,25 +193,19 @@ static const char *split_verdicts(struct wt_record *rec, const char *s, const ch
         return p;
     }
     for (;;) {
-        const char *a, *b;
         /* Most values are the placeholders `-` and `"-"`: take them whole. */
         if (lim - p >= 2 && p[0] == '-' && p[1] == ',') {
-            if (n < WT_VERDICT_MAX)
-                rec->verdict[n] = wt__str(p, p);
-            n++;
+            put_end(rec, n++, s, p + 1);
             p += 2;
             continue;
         }
         if (lim - p >= 4 && p[0] == '"' && p[1] == '-' && p[2] == '"' && p[3] == ',') {
-            if (n < WT_VERDICT_MAX)
-                rec->verdict[n] = wt__str(p + 1, p + 1);
-            n++;
+            put_end(rec, n++, s, p + 3);
             p += 4;
             continue;
         }
         if (p < lim && *p == '"') {
             const char *q = p + 1;
-            a = q;
             for (;;) {
                 /* Values are short: an inline loop beats a memchr call. */
                 while (q < lim && *q != '"')
@@ -201,12 +213,10 @@ static const char *split_verdicts(struct wt_record *rec, const char *s, const ch
                 if (q + 1 >= lim) {
                     if (!fixed)
                         return NULL;
-                    b = q;
                     p = lim;
                     break;
                 }
                 if (q[1] == ',' || (!fixed && is_close(q + 1, lim, esc))) {
-                    b = q;
                     p = q + 1;
                     break;
                 }
@@ -223,11 +233,9 @@ static const char *split_verdicts(struct wt_record *rec, const char *s, const ch
                 if (q == lim)
                     return NULL;
             }
-            a = p;
-            b = q;
             p = q;
         }
-        put_verdict(rec, n++, a, b);
+        put_end(rec, n++, s, p);
         if (p < lim && *p == ',') {
             p++;
             continue;
@@ -275,30 +283,24 @@ static void set_layout(struct wt_record *rec, bool terminated)
     unsigned n = rec->nverdict;
     const unsigned *idx;
 
-    if (n > 0)
-        rec->category = rec->verdict[0];
-    if (n > 1)
-        rec->wbrs = rec->verdict[1];
+    rec->category = wt_record_verdict(rec, 0);
+    rec->wbrs = wt_record_verdict(rec, 1);
     if (!terminated || n < 32 || n > 45) {
         rec->layout = WT_LAYOUT_OTHER;
         return;
     }
     /* Average bandwidth is a float at 28 (legacy) or 29 (modern, after the
      * field inserted at 24); when exactly one of them is, it decides. */
-    bool f28 = is_float(rec->verdict[27]), f29 = is_float(rec->verdict[28]);
+    bool f28 = is_float(wt_record_verdict(rec, 27)), f29 = is_float(wt_record_verdict(rec, 28));
     if (f28 != f29)
         rec->layout = f28 ? WT_LAYOUT_LEGACY : WT_LAYOUT_MODERN;
     else
         rec->layout = n <= 41 ? WT_LAYOUT_LEGACY : WT_LAYOUT_MODERN;
     idx = rec->layout == WT_LAYOUT_LEGACY ? amp_legacy : amp_modern;
-    if (idx[0] < n)
-        rec->amp_verdict = rec->verdict[idx[0]];
-    if (idx[1] < n)
-        rec->amp_threat = rec->verdict[idx[1]];
-    if (idx[2] < n)
-        rec->amp_file = rec->verdict[idx[2]];
-    if (idx[3] < n)
-        rec->amp_sha = rec->verdict[idx[3]];
+    rec->amp_verdict = wt_record_verdict(rec, idx[0]);
+    rec->amp_threat = wt_record_verdict(rec, idx[1]);
+    rec->amp_file = wt_record_verdict(rec, idx[2]);
+    rec->amp_sha = wt_record_verdict(rec, idx[3]);
 }
 
 /** The verdict list at s (just inside the opening delimiter) and what follows it. */
@@ -406,13 +408,12 @@ static void parse_tail(struct wt_record *rec, const char *p, const char *end)
         rec->custom = wt__str(mid_a, mid_b);
 }
 
-static int squid_parse(struct wt_parser *ps, const char *line, size_t len, struct wt_record *rec)
+int wt__squid_general(const char *line, size_t len, struct wt_record *rec)
 {
     const char *end = line + len, *p = line, *slash;
     struct wt_str tok;
     uint64_t status;
 
-    (void)ps;
     wt_record_clear(rec);
     rec->format = WT_FORMAT_SQUID;
 
@@ -478,6 +479,352 @@ static int squid_parse(struct wt_parser *ps, const char *line, size_t len, struc
 
     parse_tail(rec, p, end);
     return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fast path                                                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The fast path takes the common shape only, and gives up (FAST_NO) on
+ * anything else, so the general parser above stays the one definition of
+ * the format: a line the fast path accepts yields exactly the record the
+ * general parser gives (fuzz_squid checks this on every input).
+ *
+ *   digits.digits elapsed client result/status bytes method url user
+ *   hier/server [mime [ACL-TAG [<verdicts> [ua [custom]]]]]
+ *
+ * The verdict list is split with bit masks, 64 bytes at a time: quotes,
+ * commas and '>' become bits, a prefix XOR over the quote bits marks what is
+ * inside quotes, and the commas outside quotes are the field ends. That is
+ * the general parser's CSV rule only when every quote opens a value (right
+ * after '<' or ',') or closes one (right before ',' or the list end), which
+ * is checked on the masks; any other quote gives up.
+ */
+#define FAST_NO 1
+
+/* Bits of the bytes equal to '"', ',' and '>' in the 64 bytes at p. */
+static inline void masks64(const char *p, uint64_t *q, uint64_t *c, uint64_t *g)
+{
+    uint64_t mq = 0, mc = 0, mg = 0;
+#if defined(__SSE2__)
+    const __m128i vq = _mm_set1_epi8('"'), vc = _mm_set1_epi8(','), vg = _mm_set1_epi8('>');
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        mq |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq)) << (16 * i);
+        mc |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vc)) << (16 * i);
+        mg |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vg)) << (16 * i);
+    }
+#else
+    for (int i = 0; i < 64; i++) {
+        mq |= (uint64_t)(p[i] == '"') << i;
+        mc |= (uint64_t)(p[i] == ',') << i;
+        mg |= (uint64_t)(p[i] == '>') << i;
+    }
+#endif
+    *q = mq;
+    *c = mc;
+    *g = mg;
+}
+
+/* Bit i of the result is the XOR of bits 0..i of x. */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/*
+ * Split the list that starts at s (just after '<'), in the line [line, end).
+ * @returns its closing '>' (followed by a space, a tab or the end), or NULL
+ * to give up.
+ */
+static const char *fast_list(struct wt_record *rec, const char *line, const char *s,
+                             const char *end)
+{
+    uint64_t inq = 0;   /* all ones when the block starts inside quotes */
+    uint64_t prevd = 1; /* bit 0: the byte before the block is '<' or ',' */
+    bool pend = false;  /* a closing quote ended the last block, not followed by ',' */
+    unsigned n = 0;
+    char pad[64];
+
+    for (const char *b = s; b < end; b += 64) {
+        size_t avail = (size_t)(end - b);
+        uint64_t Q, C, G, lim = ~0ULL;
+        const char *e = NULL;
+
+        if (avail >= 64) {
+            masks64(b, &Q, &C, &G);
+        } else if (end - line >= 64) {
+            /* The last 64 bytes of the line, shifted: bits past the end clear. */
+            masks64(end - 64, &Q, &C, &G);
+            Q >>= 64 - avail;
+            C >>= 64 - avail;
+            G >>= 64 - avail;
+        } else {
+            /* Spaces match no mask: bits past the end stay clear. */
+            memset(pad, ' ', sizeof(pad));
+            memcpy(pad, b, avail);
+            masks64(pad, &Q, &C, &G);
+        }
+        uint64_t P = prefix_xor(Q) ^ inq; /* inside quotes, opening quote included */
+        for (uint64_t g = G & ~P; g; g &= g - 1) {
+            const char *x = b + __builtin_ctzll(g);
+            if (x + 1 == end || is_sp(x[1])) {
+                e = x;
+                lim = (x == b) ? 0 : (~0ULL >> (64 - (x - b)));
+                break;
+            }
+        }
+        if (pend && e != b)
+            return NULL;
+        /* Opening quotes follow '<' or ','; closing ones precede ',' or the end. */
+        uint64_t open = Q & P & lim, close = Q & ~P & lim;
+        if (open & ~((C << 1) | prevd))
+            return NULL;
+        uint64_t next = C >> 1;
+        if (avail > 64 && b[64] == ',')
+            next |= 1ULL << 63;
+        if (e && e > b)
+            next |= 1ULL << (e - b - 1);
+        uint64_t bad = close & ~next;
+        pend = (bad >> 63) != 0; /* fine only if the next block starts at the end */
+        if (bad & ~(1ULL << 63))
+            return NULL;
+
+        uint32_t off = (uint32_t)(b - s);
+        for (uint64_t d = C & ~P & lim; d; d &= d - 1, n++) {
+            if (n < WT_VERDICT_MAX)
+                rec->vend[n] = off + (uint32_t)__builtin_ctzll(d);
+        }
+        if (e) {
+            if (e > s)
+                put_end(rec, n++, s, e);
+            rec->nverdict = n;
+            return e;
+        }
+        inq = (uint64_t)(-(int64_t)(P >> 63));
+        prevd = C >> 63;
+    }
+    return NULL;
+}
+
+/*
+ * acl_ok(acl_parts(tok)), 16 bytes at a time for the dashes; the bytes up to
+ * lim (the end of the line) may be read.
+ */
+static bool fast_acl(struct wt_str tok, const char *lim)
+{
+#if defined(__SSE2__)
+    const char *p = tok.p, *end = tok.p + tok.len;
+    const __m128i dash = _mm_set1_epi8('-');
+    unsigned dashes = 0, prev = 0;
+
+    if (p == end || *p < 'A' || *p > 'Z' || end[-1] == '-')
+        return false;
+    while (p < end && ((*p >= 'A' && *p <= 'Z') || *p == '_'))
+        p++;
+    if (p < end && wt__is_digit((unsigned char)*p)) {
+        if (p[-1] != '_')
+            return false;
+        while (p < end && wt__is_digit((unsigned char)*p))
+            p++;
+    }
+    if (p == end || *p != '-')
+        return false;
+    /* Parts are the dashes from here plus one; no two dashes touch. */
+    for (const char *q = p; q < end; q += 16) {
+        if (lim - q < 16)
+            return acl_ok(acl_parts(tok));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), dash));
+        if (end - q < 16)
+            m &= (1u << (end - q)) - 1;
+        if ((m & (m >> 1)) || (prev & m))
+            return false;
+        prev = m >> 15;
+        for (; m; m &= m - 1)
+            dashes++;
+    }
+    return acl_ok(dashes + 1);
+#else
+    (void)lim;
+    return acl_ok(acl_parts(tok));
+#endif
+}
+
+/* `digits.digits`: wt_str_to_epoch_ms's rule, inline. */
+static inline bool fast_ts(const char *p, const char *e, int64_t *ms)
+{
+    uint64_t sec = 0, frac = 0;
+    const char *q = p;
+    int scale = 100;
+
+    while (q < e && wt__is_digit((unsigned char)*q))
+        sec = sec * 10 + (uint64_t)(*q++ - '0');
+    if (q == p || q - p > 12 || q + 1 >= e || *q != '.')
+        return false;
+    for (q++; q < e; q++) {
+        if (!wt__is_digit((unsigned char)*q))
+            return false;
+        if (scale > 0) {
+            frac += (uint64_t)(*q - '0') * (uint64_t)scale;
+            scale /= 10;
+        }
+    }
+    *ms = (int64_t)(sec * 1000 + frac);
+    return true;
+}
+
+/* take_num's rule: `-` is -1, else at most 18 digits here (longer: give up). */
+static inline bool fast_num(const char *p, const char *e, int64_t *out)
+{
+    int64_t v = 0;
+    if (e - p == 1 && *p == '-') {
+        *out = -1;
+        return true;
+    }
+    if (p == e || e - p > 18)
+        return false;
+    for (; p < e; p++) {
+        if (!wt__is_digit((unsigned char)*p))
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* Next token [*a, *b) after *pp; false at the end of the line. */
+static inline bool fast_tok(const char **pp, const char *end, const char **a, const char **b)
+{
+    const char *p = *pp;
+    while (p < end && is_sp(*p))
+        p++;
+    if (p == end)
+        return false;
+    *a = p;
+    *b = *pp = wt__find_ws(p, end);
+    return true;
+}
+
+static int squid_fast(const char *line, size_t len, struct wt_record *rec)
+{
+    const char *end = line + len, *p = line, *a, *b, *q;
+    struct wt_str tok;
+
+    while (end > line && (is_sp(end[-1]) || end[-1] == '\r' || end[-1] == '\n'))
+        end--;
+    if (p == end || !wt__is_digit((unsigned char)*p))
+        return FAST_NO;
+    wt_record_clear(rec);
+    rec->format = WT_FORMAT_SQUID;
+
+    if (!fast_tok(&p, end, &a, &b) || !fast_ts(a, b, &rec->ts_ms))
+        return FAST_NO;
+    if (!fast_tok(&p, end, &a, &b) || !fast_num(a, b, &rec->elapsed_ms))
+        return FAST_NO;
+    if (!fast_tok(&p, end, &a, &b))
+        return FAST_NO;
+    rec->client = wt__dash_empty(wt__str(a, b));
+
+    /* result/status; a `(host)` after the client is for the general parser. */
+    if (!fast_tok(&p, end, &a, &b) || *a == '(')
+        return FAST_NO;
+    for (q = b; q > a && q[-1] != '/';)
+        q--;
+    if (q == a)
+        return FAST_NO;
+    rec->result = wt__dash_empty(wt__str(a, q - 1));
+    {
+        int64_t st;
+        if (b - q > 9 || !fast_num(q, b, &st))
+            return FAST_NO;
+        rec->status = st < 0 ? 0 : (int)st;
+    }
+    if (!fast_tok(&p, end, &a, &b) || !fast_num(a, b, &rec->bytes))
+        return FAST_NO;
+    if (!fast_tok(&p, end, &a, &b))
+        return FAST_NO;
+    rec->method = wt__dash_empty(wt__str(a, b));
+    if (!fast_tok(&p, end, &a, &b))
+        return FAST_NO;
+    rec->url = wt__dash_empty(wt__str(a, b));
+
+    /* user: a quoted value without spaces is its inside; with spaces, give up. */
+    if (!fast_tok(&p, end, &a, &b))
+        return FAST_NO;
+    if (*a == '"') {
+        if (b - a < 2 || b[-1] != '"')
+            return FAST_NO;
+        a++;
+        b--;
+    }
+    rec->user = wt__dash_empty(wt__str(a, b));
+
+    if (!fast_tok(&p, end, &a, &b) || !(q = memchr(a, '/', (size_t)(b - a))))
+        return FAST_NO;
+    rec->hier = wt__dash_empty(wt__str(a, q));
+    rec->server = wt__dash_empty(wt__str(q + 1, b));
+
+    /* mime: not quoted, not a list, not tag-shaped. */
+    if (!fast_tok(&p, end, &a, &b))
+        return 0;
+    if (*a == '"' || *a == '<' || *a == '&')
+        return FAST_NO;
+    tok = wt__str(a, b);
+    if (acl_ok(acl_parts(tok)))
+        return FAST_NO;
+    if (tok.len > 1 && tok.p[tok.len - 1] == ';') {
+        /* `text/html; charset=utf-8`: as parse_tail does. */
+        struct wt_str next;
+        q = p;
+        wt__skip_ws(&q, end);
+        if (q < end && !list_open(q, end) && wt__word(&q, end, &next) && !acl_ok(acl_parts(next))) {
+            tok = wt__str(tok.p, next.p + next.len);
+            p = q;
+        }
+    }
+    rec->mime = wt__dash_empty(tok);
+
+    /* The ACL tag, then the list, or nothing. */
+    if (!fast_tok(&p, end, &a, &b))
+        return 0;
+    if (*a == '"' || !fast_acl(wt__str(a, b), line + len))
+        return FAST_NO;
+    rec->acl = wt__str(a, b);
+    wt__skip_ws(&p, end);
+    if (p == end)
+        return 0;
+    if (*p != '<')
+        return FAST_NO;
+    const char *close = fast_list(rec, line, p + 1, end);
+    if (!close)
+        return FAST_NO;
+    rec->verdicts = wt__str(p + 1, close);
+    set_layout(rec, true);
+
+    p = close + 1;
+    if (wt__field(&p, end, &tok)) {
+        rec->ua = wt__dash_empty(tok);
+        wt__skip_ws(&p, end);
+        if (p < end)
+            rec->custom = wt__dash_empty(wt__str(p, end));
+    }
+    return 0;
+}
+
+static int squid_parse(struct wt_parser *ps, const char *line, size_t len, struct wt_record *rec)
+{
+    (void)ps;
+    if (squid_fast(line, len, rec) == 0)
+        return 0;
+    return wt__squid_general(line, len, rec);
 }
 
 static void squid_reset(struct wt_parser *ps)

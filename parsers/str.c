@@ -98,25 +98,10 @@ int wt_str_to_epoch_ms(struct wt_str s, int64_t *out_ms)
 void wt_record_clear(struct wt_record *rec)
 {
     /* Only the scalar head is reset; views are set by the parsers. */
-    memset(rec, 0, offsetof(struct wt_record, verdict));
+    memset(rec, 0, offsetof(struct wt_record, vend));
     rec->nfield = 0;
     rec->elapsed_ms = -1;
     rec->bytes = -1;
-}
-
-bool wt__word(const char **pp, const char *end, struct wt_str *out)
-{
-    const char *p = *pp;
-    wt__skip_ws(&p, end);
-    if (p >= end) {
-        *pp = p;
-        return false;
-    }
-    const char *start = p;
-    p = wt__find_ws(p, end);
-    *out = wt__str(start, p);
-    *pp = p;
-    return true;
 }
 
 bool wt__field(const char **pp, const char *end, struct wt_str *out)

@@ -164,13 +164,21 @@ struct wt_record {
     enum wt_layout layout;
     enum wt_format format; /* which parser produced it */
     unsigned nverdict;     /* fields in the verdict list (may exceed WT_VERDICT_MAX) */
-    struct wt_str verdict[WT_VERDICT_MAX];  /* split, unquoted */
+    /* Where each kept field of the list ends, in bytes from verdicts.p (at
+     * the ',' or the closing delimiter after it): read with wt_record_verdict(). */
+    uint32_t vend[WT_VERDICT_MAX];
     unsigned nfield;                        /* W3C: columns on this line */
     struct wt_str field[WT_W3C_FIELDS_MAX]; /* W3C: column values, unquoted, `-` empty */
 };
 
 /** Clear every field (views empty, numbers -1/0). */
 void wt_record_clear(struct wt_record *rec);
+
+/**
+ * Field i (0-based) of a squid record's verdict list: quotes removed, `-`
+ * empty, a view into the line. Empty when i >= nverdict or WT_VERDICT_MAX.
+ */
+struct wt_str wt_record_verdict(const struct wt_record *rec, unsigned i);
 
 /* ------------------------------------------------------------------------ */
 /* Parsers                                                                  */

@@ -9,10 +9,12 @@
  *   written past cap; validity does not depend on cap;
  * - normalising a normalised value gives the same value (idempotence);
  * - each type has its shape (a domain is [a-z0-9.-], a hash 64 [0-9a-f], ...);
+ * - the IPv6 text writer matches inet_ntop on the first 16 input bytes;
  * - extraction with the documented scratch size succeeds; its items are
  *   unique, ordered, canonical and inside the used scratch; with less
  *   scratch it fails with WT_EFULL keeping a prefix of the list.
  */
+#include "parsers_int.h"
 #include "wt_parsers.h"
 
 #include <arpa/inet.h>
@@ -351,6 +353,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t sel = data[0];
     const struct wt_str in = {(const char *)data + 1, size - 1};
     const enum mode m = (enum mode)(sel % M_COUNT);
+
+    if (size >= 16) {
+        char mine[INET6_ADDRSTRLEN], ref[INET6_ADDRSTRLEN];
+        size_t n = wt__ipv6_text(data, mine);
+        check(inet_ntop(AF_INET6, data, ref, sizeof(ref)) != NULL);
+        check(n == strlen(ref) && memcmp(mine, ref, n) == 0);
+    }
 
     if (m == M_TARGET)
         fuzz_target(in);

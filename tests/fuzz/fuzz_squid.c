@@ -8,13 +8,15 @@
  *   bit 1: give the extractor a tiny scratch buffer (exercises WT_EFULL)
  * Plain sample lines (the seed corpus) run with all options off.
  *
- * Checked: every view of a parsed record lies inside the line, and every
- * observable lies inside the line or the scratch buffer.
+ * Checked: every view of a parsed record lies inside the line, every
+ * observable lies inside the line or the scratch buffer, and the parser's
+ * fast path gives exactly the record of the general parser (differential).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "parsers_int.h"
 #include "wt_parsers.h"
 
 static void check_view(struct wt_str v, const char *a, size_t alen, const char *b, size_t blen)
@@ -39,11 +41,44 @@ static void check_record(const struct wt_record *r, const char *line, size_t len
         check_view(*v[i], line, len, NULL, 0);
     unsigned kept = r->nverdict < WT_VERDICT_MAX ? r->nverdict : WT_VERDICT_MAX;
     for (unsigned i = 0; i < kept; i++)
-        check_view(r->verdict[i], line, len, NULL, 0);
+        check_view(wt_record_verdict(r, i), line, len, NULL, 0);
     if (r->format != WT_FORMAT_SQUID)
         abort();
     if (r->nverdict && r->layout == WT_LAYOUT_NONE)
         abort();
+}
+
+/* Same bytes at the same place; empty views compare by length only. */
+static void same_view(struct wt_str a, struct wt_str b)
+{
+    if (a.len != b.len || (a.len && a.p != b.p))
+        abort();
+}
+
+/* The record from wt_parse_line (fast path or not) equals the general parser's. */
+static void check_same(const struct wt_record *r, const char *line, size_t len)
+{
+    static struct wt_record g;
+    if (wt__squid_general(line, len, &g) != 0)
+        abort();
+    if (r->ts_ms != g.ts_ms || r->elapsed_ms != g.elapsed_ms || r->bytes != g.bytes ||
+        r->status != g.status || r->layout != g.layout || r->format != g.format ||
+        r->nverdict != g.nverdict)
+        abort();
+    const struct wt_str *v[] = {&r->client,  &r->result,      &r->method,     &r->url,
+                                &r->user,    &r->hier,        &r->server,     &r->server_ip,
+                                &r->mime,    &r->acl,         &r->verdicts,   &r->category,
+                                &r->wbrs,    &r->amp_verdict, &r->amp_threat, &r->amp_file,
+                                &r->amp_sha, &r->ua,          &r->custom};
+    const struct wt_str *w[] = {
+        &g.client,     &g.result,   &g.method,  &g.url,      &g.user,     &g.hier, &g.server,
+        &g.server_ip,  &g.mime,     &g.acl,     &g.verdicts, &g.category, &g.wbrs, &g.amp_verdict,
+        &g.amp_threat, &g.amp_file, &g.amp_sha, &g.ua,       &g.custom};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        same_view(*v[i], *w[i]);
+    unsigned kept = r->nverdict < WT_VERDICT_MAX ? r->nverdict : WT_VERDICT_MAX;
+    for (unsigned i = 0; i < kept; i++)
+        same_view(wt_record_verdict(r, i), wt_record_verdict(&g, i));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -71,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         size_t len = size;
         check_record(&rec, line, len);
+        check_same(&rec, line, len);
 
         struct wt_obs_opts oo = {.strip_query = (opt & 1) != 0};
         size_t cap = (opt & 2) ? 16 : len + WT_OBS_SCRATCH_EXTRA;

@@ -127,9 +127,9 @@ static void assert_views_within(const struct wt_record *r, const char *line, siz
     }
     unsigned kept = r->nverdict < WT_VERDICT_MAX ? r->nverdict : WT_VERDICT_MAX;
     for (unsigned i = 0; i < kept; i++) {
-        if (r->verdict[i].len)
-            assert_true(r->verdict[i].p >= line &&
-                        r->verdict[i].p + r->verdict[i].len <= line + len);
+        struct wt_str vv = wt_record_verdict(r, i);
+        if (vv.len)
+            assert_true(vv.p >= line && vv.p + vv.len <= line + len);
     }
 }
 
@@ -237,7 +237,7 @@ static void test_tn_transparent_connect_quoted_user(void **state)
     assert_int_equal(rec.layout, WT_LAYOUT_MODERN);
     assert_view(rec.category, "C_Cisc");
     assert_view(rec.wbrs, "");
-    assert_view(rec.verdict[28], "11.35");
+    assert_view(wt_record_verdict(&rec, 28), "11.35");
     assert_view(rec.amp_verdict, "");
     assert_view(rec.amp_sha, "");
     /* Trailer `- -`: no suspect UA, and the unnamed second field is `-`. */
@@ -257,13 +257,13 @@ static void test_amp_legacy_38(void **state)
     assert_int_equal(rec.layout, WT_LAYOUT_LEGACY);
     assert_view(rec.category, "IW_comp");
     assert_view(rec.wbrs, "6.9");
-    assert_view(rec.verdict[27], "198.34");
-    assert_view(rec.verdict[30], "[Local]");
+    assert_view(wt_record_verdict(&rec, 27), "198.34");
+    assert_view(wt_record_verdict(&rec, 30), "[Local]");
     assert_view(rec.amp_verdict, "37");
     assert_view(rec.amp_threat, "W32.CiscoTestVector");
     assert_view(rec.amp_file, "WSA-INFECTED-FILE.pdf");
     assert_view(rec.amp_sha, "fd5ef49d4213e05f448f11ed9c98253d85829614fba368a421d14e64c426da5e");
-    assert_view(rec.verdict[37],
+    assert_view(wt_record_verdict(&rec, 37),
                 "fd5ef49d4213e05f448f11ed9c98253d85829614fba368a421d14e64c426da5e");
     assert_view(rec.ua, "");
     assert_view(rec.custom, "");
@@ -284,9 +284,9 @@ static void test_modern_43(void **state)
     assert_view(rec.url, "tunnel://images-na.ssl-images-amazon.com:443/");
     assert_view(rec.category, "IW_infr");
     assert_view(rec.wbrs, "4.0");
-    assert_view(rec.verdict[22], "Infrastructure and Content Delivery Networks");
-    assert_view(rec.verdict[23], ""); /* Google Translate URL, "-" */
-    assert_view(rec.verdict[28], "5.89");
+    assert_view(wt_record_verdict(&rec, 22), "Infrastructure and Content Delivery Networks");
+    assert_view(wt_record_verdict(&rec, 23), ""); /* Google Translate URL, "-" */
+    assert_view(wt_record_verdict(&rec, 28), "5.89");
     assert_view(rec.amp_verdict, "");
     assert_view(rec.amp_sha, "");
 }
@@ -300,12 +300,12 @@ static void test_modern_44(void **state)
     assert_int_equal(rec.layout, WT_LAYOUT_MODERN);
     assert_view(rec.category, "IW_snet");
     assert_view(rec.wbrs, "7.1");
-    assert_view(rec.verdict[22], "Social Networking");
-    assert_view(rec.verdict[24], "Facebook General");
-    assert_view(rec.verdict[25], "Facebook");
-    assert_view(rec.verdict[26], "Encrypted");
-    assert_view(rec.verdict[28], "0.20");
-    assert_view(rec.verdict[43], "");
+    assert_view(wt_record_verdict(&rec, 22), "Social Networking");
+    assert_view(wt_record_verdict(&rec, 24), "Facebook General");
+    assert_view(wt_record_verdict(&rec, 25), "Facebook");
+    assert_view(wt_record_verdict(&rec, 26), "Encrypted");
+    assert_view(wt_record_verdict(&rec, 28), "0.20");
+    assert_view(wt_record_verdict(&rec, 43), "");
 }
 
 /* Sentinel synthetic 45 fields: AMP at modern positions, comma in the last. */
@@ -316,13 +316,13 @@ static void test_modern_45_amp(void **state)
     assert_int_equal(rec.nverdict, 45);
     assert_int_equal(rec.layout, WT_LAYOUT_MODERN);
     assert_view(rec.wbrs, "ns");
-    assert_view(rec.verdict[3], "Trojan-Phisher-Gamec");
+    assert_view(wt_record_verdict(&rec, 3), "Trojan-Phisher-Gamec");
     assert_view(rec.amp_verdict, "37");
     assert_view(rec.amp_threat, "W32.CiscoMalwareVector");
     assert_view(rec.amp_file, "WSA-INFECTED-FILE.pdf.exe.sh.7z");
     assert_view(rec.amp_sha, "fd5ef49d4213e05f448f11ed9c98253d85829614fba368a421d14e64c556da5e");
-    assert_view(rec.verdict[44], "BlockedFileType: application/x-rpm,BlockedFile: "
-                                 "allfiles/linuxpackage.rp");
+    assert_view(wt_record_verdict(&rec, 44), "BlockedFileType: application/x-rpm,BlockedFile: "
+                                             "allfiles/linuxpackage.rp");
 }
 
 /* DataDog synthetic: `(abc.com)` after the client, `DIRECT/451`, bare host URL. */
@@ -343,7 +343,7 @@ static void test_client_host_note_and_modern_amp(void **state)
     assert_view(rec.amp_threat, "W32.CiscoTestVector");
     assert_view(rec.amp_file, "WSA-INFECTED-FILE.pdf");
     assert_view(rec.amp_sha, "fd5ef49d4213e05f448f11ed9c98253d85829614fba368a421d14e64c426da5e");
-    assert_view(rec.verdict[39], "ARCHIVESCAN_BLOCKEDFILETYPE");
+    assert_view(wt_record_verdict(&rec, 39), "ARCHIVESCAN_BLOCKEDFILETYPE");
 }
 
 /* A quoted verdict value holding a comma. */
@@ -353,10 +353,10 @@ static void test_quoted_comma_in_verdict(void **state)
     must_parse(PUB, 19);
     assert_int_equal(rec.nverdict, 44);
     assert_view(rec.category, "IW_comp");
-    assert_view(rec.verdict[19], "IW_comp,IW_csec");
-    assert_view(rec.verdict[20], "");
-    assert_view(rec.verdict[22], "Computers and Internet");
-    assert_view(rec.verdict[28], "0.73");
+    assert_view(wt_record_verdict(&rec, 19), "IW_comp,IW_csec");
+    assert_view(wt_record_verdict(&rec, 20), "");
+    assert_view(wt_record_verdict(&rec, 22), "Computers and Internet");
+    assert_view(wt_record_verdict(&rec, 28), "0.73");
 }
 
 /* The msnbc URL holds `<params>...</params>`: the list is still found. */
@@ -379,7 +379,7 @@ static void test_url_with_angle_brackets(void **state)
     assert_int_equal(rec.nverdict, 32);
     assert_view(rec.category, "IW_news");
     assert_view(rec.wbrs, "5.9");
-    assert_view(rec.verdict[2], "1");
+    assert_view(wt_record_verdict(&rec, 2), "1");
 }
 
 /* A URL with `&` and `=`, and the OTHER tag. */
@@ -570,8 +570,8 @@ static void test_html_escaped_list(void **state)
     assert_int_equal(rec.layout, WT_LAYOUT_LEGACY);
     assert_view(rec.category, "nc");
     assert_view(rec.wbrs, "5.0");
-    assert_view(rec.verdict[27], "0.63");
-    assert_view(rec.verdict[37], "");
+    assert_view(wt_record_verdict(&rec, 27), "0.63");
+    assert_view(wt_record_verdict(&rec, 37), "");
     assert_true(rec.verdicts.len > 4);
     assert_memory_equal(rec.verdicts.p, "nc,5.0,", 7);
     assert_int_equal(rec.verdicts.p[rec.verdicts.len - 1], '"');
@@ -593,8 +593,8 @@ static void test_broken_quoting(void **state)
     assert_int_equal(rec.nverdict, 38);
     assert_int_equal(rec.layout, WT_LAYOUT_LEGACY);
     assert_view(rec.category, "IW_comp");
-    assert_view(rec.verdict[16], "\"-"); /* `""-"`: lenient, raw inside */
-    assert_view(rec.verdict[17], "");
+    assert_view(wt_record_verdict(&rec, 16), "\"-"); /* `""-"`: lenient, raw inside */
+    assert_view(wt_record_verdict(&rec, 17), "");
     assert_view(rec.amp_verdict, "37");
     assert_view(rec.amp_threat, "W32.VectorGen");
     assert_view(rec.amp_file, "EICAR.zip");
@@ -631,8 +631,9 @@ static void test_quoted_ua_and_custom(void **state)
     assert_view(rec.amp_threat, "abcd");
     assert_view(rec.amp_file, "53AFD.pdf");
     assert_view(rec.amp_sha, "454A754CA436CA54DB46D101159EAA0EAE6C83D887ED6567165DAB61BD0AF931");
-    assert_view(rec.verdict[41], "BlockedFileType:application/x-rpm,BlockedFile:allfiles/"
-                                 "linuxpackage.rp");
+    assert_view(wt_record_verdict(&rec, 41),
+                "BlockedFileType:application/x-rpm,BlockedFile:allfiles/"
+                "linuxpackage.rp");
     assert_view(rec.ua, "Anonymous_Suspect_Vendor");
     assert_view(rec.custom, "\"Opera/9.80 (Macintosh; Intel Mac OS X 10.6.8; U; fr) "
                             "Presto/2.9.168 Version/11.52\" - -");
@@ -934,7 +935,7 @@ static void test_unterminated_list(void **state)
     assert_int_equal(rec.nverdict, 3);
     assert_view(rec.category, "IW_comp");
     assert_view(rec.wbrs, "6.9");
-    assert_view(rec.verdict[2], "abc");
+    assert_view(wt_record_verdict(&rec, 2), "abc");
     assert_view(rec.verdicts, "IW_comp,6.9,\"abc");
     assert_int_equal(rec.layout, WT_LAYOUT_OTHER);
     assert_view(rec.ua, "");
@@ -947,7 +948,8 @@ static void test_unterminated_list(void **state)
     assert_int_equal(rec.nverdict, 38);
     assert_int_equal(rec.layout, WT_LAYOUT_OTHER);
     assert_view(rec.amp_sha, "");
-    assert_view(rec.verdict[37], "fd5ef49d4213e05f448f11ed9c98253d85829614fba368a421d14e64c426da5");
+    assert_view(wt_record_verdict(&rec, 37),
+                "fd5ef49d4213e05f448f11ed9c98253d85829614fba368a421d14e64c426da5");
 }
 
 static void test_empty_list(void **state)
@@ -973,14 +975,14 @@ static void test_list_end_rules(void **state)
                                "<a,\"x> y\",b>c,\"q\"\"r\",-,\"-\",,d> \"the ua\" c1 c2"),
                      0);
     assert_int_equal(rec.nverdict, 8);
-    assert_view(rec.verdict[0], "a");
-    assert_view(rec.verdict[1], "x> y");
-    assert_view(rec.verdict[2], "b>c");
-    assert_view(rec.verdict[3], "q\"\"r"); /* raw inside, "" not collapsed */
-    assert_view(rec.verdict[4], "");
-    assert_view(rec.verdict[5], "");
-    assert_view(rec.verdict[6], "");
-    assert_view(rec.verdict[7], "d");
+    assert_view(wt_record_verdict(&rec, 0), "a");
+    assert_view(wt_record_verdict(&rec, 1), "x> y");
+    assert_view(wt_record_verdict(&rec, 2), "b>c");
+    assert_view(wt_record_verdict(&rec, 3), "q\"\"r"); /* raw inside, "" not collapsed */
+    assert_view(wt_record_verdict(&rec, 4), "");
+    assert_view(wt_record_verdict(&rec, 5), "");
+    assert_view(wt_record_verdict(&rec, 6), "");
+    assert_view(wt_record_verdict(&rec, 7), "d");
     assert_view(rec.ua, "the ua");
     assert_view(rec.custom, "c1 c2");
 }
@@ -996,8 +998,8 @@ static void test_list_fallback_last_close(void **state)
     /* Open scan: the quote opened at "b never closes -> fallback to `d> x> ` last close. */
     assert_view(rec.verdicts, "a,\"b> c,d> x");
     assert_int_equal(rec.nverdict, 2);
-    assert_view(rec.verdict[0], "a");
-    assert_view(rec.verdict[1], "b> c,d> x");
+    assert_view(wt_record_verdict(&rec, 0), "a");
+    assert_view(wt_record_verdict(&rec, 1), "b> c,d> x");
     assert_view(rec.ua, "ua");
 }
 
@@ -1014,8 +1016,8 @@ static void test_verdict_overflow(void **state)
     assert_int_equal(parse_str(buf), 0);
     assert_int_equal(rec.nverdict, 70);
     assert_int_equal(rec.layout, WT_LAYOUT_OTHER);
-    assert_view(rec.verdict[0], "v0");
-    assert_view(rec.verdict[WT_VERDICT_MAX - 1], "v63");
+    assert_view(wt_record_verdict(&rec, 0), "v0");
+    assert_view(wt_record_verdict(&rec, WT_VERDICT_MAX - 1), "v63");
     assert_view(rec.category, "v0");
     assert_view(rec.amp_sha, "");
 }
@@ -1206,15 +1208,15 @@ static void test_html_escaped_edges(void **state)
                                "e\"&gt;"),
                      0);
     assert_int_equal(rec.nverdict, 3);
-    assert_view(rec.verdict[1], "b&gt;c");
-    assert_view(rec.verdict[2], "d&gt; e");
+    assert_view(wt_record_verdict(&rec, 1), "b&gt;c");
+    assert_view(wt_record_verdict(&rec, 2), "d&gt; e");
     assert_view(rec.ua, "");
     /* Unterminated escaped list. */
     assert_int_equal(parse_str("1278096903.150 1 10.0.0.1 TCP_MISS/200 5 GET http://a.b/ - "
                                "DIRECT/a.b - DEFAULT_CASE_11-a-b-c-d-e-f &lt;a,b&gt"),
                      0);
     assert_int_equal(rec.layout, WT_LAYOUT_OTHER);
-    assert_view(rec.verdict[1], "b&gt");
+    assert_view(wt_record_verdict(&rec, 1), "b&gt");
 }
 
 /* The squid back end keeps no state: reset is a no-op and AUTO works. */
