@@ -17,6 +17,7 @@
  * malformed lines) and every byte, so rows compare directly.
  */
 #include "wt_parsers.h"
+#include "wt_queue.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,12 +31,14 @@
 #include <unistd.h>
 
 #define READ_BUF (1u << 20)
-#define MAX_RUNS 101
+/* Encode pass output: a batch buffer, as the daemon fills (batch.max_bytes default). */
+#define BATCH_BUF (1024 * 1024)
+#define MAX_RUNS  101
 
-enum row { ROW_READ, ROW_MEMCHR, ROW_SPLITTER, ROW_PARSE, ROW_EXTRACT, NROW };
+enum row { ROW_READ, ROW_MEMCHR, ROW_SPLITTER, ROW_PARSE, ROW_EXTRACT, ROW_ENCODE, NROW };
 
-static const char *const row_names[NROW] = {"read(2) 1 MiB", "memchr split", "wt_splitter_next",
-                                            "parse only", "parse + extract"};
+static const char *const row_names[NROW] = {"read(2) 1 MiB", "memchr split",    "wt_splitter_next",
+                                            "parse only",    "parse + extract", "+ JSON event"};
 
 struct sample {
     double wall[MAX_RUNS], cpu[MAX_RUNS];
@@ -49,6 +52,8 @@ struct parse_ctx {
     struct wt_obs_opts oopts;
     enum wt_format fmt;
     size_t max_line;
+    struct wt_buf out; /* encode pass: one batch's worth, reset when full */
+    struct wt_event_opts eopts;
     /* counts of the last pass */
     uint64_t lines, parsed, skipped, malformed, too_long, obs;
 };
@@ -158,7 +163,7 @@ __attribute__((noinline)) static uint64_t pass_splitter(const char *data, size_t
     return lines + sp.too_long;
 }
 
-static inline uint64_t handle_line(struct parse_ctx *c, struct wt_str line, bool extract)
+static inline uint64_t handle_line(struct parse_ctx *c, struct wt_str line, int level)
 {
     int rc = wt_parse_line(&c->ps, line.p, line.len, &c->rec);
     c->lines++;
@@ -172,18 +177,29 @@ static inline uint64_t handle_line(struct parse_ctx *c, struct wt_str line, bool
     }
     c->parsed++;
     uint64_t h = (uint64_t)c->rec.status + c->rec.url.len;
-    if (extract) {
+    if (level >= 1) {
         wt_obs_extract(&c->rec, &c->oopts, &c->os);
         c->obs += c->os.n;
         h = h * 31 + c->os.n;
         for (unsigned i = 0; i < c->os.n && i < WT_OBS_MAX; i++)
             h = h * 31 + c->os.item[i].value.len + (uint64_t)c->os.item[i].type;
     }
+    if (level >= 2) {
+        /* The daemon's batcher: events appended to a batch buffer. */
+        size_t before = c->out.len;
+        if (wt_event_encode(&c->out, c->lines, &c->rec, &c->os, &c->eopts) != 0) {
+            c->out.len = 0;
+            before = 0;
+            wt_event_encode(&c->out, c->lines, &c->rec, &c->os, &c->eopts);
+        }
+        h = h * 31 + (c->out.len - before);
+    }
     return h;
 }
 
+/* level: 0 parse, 1 + extract, 2 + JSON event */
 __attribute__((noinline)) static uint64_t pass_parse(struct parse_ctx *c, const char *data,
-                                                     size_t len, bool extract)
+                                                     size_t len, int level)
 {
     struct wt_splitter sp;
     struct wt_str line;
@@ -202,10 +218,10 @@ __attribute__((noinline)) static uint64_t pass_parse(struct parse_ctx *c, const 
                 break;
             continue;
         }
-        sum = sum * 1099511628211ull + handle_line(c, line, extract);
+        sum = sum * 1099511628211ull + handle_line(c, line, level);
     }
     if (wt_splitter_finish(&sp, data + off, len - off, &line) == 0)
-        sum = sum * 1099511628211ull + handle_line(c, line, extract);
+        sum = sum * 1099511628211ull + handle_line(c, line, level);
     c->too_long = sp.too_long;
     c->lines += sp.too_long;
     return sum;
@@ -340,7 +356,8 @@ int main(int argc, char **argv)
     struct parse_ctx *c = calloc(1, sizeof(*c));
     size_t scap = max_line + WT_OBS_SCRATCH_EXTRA;
     char *scratch = malloc(scap);
-    if (!rbuf || !c || !scratch) {
+    char *obuf = malloc(BATCH_BUF);
+    if (!rbuf || !c || !scratch || !obuf) {
         fprintf(stderr, "wt-bench-parse: out of memory\n");
         goto fail;
     }
@@ -352,12 +369,15 @@ int main(int argc, char **argv)
     c->fmt = fmt;
     c->max_line = max_line;
     wt_obs_set_init(&c->os, scratch, scap);
+    wt_buf_init(&c->out, obuf, BATCH_BUF);
+    c->eopts.host = WT_STR_LIT("bench-host.example.com");
+    c->eopts.src = WT_STR_LIT("/var/log/wsa/aclog.@20231114T221320.s");
 
     if (only_parse) {
         uint64_t sum = 0;
         double w0 = wall_now();
         for (unsigned i = 0; i < runs; i++)
-            sum += pass_parse(c, data, len, true);
+            sum += pass_parse(c, data, len, 1);
         double w = (wall_now() - w0) / runs;
         sink = sum;
         printf("wt-bench-parse: %s: %llu lines, parse + extract %.3f ms/run, parsed=%llu "
@@ -398,10 +418,13 @@ int main(int argc, char **argv)
                 v = pass_splitter(data, len, max_line, &aux) ^ aux;
                 break;
             case ROW_PARSE:
-                v = pass_parse(c, data, len, false);
+                v = pass_parse(c, data, len, 0);
                 break;
             case ROW_EXTRACT:
-                v = pass_parse(c, data, len, true);
+                v = pass_parse(c, data, len, 1);
+                break;
+            case ROW_ENCODE:
+                v = pass_parse(c, data, len, 2);
                 break;
             default:
                 break;
@@ -481,6 +504,7 @@ out:
     free(data);
     free(rbuf);
     free(scratch);
+    free(obuf);
     free(c);
     return ex;
 fail:

@@ -6,6 +6,7 @@
  */
 #include "wt_queue.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -216,15 +217,172 @@ void wt_iso8601_ms(int64_t ts_ms, char out[25])
 /* Event                                                                    */
 /* ------------------------------------------------------------------------ */
 
-#define LIT(b, s) wt_buf_append((b), (s), sizeof(s) - 1)
+/*
+ * The event is written by one function, encode(), instantiated twice: when
+ * the room left in the buffer is at least a bound on the event's size (the
+ * usual case), every write is unchecked and inline (no call per field);
+ * otherwise every write is checked and an event that does not fit fails.
+ */
+struct jw {
+    char *o, *end;
+    bool checked; /* a compile-time constant in each instantiation */
+    bool full;
+};
 
-/* ,"key":"value" when value is non-empty. */
-static int put_str(struct wt_buf *b, const char *key, size_t klen, struct wt_str v)
+static inline void jw_put(struct jw *w, const char *s, size_t n)
 {
-    if (v.len == 0)
-        return 0;
-    int rc = wt_buf_append(b, key, klen);
-    return rc ? rc : wt_json_append_str(b, v.p, v.len);
+    if (w->checked && (size_t)(w->end - w->o) < n) {
+        w->full = true;
+        return;
+    }
+    memcpy(w->o, s, n);
+    w->o += n;
+}
+
+/* Eight bytes that are all plain (0x20-0x7e, no '"' or '\\'), SWAR. */
+static inline bool plain8(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+    uint64_t lo = (v - ones * 0x20) & ~v; /* high bit: byte < 0x20 (or >= 0x80) */
+    uint64_t hi = (v + ones * 0x01) | v;  /* high bit: byte >= 0x7f (or >= 0x80) */
+    uint64_t z = ((q - ones) & ~q) | ((bs - ones) & ~bs);
+    return ((lo | hi | z) & highs) == 0;
+}
+
+/*
+ * Unchecked JSON string body: the caller guarantees 6 * n bytes of room.
+ * Blocks are stored before they are checked, so no store passes the bytes
+ * consumed so far (at most 6 out per byte in) plus the block.
+ */
+static char *esc_fast(char *o, const unsigned char *p, const unsigned char *end)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *start = p;
+    const unsigned char *verbatim = p; /* [verbatim, p) was copied as it is */
+    (void)start;
+    (void)verbatim;
+    while (p < end) {
+#if defined(__SSE2__)
+        const __m128i lo = _mm_set1_epi8(0x1f), hi = _mm_set1_epi8(0x7f);
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            _mm_storeu_si128((__m128i *)(void *)o, v);
+            __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, hi));
+            __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(bad, ok)) ^ 0xffffu;
+            if (m) {
+                unsigned k = (unsigned)__builtin_ctz(m);
+                p += k;
+                o += k;
+                goto special;
+            }
+            p += 16;
+            o += 16;
+        }
+        /* The last 1-15 bytes as the final 16 of the value, when those
+         * were all copied as they are (so input and output align). */
+        if (p < end && (size_t)(p - start) >= 16 && p - verbatim >= 16 - (end - p)) {
+            const unsigned char *t = end - 16;
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)t);
+            __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, hi));
+            __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+            if (_mm_movemask_epi8(_mm_andnot_si128(bad, ok)) == 0xffff) {
+                _mm_storeu_si128((__m128i *)(void *)(o - (p - t)), v);
+                o += end - p;
+                break;
+            }
+        }
+#endif
+        if (end - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            if (plain8(v)) {
+                memcpy(o, &v, 8);
+                p += 8;
+                o += 8;
+                continue;
+            }
+        }
+        while (p < end && plain[*p])
+            *o++ = (char)*p++;
+        if (p == end)
+            break;
+#if defined(__SSE2__)
+    special:;
+#endif
+        unsigned char c = *p;
+        if (plain[c]) {
+            *o++ = (char)c;
+            p++;
+        } else if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+            p++;
+        } else if (c >= 0x80) {
+            size_t k = utf8_seq(p, end);
+            if (k) {
+                memcpy(o, p, k);
+                o += k;
+                p += k;
+            } else {
+                memcpy(o, "\\ufffd", 6);
+                o += 6;
+                p++;
+            }
+        } else {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
+            p++;
+        }
+        verbatim = p;
+    }
+    return o;
+}
+
+/* A JSON string with its quotes. */
+static inline void jw_str(struct jw *w, const char *s, size_t n)
+{
+    if (w->checked) {
+        struct wt_buf t = {w->o, 0, (size_t)(w->end - w->o)};
+        if (wt_json_append_str(&t, s, n) != 0)
+            w->full = true;
+        else
+            w->o += t.len;
+        return;
+    }
+    char *o = w->o;
+    *o++ = '"';
+    /* Short values (most of them) in two overlapping loads and stores. */
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        if (plain8(a) && plain8(b)) {
+            memcpy(o, &a, 8);
+            memcpy(o + n - 8, &b, 8);
+            o[n] = '"';
+            w->o = o + n + 1;
+            return;
+        }
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        if (plain8((uint64_t)a | (uint64_t)b << 32)) {
+            memcpy(o, &a, 4);
+            memcpy(o + n - 4, &b, 4);
+            o[n] = '"';
+            w->o = o + n + 1;
+            return;
+        }
+    }
+    o = esc_fast(o, (const unsigned char *)s, (const unsigned char *)s + n);
+    *o++ = '"';
+    w->o = o;
 }
 
 /* Decimal digits of v, right-aligned in buf[24]; returns where they start. */
@@ -241,81 +399,155 @@ static char *fmt_i64(int64_t v, char buf[24])
     return p;
 }
 
-static int put_int(struct wt_buf *b, const char *key, size_t klen, int64_t v)
+static inline void jw_int(struct jw *w, int64_t v)
 {
     char num[24];
     char *p = fmt_i64(v, num);
-    int rc = wt_buf_append(b, key, klen);
-    return rc ? rc : wt_buf_append(b, p, (size_t)(num + sizeof(num) - p));
+    size_t n = (size_t)(num + sizeof(num) - p);
+    if (!w->checked) {
+        /* Room for 24 is in the bound; at most 20 digits, no call. */
+        for (size_t i = 0; i < n; i++)
+            w->o[i] = p[i];
+        w->o += n;
+        return;
+    }
+    jw_put(w, p, n);
 }
 
-#define PUT_STR(b, k, v) put_str((b), ",\"" k "\":", sizeof(k) + 3, (v))
-#define PUT_INT(b, k, v) put_int((b), ",\"" k "\":", sizeof(k) + 3, (v))
+/* ,"key":"value" when value is non-empty; ,"key":N. */
+#define JW_LIT(w, s) jw_put((w), (s), sizeof(s) - 1)
+#define JW_STR(w, k, v)                                                                            \
+    do {                                                                                           \
+        struct wt_str v_ = (v);                                                                    \
+        if (v_.len) {                                                                              \
+            JW_LIT(w, ",\"" k "\":");                                                              \
+            jw_str(w, v_.p, v_.len);                                                               \
+        }                                                                                          \
+    } while (0)
+#define JW_INT(w, k, v)                                                                            \
+    do {                                                                                           \
+        JW_LIT(w, ",\"" k "\":");                                                                  \
+        jw_int(w, (v));                                                                            \
+    } while (0)
 
-static int encode(struct wt_buf *b, uint64_t lineno, const struct wt_record *rec,
-                  const struct wt_obs_set *os, const struct wt_event_opts *opts)
+/*
+ * wt_iso8601_ms() with the text of the last second remembered (per thread):
+ * consecutive log lines mostly share it, so only the milliseconds change.
+ */
+static void iso_cached(int64_t ts_ms, char out[25])
+{
+    static _Thread_local int64_t last_secs = INT64_MIN;
+    static _Thread_local char last[25];
+    int64_t secs = ts_ms >= 0 ? ts_ms / 1000 : (ts_ms - 999) / 1000;
+    unsigned ms = (unsigned)(ts_ms - secs * 1000);
+
+    if (secs != last_secs) {
+        wt_iso8601_ms(secs * 1000, last);
+        last_secs = secs;
+    }
+    memcpy(out, last, 25);
+    out[20] = (char)('0' + ms / 100);
+    out[21] = (char)('0' + ms / 10 % 10);
+    out[22] = (char)('0' + ms % 10);
+}
+
+/* The event's strings, in order; the bound and the writer both walk them. */
+static inline void encode(struct jw *w, uint64_t lineno, const struct wt_record *rec,
+                          const struct wt_obs_set *os, const struct wt_event_opts *opts)
 {
     char ts[25];
-    int rc = 0;
 
-    wt_iso8601_ms(rec->ts_ms, ts);
-    rc |= put_int(b, "{\"line\":", 8, (int64_t)lineno);
-    rc |= LIT(b, ",\"ts\":\"");
-    rc |= wt_buf_append(b, ts, 24);
-    rc |= LIT(b, "\"");
-    rc |= PUT_STR(b, "host", opts->host);
-    rc |= PUT_STR(b, "src", opts->src);
-    rc |= PUT_STR(b, "format",
-                  rec->format == WT_FORMAT_W3C ? WT_STR_LIT("w3c") : WT_STR_LIT("squid"));
+    iso_cached(rec->ts_ms, ts);
+    JW_LIT(w, "{\"line\":");
+    jw_int(w, (int64_t)lineno);
+    JW_LIT(w, ",\"ts\":\"");
+    jw_put(w, ts, 24);
+    JW_LIT(w, "\"");
+    JW_STR(w, "host", opts->host);
+    JW_STR(w, "src", opts->src);
+    JW_STR(w, "format", rec->format == WT_FORMAT_W3C ? WT_STR_LIT("w3c") : WT_STR_LIT("squid"));
     /* The canonical form when the client is a valid address, else as logged. */
-    rc |= PUT_STR(b, "client_ip", os->client_ip.len ? os->client_ip : rec->client);
-    rc |= PUT_STR(b, "method", rec->method);
+    JW_STR(w, "client_ip", os->client_ip.len ? os->client_ip : rec->client);
+    JW_STR(w, "method", rec->method);
     if (rec->status > 0)
-        rc |= PUT_INT(b, "status", rec->status);
-    rc |= PUT_STR(b, "result", rec->result);
+        JW_INT(w, "status", rec->status);
+    JW_STR(w, "result", rec->result);
     if (rec->bytes >= 0)
-        rc |= PUT_INT(b, "bytes", rec->bytes);
+        JW_INT(w, "bytes", rec->bytes);
     if (rec->elapsed_ms >= 0)
-        rc |= PUT_INT(b, "elapsed_ms", rec->elapsed_ms);
+        JW_INT(w, "elapsed_ms", rec->elapsed_ms);
     /* A URL is printed normalised (and query-stripped when asked). A target
      * that is no URL (tunnel://, ip:port) is printed as logged. */
-    rc |= PUT_STR(b, "url", os->url.len ? os->url : rec->url);
-    rc |= PUT_STR(b, "domain", os->domain);
-    rc |= PUT_STR(b, "server_ip", os->server_ip);
-    rc |= PUT_STR(b, "hierarchy", rec->hier);
-    rc |= PUT_STR(b, "mime", rec->mime);
-    rc |= PUT_STR(b, "acl", rec->acl);
-    rc |= PUT_STR(b, "category", rec->category);
-    rc |= PUT_STR(b, "wbrs", rec->wbrs);
-    rc |= PUT_STR(b, "amp_verdict", rec->amp_verdict);
-    rc |= PUT_STR(b, "amp_threat", rec->amp_threat);
-    rc |= PUT_STR(b, "amp_file", rec->amp_file);
-    rc |= PUT_STR(b, "sha256", os->sha256);
+    JW_STR(w, "url", os->url.len ? os->url : rec->url);
+    JW_STR(w, "domain", os->domain);
+    JW_STR(w, "server_ip", os->server_ip);
+    JW_STR(w, "hierarchy", rec->hier);
+    JW_STR(w, "mime", rec->mime);
+    JW_STR(w, "acl", rec->acl);
+    JW_STR(w, "category", rec->category);
+    JW_STR(w, "wbrs", rec->wbrs);
+    JW_STR(w, "amp_verdict", rec->amp_verdict);
+    JW_STR(w, "amp_threat", rec->amp_threat);
+    JW_STR(w, "amp_file", rec->amp_file);
+    JW_STR(w, "sha256", os->sha256);
     if (opts->export_user)
-        rc |= PUT_STR(b, "user", rec->user);
-    rc |= LIT(b, ",\"observables\":[");
+        JW_STR(w, "user", rec->user);
+    JW_LIT(w, ",\"observables\":[");
     for (unsigned i = 0; i < os->n; i++) {
-        const char *name = wt_obs_type_name(os->item[i].type);
+        static const struct wt_str head[WT_OBS_NTYPES] = {
+            WT_STR_LIT("{\"type\":\"ip\",\"value\":"),
+            WT_STR_LIT("{\"type\":\"ipv6\",\"value\":"),
+            WT_STR_LIT("{\"type\":\"domain\",\"value\":"),
+            WT_STR_LIT("{\"type\":\"url\",\"value\":"),
+            WT_STR_LIT("{\"type\":\"sha256\",\"value\":"),
+        };
+        enum wt_obs_type t = os->item[i].type;
         if (i)
-            rc |= LIT(b, ",");
-        rc |= LIT(b, "{\"type\":\"");
-        rc |= wt_buf_append(b, name, strlen(name));
-        rc |= LIT(b, "\",\"value\":");
-        rc |= wt_json_append_str(b, os->item[i].value.p, os->item[i].value.len);
-        rc |= LIT(b, "}");
+            JW_LIT(w, ",");
+        if (t < WT_OBS_NTYPES) {
+            jw_put(w, head[t].p, head[t].len);
+        } else {
+            const char *name = wt_obs_type_name(t);
+            JW_LIT(w, "{\"type\":\"");
+            jw_put(w, name, strlen(name));
+            JW_LIT(w, "\",\"value\":");
+        }
+        jw_str(w, os->item[i].value.p, os->item[i].value.len);
+        JW_LIT(w, "}");
     }
-    rc |= LIT(b, "]}\n");
-    return rc;
+    JW_LIT(w, "]}\n");
+}
+
+/* Fixed bytes of an event: keys, punctuation, numbers and observable wrappers. */
+#define EVENT_FIXED_MAX (1024 + WT_OBS_MAX * 48)
+
+/* An upper bound on the event's size: 6 bytes out per string byte at most. */
+static size_t event_bound(const struct wt_record *rec, const struct wt_obs_set *os,
+                          const struct wt_event_opts *opts)
+{
+    size_t n = opts->host.len + opts->src.len + rec->client.len + os->client_ip.len +
+               rec->method.len + rec->result.len + rec->url.len + os->url.len + os->domain.len +
+               os->server_ip.len + rec->hier.len + rec->mime.len + rec->acl.len +
+               rec->category.len + rec->wbrs.len + rec->amp_verdict.len + rec->amp_threat.len +
+               rec->amp_file.len + os->sha256.len + rec->user.len;
+    for (unsigned i = 0; i < os->n; i++)
+        n += os->item[i].value.len;
+    return EVENT_FIXED_MAX + 6 * n;
 }
 
 int wt_event_encode(struct wt_buf *b, uint64_t lineno, const struct wt_record *rec,
                     const struct wt_obs_set *os, const struct wt_event_opts *opts)
 {
-    size_t start = b->len;
-    /* Every append fails with the same WT_EFULL; or-ing them keeps it. */
-    if (encode(b, lineno, rec, os, opts) != 0) {
-        b->len = start;
-        return WT_EFULL;
+    struct jw w = {b->p + b->len, b->p + b->cap, false, false};
+
+    if (b->cap - b->len >= event_bound(rec, os, opts)) {
+        encode(&w, lineno, rec, os, opts);
+    } else {
+        w.checked = true;
+        encode(&w, lineno, rec, os, opts);
+        if (w.full)
+            return WT_EFULL; /* b->len unchanged */
     }
+    b->len = (size_t)(w.o - b->p);
     return 0;
 }
