@@ -663,6 +663,8 @@ int wt_cmd_replay(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    int threads = wt_config_apply_threads(r->cfg);
+    wt_log_info("replay", "%d worker threads", threads);
     r->loop = uv_default_loop();
     r->m = wt_metrics_new();
     if (!r->m)

@@ -307,6 +307,8 @@ int wt_cmd_run(int argc, char **argv)
         goto out;
     }
     signal(SIGPIPE, SIG_IGN);
+    int threads = wt_config_apply_threads(d.cfg);
+    wt_log_info("run", "%d worker threads", threads);
     d.loop = uv_default_loop();
     d.m = wt_metrics_new();
     if (!d.m)

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uv.h>
 
 /* How the bounds relate (config.h). */
 static_assert(WT_RETENTION_MIN_MS <= WT_RETENTION_DEFAULT_MS &&
@@ -925,6 +926,19 @@ static const struct cfg_key top_keys[] = {
             "stops growing (the writer may not have reopened yet); then its partial last "
             "line, if any, is taken as a line and it is closed.",
      .example = "\"10s\""},
+    {.name = "threads",
+     .type = K_INT,
+     .store = S_INT,
+     .off = CFG(threads),
+     .min = 0,
+     .max = WT_THREADS_MAX,
+     .def = 0,
+     .def_doc = "0: one per CPU the process may run on, at least 2",
+     .doc = "Worker threads for compression and blocking file work (fsync, spool, checkpoints). "
+            "More threads than CPUs slow the exporter down: they take CPU time from the thread "
+            "that reads and parses. Read at start only (a reload keeps the running value). 0 "
+            "keeps UV_THREADPOOL_SIZE when the environment sets it.",
+     .example = "4"},
     {.name = "inputs",
      .type = K_ARR,
      .off = CFG(inputs),
@@ -2190,4 +2204,24 @@ void wt_config_write_example(FILE *out)
     const struct cfg_obj *const tabs[] = {&top_obj};
     write_example_obj(out, tabs, 1, 0);
     fputc('\n', out);
+}
+
+int wt_config_apply_threads(const struct wt_config *cfg)
+{
+    char num[16];
+    int n = cfg->threads;
+
+    if (n == 0) {
+        const char *env = getenv("UV_THREADPOOL_SIZE");
+        if (env && *env)
+            return atoi(env);
+        n = (int)uv_available_parallelism();
+        if (n < WT_THREADS_AUTO_MIN)
+            n = WT_THREADS_AUTO_MIN;
+        if (n > WT_THREADS_MAX)
+            n = WT_THREADS_MAX;
+    }
+    snprintf(num, sizeof(num), "%d", n);
+    setenv("UV_THREADPOOL_SIZE", num, 1);
+    return n;
 }

@@ -55,9 +55,12 @@
 #define WT_ROTATE_WAIT_DEFAULT_MS         5000
 #define WT_ROTATE_WAIT_MIN_MS             0
 #define WT_ROTATE_WAIT_MAX_MS             (3600 * 1000)
-#define WT_DRAIN_TIMEOUT_DEFAULT_MS       10000
-#define WT_DRAIN_TIMEOUT_MAX_MS           (5 * 60 * 1000)
-#define WT_METRICS_LISTEN_DEFAULT         "127.0.0.1:9464"
+/* threads: libuv's pool (compression, spool and file I/O); 0 = CPUs, at least 2. */
+#define WT_THREADS_MAX              64
+#define WT_THREADS_AUTO_MIN         2
+#define WT_DRAIN_TIMEOUT_DEFAULT_MS 10000
+#define WT_DRAIN_TIMEOUT_MAX_MS     (5 * 60 * 1000)
+#define WT_METRICS_LISTEN_DEFAULT   "127.0.0.1:9464"
 
 #define WT_ZSTD_LEVEL_DEFAULT 3
 #define WT_ZSTD_LEVEL_MIN     1
@@ -140,6 +143,7 @@ struct wt_config {
     int64_t scan_interval_ms;       /* inputs glob re-scan */
     int64_t checkpoint_interval_ms; /* file checkpoints and spool cursors are written this often */
     int64_t rotate_wait_ms;         /* how long a rotated-away file is followed at EOF */
+    int threads;                    /* worker threads; 0 = auto (read at start only) */
     size_t ninputs;
     struct wt_input_cfg inputs[WT_CFG_MAX_INPUTS];
     struct {
@@ -212,5 +216,13 @@ void wt_config_write_reference(FILE *out);
  * input, one file sink (deploy/wtexport.example.json is this output).
  */
 void wt_config_write_example(FILE *out);
+
+/**
+ * Size libuv's thread pool from cfg->threads before the first work request
+ * (libuv reads UV_THREADPOOL_SIZE once). threads 0 keeps a UV_THREADPOOL_SIZE
+ * from the environment, else uses the CPUs this process may run on (at
+ * least WT_THREADS_AUTO_MIN). @returns the size chosen.
+ */
+int wt_config_apply_threads(const struct wt_config *cfg);
 
 #endif /* WT_CONFIG_H */

@@ -94,14 +94,15 @@ static int split_target(struct wt_str t, struct target *tg)
         p = colon + 3;
     }
     a = p;
-    while (p < end && *p != '/' && *p != '?' && *p != '#') {
-        if (*p == '@')
-            at = p;
-        p++;
-    }
+    p = wt__find3(p, end, '/', '?', '#');
     tg->rest = wt__str(p, end);
-    if (at)
+    /* A userinfo ends at the last '@' of the authority. */
+    if ((at = memchr(a, '@', (size_t)(p - a))) != NULL) {
+        const char *more;
+        while ((more = memchr(at + 1, '@', (size_t)(p - at - 1))) != NULL)
+            at = more;
         a = at + 1;
+    }
     /* [a, p) is host[:port]. */
     if (a < p && *a == '[') {
         const char *rb = memchr(a, ']', (size_t)(p - a));
@@ -501,16 +502,14 @@ static int url_build(const struct target *tg, const struct url_scheme *sc, unsig
         num[--i] = ':';
         put(&w, num + i, sizeof(num) - i);
     }
-    for (q = p; q < end && *q != '?' && *q != '#'; q++)
-        ;
+    q = wt__find3(p, end, '?', '#', '#');
     if (q == p)
         put(&w, "/", 1);
     else
         put(&w, p, (size_t)(q - p));
     if (q < end && *q == '?') {
         p = q;
-        for (q++; q < end && *q != '#'; q++)
-            ;
+        q = wt__find3(q + 1, end, '#', '#', '#');
         if (!strip_query)
             put(&w, p, (size_t)(q - p));
     }

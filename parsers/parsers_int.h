@@ -87,6 +87,29 @@ static inline const char *wt__find_ws(const char *p, const char *end)
 }
 
 /**
+ * The first byte in [p, end) equal to a, b or c, or end. Sixteen bytes at a
+ * time while that many are left (reads stay inside [p, end)).
+ */
+static inline const char *wt__find3(const char *p, const char *end, char a, char b, char c)
+{
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
+                                 _mm_cmpeq_epi8(v, vc));
+        int bits = _mm_movemask_epi8(m);
+        if (bits)
+            return p + __builtin_ctz((unsigned)bits);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != a && *p != b && *p != c)
+        p++;
+    return p;
+}
+
+/**
  * Take the next space-separated token at *pp (leading spaces skipped).
  * @returns false when there is no token left.
  */
