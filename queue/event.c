@@ -69,9 +69,45 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-int wt_json_append_str(struct wt_buf *b, const char *s, size_t n)
+/*
+ * Write the byte at *pp, which is not plain: '"' and '\\' escaped, a valid
+ * UTF-8 sequence as it is, a broken one as U+FFFD, a control byte or DEL as
+ * \u00XX. At most 6 bytes out per byte in. @returns the new output end.
+ */
+static inline char *esc_one(char *o, const unsigned char **pp, const unsigned char *end)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = *pp;
+    unsigned char c = *p;
+    size_t k;
+
+    if (plain[c]) {
+        *o++ = (char)c;
+        k = 1;
+    } else if (c == '"' || c == '\\') {
+        *o++ = '\\';
+        *o++ = (char)c;
+        k = 1;
+    } else if (c >= 0x80 && (k = utf8_seq(p, end)) > 0) {
+        memcpy(o, p, k);
+        o += k;
+    } else if (c >= 0x80) {
+        memcpy(o, "\\ufffd", 6);
+        o += 6;
+        k = 1;
+    } else {
+        memcpy(o, "\\u00", 4);
+        o[4] = hex[c >> 4];
+        o[5] = hex[c & 15];
+        o += 6;
+        k = 1;
+    }
+    *pp = p + k;
+    return o;
+}
+
+int wt_json_append_str(struct wt_buf *b, const char *s, size_t n)
+{
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     size_t start = b->len;
     char *o = b->p + b->len;
@@ -126,30 +162,7 @@ int wt_json_append_str(struct wt_buf *b, const char *s, size_t n)
             o += p - run;
             continue;
         }
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') {
-            *o++ = '\\';
-            *o++ = (char)c;
-            p++;
-        } else if (c >= 0x80) {
-            size_t k = utf8_seq(p, end);
-            if (k) {
-                memcpy(o, p, k);
-                o += k;
-                p += k;
-            } else {
-                memcpy(o, "\\ufffd", 6);
-                o += 6;
-                p++;
-            }
-        } else {
-            /* Control bytes, DEL. */
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[c >> 4];
-            o[5] = hex[c & 15];
-            o += 6;
-            p++;
-        }
+        o = esc_one(o, &p, end);
     }
     *o++ = '"';
     b->len = (size_t)(o - b->p);
@@ -257,7 +270,6 @@ static inline bool plain8(uint64_t v)
  */
 static char *esc_fast(char *o, const unsigned char *p, const unsigned char *end)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *start = p;
     const unsigned char *verbatim = p; /* [verbatim, p) was copied as it is */
     (void)start;
@@ -312,32 +324,7 @@ static char *esc_fast(char *o, const unsigned char *p, const unsigned char *end)
 #if defined(__SSE2__)
     special:;
 #endif
-        unsigned char c = *p;
-        if (plain[c]) {
-            *o++ = (char)c;
-            p++;
-        } else if (c == '"' || c == '\\') {
-            *o++ = '\\';
-            *o++ = (char)c;
-            p++;
-        } else if (c >= 0x80) {
-            size_t k = utf8_seq(p, end);
-            if (k) {
-                memcpy(o, p, k);
-                o += k;
-                p += k;
-            } else {
-                memcpy(o, "\\ufffd", 6);
-                o += 6;
-                p++;
-            }
-        } else {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[c >> 4];
-            o[5] = hex[c & 15];
-            o += 6;
-            p++;
-        }
+        o = esc_one(o, &p, end);
         verbatim = p;
     }
     return o;
