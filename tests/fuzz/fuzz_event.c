@@ -1,7 +1,8 @@
 /*
  * fuzz_event.c - the JSON string escaper and the event encoder: whatever the
  * bytes, the output is one line of valid JSON that decodes to an object, and
- * a too-small buffer fails cleanly.
+ * a too-small buffer fails cleanly, and the encoder's unchecked path (room
+ * for its size bound) writes the same bytes as its checked path (exact room).
  */
 #include "wt_queue.h"
 
@@ -55,5 +56,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!j || !cJSON_IsObject(j))
         abort();
     cJSON_Delete(j);
+
+    /* 3. Unchecked (a buffer far above the bound) == checked (exact room). */
+    static char big[64 * 1024], exact[64 * 1024];
+    struct wt_buf u, c;
+    wt_buf_init(&u, big, sizeof(big));
+    if (wt_event_encode(&u, 1, &rec, &os, &o) != 0)
+        abort();
+    wt_buf_init(&c, exact, u.len);
+    if (wt_event_encode(&c, 1, &rec, &os, &o) != 0 || c.len != u.len ||
+        memcmp(c.p, u.p, u.len) != 0)
+        abort();
+    wt_buf_init(&c, exact, u.len - 1);
+    if (wt_event_encode(&c, 1, &rec, &os, &o) != WT_EFULL || c.len != 0)
+        abort();
     return 0;
 }
