@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uv.h>
 
 #define DOCS_CONFIG_MD WT_TEST_DATA_DIR "/../../docs/config.md"
 #define EXAMPLE_JSON   WT_TEST_DATA_DIR "/../../deploy/wtexport.example.json"
@@ -218,6 +219,7 @@ static void test_every_key_set(void **state)
 
 #define E_RETENTION "retention: must be a duration from 1h to 30d (e.g. \"2d\")"
 #define E_SCAN      "scan_interval: must be a duration from 100ms to 1h (e.g. \"10s\")"
+#define E_THREADS   "threads: must be an integer from 0 to 64"
 #define E_MAX_LINE                                                                                 \
     "inputs[0].max_line: must be a size from 256B to 16MiB (e.g. \"64KiB\"; units B, KiB, MiB, "   \
     "GiB, not KB, MB, GB)"
@@ -346,6 +348,11 @@ static void test_range_errors(void **state)
         {"\"scan_interval\": \"60m\"", NULL, NULL, NULL},
         {"\"scan_interval\": \"3600001ms\"", NULL, NULL, E_SCAN},
         {"\"scan_interval\": 1e300", NULL, NULL, E_SCAN},
+        {"\"threads\": -1", NULL, NULL, E_THREADS},
+        {"\"threads\": 0", NULL, NULL, NULL},
+        {"\"threads\": 64", NULL, NULL, NULL},
+        {"\"threads\": 65", NULL, NULL, E_THREADS},
+        {"\"threads\": 1.5", NULL, NULL, E_THREADS},
         {NULL, "\"max_line\": 255", NULL, E_MAX_LINE},
         {NULL, "\"max_line\": \"256B\"", NULL, NULL},
         {NULL, "\"max_line\": \"16MiB\"", NULL, NULL},
@@ -1424,6 +1431,42 @@ static void test_sse_sink_keys(void **state)
     free(gen);
 }
 
+/* threads: a set value wins; 0 keeps the environment's, else one per CPU (>= 2). */
+static void test_apply_threads(void **state)
+{
+    (void)state;
+    struct wt_config c;
+    memset(&c, 0, sizeof(c));
+    char *saved = getenv("UV_THREADPOOL_SIZE") ? strdup(getenv("UV_THREADPOOL_SIZE")) : NULL;
+
+    c.threads = 3;
+    setenv("UV_THREADPOOL_SIZE", "7", 1);
+    assert_int_equal(wt_config_apply_threads(&c), 3);
+    assert_string_equal(getenv("UV_THREADPOOL_SIZE"), "3");
+
+    c.threads = 0;
+    setenv("UV_THREADPOOL_SIZE", "5", 1);
+    assert_int_equal(wt_config_apply_threads(&c), 5);
+    assert_string_equal(getenv("UV_THREADPOOL_SIZE"), "5");
+
+    unsetenv("UV_THREADPOOL_SIZE");
+    int cpus = (int)uv_available_parallelism();
+    int expect = cpus < WT_THREADS_AUTO_MIN ? WT_THREADS_AUTO_MIN
+                 : cpus > WT_THREADS_MAX    ? WT_THREADS_MAX
+                                            : cpus;
+    int n = wt_config_apply_threads(&c);
+    assert_int_equal(n, expect);
+    char want[16];
+    snprintf(want, sizeof(want), "%d", n);
+    assert_string_equal(getenv("UV_THREADPOOL_SIZE"), want);
+
+    if (saved)
+        setenv("UV_THREADPOOL_SIZE", saved, 1);
+    else
+        unsetenv("UV_THREADPOOL_SIZE");
+    free(saved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1450,6 +1493,7 @@ int main(void)
         cmocka_unit_test(test_check_config_command),
         cmocka_unit_test(test_kafka_sink_keys),
         cmocka_unit_test(test_sse_sink_keys),
+        cmocka_unit_test(test_apply_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
