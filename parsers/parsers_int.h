@@ -149,4 +149,7 @@ int wt__squid_general(const char *line, size_t len, struct wt_record *rec);
  */
 size_t wt__ipv6_text(const unsigned char bin[16], char *out);
 
+/** wt_norm_domain() without its fast path (the reference fuzz_observables compares with). */
+int wt__norm_domain_general(struct wt_str in, char *out, size_t cap);
+
 #endif /* WT_PARSERS_INT_H */

@@ -491,8 +491,8 @@ int wt__squid_general(const char *line, size_t len, struct wt_record *rec)
  * the format: a line the fast path accepts yields exactly the record the
  * general parser gives (fuzz_squid checks this on every input).
  *
- *   digits.digits elapsed client result/status bytes method url user
- *   hier/server [mime [ACL-TAG [<verdicts> [ua [custom]]]]]
+ *   [prefix: ]digits.digits elapsed client result/status bytes method url
+ *   user hier/server [mime [ACL-TAG [<verdicts> [ua [custom]]]]]
  *
  * The verdict list is split with bit masks, 64 bytes at a time: quotes,
  * commas and '>' become bits, a prefix XOR over the quote bits marks what is
@@ -720,13 +720,21 @@ static int squid_fast(const char *line, size_t len, struct wt_record *rec)
 
     while (end > line && (is_sp(end[-1]) || end[-1] == '\r' || end[-1] == '\n'))
         end--;
-    if (p == end || !wt__is_digit((unsigned char)*p))
+    if (p == end)
         return FAST_NO;
     wt_record_clear(rec);
     rec->format = WT_FORMAT_SQUID;
 
-    if (!fast_tok(&p, end, &a, &b) || !fast_ts(a, b, &rec->ts_ms))
-        return FAST_NO;
+    if (wt__is_digit((unsigned char)*p)) {
+        if (!fast_tok(&p, end, &a, &b) || !fast_ts(a, b, &rec->ts_ms))
+            return FAST_NO;
+    } else {
+        /* A syslog or `Info: ` prefix (or a comment): the general rule. */
+        q = p;
+        wt__skip_ws(&q, end);
+        if (q == end || *q == '#' || !find_timestamp(line, end, &p, &rec->ts_ms))
+            return FAST_NO;
+    }
     if (!fast_tok(&p, end, &a, &b) || !fast_num(a, b, &rec->elapsed_ms))
         return FAST_NO;
     if (!fast_tok(&p, end, &a, &b))

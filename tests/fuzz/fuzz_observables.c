@@ -10,6 +10,8 @@
  * - normalising a normalised value gives the same value (idempotence);
  * - each type has its shape (a domain is [a-z0-9.-], a hash 64 [0-9a-f], ...);
  * - the IPv6 text writer matches inet_ntop on the first 16 input bytes;
+ * - wt_norm_domain (with its mask fast path) matches the general loop on the
+ *   input, with full room and with too little;
  * - extraction with the documented scratch size succeeds; its items are
  *   unique, ordered, canonical and inside the used scratch; with less
  *   scratch it fails with WT_EFULL keeping a prefix of the list.
@@ -354,6 +356,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct wt_str in = {(const char *)data + 1, size - 1};
     const enum mode m = (enum mode)(sel % M_COUNT);
 
+    for (size_t dcap = in.len + 1; dcap > 0; dcap = dcap > 4 ? dcap / 2 : 0) {
+        int a = wt_norm_domain(in, out, dcap);
+        int b = wt__norm_domain_general(in, out2, dcap);
+        check(a == b);
+        if (a > 0 || a == WT_EFULL)
+            check(memcmp(out, out2, a > 0 ? (size_t)a : dcap) == 0);
+    }
     if (size >= 16) {
         char mine[INET6_ADDRSTRLEN], ref[INET6_ADDRSTRLEN];
         size_t n = wt__ipv6_text(data, mine);
