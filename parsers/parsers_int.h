@@ -133,7 +133,33 @@ static inline bool wt__word(const char **pp, const char *end, struct wt_str *out
  * is followed by a space or the end (so a value may contain spaces and quotes);
  * *out is the inside. An unterminated quote takes the rest of the line.
  */
-bool wt__field(const char **pp, const char *end, struct wt_str *out);
+static inline bool wt__field(const char **pp, const char *end, struct wt_str *out)
+{
+    const char *p = *pp;
+    wt__skip_ws(&p, end);
+    if (p >= end) {
+        *pp = p;
+        return false;
+    }
+    if (*p != '"')
+        return wt__word(pp, end, out);
+    const char *start = ++p;
+    for (;;) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q) {
+            /* Unterminated: the rest of the line is the value. */
+            *out = wt__str(start, end);
+            *pp = end;
+            return true;
+        }
+        if (q + 1 == end || q[1] == ' ' || q[1] == '\t') {
+            *out = wt__str(start, q);
+            *pp = q + 1;
+            return true;
+        }
+        p = q + 1;
+    }
+}
 
 /**
  * The squid-native parser without its fast path: the reference that the fast

@@ -103,31 +103,3 @@ void wt_record_clear(struct wt_record *rec)
     rec->elapsed_ms = -1;
     rec->bytes = -1;
 }
-
-bool wt__field(const char **pp, const char *end, struct wt_str *out)
-{
-    const char *p = *pp;
-    wt__skip_ws(&p, end);
-    if (p >= end) {
-        *pp = p;
-        return false;
-    }
-    if (*p != '"')
-        return wt__word(pp, end, out);
-    const char *start = ++p;
-    for (;;) {
-        const char *q = memchr(p, '"', (size_t)(end - p));
-        if (!q) {
-            /* Unterminated: the rest of the line is the value. */
-            *out = wt__str(start, end);
-            *pp = end;
-            return true;
-        }
-        if (q + 1 == end || q[1] == ' ' || q[1] == '\t') {
-            *out = wt__str(start, q);
-            *pp = q + 1;
-            return true;
-        }
-        p = q + 1;
-    }
-}
