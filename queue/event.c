@@ -372,33 +372,46 @@ static inline void jw_str(struct jw *w, const char *s, size_t n)
     w->o = o;
 }
 
-/* Decimal digits of v, right-aligned in buf[24]; returns where they start. */
-static char *fmt_i64(int64_t v, char buf[24])
+/* Decimal digits of v (a '-' first when negative) written at o, two at a time. */
+static size_t fmt_i64(int64_t v, char *o)
 {
-    char *p = buf + 24;
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    return p;
+    size_t n = 1, neg = v < 0;
+    for (uint64_t t = u; t >= 10; t /= 10)
+        n++;
+    if (neg)
+        *o++ = '-';
+    char *p = o + n;
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        p -= 2;
+        p[0] = pairs[2 * r];
+        p[1] = pairs[2 * r + 1];
+    }
+    if (u >= 10) {
+        p -= 2;
+        p[0] = pairs[2 * u];
+        p[1] = pairs[2 * u + 1];
+    } else {
+        *--p = (char)('0' + u);
+    }
+    return n + neg;
 }
 
 static inline void jw_int(struct jw *w, int64_t v)
 {
-    char num[24];
-    char *p = fmt_i64(v, num);
-    size_t n = (size_t)(num + sizeof(num) - p);
+    /* 20 digits and a sign at most: the bound has room for them. */
     if (!w->checked) {
-        /* Room for 24 is in the bound; at most 20 digits, no call. */
-        for (size_t i = 0; i < n; i++)
-            w->o[i] = p[i];
-        w->o += n;
+        w->o += fmt_i64(v, w->o);
         return;
     }
-    jw_put(w, p, n);
+    char num[24];
+    jw_put(w, num, fmt_i64(v, num));
 }
 
 /* ,"key":"value" when value is non-empty; ,"key":N. */

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "wt_queue.h"
@@ -216,12 +217,52 @@ static void test_iso8601(void **state)
     assert_string_equal(out, "2099-12-31T23:59:59.000Z");
 }
 
+/* Numbers as printf writes them: every digit count, both ends of the range;
+ * through the unchecked writer (big buffer) and the checked one (exact room). */
+static void test_event_numbers(void **state)
+{
+    (void)state;
+    static const int64_t vals[] = {
+        0,   1,    9,     10,       11,        99,         100,           101,
+        999, 1000, 12345, 99999999, 100000000, 4294967296, INT64_MAX - 1, INT64_MAX};
+    struct wt_record rec;
+    struct wt_obs_set os;
+    struct wt_event_opts o = {0};
+    char big[8192], exact[8192], want[64];
+
+    sample(&rec, &os);
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        for (int checked = 0; checked < 2; checked++) {
+            struct wt_buf b;
+            rec.bytes = vals[i];
+            wt_buf_init(&b, big, sizeof(big));
+            assert_int_equal(wt_event_encode(&b, (uint64_t)vals[i], &rec, &os, &o), 0);
+            if (checked) {
+                size_t n = b.len;
+                wt_buf_init(&b, exact, n);
+                assert_int_equal(wt_event_encode(&b, (uint64_t)vals[i], &rec, &os, &o), 0);
+                assert_int_equal(b.len, n);
+            }
+            snprintf(want, sizeof(want), "{\"line\":%lld,", (long long)vals[i]);
+            assert_memory_equal(b.p, want, strlen(want));
+            snprintf(want, sizeof(want), ",\"bytes\":%lld,", (long long)vals[i]);
+            assert_non_null(memmem(b.p, b.len, want, strlen(want)));
+        }
+    }
+    /* A line number past INT64_MAX prints as the signed value (the cast). */
+    struct wt_buf b;
+    wt_buf_init(&b, big, sizeof(big));
+    assert_int_equal(wt_event_encode(&b, (uint64_t)INT64_MAX + 1, &rec, &os, &o), 0);
+    static const char min[] = "{\"line\":-9223372036854775808,";
+    assert_memory_equal(b.p, min, sizeof(min) - 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_fields),  cmocka_unit_test(test_event_escaping),
         cmocka_unit_test(test_event_bounded), cmocka_unit_test(test_event_max_bound),
-        cmocka_unit_test(test_iso8601),
+        cmocka_unit_test(test_iso8601),       cmocka_unit_test(test_event_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
