@@ -168,6 +168,10 @@ static struct wt_batch *batch_get(struct wt_pipeline *p)
     if (b) {
         p->spare = b->next;
         p->nspare--;
+        if (!b->data && !(b->data = malloc(b->cap))) {
+            wt_log_error("pipeline", "out of memory for a batch of %zu bytes", b->cap);
+            abort();
+        }
     } else {
         b = wt_batch_new(p->cfg->batch.max_bytes);
         if (!b) {
@@ -285,6 +289,13 @@ static void zjob_done(uv_work_t *req, int status)
     }
     j->b->state = B_READY;
     p->n.bytes_z += j->b->zlen;
+    if (p->spooler) {
+        /* The spool takes the zstd frame: the NDJSON buffer can go now
+         * instead of when the batch is spooled (batches queue for the spool
+         * behind compression jobs; this keeps them small meanwhile). */
+        free(j->b->data);
+        j->b->data = NULL;
+    }
     compress_start(p);
     dispatch(p);
 }
