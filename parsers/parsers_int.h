@@ -166,6 +166,9 @@ static inline bool wt__field(const char **pp, const char *end, struct wt_str *ou
  * path must agree with (fuzz_squid compares the two on every input).
  */
 int wt__squid_general(const char *line, size_t len, struct wt_record *rec);
+/** The squid fast path alone: 0 with rec filled, or non-zero when it leaves the line to the general
+ * parser. */
+int wt__squid_fast(const char *line, size_t len, struct wt_record *rec);
 
 /**
  * The text form of an IPv6 address, exactly as glibc's inet_ntop writes it

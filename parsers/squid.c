@@ -713,7 +713,7 @@ static inline bool fast_tok(const char **pp, const char *end, const char **a, co
     return true;
 }
 
-static int squid_fast(const char *line, size_t len, struct wt_record *rec)
+int wt__squid_fast(const char *line, size_t len, struct wt_record *rec)
 {
     const char *end = line + len, *p = line, *a, *b, *q;
     struct wt_str tok;
@@ -830,7 +830,7 @@ static int squid_fast(const char *line, size_t len, struct wt_record *rec)
 static int squid_parse(struct wt_parser *ps, const char *line, size_t len, struct wt_record *rec)
 {
     (void)ps;
-    if (squid_fast(line, len, rec) == 0)
+    if (wt__squid_fast(line, len, rec) == 0)
         return 0;
     return wt__squid_general(line, len, rec);
 }
