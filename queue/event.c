@@ -372,46 +372,48 @@ static inline void jw_str(struct jw *w, const char *s, size_t n)
     w->o = o;
 }
 
-/* Decimal digits of v (a '-' first when negative) written at o, two at a time. */
-static size_t fmt_i64(int64_t v, char *o)
+/*
+ * Decimal digits of v (a '-' first when negative), two at a time, right-
+ * aligned to buf + 24. @returns where they start (at least buf + 3).
+ */
+static inline char *fmt_i64(int64_t v, char buf[48])
 {
     static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
                                    "25262728293031323334353637383940414243444546474849"
                                    "50515253545556575859606162636465666768697071727374"
                                    "75767778798081828384858687888990919293949596979899";
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    size_t n = 1, neg = v < 0;
-    for (uint64_t t = u; t >= 10; t /= 10)
-        n++;
-    if (neg)
-        *o++ = '-';
-    char *p = o + n;
+    char *p = buf + 24;
     while (u >= 100) {
         unsigned r = (unsigned)(u % 100);
         u /= 100;
         p -= 2;
-        p[0] = pairs[2 * r];
-        p[1] = pairs[2 * r + 1];
+        memcpy(p, pairs + 2 * r, 2);
     }
     if (u >= 10) {
         p -= 2;
-        p[0] = pairs[2 * u];
-        p[1] = pairs[2 * u + 1];
+        memcpy(p, pairs + 2 * u, 2);
     } else {
         *--p = (char)('0' + u);
     }
-    return n + neg;
+    if (v < 0)
+        *--p = '-';
+    return p;
 }
 
 static inline void jw_int(struct jw *w, int64_t v)
 {
-    /* 20 digits and a sign at most: the bound has room for them. */
+    char buf[48];
+    char *p = fmt_i64(v, buf);
+    size_t n = (size_t)(buf + 24 - p);
     if (!w->checked) {
-        w->o += fmt_i64(v, w->o);
+        /* A fixed 24-byte copy (no call): the bound has room for it, and
+         * what lands past the digits is overwritten by what follows. */
+        memcpy(w->o, p, 24);
+        w->o += n;
         return;
     }
-    char num[24];
-    jw_put(w, num, fmt_i64(v, num));
+    jw_put(w, p, n);
 }
 
 /* ,"key":"value" when value is non-empty; ,"key":N. */
