@@ -187,6 +187,23 @@ static bool ipv4_canonical(const char *p, size_t n)
     return p == end;
 }
 
+/* inet_ntop's "%u.%u.%u.%u" without its sprintf. @returns the length (<= 15). */
+static size_t put_dotted(char *out, const unsigned char b[4])
+{
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (i)
+            out[n++] = '.';
+        if (v >= 100)
+            out[n++] = (char)('0' + v / 100);
+        if (v >= 10)
+            out[n++] = (char)('0' + v / 10 % 10);
+        out[n++] = (char)('0' + v % 10);
+    }
+    return n;
+}
+
 size_t wt__ipv6_text(const unsigned char bin[16], char *out)
 {
     static const char hex[] = "0123456789abcdef";
@@ -219,17 +236,7 @@ size_t wt__ipv6_text(const unsigned char bin[16], char *out)
             out[n++] = ':';
         /* An embedded IPv4 address, as glibc's inet_ntop writes it. */
         if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
-            for (int k = 12; k < 16; k++) {
-                unsigned v = bin[k];
-                if (k > 12)
-                    out[n++] = '.';
-                if (v >= 100)
-                    out[n++] = (char)('0' + v / 100);
-                if (v >= 10)
-                    out[n++] = (char)('0' + v / 10 % 10);
-                out[n++] = (char)('0' + v % 10);
-            }
-            return n;
+            return n + put_dotted(out + n, bin + 12);
         }
         bool lead = true;
         for (int sh = 12; sh >= 0; sh -= 4) {
@@ -289,18 +296,7 @@ int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
     if (v6) {
         len = wt__ipv6_text(bin, buf);
     } else {
-        /* inet_ntop's "%u.%u.%u.%u" without its sprintf (4x faster). */
-        len = 0;
-        for (int i = 0; i < 4; i++) {
-            unsigned v = bin[i];
-            if (i)
-                buf[len++] = '.';
-            if (v >= 100)
-                buf[len++] = (char)('0' + v / 100);
-            if (v >= 10)
-                buf[len++] = (char)('0' + v / 10 % 10);
-            buf[len++] = (char)('0' + v % 10);
-        }
+        len = put_dotted(buf, bin);
     }
     if (len > cap)
         return WT_EFULL;

@@ -137,11 +137,7 @@ static inline bool wt__field(const char **pp, const char *end, struct wt_str *ou
 {
     const char *p = *pp;
     wt__skip_ws(&p, end);
-    if (p >= end) {
-        *pp = p;
-        return false;
-    }
-    if (*p != '"')
+    if (p >= end || *p != '"')
         return wt__word(pp, end, out);
     const char *start = ++p;
     for (;;) {
