@@ -937,7 +937,7 @@ static const struct cfg_key top_keys[] = {
      .doc = "Worker threads for compression and blocking file work (fsync, spool, checkpoints). "
             "More threads than CPUs slow the exporter down: they take CPU time from the thread "
             "that reads and parses. Read at start only (a reload keeps the running value). 0 "
-            "keeps UV_THREADPOOL_SIZE when the environment sets it.",
+            "keeps UV_THREADPOOL_SIZE when the environment sets it to 1-1024.",
      .example = "4"},
     {.name = "inputs",
      .type = K_ARR,
@@ -2212,9 +2212,12 @@ int wt_config_apply_threads(const struct wt_config *cfg)
     int n = cfg->threads;
 
     if (n == 0) {
+        /* A valid setting from the environment is kept (libuv caps it at 1024). */
         const char *env = getenv("UV_THREADPOOL_SIZE");
-        if (env && *env)
-            return atoi(env);
+        char *e = NULL;
+        long v = env ? strtol(env, &e, 10) : 0;
+        if (env && e != env && *e == '\0' && v >= 1 && v <= 1024)
+            return (int)v;
         n = (int)uv_available_parallelism();
         if (n < WT_THREADS_AUTO_MIN)
             n = WT_THREADS_AUTO_MIN;

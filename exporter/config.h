@@ -220,8 +220,8 @@ void wt_config_write_example(FILE *out);
 /**
  * Size libuv's thread pool from cfg->threads before the first work request
  * (libuv reads UV_THREADPOOL_SIZE once). threads 0 keeps a UV_THREADPOOL_SIZE
- * from the environment, else uses the CPUs this process may run on (at
- * least WT_THREADS_AUTO_MIN). @returns the size chosen.
+ * of 1-1024 from the environment, else uses the CPUs this process may run on
+ * (at least WT_THREADS_AUTO_MIN). @returns the size chosen.
  */
 int wt_config_apply_threads(const struct wt_config *cfg);
 

@@ -553,7 +553,8 @@ static const char *fast_list(struct wt_record *rec, const char *line, const char
     unsigned n = 0;
     char pad[64];
 
-    for (const char *b = s; b < end; b += 64) {
+    for (size_t at = 0; at < (size_t)(end - s); at += 64) {
+        const char *b = s + at;
         size_t avail = (size_t)(end - b);
         uint64_t Q, C, G, lim = ~0ULL;
         const char *e = NULL;
@@ -821,8 +822,12 @@ int wt__squid_fast(const char *line, size_t len, struct wt_record *rec)
     if (wt__field(&p, end, &tok)) {
         rec->ua = wt__dash_empty(tok);
         wt__skip_ws(&p, end);
-        if (p < end)
-            rec->custom = wt__dash_empty(wt__str(p, end));
+        if (p < end) {
+            /* An empty trailer stays unset, as in the general parser. */
+            tok = wt__dash_empty(wt__str(p, end));
+            if (tok.len)
+                rec->custom = tok;
+        }
     }
     return 0;
 }

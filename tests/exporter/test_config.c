@@ -1449,11 +1449,18 @@ static void test_apply_threads(void **state)
     assert_int_equal(wt_config_apply_threads(&c), 5);
     assert_string_equal(getenv("UV_THREADPOOL_SIZE"), "5");
 
-    unsetenv("UV_THREADPOOL_SIZE");
     int cpus = (int)uv_available_parallelism();
     int expect = cpus < WT_THREADS_AUTO_MIN ? WT_THREADS_AUTO_MIN
                  : cpus > WT_THREADS_MAX    ? WT_THREADS_MAX
                                             : cpus;
+    /* Not a pool size libuv would use as it stands: replaced by the default. */
+    static const char *const bad[] = {"abc", "0", "-3", "5000", "4x", ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        setenv("UV_THREADPOOL_SIZE", bad[i], 1);
+        assert_int_equal(wt_config_apply_threads(&c), expect);
+    }
+
+    unsetenv("UV_THREADPOOL_SIZE");
     int n = wt_config_apply_threads(&c);
     assert_int_equal(n, expect);
     char want[16];
