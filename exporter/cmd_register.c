@@ -178,6 +178,28 @@ static const struct wt_sink_cfg *pick_sink(const struct wt_config *cfg, const ch
     return found;
 }
 
+/*
+ * What register and deregister both start with: the options, the config and
+ * the sse sink they act on. @returns 0 with *cfg loaded (the caller frees
+ * it) and *sc set, -1 after --help, or an exit code.
+ */
+static int setup(int argc, char **argv, const char *usage, bool want_token, bool want_force,
+                 struct reg_args *a, struct wt_config *cfg, const struct wt_sink_cfg **sc)
+{
+    int ex = parse_args(argc, argv, usage, want_token, want_force, a);
+    if (ex != 0)
+        return ex;
+    ex = load_config(a->cfg_path, cfg);
+    if (ex != 0)
+        return ex;
+    *sc = pick_sink(cfg, a->cfg_path, a->sink);
+    if (!*sc) {
+        wt_config_free(cfg);
+        return WT_EXIT_USAGE;
+    }
+    return 0;
+}
+
 /* The registration token: the first line of path ("-": stdin), trimmed. */
 static int read_token(const char *path, char *tok, size_t cap)
 {
@@ -234,17 +256,10 @@ int wt_cmd_register(int argc, char **argv)
     char err[1024], base[WT_SSE_URL_MAX + 1], where[WT_SSE_URL_MAX + 16];
     char tok[WT_SSE_TOKEN_MAX + 2];
 
-    int ex = parse_args(argc, argv, register_usage, true, false, &a);
+    const struct wt_sink_cfg *sc;
+    int ex = setup(argc, argv, register_usage, true, false, &a, &cfg, &sc);
     if (ex != 0)
         return ex < 0 ? WT_EXIT_OK : ex;
-    ex = load_config(a.cfg_path, &cfg);
-    if (ex != 0)
-        return ex;
-    const struct wt_sink_cfg *sc = pick_sink(&cfg, a.cfg_path, a.sink);
-    if (!sc) {
-        wt_config_free(&cfg);
-        return WT_EXIT_USAGE;
-    }
     int rc = wt__sse_cred_load(sc->sse_cred_file, &c, err, sizeof(err));
     if (rc == 0) {
         bool same = wt__sse_cred_matches(&c, sc);
@@ -315,17 +330,10 @@ int wt_cmd_deregister(int argc, char **argv)
     struct wt__sse_cred c;
     char err[1024], where[WT_SSE_URL_MAX + 16];
 
-    int ex = parse_args(argc, argv, deregister_usage, false, true, &a);
+    const struct wt_sink_cfg *sc;
+    int ex = setup(argc, argv, deregister_usage, false, true, &a, &cfg, &sc);
     if (ex != 0)
         return ex < 0 ? WT_EXIT_OK : ex;
-    ex = load_config(a.cfg_path, &cfg);
-    if (ex != 0)
-        return ex;
-    const struct wt_sink_cfg *sc = pick_sink(&cfg, a.cfg_path, a.sink);
-    if (!sc) {
-        wt_config_free(&cfg);
-        return WT_EXIT_USAGE;
-    }
     int rc = wt__sse_cred_load(sc->sse_cred_file, &c, err, sizeof(err));
     if (rc == -ENOENT) {
         printf("sink %s: not registered (no %s): nothing to do\n", sc->name, sc->sse_cred_file);

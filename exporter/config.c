@@ -610,9 +610,12 @@ static bool check_region(const char *v)
     return strcmp(v, "nam") == 0 || strcmp(v, "eu") == 0 || strcmp(v, "apjc") == 0;
 }
 
-/* Is the host of an http:// URL (after the scheme) a loopback one? */
-static bool loopback_host(const char *h)
+bool wt__sse_url_loopback(const char *url)
 {
+    const char *h = strstr(url, "://");
+    if (!h)
+        return false;
+    h += 3;
     size_t n = strcspn(h, ":/");
     if (h[0] == '[')
         return strncmp(h, "[::1]", 5) == 0 && (h[5] == '\0' || h[5] == ':' || h[5] == '/');
@@ -637,7 +640,7 @@ static bool check_base_url(const char *v)
         if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || *p == '?' || *p == '#')
             return false;
     }
-    return h == v + 8 || loopback_host(h);
+    return h == v + 8 || wt__sse_url_loopback(v);
 }
 
 /* A proxy: curl's syntax ("http://proxy:3128", "proxy:3128"), printable, no spaces. */

@@ -225,4 +225,10 @@ void wt_config_write_example(FILE *out);
  */
 int wt_config_apply_threads(const struct wt_config *cfg);
 
+/**
+ * Is this http:// or https:// URL's host 127.x.x.x, [::1] or localhost? Plain
+ * http is allowed only to such hosts (config check and SSE transfers).
+ */
+bool wt__sse_url_loopback(const char *url);
+
 #endif /* WT_CONFIG_H */

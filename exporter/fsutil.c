@@ -44,23 +44,6 @@ int wt_read_file(const char *path, size_t max, char **out, size_t *len)
     return 0;
 }
 
-ssize_t wt_pread_full(int fd, void *buf, size_t n, uint64_t off)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
 int wt_write_atomic(const char *dir, const char *name, const char *data, size_t len)
 {
     char tmp[4352], dst[4352];

@@ -1,6 +1,7 @@
 /*
  * fsutil.h - the few blocking file helpers the exporter shares: whole small
- * files in and out (atomically), full preads, private directories.
+ * files in and out (atomically), private directories; full preads are the
+ * queue module's wt_pread_full().
  */
 #ifndef WT_FSUTIL_H
 #define WT_FSUTIL_H
@@ -8,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "wt_queue.h" /* wt_pread_full */
 
 /**
  * Read a whole file of at most max bytes into a malloc'd buffer (*out, the
@@ -22,9 +25,6 @@ int wt_read_file(const char *path, size_t max, char **out, size_t *len);
  * @returns 0 or -errno.
  */
 int wt_write_atomic(const char *dir, const char *name, const char *data, size_t len);
-
-/** pread until n bytes or end of file. @returns the bytes read or -errno. */
-ssize_t wt_pread_full(int fd, void *buf, size_t n, uint64_t off);
 
 /** mkdir -p; directories it creates get mode 0700. 0 or -errno (also if not writable). */
 int wt_mkdir_p(const char *path);

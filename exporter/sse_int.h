@@ -163,8 +163,7 @@ const char *wt__sse_region_url(const char *region);
  */
 const char *wt__sse_base_url(const struct wt_sink_cfg *sc, char *buf, size_t cap);
 
-/** Is this http:// or https:// URL's host 127.x.x.x, [::1] or localhost? */
-bool wt__sse_url_loopback(const char *url);
+/* wt__sse_url_loopback() is declared in config.h (the config checks it too). */
 
 /* ------------------------------------------------------------------------ */
 /* The credential file (sse_register.c)                                     */

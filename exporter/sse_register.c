@@ -63,20 +63,6 @@ const char *wt__sse_base_url(const struct wt_sink_cfg *sc, char *buf, size_t cap
     return buf;
 }
 
-bool wt__sse_url_loopback(const char *url)
-{
-    const char *h = strstr(url, "://");
-    if (!h)
-        return false;
-    h += 3;
-    size_t n = strcspn(h, ":/");
-    if (h[0] == '[')
-        return strncmp(h, "[::1]", 5) == 0 && (h[5] == '\0' || h[5] == ':' || h[5] == '/');
-    if (n == 9 && strncmp(h, "localhost", 9) == 0)
-        return true;
-    return n >= 9 && strncmp(h, "127.", 4) == 0 && strspn(h, "0123456789.") == n;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The credential file                                                      */
 /* ------------------------------------------------------------------------ */

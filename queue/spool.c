@@ -175,8 +175,7 @@ static bool parse_seg_name(const char *name, uint64_t *id)
 /* Whole reads and writes                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* @returns bytes read (short only at end of file) or -errno. */
-static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
+ssize_t wt_pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
     size_t got = 0;
     while (got < n) {
@@ -667,7 +666,7 @@ static int read_record(struct wt_spool *sp, unsigned sink, unsigned i,
     int fd = read_fd(sp, sink, i);
     if (fd < 0)
         return fd;
-    ssize_t r = pread_full(fd, h, REC_HDR, pos->offset);
+    ssize_t r = wt_pread_full(fd, h, REC_HDR, pos->offset);
     if (r < 0)
         return (int)r;
     if (r != REC_HDR || !rec_hdr_plausible(h, pos->offset, s->size))
@@ -677,7 +676,7 @@ static int read_record(struct wt_spool *sp, unsigned sink, unsigned i,
     out->next = (struct wt_spool_pos){s->id, pos->offset + REC_HDR + out->len};
     if (out->len > cap)
         return WT_EFULL;
-    r = pread_full(fd, buf, out->len, pos->offset + REC_HDR);
+    r = wt_pread_full(fd, buf, out->len, pos->offset + REC_HDR);
     if (r < 0)
         return (int)r;
     if ((size_t)r != out->len || wt_crc32c(rec_hdr_crc(h), buf, out->len) != get32(h + 8))
@@ -789,7 +788,7 @@ static int cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *p)
     int fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
-    ssize_t r = pread_full(fd, buf, sizeof(buf), 0);
+    ssize_t r = wt_pread_full(fd, buf, sizeof(buf), 0);
     close(fd);
     if (r < 0)
         return (int)r;
@@ -1127,7 +1126,7 @@ static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t
     uint64_t off = SEG_HDR, expect = s->first_seq;
     unsigned char h[REC_HDR];
     while (off < fsize) {
-        ssize_t r = pread_full(fd, h, REC_HDR, off);
+        ssize_t r = wt_pread_full(fd, h, REC_HDR, off);
         if (r < 0)
             return r;
         if (r != REC_HDR || !rec_hdr_plausible(h, off, fsize) || get64(h + 12) != expect)
@@ -1136,7 +1135,7 @@ static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t
         uint32_t crc = rec_hdr_crc(h), done = 0;
         while (done < len) {
             const size_t want = len - done < SCAN_CHUNK ? len - done : SCAN_CHUNK;
-            r = pread_full(fd, chunk, want, off + REC_HDR + done);
+            r = wt_pread_full(fd, chunk, want, off + REC_HDR + done);
             if (r < 0)
                 return r;
             if ((size_t)r != want)
@@ -1181,7 +1180,7 @@ static int load_segment(struct wt_spool *sp, uint64_t id, unsigned char *chunk,
         rc = -errno;
         goto fail;
     }
-    ssize_t r = pread_full(fd, h, SEG_HDR, 0);
+    ssize_t r = wt_pread_full(fd, h, SEG_HDR, 0);
     if (r < 0) {
         rc = (int)r;
         goto fail;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* ------------------------------------------------------------------------ */
 /* Bounded byte buffer                                                      */
@@ -161,6 +162,13 @@ long wt_zstd_decompress(const void *src, size_t n, void *out, size_t cap);
  * Thread-safe; p may be NULL when n is 0.
  */
 uint32_t wt_crc32c(uint32_t crc, const void *p, size_t n);
+
+/**
+ * pread until n bytes or the end of the file (EINTR retried), as the spool
+ * reads its records; the exporter uses it for its own files too.
+ * @returns the bytes read (short only at end of file) or -errno.
+ */
+ssize_t wt_pread_full(int fd, void *buf, size_t n, uint64_t off);
 
 /** Default size at which the active segment is closed (spool.segment_bytes). */
 #define WT_SPOOL_SEGMENT_BYTES_DEFAULT (16ULL * 1024 * 1024)
