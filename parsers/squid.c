@@ -503,6 +503,9 @@ int wt__squid_general(const char *line, size_t len, struct wt_record *rec)
  */
 #define FAST_NO 1
 
+_Static_assert(sizeof(((struct wt_record *)0)->vend) >= (WT_VERDICT_MAX + 64) * sizeof(uint32_t),
+               "fast_list stores a block's ends unchecked");
+
 /* Bits of the bytes equal to '"', ',' and '>' in the 64 bytes at p. */
 static inline void masks64(const char *p, uint64_t *q, uint64_t *c, uint64_t *g)
 {
@@ -598,14 +601,19 @@ static const char *fast_list(struct wt_record *rec, const char *line, const char
         if (bad & ~(1ULL << 63))
             return NULL;
 
-        uint32_t off = (uint32_t)(b - s);
-        for (uint64_t d = C & ~P & lim; d; d &= d - 1, n++) {
-            if (n < WT_VERDICT_MAX)
-                rec->vend[n] = off + (uint32_t)__builtin_ctzll(d);
-        }
+        /* A block adds at most 64 ends: vend[] has that room past the kept
+         * ones, and a list with more than WT_VERDICT_MAX fields gives up. */
+        if (n > WT_VERDICT_MAX)
+            return NULL;
+        uint32_t off = (uint32_t)(b - s), *v = rec->vend + n;
+        for (uint64_t d = C & ~P & lim; d; d &= d - 1)
+            *v++ = off + (uint32_t)__builtin_ctzll(d);
+        n = (unsigned)(v - rec->vend);
         if (e) {
             if (e > s)
                 put_end(rec, n++, s, e);
+            if (n > WT_VERDICT_MAX)
+                return NULL;
             rec->nverdict = n;
             return e;
         }
@@ -702,7 +710,8 @@ static inline bool fast_num(const char *p, const char *e, int64_t *out)
 }
 
 /* Next token [*a, *b) after *pp; false at the end of the line. */
-static inline bool fast_tok(const char **pp, const char *end, const char **a, const char **b)
+__attribute__((always_inline)) static inline bool fast_tok(const char **pp, const char *end,
+                                                           const char **a, const char **b)
 {
     const char *p = *pp;
     while (p < end && is_sp(*p))

@@ -165,8 +165,10 @@ struct wt_record {
     enum wt_format format; /* which parser produced it */
     unsigned nverdict;     /* fields in the verdict list (may exceed WT_VERDICT_MAX) */
     /* Where each kept field of the list ends, in bytes from verdicts.p (at
-     * the ',' or the closing delimiter after it): read with wt_record_verdict(). */
-    uint32_t vend[WT_VERDICT_MAX];
+     * the ',' or the closing delimiter after it): read with wt_record_verdict().
+     * The 64 entries past WT_VERDICT_MAX are the squid fast path's room to
+     * store a 64-byte block's field ends without a bounds check each. */
+    uint32_t vend[WT_VERDICT_MAX + 64];
     unsigned nfield;                        /* W3C: columns on this line */
     struct wt_str field[WT_W3C_FIELDS_MAX]; /* W3C: column values, unquoted, `-` empty */
 };

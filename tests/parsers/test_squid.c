@@ -1332,6 +1332,36 @@ static void test_fast_path_matches_general(void **state)
     }
 }
 
+/* Lists around WT_VERDICT_MAX fields, on the fast path and off it. */
+static void test_fast_path_field_counts(void **state)
+{
+    (void)state;
+    static const unsigned counts[] = {1, 63, 64, 65, 127, 128, 129, 200};
+    char buf[4096];
+    struct wt_record frec;
+
+    for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+        unsigned n = counts[c];
+        int off = snprintf(buf, sizeof(buf),
+                           "1278096903.150 1 10.0.0.1 TCP_MISS/200 5 GET http://a.b/ "
+                           "- DIRECT/a.b - DEFAULT_CASE_11-a-b-c-d-e-f <");
+        for (unsigned i = 0; i < n; i++)
+            off += snprintf(buf + off, sizeof(buf) - (size_t)off, "%s\"v%u\"", i ? "," : "", i);
+        off += snprintf(buf + off, sizeof(buf) - (size_t)off, "> ua");
+        /* The fast path keeps what fits; longer lists are the general parser's. */
+        assert_int_equal(wt__squid_fast(buf, (size_t)off, &frec) == 0, n <= WT_VERDICT_MAX);
+        assert_same_as_general(buf, (size_t)off);
+        assert_int_equal(parse_str(buf), 0);
+        assert_int_equal(rec.nverdict, n);
+        char want[16];
+        unsigned last = n <= WT_VERDICT_MAX ? n - 1 : WT_VERDICT_MAX - 1;
+        snprintf(want, sizeof(want), "v%u", last);
+        assert_view(wt_record_verdict(&rec, last), want);
+        assert_view(wt_record_verdict(&rec, n), "");
+        assert_view(rec.ua, "ua");
+    }
+}
+
 static void test_reset_and_auto(void **state)
 {
     (void)state;
@@ -1405,6 +1435,7 @@ int main(void)
         cmocka_unit_test(test_html_escaped_edges),
         cmocka_unit_test(test_reset_and_auto),
         cmocka_unit_test(test_fast_path_matches_general),
+        cmocka_unit_test(test_fast_path_field_counts),
     };
     int rc = cmocka_run_group_tests(tests, setup, NULL);
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
