@@ -547,8 +547,8 @@ static inline uint64_t prefix_xor(uint64_t x)
  * @returns its closing '>' (followed by a space, a tab or the end), or NULL
  * to give up.
  */
-static const char *fast_list(struct wt_record *rec, const char *line, const char *s,
-                             const char *end)
+__attribute__((always_inline)) static inline const char *
+fast_list(struct wt_record *rec, const char *line, const char *s, const char *end)
 {
     uint64_t inq = 0;   /* all ones when the block starts inside quotes */
     uint64_t prevd = 1; /* bit 0: the byte before the block is '<' or ',' */
@@ -605,10 +605,21 @@ static const char *fast_list(struct wt_record *rec, const char *line, const char
          * ones, and a list with more than WT_VERDICT_MAX fields gives up. */
         if (n > WT_VERDICT_MAX)
             return NULL;
+        /* Four ends per round; the stores past the last end stay in that
+         * room and are not counted (the top bit keeps ctz defined at 0). */
         uint32_t off = (uint32_t)(b - s), *v = rec->vend + n;
-        for (uint64_t d = C & ~P & lim; d; d &= d - 1)
-            *v++ = off + (uint32_t)__builtin_ctzll(d);
-        n = (unsigned)(v - rec->vend);
+        uint64_t d = C & ~P & lim;
+        n += (unsigned)__builtin_popcountll(d);
+        for (const uint64_t top = 1ULL << 63; d; v += 4) {
+            v[0] = off + (uint32_t)__builtin_ctzll(d);
+            d &= d - 1;
+            v[1] = off + (uint32_t)__builtin_ctzll(d | top);
+            d &= d - 1;
+            v[2] = off + (uint32_t)__builtin_ctzll(d | top);
+            d &= d - 1;
+            v[3] = off + (uint32_t)__builtin_ctzll(d | top);
+            d &= d - 1;
+        }
         if (e) {
             if (e > s)
                 put_end(rec, n++, s, e);
@@ -627,7 +638,7 @@ static const char *fast_list(struct wt_record *rec, const char *line, const char
  * acl_ok(acl_parts(tok)), 16 bytes at a time for the dashes; the bytes up to
  * lim (the end of the line) may be read.
  */
-static bool fast_acl(struct wt_str tok, const char *lim)
+__attribute__((always_inline)) static inline bool fast_acl(struct wt_str tok, const char *lim)
 {
 #if defined(__SSE2__)
     const char *p = tok.p, *end = tok.p + tok.len;
@@ -636,6 +647,24 @@ static bool fast_acl(struct wt_str tok, const char *lim)
 
     if (p == end || *p < 'A' || *p > 'Z' || end[-1] == '-')
         return false;
+    /* TAG: A-Z and '_', sixteen bytes at a time (bytes >= 0x80 compare
+     * negative, so they end the run as in the byte loop). */
+    const __m128i at = _mm_set1_epi8('A' - 1), zp = _mm_set1_epi8('Z' + 1), us = _mm_set1_epi8('_');
+    while (lim - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i in = _mm_or_si128(_mm_and_si128(_mm_cmpgt_epi8(v, at), _mm_cmplt_epi8(v, zp)),
+                                  _mm_cmpeq_epi8(v, us));
+        unsigned out = ~(unsigned)_mm_movemask_epi8(in) & 0xFFFFu;
+        if (out) {
+            p += __builtin_ctz(out);
+            break;
+        }
+        p += 16;
+        if (p >= end)
+            break;
+    }
+    if (p > end)
+        p = end;
     while (p < end && ((*p >= 'A' && *p <= 'Z') || *p == '_'))
         p++;
     if (p < end && wt__is_digit((unsigned char)*p)) {
@@ -667,12 +696,54 @@ static bool fast_acl(struct wt_str tok, const char *lim)
 #endif
 }
 
+/* The eight ASCII digits at p as a number, or -1 when one is not a digit. */
+static inline int64_t digits8(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101ULL, hi = 0xF0F0F0F0F0F0F0F0ULL;
+    uint64_t v;
+    memcpy(&v, p, 8);
+    /* A byte is a digit when its high nibble is 3 before and after adding 6
+     * (a carry out of a byte >= 0xFA only spoils a byte that fails anyway). */
+    if (((v & hi) | (((v + 6 * ones) & hi) >> 4)) != 0x33 * ones)
+        return -1;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Pairs, then fours, then all eight (p[0] is the low byte). */
+    v -= 0x30 * ones;
+    v = v * 10 + (v >> 8);
+    v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+         (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+        32;
+    return (int64_t)v;
+#else
+    int64_t n = 0;
+    for (int i = 0; i < 8; i++)
+        n = n * 10 + (p[i] - '0');
+    return n;
+#endif
+}
+
+static inline unsigned dval(char c)
+{
+    return (unsigned)(unsigned char)c - '0';
+}
+
 /* `digits.digits`: wt_str_to_epoch_ms's rule, inline. */
 static inline bool fast_ts(const char *p, const char *e, int64_t *ms)
 {
     uint64_t sec = 0, frac = 0;
     const char *q = p;
     int scale = 100;
+
+    /* The usual shape, `1700000000.123`, without a loop. */
+    if (e - p == 14 && p[10] == '.') {
+        int64_t h = digits8(p);
+        unsigned d8 = dval(p[8]), d9 = dval(p[9]), f0 = dval(p[11]), f1 = dval(p[12]),
+                 f2 = dval(p[13]);
+        if (h >= 0 && !((d8 > 9) | (d9 > 9) | (f0 > 9) | (f1 > 9) | (f2 > 9))) {
+            *ms = (h * 100 + d8 * 10 + d9) * 1000 + f0 * 100 + f1 * 10 + f2;
+            return true;
+        }
+    }
 
     while (q < e && wt__is_digit((unsigned char)*q))
         sec = sec * 10 + (uint64_t)(*q++ - '0');
@@ -723,7 +794,17 @@ __attribute__((always_inline)) static inline bool fast_tok(const char **pp, cons
     return true;
 }
 
-int wt__squid_fast(const char *line, size_t len, struct wt_record *rec)
+/*
+ * With GCC on x86-64 glibc the fast path is built twice, for the baseline
+ * and for x86-64-v3 (popcnt, BMI, AVX2), and the loader picks one.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+#define FAST_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define FAST_CLONES
+#endif
+
+FAST_CLONES int wt__squid_fast(const char *line, size_t len, struct wt_record *rec)
 {
     const char *end = line + len, *p = line, *a, *b, *q;
     struct wt_str tok;
