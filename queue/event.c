@@ -34,6 +34,31 @@ static const unsigned char plain[256] = {
     [']' ... '~'] = 1,
 };
 
+#define JW_INLINE static inline __attribute__((always_inline))
+
+#if defined(__SSE2__)
+/*
+ * 0xff in each byte that is plain (0x20-0x7e, not '"' or '\\'), else 0.
+ * min(v, v ^ 0x7e) is 0x22 exactly for '"' (0x22) and '\\' (0x5c = 0x22 ^
+ * 0x7e). Adding 0x60 maps exactly 0x20-0x7e onto 0x80-0xde, the signed
+ * bytes below -33, so one compare tests the range (the rest lands on
+ * -33..127).
+ */
+JW_INLINE __m128i plain16(__m128i v)
+{
+    __m128i qb =
+        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_xor_si128(v, _mm_set1_epi8(0x7e))), _mm_set1_epi8('"'));
+    __m128i range = _mm_cmpgt_epi8(_mm_set1_epi8(-33), _mm_add_epi8(v, _mm_set1_epi8(0x60)));
+    return _mm_andnot_si128(qb, range);
+}
+
+/* Both blocks all plain. */
+JW_INLINE bool plain2x16(__m128i a, __m128i b)
+{
+    return _mm_movemask_epi8(_mm_and_si128(plain16(a), plain16(b))) == 0xffff;
+}
+#endif
+
 /* Length of the valid UTF-8 sequence at p (2-4), or 0 if it is not one. */
 static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
 {
@@ -119,6 +144,15 @@ int wt_json_append_str(struct wt_buf *b, const char *s, size_t n)
         size_t need = 2;
         for (const unsigned char *q = p; q < end;) {
             size_t k;
+#if defined(__SSE2__)
+            if (end - q >= 16 &&
+                _mm_movemask_epi8(plain16(_mm_loadu_si128((const __m128i *)(const void *)q))) ==
+                    0xffff) {
+                need += 16;
+                q += 16;
+                continue;
+            }
+#endif
             if (plain[*q]) {
                 need++;
                 q++;
@@ -140,20 +174,10 @@ int wt_json_append_str(struct wt_buf *b, const char *s, size_t n)
     while (p < end) {
         const unsigned char *run = p;
 #if defined(__SSE2__)
-        /* Sixteen bytes at a time while they are all plain: no byte below
-         * 0x20 or above 0x7e, no '"' and no '\\'. */
-        const __m128i lo = _mm_set1_epi8(0x1f), hi = _mm_set1_epi8(0x7e);
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-        while (end - p >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-            /* Signed compares: bytes >= 0x80 are negative, so "> 0x1f" fails them. */
-            __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(v, lo),
-                                       _mm_cmplt_epi8(v, _mm_add_epi8(hi, _mm_set1_epi8(1))));
-            __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
-            if (_mm_movemask_epi8(_mm_andnot_si128(bad, ok)) != 0xffff)
-                break;
+        /* Sixteen bytes at a time while they are all plain. */
+        while (end - p >= 16 && _mm_movemask_epi8(plain16(
+                                    _mm_loadu_si128((const __m128i *)(const void *)p))) == 0xffff)
             p += 16;
-        }
 #endif
         while (p < end && plain[*p])
             p++;
@@ -235,12 +259,10 @@ void wt_iso8601_ms(int64_t ts_ms, char out[25])
  * the room left in the buffer is at least a bound on the event's size (the
  * usual case), every write is unchecked (event_bound() says why they stay in
  * the buffer); otherwise every write is checked and an event that does not
- * fit fails. encode() and the jw_* writers are forced inline so that each
- * instantiation sees `checked` as a constant and keeps the output pointer in
- * a register: no test, call or memory round trip per field.
+ * fit fails. encode() and the jw_* writers are forced inline (JW_INLINE) so
+ * that each instantiation sees `checked` as a constant and keeps the output
+ * pointer in a register: no test, call or memory round trip per field.
  */
-#define JW_INLINE static inline __attribute__((always_inline))
-
 struct jw {
     char *o, *end;
     bool checked; /* a compile-time constant in each instantiation */
@@ -334,29 +356,6 @@ static char *esc_fast(char *o, const unsigned char *p, const unsigned char *end)
     }
     return o;
 }
-
-#if defined(__SSE2__)
-/*
- * 0xff in each byte that is plain (0x20-0x7e, not '"' or '\\'), else 0.
- * min(v, v ^ 0x7e) is 0x22 exactly for '"' (0x22) and '\\' (0x5c = 0x22 ^
- * 0x7e). Adding 0x60 maps exactly 0x20-0x7e onto 0x80-0xde, the signed
- * bytes below -33, so one compare tests the range (the rest lands on
- * -33..127).
- */
-JW_INLINE __m128i plain16(__m128i v)
-{
-    __m128i qb =
-        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_xor_si128(v, _mm_set1_epi8(0x7e))), _mm_set1_epi8('"'));
-    __m128i range = _mm_cmpgt_epi8(_mm_set1_epi8(-33), _mm_add_epi8(v, _mm_set1_epi8(0x60)));
-    return _mm_andnot_si128(qb, range);
-}
-
-/* Both blocks all plain. */
-JW_INLINE bool plain2x16(__m128i a, __m128i b)
-{
-    return _mm_movemask_epi8(_mm_and_si128(plain16(a), plain16(b))) == 0xffff;
-}
-#endif
 
 /* The sixteen bytes of a and b all plain. */
 JW_INLINE bool plain2x8(uint64_t a, uint64_t b)
@@ -452,19 +451,27 @@ JW_INLINE char *str_fast(char *o, const char *s, size_t n)
 
 /*
  * A JSON string. Unchecked, the opening quote was written with the key (see
- * jw_key()), so only the body and the closing quote are left.
+ * jw_key()), so only the body and the closing quote are left. Checked, the
+ * body takes the unchecked path too while the room allows its worst case.
  */
 JW_INLINE void jw_str(struct jw *w, const char *s, size_t n)
 {
+    char *o = w->o;
     if (w->checked) {
-        struct wt_buf t = {w->o, 0, (size_t)(w->end - w->o)};
-        if (wt_json_append_str(&t, s, n) != 0)
-            w->full = true;
-        else
-            w->o += t.len;
-        return;
+        size_t room = (size_t)(w->end - o);
+        /* With room for the worst case, 6 * n and the quotes, the unchecked
+         * body fits; else wt_json_append_str() sizes it exactly. */
+        if (room < 2 || (room - 2) / 6 < n) {
+            struct wt_buf t = {o, 0, room};
+            if (wt_json_append_str(&t, s, n) != 0)
+                w->full = true;
+            else
+                w->o += t.len;
+            return;
+        }
+        *o++ = '"';
     }
-    char *o = str_fast(w->o, s, n);
+    o = str_fast(o, s, n);
     *o = '"';
     w->o = o + 1;
 }

@@ -292,7 +292,7 @@ static void test_event_string_paths(void **state)
     struct wt_record rec;
     struct wt_obs_set os;
     struct wt_event_opts o = {.export_user = true};
-    static char big[16384];
+    static char big[16384], want[1024];
 
     sample(&rec, &os);
     for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
@@ -313,6 +313,14 @@ static void test_event_string_paths(void **state)
                 os.item[0] = (struct wt_obs){WT_OBS_URL, {v, n}};
                 size_t len = encode_both(&rec, &os, &o, 1, big, sizeof(big));
                 assert_true(valid_utf8((const unsigned char *)big, len));
+                /* The checked writer takes the unchecked path too where it
+                 * has room: compare with wt_json_append_str() directly. */
+                struct wt_buf w;
+                wt_buf_init(&w, want, sizeof(want));
+                assert_int_equal(wt_buf_append(&w, ",\"user\":", 8), 0);
+                assert_int_equal(wt_json_append_str(&w, v, n), 0);
+                assert_int_equal(wt_buf_append(&w, ",\"observables\":", 15), 0);
+                assert_non_null(memmem(big, len, w.p, w.len));
             }
         }
         free(v);
