@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wt_queue.h"
@@ -257,12 +258,162 @@ static void test_event_numbers(void **state)
     assert_memory_equal(b.p, min, sizeof(min) - 1);
 }
 
+/* Encode through the unchecked writer (a big buffer) and the checked one
+ * (exact room, then one byte less); both must write the same bytes. */
+static size_t encode_both(const struct wt_record *rec, const struct wt_obs_set *os,
+                          const struct wt_event_opts *o, uint64_t lineno, char *big, size_t cap)
+{
+    struct wt_buf b;
+    wt_buf_init(&b, big, cap);
+    assert_int_equal(wt_event_encode(&b, lineno, rec, os, o), 0);
+    size_t n = b.len;
+    char *exact = malloc(n);
+    assert_non_null(exact);
+    wt_buf_init(&b, exact, n);
+    assert_int_equal(wt_event_encode(&b, lineno, rec, os, o), 0);
+    assert_int_equal(b.len, n);
+    assert_memory_equal(exact, big, n);
+    wt_buf_init(&b, exact, n - 1);
+    assert_int_equal(wt_event_encode(&b, lineno, rec, os, o), WT_EFULL);
+    assert_int_equal(b.len, 0);
+    free(exact);
+    return n;
+}
+
+/* Every length the string writer splits on (1-3, 4-7, 8-16, 17-32, longer)
+ * with every byte value at every position: the unchecked writer agrees with
+ * wt_json_append_str() (via the checked writer). Values sit in exactly sized
+ * allocations, so a sanitizer build catches a read past their end. */
+static void test_event_string_paths(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {1,  2,  3,  4,  5,  7,  8,  9,  15, 16, 17,
+                                  18, 31, 32, 33, 34, 47, 48, 49, 64, 65, 100};
+    struct wt_record rec;
+    struct wt_obs_set os;
+    struct wt_event_opts o = {.export_user = true};
+    static char big[16384], want[1024];
+
+    sample(&rec, &os);
+    for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+        size_t n = lens[li];
+        char *v = malloc(n);
+        assert_non_null(v);
+        for (size_t pos = 0; pos < n; pos++) {
+            for (unsigned c = 0; c < 256; c++) {
+                for (size_t i = 0; i < n; i++)
+                    v[i] = (char)('a' + i % 26);
+                v[pos] = (char)c;
+                /* A valid two-byte sequence cut short by the end (pos = n - 1)
+                 * or complete (its continuation after it). */
+                if (c == 0xc3 && pos + 1 < n)
+                    v[pos + 1] = (char)0xa9;
+                rec.user = (struct wt_str){v, n};
+                os.n = 1;
+                os.item[0] = (struct wt_obs){WT_OBS_URL, {v, n}};
+                size_t len = encode_both(&rec, &os, &o, 1, big, sizeof(big));
+                assert_true(valid_utf8((const unsigned char *)big, len));
+                /* The checked writer takes the unchecked path too where it
+                 * has room: compare with wt_json_append_str() directly. */
+                struct wt_buf w;
+                wt_buf_init(&w, want, sizeof(want));
+                assert_int_equal(wt_buf_append(&w, ",\"user\":", 8), 0);
+                assert_int_equal(wt_json_append_str(&w, v, n), 0);
+                assert_int_equal(wt_buf_append(&w, ",\"observables\":", 15), 0);
+                assert_non_null(memmem(big, len, w.p, w.len));
+            }
+        }
+        free(v);
+    }
+}
+
+/* Numbers at every digit-count boundary, through both writers. */
+static void test_event_number_digits(void **state)
+{
+    (void)state;
+    struct wt_record rec;
+    struct wt_obs_set os;
+    struct wt_event_opts o = {0};
+    static char big[8192];
+    char want[64];
+
+    sample(&rec, &os);
+    for (int neg = 0; neg < 2; neg++) {
+        uint64_t p = 1;
+        for (int d = 0; d <= 19; d++, p *= 10) {
+            for (int delta = -1; delta <= 1; delta++) {
+                uint64_t u = p + (uint64_t)(int64_t)delta;
+                if (u > (uint64_t)INT64_MAX)
+                    continue;
+                int64_t v = neg ? -(int64_t)u : (int64_t)u;
+                rec.bytes = (int64_t)u;
+                rec.elapsed_ms = (int64_t)u / 7;
+                rec.status = (int)(u % 1000);
+                size_t len = encode_both(&rec, &os, &o, (uint64_t)v, big, sizeof(big));
+                snprintf(want, sizeof(want), "{\"line\":%lld,", (long long)v);
+                assert_memory_equal(big, want, strlen(want));
+                snprintf(want, sizeof(want), ",\"bytes\":%lld,\"elapsed_ms\":%lld,", (long long)u,
+                         (long long)u / 7);
+                assert_non_null(memmem(big, len, want, strlen(want)));
+                if (rec.status > 0) {
+                    snprintf(want, sizeof(want), ",\"status\":%d,", rec.status);
+                    assert_non_null(memmem(big, len, want, strlen(want)));
+                }
+            }
+        }
+    }
+}
+
+/* The time field follows wt_iso8601_ms() while it reuses the text of the
+ * last second: forwards, backwards, across second and day boundaries. */
+static void test_event_time_cache(void **state)
+{
+    (void)state;
+    static const int64_t ts[] = {0,
+                                 1,
+                                 999,
+                                 1000,
+                                 1001,
+                                 -1,
+                                 -999,
+                                 -1000,
+                                 -1001,
+                                 0,
+                                 86399999,
+                                 86400000,
+                                 1278096903150LL,
+                                 1278096903999LL,
+                                 1278096904000LL,
+                                 1278096903150LL,
+                                 951782400999LL,
+                                 4102444799000LL,
+                                 1000,
+                                 999};
+    struct wt_record rec;
+    struct wt_obs_set os;
+    struct wt_event_opts o = {0};
+    static char big[8192];
+    char iso[25], want[64];
+
+    sample(&rec, &os);
+    for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+        rec.ts_ms = ts[i];
+        encode_both(&rec, &os, &o, 1, big, sizeof(big));
+        wt_iso8601_ms(ts[i], iso);
+        snprintf(want, sizeof(want), "{\"line\":1,\"ts\":\"%s\",", iso);
+        assert_memory_equal(big, want, strlen(want));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_event_fields),  cmocka_unit_test(test_event_escaping),
-        cmocka_unit_test(test_event_bounded), cmocka_unit_test(test_event_max_bound),
-        cmocka_unit_test(test_iso8601),       cmocka_unit_test(test_event_numbers),
+        /* First: the encoder's first time is then in its initial second. */
+        cmocka_unit_test(test_event_time_cache),    cmocka_unit_test(test_event_fields),
+        cmocka_unit_test(test_event_escaping),      cmocka_unit_test(test_event_bounded),
+        cmocka_unit_test(test_event_max_bound),     cmocka_unit_test(test_iso8601),
+        cmocka_unit_test(test_event_numbers),       cmocka_unit_test(test_event_string_paths),
+        cmocka_unit_test(test_event_number_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
