@@ -41,8 +41,10 @@ static inline bool is_sp(char c)
 /** `digits.digits` as epoch seconds with a fraction. */
 static bool take_ts(struct wt_str tok, int64_t *ms)
 {
-    if (tok.len < 3 || !wt__is_digit((unsigned char)tok.p[0]) || !memchr(tok.p, '.', tok.len))
+    if (tok.len < 3 || !wt__is_digit((unsigned char)tok.p[0]))
         return false;
+    if (!(tok.len == 14 && tok.p[10] == '.') && !memchr(tok.p, '.', tok.len))
+        return false; /* (the usual shape needs no search) */
     return wt_str_to_epoch_ms(tok, ms) == 0;
 }
 
@@ -696,71 +698,6 @@ __attribute__((always_inline)) static inline bool fast_acl(struct wt_str tok, co
 #endif
 }
 
-/* The eight ASCII digits at p as a number, or -1 when one is not a digit. */
-static inline int64_t digits8(const char *p)
-{
-    const uint64_t ones = 0x0101010101010101ULL, hi = 0xF0F0F0F0F0F0F0F0ULL;
-    uint64_t v;
-    memcpy(&v, p, 8);
-    /* A byte is a digit when its high nibble is 3 before and after adding 6
-     * (a carry out of a byte >= 0xFA only spoils a byte that fails anyway). */
-    if (((v & hi) | (((v + 6 * ones) & hi) >> 4)) != 0x33 * ones)
-        return -1;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* Pairs, then fours, then all eight (p[0] is the low byte). */
-    v -= 0x30 * ones;
-    v = v * 10 + (v >> 8);
-    v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-         (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
-        32;
-    return (int64_t)v;
-#else
-    int64_t n = 0;
-    for (int i = 0; i < 8; i++)
-        n = n * 10 + (p[i] - '0');
-    return n;
-#endif
-}
-
-static inline unsigned dval(char c)
-{
-    return (unsigned)(unsigned char)c - '0';
-}
-
-/* `digits.digits`: wt_str_to_epoch_ms's rule, inline. */
-static inline bool fast_ts(const char *p, const char *e, int64_t *ms)
-{
-    uint64_t sec = 0, frac = 0;
-    const char *q = p;
-    int scale = 100;
-
-    /* The usual shape, `1700000000.123`, without a loop. */
-    if (e - p == 14 && p[10] == '.') {
-        int64_t h = digits8(p);
-        unsigned d8 = dval(p[8]), d9 = dval(p[9]), f0 = dval(p[11]), f1 = dval(p[12]),
-                 f2 = dval(p[13]);
-        if (h >= 0 && !((d8 > 9) | (d9 > 9) | (f0 > 9) | (f1 > 9) | (f2 > 9))) {
-            *ms = (h * 100 + d8 * 10 + d9) * 1000 + f0 * 100 + f1 * 10 + f2;
-            return true;
-        }
-    }
-
-    while (q < e && wt__is_digit((unsigned char)*q))
-        sec = sec * 10 + (uint64_t)(*q++ - '0');
-    if (q == p || q - p > 12 || q + 1 >= e || *q != '.')
-        return false;
-    for (q++; q < e; q++) {
-        if (!wt__is_digit((unsigned char)*q))
-            return false;
-        if (scale > 0) {
-            frac += (uint64_t)(*q - '0') * (uint64_t)scale;
-            scale /= 10;
-        }
-    }
-    *ms = (int64_t)(sec * 1000 + frac);
-    return true;
-}
-
 /* take_num's rule: `-` is -1, else at most 18 digits here (longer: give up). */
 static inline bool fast_num(const char *p, const char *e, int64_t *out)
 {
@@ -780,7 +717,7 @@ static inline bool fast_num(const char *p, const char *e, int64_t *out)
     return true;
 }
 
-/* Next token [*a, *b) after *pp; false at the end of the line. */
+/* Next token [*a, *b) from *pp on; *pp moves past the space that ends it. */
 __attribute__((always_inline)) static inline bool fast_tok(const char **pp, const char *end,
                                                            const char **a, const char **b)
 {
@@ -790,7 +727,8 @@ __attribute__((always_inline)) static inline bool fast_tok(const char **pp, cons
     if (p == end)
         return false;
     *a = p;
-    *b = *pp = wt__find_ws(p, end);
+    *b = wt__find_ws(p, end);
+    *pp = *b < end ? *b + 1 : *b;
     return true;
 }
 
@@ -817,7 +755,7 @@ FAST_CLONES int wt__squid_fast(const char *line, size_t len, struct wt_record *r
     rec->format = WT_FORMAT_SQUID;
 
     if (wt__is_digit((unsigned char)*p)) {
-        if (!fast_tok(&p, end, &a, &b) || !fast_ts(a, b, &rec->ts_ms))
+        if (!fast_tok(&p, end, &a, &b) || !take_ts(wt__str(a, b), &rec->ts_ms))
             return FAST_NO;
     } else {
         /* A syslog or `Info: ` prefix (or a comment): the general rule. */

@@ -274,8 +274,20 @@ static int w3c_parse(struct wt_parser *ps, const char *line, size_t len, struct 
     /* One pass: every column, unquoted, `-` empty. */
     unsigned n = 0;
     struct wt_str v;
-    while (n < WT_W3C_FIELDS_MAX && wt__field(&p, end, &v))
+    while (n < WT_W3C_FIELDS_MAX) {
+        wt__skip_ws(&p, end);
+        if (p == end)
+            break;
+        if (*p == '"') {
+            wt__field(&p, end, &v);
+        } else {
+            /* wt__field's unquoted case without its second skip. */
+            const char *q = wt__find_ws(p, end);
+            v = wt__str(p, q);
+            p = q < end ? q + 1 : q; /* past the space that ended it */
+        }
         rec->field[n++] = wt__dash_empty(v);
+    }
     if (n < l->n)
         return WT_EPARSE;
 

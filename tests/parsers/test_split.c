@@ -162,6 +162,58 @@ static void test_numbers(void **state)
     assert_int_equal(wt_str_to_epoch_ms(WT_STR_LIT("9999999999999.1"), &ms), WT_EPARSE);
 }
 
+/* Byte by byte, the rule the `1700000000.123` fast path must match. */
+static int ref_epoch_ms(const char *p, int64_t *ms)
+{
+    int64_t sec = 0, frac = 0;
+    for (int i = 0; i < 14; i++) {
+        if (i == 10 ? p[i] != '.' : (p[i] < '0' || p[i] > '9'))
+            return WT_EPARSE;
+        if (i < 10)
+            sec = sec * 10 + (p[i] - '0');
+        else if (i > 10)
+            frac = frac * 10 + (p[i] - '0');
+    }
+    *ms = sec * 1000 + frac;
+    return 0;
+}
+
+/* Every byte value at every position of a 10.3 timestamp, and digit runs. */
+static void test_epoch_fast_shape(void **state)
+{
+    (void)state;
+    char buf[14];
+    int64_t ms, want;
+    unsigned seed = 7;
+    for (int round = 0; round < 2000; round++) {
+        for (int i = 0; i < 14; i++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[i] = i == 10 ? '.' : (char)('0' + (seed >> 16) % 10);
+        }
+        int pos = round % 14;
+        for (int c = 0; c < 256; c += (round < 14 ? 1 : 37)) {
+            char keep = buf[pos];
+            buf[pos] = (char)c;
+            int rc = wt_str_to_epoch_ms((struct wt_str){buf, 14}, &ms);
+            if (ref_epoch_ms(buf, &want) == 0) {
+                assert_int_equal(rc, 0);
+                assert_true(ms == want);
+            } else if (pos != 10) {
+                assert_int_equal(rc, WT_EPARSE); /* a bad digit is never a number */
+            }
+            buf[pos] = keep;
+        }
+    }
+    assert_int_equal(wt_str_to_epoch_ms(WT_STR_LIT("9999999999.999"), &ms), 0);
+    assert_true(ms == 9999999999999LL);
+    assert_int_equal(wt_str_to_epoch_ms(WT_STR_LIT("0000000000.000"), &ms), 0);
+    assert_true(ms == 0);
+    /* Not the usual shape: the general rule (a dot elsewhere, 13 digits). */
+    assert_int_equal(wt_str_to_epoch_ms(WT_STR_LIT("12345678901.23"), &ms), 0);
+    assert_true(ms == 12345678901230LL);
+    assert_int_equal(wt_str_to_epoch_ms(WT_STR_LIT("1234567890123."), &ms), WT_EPARSE);
+}
+
 static void test_fields(void **state)
 {
     (void)state;
@@ -191,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_split_lineno),
         cmocka_unit_test(test_splitter_init_bounds),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_epoch_fast_shape),
         cmocka_unit_test(test_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
