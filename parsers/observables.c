@@ -60,12 +60,6 @@ static inline bool str_same(struct wt_str a, struct wt_str b)
     return a.len == 0 || memcmp(a.p, b.p, a.len) == 0;
 }
 
-/* Bits of the positions below x (x <= 64). */
-static uint64_t below(size_t x)
-{
-    return x >= 64 ? ~0ULL : (1ULL << x) - 1;
-}
-
 /* The four bytes of s as one word, to compare four bytes at once. */
 static uint32_t word4(const char *s)
 {
@@ -116,6 +110,12 @@ static inline void copy_short(char *d, const char *s, size_t n)
  * class over 16 bytes (SSE2 is part of every x86-64, which is little-endian:
  * lane i is byte i, bit i of a movemask). Loads never leave the view.
  */
+
+/* Bits of the positions below x (x <= 64). */
+static uint64_t below(size_t x)
+{
+    return x >= 64 ? ~0ULL : (1ULL << x) - 1;
+}
 
 /* Bit i: lane i of v is c. */
 static unsigned eq_mask(__m128i v, char c)
@@ -291,6 +291,7 @@ int wt__split_target_general(struct wt_str t, struct wt__target *tg)
 /* split_fast() leaves the target to the general split. */
 #define SPLIT_GENERAL 1
 
+#if defined(__SSE2__)
 /*
  * scheme_end(p, end) == p + c, given that the first ':' is at c <= SCHEME_MAX
  * and "//" follows it. The schemes of proxy logs, in lower case, are known
@@ -306,6 +307,7 @@ static bool scheme_at(const char *p, const char *end, size_t c)
     }
     return scheme_end(p, end) == p + c;
 }
+#endif
 
 /*
  * wt__split_target_general() with one pass of byte masks over the first 64
@@ -486,8 +488,10 @@ static inline bool ipv4_fast(const char *p, size_t n)
     d &= d - 1;
     if (!d || (d & (d - 1)))
         return false;
-    /* No empty octet: no dot first, last or after a dot. */
-    if ((dot & 1) || (dot >> (n - 1)) || (dot & (dot >> 1)))
+    /* No empty octet: the first and last bytes and the neighbours of each
+     * dot are digits (a last dot puts its right neighbour at bit n, never a
+     * digit). */
+    if (((dot << 1) | (dot >> 1) | 1u | 1u << (n - 1)) & ~digit)
         return false;
     /* So four octets of digits; at most three digits each. */
     if (digit & (digit >> 1) & (digit >> 2) & (digit >> 3))
@@ -820,13 +824,13 @@ static ALWAYS_INLINE int norm_host(struct wt_str host, bool bracketed, char *out
 {
     int r;
 
-    /* A host that does not end in a digit is a name or an IPv6 address. A
-     * name domain_fast() finds valid has no ':', so no IPv6 reading: the
-     * path below would end in the same wt_norm_domain() answer. Take it
-     * without the ':' scan. */
+    /* Below, a host without brackets, ':' or a last digit gets the answer of
+     * wt_norm_domain(). domain_fast() answers only for hosts of letters,
+     * digits, '-' and '.', so when it answers that is the answer: names are
+     * done without the ':' scan. */
     if (!bracketed && !wt__is_digit((unsigned char)host.p[host.len - 1])) {
         r = domain_fast(host, out, cap);
-        if (r != DOMAIN_GENERAL && (r >= 0 || r == WT_EFULL)) {
+        if (r != DOMAIN_GENERAL) {
             *type = WT_OBS_DOMAIN;
             return r;
         }
@@ -1020,6 +1024,16 @@ static char *value_dst(struct wt_obs_set *os, char *buf, size_t max)
     return os->scratch_cap - os->scratch_used >= max ? os->scratch + os->scratch_used : buf;
 }
 
+/*
+ * The split of a host that split_target() returned without brackets: it has
+ * no '/', '?', '#' or '@', does not start with '[' and has no single ':', so
+ * split_target() would find no scheme and no port in it either.
+ */
+static struct wt__target host_target(struct wt_str host)
+{
+    return (struct wt__target){.host = host, .rest = {host.p + host.len, 0}};
+}
+
 /* Normalise an address and add it. WT_EPARSE: not an address. */
 static ALWAYS_INLINE int take_ip(struct wt_obs_set *os, struct wt_str in, struct wt_str *kept)
 {
@@ -1041,7 +1055,7 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     struct wt_str shost = WT_STR_NULL, sip;
     struct wt_str dest = WT_STR_NULL; /* normalised destination host */
     enum wt_obs_type dtype = WT_OBS_DOMAIN;
-    bool server_is_ip = false, have_tg;
+    bool server_is_ip = false, have_tg, same_host = false;
     struct wt__target stg = {.bracketed = false}, tg = {.bracketed = false};
     char buf[DOMAIN_MAX + 1]; /* a host name, an address or a hash */
     int r;
@@ -1055,7 +1069,16 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     if (rec->client.len && take_ip(os, rec->client, &os->client_ip) == WT_EFULL)
         return WT_EFULL;
 
-    if (rec->server.len && split_target(rec->server, &stg) == 0) {
+    /* The target is split before the server (a split adds no item): the
+     * server ("DIRECT/h") is mostly the target's host ("https://h:443/")
+     * again, and then needs no split of its own. */
+    have_tg = rec->url.len && split_target(rec->url, &tg) == 0;
+    if (rec->server.len && have_tg && !tg.bracketed && str_same(rec->server, tg.host)) {
+        stg = host_target(rec->server);
+        same_host = true;
+    } else if (rec->server.len && split_target(rec->server, &stg) != 0)
+        stg.host = WT_STR_NULL;
+    if (stg.host.len) {
         /* Keep the brackets of a [v6] for wt_norm_ip to check. */
         struct wt_str sraw =
             stg.bracketed ? wt__str(stg.host.p - 1, stg.host.p + stg.host.len + 1) : stg.host;
@@ -1080,9 +1103,9 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     }
 
     /* Destination host: an address, or the first domain (every ip is done). */
-    have_tg = rec->url.len && split_target(rec->url, &tg) == 0;
     if (have_tg) {
-        if (server_is_ip && tg.bracketed == stg.bracketed && str_same(tg.host, shost)) {
+        if (server_is_ip && tg.bracketed == stg.bracketed &&
+            (same_host || str_same(tg.host, shost))) {
             dest = os->server_ip; /* tunnel://1.2.3.4:443/ with DIRECT/1.2.3.4 */
             dtype = memchr(dest.p, ':', dest.len) ? WT_OBS_IPV6 : WT_OBS_IP;
         } else {
@@ -1097,7 +1120,7 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
 
     /* The server's domain, unless it is the destination host again. */
     if (shost.len && !server_is_ip && !stg.bracketed &&
-        !(have_tg && !tg.bracketed && str_same(shost, tg.host))) {
+        !(same_host || (have_tg && !tg.bracketed && str_same(shost, tg.host)))) {
         struct wt_str sdom;
         char *dst = value_dst(os, buf, sizeof(buf));
         r = wt_norm_domain(shost, dst, sizeof(buf));

@@ -13,10 +13,11 @@
  * - wt_norm_domain (with its mask fast path) matches the general loop on the
  *   input, with full room and with too little;
  * - the target split and the dotted-quad check match their general code on
- *   the input (the same answer, the same views);
+ *   the input (the same answer, the same views), and a host the split
+ *   returns without brackets splits as itself;
  * - wt_norm_ip rejects only what inet_pton rejects (its early outs are
  *   exact), and a name wt_norm_domain accepts without a ':' is no address
- *   (the host normaliser takes such a name without trying it as one);
+ *   (so a host is a name or an address, never both);
  * - extraction with the documented scratch size succeeds; its items are
  *   unique, ordered, canonical and inside the used scratch; with less
  *   scratch it fails with WT_EFULL keeping a prefix of the list.
@@ -121,6 +122,15 @@ static void check_fast_paths(struct wt_str in)
     if (ra == 0)
         check(view_same(a.scheme, b.scheme) && view_same(a.host, b.host) &&
               view_same(a.port, b.port) && view_same(a.rest, b.rest) && a.bracketed == b.bracketed);
+    /* wt_obs_extract reuses a target's host as the split of an equal server:
+     * a host split without brackets splits as itself, with no scheme or port. */
+    if (ra == 0 && !a.bracketed) {
+        struct wt__target h;
+        check(wt__split_target_general(a.host, &h) == 0);
+        check(view_same(h.host, a.host) && h.scheme.p == NULL && h.scheme.len == 0 &&
+              h.port.p == NULL && h.port.len == 0 && h.rest.p == a.host.p + a.host.len &&
+              h.rest.len == 0 && !h.bracketed);
+    }
     check(wt__ipv4_canonical(in.p, in.len) == wt__ipv4_canonical_general(in.p, in.len));
     if (in.len && !memchr(in.p, ':', in.len) && wt_norm_domain(in, out, OUT_MAX) >= 0) {
         enum wt_obs_type t;
