@@ -608,6 +608,67 @@ static inline int ip_fast(struct wt_str in, char *out, size_t cap, enum wt_obs_t
     return (int)in.len;
 }
 
+/* The value of a hex digit, or -1. */
+static int hex_value(unsigned char c)
+{
+    if (wt__is_digit(c))
+        return c - '0';
+    c = (unsigned char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * inet_pton(AF_INET6) for the plain form only: groups of 1-4 hex digits split
+ * by ':', at most one "::" (standing for one or more zero groups), no
+ * embedded IPv4. @returns false for anything else, valid or not, and
+ * inet_pton decides: so it accepts only what inet_pton accepts, with the
+ * same 16 bytes (fuzz_observables compares wt_norm_ip with inet_pton).
+ */
+static bool ipv6_plain(const char *p, size_t n, unsigned char bin[16])
+{
+    unsigned w[8];
+    int k = 0, gap = -1; /* groups read; how many came before the "::" */
+    size_t i = 0;
+
+    if (n < 2 || n > 39)
+        return false;
+    if (p[0] == ':') {
+        if (p[1] != ':')
+            return false;
+        gap = 0;
+        i = 2;
+    }
+    while (i < n) {
+        unsigned v = 0, d = 0;
+        int h;
+        for (; i < n && d < 5 && (h = hex_value((unsigned char)p[i])) >= 0; i++, d++)
+            v = v << 4 | (unsigned)h;
+        if (d == 0 || d > 4 || k == 8)
+            return false;
+        w[k++] = v;
+        if (i == n)
+            break;
+        if (p[i] != ':' || ++i == n)
+            return false; /* a '.' (IPv4 tail), another byte or a last lone ':' */
+        if (p[i] == ':') {
+            if (gap >= 0)
+                return false;
+            gap = k;
+            i++;
+        }
+    }
+    /* Eight groups, or fewer and a "::" that stands for at least one. */
+    if (gap < 0 ? k != 8 : k == 8)
+        return false;
+    memset(bin, 0, 16);
+    for (int j = 0; j < k; j++) {
+        const int at = gap >= 0 && j >= gap ? 8 - (k - j) : j;
+        bin[2 * at] = (unsigned char)(w[j] >> 8);
+        bin[2 * at + 1] = (unsigned char)w[j];
+    }
+    return true;
+}
+
 /* wt_norm_ip() by inet_pton and an inet_ntop-equal writer. */
 static int ip_general(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
 {
@@ -625,22 +686,26 @@ static int ip_general(struct wt_str in, char *out, size_t cap, enum wt_obs_type 
     }
     if (n == 0 || n >= sizeof(buf))
         return WT_EPARSE;
-    /* Copy and reject early what inet_pton would (masks like 10.xx.xx.xx, NULs). */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == ':')
-            v6 = true;
-        else if (!wt__is_hex(c) && c != '.')
+    if (ipv6_plain(p, n, bin)) {
+        v6 = true; /* as the loop below finds; inet_pton gives the same bytes */
+    } else {
+        /* Copy and reject early what inet_pton would (masks like 10.xx.xx.xx, NULs). */
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)p[i];
+            if (c == ':')
+                v6 = true;
+            else if (!wt__is_hex(c) && c != '.')
+                return WT_EPARSE;
+            buf[i] = (char)c;
+        }
+        buf[n] = '\0';
+        /* Brackets are IPv6 syntax only. */
+        if (bracketed && !v6)
             return WT_EPARSE;
-        buf[i] = (char)c;
+        int af = v6 ? AF_INET6 : AF_INET;
+        if (inet_pton(af, buf, bin) != 1)
+            return WT_EPARSE;
     }
-    buf[n] = '\0';
-    /* Brackets are IPv6 syntax only. */
-    if (bracketed && !v6)
-        return WT_EPARSE;
-    int af = v6 ? AF_INET6 : AF_INET;
-    if (inet_pton(af, buf, bin) != 1)
-        return WT_EPARSE;
     size_t len;
     if (v6) {
         len = wt__ipv6_text(bin, buf);

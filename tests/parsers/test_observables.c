@@ -670,6 +670,64 @@ static void test_ipv4_fast_matches_general(void **state)
     }
 }
 
+/* wt_norm_ip against inet_pton + inet_ntop on IPv6 texts around the plain
+ * form it parses itself: group counts, "::" places, digits per group. */
+static void test_ipv6_parse_matches_inet_pton(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "::",
+        ":::",
+        "::1",
+        "1::",
+        ":1::",
+        "1:",
+        ":1",
+        "1::2",
+        "1:::2",
+        "1::2::3",
+        "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8:9",
+        "1:2:3:4:5:6:7",
+        "1:2:3:4:5:6:7::",
+        "::2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7::8",
+        "::1:2:3:4:5:6:7:8",
+        "1::3:4:5:6:7:8",
+        "0001:02:003:0004::",
+        "12345::",
+        "1:2:3:4:5:6:7:8:",
+        "ABCD:ef01::FFFF",
+        "2001:db8:4a10:3::7d3",
+        "2001:db8:4a10:5b:d1db:eb83:d7e7:1f40",
+        "g::1",
+        "1::g",
+        "::ffff:1.2.3.4",
+        "::1.2.3.4",
+        "1:2:3:4:5:6:1.2.3.4",
+        "::ffff:1.2.3",
+
+        "fe80::1%eth0",
+        "1: :2",
+        "::0",
+        "0:0:0:0:0:0:0:0",
+        "0:0:0:0:0:0:0:1",
+    };
+    char buf[64], ref[INET6_ADDRSTRLEN];
+    unsigned char bin[16];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *got = ip(cases[i]);
+        const char *want = "<EPARSE>";
+        if (strlen(cases[i]) < sizeof(buf) && inet_pton(AF_INET6, cases[i], bin) == 1) {
+            assert_non_null(inet_ntop(AF_INET6, bin, ref, sizeof(ref)));
+            want = ref;
+        }
+        if (strcmp(got, want) != 0)
+            fail_msg("%s: %s, inet_pton+inet_ntop %s", cases[i], got, want);
+    }
+}
+
 /* The scheme compare ignores ASCII case only: every byte in every place. */
 static void test_url_scheme_bytes(void **state)
 {
@@ -1065,6 +1123,7 @@ int main(void)
         cmocka_unit_test(test_target_host),
         cmocka_unit_test(test_split_fast_matches_general),
         cmocka_unit_test(test_ipv4_fast_matches_general),
+        cmocka_unit_test(test_ipv6_parse_matches_inet_pton),
         cmocka_unit_test(test_url_scheme_bytes),
         cmocka_unit_test(test_url_query_fragment_positions),
         cmocka_unit_test(test_extract_connect_tunnel),
