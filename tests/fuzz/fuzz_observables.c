@@ -12,6 +12,7 @@
  * - the IPv6 text writer matches inet_ntop on the first 16 input bytes;
  * - wt_norm_domain (with its mask fast path) matches the general loop on the
  *   input, with full room and with too little;
+ * - wt_norm_sha256 lower-cases exactly 64 hex digits;
  * - the target split and the dotted-quad check match their general code on
  *   the input (the same answer, the same views), and a host the split
  *   returns without brackets splits as itself;
@@ -132,6 +133,16 @@ static void check_fast_paths(struct wt_str in)
               h.rest.len == 0 && !h.bracketed);
     }
     check(wt__ipv4_canonical(in.p, in.len) == wt__ipv4_canonical_general(in.p, in.len));
+    /* wt_norm_sha256 by its definition: 64 hex digits, lower-cased. */
+    {
+        bool hex = in.len == 64;
+        for (size_t i = 0; hex && i < 64; i++)
+            hex = wt__is_hex((unsigned char)in.p[i]);
+        int r = wt_norm_sha256(in, out, OUT_MAX);
+        check(r == (hex ? 64 : WT_EPARSE));
+        for (size_t i = 0; hex && i < 64; i++)
+            check(out[i] == (char)wt__lower((unsigned char)in.p[i]));
+    }
     if (in.len && !memchr(in.p, ':', in.len) && wt_norm_domain(in, out, OUT_MAX) >= 0) {
         enum wt_obs_type t;
         check(wt_norm_ip(in, out2, OUT_MAX, &t) == WT_EPARSE);
