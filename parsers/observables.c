@@ -12,6 +12,10 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+/* For the helpers wt_obs_extract() calls once or twice a line, whose call
+ * (saving registers, passing views) costs as much as their work. */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 /* Longest host name (RFC 1035) and label. */
 #define DOMAIN_MAX 253
 #define LABEL_MAX  63
@@ -40,23 +44,178 @@ static bool is_alpha(unsigned char c)
     return (unsigned char)(c | 0x20) >= 'a' && (unsigned char)(c | 0x20) <= 'z';
 }
 
-static bool str_same(struct wt_str a, struct wt_str b)
+/* The same bytes; 8 to 16 of them without a memcmp() call (two overlapping words). */
+static inline bool str_same(struct wt_str a, struct wt_str b)
 {
-    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+    if (a.len != b.len)
+        return false;
+    if (a.len >= 8 && a.len <= 16) {
+        uint64_t x0, x1, y0, y1;
+        memcpy(&x0, a.p, 8);
+        memcpy(&x1, a.p + a.len - 8, 8);
+        memcpy(&y0, b.p, 8);
+        memcpy(&y1, b.p + b.len - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return a.len == 0 || memcmp(a.p, b.p, a.len) == 0;
+}
+
+/* The four bytes of s as one word, to compare four bytes at once. */
+static uint32_t word4(const char *s)
+{
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w;
+}
+
+/*
+ * memcpy() for the short values of this file without the library call: two
+ * moves of 16, 8 or 4 bytes that overlap in the middle. Every byte of s is
+ * loaded before any is stored.
+ */
+static inline void copy_short(char *d, const char *s, size_t n)
+{
+#if defined(__SSE2__)
+    if (n >= 16 && n <= 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+        _mm_storeu_si128((__m128i *)(void *)d, a);
+        _mm_storeu_si128((__m128i *)(void *)(d + n - 16), b);
+        return;
+    }
+#endif
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a = word4(s), b = word4(s + n - 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n > 0 && n < 4) {
+        char a = s[0], b = s[n / 2], c = s[n - 1];
+        d[0] = a;
+        d[n / 2] = b;
+        d[n - 1] = c;
+    } else if (n > 0) {
+        memcpy(d, s, n);
+    }
+}
+
+#if defined(__SSE2__)
+/*
+ * The byte classes of the fast paths below come from one SSE2 compare per
+ * class over 16 bytes (SSE2 is part of every x86-64, which is little-endian:
+ * lane i is byte i, bit i of a movemask). Loads never leave the view.
+ */
+
+/* Bits of the positions below x (x <= 64). */
+static uint64_t below(size_t x)
+{
+    return x >= 64 ? ~0ULL : (1ULL << x) - 1;
+}
+
+/* Bit i: lane i of v is c. */
+static unsigned eq_mask(__m128i v, char c)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+}
+
+/* Bit i: lane i of v is in [lo, hi] (signed compare: bytes >= 0x80 never are). */
+static __m128i in_range(__m128i v, char lo, char hi)
+{
+    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
+                         _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
+}
+
+/*
+ * The n bytes at p (1 <= n < 16) in the low lanes, zeros above, from two
+ * overlapping loads of 8, 4 or 1 bytes inside [p, p + n). Overlapping bytes
+ * are or-ed with themselves.
+ */
+static __m128i load_short(const char *p, size_t n)
+{
+    uint64_t lo, hi = 0;
+
+    if (n >= 8) {
+        memcpy(&lo, p, 8);
+        memcpy(&hi, p + n - 8, 8);
+        hi = hi >> (8 * (15 - n)) >> 8; /* drop the 16 - n bytes lo has */
+    } else if (n >= 4) {
+        lo = word4(p) | (uint64_t)word4(p + n - 4) << (8 * (n - 4));
+    } else {
+        lo = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << (8 * (n / 2)) |
+             (uint64_t)(unsigned char)p[n - 1] << (8 * (n - 1));
+    }
+    return _mm_unpacklo_epi64(_mm_cvtsi64_si128((long long)lo), _mm_cvtsi64_si128((long long)hi));
+}
+
+/*
+ * Sixteen bytes of the n-byte view at p for a scan stepping by 16 from off
+ * (off < n), loaded without leaving the view; *pos is the byte in lane 0.
+ * A plain load at off while 16 bytes are left; for the tail of a view of 16
+ * bytes or more, the load of its last 16 (*pos = n - 16: its low lanes repeat
+ * bytes before off, which set the same mask bits again); for a view shorter
+ * than 16 (off is 0), the view zero-filled.
+ */
+static __m128i load_chunk(const char *p, size_t n, size_t off, size_t *pos)
+{
+    if (n - off >= 16) {
+        *pos = off;
+        return _mm_loadu_si128((const __m128i *)(const void *)(p + off));
+    }
+    if (n >= 16) {
+        *pos = n - 16;
+        return _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+    }
+    *pos = 0;
+    return load_short(p, n);
+}
+#endif
+
+/*
+ * The first byte of [p, p + n) equal to a or b, or p + n: wt__find3() without
+ * its byte loop for the tail. A tail load's repeated lanes were scanned
+ * before without a match, so the lowest bit found is the first match.
+ */
+static inline const char *find2(const char *p, size_t n, char a, char b)
+{
+#if defined(__SSE2__)
+    for (size_t i = 0; i < n; i += 16) {
+        size_t pos;
+        __m128i v = load_chunk(p, n, i, &pos);
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(a)), _mm_cmpeq_epi8(v, _mm_set1_epi8(b))));
+        if (m)
+            return p + pos + (size_t)__builtin_ctz(m);
+    }
+    return p + n;
+#else
+    return wt__find3(p, p + n, a, b, b);
+#endif
+}
+
+/* memchr(s.p, ':', s.len) != NULL, sixteen bytes at a time. */
+static bool has_colon(struct wt_str s)
+{
+#if defined(__SSE2__)
+    for (size_t i = 0; i < s.len; i += 16) {
+        size_t pos;
+        __m128i v = load_chunk(s.p, s.len, i, &pos);
+        if (eq_mask(v, ':'))
+            return true;
+    }
+    return false;
+#else
+    return s.len && memchr(s.p, ':', s.len) != NULL;
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
 /* Request targets                                                          */
 /* ------------------------------------------------------------------------ */
-
-/* A request target split into its parts; every view points into the target. */
-struct target {
-    struct wt_str scheme; /* before "://"; empty for a bare target */
-    struct wt_str host;   /* never empty; without the [brackets] of an IPv6 */
-    struct wt_str port;   /* after the host's ':'; may be empty */
-    struct wt_str rest;   /* from the first '/', '?' or '#' after the authority */
-    bool bracketed;       /* the host was written as [v6] */
-};
 
 /* @returns the ':' of a leading "scheme://", or NULL when there is none. */
 static const char *scheme_end(const char *p, const char *end)
@@ -78,9 +237,10 @@ static const char *scheme_end(const char *p, const char *end)
 /*
  * Split "scheme://[userinfo@]host[:port][/path?query#fragment]" or a bare
  * "host[:port]", "[v6][:port]" or "v6" (two or more colons, no port).
- * The userinfo is skipped. WT_EPARSE when there is no host.
+ * The userinfo is skipped. WT_EPARSE when there is no host. This is the
+ * definition; split_fast() must give the same answer.
  */
-static int split_target(struct wt_str t, struct target *tg)
+int wt__split_target_general(struct wt_str t, struct wt__target *tg)
 {
     const char *p = t.p, *end = t.p + t.len;
     const char *colon, *a, *at = NULL;
@@ -128,9 +288,128 @@ static int split_target(struct wt_str t, struct target *tg)
     return tg->host.len ? 0 : WT_EPARSE;
 }
 
+/* split_fast() leaves the target to the general split. */
+#define SPLIT_GENERAL 1
+
+#if defined(__SSE2__)
+/*
+ * scheme_end(p, end) == p + c, given that the first ':' is at c <= SCHEME_MAX
+ * and "//" follows it. The schemes of proxy logs, in lower case, are known
+ * scheme characters with a letter first, so they need no loop.
+ */
+static bool scheme_at(const char *p, const char *end, size_t c)
+{
+    if (c == 4 || c == 5 || c == 6) {
+        const uint32_t w = word4(p);
+        if ((c == 4 && w == word4("http")) || (c == 5 && w == word4("http") && p[4] == 's') ||
+            (c == 6 && w == word4("tunn") && p[4] == 'e' && p[5] == 'l'))
+            return true;
+    }
+    return scheme_end(p, end) == p + c;
+}
+#endif
+
+/*
+ * wt__split_target_general() with one pass of byte masks over the first 64
+ * bytes instead of a scheme loop and several memchr() calls: bit i of colon,
+ * at and term says byte i is ':', '@' or one of "/?#". The scan stops as soon
+ * as the authority's end is known. A '[' host or an authority not ending in
+ * the first 64 bytes is SPLIT_GENERAL.
+ */
+static inline int split_fast(struct wt_str t, struct wt__target *tg)
+{
+#if defined(__SSE2__)
+    const char *p = t.p;
+    const size_t n = t.len;
+    uint64_t colon = 0, at = 0, term = 0;
+    size_t e = 0;        /* the masks cover bytes [0, e) */
+    size_t a = SIZE_MAX; /* where the authority starts, once known */
+    size_t end;          /* where it ends: the first of "/?#" from a, or n */
+
+    if (n == 0)
+        return WT_EPARSE;
+    tg->scheme = WT_STR_NULL;
+    for (;;) {
+        if (e == 64)
+            return SPLIT_GENERAL;
+        size_t pos;
+        __m128i v = load_chunk(p, n, e, &pos);
+        __m128i tv = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                               _mm_cmpeq_epi8(v, _mm_set1_epi8('?'))),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('#')));
+        colon |= (uint64_t)eq_mask(v, ':') << pos;
+        at |= (uint64_t)eq_mask(v, '@') << pos;
+        term |= (uint64_t)(unsigned)_mm_movemask_epi8(tv) << pos;
+        e = n - e < 16 ? n : e + 16;
+        if (a == SIZE_MAX) {
+            /* scheme_end() stops at the first byte that is no scheme byte, so
+             * a "scheme://" ends at the first ':' of the target, at most
+             * SCHEME_MAX bytes in. */
+            if (colon) {
+                const size_t c = (size_t)__builtin_ctzll(colon);
+                if (c <= SCHEME_MAX && n - c >= 3 && p[c + 1] == '/' && p[c + 2] == '/' &&
+                    scheme_at(p, p + n, c)) {
+                    tg->scheme = wt__str(p, p + c);
+                    a = c + 3;
+                } else {
+                    a = 0;
+                }
+            } else if (e > SCHEME_MAX || e == n) {
+                a = 0; /* no ':' where a scheme could end */
+            } else {
+                continue;
+            }
+        }
+        const uint64_t after = term >> a; /* a <= SCHEME_MAX + 3 */
+        if (after) {
+            end = a + (size_t)__builtin_ctzll(after);
+            break;
+        }
+        if (e == n) {
+            end = n;
+            break;
+        }
+    }
+    tg->rest = wt__str(p + end, p + n);
+    tg->port = WT_STR_NULL;
+    tg->bracketed = false;
+    /* A userinfo ends at the last '@' of the authority [a, end). */
+    const uint64_t auth = below(end) & ~below(a);
+    size_t h = (at & auth) ? 64 - (size_t)__builtin_clzll(at & auth) : a;
+    if (h < end && p[h] == '[')
+        return SPLIT_GENERAL;
+    /* [h, end) is host[:port]; two or more colons make an unbracketed v6. */
+    const uint64_t hc = colon & auth & ~below(h);
+    if (hc && !(hc & (hc - 1))) {
+        const size_t c = (size_t)__builtin_ctzll(hc);
+        tg->host = wt__str(p + h, p + c);
+        tg->port = wt__str(p + c + 1, p + end);
+    } else {
+        tg->host = wt__str(p + h, p + end);
+    }
+    return tg->host.len ? 0 : WT_EPARSE;
+#else
+    (void)t;
+    (void)tg;
+    return SPLIT_GENERAL;
+#endif
+}
+
+/* Inline: wt_obs_extract() splits two targets a line. */
+static inline int split_target(struct wt_str t, struct wt__target *tg)
+{
+    int r = split_fast(t, tg);
+    return r != SPLIT_GENERAL ? r : wt__split_target_general(t, tg);
+}
+
+int wt__split_target(struct wt_str t, struct wt__target *tg)
+{
+    return split_target(t, tg);
+}
+
 int wt_target_host(struct wt_str target, struct wt_str *host, struct wt_str *port)
 {
-    struct target tg;
+    struct wt__target tg;
     int rc = split_target(target, &tg);
     if (rc != 0)
         return rc;
@@ -164,8 +443,9 @@ static int parse_port(struct wt_str s, unsigned *out)
 /*
  * A dotted-quad IPv4 address as inet_pton(AF_INET) accepts it: four
  * decimal octets 0..255, no leading zeros. Such text is already canonical.
+ * This is the definition; wt__ipv4_canonical() must give the same answer.
  */
-static bool ipv4_canonical(const char *p, size_t n)
+bool wt__ipv4_canonical_general(const char *p, size_t n)
 {
     const char *end = p + n;
     for (int octet = 0; octet < 4; octet++) {
@@ -185,6 +465,57 @@ static bool ipv4_canonical(const char *p, size_t n)
             return false;
     }
     return p == end;
+}
+
+/*
+ * wt__ipv4_canonical_general() with masks of one 16-byte load: the same rules
+ * as whole-text bit tests. Only 7..15 bytes can be a canonical quad.
+ */
+static inline bool ipv4_fast(const char *p, size_t n)
+{
+#if defined(__SSE2__)
+    if (n < 7 || n > 15)
+        return false;
+    const __m128i v = load_short(p, n);
+    const unsigned all = (1u << n) - 1;
+    const unsigned digit = (unsigned)_mm_movemask_epi8(in_range(v, '0', '9'));
+    const unsigned dot = eq_mask(v, '.');
+    /* Only digits and dots; the zero lanes past n are neither. */
+    if ((digit | dot) != all)
+        return false;
+    /* Exactly three dots: clearing the two lowest leaves one bit. */
+    unsigned d = dot & (dot - 1);
+    d &= d - 1;
+    if (!d || (d & (d - 1)))
+        return false;
+    /* No empty octet: the first and last bytes and the neighbours of each
+     * dot are digits (a last dot puts its right neighbour at bit n, never a
+     * digit). */
+    if (((dot << 1) | (dot >> 1) | 1u | 1u << (n - 1)) & ~digit)
+        return false;
+    /* So four octets of digits; at most three digits each. */
+    if (digit & (digit >> 1) & (digit >> 2) & (digit >> 3))
+        return false;
+    /* No leading zero: an octet's first digit is '0' and a digit follows. */
+    const unsigned first = 1u | dot << 1;
+    if (eq_mask(v, '0') & first & (digit >> 1))
+        return false;
+    /* A three-digit octet is at most 255, compared as text with "255":
+     * d0 > '2', or d0 == '2' and (d1 > '5', or d1 == '5' and d2 > '5'). */
+    const unsigned three = first & (digit >> 1) & (digit >> 2);
+    const unsigned gt2 = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8('2')));
+    const unsigned gt5 = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8('5')));
+    const unsigned over =
+        gt2 | (eq_mask(v, '2') & ((gt5 >> 1) | ((eq_mask(v, '5') >> 1) & (gt5 >> 2))));
+    return !(three & over);
+#else
+    return wt__ipv4_canonical_general(p, n);
+#endif
+}
+
+bool wt__ipv4_canonical(const char *p, size_t n)
+{
+    return ipv4_fast(p, n);
 }
 
 /* inet_ntop's "%u.%u.%u.%u" without its sprintf. @returns the length (<= 15). */
@@ -250,18 +581,97 @@ size_t wt__ipv6_text(const unsigned char bin[16], char *out)
     return n;
 }
 
-int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
-{
-    /* The common case first: an IPv4 address in canonical form. */
-    if (in.len >= 7 && in.len <= 15 && ipv4_canonical(in.p, in.len)) {
-        if (in.len > cap)
-            return WT_EFULL;
-        memcpy(out, in.p, in.len);
-        if (type)
-            *type = WT_OBS_IP;
-        return (int)in.len;
-    }
+/* ip_fast() leaves the text to inet_pton. */
+#define IP_GENERAL 1
 
+/*
+ * wt_norm_ip() for the texts that need no inet_pton: one that no address
+ * ends like (every text ip_general() accepts ends in a hex digit, '.', ':'
+ * or ']'), so a host name like "example.com" costs one test, and an IPv4
+ * address in canonical form, which is its own output. Inline, so that
+ * take_ip() makes no call for them.
+ */
+static inline int ip_fast(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
+{
+    if (in.len == 0)
+        return WT_EPARSE;
+    const unsigned char last = (unsigned char)in.p[in.len - 1];
+    if (!wt__is_hex(last) && last != '.' && last != ':' && last != ']')
+        return WT_EPARSE;
+    if (!ipv4_fast(in.p, in.len))
+        return IP_GENERAL;
+    if (in.len > cap)
+        return WT_EFULL;
+    copy_short(out, in.p, in.len);
+    if (type)
+        *type = WT_OBS_IP;
+    return (int)in.len;
+}
+
+/* The value of a hex digit, or -1. */
+static int hex_value(unsigned char c)
+{
+    if (wt__is_digit(c))
+        return c - '0';
+    c = (unsigned char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * inet_pton(AF_INET6) for the plain form only: groups of 1-4 hex digits split
+ * by ':', at most one "::" (standing for one or more zero groups), no
+ * embedded IPv4. @returns false for anything else, valid or not, and
+ * inet_pton decides: so it accepts only what inet_pton accepts, with the
+ * same 16 bytes (fuzz_observables compares wt_norm_ip with inet_pton).
+ */
+static bool ipv6_plain(const char *p, size_t n, unsigned char bin[16])
+{
+    unsigned w[8];
+    int k = 0, gap = -1; /* groups read; how many came before the "::" */
+    size_t i = 0;
+
+    if (n < 2 || n > 39)
+        return false;
+    if (p[0] == ':') {
+        if (p[1] != ':')
+            return false;
+        gap = 0;
+        i = 2;
+    }
+    while (i < n) {
+        unsigned v = 0, d = 0;
+        int h;
+        for (; i < n && d < 5 && (h = hex_value((unsigned char)p[i])) >= 0; i++, d++)
+            v = v << 4 | (unsigned)h;
+        if (d == 0 || d > 4 || k == 8)
+            return false;
+        w[k++] = v;
+        if (i == n)
+            break;
+        if (p[i] != ':' || ++i == n)
+            return false; /* a '.' (IPv4 tail), another byte or a last lone ':' */
+        if (p[i] == ':') {
+            if (gap >= 0)
+                return false;
+            gap = k;
+            i++;
+        }
+    }
+    /* Eight groups, or fewer and a "::" that stands for at least one. */
+    if (gap < 0 ? k != 8 : k == 8)
+        return false;
+    memset(bin, 0, 16);
+    for (int j = 0; j < k; j++) {
+        const int at = gap >= 0 && j >= gap ? 8 - (k - j) : j;
+        bin[2 * at] = (unsigned char)(w[j] >> 8);
+        bin[2 * at + 1] = (unsigned char)w[j];
+    }
+    return true;
+}
+
+/* wt_norm_ip() by inet_pton and an inet_ntop-equal writer. */
+static int ip_general(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
+{
     /* inet_pton needs a NUL-terminated copy; a longer text is no address. */
     char buf[INET6_ADDRSTRLEN];
     unsigned char bin[16];
@@ -276,22 +686,26 @@ int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
     }
     if (n == 0 || n >= sizeof(buf))
         return WT_EPARSE;
-    /* Copy and reject early what inet_pton would (masks like 10.xx.xx.xx, NULs). */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == ':')
-            v6 = true;
-        else if (!wt__is_hex(c) && c != '.')
+    if (ipv6_plain(p, n, bin)) {
+        v6 = true; /* as the loop below finds; inet_pton gives the same bytes */
+    } else {
+        /* Copy and reject early what inet_pton would (masks like 10.xx.xx.xx, NULs). */
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)p[i];
+            if (c == ':')
+                v6 = true;
+            else if (!wt__is_hex(c) && c != '.')
+                return WT_EPARSE;
+            buf[i] = (char)c;
+        }
+        buf[n] = '\0';
+        /* Brackets are IPv6 syntax only. */
+        if (bracketed && !v6)
             return WT_EPARSE;
-        buf[i] = (char)c;
+        int af = v6 ? AF_INET6 : AF_INET;
+        if (inet_pton(af, buf, bin) != 1)
+            return WT_EPARSE;
     }
-    buf[n] = '\0';
-    /* Brackets are IPv6 syntax only. */
-    if (bracketed && !v6)
-        return WT_EPARSE;
-    int af = v6 ? AF_INET6 : AF_INET;
-    if (inet_pton(af, buf, bin) != 1)
-        return WT_EPARSE;
     size_t len;
     if (v6) {
         len = wt__ipv6_text(bin, buf);
@@ -306,6 +720,12 @@ int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
     return (int)len;
 }
 
+int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
+{
+    int r = ip_fast(in, out, cap, type);
+    return r != IP_GENERAL ? r : ip_general(in, out, cap, type);
+}
+
 /* domain_fast() leaves the name to the general loop. */
 #define DOMAIN_GENERAL 1
 
@@ -315,33 +735,29 @@ int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
  * answer and the same bytes written. A port, any other byte or a longer
  * name is DOMAIN_GENERAL (fuzz_observables compares the two).
  */
-static int domain_fast(struct wt_str in, char *out, size_t cap)
+static inline int domain_fast(struct wt_str in, char *out, size_t cap)
 {
 #if defined(__SSE2__)
     char buf[64];
     uint64_t letter = 0, digit = 0, dash = 0, dot = 0;
     const size_t len = in.len;
+    /* The lower-cased chunks go straight to out when it has room for every
+     * store (at most 64 bytes from its start), else through buf. */
+    char *const lc = cap >= sizeof(buf) ? out : buf;
 
     if (len == 0 || len > sizeof(buf))
         return DOMAIN_GENERAL;
-    memset(buf, 0, sizeof(buf));
-    memcpy(buf, in.p, len);
     for (size_t i = 0; i < len; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
-        __m128i lo = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        /* Signed compares: bytes >= 0x80 are below every bound. */
-        __m128i l = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8('a' - 1)),
-                                  _mm_cmplt_epi8(lo, _mm_set1_epi8('z' + 1)));
-        __m128i u = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
-                                  _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
-        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-        letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << i;
-        digit |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << i;
-        dash |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('-'))) << i;
-        dot |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) << i;
-        /* Lower-case in place: add 0x20 to A-Z. */
-        _mm_storeu_si128((__m128i *)(void *)(buf + i),
+        size_t pos;
+        __m128i v = load_chunk(in.p, len, i, &pos);
+        __m128i u = in_range(v, 'A', 'Z');
+        __m128i l = _mm_or_si128(u, in_range(v, 'a', 'z'));
+        letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << pos;
+        digit |= (uint64_t)(unsigned)_mm_movemask_epi8(in_range(v, '0', '9')) << pos;
+        dash |= (uint64_t)eq_mask(v, '-') << pos;
+        dot |= (uint64_t)eq_mask(v, '.') << pos;
+        /* Lower-case: add 0x20 to A-Z. */
+        _mm_storeu_si128((__m128i *)(void *)(lc + pos),
                          _mm_add_epi8(v, _mm_and_si128(u, _mm_set1_epi8(0x20))));
     }
     const uint64_t all = len == 64 ? ~0ULL : (1ULL << len) - 1;
@@ -362,7 +778,8 @@ static int domain_fast(struct wt_str in, char *out, size_t cap)
     if (!((letter | dash) & tld))
         return WT_EPARSE; /* the last label is all digits */
     const size_t n = len - (size_t)trail;
-    memcpy(out, buf, n < cap ? n : cap);
+    if (lc == buf)
+        copy_short(out, buf, n < cap ? n : cap);
     return n > cap ? WT_EFULL : (int)n;
 #else
     (void)in;
@@ -453,6 +870,26 @@ int wt_norm_sha256(struct wt_str in, char *out, size_t cap)
 {
     if (in.len != 64)
         return WT_EPARSE;
+#if defined(__SSE2__)
+    /* Four chunks of 16: every byte a hex digit; A-F lower-cased by 0x20. */
+    __m128i v[4];
+    unsigned hex = 0xffff;
+    for (int i = 0; i < 4; i++) {
+        v[i] = _mm_loadu_si128((const __m128i *)(const void *)(in.p + 16 * i));
+        __m128i up = in_range(v[i], 'A', 'F');
+        __m128i ok =
+            _mm_or_si128(_mm_or_si128(in_range(v[i], '0', '9'), in_range(v[i], 'a', 'f')), up);
+        hex &= (unsigned)_mm_movemask_epi8(ok);
+        v[i] = _mm_add_epi8(v[i], _mm_and_si128(up, _mm_set1_epi8(0x20)));
+    }
+    if (hex != 0xffff)
+        return WT_EPARSE;
+    if (cap < 64)
+        return WT_EFULL;
+    for (int i = 0; i < 4; i++)
+        _mm_storeu_si128((__m128i *)(void *)(out + 16 * i), v[i]);
+    return 64;
+#else
     for (size_t i = 0; i < 64; i++) {
         unsigned char c = (unsigned char)in.p[i];
         if (!wt__is_hex(c))
@@ -461,18 +898,31 @@ int wt_norm_sha256(struct wt_str in, char *out, size_t cap)
             out[i] = (char)wt__lower(c);
     }
     return cap >= 64 ? 64 : WT_EFULL;
+#endif
 }
 
 /*
  * A URL or target host (without brackets) -> an IP address (type ip/ipv6)
  * or a domain (type domain). A bracketed host must be IPv6.
  */
-static int norm_host(struct wt_str host, bool bracketed, char *out, size_t cap,
-                     enum wt_obs_type *type)
+static ALWAYS_INLINE int norm_host(struct wt_str host, bool bracketed, char *out, size_t cap,
+                                   enum wt_obs_type *type)
 {
     int r;
 
-    if (bracketed || memchr(host.p, ':', host.len)) {
+    /* Below, a host without brackets, ':' or a last digit gets the answer of
+     * wt_norm_domain(). domain_fast() answers only for hosts of letters,
+     * digits, '-' and '.', so when it answers that is the answer: names are
+     * done without the ':' scan. */
+    if (!bracketed && !wt__is_digit((unsigned char)host.p[host.len - 1])) {
+        r = domain_fast(host, out, cap);
+        if (r != DOMAIN_GENERAL) {
+            *type = WT_OBS_DOMAIN;
+            return r;
+        }
+    }
+
+    if (bracketed || has_colon(host)) {
         r = wt_norm_ip(host, out, cap, type);
         return (r >= 0 && *type != WT_OBS_IPV6) ? WT_EPARSE : r;
     }
@@ -488,30 +938,32 @@ static int norm_host(struct wt_str host, bool bracketed, char *out, size_t cap,
 
 /* The URL schemes that make a url observable. */
 struct url_scheme {
-    const char *name;
-    size_t len;
-    unsigned port; /* default */
+    const char *prefix; /* the scheme and "://", as written */
+    size_t len;         /* of prefix */
+    unsigned port;      /* default */
 };
 
+/* The scheme of s, compared as wt_str_ieq() does (ASCII case ignored). */
 static const struct url_scheme *url_scheme(struct wt_str s)
 {
-    static const struct url_scheme schemes[] = {
-        {"http", 4, 80},
-        {"https", 5, 443},
-        {"ftp", 3, 21},
-    };
-    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-        if (s.len == schemes[i].len && wt_str_ieq(s, schemes[i].name))
-            return &schemes[i];
+    static const struct url_scheme http = {"http://", 7, 80}, https = {"https://", 8, 443},
+                                   ftp = {"ftp://", 6, 21};
+
+    /* For a lower-case letter x, (c | 0x20) == x holds for c == x and for
+     * c == x - 0x20 (its upper case) only: exactly wt__lower(c) == x. */
+    if ((s.len == 4 || s.len == 5) && (word4(s.p) | 0x20202020u) == word4("http")) {
+        if (s.len == 4)
+            return &http;
+        return (s.p[4] | 0x20) == 's' ? &https : NULL;
     }
-    return NULL;
+    return s.len == 3 && wt_str_ieq(s, "ftp") ? &ftp : NULL;
 }
 
 /*
  * Check the scheme and port of a split URL. *port is 0 when the URL keeps no
  * port (absent, empty or the scheme's default).
  */
-static const struct url_scheme *url_check(const struct target *tg, unsigned *port)
+static inline const struct url_scheme *url_check(const struct wt__target *tg, unsigned *port)
 {
     const struct url_scheme *sc = url_scheme(tg->scheme);
 
@@ -539,12 +991,20 @@ static void put(struct wbuf *w, const char *s, size_t n)
     w->len += n;
 }
 
+/* put() for the scheme prefix and the host: mostly 32 bytes or fewer. */
+static void put_short(struct wbuf *w, const char *s, size_t n)
+{
+    if (w->len <= w->cap && n <= w->cap - w->len)
+        copy_short(w->p + w->len, s, n);
+    w->len += n;
+}
+
 /*
  * Write the normalised URL: scheme://host[:port]path[?query]. host is the
  * normalised host; the path and query are copied byte-exact from tg->rest,
  * the fragment is dropped, and an empty path becomes "/".
  */
-static int url_build(const struct target *tg, const struct url_scheme *sc, unsigned port,
+static int url_build(const struct wt__target *tg, const struct url_scheme *sc, unsigned port,
                      struct wt_str host, enum wt_obs_type htype, bool strip_query, char *out,
                      size_t cap)
 {
@@ -552,14 +1012,13 @@ static int url_build(const struct target *tg, const struct url_scheme *sc, unsig
     const char *p = tg->rest.p, *end = tg->rest.p + tg->rest.len;
     const char *q;
 
-    put(&w, sc->name, sc->len);
-    put(&w, "://", 3);
+    put_short(&w, sc->prefix, sc->len);
     if (htype == WT_OBS_IPV6) {
         put(&w, "[", 1);
         put(&w, host.p, host.len);
         put(&w, "]", 1);
     } else {
-        put(&w, host.p, host.len);
+        put_short(&w, host.p, host.len);
     }
     if (port) {
         char num[6];
@@ -570,14 +1029,14 @@ static int url_build(const struct target *tg, const struct url_scheme *sc, unsig
         num[--i] = ':';
         put(&w, num + i, sizeof(num) - i);
     }
-    q = wt__find3(p, end, '?', '#', '#');
+    q = find2(p, (size_t)(end - p), '?', '#');
     if (q == p)
         put(&w, "/", 1);
     else
         put(&w, p, (size_t)(q - p));
     if (q < end && *q == '?') {
         p = q;
-        q = wt__find3(q + 1, end, '#', '#', '#');
+        q = find2(q + 1, (size_t)(end - q - 1), '#', '#');
         if (!strip_query)
             put(&w, p, (size_t)(q - p));
     }
@@ -589,7 +1048,7 @@ static int url_build(const struct target *tg, const struct url_scheme *sc, unsig
 int wt_norm_url(struct wt_str in, bool strip_query, char *out, size_t cap)
 {
     char host[DOMAIN_MAX + 1];
-    struct target tg;
+    struct wt__target tg;
     enum wt_obs_type htype;
     unsigned port;
     const struct url_scheme *sc;
@@ -611,12 +1070,13 @@ int wt_norm_url(struct wt_str in, bool strip_query, char *out, size_t cap)
 
 /*
  * Add the n bytes at v as an item of type t, unless the set has it already;
- * *kept is the view the set keeps. Values are normalised on the stack (or,
- * for the url, in place at the end of scratch) and only new ones are copied,
- * so WT_EFULL means the list does not fit, never that a duplicate did not.
+ * *kept is the view the set keeps. Values are normalised in place at the end
+ * of scratch when it has the room (value_dst(); the url always), else on the
+ * stack, and only new ones are kept, so WT_EFULL means the list does not fit,
+ * never that a duplicate did not.
  */
-static int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char *v, size_t n,
-                    struct wt_str *kept)
+static inline int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char *v, size_t n,
+                           struct wt_str *kept)
 {
     char *dst = os->scratch + os->scratch_used;
 
@@ -629,7 +1089,7 @@ static int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char *v, si
     if (n > os->scratch_cap - os->scratch_used)
         return WT_EFULL;
     if (v != dst)
-        memcpy(dst, v, n);
+        copy_short(dst, v, n);
     os->scratch_used += n;
     *kept = (struct wt_str){dst, n};
     /* At most 6 items can be distinct (client, server, s-ip, destination,
@@ -639,15 +1099,39 @@ static int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char *v, si
     return 0;
 }
 
+/*
+ * Where to normalise a value of at most max bytes: at the end of scratch when
+ * that has the room, so add_item() need not copy a new value (a duplicate
+ * leaves scratch_used as it was), else buf. Either way the normaliser gets
+ * the same cap, max.
+ */
+static char *value_dst(struct wt_obs_set *os, char *buf, size_t max)
+{
+    return os->scratch_cap - os->scratch_used >= max ? os->scratch + os->scratch_used : buf;
+}
+
+/*
+ * The split of a host that split_target() returned without brackets: it has
+ * no '/', '?', '#' or '@', does not start with '[' and has no single ':', so
+ * split_target() would find no scheme and no port in it either.
+ */
+static struct wt__target host_target(struct wt_str host)
+{
+    return (struct wt__target){.host = host, .rest = {host.p + host.len, 0}};
+}
+
 /* Normalise an address and add it. WT_EPARSE: not an address. */
-static int take_ip(struct wt_obs_set *os, struct wt_str in, struct wt_str *kept)
+static ALWAYS_INLINE int take_ip(struct wt_obs_set *os, struct wt_str in, struct wt_str *kept)
 {
     char buf[INET6_ADDRSTRLEN];
+    char *dst = value_dst(os, buf, sizeof(buf));
     enum wt_obs_type t;
-    int r = wt_norm_ip(in, buf, sizeof(buf), &t);
+    int r = ip_fast(in, dst, sizeof(buf), &t);
+    if (r == IP_GENERAL)
+        r = ip_general(in, dst, sizeof(buf), &t);
     if (r < 0)
         return r;
-    return add_item(os, t, buf, (size_t)r, kept);
+    return add_item(os, t, dst, (size_t)r, kept);
 }
 
 int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
@@ -657,8 +1141,8 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     struct wt_str shost = WT_STR_NULL, sip;
     struct wt_str dest = WT_STR_NULL; /* normalised destination host */
     enum wt_obs_type dtype = WT_OBS_DOMAIN;
-    bool server_is_ip = false, have_tg;
-    struct target stg = {.bracketed = false}, tg = {.bracketed = false};
+    bool server_is_ip = false, have_tg, same_host = false;
+    struct wt__target stg = {.bracketed = false}, tg = {.bracketed = false};
     char buf[DOMAIN_MAX + 1]; /* a host name, an address or a hash */
     int r;
 
@@ -671,7 +1155,16 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     if (rec->client.len && take_ip(os, rec->client, &os->client_ip) == WT_EFULL)
         return WT_EFULL;
 
-    if (rec->server.len && split_target(rec->server, &stg) == 0) {
+    /* The target is split before the server (a split adds no item): the
+     * server ("DIRECT/h") is mostly the target's host ("https://h:443/")
+     * again, and then needs no split of its own. */
+    have_tg = rec->url.len && split_target(rec->url, &tg) == 0;
+    if (rec->server.len && have_tg && !tg.bracketed && str_same(rec->server, tg.host)) {
+        stg = host_target(rec->server);
+        same_host = true;
+    } else if (rec->server.len && split_target(rec->server, &stg) != 0)
+        stg.host = WT_STR_NULL;
+    if (stg.host.len) {
         /* Keep the brackets of a [v6] for wt_norm_ip to check. */
         struct wt_str sraw =
             stg.bracketed ? wt__str(stg.host.p - 1, stg.host.p + stg.host.len + 1) : stg.host;
@@ -696,14 +1189,15 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     }
 
     /* Destination host: an address, or the first domain (every ip is done). */
-    have_tg = rec->url.len && split_target(rec->url, &tg) == 0;
     if (have_tg) {
-        if (server_is_ip && tg.bracketed == stg.bracketed && str_same(tg.host, shost)) {
+        if (server_is_ip && tg.bracketed == stg.bracketed &&
+            (same_host || str_same(tg.host, shost))) {
             dest = os->server_ip; /* tunnel://1.2.3.4:443/ with DIRECT/1.2.3.4 */
             dtype = memchr(dest.p, ':', dest.len) ? WT_OBS_IPV6 : WT_OBS_IP;
         } else {
-            r = norm_host(tg.host, tg.bracketed, buf, sizeof(buf), &dtype);
-            if (r >= 0 && add_item(os, dtype, buf, (size_t)r, &dest) != 0)
+            char *dst = value_dst(os, buf, sizeof(buf));
+            r = norm_host(tg.host, tg.bracketed, dst, sizeof(buf), &dtype);
+            if (r >= 0 && add_item(os, dtype, dst, (size_t)r, &dest) != 0)
                 return WT_EFULL;
         }
         if (dest.len && dtype == WT_OBS_DOMAIN)
@@ -712,11 +1206,12 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
 
     /* The server's domain, unless it is the destination host again. */
     if (shost.len && !server_is_ip && !stg.bracketed &&
-        !(have_tg && !tg.bracketed && str_same(shost, tg.host))) {
+        !(same_host || (have_tg && !tg.bracketed && str_same(shost, tg.host)))) {
         struct wt_str sdom;
-        r = wt_norm_domain(shost, buf, sizeof(buf));
+        char *dst = value_dst(os, buf, sizeof(buf));
+        r = wt_norm_domain(shost, dst, sizeof(buf));
         if (r >= 0) {
-            if (add_item(os, WT_OBS_DOMAIN, buf, (size_t)r, &sdom) != 0)
+            if (add_item(os, WT_OBS_DOMAIN, dst, (size_t)r, &sdom) != 0)
                 return WT_EFULL;
             if (!os->domain.len)
                 os->domain = sdom;
@@ -738,8 +1233,9 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     }
 
     if (rec->amp_sha.len) {
-        r = wt_norm_sha256(rec->amp_sha, buf, sizeof(buf));
-        if (r >= 0 && add_item(os, WT_OBS_SHA256, buf, (size_t)r, &os->sha256) != 0)
+        char *dst = value_dst(os, buf, sizeof(buf));
+        r = wt_norm_sha256(rec->amp_sha, dst, sizeof(buf));
+        if (r >= 0 && add_item(os, WT_OBS_SHA256, dst, (size_t)r, &os->sha256) != 0)
             return WT_EFULL;
     }
     return 0;

@@ -177,4 +177,30 @@ size_t wt__ipv6_text(const unsigned char bin[16], char *out);
 /** wt_norm_domain() without its fast path (the reference fuzz_observables compares with). */
 int wt__norm_domain_general(struct wt_str in, char *out, size_t cap);
 
+/** A request target split into its parts; every view points into the target. */
+struct wt__target {
+    struct wt_str scheme; /* before "://"; empty for a bare target */
+    struct wt_str host;   /* never empty; without the [brackets] of an IPv6 */
+    struct wt_str port;   /* after the host's ':'; may be empty */
+    struct wt_str rest;   /* from the first '/', '?' or '#' after the authority */
+    bool bracketed;       /* the host was written as [v6] */
+};
+
+/**
+ * Split "scheme://[userinfo@]host[:port][/path?query#fragment]" or a bare
+ * "host[:port]", "[v6][:port]" or "v6". 0, or WT_EPARSE when there is no host
+ * (*tg is then unspecified). wt__split_target() is the fast path with the
+ * general split as its fallback; fuzz_observables compares the two.
+ */
+int wt__split_target(struct wt_str t, struct wt__target *tg);
+int wt__split_target_general(struct wt_str t, struct wt__target *tg);
+
+/**
+ * A dotted quad in the only form inet_pton(AF_INET) accepts and inet_ntop
+ * writes (four octets 0..255, no leading zeros). The fast check and the
+ * general loop it must agree with (fuzz_observables compares the two).
+ */
+bool wt__ipv4_canonical(const char *p, size_t n);
+bool wt__ipv4_canonical_general(const char *p, size_t n);
+
 #endif /* WT_PARSERS_INT_H */

@@ -12,6 +12,13 @@
  * - the IPv6 text writer matches inet_ntop on the first 16 input bytes;
  * - wt_norm_domain (with its mask fast path) matches the general loop on the
  *   input, with full room and with too little;
+ * - wt_norm_sha256 lower-cases exactly 64 hex digits;
+ * - the target split and the dotted-quad check match their general code on
+ *   the input (the same answer, the same views), and a host the split
+ *   returns without brackets splits as itself;
+ * - wt_norm_ip rejects only what inet_pton rejects (its early outs are
+ *   exact), and a name wt_norm_domain accepts without a ':' is no address
+ *   (so a host is a name or an address, never both);
  * - extraction with the documented scratch size succeeds; its items are
  *   unique, ordered, canonical and inside the used scratch; with less
  *   scratch it fails with WT_EFULL keeping a prefix of the list.
@@ -75,6 +82,70 @@ static int norm(enum mode m, struct wt_str in, char *o, size_t cap, enum wt_obs_
     default:
         *t = WT_OBS_SHA256;
         return wt_norm_sha256(in, o, cap);
+    }
+}
+
+/* Every address wt_norm_ip rejects, inet_pton rejects ([v4] is no address). */
+static void check_not_inet(struct wt_str in, int r)
+{
+    char buf[64];
+    unsigned char bin[16];
+    size_t n = in.len;
+    const char *p = in.p;
+    bool bracketed = false;
+
+    if (r != WT_EPARSE)
+        return;
+    if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+        p++;
+        n -= 2;
+        bracketed = true;
+    }
+    if (n >= sizeof(buf) || memchr(p, '\0', n))
+        return;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    check(inet_pton(AF_INET6, buf, bin) != 1);
+    check(bracketed || inet_pton(AF_INET, buf, bin) != 1);
+}
+
+static bool view_same(struct wt_str a, struct wt_str b)
+{
+    return a.p == b.p && a.len == b.len;
+}
+
+/* The fast paths against the general code they stand for. */
+static void check_fast_paths(struct wt_str in)
+{
+    struct wt__target a, b;
+    int ra = wt__split_target(in, &a), rb = wt__split_target_general(in, &b);
+    check(ra == rb);
+    if (ra == 0)
+        check(view_same(a.scheme, b.scheme) && view_same(a.host, b.host) &&
+              view_same(a.port, b.port) && view_same(a.rest, b.rest) && a.bracketed == b.bracketed);
+    /* wt_obs_extract reuses a target's host as the split of an equal server:
+     * a host split without brackets splits as itself, with no scheme or port. */
+    if (ra == 0 && !a.bracketed) {
+        struct wt__target h;
+        check(wt__split_target_general(a.host, &h) == 0);
+        check(view_same(h.host, a.host) && h.scheme.p == NULL && h.scheme.len == 0 &&
+              h.port.p == NULL && h.port.len == 0 && h.rest.p == a.host.p + a.host.len &&
+              h.rest.len == 0 && !h.bracketed);
+    }
+    check(wt__ipv4_canonical(in.p, in.len) == wt__ipv4_canonical_general(in.p, in.len));
+    /* wt_norm_sha256 by its definition: 64 hex digits, lower-cased. */
+    {
+        bool hex = in.len == 64;
+        for (size_t i = 0; hex && i < 64; i++)
+            hex = wt__is_hex((unsigned char)in.p[i]);
+        int r = wt_norm_sha256(in, out, OUT_MAX);
+        check(r == (hex ? 64 : WT_EPARSE));
+        for (size_t i = 0; hex && i < 64; i++)
+            check(out[i] == (char)wt__lower((unsigned char)in.p[i]));
+    }
+    if (in.len && !memchr(in.p, ':', in.len) && wt_norm_domain(in, out, OUT_MAX) >= 0) {
+        enum wt_obs_type t;
+        check(wt_norm_ip(in, out2, OUT_MAX, &t) == WT_EPARSE);
     }
 }
 
@@ -205,6 +276,8 @@ static void fuzz_norm(enum mode m, struct wt_str in)
     int r0 = norm(m, in, out2, 0, &t2);
     untouched(out2, 0, sizeof(out2));
     check(r < 0 ? r0 == WT_EPARSE : (r == 0 || r0 == WT_EFULL));
+    if (m == M_IP)
+        check_not_inet(in, r);
     if (r < 0)
         return;
     check((size_t)r <= OUT_MAX);
@@ -370,6 +443,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(n == strlen(ref) && memcmp(mine, ref, n) == 0);
     }
 
+    check_fast_paths(in);
     if (m == M_TARGET)
         fuzz_target(in);
     else
