@@ -12,10 +12,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-/* For the helpers wt_obs_extract() calls once or twice a line, whose call
- * (saving registers, passing views) costs as much as their work. */
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-
 /* Longest host name (RFC 1035) and label. */
 #define DOMAIN_MAX 253
 #define LABEL_MAX  63
@@ -905,8 +901,10 @@ int wt_norm_sha256(struct wt_str in, char *out, size_t cap)
  * A URL or target host (without brackets) -> an IP address (type ip/ipv6)
  * or a domain (type domain). A bracketed host must be IPv6.
  */
-static ALWAYS_INLINE int norm_host(struct wt_str host, bool bracketed, char *out, size_t cap,
-                                   enum wt_obs_type *type)
+/* Forced inline (here and take_ip): called once or twice a line, their call
+ * (saving registers, passing views) costs as much as their work. */
+static WT_ALWAYS_INLINE int norm_host(struct wt_str host, bool bracketed, char *out, size_t cap,
+                                      enum wt_obs_type *type)
 {
     int r;
 
@@ -1121,7 +1119,7 @@ static struct wt__target host_target(struct wt_str host)
 }
 
 /* Normalise an address and add it. WT_EPARSE: not an address. */
-static ALWAYS_INLINE int take_ip(struct wt_obs_set *os, struct wt_str in, struct wt_str *kept)
+static WT_ALWAYS_INLINE int take_ip(struct wt_obs_set *os, struct wt_str in, struct wt_str *kept)
 {
     char buf[INET6_ADDRSTRLEN];
     char *dst = value_dst(os, buf, sizeof(buf));

@@ -12,29 +12,36 @@
 #include <emmintrin.h>
 #endif
 
-static inline bool wt__is_digit(unsigned char c)
+/*
+ * Inlined even where the compiler would not: the squid fast path is also
+ * built for x86-64-v3 (target_clones), and GCC leaves a baseline helper
+ * out of line in such a clone unless told otherwise.
+ */
+#define WT_ALWAYS_INLINE inline __attribute__((always_inline))
+
+static WT_ALWAYS_INLINE bool wt__is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
 }
 
-static inline bool wt__is_hex(unsigned char c)
+static WT_ALWAYS_INLINE bool wt__is_hex(unsigned char c)
 {
     return wt__is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static inline unsigned char wt__lower(unsigned char c)
+static WT_ALWAYS_INLINE unsigned char wt__lower(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
 
 /** A view of [p, end). */
-static inline struct wt_str wt__str(const char *p, const char *end)
+static WT_ALWAYS_INLINE struct wt_str wt__str(const char *p, const char *end)
 {
     return (struct wt_str){p, (size_t)(end - p)};
 }
 
 /** `-` (or `"-"` after unquoting) means empty. */
-static inline struct wt_str wt__dash_empty(struct wt_str s)
+static WT_ALWAYS_INLINE struct wt_str wt__dash_empty(struct wt_str s)
 {
     if (s.len == 1 && s.p[0] == '-')
         s.len = 0;
@@ -42,7 +49,7 @@ static inline struct wt_str wt__dash_empty(struct wt_str s)
 }
 
 /** Skip spaces (and tabs) from *pp up to end. */
-static inline void wt__skip_ws(const char **pp, const char *end)
+static WT_ALWAYS_INLINE void wt__skip_ws(const char **pp, const char *end)
 {
     const char *p = *pp;
     while (p < end && (*p == ' ' || *p == '\t'))
@@ -55,7 +62,7 @@ static inline void wt__skip_ws(const char **pp, const char *end)
  * a zero byte of v ^ 0x20.. marks a space); on little-endian machines the
  * lowest flagged byte is exact, later ones may be false positives.
  */
-static inline const char *wt__find_ws(const char *p, const char *end)
+static WT_ALWAYS_INLINE const char *wt__find_ws(const char *p, const char *end)
 {
 #if defined(__SSE2__)
     /* Sixteen bytes at a time: SSE2 is part of every x86-64. */
@@ -90,7 +97,8 @@ static inline const char *wt__find_ws(const char *p, const char *end)
  * The first byte in [p, end) equal to a, b or c, or end. Sixteen bytes at a
  * time while that many are left (reads stay inside [p, end)).
  */
-static inline const char *wt__find3(const char *p, const char *end, char a, char b, char c)
+static WT_ALWAYS_INLINE const char *wt__find3(const char *p, const char *end, char a, char b,
+                                              char c)
 {
 #if defined(__SSE2__)
     const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
@@ -113,7 +121,7 @@ static inline const char *wt__find3(const char *p, const char *end, char a, char
  * Take the next space-separated token at *pp (leading spaces skipped).
  * @returns false when there is no token left.
  */
-static inline bool wt__word(const char **pp, const char *end, struct wt_str *out)
+static WT_ALWAYS_INLINE bool wt__word(const char **pp, const char *end, struct wt_str *out)
 {
     const char *p = *pp;
     wt__skip_ws(&p, end);
@@ -133,7 +141,7 @@ static inline bool wt__word(const char **pp, const char *end, struct wt_str *out
  * is followed by a space or the end (so a value may contain spaces and quotes);
  * *out is the inside. An unterminated quote takes the rest of the line.
  */
-static inline bool wt__field(const char **pp, const char *end, struct wt_str *out)
+static WT_ALWAYS_INLINE bool wt__field(const char **pp, const char *end, struct wt_str *out)
 {
     const char *p = *pp;
     wt__skip_ws(&p, end);

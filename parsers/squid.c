@@ -33,7 +33,7 @@
 /* The transport prefix is searched for in this many leading bytes. */
 #define SQUID_PREFIX_SCAN 512
 
-static inline bool is_sp(char c)
+static WT_ALWAYS_INLINE bool is_sp(char c)
 {
     return c == ' ' || c == '\t';
 }
@@ -127,13 +127,13 @@ static unsigned acl_parts(struct wt_str tok)
     return end[-1] == '-' ? 0 : parts + 1;
 }
 
-static inline bool acl_ok(unsigned parts)
+static WT_ALWAYS_INLINE bool acl_ok(unsigned parts)
 {
     return parts >= 6 && parts <= 8;
 }
 
 /** Where a verdict list opens at p: 1 for `<`, 4 for `&lt;`, 0 if it does not. */
-static inline size_t list_open(const char *p, const char *end)
+static WT_ALWAYS_INLINE size_t list_open(const char *p, const char *end)
 {
     if (*p == '<')
         return 1;
@@ -151,7 +151,8 @@ static inline bool is_close(const char *q, const char *end, bool esc)
 }
 
 /* Field n of the list at s ends at x (the ',' or closing delimiter after it). */
-static inline void put_end(struct wt_record *rec, unsigned n, const char *s, const char *x)
+static WT_ALWAYS_INLINE void put_end(struct wt_record *rec, unsigned n, const char *s,
+                                     const char *x)
 {
     if (n < WT_VERDICT_MAX)
         rec->vend[n] = (uint32_t)(x - s);
@@ -509,7 +510,7 @@ _Static_assert(sizeof(((struct wt_record *)0)->vend) >= (WT_VERDICT_MAX + 64) * 
                "fast_list stores a block's ends unchecked");
 
 /* Bits of the bytes equal to '"', ',' and '>' in the 64 bytes at p. */
-static inline void masks64(const char *p, uint64_t *q, uint64_t *c, uint64_t *g)
+static WT_ALWAYS_INLINE void masks64(const char *p, uint64_t *q, uint64_t *c, uint64_t *g)
 {
     uint64_t mq = 0, mc = 0, mg = 0;
 #if defined(__SSE2__)
@@ -533,7 +534,7 @@ static inline void masks64(const char *p, uint64_t *q, uint64_t *c, uint64_t *g)
 }
 
 /* Bit i of the result is the XOR of bits 0..i of x. */
-static inline uint64_t prefix_xor(uint64_t x)
+static WT_ALWAYS_INLINE uint64_t prefix_xor(uint64_t x)
 {
     x ^= x << 1;
     x ^= x << 2;
@@ -549,8 +550,8 @@ static inline uint64_t prefix_xor(uint64_t x)
  * @returns its closing '>' (followed by a space, a tab or the end), or NULL
  * to give up.
  */
-__attribute__((always_inline)) static inline const char *
-fast_list(struct wt_record *rec, const char *line, const char *s, const char *end)
+static WT_ALWAYS_INLINE const char *fast_list(struct wt_record *rec, const char *line,
+                                              const char *s, const char *end)
 {
     uint64_t inq = 0;   /* all ones when the block starts inside quotes */
     uint64_t prevd = 1; /* bit 0: the byte before the block is '<' or ',' */
@@ -640,7 +641,7 @@ fast_list(struct wt_record *rec, const char *line, const char *s, const char *en
  * acl_ok(acl_parts(tok)), 16 bytes at a time for the dashes; the bytes up to
  * lim (the end of the line) may be read.
  */
-__attribute__((always_inline)) static inline bool fast_acl(struct wt_str tok, const char *lim)
+static WT_ALWAYS_INLINE bool fast_acl(struct wt_str tok, const char *lim)
 {
 #if defined(__SSE2__)
     const char *p = tok.p, *end = tok.p + tok.len;
@@ -699,7 +700,7 @@ __attribute__((always_inline)) static inline bool fast_acl(struct wt_str tok, co
 }
 
 /* take_num's rule: `-` is -1, else at most 18 digits here (longer: give up). */
-static inline bool fast_num(const char *p, const char *e, int64_t *out)
+static WT_ALWAYS_INLINE bool fast_num(const char *p, const char *e, int64_t *out)
 {
     int64_t v = 0;
     if (e - p == 1 && *p == '-') {
@@ -718,8 +719,8 @@ static inline bool fast_num(const char *p, const char *e, int64_t *out)
 }
 
 /* Next token [*a, *b) from *pp on; *pp moves past the space that ends it. */
-__attribute__((always_inline)) static inline bool fast_tok(const char **pp, const char *end,
-                                                           const char **a, const char **b)
+static WT_ALWAYS_INLINE bool fast_tok(const char **pp, const char *end, const char **a,
+                                      const char **b)
 {
     const char *p = *pp;
     while (p < end && is_sp(*p))
