@@ -302,7 +302,9 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
 /*
  * Normalisers. Each writes the canonical form into out (cap bytes, not
  * NUL-terminated) and returns its length, or WT_EPARSE if in is not a valid
- * value of that type, or WT_EFULL if cap is too small.
+ * value of that type, or WT_EFULL if cap is too small. Bytes of out past the
+ * returned length (within cap) may be overwritten, also on an error; out
+ * must not overlap in.
  */
 
 /** IPv4 or IPv6 (optionally in [brackets]) -> inet_ntop form; *type gets IP or IPV6. */

@@ -218,8 +218,20 @@ static void put2(char *o, unsigned v)
     o[1] = (char)('0' + v % 10);
 }
 
+/* 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the years four
+ * digits can write; clamping first also keeps the arithmetic below far
+ * from int64 overflow whatever a record holds. */
+#define TS_MIN_MS (-62167219200000LL)
+#define TS_MAX_MS 253402300799999LL
+
+static inline int64_t ts_clamp(int64_t ts_ms)
+{
+    return ts_ms < TS_MIN_MS ? TS_MIN_MS : ts_ms > TS_MAX_MS ? TS_MAX_MS : ts_ms;
+}
+
 void wt_iso8601_ms(int64_t ts_ms, char out[25])
 {
+    ts_ms = ts_clamp(ts_ms);
     int64_t secs = ts_ms >= 0 ? ts_ms / 1000 : (ts_ms - 999) / 1000;
     unsigned ms = (unsigned)(ts_ms - secs * 1000);
     int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
@@ -601,6 +613,7 @@ static _Thread_local char ts_text[33] = ",\"ts\":\"1970-01-01T00:00:00.000Z\"";
 
 JW_INLINE void jw_ts(struct jw *w, int64_t ts_ms)
 {
+    ts_ms = ts_clamp(ts_ms);
     uint64_t ms = (uint64_t)ts_ms - (uint64_t)ts_base;
     if (ts_ms < ts_base || ms >= 1000) {
         int64_t secs = ts_ms >= 0 ? ts_ms / 1000 : (ts_ms - 999) / 1000;

@@ -70,7 +70,8 @@ int wt_event_encode(struct wt_buf *b, uint64_t lineno, const struct wt_record *r
  */
 int wt_json_append_str(struct wt_buf *b, const char *s, size_t n);
 
-/** Format epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes + NUL) into out[25]. */
+/** Format epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes + NUL) into out[25];
+ *  a time before year 0 or after 9999 is written as the nearest of the two ends. */
 void wt_iso8601_ms(int64_t ts_ms, char out[25]);
 
 /* ------------------------------------------------------------------------ */

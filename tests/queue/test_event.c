@@ -216,6 +216,19 @@ static void test_iso8601(void **state)
     assert_string_equal(out, "1969-12-31T23:59:59.999Z");
     wt_iso8601_ms(4102444799000LL, out);
     assert_string_equal(out, "2099-12-31T23:59:59.000Z");
+    /* Outside years 0-9999: the nearest end, whatever the value. */
+    wt_iso8601_ms(253402300799999LL, out);
+    assert_string_equal(out, "9999-12-31T23:59:59.999Z");
+    wt_iso8601_ms(253402300800000LL, out);
+    assert_string_equal(out, "9999-12-31T23:59:59.999Z");
+    wt_iso8601_ms(INT64_MAX, out);
+    assert_string_equal(out, "9999-12-31T23:59:59.999Z");
+    wt_iso8601_ms(-62167219200000LL, out);
+    assert_string_equal(out, "0000-01-01T00:00:00.000Z");
+    wt_iso8601_ms(-62167219200001LL, out);
+    assert_string_equal(out, "0000-01-01T00:00:00.000Z");
+    wt_iso8601_ms(INT64_MIN, out);
+    assert_string_equal(out, "0000-01-01T00:00:00.000Z");
 }
 
 /* Numbers as printf writes them: every digit count, both ends of the range;
@@ -387,6 +400,11 @@ static void test_event_time_cache(void **state)
                                  1278096903150LL,
                                  951782400999LL,
                                  4102444799000LL,
+                                 INT64_MIN,
+                                 INT64_MIN + 999,
+                                 INT64_MAX,
+                                 -62167219200001LL,
+                                 253402300800000LL,
                                  1000,
                                  999};
     struct wt_record rec;
