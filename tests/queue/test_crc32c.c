@@ -88,6 +88,36 @@ static void test_impls_agree(void **state)
     }
 }
 
+/* Long inputs (the SSE4.2 path runs three 2 KiB lanes from 6 KiB on): lengths
+ * around the lane sizes, every offset mod 8, one shot and chained. */
+static void test_long_inputs(void **state)
+{
+    static unsigned char buf[40000 + 8];
+    static const size_t lens[] = {6143,  6144,  6145,  6151,      12287,
+                                  12288, 12295, 18432, 24576 + 3, 40000};
+    uint32_t x = 88172645U;
+    (void)state;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[i] = (unsigned char)x;
+    }
+    for (size_t off = 0; off < 8; off++) {
+        for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+            const size_t len = lens[l];
+            const uint32_t ref = wt__crc32c_sw(0, buf + off, len);
+            assert_int_equal(wt__crc32c_hw(0, buf + off, len), ref);
+            assert_int_equal(wt_crc32c(0x5EED, buf + off, len),
+                             wt__crc32c_sw(0x5EED, buf + off, len));
+            for (size_t cut = 1; cut < len; cut += len / 5) {
+                const uint32_t a = wt__crc32c_hw(0, buf + off, cut);
+                assert_int_equal(wt__crc32c_hw(a, buf + off + cut, len - cut), ref);
+            }
+        }
+    }
+}
+
 /* Not a check of the CPU: just that the answer is stable. */
 static void test_hw_probe(void **state)
 {
@@ -101,7 +131,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc3720_vectors), cmocka_unit_test(test_rfc3720_pdu),
         cmocka_unit_test(test_check_value),     cmocka_unit_test(test_impls_agree),
-        cmocka_unit_test(test_hw_probe),
+        cmocka_unit_test(test_long_inputs),     cmocka_unit_test(test_hw_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
