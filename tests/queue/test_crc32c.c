@@ -61,18 +61,23 @@ static void test_check_value(void **state)
     }
 }
 
-/* Every implementation, every offset and length, one shot and chained. */
-static void test_impls_agree(void **state)
+/* n pseudo-random bytes (xorshift32 from seed) into buf. */
+static void fill(unsigned char *buf, size_t n, uint32_t x)
 {
-    static unsigned char buf[1024 + 16];
-    uint32_t x = 2463534242U;
-    (void)state;
-    for (size_t i = 0; i < sizeof(buf); i++) {
+    for (size_t i = 0; i < n; i++) {
         x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
         buf[i] = (unsigned char)x;
     }
+}
+
+/* Every implementation, every offset and length, one shot and chained. */
+static void test_impls_agree(void **state)
+{
+    static unsigned char buf[1024 + 16];
+    (void)state;
+    fill(buf, sizeof(buf), 2463534242U);
     for (size_t off = 0; off < 16; off++) {
         for (size_t len = 0; len <= 1024; len += (len < 80 ? 1 : 37)) {
             const uint32_t ref = wt__crc32c_sw(0, buf + off, len);
@@ -95,14 +100,8 @@ static void test_long_inputs(void **state)
     static unsigned char buf[40000 + 8];
     static const size_t lens[] = {6143,  6144,  6145,  6151,      12287,
                                   12288, 12295, 18432, 24576 + 3, 40000};
-    uint32_t x = 88172645U;
     (void)state;
-    for (size_t i = 0; i < sizeof(buf); i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        buf[i] = (unsigned char)x;
-    }
+    fill(buf, sizeof(buf), 88172645U);
     for (size_t off = 0; off < 8; off++) {
         for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
             const size_t len = lens[l];
