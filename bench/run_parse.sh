@@ -107,13 +107,14 @@ wc_bench() { # file -> prints "lines_per_s mb_per_s ms"
         'BEGIN {printf "%.0f %.1f %.2f\n", l/(ns/1e9), b/1e6/(ns/1e9), ns/1e6}'
 }
 
-declare -A result wc_res e2e_res
+declare -A result info wc_res e2e_res
 for name in squid w3c; do
     f=${!name}
     echo "== $name: wt-bench-parse"
     out=$("$benchp" "$f" --runs "$runs") || die "wt-bench-parse $f failed"
     echo "$out"
     result[$name]=$(grep '^RESULT ' <<<"$out" | sed 's/^RESULT //')
+    info[$name]=$(grep '^INFO ' <<<"$out" | sed 's/^INFO //')
     read -r wl wm wms < <(wc_bench "$f")
     wc_res[$name]="$wl $wm"
     printf '\n  external baseline: wc -l (median of 5): %.2f ms, %s lines/s, %s MB/s\n' "$wms" "$wl" "$wm"
@@ -169,13 +170,16 @@ fi
 
 # --- summary -------------------------------------------------------------------
 echo "== summary (medians; MB = 10^6 bytes)"
-printf '  %-6s %14s %10s %16s %8s %14s %14s\n' file "parse lines/s" "parse MB/s" "split lines/s" ratio "wc -l lines/s" "e2e lines/s"
+printf '  %-6s %14s %10s %16s %8s %12s %14s %14s\n' file "parse lines/s" "parse MB/s" "split lines/s" ratio "token ratio" "wc -l lines/s" "e2e lines/s"
 for name in squid w3c; do
-    r=${result[$name]}
+    r="${result[$name]} ${info[$name]}"
     get() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" <<<"$r"; }
     read -r wl _ <<<"${wc_res[$name]}"
-    printf '  %-6s %14s %10s %16s %8s %14s %14s\n' "$name" "$(get parse_lines_per_s)" \
-        "$(get parse_mb_per_s)" "$(get split_lines_per_s)" "$(get ratio_vs_split)" "$wl" \
+    # token ratio: the bare token split (a floor: nothing converted) vs the memchr split
+    tr=$(awk -v t="$(get token_split_lines_per_s)" -v s="$(get split_lines_per_s)" \
+        'BEGIN {if (s > 0) printf "%.4f", t / s; else print "-"}')
+    printf '  %-6s %14s %10s %16s %8s %12s %14s %14s\n' "$name" "$(get parse_lines_per_s)" \
+        "$(get parse_mb_per_s)" "$(get split_lines_per_s)" "$(get ratio_vs_split)" "$tr" "$wl" \
         "${e2e_res[$name]:--}"
 done
 echo "  targets: parse+extract >= 1500000 lines/s and ratio_vs_split >= 0.30 (see bench/README.md)"
