@@ -9,9 +9,9 @@
  *   memchr split      memchr('\n') over the in-memory data, counting lines
  *   wt_splitter_next  the project's bounded splitter over the in-memory data
  *   token split       splitter + every space-separated token of each line found
- *                     (16 bytes at a time with SSE2): the least any parser of
- *                     these formats does, converting and checking nothing; a
- *                     floor for the parse rows, not a target
+ *                     with the parsers' own token search (wt__find_ws): the
+ *                     least any parser of these formats does, converting and
+ *                     checking nothing; a floor for the parse rows, not a target
  *   parse only        splitter + wt_parse_line
  *   parse + extract   splitter + wt_parse_line + wt_obs_extract (the real work)
  *
@@ -20,6 +20,7 @@
  * are reported. Rates always count every line of the file (also headers and
  * malformed lines) and every byte, so rows compare directly.
  */
+#include "parsers_int.h" /* wt__find_ws(): the token search the parsers use */
 #include "wt_parsers.h"
 #include "wt_queue.h"
 
@@ -33,10 +34,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #define READ_BUF (1u << 20)
 /* Encode pass output: a batch buffer, as the daemon fills (batch.max_bytes default). */
@@ -152,8 +149,28 @@ __attribute__((noinline)) static uint64_t pass_memchr(const char *data, size_t l
     return lines;
 }
 
+/*
+ * The sum of what each line yields: its length, or with tokens the lengths of
+ * its space-separated tokens (found with the parsers' own token search).
+ */
+static inline uint64_t line_sum(struct wt_str line, bool tokens)
+{
+    if (!tokens)
+        return line.len;
+    const char *p = line.p, *end = line.p + line.len;
+    uint64_t s = 0;
+    for (;;) {
+        wt__skip_ws(&p, end);
+        if (p == end)
+            return s;
+        const char *q = wt__find_ws(p, end);
+        s += (uint64_t)(q - p) + 1;
+        p = q;
+    }
+}
+
 __attribute__((noinline)) static uint64_t pass_splitter(const char *data, size_t len,
-                                                        size_t max_line, uint64_t *sum)
+                                                        size_t max_line, bool tokens, uint64_t *sum)
 {
     struct wt_splitter sp;
     struct wt_str line;
@@ -171,67 +188,14 @@ __attribute__((noinline)) static uint64_t pass_splitter(const char *data, size_t
             continue;
         }
         lines++;
-        s += line.len;
+        s += line_sum(line, tokens);
     }
     if (wt_splitter_finish(&sp, data + off, len - off, &line) == 0) {
         lines++;
-        s += line.len;
+        s += line_sum(line, tokens);
     }
     *sum = s;
     return lines + sp.too_long;
-}
-
-/* The first space or tab in [p, end), or end. */
-static inline const char *find_space(const char *p, const char *end)
-{
-#if defined(__SSE2__)
-    const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab)));
-        if (m)
-            return p + __builtin_ctz((unsigned)m);
-        p += 16;
-    }
-#endif
-    while (p < end && *p != ' ' && *p != '\t')
-        p++;
-    return p;
-}
-
-/* Every space-separated token of every line: the sum of their lengths. */
-__attribute__((noinline)) static uint64_t pass_tokens(const char *data, size_t len, size_t max_line,
-                                                      uint64_t *ntok)
-{
-    struct wt_splitter sp;
-    struct wt_str line;
-    size_t off = 0;
-    uint64_t s = 0, n = 0;
-
-    wt_splitter_init(&sp, max_line);
-    for (;;) {
-        size_t used = 0;
-        int rc = wt_splitter_next(&sp, data + off, len - off, &used, &line);
-        off += used;
-        if (rc != 0) {
-            if (used == 0)
-                break;
-            continue;
-        }
-        const char *p = line.p, *end = line.p + line.len;
-        for (;;) {
-            while (p < end && (*p == ' ' || *p == '\t'))
-                p++;
-            if (p == end)
-                break;
-            const char *q = find_space(p, end);
-            s += (uint64_t)(q - p);
-            n++;
-            p = q;
-        }
-    }
-    *ntok = n;
-    return s;
 }
 
 static inline uint64_t handle_line(struct parse_ctx *c, struct wt_str line, int level)
@@ -487,10 +451,10 @@ int main(int argc, char **argv)
                 v = pass_memchr(data, len);
                 break;
             case ROW_SPLITTER:
-                v = pass_splitter(data, len, max_line, &aux) ^ aux;
+                v = pass_splitter(data, len, max_line, false, &aux) ^ aux;
                 break;
             case ROW_TOKENS:
-                v = pass_tokens(data, len, max_line, &aux) ^ aux;
+                v = pass_splitter(data, len, max_line, true, &aux) ^ aux;
                 break;
             case ROW_PARSE:
                 v = pass_parse(c, data, len, 0);
