@@ -100,6 +100,11 @@ static inline void copy_short(char *d, const char *s, size_t n)
     }
 }
 
+/* Byte classes of up to 64 bytes of a host name: bit i is byte i. */
+struct name_masks {
+    uint64_t letter, digit, dash, dot, upper;
+};
+
 #if defined(__SSE2__)
 /*
  * The byte classes of the fast paths below come from one SSE2 compare per
@@ -168,6 +173,53 @@ static __m128i load_chunk(const char *p, size_t n, size_t off, size_t *pos)
     }
     *pos = 0;
     return load_short(p, n);
+}
+
+/* Add the classes of the 16 bytes of v, whose lane 0 is byte pos. @returns
+ * the A-Z lanes (for lower-casing). */
+static WT_ALWAYS_INLINE __m128i name_masks_add(struct name_masks *m, __m128i v, size_t pos)
+{
+    __m128i u = in_range(v, 'A', 'Z');
+    __m128i l = _mm_or_si128(u, in_range(v, 'a', 'z'));
+    m->letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << pos;
+    m->upper |= (uint64_t)(unsigned)_mm_movemask_epi8(u) << pos;
+    m->digit |= (uint64_t)(unsigned)_mm_movemask_epi8(in_range(v, '0', '9')) << pos;
+    m->dash |= (uint64_t)eq_mask(v, '-') << pos;
+    m->dot |= (uint64_t)eq_mask(v, '.') << pos;
+    return u;
+}
+#endif
+
+/* domain_fast() leaves the name to the general loop. */
+#define DOMAIN_GENERAL 1
+
+#if defined(__SSE2__)
+/*
+ * wt_norm_domain()'s answer for a name of len bytes (1..64) from its byte
+ * classes m (no bits at or above len): its output length, WT_EPARSE, or
+ * DOMAIN_GENERAL when a byte is none of letter, digit, '-' and '.'.
+ */
+static WT_ALWAYS_INLINE int name_verdict(const struct name_masks *m, size_t len)
+{
+    const uint64_t all = below(len);
+    if ((m->letter | m->digit | m->dash | m->dot) != all)
+        return DOMAIN_GENERAL;
+    const uint64_t dot = m->dot, dash = m->dash;
+    const unsigned last = (unsigned)len - 1;
+    const uint64_t trail = (dot >> last) & 1; /* a trailing dot is dropped */
+    /* Empty labels; a '-' at a label's start or end. */
+    if ((dot & 1) || (dot & (dot >> 1)) || (dash & ((dot << 1) | 1)) || (dash & (dot >> 1)) ||
+        (dash >> last & 1))
+        return WT_EPARSE;
+    const uint64_t body = trail ? all >> 1 : all;
+    const uint64_t inner = dot & body;
+    if (!inner)
+        return WT_EPARSE; /* one label */
+    const unsigned ld = 63u - (unsigned)__builtin_clzll(inner);
+    const uint64_t tld = ld == 63 ? 0 : body & ~((2ULL << ld) - 1);
+    if (!((m->letter | dash) & tld))
+        return WT_EPARSE; /* the last label is all digits */
+    return (int)(len - (size_t)trail);
 }
 #endif
 
@@ -580,19 +632,25 @@ size_t wt__ipv6_text(const unsigned char bin[16], char *out)
 /* ip_fast() leaves the text to inet_pton. */
 #define IP_GENERAL 1
 
+/* No address ends like this text (every text ip_general() accepts ends in a
+ * hex digit, '.', ':' or ']'), so a host name like "example.com" costs one
+ * test. */
+static WT_ALWAYS_INLINE bool ip_ruled_out(struct wt_str in)
+{
+    if (in.len == 0)
+        return true;
+    const unsigned char last = (unsigned char)in.p[in.len - 1];
+    return !wt__is_hex(last) && last != '.' && last != ':' && last != ']';
+}
+
 /*
- * wt_norm_ip() for the texts that need no inet_pton: one that no address
- * ends like (every text ip_general() accepts ends in a hex digit, '.', ':'
- * or ']'), so a host name like "example.com" costs one test, and an IPv4
- * address in canonical form, which is its own output. Inline, so that
- * take_ip() makes no call for them.
+ * wt_norm_ip() for the texts that need no inet_pton: one ip_ruled_out(), and
+ * an IPv4 address in canonical form, which is its own output. Inline, so
+ * that take_ip() makes no call for them.
  */
 static inline int ip_fast(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
 {
-    if (in.len == 0)
-        return WT_EPARSE;
-    const unsigned char last = (unsigned char)in.p[in.len - 1];
-    if (!wt__is_hex(last) && last != '.' && last != ':' && last != ']')
+    if (ip_ruled_out(in))
         return WT_EPARSE;
     if (!ipv4_fast(in.p, in.len))
         return IP_GENERAL;
@@ -722,8 +780,39 @@ int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
     return r != IP_GENERAL ? r : ip_general(in, out, cap, type);
 }
 
-/* domain_fast() leaves the name to the general loop. */
-#define DOMAIN_GENERAL 1
+/*
+ * The checks of domain_fast() for a name of at most 64 bytes of letters,
+ * digits, '-' and '.': its output length, WT_EPARSE or DOMAIN_GENERAL (a
+ * port, any other byte or a longer name). The lower-cased chunks are stored
+ * at lc + their offset (up to 64 bytes from lc) unless lc is NULL; *upper
+ * says whether the name has an upper-case letter.
+ */
+static WT_ALWAYS_INLINE int domain_scan(struct wt_str in, char *lc, bool *upper)
+{
+#if defined(__SSE2__)
+    struct name_masks m = {0, 0, 0, 0, 0};
+    const size_t len = in.len;
+
+    if (len == 0 || len > 64)
+        return DOMAIN_GENERAL;
+    for (size_t i = 0; i < len; i += 16) {
+        size_t pos;
+        __m128i v = load_chunk(in.p, len, i, &pos);
+        __m128i u = name_masks_add(&m, v, pos);
+        /* Lower-case: add 0x20 to A-Z. */
+        if (lc)
+            _mm_storeu_si128((__m128i *)(void *)(lc + pos),
+                             _mm_add_epi8(v, _mm_and_si128(u, _mm_set1_epi8(0x20))));
+    }
+    *upper = m.upper != 0;
+    return name_verdict(&m, len);
+#else
+    (void)in;
+    (void)lc;
+    *upper = true;
+    return DOMAIN_GENERAL;
+#endif
+}
 
 /*
  * wt_norm_domain() for a name of at most 64 bytes of letters, digits, '-'
@@ -733,56 +822,36 @@ int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
  */
 static inline int domain_fast(struct wt_str in, char *out, size_t cap)
 {
-#if defined(__SSE2__)
     char buf[64];
-    uint64_t letter = 0, digit = 0, dash = 0, dot = 0;
-    const size_t len = in.len;
+    bool upper;
     /* The lower-cased chunks go straight to out when it has room for every
      * store (at most 64 bytes from its start), else through buf. */
     char *const lc = cap >= sizeof(buf) ? out : buf;
+    const int r = domain_scan(in, lc, &upper);
 
-    if (len == 0 || len > sizeof(buf))
-        return DOMAIN_GENERAL;
-    for (size_t i = 0; i < len; i += 16) {
-        size_t pos;
-        __m128i v = load_chunk(in.p, len, i, &pos);
-        __m128i u = in_range(v, 'A', 'Z');
-        __m128i l = _mm_or_si128(u, in_range(v, 'a', 'z'));
-        letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << pos;
-        digit |= (uint64_t)(unsigned)_mm_movemask_epi8(in_range(v, '0', '9')) << pos;
-        dash |= (uint64_t)eq_mask(v, '-') << pos;
-        dot |= (uint64_t)eq_mask(v, '.') << pos;
-        /* Lower-case: add 0x20 to A-Z. */
-        _mm_storeu_si128((__m128i *)(void *)(lc + pos),
-                         _mm_add_epi8(v, _mm_and_si128(u, _mm_set1_epi8(0x20))));
-    }
-    const uint64_t all = len == 64 ? ~0ULL : (1ULL << len) - 1;
-    if (((letter | digit | dash | dot) & all) != all)
-        return DOMAIN_GENERAL;
-    const unsigned last = (unsigned)len - 1;
-    const uint64_t trail = (dot >> last) & 1; /* a trailing dot is dropped */
-    /* Empty labels; a '-' at a label's start or end. */
-    if ((dot & 1) || (dot & (dot >> 1)) || (dash & ((dot << 1) | 1)) || (dash & (dot >> 1)) ||
-        (dash >> last & 1))
-        return WT_EPARSE;
-    const uint64_t body = trail ? all >> 1 : all;
-    const uint64_t inner = dot & body;
-    if (!inner)
-        return WT_EPARSE; /* one label */
-    const unsigned ld = 63u - (unsigned)__builtin_clzll(inner);
-    const uint64_t tld = ld == 63 ? 0 : body & ~((2ULL << ld) - 1);
-    if (!((letter | dash) & tld))
-        return WT_EPARSE; /* the last label is all digits */
-    const size_t n = len - (size_t)trail;
+    if (r < 0 || r == DOMAIN_GENERAL)
+        return r;
+    const size_t n = (size_t)r;
     if (lc == buf)
         copy_short(out, buf, n < cap ? n : cap);
-    return n > cap ? WT_EFULL : (int)n;
-#else
-    (void)in;
-    (void)out;
-    (void)cap;
-    return DOMAIN_GENERAL;
-#endif
+    return n > cap ? WT_EFULL : r;
+}
+
+/*
+ * A name that wt_norm_domain() accepts and leaves as it is (no upper case,
+ * no trailing dot): its normal form is the text itself, so the set keeps a
+ * view of it. False for anything else, valid or not.
+ */
+static WT_ALWAYS_INLINE bool domain_canonical(struct wt_str in)
+{
+    bool upper = true;
+    const int r = domain_scan(in, NULL, &upper);
+    return r > 0 && r != DOMAIN_GENERAL && (size_t)r == in.len && !upper;
+}
+
+bool wt__domain_canonical(struct wt_str in)
+{
+    return domain_canonical(in);
 }
 
 int wt_norm_domain(struct wt_str in, char *out, size_t cap)
@@ -1067,6 +1136,34 @@ int wt_norm_url(struct wt_str in, bool strip_query, char *out, size_t cap)
 /* ------------------------------------------------------------------------ */
 
 /*
+ * Values in canonical form in the line (a dotted quad without leading zeros,
+ * a lower-case name without a trailing dot, a URL that needs no change) are
+ * kept as views of the line: they need no copy and no scratch, and live as
+ * long as the record's own views. Every other value is normalised into
+ * scratch.
+ */
+
+/* The value the set has with type t and the bytes of v, or NULL. */
+static inline const struct wt_obs *find_item(const struct wt_obs_set *os, enum wt_obs_type t,
+                                             struct wt_str v)
+{
+    for (unsigned i = 0; i < os->n; i++) {
+        if (os->item[i].type == t && str_same(os->item[i].value, v))
+            return &os->item[i];
+    }
+    return NULL;
+}
+
+/* Append a new item (the caller knows the set does not have it). */
+static inline void push_item(struct wt_obs_set *os, enum wt_obs_type t, struct wt_str v)
+{
+    /* At most 6 items can be distinct (client, server, s-ip, destination,
+     * url, hash: the server and the destination are each an ip or a domain). */
+    if (os->n < WT_OBS_MAX)
+        os->item[os->n++] = (struct wt_obs){t, v};
+}
+
+/*
  * Add the n bytes at v as an item of type t, unless the set has it already;
  * *kept is the view the set keeps. Values are normalised in place at the end
  * of scratch when it has the room (value_dst(); the url always), else on the
@@ -1077,12 +1174,11 @@ static inline int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char
                            struct wt_str *kept)
 {
     char *dst = os->scratch + os->scratch_used;
+    const struct wt_obs *had = find_item(os, t, (struct wt_str){v, n});
 
-    for (unsigned i = 0; i < os->n; i++) {
-        if (os->item[i].type == t && str_same(os->item[i].value, (struct wt_str){v, n})) {
-            *kept = os->item[i].value;
-            return 0;
-        }
+    if (had) {
+        *kept = had->value;
+        return 0;
     }
     if (n > os->scratch_cap - os->scratch_used)
         return WT_EFULL;
@@ -1090,11 +1186,23 @@ static inline int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char
         copy_short(dst, v, n);
     os->scratch_used += n;
     *kept = (struct wt_str){dst, n};
-    /* At most 6 items can be distinct (client, server, s-ip, destination,
-     * url, hash: the server and the destination are each an ip or a domain). */
-    if (os->n < WT_OBS_MAX)
-        os->item[os->n++] = (struct wt_obs){t, *kept};
+    push_item(os, t, *kept);
     return 0;
+}
+
+/* add_item() for a value that is canonical where it is (a view of the line):
+ * no copy, no scratch, so it always fits. */
+static inline void add_view(struct wt_obs_set *os, enum wt_obs_type t, struct wt_str v,
+                            struct wt_str *kept)
+{
+    const struct wt_obs *had = find_item(os, t, v);
+
+    if (had) {
+        *kept = had->value;
+        return;
+    }
+    *kept = v;
+    push_item(os, t, v);
 }
 
 /*
@@ -1111,7 +1219,8 @@ static char *value_dst(struct wt_obs_set *os, char *buf, size_t max)
 /*
  * The split of a host that split_target() returned without brackets: it has
  * no '/', '?', '#' or '@', does not start with '[' and has no single ':', so
- * split_target() would find no scheme and no port in it either.
+ * split_target() would find no scheme and no port in it either. A canonical
+ * dotted quad (digits and dots only) is such a host too.
  */
 static struct wt__target host_target(struct wt_str host)
 {
@@ -1121,15 +1230,105 @@ static struct wt__target host_target(struct wt_str host)
 /* Normalise an address and add it. WT_EPARSE: not an address. */
 static WT_ALWAYS_INLINE int take_ip(struct wt_obs_set *os, struct wt_str in, struct wt_str *kept)
 {
+    /* A canonical dotted quad is its own normal form (ip_fast() copies it). */
+    if (ipv4_fast(in.p, in.len)) {
+        add_view(os, WT_OBS_IP, in, kept);
+        return 0;
+    }
+    if (ip_ruled_out(in))
+        return WT_EPARSE;
     char buf[INET6_ADDRSTRLEN];
     char *dst = value_dst(os, buf, sizeof(buf));
     enum wt_obs_type t;
-    int r = ip_fast(in, dst, sizeof(buf), &t);
-    if (r == IP_GENERAL)
-        r = ip_general(in, dst, sizeof(buf), &t);
+    int r = ip_general(in, dst, sizeof(buf), &t);
     if (r < 0)
         return r;
     return add_item(os, t, dst, (size_t)r, kept);
+}
+
+/*
+ * A target host (without brackets) whose normal form is its own text:
+ * a canonical dotted quad (*type ip) or a canonical name (*type domain),
+ * the answer norm_host() gives for it. False for any other host.
+ */
+static WT_ALWAYS_INLINE bool host_canonical(struct wt_str host, enum wt_obs_type *type)
+{
+    if (wt__is_digit((unsigned char)host.p[host.len - 1])) {
+        *type = WT_OBS_IP;
+        return ipv4_fast(host.p, host.len);
+    }
+    *type = WT_OBS_DOMAIN;
+    return domain_canonical(host);
+}
+
+/*
+ * A scheme that url_scheme() matched (http, https or ftp in any case) is
+ * written in lower case: each of its letters has bit 0x20. For "ftp" the
+ * fourth byte is the ':' of "://", which has that bit too.
+ */
+static bool scheme_lower(struct wt_str scheme)
+{
+    return (word4(scheme.p) & 0x20202020u) == 0x20202020u &&
+           (scheme.len < 5 || (scheme.p[4] & 0x20));
+}
+
+/*
+ * url_build() for the common shape, from the bytes of the line: a lower-case
+ * scheme, no userinfo, a host in normal form (dest has its bytes, not an
+ * IPv6 address), no port or the scheme's default, and a path. Then the URL
+ * is the line up to the host's end (*head), then rest up to the fragment, or
+ * with strip_query up to the query (*tail). False for any other shape.
+ */
+static WT_ALWAYS_INLINE bool url_in_line(struct wt_str url, const struct wt__target *tg,
+                                         const struct url_scheme *sc, unsigned port,
+                                         struct wt_str dest, enum wt_obs_type dtype,
+                                         bool strip_query, struct wt_str *head, struct wt_str *tail)
+{
+    const char *rest = tg->rest.p;
+
+    if (port || dtype == WT_OBS_IPV6 || tg->bracketed || tg->host.p != url.p + sc->len ||
+        tg->rest.len == 0 || rest[0] != '/' || !scheme_lower(tg->scheme) ||
+        !str_same(dest, tg->host))
+        return false;
+    *head = wt__str(url.p, tg->host.p + tg->host.len);
+    *tail = wt__str(rest, find2(rest, tg->rest.len, '#', strip_query ? '?' : '#'));
+    return true;
+}
+
+/* The url of the line (dest is its normalised host), added. WT_EFULL when it
+ * does not fit. A url is never a duplicate. */
+static WT_ALWAYS_INLINE int take_url(struct wt_obs_set *os, struct wt_str url,
+                                     const struct wt__target *tg, const struct url_scheme *sc,
+                                     unsigned port, struct wt_str dest, enum wt_obs_type dtype,
+                                     bool strip_query)
+{
+    char *dst = os->scratch + os->scratch_used;
+    const size_t room = os->scratch_cap - os->scratch_used;
+    struct wt_str head, tail;
+    int r;
+
+    if (url_in_line(url, tg, sc, port, dest, dtype, strip_query, &head, &tail)) {
+        if (head.p + head.len == tail.p) {
+            /* Nothing dropped between host and path: all one view. */
+            os->url = (struct wt_str){head.p, head.len + tail.len};
+            push_item(os, WT_OBS_URL, os->url);
+            return 0;
+        }
+        if (head.len + tail.len > room)
+            return WT_EFULL;
+        copy_short(dst, head.p, head.len);
+        copy_short(dst + head.len, tail.p, tail.len);
+        r = (int)(head.len + tail.len);
+    } else {
+        /* Built in place at the end of scratch. */
+        r = url_build(tg, sc, port, dest, dtype, strip_query, dst, room);
+        if (r < 0)
+            return WT_EFULL;
+    }
+    os->scratch_used += (size_t)r;
+    os->url = (struct wt_str){dst, (size_t)r};
+    push_item(os, WT_OBS_URL, os->url);
+    return 0;
 }
 
 int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
@@ -1139,7 +1338,7 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     struct wt_str shost = WT_STR_NULL, sip;
     struct wt_str dest = WT_STR_NULL; /* normalised destination host */
     enum wt_obs_type dtype = WT_OBS_DOMAIN;
-    bool server_is_ip = false, have_tg, same_host = false;
+    bool server_is_ip = false, server_v4 = false, have_tg, same_host = false;
     struct wt__target stg = {.bracketed = false}, tg = {.bracketed = false};
     char buf[DOMAIN_MAX + 1]; /* a host name, an address or a hash */
     int r;
@@ -1157,25 +1356,36 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
      * server ("DIRECT/h") is mostly the target's host ("https://h:443/")
      * again, and then needs no split of its own. */
     have_tg = rec->url.len && split_target(rec->url, &tg) == 0;
-    if (rec->server.len && have_tg && !tg.bracketed && str_same(rec->server, tg.host)) {
+    if (rec->server.len && wt__is_digit((unsigned char)rec->server.p[rec->server.len - 1]) &&
+        ipv4_fast(rec->server.p, rec->server.len)) {
+        /* "DIRECT/1.2.3.4": a canonical dotted quad splits as itself and is
+         * its own normal form (take_ip() would keep the same view; an equal
+         * client is found as the same item). */
         stg = host_target(rec->server);
-        same_host = true;
-    } else if (rec->server.len && split_target(rec->server, &stg) != 0)
-        stg.host = WT_STR_NULL;
-    if (stg.host.len) {
-        /* Keep the brackets of a [v6] for wt_norm_ip to check. */
-        struct wt_str sraw =
-            stg.bracketed ? wt__str(stg.host.p - 1, stg.host.p + stg.host.len + 1) : stg.host;
-        shost = stg.host;
-        if (str_same(sraw, rec->client)) {
-            /* Same bytes as the client: same answer, no second parse. */
-            server_is_ip = os->client_ip.len > 0;
-            os->server_ip = os->client_ip;
-        } else {
-            r = take_ip(os, sraw, &os->server_ip);
-            if (r == WT_EFULL)
-                return r;
-            server_is_ip = r == 0;
+        shost = rec->server;
+        server_is_ip = server_v4 = true;
+        add_view(os, WT_OBS_IP, rec->server, &os->server_ip);
+    } else {
+        if (rec->server.len && have_tg && !tg.bracketed && str_same(rec->server, tg.host)) {
+            stg = host_target(rec->server);
+            same_host = true;
+        } else if (rec->server.len && split_target(rec->server, &stg) != 0)
+            stg.host = WT_STR_NULL;
+        if (stg.host.len) {
+            /* Keep the brackets of a [v6] for wt_norm_ip to check. */
+            struct wt_str sraw =
+                stg.bracketed ? wt__str(stg.host.p - 1, stg.host.p + stg.host.len + 1) : stg.host;
+            shost = stg.host;
+            if (str_same(sraw, rec->client)) {
+                /* Same bytes as the client: same answer, no second parse. */
+                server_is_ip = os->client_ip.len > 0;
+                os->server_ip = os->client_ip;
+            } else {
+                r = take_ip(os, sraw, &os->server_ip);
+                if (r == WT_EFULL)
+                    return r;
+                server_is_ip = r == 0;
+            }
         }
     }
     if (rec->server_ip.len) {
@@ -1191,7 +1401,9 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
         if (server_is_ip && tg.bracketed == stg.bracketed &&
             (same_host || str_same(tg.host, shost))) {
             dest = os->server_ip; /* tunnel://1.2.3.4:443/ with DIRECT/1.2.3.4 */
-            dtype = memchr(dest.p, ':', dest.len) ? WT_OBS_IPV6 : WT_OBS_IP;
+            dtype = server_v4 || !memchr(dest.p, ':', dest.len) ? WT_OBS_IP : WT_OBS_IPV6;
+        } else if (!tg.bracketed && host_canonical(tg.host, &dtype)) {
+            add_view(os, dtype, tg.host, &dest);
         } else {
             char *dst = value_dst(os, buf, sizeof(buf));
             r = norm_host(tg.host, tg.bracketed, dst, sizeof(buf), &dtype);
@@ -1205,29 +1417,25 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     /* The server's domain, unless it is the destination host again. */
     if (shost.len && !server_is_ip && !stg.bracketed &&
         !(same_host || (have_tg && !tg.bracketed && str_same(shost, tg.host)))) {
-        struct wt_str sdom;
-        char *dst = value_dst(os, buf, sizeof(buf));
-        r = wt_norm_domain(shost, dst, sizeof(buf));
-        if (r >= 0) {
-            if (add_item(os, WT_OBS_DOMAIN, dst, (size_t)r, &sdom) != 0)
+        struct wt_str sdom = WT_STR_NULL;
+        if (domain_canonical(shost)) {
+            add_view(os, WT_OBS_DOMAIN, shost, &sdom);
+        } else {
+            char *dst = value_dst(os, buf, sizeof(buf));
+            r = wt_norm_domain(shost, dst, sizeof(buf));
+            if (r >= 0 && add_item(os, WT_OBS_DOMAIN, dst, (size_t)r, &sdom) != 0)
                 return WT_EFULL;
-            if (!os->domain.len)
-                os->domain = sdom;
         }
+        if (sdom.len && !os->domain.len)
+            os->domain = sdom;
     }
 
     /* url: http, https and ftp targets whose host is valid. */
     if (dest.len) {
         unsigned port;
         const struct url_scheme *sc = url_check(&tg, &port);
-        if (sc) {
-            /* Built in place at the end of scratch: a url is never a duplicate. */
-            char *dst = os->scratch + os->scratch_used;
-            r = url_build(&tg, sc, port, dest, dtype, strip_query, dst,
-                          os->scratch_cap - os->scratch_used);
-            if (r < 0 || add_item(os, WT_OBS_URL, dst, (size_t)r, &os->url) != 0)
-                return WT_EFULL;
-        }
+        if (sc && take_url(os, rec->url, &tg, sc, port, dest, dtype, strip_query) != 0)
+            return WT_EFULL;
     }
 
     if (rec->amp_sha.len) {
