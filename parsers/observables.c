@@ -723,6 +723,82 @@ static bool ipv6_plain(const char *p, size_t n, unsigned char bin[16])
     return true;
 }
 
+/*
+ * An IPv6 address exactly as wt__ipv6_text() writes it, so its own normal
+ * form: groups of 1-4 lower-case hex digits without leading zeros split by
+ * ':', and a "::" only for the first longest run of two or more zero groups,
+ * with no other such run and no zero group next to it; not a form written
+ * with a dotted IPv4 tail (a "::" standing for the first six groups, or the
+ * first five before ffff). False for anything else, valid or not: then
+ * ip_general() decides (fuzz_observables compares the two).
+ */
+static bool ipv6_canonical(const char *p, size_t n)
+{
+    bool zero[8];
+    int k = 0, gap = -1; /* groups read; how many came before the "::" */
+    size_t i = 0;
+
+    if (n < 2 || n > 39)
+        return false;
+    if (p[0] == ':') {
+        if (p[1] != ':')
+            return false;
+        gap = 0;
+        i = 2;
+    }
+    while (i < n) {
+        const size_t s = i;
+        while (i < n && i - s < 5 &&
+               (wt__is_digit((unsigned char)p[i]) || (p[i] >= 'a' && p[i] <= 'f')))
+            i++; /* lower-case hex only */
+        const size_t d = i - s;
+        if (d == 0 || d > 4 || k == 8 || (d > 1 && p[s] == '0'))
+            return false;
+        zero[k++] = p[s] == '0';
+        if (i == n)
+            break;
+        if (p[i] != ':' || ++i == n)
+            return false;
+        if (p[i] == ':') {
+            if (gap >= 0)
+                return false;
+            gap = k;
+            i++;
+        }
+    }
+    /* The "::" stands for two or more groups; without one there are eight. */
+    const int run = gap >= 0 ? 8 - k : 0;
+    if (gap >= 0 ? run < 2 : k != 8)
+        return false;
+    if (gap > 0 && zero[gap - 1])
+        return false;
+    if (gap >= 0 && gap < k && zero[gap])
+        return false;
+    /* Written runs of zero groups (none touches the "::", so none spans it):
+     * none of two or more that inet_ntop would take for the "::" instead
+     * (longer, or as long and before it). */
+    for (int j = 0; j < k; j++) {
+        if (!zero[j])
+            continue;
+        int e = j;
+        while (e < k && zero[e])
+            e++;
+        const int len = e - j;
+        if (len >= 2 && (gap < 0 || len > run || (len == run && j < gap)))
+            return false;
+        j = e;
+    }
+    /* inet_ntop writes ::a.b.c.d and ::ffff:a.b.c.d. */
+    if (gap == 0 && (run == 6 || (run == 5 && memcmp(p + 2, "ffff:", 5) == 0)))
+        return false;
+    return true;
+}
+
+bool wt__ipv6_canonical(const char *p, size_t n)
+{
+    return ipv6_canonical(p, n);
+}
+
 /* wt_norm_ip() by inet_pton and an inet_ntop-equal writer. */
 static int ip_general(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
 {
@@ -1230,13 +1306,18 @@ static struct wt__target host_target(struct wt_str host)
 /* Normalise an address and add it. WT_EPARSE: not an address. */
 static WT_ALWAYS_INLINE int take_ip(struct wt_obs_set *os, struct wt_str in, struct wt_str *kept)
 {
-    /* A canonical dotted quad is its own normal form (ip_fast() copies it). */
+    if (ip_ruled_out(in))
+        return WT_EPARSE;
+    /* A canonical dotted quad is its own normal form (ip_fast() copies it),
+     * and so is a canonical IPv6 text. */
     if (ipv4_fast(in.p, in.len)) {
         add_view(os, WT_OBS_IP, in, kept);
         return 0;
     }
-    if (ip_ruled_out(in))
-        return WT_EPARSE;
+    if (ipv6_canonical(in.p, in.len)) {
+        add_view(os, WT_OBS_IPV6, in, kept);
+        return 0;
+    }
     char buf[INET6_ADDRSTRLEN];
     char *dst = value_dst(os, buf, sizeof(buf));
     enum wt_obs_type t;

@@ -218,4 +218,11 @@ int wt__split_target_general(struct wt_str t, struct wt__target *tg);
 bool wt__ipv4_canonical(const char *p, size_t n);
 bool wt__ipv4_canonical_general(const char *p, size_t n);
 
+/**
+ * An IPv6 text that wt_norm_ip() writes back unchanged (type ipv6), checked
+ * without parsing it; false may still be valid. fuzz_observables compares it
+ * with wt_norm_ip().
+ */
+bool wt__ipv6_canonical(const char *p, size_t n);
+
 #endif /* WT_PARSERS_INT_H */

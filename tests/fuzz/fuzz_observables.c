@@ -135,6 +135,16 @@ static void check_fast_paths(struct wt_str in)
               h.rest.len == 0 && !h.bracketed);
     }
     check(wt__ipv4_canonical(in.p, in.len) == wt__ipv4_canonical_general(in.p, in.len));
+    /* An IPv6 text kept as a view is exactly what wt_norm_ip() writes for it,
+     * and every such text (but dotted tails) is found. */
+    {
+        char txt[INET6_ADDRSTRLEN];
+        enum wt_obs_type t = WT_OBS_IP;
+        int r = wt_norm_ip(in, txt, sizeof(txt), &t);
+        bool same_text = r == (int)in.len && t == WT_OBS_IPV6 && memcmp(txt, in.p, in.len) == 0 &&
+                         !memchr(in.p, '.', in.len);
+        check(wt__ipv6_canonical(in.p, in.len) == same_text);
+    }
     /* A name kept as a view is exactly what wt_norm_domain() writes for it. */
     if (wt__domain_canonical(in)) {
         char d[DOMAIN_VIEW_MAX];

@@ -728,6 +728,91 @@ static void test_ipv6_parse_matches_inet_pton(void **state)
     }
 }
 
+/* Exactly the IPv6 texts inet_ntop writes (other than dotted tails) are
+ * canonical: hand-picked texts, then inet_ntop's text of seeded random
+ * addresses biased towards zero words, and one-byte changes of it. */
+static bool ntop_same(const char *t)
+{
+    unsigned char bin[16];
+    char ref[INET6_ADDRSTRLEN];
+    return inet_pton(AF_INET6, t, bin) == 1 && inet_ntop(AF_INET6, bin, ref, sizeof(ref)) &&
+           strcmp(ref, t) == 0;
+}
+
+static void test_ipv6_canonical_matches_inet_ntop(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "::",
+        "::1",
+        "1::",
+        "::0",
+        "0::",
+        "0::1",
+        "1::0",
+        "1:0::",
+        "::0:1",
+        "1:0:0:1::",
+        "1::1:0:0:1",
+        "1:0:0:1:0:0:1:1",
+        "1:0:0:0:1:0:0:1",
+        "1::1:0:0:0:1",
+        "1:0:0:0:1::1",
+        "1:0:2:3:4:5:6:7",
+        "1::2:3:4:5:6:7",
+        "::1:2",
+        "::1:2:3",
+        "::ffff:1:2",
+        "::fffe:1:2",
+        "::ffff:1",
+        "::ffff:0:1:2",
+        "2001:db8::5",
+        "2001:DB8::5",
+        "2001:0db8::5",
+        "2001:db8::05",
+        "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7::",
+        "1:2:3:4:5:6::",
+        "abcd:ef01::ffff",
+        "12345::",
+        "::1.2.3.4",
+        "::ffff:1.2.3.4",
+        "1:",
+        ":1",
+        "1:::2",
+        "1::2::3",
+        "0:0:0:0:0:0:0:0",
+    };
+    char ref[INET6_ADDRSTRLEN], t[INET6_ADDRSTRLEN];
+    unsigned char bin[16];
+    uint32_t x = 2463534242u;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const bool want = !strchr(cases[i], '.') && ntop_same(cases[i]);
+        if (wt__ipv6_canonical(cases[i], strlen(cases[i])) != want)
+            fail_msg("%s: canonical %d, inet_ntop says %d", cases[i], !want, want);
+    }
+    for (int r = 0; r < 20000; r++) {
+        for (int w = 0; w < 8; w++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            const unsigned v = (x & 3) ? 0 : (x >> 8) & ((x & 4) ? 0xf : 0xffff);
+            bin[2 * w] = (unsigned char)(v >> 8);
+            bin[2 * w + 1] = (unsigned char)v;
+        }
+        assert_non_null(inet_ntop(AF_INET6, bin, ref, sizeof(ref)));
+        const size_t n = strlen(ref);
+        if (!strchr(ref, '.') && !wt__ipv6_canonical(ref, n))
+            fail_msg("%s: inet_ntop's text not canonical", ref);
+        /* One byte changed: canonical exactly when inet_ntop writes it. */
+        memcpy(t, ref, n + 1);
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        t[x % n] = ":0fA."[(x >> 8) % 5];
+        const bool want = !strchr(t, '.') && ntop_same(t);
+        if (wt__ipv6_canonical(t, n) != want)
+            fail_msg("%s: canonical %d, inet_ntop says %d", t, !want, want);
+    }
+}
+
 /* The scheme compare ignores ASCII case only: every byte in every place. */
 static void test_url_scheme_bytes(void **state)
 {
@@ -1137,6 +1222,7 @@ int main(void)
         cmocka_unit_test(test_split_fast_matches_general),
         cmocka_unit_test(test_ipv4_fast_matches_general),
         cmocka_unit_test(test_ipv6_parse_matches_inet_pton),
+        cmocka_unit_test(test_ipv6_canonical_matches_inet_ntop),
         cmocka_unit_test(test_url_scheme_bytes),
         cmocka_unit_test(test_url_query_fragment_positions),
         cmocka_unit_test(test_extract_connect_tunnel),
