@@ -41,7 +41,7 @@ static bool is_alpha(unsigned char c)
 }
 
 /* The same bytes; 8 to 16 of them without a memcmp() call (two overlapping words). */
-static inline bool str_same(struct wt_str a, struct wt_str b)
+static WT_ALWAYS_INLINE bool str_same(struct wt_str a, struct wt_str b)
 {
     if (a.len != b.len)
         return false;
@@ -57,7 +57,7 @@ static inline bool str_same(struct wt_str a, struct wt_str b)
 }
 
 /* The four bytes of s as one word, to compare four bytes at once. */
-static uint32_t word4(const char *s)
+static WT_ALWAYS_INLINE uint32_t word4(const char *s)
 {
     uint32_t w;
     memcpy(&w, s, 4);
@@ -69,7 +69,7 @@ static uint32_t word4(const char *s)
  * moves of 16, 8 or 4 bytes that overlap in the middle. Every byte of s is
  * loaded before any is stored.
  */
-static inline void copy_short(char *d, const char *s, size_t n)
+static WT_ALWAYS_INLINE void copy_short(char *d, const char *s, size_t n)
 {
 #if defined(__SSE2__)
     if (n >= 16 && n <= 32) {
@@ -113,19 +113,19 @@ struct name_masks {
  */
 
 /* Bits of the positions below x (x <= 64). */
-static uint64_t below(size_t x)
+static WT_ALWAYS_INLINE uint64_t below(size_t x)
 {
     return x >= 64 ? ~0ULL : (1ULL << x) - 1;
 }
 
 /* Bit i: lane i of v is c. */
-static unsigned eq_mask(__m128i v, char c)
+static WT_ALWAYS_INLINE unsigned eq_mask(__m128i v, char c)
 {
     return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
 }
 
 /* Bit i: lane i of v is in [lo, hi] (signed compare: bytes >= 0x80 never are). */
-static __m128i in_range(__m128i v, char lo, char hi)
+static WT_ALWAYS_INLINE __m128i in_range(__m128i v, char lo, char hi)
 {
     return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
                          _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
@@ -136,7 +136,7 @@ static __m128i in_range(__m128i v, char lo, char hi)
  * overlapping loads of 8, 4 or 1 bytes inside [p, p + n). Overlapping bytes
  * are or-ed with themselves.
  */
-static __m128i load_short(const char *p, size_t n)
+static WT_ALWAYS_INLINE __m128i load_short(const char *p, size_t n)
 {
     uint64_t lo, hi = 0;
 
@@ -161,7 +161,7 @@ static __m128i load_short(const char *p, size_t n)
  * bytes before off, which set the same mask bits again); for a view shorter
  * than 16 (off is 0), the view zero-filled.
  */
-static __m128i load_chunk(const char *p, size_t n, size_t off, size_t *pos)
+static WT_ALWAYS_INLINE __m128i load_chunk(const char *p, size_t n, size_t off, size_t *pos)
 {
     if (n - off >= 16) {
         *pos = off;
@@ -228,7 +228,7 @@ static WT_ALWAYS_INLINE int name_verdict(const struct name_masks *m, size_t len)
  * its byte loop for the tail. A tail load's repeated lanes were scanned
  * before without a match, so the lowest bit found is the first match.
  */
-static inline const char *find2(const char *p, size_t n, char a, char b)
+static WT_ALWAYS_INLINE const char *find2(const char *p, size_t n, char a, char b)
 {
 #if defined(__SSE2__)
     for (size_t i = 0; i < n; i += 16) {
@@ -345,7 +345,7 @@ int wt__split_target_general(struct wt_str t, struct wt__target *tg)
  * and "//" follows it. The schemes of proxy logs, in lower case, are known
  * scheme characters with a letter first, so they need no loop.
  */
-static bool scheme_at(const char *p, const char *end, size_t c)
+static WT_ALWAYS_INLINE bool scheme_at(const char *p, const char *end, size_t c)
 {
     if (c == 4 || c == 5 || c == 6) {
         const uint32_t w = word4(p);
@@ -364,21 +364,39 @@ static bool scheme_at(const char *p, const char *end, size_t c)
  * as the authority's end is known. A '[' host or an authority not ending in
  * the first 64 bytes is SPLIT_GENERAL.
  */
-static inline int split_fast(struct wt_str t, struct wt__target *tg)
+static WT_ALWAYS_INLINE int split_fast(struct wt_str t, struct wt__target *tg)
 {
 #if defined(__SSE2__)
     const char *p = t.p;
     const size_t n = t.len;
     uint64_t colon = 0, at = 0, term = 0;
-    size_t e = 0;        /* the masks cover bytes [0, e) */
+    size_t e = 0;        /* the masks cover bytes [0, e), or [a, e) */
     size_t a = SIZE_MAX; /* where the authority starts, once known */
     size_t end;          /* where it ends: the first of "/?#" from a, or n */
 
     if (n == 0)
         return WT_EPARSE;
     tg->scheme = WT_STR_NULL;
+    /* "http://", "https://" and "tunnel://" (the schemes of proxy logs, as
+     * written) are known without masks, and the scan starts at the authority
+     * (bits below a are never read). */
+    if (n >= 9 && word4(p) == word4("http")) {
+        if (p[4] == ':' && p[5] == '/' && p[6] == '/')
+            a = 7;
+        else if (word4(p + 4) == word4("s://"))
+            a = 8;
+    } else if (n >= 9 && word4(p) == word4("tunn") && word4(p + 4) == word4("el:/") &&
+               p[8] == '/') {
+        a = 9;
+    }
+    if (a != SIZE_MAX) {
+        tg->scheme = wt__str(p, p + a - 3);
+        e = a;
+    }
     for (;;) {
-        if (e == 64)
+        /* A chunk loaded at e < 64 has its lanes at bits below 64 + 16; bits
+         * from 64 are dropped, and the authority must end before them. */
+        if (e >= 64)
             return SPLIT_GENERAL;
         size_t pos;
         __m128i v = load_chunk(p, n, e, &pos);
@@ -414,6 +432,8 @@ static inline int split_fast(struct wt_str t, struct wt__target *tg)
             break;
         }
         if (e == n) {
+            if (n > 64)
+                return SPLIT_GENERAL; /* bytes from 64 were dropped */
             end = n;
             break;
         }
@@ -444,7 +464,7 @@ static inline int split_fast(struct wt_str t, struct wt__target *tg)
 }
 
 /* Inline: wt_obs_extract() splits two targets a line. */
-static inline int split_target(struct wt_str t, struct wt__target *tg)
+static WT_ALWAYS_INLINE int split_target(struct wt_str t, struct wt__target *tg)
 {
     int r = split_fast(t, tg);
     return r != SPLIT_GENERAL ? r : wt__split_target_general(t, tg);
@@ -467,7 +487,7 @@ int wt_target_host(struct wt_str target, struct wt_str *host, struct wt_str *por
 }
 
 /* A port: 1-5 digits, 1..65535. */
-static int parse_port(struct wt_str s, unsigned *out)
+static WT_ALWAYS_INLINE int parse_port(struct wt_str s, unsigned *out)
 {
     unsigned v = 0;
     if (s.len == 0 || s.len > 5)
@@ -519,7 +539,7 @@ bool wt__ipv4_canonical_general(const char *p, size_t n)
  * wt__ipv4_canonical_general() with masks of one 16-byte load: the same rules
  * as whole-text bit tests. Only 7..15 bytes can be a canonical quad.
  */
-static inline bool ipv4_fast(const char *p, size_t n)
+static WT_ALWAYS_INLINE bool ipv4_fast(const char *p, size_t n)
 {
 #if defined(__SSE2__)
     if (n < 7 || n > 15)
@@ -1087,7 +1107,7 @@ struct url_scheme {
 };
 
 /* The scheme of s, compared as wt_str_ieq() does (ASCII case ignored). */
-static const struct url_scheme *url_scheme(struct wt_str s)
+static WT_ALWAYS_INLINE const struct url_scheme *url_scheme(struct wt_str s)
 {
     static const struct url_scheme http = {"http://", 7, 80}, https = {"https://", 8, 443},
                                    ftp = {"ftp://", 6, 21};
@@ -1106,7 +1126,8 @@ static const struct url_scheme *url_scheme(struct wt_str s)
  * Check the scheme and port of a split URL. *port is 0 when the URL keeps no
  * port (absent, empty or the scheme's default).
  */
-static inline const struct url_scheme *url_check(const struct wt__target *tg, unsigned *port)
+static WT_ALWAYS_INLINE const struct url_scheme *url_check(const struct wt__target *tg,
+                                                           unsigned *port)
 {
     const struct url_scheme *sc = url_scheme(tg->scheme);
 
@@ -1220,8 +1241,8 @@ int wt_norm_url(struct wt_str in, bool strip_query, char *out, size_t cap)
  */
 
 /* The value the set has with type t and the bytes of v, or NULL. */
-static inline const struct wt_obs *find_item(const struct wt_obs_set *os, enum wt_obs_type t,
-                                             struct wt_str v)
+static WT_ALWAYS_INLINE const struct wt_obs *find_item(const struct wt_obs_set *os,
+                                                       enum wt_obs_type t, struct wt_str v)
 {
     for (unsigned i = 0; i < os->n; i++) {
         if (os->item[i].type == t && str_same(os->item[i].value, v))
@@ -1231,7 +1252,7 @@ static inline const struct wt_obs *find_item(const struct wt_obs_set *os, enum w
 }
 
 /* Append a new item (the caller knows the set does not have it). */
-static inline void push_item(struct wt_obs_set *os, enum wt_obs_type t, struct wt_str v)
+static WT_ALWAYS_INLINE void push_item(struct wt_obs_set *os, enum wt_obs_type t, struct wt_str v)
 {
     /* At most 6 items can be distinct (client, server, s-ip, destination,
      * url, hash: the server and the destination are each an ip or a domain). */
@@ -1246,8 +1267,8 @@ static inline void push_item(struct wt_obs_set *os, enum wt_obs_type t, struct w
  * stack, and only new ones are kept, so WT_EFULL means the list does not fit,
  * never that a duplicate did not.
  */
-static inline int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char *v, size_t n,
-                           struct wt_str *kept)
+static WT_ALWAYS_INLINE int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char *v,
+                                     size_t n, struct wt_str *kept)
 {
     char *dst = os->scratch + os->scratch_used;
     const struct wt_obs *had = find_item(os, t, (struct wt_str){v, n});
@@ -1268,8 +1289,8 @@ static inline int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char
 
 /* add_item() for a value that is canonical where it is (a view of the line):
  * no copy, no scratch, so it always fits. */
-static inline void add_view(struct wt_obs_set *os, enum wt_obs_type t, struct wt_str v,
-                            struct wt_str *kept)
+static WT_ALWAYS_INLINE void add_view(struct wt_obs_set *os, enum wt_obs_type t, struct wt_str v,
+                                      struct wt_str *kept)
 {
     const struct wt_obs *had = find_item(os, t, v);
 
@@ -1287,7 +1308,7 @@ static inline void add_view(struct wt_obs_set *os, enum wt_obs_type t, struct wt
  * leaves scratch_used as it was), else buf. Either way the normaliser gets
  * the same cap, max.
  */
-static char *value_dst(struct wt_obs_set *os, char *buf, size_t max)
+static WT_ALWAYS_INLINE char *value_dst(struct wt_obs_set *os, char *buf, size_t max)
 {
     return os->scratch_cap - os->scratch_used >= max ? os->scratch + os->scratch_used : buf;
 }
@@ -1298,7 +1319,7 @@ static char *value_dst(struct wt_obs_set *os, char *buf, size_t max)
  * split_target() would find no scheme and no port in it either. A canonical
  * dotted quad (digits and dots only) is such a host too.
  */
-static struct wt__target host_target(struct wt_str host)
+static WT_ALWAYS_INLINE struct wt__target host_target(struct wt_str host)
 {
     return (struct wt__target){.host = host, .rest = {host.p + host.len, 0}};
 }
@@ -1308,14 +1329,24 @@ static WT_ALWAYS_INLINE int take_ip(struct wt_obs_set *os, struct wt_str in, str
 {
     if (ip_ruled_out(in))
         return WT_EPARSE;
+    /* The text of an address the set has (a server or s-ip equal to the
+     * client or server): a normal form, whose normal form is itself. */
+    for (unsigned i = 0; i < os->n; i++) {
+        if (os->item[i].type <= WT_OBS_IPV6 && str_same(os->item[i].value, in)) {
+            *kept = os->item[i].value;
+            return 0;
+        }
+    }
     /* A canonical dotted quad is its own normal form (ip_fast() copies it),
      * and so is a canonical IPv6 text. */
     if (ipv4_fast(in.p, in.len)) {
-        add_view(os, WT_OBS_IP, in, kept);
+        *kept = in; /* new: the set has no address with these bytes */
+        push_item(os, WT_OBS_IP, in);
         return 0;
     }
     if (ipv6_canonical(in.p, in.len)) {
-        add_view(os, WT_OBS_IPV6, in, kept);
+        *kept = in;
+        push_item(os, WT_OBS_IPV6, in);
         return 0;
     }
     char buf[INET6_ADDRSTRLEN];
@@ -1347,7 +1378,7 @@ static WT_ALWAYS_INLINE bool host_canonical(struct wt_str host, enum wt_obs_type
  * written in lower case: each of its letters has bit 0x20. For "ftp" the
  * fourth byte is the ':' of "://", which has that bit too.
  */
-static bool scheme_lower(struct wt_str scheme)
+static WT_ALWAYS_INLINE bool scheme_lower(struct wt_str scheme)
 {
     return (word4(scheme.p) & 0x20202020u) == 0x20202020u &&
            (scheme.len < 5 || (scheme.p[4] & 0x20));
@@ -1412,16 +1443,27 @@ static WT_ALWAYS_INLINE int take_url(struct wt_obs_set *os, struct wt_str url,
     return 0;
 }
 
-int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
-                   struct wt_obs_set *os)
+/*
+ * With GCC on x86-64 glibc the extraction is built twice, for the baseline
+ * and for x86-64-v3 (BMI shifts, VEX forms), and the loader picks one, as
+ * for the squid fast path; its helpers are forced inline to be in both.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+#define EXTRACT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define EXTRACT_CLONES
+#endif
+
+EXTRACT_CLONES int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
+                                  struct wt_obs_set *os)
 {
     const bool strip_query = opts && opts->strip_query;
     struct wt_str shost = WT_STR_NULL, sip;
     struct wt_str dest = WT_STR_NULL; /* normalised destination host */
     enum wt_obs_type dtype = WT_OBS_DOMAIN;
     bool server_is_ip = false, server_v4 = false, have_tg, same_host = false;
-    struct wt__target stg = {.bracketed = false}, tg = {.bracketed = false};
-    char buf[DOMAIN_MAX + 1]; /* a host name, an address or a hash */
+    struct wt__target stg, tg; /* tg is read only when have_tg */
+    char buf[DOMAIN_MAX + 1];  /* a host name, an address or a hash */
     int r;
 
     os->n = 0;
@@ -1436,6 +1478,8 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     /* The target is split before the server (a split adds no item): the
      * server ("DIRECT/h") is mostly the target's host ("https://h:443/")
      * again, and then needs no split of its own. */
+    stg.host = WT_STR_NULL;
+    stg.bracketed = false;
     have_tg = rec->url.len && split_target(rec->url, &tg) == 0;
     if (rec->server.len && wt__is_digit((unsigned char)rec->server.p[rec->server.len - 1]) &&
         ipv4_fast(rec->server.p, rec->server.len)) {
