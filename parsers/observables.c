@@ -1399,11 +1399,16 @@ static WT_ALWAYS_INLINE bool url_in_line(struct wt_str url, const struct wt__tar
     const char *rest = tg->rest.p;
 
     if (port || dtype == WT_OBS_IPV6 || tg->bracketed || tg->host.p != url.p + sc->len ||
-        tg->rest.len == 0 || rest[0] != '/' || !scheme_lower(tg->scheme) ||
-        !str_same(dest, tg->host))
+        tg->rest.len == 0 || rest[0] != '/' || !scheme_lower(tg->scheme))
+        return false;
+    /* dest is mostly the host itself, kept as a view. */
+    if (!(dest.p == tg->host.p && dest.len == tg->host.len) && !str_same(dest, tg->host))
         return false;
     *head = wt__str(url.p, tg->host.p + tg->host.len);
-    *tail = wt__str(rest, find2(rest, tg->rest.len, '#', strip_query ? '?' : '#'));
+    /* Two calls, so each scan has its bytes as constants. */
+    const char *stop =
+        strip_query ? find2(rest, tg->rest.len, '#', '?') : find2(rest, tg->rest.len, '#', '#');
+    *tail = wt__str(rest, stop);
     return true;
 }
 
