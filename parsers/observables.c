@@ -357,55 +357,75 @@ static WT_ALWAYS_INLINE bool scheme_at(const char *p, const char *end, size_t c)
 }
 #endif
 
+#if defined(__SSE2__)
+/* Or the bits of the ':', '@' and "/?#" lanes of v, whose lane 0 is byte pos,
+ * into the masks of split_fast(). */
+static WT_ALWAYS_INLINE void split_masks(__m128i v, size_t pos, uint64_t *colon, uint64_t *at,
+                                         uint64_t *term)
+{
+    __m128i tv = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), _mm_cmpeq_epi8(v, _mm_set1_epi8('?'))),
+        _mm_cmpeq_epi8(v, _mm_set1_epi8('#')));
+    *colon |= (uint64_t)eq_mask(v, ':') << pos;
+    *at |= (uint64_t)eq_mask(v, '@') << pos;
+    *term |= (uint64_t)(unsigned)_mm_movemask_epi8(tv) << pos;
+}
+#endif
+
+#if defined(__SSE2__)
+/*
+ * The end of split_fast(): the authority is [a, end) and the masks cover it.
+ * A userinfo ends at its last '@'; two or more colons after that make an
+ * unbracketed v6 host, one splits off the port.
+ */
+static WT_ALWAYS_INLINE int split_authority(const char *p, size_t n, size_t a, size_t end,
+                                            uint64_t colon, uint64_t at, struct wt__target *tg)
+{
+    tg->rest = wt__str(p + end, p + n);
+    tg->port = WT_STR_NULL;
+    tg->bracketed = false;
+    const uint64_t auth = below(end) & ~below(a);
+    size_t h = (at & auth) ? 64 - (size_t)__builtin_clzll(at & auth) : a;
+    if (h < end && p[h] == '[')
+        return SPLIT_GENERAL;
+    /* [h, end) is host[:port]. */
+    const uint64_t hc = colon & auth & ~below(h);
+    if (hc && !(hc & (hc - 1))) {
+        const size_t c = (size_t)__builtin_ctzll(hc);
+        tg->host = wt__str(p + h, p + c);
+        tg->port = wt__str(p + c + 1, p + end);
+    } else {
+        tg->host = wt__str(p + h, p + end);
+    }
+    return tg->host.len ? 0 : WT_EPARSE;
+}
+
 /*
  * wt__split_target_general() with one pass of byte masks over the first 64
  * bytes instead of a scheme loop and several memchr() calls: bit i of colon,
  * at and term says byte i is ':', '@' or one of "/?#". The scan stops as soon
  * as the authority's end is known. A '[' host or an authority not ending in
- * the first 64 bytes is SPLIT_GENERAL.
+ * the first 64 bytes is SPLIT_GENERAL. Out of line: split_fast() answers
+ * the common shapes without it.
  */
-static WT_ALWAYS_INLINE int split_fast(struct wt_str t, struct wt__target *tg)
+static __attribute__((noinline)) int split_scan(struct wt_str t, struct wt__target *tg)
 {
-#if defined(__SSE2__)
     const char *p = t.p;
     const size_t n = t.len;
     uint64_t colon = 0, at = 0, term = 0;
-    size_t e = 0;        /* the masks cover bytes [0, e), or [a, e) */
+    size_t e = 0;        /* the masks cover bytes [0, e) */
     size_t a = SIZE_MAX; /* where the authority starts, once known */
     size_t end;          /* where it ends: the first of "/?#" from a, or n */
 
     if (n == 0)
         return WT_EPARSE;
     tg->scheme = WT_STR_NULL;
-    /* "http://", "https://" and "tunnel://" (the schemes of proxy logs, as
-     * written) are known without masks, and the scan starts at the authority
-     * (bits below a are never read). */
-    if (n >= 9 && word4(p) == word4("http")) {
-        if (p[4] == ':' && p[5] == '/' && p[6] == '/')
-            a = 7;
-        else if (word4(p + 4) == word4("s://"))
-            a = 8;
-    } else if (n >= 9 && word4(p) == word4("tunn") && word4(p + 4) == word4("el:/") &&
-               p[8] == '/') {
-        a = 9;
-    }
-    if (a != SIZE_MAX) {
-        tg->scheme = wt__str(p, p + a - 3);
-        e = a;
-    }
     for (;;) {
-        /* A chunk loaded at e < 64 has its lanes at bits below 64 + 16; bits
-         * from 64 are dropped, and the authority must end before them. */
-        if (e >= 64)
+        if (e == 64)
             return SPLIT_GENERAL;
         size_t pos;
-        __m128i v = load_chunk(p, n, e, &pos);
-        __m128i tv = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
-                                               _mm_cmpeq_epi8(v, _mm_set1_epi8('?'))),
-                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('#')));
-        colon |= (uint64_t)eq_mask(v, ':') << pos;
-        at |= (uint64_t)eq_mask(v, '@') << pos;
-        term |= (uint64_t)(unsigned)_mm_movemask_epi8(tv) << pos;
+        const __m128i v = load_chunk(p, n, e, &pos);
+        split_masks(v, pos, &colon, &at, &term);
         e = n - e < 16 ? n : e + 16;
         if (a == SIZE_MAX) {
             /* scheme_end() stops at the first byte that is no scheme byte, so
@@ -432,30 +452,63 @@ static WT_ALWAYS_INLINE int split_fast(struct wt_str t, struct wt__target *tg)
             break;
         }
         if (e == n) {
-            if (n > 64)
-                return SPLIT_GENERAL; /* bytes from 64 were dropped */
             end = n;
             break;
         }
     }
-    tg->rest = wt__str(p + end, p + n);
-    tg->port = WT_STR_NULL;
-    tg->bracketed = false;
-    /* A userinfo ends at the last '@' of the authority [a, end). */
-    const uint64_t auth = below(end) & ~below(a);
-    size_t h = (at & auth) ? 64 - (size_t)__builtin_clzll(at & auth) : a;
-    if (h < end && p[h] == '[')
-        return SPLIT_GENERAL;
-    /* [h, end) is host[:port]; two or more colons make an unbracketed v6. */
-    const uint64_t hc = colon & auth & ~below(h);
-    if (hc && !(hc & (hc - 1))) {
-        const size_t c = (size_t)__builtin_ctzll(hc);
-        tg->host = wt__str(p + h, p + c);
-        tg->port = wt__str(p + c + 1, p + end);
-    } else {
-        tg->host = wt__str(p + h, p + end);
+    return split_authority(p, n, a, end, colon, at, tg);
+}
+#endif
+
+/*
+ * split_scan() for the targets of proxy logs: "http://", "https://" and
+ * "tunnel://" written in lower case are known without masks, and the
+ * authority mostly ends in the 32 bytes after them, which two loads inside
+ * the target cover ([a, a + 32), or [a, n) with a last load that overlaps
+ * the first, or a view shorter than 16). Anything else is split_scan()'s.
+ */
+static WT_ALWAYS_INLINE int split_fast(struct wt_str t, struct wt__target *tg)
+{
+#if defined(__SSE2__)
+    const char *p = t.p;
+    const size_t n = t.len;
+    uint64_t colon = 0, at = 0, term = 0;
+    size_t a = 0, e;
+
+    if (n >= 10 && word4(p) == word4("http")) {
+        if (p[4] == ':' && p[5] == '/' && p[6] == '/')
+            a = 7;
+        else if (word4(p + 4) == word4("s://"))
+            a = 8;
+    } else if (n >= 10 && word4(p) == word4("tunn") && word4(p + 4) == word4("el:/") &&
+               p[8] == '/') {
+        a = 9;
     }
-    return tg->host.len ? 0 : WT_EPARSE;
+    if (a == 0)
+        return split_scan(t, tg);
+    /* n > a: at least one byte after the scheme. */
+    const size_t m = n - a;
+    if (m >= 16) {
+        const size_t second = m >= 32 ? a + 16 : n - 16;
+        split_masks(_mm_loadu_si128((const __m128i *)(const void *)(p + a)), a, &colon, &at, &term);
+        split_masks(_mm_loadu_si128((const __m128i *)(const void *)(p + second)), second, &colon,
+                    &at, &term);
+        e = m >= 32 ? a + 32 : n;
+    } else {
+        split_masks(load_short(p + a, m), a, &colon, &at, &term);
+        e = n;
+    }
+    /* The bits below a (the scheme, or repeats of a last load) are not read. */
+    const uint64_t after = term >> a;
+    size_t end;
+    if (after)
+        end = a + (size_t)__builtin_ctzll(after);
+    else if (e == n)
+        end = n;
+    else
+        return split_scan(t, tg);
+    tg->scheme = wt__str(p, p + a - 3);
+    return split_authority(p, n, a, end, colon, at, tg);
 #else
     (void)t;
     (void)tg;
