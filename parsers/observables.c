@@ -993,9 +993,48 @@ static inline int domain_fast(struct wt_str in, char *out, size_t cap)
  */
 static WT_ALWAYS_INLINE bool domain_canonical(struct wt_str in)
 {
-    bool upper = true;
-    const int r = domain_scan(in, NULL, &upper);
-    return r > 0 && r != DOMAIN_GENERAL && (size_t)r == in.len && !upper;
+#if defined(__SSE2__)
+    const size_t len = in.len;
+    if (len == 0 || len > 32) {
+        bool upper = true;
+        const int r = domain_scan(in, NULL, &upper);
+        return r > 0 && r != DOMAIN_GENERAL && (size_t)r == len && !upper;
+    }
+    /* Up to 32 bytes: one or two loads inside the name (the second overlaps
+     * the first), the classes of a canonical name only: a-z, 0-9, '.', '-'. */
+    __m128i v[2];
+    size_t pos1 = 0;
+    v[0] = len >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)in.p) : load_short(in.p, len);
+    if (len > 16) {
+        pos1 = len - 16;
+        v[1] = _mm_loadu_si128((const __m128i *)(const void *)(in.p + pos1));
+    }
+    uint64_t ok = 0, digit = 0, dot = 0, dash = 0;
+    for (int i = 0; i < (len > 16 ? 2 : 1); i++) {
+        const size_t pos = i ? pos1 : 0;
+        const __m128i d = in_range(v[i], '0', '9'), t = _mm_cmpeq_epi8(v[i], _mm_set1_epi8('.')),
+                      h = _mm_cmpeq_epi8(v[i], _mm_set1_epi8('-'));
+        const __m128i k =
+            _mm_or_si128(_mm_or_si128(in_range(v[i], 'a', 'z'), d), _mm_or_si128(t, h));
+        ok |= (uint64_t)(unsigned)_mm_movemask_epi8(k) << pos;
+        digit |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << pos;
+        dot |= (uint64_t)(unsigned)_mm_movemask_epi8(t) << pos;
+        dash |= (uint64_t)(unsigned)_mm_movemask_epi8(h) << pos;
+    }
+    const uint64_t all = below(len);
+    const unsigned last = (unsigned)len - 1;
+    /* name_verdict() for such a name, without a trailing dot (no label can
+     * be longer than 63 bytes here). */
+    if (ok != all || (dot >> last & 1) || !dot || (dot & 1) || (dot & (dot >> 1)) ||
+        (dash & ((dot << 1) | 1)) || (dash & (dot >> 1)) || (dash >> last & 1))
+        return false;
+    const unsigned ld = 63u - (unsigned)__builtin_clzll(dot);
+    const uint64_t tld = all & ~((2ULL << ld) - 1);
+    return (tld & ~digit) != 0; /* the last label is not all digits */
+#else
+    (void)in;
+    return false;
+#endif
 }
 
 bool wt__domain_canonical(struct wt_str in)

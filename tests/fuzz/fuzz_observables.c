@@ -145,11 +145,14 @@ static void check_fast_paths(struct wt_str in)
                          !memchr(in.p, '.', in.len);
         check(wt__ipv6_canonical(in.p, in.len) == same_text);
     }
-    /* A name kept as a view is exactly what wt_norm_domain() writes for it. */
-    if (wt__domain_canonical(in)) {
+    /* A name is kept as a view exactly when wt_norm_domain() writes it back
+     * unchanged (and it is short enough for the fast path). */
+    {
         char d[DOMAIN_VIEW_MAX];
-        check(in.len <= sizeof(d) && wt_norm_domain(in, d, sizeof(d)) == (int)in.len &&
-              memcmp(d, in.p, in.len) == 0);
+        const bool same_name = in.len <= sizeof(d) &&
+                               wt_norm_domain(in, d, sizeof(d)) == (int)in.len &&
+                               memcmp(d, in.p, in.len) == 0;
+        check(wt__domain_canonical(in) == same_name);
     }
     /* wt_norm_sha256 by its definition: 64 hex digits, lower-cased. */
     {
