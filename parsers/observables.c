@@ -228,9 +228,29 @@ static WT_ALWAYS_INLINE int name_verdict(const struct name_masks *m, size_t len)
  * its byte loop for the tail. A tail load's repeated lanes were scanned
  * before without a match, so the lowest bit found is the first match.
  */
+static WT_ALWAYS_INLINE unsigned eq2_mask(__m128i v, char a, char b)
+{
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(a)), _mm_cmpeq_epi8(v, _mm_set1_epi8(b))));
+}
+
+/* Neither a nor b may be '\0' (a short view's load is zero-filled). */
 static WT_ALWAYS_INLINE const char *find2(const char *p, size_t n, char a, char b)
 {
 #if defined(__SSE2__)
+    /* Up to 32 bytes (most URL paths): one or two loads and no loop. */
+    if (n < 16) {
+        const unsigned m = n ? eq2_mask(load_short(p, n), a, b) : 0;
+        return m ? p + __builtin_ctz(m) : p + n;
+    }
+    if (n <= 32) {
+        const unsigned m0 = eq2_mask(_mm_loadu_si128((const __m128i *)(const void *)p), a, b);
+        if (m0)
+            return p + __builtin_ctz(m0);
+        const unsigned m1 =
+            eq2_mask(_mm_loadu_si128((const __m128i *)(const void *)(p + n - 16)), a, b);
+        return m1 ? p + n - 16 + __builtin_ctz(m1) : p + n;
+    }
     for (size_t i = 0; i < n; i += 16) {
         size_t pos;
         __m128i v = load_chunk(p, n, i, &pos);
