@@ -622,18 +622,84 @@ static void test_split_fast_matches_general(void **state)
         for (size_t k = 0; k <= n; k++)
             assert_split_same(base[i], k); /* every prefix */
     }
-    /* "http://" + host of m bytes + ":8080/p", m around 16, 32, 48 and 64. */
-    for (size_t m = 1; m < 100; m++) {
-        int n = snprintf(t, sizeof(t), "http://%s:8080/p", long_name(m));
-        assert_split_same(t, (size_t)n);
-        assert_split_same(t + 7, (size_t)n - 7);
-        /* One separator in each place of the authority. */
-        for (size_t j = 0; j < strlen(seps); j++) {
-            for (size_t at = 0; at < (size_t)n; at++) {
-                char c = t[at];
-                t[at] = seps[j];
-                assert_split_same(t, (size_t)n);
-                t[at] = c;
+    /* A known scheme + host of m bytes + ":8080/p", m around 16, 32, 48 and
+     * 64 (the two loads after the scheme, and the scan past them), with
+     * every prefix (targets ending in the authority). */
+    static const char *const schemes[] = {"http://", "https://", "tunnel://"};
+    for (size_t s = 0; s < 3; s++) {
+        const size_t sl = strlen(schemes[s]);
+        for (size_t m = 1; m < 100; m++) {
+            int n = snprintf(t, sizeof(t), "%s%s:8080/p", schemes[s], long_name(m));
+            assert_split_same(t, (size_t)n);
+            assert_split_same(t + sl, (size_t)n - sl);
+            for (size_t k = sl; k < (size_t)n; k++)
+                assert_split_same(t, k);
+            /* One separator in each place of the authority. */
+            for (size_t j = 0; j < strlen(seps); j++) {
+                for (size_t at = 0; at < (size_t)n; at++) {
+                    char c = t[at];
+                    t[at] = seps[j];
+                    assert_split_same(t, (size_t)n);
+                    t[at] = c;
+                }
+            }
+        }
+    }
+}
+
+/* The canonical-name check is wt_norm_domain() writing the name back
+ * unchanged, around the lengths of its one and two loads. */
+static void test_domain_canonical(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "a.example",
+        "www.example.com",
+        "A.example",
+        "a.example.",
+        "a..b",
+        ".a.b",
+        "a.b-",
+        "a.-b",
+        "a-.b",
+        "a.b.1",
+        "1.2.3.4",
+        "a.1b",
+        "a_b.com",
+        "a.b:80",
+        "xn--bcher-kva.example",
+        "localhost",
+        "a.b",
+        "a.b1",
+        "a.0",
+    };
+    char t[128], nd[300];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct wt_str in = S(cases[i]);
+        const int r = wt_norm_domain(in, nd, sizeof(nd));
+        const bool want = r == (int)in.len && memcmp(nd, in.p, in.len) == 0;
+        if (wt__domain_canonical(in) != want)
+            fail_msg("%s: canonical %d, wt_norm_domain says %d", cases[i], !want, want);
+    }
+    /* Names of 3 to 80 bytes, with one byte changed in each place. */
+    static const char bytes[] = "a0.-Z_:";
+    for (size_t n = 3; n <= 80; n++) {
+        for (size_t k = 0; k < n; k++)
+            t[k] = (k % 7 == 3 && k + 1 < n) ? '.' : (char)('a' + k % 26);
+        for (size_t at = 0; at <= n; at++) {
+            for (size_t j = 0; j < (at < n ? strlen(bytes) : 1); j++) {
+                char c = t[at < n ? at : 0];
+                if (at < n)
+                    t[at] = bytes[j];
+                const struct wt_str in = {t, n};
+                const int r = wt_norm_domain(in, nd, sizeof(nd));
+                /* Longer names are never views (the fast path's limit). */
+                const bool want = n <= 64 && r == (int)n && memcmp(nd, t, n) == 0;
+                if (wt__domain_canonical(in) != want)
+                    fail_msg("%.*s: canonical %d, wt_norm_domain says %d", (int)n, t, !want, want);
+                if (at < n)
+                    t[at] = c;
             }
         }
     }
@@ -1223,6 +1289,7 @@ int main(void)
         cmocka_unit_test(test_ipv4_fast_matches_general),
         cmocka_unit_test(test_ipv6_parse_matches_inet_pton),
         cmocka_unit_test(test_ipv6_canonical_matches_inet_ntop),
+        cmocka_unit_test(test_domain_canonical),
         cmocka_unit_test(test_url_scheme_bytes),
         cmocka_unit_test(test_url_query_fragment_positions),
         cmocka_unit_test(test_extract_connect_tunnel),
