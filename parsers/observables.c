@@ -3,9 +3,10 @@
  *
  * The values threat responders pivot on (ip, ipv6, domain, url, sha256) are
  * taken from a parsed record, normalised to one canonical text form each and
- * written into the caller's scratch memory. This runs once per log line, so
- * nothing here allocates, calls locale-dependent functions or scans a field
- * more often than needed.
+ * written into the caller's scratch memory, or, when the line already has a
+ * value in that form, kept as a view of the line. This runs once per log
+ * line, so nothing here allocates, calls locale-dependent functions or scans
+ * a field more often than needed.
  */
 #include "parsers_int.h"
 
