@@ -1646,7 +1646,12 @@ EXTRACT_CLONES int wt_obs_extract(const struct wt_record *rec, const struct wt_o
             dest = os->server_ip; /* tunnel://1.2.3.4:443/ with DIRECT/1.2.3.4 */
             dtype = server_v4 || !memchr(dest.p, ':', dest.len) ? WT_OBS_IP : WT_OBS_IPV6;
         } else if (!tg.bracketed && host_canonical(tg.host, &dtype)) {
-            add_view(os, dtype, tg.host, &dest);
+            if (dtype == WT_OBS_DOMAIN) {
+                dest = tg.host; /* the first domain: the set has addresses only */
+                push_item(os, WT_OBS_DOMAIN, dest);
+            } else {
+                add_view(os, dtype, tg.host, &dest);
+            }
         } else {
             char *dst = value_dst(os, buf, sizeof(buf));
             r = norm_host(tg.host, tg.bracketed, dst, sizeof(buf), &dtype);
