@@ -3,9 +3,10 @@
  *
  * The values threat responders pivot on (ip, ipv6, domain, url, sha256) are
  * taken from a parsed record, normalised to one canonical text form each and
- * written into the caller's scratch memory. This runs once per log line, so
- * nothing here allocates, calls locale-dependent functions or scans a field
- * more often than needed.
+ * written into the caller's scratch memory, or, when the line already has a
+ * value in that form, kept as a view of the line. This runs once per log
+ * line, so nothing here allocates, calls locale-dependent functions or scans
+ * a field more often than needed.
  */
 #include "parsers_int.h"
 
@@ -41,7 +42,7 @@ static bool is_alpha(unsigned char c)
 }
 
 /* The same bytes; 8 to 16 of them without a memcmp() call (two overlapping words). */
-static inline bool str_same(struct wt_str a, struct wt_str b)
+static WT_ALWAYS_INLINE bool str_same(struct wt_str a, struct wt_str b)
 {
     if (a.len != b.len)
         return false;
@@ -57,7 +58,7 @@ static inline bool str_same(struct wt_str a, struct wt_str b)
 }
 
 /* The four bytes of s as one word, to compare four bytes at once. */
-static uint32_t word4(const char *s)
+static WT_ALWAYS_INLINE uint32_t word4(const char *s)
 {
     uint32_t w;
     memcpy(&w, s, 4);
@@ -69,7 +70,7 @@ static uint32_t word4(const char *s)
  * moves of 16, 8 or 4 bytes that overlap in the middle. Every byte of s is
  * loaded before any is stored.
  */
-static inline void copy_short(char *d, const char *s, size_t n)
+static WT_ALWAYS_INLINE void copy_short(char *d, const char *s, size_t n)
 {
 #if defined(__SSE2__)
     if (n >= 16 && n <= 32) {
@@ -100,6 +101,11 @@ static inline void copy_short(char *d, const char *s, size_t n)
     }
 }
 
+/* Byte classes of up to 64 bytes of a host name: bit i is byte i. */
+struct name_masks {
+    uint64_t letter, digit, dash, dot, upper;
+};
+
 #if defined(__SSE2__)
 /*
  * The byte classes of the fast paths below come from one SSE2 compare per
@@ -108,19 +114,19 @@ static inline void copy_short(char *d, const char *s, size_t n)
  */
 
 /* Bits of the positions below x (x <= 64). */
-static uint64_t below(size_t x)
+static WT_ALWAYS_INLINE uint64_t below(size_t x)
 {
     return x >= 64 ? ~0ULL : (1ULL << x) - 1;
 }
 
 /* Bit i: lane i of v is c. */
-static unsigned eq_mask(__m128i v, char c)
+static WT_ALWAYS_INLINE unsigned eq_mask(__m128i v, char c)
 {
     return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
 }
 
 /* Bit i: lane i of v is in [lo, hi] (signed compare: bytes >= 0x80 never are). */
-static __m128i in_range(__m128i v, char lo, char hi)
+static WT_ALWAYS_INLINE __m128i in_range(__m128i v, char lo, char hi)
 {
     return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
                          _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
@@ -131,7 +137,7 @@ static __m128i in_range(__m128i v, char lo, char hi)
  * overlapping loads of 8, 4 or 1 bytes inside [p, p + n). Overlapping bytes
  * are or-ed with themselves.
  */
-static __m128i load_short(const char *p, size_t n)
+static WT_ALWAYS_INLINE __m128i load_short(const char *p, size_t n)
 {
     uint64_t lo, hi = 0;
 
@@ -156,7 +162,7 @@ static __m128i load_short(const char *p, size_t n)
  * bytes before off, which set the same mask bits again); for a view shorter
  * than 16 (off is 0), the view zero-filled.
  */
-static __m128i load_chunk(const char *p, size_t n, size_t off, size_t *pos)
+static WT_ALWAYS_INLINE __m128i load_chunk(const char *p, size_t n, size_t off, size_t *pos)
 {
     if (n - off >= 16) {
         *pos = off;
@@ -169,6 +175,53 @@ static __m128i load_chunk(const char *p, size_t n, size_t off, size_t *pos)
     *pos = 0;
     return load_short(p, n);
 }
+
+/* Add the classes of the 16 bytes of v, whose lane 0 is byte pos. @returns
+ * the A-Z lanes (for lower-casing). */
+static WT_ALWAYS_INLINE __m128i name_masks_add(struct name_masks *m, __m128i v, size_t pos)
+{
+    __m128i u = in_range(v, 'A', 'Z');
+    __m128i l = _mm_or_si128(u, in_range(v, 'a', 'z'));
+    m->letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << pos;
+    m->upper |= (uint64_t)(unsigned)_mm_movemask_epi8(u) << pos;
+    m->digit |= (uint64_t)(unsigned)_mm_movemask_epi8(in_range(v, '0', '9')) << pos;
+    m->dash |= (uint64_t)eq_mask(v, '-') << pos;
+    m->dot |= (uint64_t)eq_mask(v, '.') << pos;
+    return u;
+}
+#endif
+
+/* domain_fast() leaves the name to the general loop. */
+#define DOMAIN_GENERAL 1
+
+#if defined(__SSE2__)
+/*
+ * wt_norm_domain()'s answer for a name of len bytes (1..64) from its byte
+ * classes m (no bits at or above len): its output length, WT_EPARSE, or
+ * DOMAIN_GENERAL when a byte is none of letter, digit, '-' and '.'.
+ */
+static WT_ALWAYS_INLINE int name_verdict(const struct name_masks *m, size_t len)
+{
+    const uint64_t all = below(len);
+    if ((m->letter | m->digit | m->dash | m->dot) != all)
+        return DOMAIN_GENERAL;
+    const uint64_t dot = m->dot, dash = m->dash;
+    const unsigned last = (unsigned)len - 1;
+    const uint64_t trail = (dot >> last) & 1; /* a trailing dot is dropped */
+    /* Empty labels; a '-' at a label's start or end. */
+    if ((dot & 1) || (dot & (dot >> 1)) || (dash & ((dot << 1) | 1)) || (dash & (dot >> 1)) ||
+        (dash >> last & 1))
+        return WT_EPARSE;
+    const uint64_t body = trail ? all >> 1 : all;
+    const uint64_t inner = dot & body;
+    if (!inner)
+        return WT_EPARSE; /* one label */
+    const unsigned ld = 63u - (unsigned)__builtin_clzll(inner);
+    const uint64_t tld = ld == 63 ? 0 : body & ~((2ULL << ld) - 1);
+    if (!((m->letter | dash) & tld))
+        return WT_EPARSE; /* the last label is all digits */
+    return (int)(len - (size_t)trail);
+}
 #endif
 
 /*
@@ -176,9 +229,29 @@ static __m128i load_chunk(const char *p, size_t n, size_t off, size_t *pos)
  * its byte loop for the tail. A tail load's repeated lanes were scanned
  * before without a match, so the lowest bit found is the first match.
  */
-static inline const char *find2(const char *p, size_t n, char a, char b)
+static WT_ALWAYS_INLINE unsigned eq2_mask(__m128i v, char a, char b)
+{
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(a)), _mm_cmpeq_epi8(v, _mm_set1_epi8(b))));
+}
+
+/* Neither a nor b may be '\0' (a short view's load is zero-filled). */
+static WT_ALWAYS_INLINE const char *find2(const char *p, size_t n, char a, char b)
 {
 #if defined(__SSE2__)
+    /* Up to 32 bytes (most URL paths): one or two loads and no loop. */
+    if (n < 16) {
+        const unsigned m = n ? eq2_mask(load_short(p, n), a, b) : 0;
+        return m ? p + __builtin_ctz(m) : p + n;
+    }
+    if (n <= 32) {
+        const unsigned m0 = eq2_mask(_mm_loadu_si128((const __m128i *)(const void *)p), a, b);
+        if (m0)
+            return p + __builtin_ctz(m0);
+        const unsigned m1 =
+            eq2_mask(_mm_loadu_si128((const __m128i *)(const void *)(p + n - 16)), a, b);
+        return m1 ? p + n - 16 + __builtin_ctz(m1) : p + n;
+    }
     for (size_t i = 0; i < n; i += 16) {
         size_t pos;
         __m128i v = load_chunk(p, n, i, &pos);
@@ -293,7 +366,7 @@ int wt__split_target_general(struct wt_str t, struct wt__target *tg)
  * and "//" follows it. The schemes of proxy logs, in lower case, are known
  * scheme characters with a letter first, so they need no loop.
  */
-static bool scheme_at(const char *p, const char *end, size_t c)
+static WT_ALWAYS_INLINE bool scheme_at(const char *p, const char *end, size_t c)
 {
     if (c == 4 || c == 5 || c == 6) {
         const uint32_t w = word4(p);
@@ -305,16 +378,59 @@ static bool scheme_at(const char *p, const char *end, size_t c)
 }
 #endif
 
+#if defined(__SSE2__)
+/* Or the bits of the ':', '@' and "/?#" lanes of v, whose lane 0 is byte pos,
+ * into the masks of split_fast(). */
+static WT_ALWAYS_INLINE void split_masks(__m128i v, size_t pos, uint64_t *colon, uint64_t *at,
+                                         uint64_t *term)
+{
+    __m128i tv = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), _mm_cmpeq_epi8(v, _mm_set1_epi8('?'))),
+        _mm_cmpeq_epi8(v, _mm_set1_epi8('#')));
+    *colon |= (uint64_t)eq_mask(v, ':') << pos;
+    *at |= (uint64_t)eq_mask(v, '@') << pos;
+    *term |= (uint64_t)(unsigned)_mm_movemask_epi8(tv) << pos;
+}
+#endif
+
+#if defined(__SSE2__)
+/*
+ * The end of split_fast(): the authority is [a, end) and the masks cover it.
+ * A userinfo ends at its last '@'; two or more colons after that make an
+ * unbracketed v6 host, one splits off the port.
+ */
+static WT_ALWAYS_INLINE int split_authority(const char *p, size_t n, size_t a, size_t end,
+                                            uint64_t colon, uint64_t at, struct wt__target *tg)
+{
+    tg->rest = wt__str(p + end, p + n);
+    tg->port = WT_STR_NULL;
+    tg->bracketed = false;
+    const uint64_t auth = below(end) & ~below(a);
+    size_t h = (at & auth) ? 64 - (size_t)__builtin_clzll(at & auth) : a;
+    if (h < end && p[h] == '[')
+        return SPLIT_GENERAL;
+    /* [h, end) is host[:port]. */
+    const uint64_t hc = colon & auth & ~below(h);
+    if (hc && !(hc & (hc - 1))) {
+        const size_t c = (size_t)__builtin_ctzll(hc);
+        tg->host = wt__str(p + h, p + c);
+        tg->port = wt__str(p + c + 1, p + end);
+    } else {
+        tg->host = wt__str(p + h, p + end);
+    }
+    return tg->host.len ? 0 : WT_EPARSE;
+}
+
 /*
  * wt__split_target_general() with one pass of byte masks over the first 64
  * bytes instead of a scheme loop and several memchr() calls: bit i of colon,
  * at and term says byte i is ':', '@' or one of "/?#". The scan stops as soon
  * as the authority's end is known. A '[' host or an authority not ending in
- * the first 64 bytes is SPLIT_GENERAL.
+ * the first 64 bytes is SPLIT_GENERAL. Out of line: split_fast() answers
+ * the common shapes without it.
  */
-static inline int split_fast(struct wt_str t, struct wt__target *tg)
+static __attribute__((noinline)) int split_scan(struct wt_str t, struct wt__target *tg)
 {
-#if defined(__SSE2__)
     const char *p = t.p;
     const size_t n = t.len;
     uint64_t colon = 0, at = 0, term = 0;
@@ -329,13 +445,8 @@ static inline int split_fast(struct wt_str t, struct wt__target *tg)
         if (e == 64)
             return SPLIT_GENERAL;
         size_t pos;
-        __m128i v = load_chunk(p, n, e, &pos);
-        __m128i tv = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
-                                               _mm_cmpeq_epi8(v, _mm_set1_epi8('?'))),
-                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('#')));
-        colon |= (uint64_t)eq_mask(v, ':') << pos;
-        at |= (uint64_t)eq_mask(v, '@') << pos;
-        term |= (uint64_t)(unsigned)_mm_movemask_epi8(tv) << pos;
+        const __m128i v = load_chunk(p, n, e, &pos);
+        split_masks(v, pos, &colon, &at, &term);
         e = n - e < 16 ? n : e + 16;
         if (a == SIZE_MAX) {
             /* scheme_end() stops at the first byte that is no scheme byte, so
@@ -366,24 +477,59 @@ static inline int split_fast(struct wt_str t, struct wt__target *tg)
             break;
         }
     }
-    tg->rest = wt__str(p + end, p + n);
-    tg->port = WT_STR_NULL;
-    tg->bracketed = false;
-    /* A userinfo ends at the last '@' of the authority [a, end). */
-    const uint64_t auth = below(end) & ~below(a);
-    size_t h = (at & auth) ? 64 - (size_t)__builtin_clzll(at & auth) : a;
-    if (h < end && p[h] == '[')
-        return SPLIT_GENERAL;
-    /* [h, end) is host[:port]; two or more colons make an unbracketed v6. */
-    const uint64_t hc = colon & auth & ~below(h);
-    if (hc && !(hc & (hc - 1))) {
-        const size_t c = (size_t)__builtin_ctzll(hc);
-        tg->host = wt__str(p + h, p + c);
-        tg->port = wt__str(p + c + 1, p + end);
-    } else {
-        tg->host = wt__str(p + h, p + end);
+    return split_authority(p, n, a, end, colon, at, tg);
+}
+#endif
+
+/*
+ * split_scan() for the targets of proxy logs: "http://", "https://" and
+ * "tunnel://" written in lower case are known without masks, and the
+ * authority mostly ends in the 32 bytes after them, which two loads inside
+ * the target cover ([a, a + 32), or [a, n) with a last load that overlaps
+ * the first, or a view shorter than 16). Anything else is split_scan()'s.
+ */
+static WT_ALWAYS_INLINE int split_fast(struct wt_str t, struct wt__target *tg)
+{
+#if defined(__SSE2__)
+    const char *p = t.p;
+    const size_t n = t.len;
+    uint64_t colon = 0, at = 0, term = 0;
+    size_t a = 0, e;
+
+    if (n >= 10 && word4(p) == word4("http")) {
+        if (p[4] == ':' && p[5] == '/' && p[6] == '/')
+            a = 7;
+        else if (word4(p + 4) == word4("s://"))
+            a = 8;
+    } else if (n >= 10 && word4(p) == word4("tunn") && word4(p + 4) == word4("el:/") &&
+               p[8] == '/') {
+        a = 9;
     }
-    return tg->host.len ? 0 : WT_EPARSE;
+    if (a == 0)
+        return split_scan(t, tg);
+    /* n > a: at least one byte after the scheme. */
+    const size_t m = n - a;
+    if (m >= 16) {
+        const size_t second = m >= 32 ? a + 16 : n - 16;
+        split_masks(_mm_loadu_si128((const __m128i *)(const void *)(p + a)), a, &colon, &at, &term);
+        split_masks(_mm_loadu_si128((const __m128i *)(const void *)(p + second)), second, &colon,
+                    &at, &term);
+        e = m >= 32 ? a + 32 : n;
+    } else {
+        split_masks(load_short(p + a, m), a, &colon, &at, &term);
+        e = n;
+    }
+    /* The bits below a (the scheme, or repeats of a last load) are not read. */
+    const uint64_t after = term >> a;
+    size_t end;
+    if (after)
+        end = a + (size_t)__builtin_ctzll(after);
+    else if (e == n)
+        end = n;
+    else
+        return split_scan(t, tg);
+    tg->scheme = wt__str(p, p + a - 3);
+    return split_authority(p, n, a, end, colon, at, tg);
 #else
     (void)t;
     (void)tg;
@@ -392,7 +538,7 @@ static inline int split_fast(struct wt_str t, struct wt__target *tg)
 }
 
 /* Inline: wt_obs_extract() splits two targets a line. */
-static inline int split_target(struct wt_str t, struct wt__target *tg)
+static WT_ALWAYS_INLINE int split_target(struct wt_str t, struct wt__target *tg)
 {
     int r = split_fast(t, tg);
     return r != SPLIT_GENERAL ? r : wt__split_target_general(t, tg);
@@ -415,7 +561,7 @@ int wt_target_host(struct wt_str target, struct wt_str *host, struct wt_str *por
 }
 
 /* A port: 1-5 digits, 1..65535. */
-static int parse_port(struct wt_str s, unsigned *out)
+static WT_ALWAYS_INLINE int parse_port(struct wt_str s, unsigned *out)
 {
     unsigned v = 0;
     if (s.len == 0 || s.len > 5)
@@ -467,7 +613,7 @@ bool wt__ipv4_canonical_general(const char *p, size_t n)
  * wt__ipv4_canonical_general() with masks of one 16-byte load: the same rules
  * as whole-text bit tests. Only 7..15 bytes can be a canonical quad.
  */
-static inline bool ipv4_fast(const char *p, size_t n)
+static WT_ALWAYS_INLINE bool ipv4_fast(const char *p, size_t n)
 {
 #if defined(__SSE2__)
     if (n < 7 || n > 15)
@@ -580,19 +726,25 @@ size_t wt__ipv6_text(const unsigned char bin[16], char *out)
 /* ip_fast() leaves the text to inet_pton. */
 #define IP_GENERAL 1
 
+/* No address ends like this text (every text ip_general() accepts ends in a
+ * hex digit, '.', ':' or ']'), so a host name like "example.com" costs one
+ * test. */
+static WT_ALWAYS_INLINE bool ip_ruled_out(struct wt_str in)
+{
+    if (in.len == 0)
+        return true;
+    const unsigned char last = (unsigned char)in.p[in.len - 1];
+    return !wt__is_hex(last) && last != '.' && last != ':' && last != ']';
+}
+
 /*
- * wt_norm_ip() for the texts that need no inet_pton: one that no address
- * ends like (every text ip_general() accepts ends in a hex digit, '.', ':'
- * or ']'), so a host name like "example.com" costs one test, and an IPv4
- * address in canonical form, which is its own output. Inline, so that
- * take_ip() makes no call for them.
+ * wt_norm_ip() for the texts that need no inet_pton: one ip_ruled_out(), and
+ * an IPv4 address in canonical form, which is its own output. Inline, so
+ * that take_ip() makes no call for them.
  */
 static inline int ip_fast(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
 {
-    if (in.len == 0)
-        return WT_EPARSE;
-    const unsigned char last = (unsigned char)in.p[in.len - 1];
-    if (!wt__is_hex(last) && last != '.' && last != ':' && last != ']')
+    if (ip_ruled_out(in))
         return WT_EPARSE;
     if (!ipv4_fast(in.p, in.len))
         return IP_GENERAL;
@@ -665,6 +817,82 @@ static bool ipv6_plain(const char *p, size_t n, unsigned char bin[16])
     return true;
 }
 
+/*
+ * An IPv6 address exactly as wt__ipv6_text() writes it, so its own normal
+ * form: groups of 1-4 lower-case hex digits without leading zeros split by
+ * ':', and a "::" only for the first longest run of two or more zero groups,
+ * with no other such run and no zero group next to it; not a form written
+ * with a dotted IPv4 tail (a "::" standing for the first six groups, or the
+ * first five before ffff). False for anything else, valid or not: then
+ * ip_general() decides (fuzz_observables compares the two).
+ */
+static bool ipv6_canonical(const char *p, size_t n)
+{
+    bool zero[8];
+    int k = 0, gap = -1; /* groups read; how many came before the "::" */
+    size_t i = 0;
+
+    if (n < 2 || n > 39)
+        return false;
+    if (p[0] == ':') {
+        if (p[1] != ':')
+            return false;
+        gap = 0;
+        i = 2;
+    }
+    while (i < n) {
+        const size_t s = i;
+        while (i < n && i - s < 5 &&
+               (wt__is_digit((unsigned char)p[i]) || (p[i] >= 'a' && p[i] <= 'f')))
+            i++; /* lower-case hex only */
+        const size_t d = i - s;
+        if (d == 0 || d > 4 || k == 8 || (d > 1 && p[s] == '0'))
+            return false;
+        zero[k++] = p[s] == '0';
+        if (i == n)
+            break;
+        if (p[i] != ':' || ++i == n)
+            return false;
+        if (p[i] == ':') {
+            if (gap >= 0)
+                return false;
+            gap = k;
+            i++;
+        }
+    }
+    /* The "::" stands for two or more groups; without one there are eight. */
+    const int run = gap >= 0 ? 8 - k : 0;
+    if (gap >= 0 ? run < 2 : k != 8)
+        return false;
+    if (gap > 0 && zero[gap - 1])
+        return false;
+    if (gap >= 0 && gap < k && zero[gap])
+        return false;
+    /* Written runs of zero groups (none touches the "::", so none spans it):
+     * none of two or more that inet_ntop would take for the "::" instead
+     * (longer, or as long and before it). */
+    for (int j = 0; j < k; j++) {
+        if (!zero[j])
+            continue;
+        int e = j;
+        while (e < k && zero[e])
+            e++;
+        const int len = e - j;
+        if (len >= 2 && (gap < 0 || len > run || (len == run && j < gap)))
+            return false;
+        j = e;
+    }
+    /* inet_ntop writes ::a.b.c.d and ::ffff:a.b.c.d. */
+    if (gap == 0 && (run == 6 || (run == 5 && memcmp(p + 2, "ffff:", 5) == 0)))
+        return false;
+    return true;
+}
+
+bool wt__ipv6_canonical(const char *p, size_t n)
+{
+    return ipv6_canonical(p, n);
+}
+
 /* wt_norm_ip() by inet_pton and an inet_ntop-equal writer. */
 static int ip_general(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
 {
@@ -722,8 +950,39 @@ int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
     return r != IP_GENERAL ? r : ip_general(in, out, cap, type);
 }
 
-/* domain_fast() leaves the name to the general loop. */
-#define DOMAIN_GENERAL 1
+/*
+ * The checks of domain_fast() for a name of at most 64 bytes of letters,
+ * digits, '-' and '.': its output length, WT_EPARSE or DOMAIN_GENERAL (a
+ * port, any other byte or a longer name). The lower-cased chunks are stored
+ * at lc + their offset (up to 64 bytes from lc) unless lc is NULL; *upper
+ * says whether the name has an upper-case letter.
+ */
+static WT_ALWAYS_INLINE int domain_scan(struct wt_str in, char *lc, bool *upper)
+{
+#if defined(__SSE2__)
+    struct name_masks m = {0, 0, 0, 0, 0};
+    const size_t len = in.len;
+
+    if (len == 0 || len > 64)
+        return DOMAIN_GENERAL;
+    for (size_t i = 0; i < len; i += 16) {
+        size_t pos;
+        __m128i v = load_chunk(in.p, len, i, &pos);
+        __m128i u = name_masks_add(&m, v, pos);
+        /* Lower-case: add 0x20 to A-Z. */
+        if (lc)
+            _mm_storeu_si128((__m128i *)(void *)(lc + pos),
+                             _mm_add_epi8(v, _mm_and_si128(u, _mm_set1_epi8(0x20))));
+    }
+    *upper = m.upper != 0;
+    return name_verdict(&m, len);
+#else
+    (void)in;
+    (void)lc;
+    *upper = true;
+    return DOMAIN_GENERAL;
+#endif
+}
 
 /*
  * wt_norm_domain() for a name of at most 64 bytes of letters, digits, '-'
@@ -733,56 +992,75 @@ int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
  */
 static inline int domain_fast(struct wt_str in, char *out, size_t cap)
 {
-#if defined(__SSE2__)
     char buf[64];
-    uint64_t letter = 0, digit = 0, dash = 0, dot = 0;
-    const size_t len = in.len;
+    bool upper;
     /* The lower-cased chunks go straight to out when it has room for every
      * store (at most 64 bytes from its start), else through buf. */
     char *const lc = cap >= sizeof(buf) ? out : buf;
+    const int r = domain_scan(in, lc, &upper);
 
-    if (len == 0 || len > sizeof(buf))
-        return DOMAIN_GENERAL;
-    for (size_t i = 0; i < len; i += 16) {
-        size_t pos;
-        __m128i v = load_chunk(in.p, len, i, &pos);
-        __m128i u = in_range(v, 'A', 'Z');
-        __m128i l = _mm_or_si128(u, in_range(v, 'a', 'z'));
-        letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << pos;
-        digit |= (uint64_t)(unsigned)_mm_movemask_epi8(in_range(v, '0', '9')) << pos;
-        dash |= (uint64_t)eq_mask(v, '-') << pos;
-        dot |= (uint64_t)eq_mask(v, '.') << pos;
-        /* Lower-case: add 0x20 to A-Z. */
-        _mm_storeu_si128((__m128i *)(void *)(lc + pos),
-                         _mm_add_epi8(v, _mm_and_si128(u, _mm_set1_epi8(0x20))));
-    }
-    const uint64_t all = len == 64 ? ~0ULL : (1ULL << len) - 1;
-    if (((letter | digit | dash | dot) & all) != all)
-        return DOMAIN_GENERAL;
-    const unsigned last = (unsigned)len - 1;
-    const uint64_t trail = (dot >> last) & 1; /* a trailing dot is dropped */
-    /* Empty labels; a '-' at a label's start or end. */
-    if ((dot & 1) || (dot & (dot >> 1)) || (dash & ((dot << 1) | 1)) || (dash & (dot >> 1)) ||
-        (dash >> last & 1))
-        return WT_EPARSE;
-    const uint64_t body = trail ? all >> 1 : all;
-    const uint64_t inner = dot & body;
-    if (!inner)
-        return WT_EPARSE; /* one label */
-    const unsigned ld = 63u - (unsigned)__builtin_clzll(inner);
-    const uint64_t tld = ld == 63 ? 0 : body & ~((2ULL << ld) - 1);
-    if (!((letter | dash) & tld))
-        return WT_EPARSE; /* the last label is all digits */
-    const size_t n = len - (size_t)trail;
+    if (r < 0 || r == DOMAIN_GENERAL)
+        return r;
+    const size_t n = (size_t)r;
     if (lc == buf)
         copy_short(out, buf, n < cap ? n : cap);
-    return n > cap ? WT_EFULL : (int)n;
+    return n > cap ? WT_EFULL : r;
+}
+
+/*
+ * A name that wt_norm_domain() accepts and leaves as it is (no upper case,
+ * no trailing dot): its normal form is the text itself, so the set keeps a
+ * view of it. False for anything else, valid or not.
+ */
+static WT_ALWAYS_INLINE bool domain_canonical(struct wt_str in)
+{
+#if defined(__SSE2__)
+    const size_t len = in.len;
+    if (len == 0 || len > 32) {
+        bool upper = true;
+        const int r = domain_scan(in, NULL, &upper);
+        return r > 0 && r != DOMAIN_GENERAL && (size_t)r == len && !upper;
+    }
+    /* Up to 32 bytes: one or two loads inside the name (the second overlaps
+     * the first), the classes of a canonical name only: a-z, 0-9, '.', '-'. */
+    __m128i v[2];
+    size_t pos1 = 0;
+    v[0] = len >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)in.p) : load_short(in.p, len);
+    if (len > 16) {
+        pos1 = len - 16;
+        v[1] = _mm_loadu_si128((const __m128i *)(const void *)(in.p + pos1));
+    }
+    uint64_t ok = 0, digit = 0, dot = 0, dash = 0;
+    for (int i = 0; i < (len > 16 ? 2 : 1); i++) {
+        const size_t pos = i ? pos1 : 0;
+        const __m128i d = in_range(v[i], '0', '9'), t = _mm_cmpeq_epi8(v[i], _mm_set1_epi8('.')),
+                      h = _mm_cmpeq_epi8(v[i], _mm_set1_epi8('-'));
+        const __m128i k =
+            _mm_or_si128(_mm_or_si128(in_range(v[i], 'a', 'z'), d), _mm_or_si128(t, h));
+        ok |= (uint64_t)(unsigned)_mm_movemask_epi8(k) << pos;
+        digit |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << pos;
+        dot |= (uint64_t)(unsigned)_mm_movemask_epi8(t) << pos;
+        dash |= (uint64_t)(unsigned)_mm_movemask_epi8(h) << pos;
+    }
+    const uint64_t all = below(len);
+    const unsigned last = (unsigned)len - 1;
+    /* name_verdict() for such a name, without a trailing dot (no label can
+     * be longer than 63 bytes here). */
+    if (ok != all || (dot >> last & 1) || !dot || (dot & 1) || (dot & (dot >> 1)) ||
+        (dash & ((dot << 1) | 1)) || (dash & (dot >> 1)) || (dash >> last & 1))
+        return false;
+    const unsigned ld = 63u - (unsigned)__builtin_clzll(dot);
+    const uint64_t tld = all & ~((2ULL << ld) - 1);
+    return (tld & ~digit) != 0; /* the last label is not all digits */
 #else
     (void)in;
-    (void)out;
-    (void)cap;
-    return DOMAIN_GENERAL;
+    return false;
 #endif
+}
+
+bool wt__domain_canonical(struct wt_str in)
+{
+    return domain_canonical(in);
 }
 
 int wt_norm_domain(struct wt_str in, char *out, size_t cap)
@@ -942,7 +1220,7 @@ struct url_scheme {
 };
 
 /* The scheme of s, compared as wt_str_ieq() does (ASCII case ignored). */
-static const struct url_scheme *url_scheme(struct wt_str s)
+static WT_ALWAYS_INLINE const struct url_scheme *url_scheme(struct wt_str s)
 {
     static const struct url_scheme http = {"http://", 7, 80}, https = {"https://", 8, 443},
                                    ftp = {"ftp://", 6, 21};
@@ -961,7 +1239,8 @@ static const struct url_scheme *url_scheme(struct wt_str s)
  * Check the scheme and port of a split URL. *port is 0 when the URL keeps no
  * port (absent, empty or the scheme's default).
  */
-static inline const struct url_scheme *url_check(const struct wt__target *tg, unsigned *port)
+static WT_ALWAYS_INLINE const struct url_scheme *url_check(const struct wt__target *tg,
+                                                           unsigned *port)
 {
     const struct url_scheme *sc = url_scheme(tg->scheme);
 
@@ -1067,22 +1346,49 @@ int wt_norm_url(struct wt_str in, bool strip_query, char *out, size_t cap)
 /* ------------------------------------------------------------------------ */
 
 /*
+ * Values in canonical form in the line (a dotted quad without leading zeros,
+ * a lower-case name without a trailing dot, a URL that needs no change) are
+ * kept as views of the line: they need no copy and no scratch, and live as
+ * long as the record's own views. Every other value is normalised into
+ * scratch.
+ */
+
+/* The value the set has with type t and the bytes of v, or NULL. */
+static WT_ALWAYS_INLINE const struct wt_obs *find_item(const struct wt_obs_set *os,
+                                                       enum wt_obs_type t, struct wt_str v)
+{
+    for (unsigned i = 0; i < os->n; i++) {
+        if (os->item[i].type == t && str_same(os->item[i].value, v))
+            return &os->item[i];
+    }
+    return NULL;
+}
+
+/* Append a new item (the caller knows the set does not have it). */
+static WT_ALWAYS_INLINE void push_item(struct wt_obs_set *os, enum wt_obs_type t, struct wt_str v)
+{
+    /* At most 6 items can be distinct (client, server, s-ip, destination,
+     * url, hash: the server and the destination are each an ip or a domain). */
+    if (os->n < WT_OBS_MAX)
+        os->item[os->n++] = (struct wt_obs){t, v};
+}
+
+/*
  * Add the n bytes at v as an item of type t, unless the set has it already;
  * *kept is the view the set keeps. Values are normalised in place at the end
  * of scratch when it has the room (value_dst(); the url always), else on the
  * stack, and only new ones are kept, so WT_EFULL means the list does not fit,
  * never that a duplicate did not.
  */
-static inline int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char *v, size_t n,
-                           struct wt_str *kept)
+static WT_ALWAYS_INLINE int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char *v,
+                                     size_t n, struct wt_str *kept)
 {
     char *dst = os->scratch + os->scratch_used;
+    const struct wt_obs *had = find_item(os, t, (struct wt_str){v, n});
 
-    for (unsigned i = 0; i < os->n; i++) {
-        if (os->item[i].type == t && str_same(os->item[i].value, (struct wt_str){v, n})) {
-            *kept = os->item[i].value;
-            return 0;
-        }
+    if (had) {
+        *kept = had->value;
+        return 0;
     }
     if (n > os->scratch_cap - os->scratch_used)
         return WT_EFULL;
@@ -1090,11 +1396,23 @@ static inline int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char
         copy_short(dst, v, n);
     os->scratch_used += n;
     *kept = (struct wt_str){dst, n};
-    /* At most 6 items can be distinct (client, server, s-ip, destination,
-     * url, hash: the server and the destination are each an ip or a domain). */
-    if (os->n < WT_OBS_MAX)
-        os->item[os->n++] = (struct wt_obs){t, *kept};
+    push_item(os, t, *kept);
     return 0;
+}
+
+/* add_item() for a value that is canonical where it is (a view of the line):
+ * no copy, no scratch, so it always fits. */
+static WT_ALWAYS_INLINE void add_view(struct wt_obs_set *os, enum wt_obs_type t, struct wt_str v,
+                                      struct wt_str *kept)
+{
+    const struct wt_obs *had = find_item(os, t, v);
+
+    if (had) {
+        *kept = had->value;
+        return;
+    }
+    *kept = v;
+    push_item(os, t, v);
 }
 
 /*
@@ -1103,7 +1421,7 @@ static inline int add_item(struct wt_obs_set *os, enum wt_obs_type t, const char
  * leaves scratch_used as it was), else buf. Either way the normaliser gets
  * the same cap, max.
  */
-static char *value_dst(struct wt_obs_set *os, char *buf, size_t max)
+static WT_ALWAYS_INLINE char *value_dst(struct wt_obs_set *os, char *buf, size_t max)
 {
     return os->scratch_cap - os->scratch_used >= max ? os->scratch + os->scratch_used : buf;
 }
@@ -1111,9 +1429,10 @@ static char *value_dst(struct wt_obs_set *os, char *buf, size_t max)
 /*
  * The split of a host that split_target() returned without brackets: it has
  * no '/', '?', '#' or '@', does not start with '[' and has no single ':', so
- * split_target() would find no scheme and no port in it either.
+ * split_target() would find no scheme and no port in it either. A canonical
+ * dotted quad (digits and dots only) is such a host too.
  */
-static struct wt__target host_target(struct wt_str host)
+static WT_ALWAYS_INLINE struct wt__target host_target(struct wt_str host)
 {
     return (struct wt__target){.host = host, .rest = {host.p + host.len, 0}};
 }
@@ -1121,27 +1440,148 @@ static struct wt__target host_target(struct wt_str host)
 /* Normalise an address and add it. WT_EPARSE: not an address. */
 static WT_ALWAYS_INLINE int take_ip(struct wt_obs_set *os, struct wt_str in, struct wt_str *kept)
 {
+    if (ip_ruled_out(in))
+        return WT_EPARSE;
+    /* The text of an address the set has (a server or s-ip equal to the
+     * client or server): a normal form, whose normal form is itself. */
+    for (unsigned i = 0; i < os->n; i++) {
+        if (os->item[i].type <= WT_OBS_IPV6 && str_same(os->item[i].value, in)) {
+            *kept = os->item[i].value;
+            return 0;
+        }
+    }
+    /* A canonical dotted quad is its own normal form (ip_fast() copies it),
+     * and so is a canonical IPv6 text. */
+    if (ipv4_fast(in.p, in.len)) {
+        *kept = in; /* new: the set has no address with these bytes */
+        push_item(os, WT_OBS_IP, in);
+        return 0;
+    }
+    if (ipv6_canonical(in.p, in.len)) {
+        *kept = in;
+        push_item(os, WT_OBS_IPV6, in);
+        return 0;
+    }
     char buf[INET6_ADDRSTRLEN];
     char *dst = value_dst(os, buf, sizeof(buf));
     enum wt_obs_type t;
-    int r = ip_fast(in, dst, sizeof(buf), &t);
-    if (r == IP_GENERAL)
-        r = ip_general(in, dst, sizeof(buf), &t);
+    int r = ip_general(in, dst, sizeof(buf), &t);
     if (r < 0)
         return r;
     return add_item(os, t, dst, (size_t)r, kept);
 }
 
-int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
-                   struct wt_obs_set *os)
+/*
+ * A target host (without brackets) whose normal form is its own text:
+ * a canonical dotted quad (*type ip) or a canonical name (*type domain),
+ * the answer norm_host() gives for it. False for any other host.
+ */
+static WT_ALWAYS_INLINE bool host_canonical(struct wt_str host, enum wt_obs_type *type)
+{
+    if (wt__is_digit((unsigned char)host.p[host.len - 1])) {
+        *type = WT_OBS_IP;
+        return ipv4_fast(host.p, host.len);
+    }
+    *type = WT_OBS_DOMAIN;
+    return domain_canonical(host);
+}
+
+/*
+ * A scheme that url_scheme() matched (http, https or ftp in any case) is
+ * written in lower case: each of its letters has bit 0x20. For "ftp" the
+ * fourth byte is the ':' of "://", which has that bit too.
+ */
+static WT_ALWAYS_INLINE bool scheme_lower(struct wt_str scheme)
+{
+    return (word4(scheme.p) & 0x20202020u) == 0x20202020u &&
+           (scheme.len < 5 || (scheme.p[4] & 0x20));
+}
+
+/*
+ * url_build() for the common shape, from the bytes of the line: a lower-case
+ * scheme, no userinfo, a host in normal form (dest has its bytes, not an
+ * IPv6 address), no port or the scheme's default, and a path. Then the URL
+ * is the line up to the host's end (*head), then rest up to the fragment, or
+ * with strip_query up to the query (*tail). False for any other shape.
+ */
+static WT_ALWAYS_INLINE bool url_in_line(struct wt_str url, const struct wt__target *tg,
+                                         const struct url_scheme *sc, unsigned port,
+                                         struct wt_str dest, enum wt_obs_type dtype,
+                                         bool strip_query, struct wt_str *head, struct wt_str *tail)
+{
+    const char *rest = tg->rest.p;
+
+    if (port || dtype == WT_OBS_IPV6 || tg->bracketed || tg->host.p != url.p + sc->len ||
+        tg->rest.len == 0 || rest[0] != '/' || !scheme_lower(tg->scheme))
+        return false;
+    /* dest is mostly the host itself, kept as a view. */
+    if (!(dest.p == tg->host.p && dest.len == tg->host.len) && !str_same(dest, tg->host))
+        return false;
+    *head = wt__str(url.p, tg->host.p + tg->host.len);
+    /* Two calls, so each scan has its bytes as constants. */
+    const char *stop =
+        strip_query ? find2(rest, tg->rest.len, '#', '?') : find2(rest, tg->rest.len, '#', '#');
+    *tail = wt__str(rest, stop);
+    return true;
+}
+
+/* The url of the line (dest is its normalised host), added. WT_EFULL when it
+ * does not fit. A url is never a duplicate. */
+static WT_ALWAYS_INLINE int take_url(struct wt_obs_set *os, struct wt_str url,
+                                     const struct wt__target *tg, const struct url_scheme *sc,
+                                     unsigned port, struct wt_str dest, enum wt_obs_type dtype,
+                                     bool strip_query)
+{
+    char *dst = os->scratch + os->scratch_used;
+    const size_t room = os->scratch_cap - os->scratch_used;
+    struct wt_str head, tail;
+    int r;
+
+    if (url_in_line(url, tg, sc, port, dest, dtype, strip_query, &head, &tail)) {
+        if (head.p + head.len == tail.p) {
+            /* Nothing dropped between host and path: all one view. */
+            os->url = (struct wt_str){head.p, head.len + tail.len};
+            push_item(os, WT_OBS_URL, os->url);
+            return 0;
+        }
+        if (head.len + tail.len > room)
+            return WT_EFULL;
+        copy_short(dst, head.p, head.len);
+        copy_short(dst + head.len, tail.p, tail.len);
+        r = (int)(head.len + tail.len);
+    } else {
+        /* Built in place at the end of scratch. */
+        r = url_build(tg, sc, port, dest, dtype, strip_query, dst, room);
+        if (r < 0)
+            return WT_EFULL;
+    }
+    os->scratch_used += (size_t)r;
+    os->url = (struct wt_str){dst, (size_t)r};
+    push_item(os, WT_OBS_URL, os->url);
+    return 0;
+}
+
+/*
+ * With GCC on x86-64 glibc the extraction is built twice, for the baseline
+ * and for x86-64-v3 (BMI shifts, VEX forms), and the loader picks one, as
+ * for the squid fast path; its helpers are forced inline to be in both.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+#define EXTRACT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define EXTRACT_CLONES
+#endif
+
+EXTRACT_CLONES int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
+                                  struct wt_obs_set *os)
 {
     const bool strip_query = opts && opts->strip_query;
     struct wt_str shost = WT_STR_NULL, sip;
     struct wt_str dest = WT_STR_NULL; /* normalised destination host */
     enum wt_obs_type dtype = WT_OBS_DOMAIN;
-    bool server_is_ip = false, have_tg, same_host = false;
-    struct wt__target stg = {.bracketed = false}, tg = {.bracketed = false};
-    char buf[DOMAIN_MAX + 1]; /* a host name, an address or a hash */
+    bool server_is_ip = false, server_v4 = false, have_tg, same_host = false;
+    struct wt__target stg, tg; /* tg is read only when have_tg */
+    char buf[DOMAIN_MAX + 1];  /* a host name, an address or a hash */
     int r;
 
     os->n = 0;
@@ -1156,26 +1596,39 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     /* The target is split before the server (a split adds no item): the
      * server ("DIRECT/h") is mostly the target's host ("https://h:443/")
      * again, and then needs no split of its own. */
+    stg.host = WT_STR_NULL;
+    stg.bracketed = false;
     have_tg = rec->url.len && split_target(rec->url, &tg) == 0;
-    if (rec->server.len && have_tg && !tg.bracketed && str_same(rec->server, tg.host)) {
+    if (rec->server.len && wt__is_digit((unsigned char)rec->server.p[rec->server.len - 1]) &&
+        ipv4_fast(rec->server.p, rec->server.len)) {
+        /* "DIRECT/1.2.3.4": a canonical dotted quad splits as itself and is
+         * its own normal form (take_ip() would keep the same view; an equal
+         * client is found as the same item). */
         stg = host_target(rec->server);
-        same_host = true;
-    } else if (rec->server.len && split_target(rec->server, &stg) != 0)
-        stg.host = WT_STR_NULL;
-    if (stg.host.len) {
-        /* Keep the brackets of a [v6] for wt_norm_ip to check. */
-        struct wt_str sraw =
-            stg.bracketed ? wt__str(stg.host.p - 1, stg.host.p + stg.host.len + 1) : stg.host;
-        shost = stg.host;
-        if (str_same(sraw, rec->client)) {
-            /* Same bytes as the client: same answer, no second parse. */
-            server_is_ip = os->client_ip.len > 0;
-            os->server_ip = os->client_ip;
-        } else {
-            r = take_ip(os, sraw, &os->server_ip);
-            if (r == WT_EFULL)
-                return r;
-            server_is_ip = r == 0;
+        shost = rec->server;
+        server_is_ip = server_v4 = true;
+        add_view(os, WT_OBS_IP, rec->server, &os->server_ip);
+    } else {
+        if (rec->server.len && have_tg && !tg.bracketed && str_same(rec->server, tg.host)) {
+            stg = host_target(rec->server);
+            same_host = true;
+        } else if (rec->server.len && split_target(rec->server, &stg) != 0)
+            stg.host = WT_STR_NULL;
+        if (stg.host.len) {
+            /* Keep the brackets of a [v6] for wt_norm_ip to check. */
+            struct wt_str sraw =
+                stg.bracketed ? wt__str(stg.host.p - 1, stg.host.p + stg.host.len + 1) : stg.host;
+            shost = stg.host;
+            if (str_same(sraw, rec->client)) {
+                /* Same bytes as the client: same answer, no second parse. */
+                server_is_ip = os->client_ip.len > 0;
+                os->server_ip = os->client_ip;
+            } else {
+                r = take_ip(os, sraw, &os->server_ip);
+                if (r == WT_EFULL)
+                    return r;
+                server_is_ip = r == 0;
+            }
         }
     }
     if (rec->server_ip.len) {
@@ -1191,7 +1644,14 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
         if (server_is_ip && tg.bracketed == stg.bracketed &&
             (same_host || str_same(tg.host, shost))) {
             dest = os->server_ip; /* tunnel://1.2.3.4:443/ with DIRECT/1.2.3.4 */
-            dtype = memchr(dest.p, ':', dest.len) ? WT_OBS_IPV6 : WT_OBS_IP;
+            dtype = server_v4 || !memchr(dest.p, ':', dest.len) ? WT_OBS_IP : WT_OBS_IPV6;
+        } else if (!tg.bracketed && host_canonical(tg.host, &dtype)) {
+            if (dtype == WT_OBS_DOMAIN) {
+                dest = tg.host; /* the first domain: the set has addresses only */
+                push_item(os, WT_OBS_DOMAIN, dest);
+            } else {
+                add_view(os, dtype, tg.host, &dest);
+            }
         } else {
             char *dst = value_dst(os, buf, sizeof(buf));
             r = norm_host(tg.host, tg.bracketed, dst, sizeof(buf), &dtype);
@@ -1205,29 +1665,25 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
     /* The server's domain, unless it is the destination host again. */
     if (shost.len && !server_is_ip && !stg.bracketed &&
         !(same_host || (have_tg && !tg.bracketed && str_same(shost, tg.host)))) {
-        struct wt_str sdom;
-        char *dst = value_dst(os, buf, sizeof(buf));
-        r = wt_norm_domain(shost, dst, sizeof(buf));
-        if (r >= 0) {
-            if (add_item(os, WT_OBS_DOMAIN, dst, (size_t)r, &sdom) != 0)
+        struct wt_str sdom = WT_STR_NULL;
+        if (domain_canonical(shost)) {
+            add_view(os, WT_OBS_DOMAIN, shost, &sdom);
+        } else {
+            char *dst = value_dst(os, buf, sizeof(buf));
+            r = wt_norm_domain(shost, dst, sizeof(buf));
+            if (r >= 0 && add_item(os, WT_OBS_DOMAIN, dst, (size_t)r, &sdom) != 0)
                 return WT_EFULL;
-            if (!os->domain.len)
-                os->domain = sdom;
         }
+        if (sdom.len && !os->domain.len)
+            os->domain = sdom;
     }
 
     /* url: http, https and ftp targets whose host is valid. */
     if (dest.len) {
         unsigned port;
         const struct url_scheme *sc = url_check(&tg, &port);
-        if (sc) {
-            /* Built in place at the end of scratch: a url is never a duplicate. */
-            char *dst = os->scratch + os->scratch_used;
-            r = url_build(&tg, sc, port, dest, dtype, strip_query, dst,
-                          os->scratch_cap - os->scratch_used);
-            if (r < 0 || add_item(os, WT_OBS_URL, dst, (size_t)r, &os->url) != 0)
-                return WT_EFULL;
-        }
+        if (sc && take_url(os, rec->url, &tg, sc, port, dest, dtype, strip_query) != 0)
+            return WT_EFULL;
     }
 
     if (rec->amp_sha.len) {

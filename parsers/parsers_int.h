@@ -185,6 +185,13 @@ size_t wt__ipv6_text(const unsigned char bin[16], char *out);
 /** wt_norm_domain() without its fast path (the reference fuzz_observables compares with). */
 int wt__norm_domain_general(struct wt_str in, char *out, size_t cap);
 
+/**
+ * A name that wt_norm_domain() accepts and writes back unchanged (so it can
+ * be kept as a view of the line). fuzz_observables checks it against
+ * wt_norm_domain().
+ */
+bool wt__domain_canonical(struct wt_str in);
+
 /** A request target split into its parts; every view points into the target. */
 struct wt__target {
     struct wt_str scheme; /* before "://"; empty for a bare target */
@@ -210,5 +217,12 @@ int wt__split_target_general(struct wt_str t, struct wt__target *tg);
  */
 bool wt__ipv4_canonical(const char *p, size_t n);
 bool wt__ipv4_canonical_general(const char *p, size_t n);
+
+/**
+ * An IPv6 text that wt_norm_ip() writes back unchanged (type ipv6), checked
+ * without parsing it; false may still be valid. fuzz_observables compares it
+ * with wt_norm_ip().
+ */
+bool wt__ipv6_canonical(const char *p, size_t n);
 
 #endif /* WT_PARSERS_INT_H */

@@ -274,7 +274,9 @@ struct wt_obs_opts {
 /**
  * The observables of one line, plus the normalised values the event prints.
  * The caller provides scratch of at least line length + WT_OBS_SCRATCH_EXTRA
- * bytes; it is reused by every wt_obs_extract() call.
+ * bytes; it is reused by every wt_obs_extract() call. A value already in
+ * canonical form in the line is a view of the line instead (valid as long as
+ * the record's views are).
  */
 struct wt_obs_set {
     unsigned n;

@@ -36,6 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define OUT_MAX (IN_MAX + 512)
 #define GUARD   64
 #define CANARY  0xa5
+/* Longer names are never views (the mask fast path takes 64 bytes). */
+#define DOMAIN_VIEW_MAX 64
 
 enum mode { M_IP, M_DOMAIN, M_URL, M_URL_STRIP, M_SHA256, M_TARGET, M_COUNT };
 
@@ -133,6 +135,25 @@ static void check_fast_paths(struct wt_str in)
               h.rest.len == 0 && !h.bracketed);
     }
     check(wt__ipv4_canonical(in.p, in.len) == wt__ipv4_canonical_general(in.p, in.len));
+    /* An IPv6 text kept as a view is exactly what wt_norm_ip() writes for it,
+     * and every such text (but dotted tails) is found. */
+    {
+        char txt[INET6_ADDRSTRLEN];
+        enum wt_obs_type t = WT_OBS_IP;
+        int r = wt_norm_ip(in, txt, sizeof(txt), &t);
+        bool same_text = r == (int)in.len && t == WT_OBS_IPV6 && memcmp(txt, in.p, in.len) == 0 &&
+                         !memchr(in.p, '.', in.len);
+        check(wt__ipv6_canonical(in.p, in.len) == same_text);
+    }
+    /* A name is kept as a view exactly when wt_norm_domain() writes it back
+     * unchanged (and it is short enough for the fast path). */
+    {
+        char d[DOMAIN_VIEW_MAX];
+        const bool same_name = in.len <= sizeof(d) &&
+                               wt_norm_domain(in, d, sizeof(d)) == (int)in.len &&
+                               memcmp(d, in.p, in.len) == 0;
+        check(wt__domain_canonical(in) == same_name);
+    }
     /* wt_norm_sha256 by its definition: 64 hex digits, lower-cased. */
     {
         bool hex = in.len == 64;
@@ -342,14 +363,22 @@ static void check_field(struct wt_str field, enum mode m, struct wt_str in)
         check(same(field, out, (size_t)r));
 }
 
-static void check_set(const struct wt_obs_set *os, const char *base, size_t cap, bool strip)
+/* A value in the used scratch, or a view of the line (canonical there). */
+static bool inside(struct wt_str v, const char *base, size_t used, struct wt_str line)
+{
+    return (v.p >= base && v.p + v.len <= base + used) ||
+           (v.p >= line.p && v.p + v.len <= line.p + line.len);
+}
+
+static void check_set(const struct wt_obs_set *os, const char *base, size_t cap, bool strip,
+                      struct wt_str line)
 {
     check(os->n <= WT_OBS_MAX && os->scratch_used <= cap);
     for (unsigned i = 0; i < os->n; i++) {
         const struct wt_obs *it = &os->item[i];
         enum wt_obs_type t;
         check(it->type < WT_OBS_NTYPES && it->value.len > 0);
-        check(it->value.p >= base && it->value.p + it->value.len <= base + os->scratch_used);
+        check(inside(it->value, base, os->scratch_used, line));
         check(i == 0 || rank(os->item[i - 1].type) <= rank(it->type));
         for (unsigned j = 0; j < i; j++)
             check(os->item[j].type != it->type ||
@@ -367,6 +396,7 @@ static void fuzz_extract(const uint8_t *data, size_t size, bool strip, bool w3c,
     const char *p = (const char *)data, *end = p + size;
     struct wt_obs_opts o = {.strip_query = strip};
     struct wt_obs_set os, os2;
+    const struct wt_str line = {(const char *)data, size};
 
     for (unsigned k = 0; k < 6 && p < end; k++) {
         const char *s = p;
@@ -398,7 +428,7 @@ static void fuzz_extract(const uint8_t *data, size_t size, bool strip, bool w3c,
     wt_obs_set_init(&os, scratch, cap);
     check(wt_obs_extract(&rec, &o, &os) == 0);
     untouched(scratch, cap, sizeof(scratch));
-    check_set(&os, scratch, cap, strip);
+    check_set(&os, scratch, cap, strip, line);
     check_field(os.client_ip, M_IP, rec.client);
     check_field(os.url, strip ? M_URL_STRIP : M_URL, rec.url);
     check_field(os.sha256, M_SHA256, rec.amp_sha);
@@ -414,7 +444,7 @@ static void fuzz_extract(const uint8_t *data, size_t size, bool strip, bool w3c,
     int rc = wt_obs_extract(&rec, &o, &os2);
     untouched(scratch2, cap2, sizeof(scratch2));
     check(rc == (cap2 >= os.scratch_used ? 0 : WT_EFULL));
-    check_set(&os2, scratch2, cap2, strip);
+    check_set(&os2, scratch2, cap2, strip, line);
     check(os2.n <= os.n);
     for (unsigned i = 0; i < os2.n; i++)
         check(os2.item[i].type == os.item[i].type &&

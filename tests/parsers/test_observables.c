@@ -622,18 +622,84 @@ static void test_split_fast_matches_general(void **state)
         for (size_t k = 0; k <= n; k++)
             assert_split_same(base[i], k); /* every prefix */
     }
-    /* "http://" + host of m bytes + ":8080/p", m around 16, 32, 48 and 64. */
-    for (size_t m = 1; m < 100; m++) {
-        int n = snprintf(t, sizeof(t), "http://%s:8080/p", long_name(m));
-        assert_split_same(t, (size_t)n);
-        assert_split_same(t + 7, (size_t)n - 7);
-        /* One separator in each place of the authority. */
-        for (size_t j = 0; j < strlen(seps); j++) {
-            for (size_t at = 0; at < (size_t)n; at++) {
-                char c = t[at];
-                t[at] = seps[j];
-                assert_split_same(t, (size_t)n);
-                t[at] = c;
+    /* A known scheme + host of m bytes + ":8080/p", m around 16, 32, 48 and
+     * 64 (the two loads after the scheme, and the scan past them), with
+     * every prefix (targets ending in the authority). */
+    static const char *const schemes[] = {"http://", "https://", "tunnel://"};
+    for (size_t s = 0; s < 3; s++) {
+        const size_t sl = strlen(schemes[s]);
+        for (size_t m = 1; m < 100; m++) {
+            int n = snprintf(t, sizeof(t), "%s%s:8080/p", schemes[s], long_name(m));
+            assert_split_same(t, (size_t)n);
+            assert_split_same(t + sl, (size_t)n - sl);
+            for (size_t k = sl; k < (size_t)n; k++)
+                assert_split_same(t, k);
+            /* One separator in each place of the authority. */
+            for (size_t j = 0; j < strlen(seps); j++) {
+                for (size_t at = 0; at < (size_t)n; at++) {
+                    char c = t[at];
+                    t[at] = seps[j];
+                    assert_split_same(t, (size_t)n);
+                    t[at] = c;
+                }
+            }
+        }
+    }
+}
+
+/* The canonical-name check is wt_norm_domain() writing the name back
+ * unchanged, around the lengths of its one and two loads. */
+static void test_domain_canonical(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "a.example",
+        "www.example.com",
+        "A.example",
+        "a.example.",
+        "a..b",
+        ".a.b",
+        "a.b-",
+        "a.-b",
+        "a-.b",
+        "a.b.1",
+        "1.2.3.4",
+        "a.1b",
+        "a_b.com",
+        "a.b:80",
+        "xn--bcher-kva.example",
+        "localhost",
+        "a.b",
+        "a.b1",
+        "a.0",
+    };
+    char t[128], nd[300];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct wt_str in = S(cases[i]);
+        const int r = wt_norm_domain(in, nd, sizeof(nd));
+        const bool want = r == (int)in.len && memcmp(nd, in.p, in.len) == 0;
+        if (wt__domain_canonical(in) != want)
+            fail_msg("%s: canonical %d, wt_norm_domain says %d", cases[i], !want, want);
+    }
+    /* Names of 3 to 80 bytes, with one byte changed in each place. */
+    static const char bytes[] = "a0.-Z_:";
+    for (size_t n = 3; n <= 80; n++) {
+        for (size_t k = 0; k < n; k++)
+            t[k] = (k % 7 == 3 && k + 1 < n) ? '.' : (char)('a' + k % 26);
+        for (size_t at = 0; at <= n; at++) {
+            for (size_t j = 0; j < (at < n ? strlen(bytes) : 1); j++) {
+                char c = t[at < n ? at : 0];
+                if (at < n)
+                    t[at] = bytes[j];
+                const struct wt_str in = {t, n};
+                const int r = wt_norm_domain(in, nd, sizeof(nd));
+                /* Longer names are never views (the fast path's limit). */
+                const bool want = n <= 64 && r == (int)n && memcmp(nd, t, n) == 0;
+                if (wt__domain_canonical(in) != want)
+                    fail_msg("%.*s: canonical %d, wt_norm_domain says %d", (int)n, t, !want, want);
+                if (at < n)
+                    t[at] = c;
             }
         }
     }
@@ -725,6 +791,91 @@ static void test_ipv6_parse_matches_inet_pton(void **state)
         }
         if (strcmp(got, want) != 0)
             fail_msg("%s: %s, inet_pton+inet_ntop %s", cases[i], got, want);
+    }
+}
+
+/* Exactly the IPv6 texts inet_ntop writes (other than dotted tails) are
+ * canonical: hand-picked texts, then inet_ntop's text of seeded random
+ * addresses biased towards zero words, and one-byte changes of it. */
+static bool ntop_same(const char *t)
+{
+    unsigned char bin[16];
+    char ref[INET6_ADDRSTRLEN];
+    return inet_pton(AF_INET6, t, bin) == 1 && inet_ntop(AF_INET6, bin, ref, sizeof(ref)) &&
+           strcmp(ref, t) == 0;
+}
+
+static void test_ipv6_canonical_matches_inet_ntop(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "::",
+        "::1",
+        "1::",
+        "::0",
+        "0::",
+        "0::1",
+        "1::0",
+        "1:0::",
+        "::0:1",
+        "1:0:0:1::",
+        "1::1:0:0:1",
+        "1:0:0:1:0:0:1:1",
+        "1:0:0:0:1:0:0:1",
+        "1::1:0:0:0:1",
+        "1:0:0:0:1::1",
+        "1:0:2:3:4:5:6:7",
+        "1::2:3:4:5:6:7",
+        "::1:2",
+        "::1:2:3",
+        "::ffff:1:2",
+        "::fffe:1:2",
+        "::ffff:1",
+        "::ffff:0:1:2",
+        "2001:db8::5",
+        "2001:DB8::5",
+        "2001:0db8::5",
+        "2001:db8::05",
+        "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7::",
+        "1:2:3:4:5:6::",
+        "abcd:ef01::ffff",
+        "12345::",
+        "::1.2.3.4",
+        "::ffff:1.2.3.4",
+        "1:",
+        ":1",
+        "1:::2",
+        "1::2::3",
+        "0:0:0:0:0:0:0:0",
+    };
+    char ref[INET6_ADDRSTRLEN], t[INET6_ADDRSTRLEN];
+    unsigned char bin[16];
+    uint32_t x = 2463534242u;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const bool want = !strchr(cases[i], '.') && ntop_same(cases[i]);
+        if (wt__ipv6_canonical(cases[i], strlen(cases[i])) != want)
+            fail_msg("%s: canonical %d, inet_ntop says %d", cases[i], !want, want);
+    }
+    for (int r = 0; r < 20000; r++) {
+        for (int w = 0; w < 8; w++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            const unsigned v = (x & 3) ? 0 : (x >> 8) & ((x & 4) ? 0xf : 0xffff);
+            bin[2 * w] = (unsigned char)(v >> 8);
+            bin[2 * w + 1] = (unsigned char)v;
+        }
+        assert_non_null(inet_ntop(AF_INET6, bin, ref, sizeof(ref)));
+        const size_t n = strlen(ref);
+        if (!strchr(ref, '.') && !wt__ipv6_canonical(ref, n))
+            fail_msg("%s: inet_ntop's text not canonical", ref);
+        /* One byte changed: canonical exactly when inet_ntop writes it. */
+        memcpy(t, ref, n + 1);
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        t[x % n] = ":0fA."[(x >> 8) % 5];
+        const bool want = !strchr(t, '.') && ntop_same(t);
+        if (wt__ipv6_canonical(t, n) != want)
+            fail_msg("%s: canonical %d, inet_ntop says %d", t, !want, want);
     }
 }
 
@@ -829,6 +980,16 @@ static int extract_cap(bool strip, size_t cap)
     return rc;
 }
 
+/* v lies inside one of the record's fields. */
+static bool in_field(struct wt_str v)
+{
+    const struct wt_str f[] = {rec.client, rec.url, rec.server, rec.server_ip, rec.amp_sha};
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        if (f[i].len && v.p >= f[i].p && v.p + v.len <= f[i].p + f[i].len)
+            return true;
+    return false;
+}
+
 /* "type=value type=value ..." of the set. */
 static const char *list(void)
 {
@@ -836,8 +997,11 @@ static const char *list(void)
     items[0] = '\0';
     for (unsigned i = 0; i < os.n; i++) {
         const struct wt_obs *it = &os.item[i];
-        assert_true(it->value.p >= scratch &&
-                    it->value.p + it->value.len <= scratch + os.scratch_used);
+        /* In scratch, or a view of one of the record's fields (a value
+         * already canonical in the line). */
+        assert_true(
+            (it->value.p >= scratch && it->value.p + it->value.len <= scratch + os.scratch_used) ||
+            in_field(it->value));
         k += (size_t)snprintf(items + k, sizeof(items) - k, "%s%s=%.*s", i ? " " : "",
                               wt_obs_type_name(it->type), (int)it->value.len, it->value.p);
     }
@@ -1124,6 +1288,8 @@ int main(void)
         cmocka_unit_test(test_split_fast_matches_general),
         cmocka_unit_test(test_ipv4_fast_matches_general),
         cmocka_unit_test(test_ipv6_parse_matches_inet_pton),
+        cmocka_unit_test(test_ipv6_canonical_matches_inet_ntop),
+        cmocka_unit_test(test_domain_canonical),
         cmocka_unit_test(test_url_scheme_bytes),
         cmocka_unit_test(test_url_query_fragment_positions),
         cmocka_unit_test(test_extract_connect_tunnel),
