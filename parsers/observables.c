@@ -1504,19 +1504,10 @@ static WT_ALWAYS_INLINE int take_url(struct wt_obs_set *os, struct wt_str url,
     return 0;
 }
 
-/*
- * With GCC on x86-64 glibc the extraction is built twice, for the baseline
- * and for x86-64-v3 (BMI shifts, VEX forms), and the loader picks one, as
- * for the squid fast path; its helpers are forced inline to be in both.
- */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
-#define EXTRACT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define EXTRACT_CLONES
-#endif
-
-EXTRACT_CLONES int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
-                                  struct wt_obs_set *os)
+/* Built for the baseline and for x86-64-v3 (WT_CLONES_V3), like the squid
+ * fast path; its helpers are forced inline to be in both. */
+WT_CLONES_V3 int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
+                                struct wt_obs_set *os)
 {
     const bool strip_query = opts && opts->strip_query;
     struct wt_str shost = WT_STR_NULL, sip;

@@ -19,6 +19,18 @@
  */
 #define WT_ALWAYS_INLINE inline __attribute__((always_inline))
 
+/*
+ * A hot function built twice, for the baseline and for x86-64-v3 (popcnt,
+ * BMI, AVX2), the loader picking one (GCC's target_clones: x86-64 glibc
+ * only; clang and other systems build the baseline only). Helpers it
+ * calls must be WT_ALWAYS_INLINE to be in both.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+#define WT_CLONES_V3 __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define WT_CLONES_V3
+#endif
+
 static WT_ALWAYS_INLINE bool wt__is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';

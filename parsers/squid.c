@@ -733,17 +733,8 @@ static WT_ALWAYS_INLINE bool fast_tok(const char **pp, const char *end, const ch
     return true;
 }
 
-/*
- * With GCC on x86-64 glibc the fast path is built twice, for the baseline
- * and for x86-64-v3 (popcnt, BMI, AVX2), and the loader picks one.
- */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
-#define FAST_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define FAST_CLONES
-#endif
-
-FAST_CLONES int wt__squid_fast(const char *line, size_t len, struct wt_record *rec)
+/* Built for the baseline and for x86-64-v3 (WT_CLONES_V3). */
+WT_CLONES_V3 int wt__squid_fast(const char *line, size_t len, struct wt_record *rec)
 {
     const char *end = line + len, *p = line, *a, *b, *q;
     struct wt_str tok;
