@@ -1,35 +1,10 @@
 /*
- * str.c - views, numbers, error strings and the record reset.
+ * str.c - views, numbers and the record reset.
  */
 #include "parsers_int.h"
 
 #include <errno.h>
 #include <string.h>
-
-const char *wt_strerror(int err)
-{
-    switch (err) {
-    case 0:
-        return "success";
-    case WT_EPARSE:
-        return "malformed input";
-    case WT_EAGAIN:
-        return "need more input";
-    case WT_EFULL:
-        return "buffer or queue full";
-    case WT_ETOOLONG:
-        return "exceeds its length limit";
-    case WT_ESKIP:
-        return "no record (header or comment)";
-    case WT_ECONFIG:
-        return "invalid configuration";
-    default:
-        break;
-    }
-    if (err < 0 && err > -4096)
-        return strerror(-err);
-    return "unknown error";
-}
 
 bool wt_str_eq(struct wt_str a, const char *s)
 {

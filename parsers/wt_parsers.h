@@ -13,6 +13,8 @@
 #ifndef WT_PARSERS_H
 #define WT_PARSERS_H
 
+#include "wt_common.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,32 +40,8 @@
 #define WT_OBS_SCRATCH_EXTRA 1024
 
 /* ------------------------------------------------------------------------ */
-/* Errors: 0 is success, negative errno or one of these.                    */
+/* Views (struct wt_str and the error codes are in wt_common.h)             */
 /* ------------------------------------------------------------------------ */
-
-#define WT_OK       0        /* success */
-#define WT_EPARSE   (-10001) /* malformed input */
-#define WT_EAGAIN   (-10002) /* need more input */
-#define WT_EFULL    (-10003) /* a bounded buffer or queue is full */
-#define WT_ETOOLONG (-10004) /* a line or value exceeds its limit */
-#define WT_ESKIP    (-10005) /* header, comment or blank line: no record */
-#define WT_ECONFIG  (-10006) /* invalid configuration */
-
-/** @returns a static description of an error code (WT_E* or -errno). */
-const char *wt_strerror(int err);
-
-/* ------------------------------------------------------------------------ */
-/* Views                                                                    */
-/* ------------------------------------------------------------------------ */
-
-/** A view of bytes owned by someone else. Not NUL-terminated. */
-struct wt_str {
-    const char *p;
-    size_t len;
-};
-
-#define WT_STR_NULL   ((struct wt_str){NULL, 0})
-#define WT_STR_LIT(s) ((struct wt_str){(s), sizeof(s) - 1})
 
 /** @returns true when a has exactly the bytes of the C string s. */
 bool wt_str_eq(struct wt_str a, const char *s);

@@ -5,6 +5,7 @@
  * JSON that is valid whatever bytes the log held.
  */
 #include "wt_queue.h"
+#include "wt_json_esc.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -13,254 +14,7 @@
 #include <emmintrin.h>
 #endif
 
-int wt_buf_append(struct wt_buf *b, const void *data, size_t n)
-{
-    if (n > b->cap - b->len)
-        return WT_EFULL;
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* JSON strings                                                             */
-/* ------------------------------------------------------------------------ */
-
-/* 1: byte is copied as is (printable ASCII other than '"' and '\'). */
-static const unsigned char plain[256] = {
-    [' '] = 1,
-    ['!'] = 1,
-    ['#' ... '['] = 1,
-    [']' ... '~'] = 1,
-};
-
-#define JW_INLINE static inline __attribute__((always_inline))
-
-#if defined(__SSE2__)
-/*
- * 0xff in each byte that is plain (0x20-0x7e, not '"' or '\\'), else 0.
- * min(v, v ^ 0x7e) is 0x22 exactly for '"' (0x22) and '\\' (0x5c = 0x22 ^
- * 0x7e). Adding 0x60 maps exactly 0x20-0x7e onto 0x80-0xde, the signed
- * bytes below -33, so one compare tests the range (the rest lands on
- * -33..127).
- */
-JW_INLINE __m128i plain16(__m128i v)
-{
-    __m128i qb =
-        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_xor_si128(v, _mm_set1_epi8(0x7e))), _mm_set1_epi8('"'));
-    __m128i range = _mm_cmpgt_epi8(_mm_set1_epi8(-33), _mm_add_epi8(v, _mm_set1_epi8(0x60)));
-    return _mm_andnot_si128(qb, range);
-}
-
-/* Both blocks all plain. */
-JW_INLINE bool plain2x16(__m128i a, __m128i b)
-{
-    return _mm_movemask_epi8(_mm_and_si128(plain16(a), plain16(b))) == 0xffff;
-}
-#endif
-
-/* Length of the valid UTF-8 sequence at p (2-4), or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;
-
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    /* Overlongs, surrogates and > U+10FFFF are excluded by the second byte. */
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    }
-    return n;
-}
-
-/*
- * Write the byte at *pp, which is not plain: '"' and '\\' escaped, a valid
- * UTF-8 sequence as it is, a broken one as U+FFFD, a control byte or DEL as
- * \u00XX. At most 6 bytes out per byte in. @returns the new output end.
- */
-static inline char *esc_one(char *o, const unsigned char **pp, const unsigned char *end)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = *pp;
-    unsigned char c = *p;
-    size_t k;
-
-    if (plain[c]) {
-        *o++ = (char)c;
-        k = 1;
-    } else if (c == '"' || c == '\\') {
-        *o++ = '\\';
-        *o++ = (char)c;
-        k = 1;
-    } else if (c >= 0x80 && (k = utf8_seq(p, end)) > 0) {
-        memcpy(o, p, k);
-        o += k;
-    } else if (c >= 0x80) {
-        memcpy(o, "\\ufffd", 6);
-        o += 6;
-        k = 1;
-    } else {
-        memcpy(o, "\\u00", 4);
-        o[4] = hex[c >> 4];
-        o[5] = hex[c & 15];
-        o += 6;
-        k = 1;
-    }
-    *pp = p + k;
-    return o;
-}
-
-int wt_json_append_str(struct wt_buf *b, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    size_t start = b->len;
-    char *o = b->p + b->len;
-    char *oend = b->p + b->cap;
-
-    /* Worst case 6 output bytes per input byte; check once when it fits. */
-    if ((size_t)(oend - o) < 2 || (size_t)(oend - o) - 2 < n * 6) {
-        /* Slow path: exact size first. */
-        size_t need = 2;
-        for (const unsigned char *q = p; q < end;) {
-            size_t k;
-#if defined(__SSE2__)
-            if (end - q >= 16 &&
-                _mm_movemask_epi8(plain16(_mm_loadu_si128((const __m128i *)(const void *)q))) ==
-                    0xffff) {
-                need += 16;
-                q += 16;
-                continue;
-            }
-#endif
-            if (plain[*q]) {
-                need++;
-                q++;
-            } else if (*q == '"' || *q == '\\') {
-                need += 2;
-                q++;
-            } else if (*q >= 0x80 && (k = utf8_seq(q, end)) > 0) {
-                need += k;
-                q += k;
-            } else {
-                need += 6;
-                q++;
-            }
-        }
-        if (need > (size_t)(oend - o))
-            return WT_EFULL;
-    }
-    *o++ = '"';
-    while (p < end) {
-        const unsigned char *run = p;
-#if defined(__SSE2__)
-        /* Sixteen bytes at a time while they are all plain. */
-        while (end - p >= 16 && _mm_movemask_epi8(plain16(
-                                    _mm_loadu_si128((const __m128i *)(const void *)p))) == 0xffff)
-            p += 16;
-#endif
-        while (p < end && plain[*p])
-            p++;
-        if (p > run) {
-            memcpy(o, run, (size_t)(p - run));
-            o += p - run;
-            continue;
-        }
-        o = esc_one(o, &p, end);
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->p);
-    (void)start;
-    return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Time                                                                     */
-/* ------------------------------------------------------------------------ */
-
-/* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = (unsigned)(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yoe + (unsigned)era * 400) + (*m <= 2);
-}
-
-static void put2(char *o, unsigned v)
-{
-    o[0] = (char)('0' + v / 10 % 10);
-    o[1] = (char)('0' + v % 10);
-}
-
-/* 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the years four
- * digits can write; clamping first also keeps the arithmetic below far
- * from int64 overflow whatever a record holds. */
-#define TS_MIN_MS (-62167219200000LL)
-#define TS_MAX_MS 253402300799999LL
-
-static inline int64_t ts_clamp(int64_t ts_ms)
-{
-    return ts_ms < TS_MIN_MS ? TS_MIN_MS : ts_ms > TS_MAX_MS ? TS_MAX_MS : ts_ms;
-}
-
-void wt_iso8601_ms(int64_t ts_ms, char out[25])
-{
-    ts_ms = ts_clamp(ts_ms);
-    int64_t secs = ts_ms >= 0 ? ts_ms / 1000 : (ts_ms - 999) / 1000;
-    unsigned ms = (unsigned)(ts_ms - secs * 1000);
-    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    unsigned sod = (unsigned)(secs - days * 86400);
-    int y;
-    unsigned m, d;
-
-    civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999)
-        y = y < 0 ? 0 : 9999;
-    out[0] = (char)('0' + y / 1000);
-    out[1] = (char)('0' + y / 100 % 10);
-    put2(out + 2, (unsigned)y % 100);
-    out[4] = '-';
-    put2(out + 5, m);
-    out[7] = '-';
-    put2(out + 8, d);
-    out[10] = 'T';
-    put2(out + 11, sod / 3600);
-    out[13] = ':';
-    put2(out + 14, sod / 60 % 60);
-    out[16] = ':';
-    put2(out + 17, sod % 60);
-    out[19] = '.';
-    out[20] = (char)('0' + ms / 100);
-    put2(out + 21, ms % 100);
-    out[23] = 'Z';
-    out[24] = '\0';
-}
+#define JW_INLINE WT_JSON_INLINE
 
 /* ------------------------------------------------------------------------ */
 /* Event                                                                    */
@@ -356,14 +110,14 @@ static char *esc_fast(char *o, const unsigned char *p, const unsigned char *end)
                 continue;
             }
         }
-        while (p < end && plain[*p])
+        while (p < end && wt__json_plain[*p])
             *o++ = (char)*p++;
         if (p == end)
             break;
 #if defined(__SSE2__)
     special:;
 #endif
-        o = esc_one(o, &p, end);
+        o = wt__json_esc_one(o, &p, end);
         verbatim = p;
     }
     return o;
@@ -373,7 +127,7 @@ static char *esc_fast(char *o, const unsigned char *p, const unsigned char *end)
 JW_INLINE bool plain2x8(uint64_t a, uint64_t b)
 {
 #if defined(__SSE2__)
-    return _mm_movemask_epi8(plain16(_mm_set_epi64x((long long)b, (long long)a))) == 0xffff;
+    return _mm_movemask_epi8(wt__json_plain16(_mm_set_epi64x((long long)b, (long long)a))) == 0xffff;
 #else
     return plain8(a) && plain8(b);
 #endif
@@ -392,11 +146,11 @@ static char *str_long(char *o, const unsigned char *s, size_t n)
     for (size_t i = 0; n - i > 16; i += 16) {
         v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
         _mm_storeu_si128((__m128i *)(void *)(o + i), v);
-        ok = _mm_and_si128(ok, plain16(v));
+        ok = _mm_and_si128(ok, wt__json_plain16(v));
     }
     v = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
     _mm_storeu_si128((__m128i *)(void *)(o + n - 16), v);
-    ok = _mm_and_si128(ok, plain16(v));
+    ok = _mm_and_si128(ok, wt__json_plain16(v));
     if (_mm_movemask_epi8(ok) == 0xffff)
         return o + n;
 #endif
@@ -428,7 +182,7 @@ JW_INLINE char *str_fast(char *o, const char *s, size_t n)
 #if defined(__SSE2__)
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
-        if (plain2x16(a, b)) {
+        if (wt__json_plain2x16(a, b)) {
             _mm_storeu_si128((__m128i *)(void *)o, a);
             _mm_storeu_si128((__m128i *)(void *)(o + n - 16), b);
             return o + n;
@@ -613,7 +367,7 @@ static _Thread_local char ts_text[33] = ",\"ts\":\"1970-01-01T00:00:00.000Z\"";
 
 JW_INLINE void jw_ts(struct jw *w, int64_t ts_ms)
 {
-    ts_ms = ts_clamp(ts_ms);
+    ts_ms = wt_iso8601_clamp(ts_ms);
     uint64_t ms = (uint64_t)ts_ms - (uint64_t)ts_base;
     if (ts_ms < ts_base || ms >= 1000) {
         int64_t secs = ts_ms >= 0 ? ts_ms / 1000 : (ts_ms - 999) / 1000;

@@ -13,7 +13,6 @@
  * outside it (on dup'd descriptors) so readers are not held up by a commit.
  */
 #include "wt_queue.h"
-#include "spool_int.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -174,23 +173,6 @@ static bool parse_seg_name(const char *name, uint64_t *id)
 /* ------------------------------------------------------------------------ */
 /* Whole reads and writes                                                   */
 /* ------------------------------------------------------------------------ */
-
-ssize_t wt_pread_full(int fd, void *buf, size_t n, uint64_t off)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
 
 /* Write iov[0..n) at off, all of it. @returns 0 or -errno. */
 static int pwritev_full(int fd, struct iovec *iov, int n, uint64_t off)

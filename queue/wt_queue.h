@@ -2,7 +2,7 @@
  * wt_queue.h - public contract of the queue module: the event encoder
  * (one JSON object per line, NDJSON), batches and their zstd framing.
  *
- * Depends on parsers only. No libuv, curl or rdkafka here; plain synchronous
+ * Depends on parsers and common only. No libuv, curl or rdkafka here; plain synchronous
  * calls the exporter runs where it sees fit.
  */
 #ifndef WT_QUEUE_H
@@ -14,27 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-/* ------------------------------------------------------------------------ */
-/* Bounded byte buffer                                                      */
-/* ------------------------------------------------------------------------ */
-
-/** A byte buffer over caller memory with a hard capacity. Never grows. */
-struct wt_buf {
-    char *p;
-    size_t len;
-    size_t cap;
-};
-
-static inline void wt_buf_init(struct wt_buf *b, char *mem, size_t cap)
-{
-    b->p = mem;
-    b->len = 0;
-    b->cap = cap;
-}
-
-/** Append n bytes. WT_EFULL (and nothing written) when they do not fit. */
-int wt_buf_append(struct wt_buf *b, const void *data, size_t n);
 
 /* ------------------------------------------------------------------------ */
 /* Event encoder                                                            */
@@ -63,16 +42,6 @@ struct wt_event_opts {
  */
 int wt_event_encode(struct wt_buf *b, uint64_t lineno, const struct wt_record *rec,
                     const struct wt_obs_set *os, const struct wt_event_opts *opts);
-
-/**
- * Append s as a JSON string (with quotes). WT_EFULL with b unchanged when it
- * does not fit.
- */
-int wt_json_append_str(struct wt_buf *b, const char *s, size_t n);
-
-/** Format epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes + NUL) into out[25];
- *  a time before year 0 or after 9999 is written as the nearest of the two ends. */
-void wt_iso8601_ms(int64_t ts_ms, char out[25]);
 
 /* ------------------------------------------------------------------------ */
 /* Batches                                                                  */
@@ -152,24 +121,8 @@ int wt_batch_compress(struct wt_batch *b, void *cctx, int level);
 long wt_zstd_decompress(const void *src, size_t n, void *out, size_t cap);
 
 /* ------------------------------------------------------------------------ */
-/* CRC32C and the durable disk spool (docs/spool.md)                        */
+/* The durable disk spool (docs/spool.md)                                   */
 /* ------------------------------------------------------------------------ */
-
-/**
- * @brief CRC32C (Castagnoli, iSCSI polynomial 0x1EDC6F41, reflected) of n
- * bytes, continuing from crc: pass 0 to start, and the previous result to
- * continue, so wt_crc32c(wt_crc32c(0, a, na), b, nb) is the CRC of a then b.
- * Uses the SSE4.2 instruction when the CPU has it, slicing-by-8 otherwise.
- * Thread-safe; p may be NULL when n is 0.
- */
-uint32_t wt_crc32c(uint32_t crc, const void *p, size_t n);
-
-/**
- * pread until n bytes or the end of the file (EINTR retried), as the spool
- * reads its records; the exporter uses it for its own files too.
- * @returns the bytes read (short only at end of file) or -errno.
- */
-ssize_t wt_pread_full(int fd, void *buf, size_t n, uint64_t off);
 
 /** Default size at which the active segment is closed (spool.segment_bytes). */
 #define WT_SPOOL_SEGMENT_BYTES_DEFAULT (16ULL * 1024 * 1024)

@@ -7,8 +7,8 @@
  * tables everywhere else. Both keep the reflected CRC state; the public
  * function adds the usual pre- and post-inversion so results chain.
  */
-#include "wt_queue.h"
-#include "spool_int.h"
+#include "wt_common.h"
+#include "crc32c_int.h"
 
 #include <pthread.h>
 #include <string.h>

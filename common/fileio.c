@@ -1,16 +1,49 @@
 /*
- * fsutil.c - small blocking file helpers (see fsutil.h). Callers on the
- * loop use them only for small files or run them on the thread pool.
+ * fileio.c - whole reads and writes, atomic small files, private
+ * directories (see wt_common.h). Blocking: callers on the event loop use
+ * them for small files or run them on the thread pool.
  */
-#include "fsutil.h"
+#include "wt_common.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+int wt_write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+ssize_t wt_pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
 
 int wt_read_file(const char *path, size_t max, char **out, size_t *len)
 {
@@ -18,7 +51,7 @@ int wt_read_file(const char *path, size_t max, char **out, size_t *len)
     if (fd < 0)
         return -errno;
     /* One byte more than allowed tells a too-large file. */
-    char *buf = malloc(max + 1);
+    char *buf = wt_malloc(max + 1);
     size_t n = 0;
     int rc = buf ? 0 : -ENOMEM;
     while (rc == 0 && n <= max) {
@@ -36,7 +69,7 @@ int wt_read_file(const char *path, size_t max, char **out, size_t *len)
     if (rc == 0 && n > max)
         rc = -EFBIG;
     if (rc != 0) {
-        free(buf);
+        wt_free(buf);
         return rc;
     }
     *out = buf;
@@ -44,26 +77,25 @@ int wt_read_file(const char *path, size_t max, char **out, size_t *len)
     return 0;
 }
 
-int wt_write_atomic(const char *dir, const char *name, const char *data, size_t len)
+int wt_fsync_dir(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    int rc = fsync(dfd) != 0 ? -errno : 0;
+    close(dfd);
+    return rc;
+}
+
+int wt_write_atomic(const char *dir, const char *name, const void *data, size_t len)
 {
     char tmp[4352], dst[4352];
-    int rc = 0;
     snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
     snprintf(dst, sizeof(dst), "%s/%s", dir, name);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return -errno;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            break;
-        }
-        off += (size_t)w;
-    }
+    int rc = wt_write_all(fd, data, len);
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
     if (close(fd) != 0 && rc == 0)
@@ -74,13 +106,7 @@ int wt_write_atomic(const char *dir, const char *name, const char *data, size_t 
         unlink(tmp);
         return rc;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync(dfd) != 0)
-            rc = -errno;
-        close(dfd);
-    }
-    return rc;
+    return wt_fsync_dir(dir);
 }
 
 int wt_mkdir_p(const char *path)

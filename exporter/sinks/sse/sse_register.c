@@ -10,7 +10,7 @@
  * buffer never holds a header or a body.
  */
 #include "log.h"
-#include "fsutil.h"
+#include "wt_common.h"
 #include "sse_int.h"
 #include "wt_exporter.h"
 

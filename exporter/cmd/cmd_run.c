@@ -7,7 +7,7 @@
  *   SIGHUP          reload the config: validate first, keep the old one on error
  *   SIGUSR1         log every counter
  */
-#include "fsutil.h"
+#include "wt_common.h"
 #include "log.h"
 #include "pipeline.h"
 #include "tail.h"

@@ -9,7 +9,7 @@
  * disk. A blocked stdout blocks the job; batches queue up to the
  * pipeline's byte cap and reading pauses.
  */
-#include "fsutil.h"
+#include "wt_common.h"
 #include "log.h"
 #include "sink.h"
 

@@ -27,7 +27,7 @@
 #include "config.h"
 #include "sse_int.h"
 #include "wt_exporter.h"
-#include "fsutil.h"
+#include "wt_common.h"
 
 #include <errno.h>
 #include <fcntl.h>

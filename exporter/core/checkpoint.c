@@ -3,7 +3,7 @@
  * Not on the per-line path: cJSON is fine here.
  */
 #include "checkpoint.h"
-#include "fsutil.h"
+#include "wt_common.h"
 #include "wt_parsers.h"
 
 #include <cjson/cJSON.h>

@@ -10,8 +10,8 @@
 
 #include <string.h>
 
-#include "spool_int.h"
-#include "wt_queue.h"
+#include "crc32c_int.h"
+#include "wt_common.h"
 
 typedef uint32_t (*crc_fn)(uint32_t, const void *, size_t);
 

@@ -49,7 +49,7 @@
  * logged, never a metric label.
  */
 #include "log.h"
-#include "fsutil.h"
+#include "wt_common.h"
 #include "sink.h"
 #include "sse_int.h"
 #include "wt_exporter.h"

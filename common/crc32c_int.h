@@ -1,10 +1,10 @@
 /*
- * spool_int.h - internals of the spool and CRC32C shared with their tests.
- * Not part of the queue module's contract: include only inside queue/ and
- * tests/queue/.
+ * crc32c_int.h - the two CRC32C implementations, shared with their test.
+ * Not part of the common module's contract: include only inside common/ and
+ * tests/common/.
  */
-#ifndef WT_SPOOL_INT_H
-#define WT_SPOOL_INT_H
+#ifndef WT_CRC32C_INT_H
+#define WT_CRC32C_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,4 +22,4 @@ uint32_t wt__crc32c_hw(uint32_t crc, const void *p, size_t n);
 /** @returns true when this CPU has SSE4.2 and wt_crc32c uses it. */
 bool wt__crc32c_hw_available(void);
 
-#endif /* WT_SPOOL_INT_H */
+#endif /* WT_CRC32C_INT_H */

@@ -37,7 +37,7 @@
  * every batch not fully acknowledged is produced again by the new one.
  */
 #include "log.h"
-#include "fsutil.h"
+#include "wt_common.h"
 #include "sink.h"
 #include "sink_kafka_int.h"
 #include "wt_exporter.h"

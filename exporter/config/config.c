@@ -13,7 +13,7 @@
  * Config is decoded on one thread (start, SIGHUP); nothing here is shared.
  */
 #include "config.h"
-#include "fsutil.h"
+#include "wt_common.h"
 #include "log.h"
 
 #include <assert.h>
