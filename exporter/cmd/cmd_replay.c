@@ -554,9 +554,7 @@ static int check_files(struct replay *r, char **paths, size_t n)
 static void log_window(const struct replay *r)
 {
     char since[25] = "-", until[25] = "-", oldest[25];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t horizon = (int64_t)ts.tv_sec * 1000 - r->cfg->retention_ms;
+    int64_t horizon = wt_wall_ms() - r->cfg->retention_ms;
     if (r->since_ms)
         wt_iso8601_ms(r->since_ms, since);
     if (r->until_ms)

@@ -199,32 +199,12 @@ static bool check_fields(const char *v)
     return wt_parser_set_fields(&ps, v, strlen(v)) == 0;
 }
 
-/* "host:port", "[v6]:port" or "" (disabled). Port 0..65535. */
+/* "host:port", "[v6]:port" (wt_hostport_parse's rule) or "" (disabled). */
 static bool check_listen(const char *v)
 {
-    const char *colon;
-
-    if (v[0] == '\0')
-        return true;
-    if (v[0] == '[') {
-        const char *rb = strchr(v, ']');
-        if (!rb || rb == v + 1 || rb[1] != ':' || memchr(v + 1, '[', (size_t)(rb - v - 1)))
-            return false;
-        colon = rb + 1;
-    } else {
-        colon = strchr(v, ':');
-        if (!colon || colon == v || strchr(colon + 1, ':'))
-            return false; /* no host, or an IPv6 address without brackets */
-    }
-    for (const char *p = v; p < colon; p++) {
-        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-            return false;
-    }
-    size_t nd = strlen(colon + 1);
-    uint64_t port;
-    if (nd == 0 || nd > 5 || wt_str_to_u64((struct wt_str){colon + 1, nd}, &port) != 0)
-        return false;
-    return port <= 65535;
+    char host[256];
+    uint16_t port;
+    return v[0] == '\0' || wt_hostport_parse(v, host, sizeof(host), &port) == 0;
 }
 
 static const struct cfg_key input_keys[] = {

@@ -626,7 +626,6 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
                                     size_t errlen)
 {
     struct wt_pipeline *p = calloc(1, sizeof(*p));
-    struct timespec ts;
     if (!p) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -637,9 +636,8 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
     p->since_ms = since_ms;
     p->until_ms = until_ms;
     p->zlevel = 1;
-    clock_gettime(CLOCK_REALTIME, &ts);
     uv_update_time(loop);
-    p->wall0_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    p->wall0_ms = wt_wall_ms();
     p->mono0_ms = uv_now(loop);
     apply_cfg(p, cfg);
     metrics_create(p);

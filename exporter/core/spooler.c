@@ -77,13 +77,6 @@ struct wt_spooler {
         *m_dropped;
 };
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool pos_before(const struct wt_spool_pos *a, const struct wt_spool_pos *b)
 {
     return a->segment < b->segment || (a->segment == b->segment && a->offset < b->offset);
@@ -396,7 +389,7 @@ static void expire(struct wt_spooler *sp)
 {
     struct wt_spool_expired ex;
     memset(&ex, 0, sizeof(ex));
-    if (wt_spool_expire(sp->spool, wall_ms() - sp->cfg->retention_ms, &ex) != 0)
+    if (wt_spool_expire(sp->spool, wt_wall_ms() - sp->cfg->retention_ms, &ex) != 0)
         return;
     if (ex.records) {
         wt_metric_add(sp->m_expired, ex.events);

@@ -135,25 +135,7 @@ __attribute__((format(printf, 2, 0))) static size_t format_msg(char *msg, const 
 
 static void now_iso(char ts[25])
 {
-    struct timespec t;
-
-    clock_gettime(CLOCK_REALTIME, &t);
-    wt_iso8601_ms((int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000, ts);
-}
-
-/* One write(2) for the whole line; retried only on EINTR or a short write. */
-static void write_line(const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(STDERR_FILENO, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return; /* nowhere left to report it */
-        }
-        p += w;
-        n -= (size_t)w;
-    }
+    wt_iso8601_ms(wt_wall_ms(), ts);
 }
 
 void wt__log(enum wt_log_level level, const char *tag, const char *fmt, ...)
@@ -197,6 +179,7 @@ void wt__log(enum wt_log_level level, const char *tag, const char *fmt, ...)
         put_text_escaped(&b, msg, mlen);
         PUT_LIT(&b, "\n");
     }
-    write_line(b.p, b.len);
+    /* One write(2) for the whole line when it can; nowhere left to report an error. */
+    (void)wt_write_all(STDERR_FILENO, b.p, b.len);
     errno = saved_errno;
 }

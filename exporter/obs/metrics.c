@@ -24,7 +24,7 @@
  */
 #include "metrics.h"
 #include "log.h"
-#include "wt_parsers.h"
+#include "wt_common.h"
 
 #include <microhttpd.h>
 
@@ -81,10 +81,7 @@ struct wt_metrics {
 
 static uint64_t mono_ms(void)
 {
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+    return wt_mono_ns() / 1000000;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -689,36 +686,6 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     wt_log_warn("metrics.http", "%s", buf);
 }
 
-/*
- * Split "host:port" or "[v6]:port" into host[hostcap] and port[portcap].
- * @returns false when malformed.
- */
-static bool split_listen(const char *listen, char *host, size_t hostcap, char *port, size_t portcap)
-{
-    const char *h = listen, *hend, *p;
-
-    if (*listen == '[') {
-        h = listen + 1;
-        hend = strchr(h, ']');
-        if (hend == NULL || hend[1] != ':')
-            return false;
-        p = hend + 2;
-    } else {
-        hend = strrchr(listen, ':');
-        if (hend == NULL || memchr(listen, ':', (size_t)(hend - listen)) != NULL)
-            return false; /* no port, or a bare IPv6 address */
-        p = hend + 1;
-    }
-    size_t hl = (size_t)(hend - h), pl = strlen(p);
-    if (hl == 0 || hl >= hostcap || pl == 0 || pl > 5 || pl >= portcap ||
-        strspn(p, "0123456789") != pl || atoi(p) > 65535)
-        return false;
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    memcpy(port, p, pl + 1);
-    return true;
-}
-
 static struct MHD_Daemon *start_daemon(struct wt_metrics *m, const struct addrinfo *ai)
 {
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
@@ -743,11 +710,13 @@ int wt_metrics_serve(struct wt_metrics *m, const char *listen, char *err, size_t
         snprintf(err, errlen, "metrics: already serving on port %d", m->port);
         return -EBUSY;
     }
-    if (listen == NULL || !split_listen(listen, host, sizeof(host), port, sizeof(port))) {
+    uint16_t portnum;
+    if (listen == NULL || wt_hostport_parse(listen, host, sizeof(host), &portnum) != 0) {
         snprintf(err, errlen, "metrics.listen \"%s\": expected host:port or [ipv6]:port",
                  listen != NULL ? listen : "");
         return WT_ECONFIG;
     }
+    snprintf(port, sizeof(port), "%u", portnum);
     int gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0) {
         snprintf(err, errlen, "metrics.listen \"%s\": %s", listen, gai_strerror(gai));
@@ -778,7 +747,7 @@ int wt_metrics_serve(struct wt_metrics *m, const char *listen, char *err, size_t
         return rc;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(m->httpd, MHD_DAEMON_INFO_BIND_PORT);
-    m->port = info != NULL ? info->port : atoi(port);
+    m->port = info != NULL ? info->port : portnum;
     return 0;
 }
 

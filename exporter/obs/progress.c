@@ -2,6 +2,7 @@
  * progress.c - replay's progress bar / progress lines. See progress.h.
  */
 #include "progress.h"
+#include "wt_common.h"
 #include "log.h"
 
 #include <errno.h>
@@ -174,20 +175,6 @@ size_t wt_progress_fmt_line(const struct wt_progress_snap *s, char *out, size_t 
 /* Display                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return; /* progress is best effort */
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
 void wt_progress_init(struct wt_progress *pr, int fd, bool tty, bool via_log, uint64_t total,
                       uint64_t now_ms)
 {
@@ -225,7 +212,7 @@ void wt_progress_update(struct wt_progress *pr, uint64_t now_ms, uint64_t done, 
         /* CR, erase the line, the bar: no newline, the next draw overwrites it. */
         memcpy(line, "\r\033[K", 4);
         n = 4 + wt_progress_fmt_bar(&s, WT_PROGRESS_BAR_WIDTH, line + 4, sizeof(line) - 4);
-        write_all(pr->fd, line, n);
+        (void)wt_write_all(pr->fd, line, n); /* best effort */
         pr->drawn = true;
         return;
     }
@@ -236,12 +223,12 @@ void wt_progress_update(struct wt_progress *pr, uint64_t now_ms, uint64_t done, 
         return;
     }
     line[n++] = '\n';
-    write_all(pr->fd, line, n);
+    (void)wt_write_all(pr->fd, line, n); /* best effort */
 }
 
 void wt_progress_clear(struct wt_progress *pr)
 {
     if (pr->tty && pr->drawn)
-        write_all(pr->fd, "\r\033[K", 4);
+        (void)wt_write_all(pr->fd, "\r\033[K", 4); /* best effort */
     pr->drawn = false;
 }

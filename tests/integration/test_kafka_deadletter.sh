@@ -2,7 +2,7 @@
 # test_kafka_deadletter.sh - permanent delivery errors: the mock cluster
 # refuses some Produce requests for good (TOPIC_AUTHORIZATION_FAILED, then
 # MSG_SIZE_TOO_LARGE). The batches they hit go to the dead-letter directory
-# (0700; the batch's NDJSON 0600 and a .reason naming the librdkafka error),
+# (0700; the batch's NDJSON 0600 and a .reason JSON naming the librdkafka error),
 # each is logged and counted (failed_batches), replay exits 1,
 # and the topic plus the dead letters hold every event: nothing vanishes.
 . "$(dirname "$0")/lib.sh"
@@ -41,8 +41,12 @@ replay_refused() {
     for f in "$DL"/*; do
         [ "$(stat -c %a "$f")" = 600 ] || fail "mode of $f: $(stat -c %a "$f")"
     done
-    grep -q "^error: $error: Broker: " "$DL"/*.reason || fail "$error: .reason: $(cat "$DL"/*.reason)"
-    grep -q "^topic: $topic\$" "$DL"/*.reason || fail "$error: .reason lacks the topic"
+    local r
+    for r in "$DL"/*.reason; do
+        jq -r .reason "$r" | grep -q "^$error: Broker: " || fail "$error: .reason: $(cat "$r")"
+        assert_eq "$topic" "$(jq -r .topic "$r")" "$error: .reason names the topic"
+        assert_eq "$error" "$(jq -r .error "$r")" "$error: .reason names the error"
+    done
 
     kcheck --topic "$topic" --key observable --dump "$T/topic-$topic.ndjson" --timeout 30
     assert_eq 0 "$KCHECK_RC" "$error: wt-kafka-check exit (what was delivered is well-formed)"

@@ -29,6 +29,7 @@
  *   hang:S   wait S seconds, then process and answer normally
  */
 #include "sse_server.h"
+#include "wt_common.h"
 
 #include <microhttpd.h>
 #include <cjson/cJSON.h>
@@ -143,30 +144,20 @@ struct req {
 
 static uint64_t mono_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return wt_mono_ns() / 1000000u;
 }
 
 static uint64_t wall_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)wt_wall_ms();
 }
 
 /* "2024-01-31T12:00:00.123Z" */
 static void iso_ms(uint64_t ms, char *buf, size_t cap)
 {
-    time_t t = (time_t)(ms / 1000u);
-    struct tm tm;
-    char sec[24];
-
-    gmtime_r(&t, &tm);
-    strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, cap, "%s.%03uZ", sec, (unsigned)(ms % 1000u));
+    char t[25];
+    wt_iso8601_ms((int64_t)ms, t);
+    snprintf(buf, cap, "%s", t);
 }
 
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
@@ -188,22 +179,6 @@ static void copy_printable(char *dst, size_t cap, const char *s)
     for (; s != NULL && s[i] != '\0' && i + 1 < cap; i++)
         dst[i] = s[i] > 0x20 && s[i] < 0x7f ? s[i] : '?';
     dst[i] = '\0';
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* Whole file into a NUL-terminated buffer (caller frees). NULL + errno on failure. */
@@ -254,7 +229,7 @@ static int write_atomic(const char *path, const char *text, mode_t mode)
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return -errno;
-    int rc = write_all(fd, text, strlen(text));
+    int rc = wt_write_all(fd, text, strlen(text));
     if (close(fd) != 0 && rc == 0)
         rc = -errno;
     if (rc == 0 && rename(tmp, path) != 0)
@@ -814,14 +789,14 @@ static int store(struct server *s, const char *key, const char *ndjson, size_t l
     int rc = 0;
 
     if (s->events_fd >= 0) {
-        rc = write_all(s->events_fd, ndjson, len);
+        rc = wt_write_all(s->events_fd, ndjson, len);
         if (rc == 0 && ndjson[len - 1] != '\n')
-            rc = write_all(s->events_fd, "\n", 1);
+            rc = wt_write_all(s->events_fd, "\n", 1);
     }
     if (rc == 0 && s->keys_fd >= 0) {
-        rc = write_all(s->keys_fd, key, strlen(key));
+        rc = wt_write_all(s->keys_fd, key, strlen(key));
         if (rc == 0)
-            rc = write_all(s->keys_fd, "\n", 1);
+            rc = wt_write_all(s->keys_fd, "\n", 1);
     }
     if (rc != 0)
         say("cannot store a batch: %s", strerror(-rc));
@@ -1311,33 +1286,6 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
 /* Setup, listening, main                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Split "host:port" / "[v6]:port". false when malformed. */
-static bool split_listen(const char *listen, char *host, size_t hostcap, char *port, size_t portcap)
-{
-    const char *h = listen, *hend, *p;
-
-    if (*listen == '[') {
-        h = listen + 1;
-        hend = strchr(h, ']');
-        if (hend == NULL || hend[1] != ':')
-            return false;
-        p = hend + 2;
-    } else {
-        hend = strrchr(listen, ':');
-        if (hend == NULL)
-            return false;
-        p = hend + 1;
-    }
-    size_t hl = (size_t)(hend - h), pl = strlen(p);
-    if (hl == 0 || hl >= hostcap || pl == 0 || pl >= portcap || strspn(p, "0123456789") != pl ||
-        atol(p) > 65535)
-        return false;
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    memcpy(port, p, pl + 1);
-    return true;
-}
-
 static struct MHD_Daemon *start_on(struct server *s, const struct addrinfo *ai)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
@@ -1364,14 +1312,16 @@ static struct MHD_Daemon *start_on(struct server *s, const struct addrinfo *ai)
 static int start_server(struct server *s)
 {
     char host[256], port[8];
+    uint16_t portnum;
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *res = NULL;
 
-    if (!split_listen(s->o.listen, host, sizeof(host), port, sizeof(port))) {
+    if (wt_hostport_parse(s->o.listen, host, sizeof(host), &portnum) != 0) {
         fprintf(stderr, WT_SSESRV_PROG ": --listen %s: expected HOST:PORT or [V6]:PORT\n",
                 s->o.listen);
         return 2;
     }
+    snprintf(port, sizeof(port), "%u", portnum);
     int gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0) {
         say("--listen %s: %s", s->o.listen, gai_strerror(gai));

@@ -45,21 +45,6 @@ struct file_sink {
     char path[4096];
 };
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void job_work(uv_work_t *req)
 {
     struct file_sink *f = req->data;
@@ -71,9 +56,9 @@ static void job_work(uv_work_t *req)
     for (unsigned i = 0; i < f->job_n && rc == 0; i++) {
         struct wt_batch *b = f->q[(f->q_head + i) % WT_FILE_SINK_QUEUE];
         if (f->s->wants_zstd)
-            rc = write_all(f->fd, b->z, b->zlen);
+            rc = wt_write_all(f->fd, b->z, b->zlen);
         else
-            rc = write_all(f->fd, b->data, b->len);
+            rc = wt_write_all(f->fd, b->data, b->len);
     }
     if (rc == 0 && f->do_fsync && fsync(f->fd) != 0 && errno != EINVAL)
         rc = -errno;

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "wt_common.h"
 #include "sink.h"
+#include "dead_letter.h"
 #include "sink_kafka_int.h"
 #include "wt_exporter.h"
 
@@ -125,17 +126,6 @@ bool wt__kafka_event_key(struct wt_str line, enum wt_kafka_key rule, struct wt_s
         break;
     }
     return false;
-}
-
-int wt__kafka_dead_letter_name(char *buf, size_t cap, const char *sink, uint64_t batch_id,
-                               int64_t now_ms)
-{
-    time_t secs = (time_t)(now_ms / 1000);
-    struct tm tm;
-    char when[32];
-    gmtime_r(&secs, &tm);
-    strftime(when, sizeof(when), "%Y%m%dT%H%M%S", &tm);
-    return snprintf(buf, cap, "%s-%s.%03dZ-b%" PRIu64, sink, when, (int)(now_ms % 1000), batch_id);
 }
 
 bool wt__kafka_err_permanent(rd_kafka_resp_err_t err)
@@ -225,10 +215,10 @@ struct dl_job {
     struct ktrack *t;
     char *data;
     size_t len;
-    char reason[1024];
+    cJSON *reason; /* the .reason document */
     char dir[4096];
     char base[192];
-    char path[4096 + 256]; /* the .ndjson written */
+    char path[WT_DEAD_LETTER_PATH_MAX]; /* the .ndjson written */
     int rc;
 };
 
@@ -260,13 +250,6 @@ struct kafka_sink {
     enum wt_kafka_key key_rule;
     enum wt_kafka_message unit;
 };
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct ktrack *trk_get(struct kafka_sink *k)
 {
@@ -703,61 +686,11 @@ static void tick_cb(uv_timer_t *h)
 /* Dead letters (thread pool)                                               */
 /* ------------------------------------------------------------------------ */
 
-static int write_file(const char *path, const char *p, size_t n)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    int rc = 0;
-    if (fd < 0)
-        return -errno;
-    while (n > 0 && rc == 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            rc = -errno;
-            break;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc != 0)
-        unlink(path);
-    return rc;
-}
-
 static void dl_work(uv_work_t *req)
 {
     struct dl_job *j = req->data;
-    char rpath[sizeof(j->path)];
-    int rc = wt_mkdir_p(j->dir);
-    /* A name taken (same millisecond after a restart): add a counter. */
-    for (int n = 0; rc == 0 && n < 100; n++) {
-        if (n == 0)
-            snprintf(j->path, sizeof(j->path), "%s/%s.ndjson", j->dir, j->base);
-        else
-            snprintf(j->path, sizeof(j->path), "%s/%s-%d.ndjson", j->dir, j->base, n);
-        rc = write_file(j->path, j->data, j->len);
-        if (rc != -EEXIST)
-            break;
-    }
-    if (rc == 0) {
-        snprintf(rpath, sizeof(rpath), "%.*s.reason", (int)(strlen(j->path) - 7), j->path);
-        rc = write_file(rpath, j->reason, strlen(j->reason));
-        if (rc != 0)
-            unlink(j->path);
-    }
-    if (rc == 0) {
-        int dfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
-    j->rc = rc;
+    j->rc = wt_dead_letter_write(j->dir, j->base, j->data, j->len, j->reason, j->path,
+                                 sizeof(j->path));
 }
 
 static void free_if_closed(struct kafka_sink *k);
@@ -770,6 +703,7 @@ static void dl_done(uv_work_t *req, int status)
     int rc = status ? status : j->rc;
     k->njobs--;
     if (k->closing) {
+        cJSON_Delete(j->reason);
         free(j->data);
         free(j);
         free_if_closed(k);
@@ -793,6 +727,7 @@ static void dl_done(uv_work_t *req, int status)
         trk_remove(k, t);
         wt_sink_done(k->s, b, WT_SINK_DEAD);
     }
+    cJSON_Delete(j->reason);
     free(j->data);
     free(j);
     if (!k->closing)
@@ -810,9 +745,7 @@ static void dl_start(struct kafka_sink *k, struct ktrack *t)
         wt_log_error(TAG, "%s: out of memory", k->name);
         abort();
     }
-    int64_t now = wall_ms();
-    char when[25];
-    wt_iso8601_ms(now, when);
+    int64_t now = wt_wall_ms();
     /* Only the refused events (NDJSON): the others are in the topic. */
     len = 0;
     for (uint32_t i = 0; i < t->nfailed; i++) {
@@ -828,13 +761,18 @@ static void dl_start(struct kafka_sink *k, struct ktrack *t)
     j->data = copy;
     j->len = len;
     snprintf(j->dir, sizeof(j->dir), "%s", k->dead_letter);
-    wt__kafka_dead_letter_name(j->base, sizeof(j->base), k->name, t->b->id, now);
-    snprintf(j->reason, sizeof(j->reason),
-             "sink: %s\ntopic: %s\nbatch: %" PRIu64 "\nevents in batch: %u\n"
-             "messages refused: %u of %u (this file's .ndjson holds their events)\n"
-             "error: %s: %s\ntime: %s\n",
-             k->name, k->topic, t->b->id, t->b->nevents, t->nfailed, t->nmsgs,
-             rd_kafka_err2name(t->err), rd_kafka_err2str(t->err), when);
+    wt_dead_letter_name(j->base, sizeof(j->base), k->name, now, t->b->id, "");
+    char why[512];
+    snprintf(why, sizeof(why), "%s: %s", rd_kafka_err2name(t->err), rd_kafka_err2str(t->err));
+    j->reason = wt_dead_letter_reason(k->name, now, t->b->id, why);
+    if (!j->reason || !cJSON_AddStringToObject(j->reason, "topic", k->topic) ||
+        !cJSON_AddNumberToObject(j->reason, "events_in_batch", t->b->nevents) ||
+        !cJSON_AddNumberToObject(j->reason, "messages_refused", t->nfailed) ||
+        !cJSON_AddNumberToObject(j->reason, "messages", t->nmsgs) ||
+        !cJSON_AddStringToObject(j->reason, "error", rd_kafka_err2name(t->err))) {
+        wt_log_error(TAG, "%s: out of memory", k->name);
+        abort();
+    }
     set_state(k, t, T_DEAD_JOB);
     k->njobs++;
     int rc = uv_queue_work(k->s->loop, &j->req, dl_work, dl_done);

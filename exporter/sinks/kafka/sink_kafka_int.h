@@ -58,16 +58,6 @@ bool wt__kafka_json_str(struct wt_str line, const char *pat, struct wt_str *out)
 bool wt__kafka_event_key(struct wt_str line, enum wt_kafka_key rule, struct wt_str *key);
 
 /**
- * Base name of a dead-letter file (the caller adds ".ndjson" and
- * ".reason"): "<sink>-<YYYYmmddTHHMMSS.mmmZ>-b<batch id>", UTC, so that
- * names sort by time and two restarts (whose batch ids start again at 0)
- * never collide within one millisecond of one sink.
- * @returns the length written (snprintf semantics: >= cap means cut).
- */
-int wt__kafka_dead_letter_name(char *buf, size_t cap, const char *sink, uint64_t batch_id,
-                               int64_t now_ms);
-
-/**
  * Does a failed delivery mean the cluster will never take these bytes as
  * they are (the batch goes to the dead-letter directory)? false for
  * errors where sending again may work (timeouts, purges, a fatal producer

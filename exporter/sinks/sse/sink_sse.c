@@ -51,6 +51,7 @@
 #include "log.h"
 #include "wt_common.h"
 #include "sink.h"
+#include "dead_letter.h"
 #include "sse_int.h"
 #include "wt_exporter.h"
 
@@ -399,13 +400,6 @@ static void dead_letter(struct sse_sink *ss, struct sse_part *p, long status, co
 static int64_t now_ms(const struct sse_sink *ss)
 {
     return (int64_t)uv_now(ss->s->loop);
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -904,12 +898,12 @@ static bool maybe_pause(struct sse_sink *ss, CURL *eh, long http)
     int64_t delay;
     if (!wt__sse_pausing_status(http) ||
         curl_easy_header(eh, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h ||
-        wt__sse_retry_after(h->value, wall_ms(), &delay) != 0 || delay <= 0)
+        wt__sse_retry_after(h->value, wt_wall_ms(), &delay) != 0 || delay <= 0)
         return false;
     int64_t until = now_ms(ss) + delay + WT_SSE_PAUSE_MARGIN_MS;
     if (until > ss->paused_until) {
         ss->paused_until = until;
-        wt_metric_set(ss->m_paused_until, (wall_ms() + delay + 999) / 1000);
+        wt_metric_set(ss->m_paused_until, (wt_wall_ms() + delay + 999) / 1000);
         wt_log_warn(TAG, "%s: HTTP %ld with Retry-After %s: no request for %" PRId64 " ms",
                     ss->name, http, h->value, delay);
     }
@@ -1059,48 +1053,20 @@ static void check_done(struct sse_sink *ss)
 /* Dead letters (thread pool)                                               */
 /* ------------------------------------------------------------------------ */
 
-static int write_file(const char *path, const char *data, size_t n)
+/* The .reason document of a dead-lettered part. */
+static cJSON *reason_json(const struct sse_part *p, const char *sink, int64_t when_ms)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return -errno;
-    int rc = 0;
-    while (n > 0 && rc == 0) {
-        ssize_t w = write(fd, data, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            rc = -errno;
-        else {
-            data += w;
-            n -= (size_t)w;
-        }
-    }
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    return rc;
-}
-
-/* The .reason document of a dead-lettered part (malloc'd JSON). */
-static char *reason_json(const struct sse_part *p, const char *sink, int64_t when_ms)
-{
-    char iso[25];
-    wt_iso8601_ms(when_ms, iso);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "sink", sink);
-    cJSON_AddStringToObject(o, "time", iso);
-    cJSON_AddNumberToObject(o, "batch", (double)p->sb->b->id);
+    cJSON *o = wt_dead_letter_reason(sink, when_ms, p->sb->b->id, p->dl_reason);
+    if (!o)
+        return NULL;
     cJSON_AddNumberToObject(o, "first_line", p->first);
     cJSON_AddNumberToObject(o, "events", p->count);
     cJSON_AddStringToObject(o, "idempotency_key", p->key);
     if (p->dl_status)
         cJSON_AddNumberToObject(o, "status", (double)p->dl_status);
-    cJSON_AddStringToObject(o, "reason", p->dl_reason);
     if (p->dl_resp) {
         /* The server's answer as text (it may not be valid UTF-8). */
-        char *t = malloc(p->dl_resp_len + 1);
+        char *t = wt_malloc(p->dl_resp_len + 1);
         if (t) {
             for (size_t i = 0; i < p->dl_resp_len; i++) {
                 unsigned char ch = (unsigned char)p->dl_resp[i];
@@ -1108,48 +1074,26 @@ static char *reason_json(const struct sse_part *p, const char *sink, int64_t whe
             }
             t[p->dl_resp_len] = '\0';
             cJSON_AddStringToObject(o, "response", t);
-            free(t);
+            wt_free(t);
         }
     }
-    char *s = cJSON_Print(o);
-    cJSON_Delete(o);
-    return s;
+    return o;
 }
 
 static void dl_work(uv_work_t *req)
 {
     struct sse_part *p = req->data;
     struct sse_sink *ss = p->ss;
-    char reason_path[4400];
-    int64_t when = wall_ms();
-    time_t secs = (time_t)(when / 1000);
-    struct tm tm;
-    char stamp[32];
+    int64_t when = wt_wall_ms();
+    char base[256], suffix[64];
 
-    gmtime_r(&secs, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-    int rc = wt_mkdir_p(ss->dl_dir);
-    if (rc == 0) {
-        snprintf(p->dl_path, sizeof(p->dl_path),
-                 "%s/%s.%03dZ-b%" PRIu64 "-l%" PRIu32 "-n%" PRIu32 ".ndjson", ss->dl_dir, stamp,
-                 (int)(when % 1000), p->sb->b->id, p->first, p->count);
-        rc = write_file(p->dl_path, p->sb->b->data + p->off, p->len);
-    }
-    if (rc == 0) {
-        char *js = reason_json(p, ss->name, when);
-        snprintf(reason_path, sizeof(reason_path), "%.*s.reason",
-                 (int)(strlen(p->dl_path) - strlen(".ndjson")), p->dl_path);
-        rc = js ? write_file(reason_path, js, strlen(js)) : -ENOMEM;
-        free(js);
-    }
-    if (rc == 0) {
-        int fd = open(ss->dl_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || fsync(fd) != 0)
-            rc = -errno;
-        if (fd >= 0)
-            close(fd);
-    }
-    p->dl_rc = rc;
+    snprintf(suffix, sizeof(suffix), "-l%" PRIu32 "-n%" PRIu32, p->first, p->count);
+    wt_dead_letter_name(base, sizeof(base), ss->name, when, p->sb->b->id, suffix);
+    cJSON *reason = reason_json(p, ss->name, when);
+    p->dl_rc = reason ? wt_dead_letter_write(ss->dl_dir, base, p->sb->b->data + p->off, p->len,
+                                             reason, p->dl_path, sizeof(p->dl_path))
+                      : -ENOMEM;
+    cJSON_Delete(reason);
 }
 
 static void sink_free(struct sse_sink *ss);
@@ -1403,7 +1347,7 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
     wt__sse_budget_init(&ss->bg, sc->budget_fraction * (double)ss->timeout_ms / 1000.0,
                         WT_SSE_TARGET_MIN, WT_SSE_TARGET_MAX, WT_SSE_TARGET_INITIAL);
     if (getrandom(&ss->rng, sizeof(ss->rng), GRND_NONBLOCK) != (ssize_t)sizeof(ss->rng))
-        ss->rng = (uint64_t)wall_ms() ^ ((uint64_t)getpid() << 32);
+        ss->rng = (uint64_t)wt_wall_ms() ^ ((uint64_t)getpid() << 32);
 
     int rc = load_credential(ss, sc, err, errlen);
     if (rc != 0) {

@@ -329,13 +329,12 @@ static void reason_of(const struct wt__sse_http_resp *r, char *buf, size_t cap)
     cJSON_Delete(o);
 }
 
+/* Now in UTC to the second: "YYYY-MM-DDTHH:MM:SSZ". */
 static void now_iso(char *buf, size_t cap)
 {
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char t[25];
+    wt_iso8601_ms(wt_wall_ms(), t);
+    snprintf(buf, cap, "%.19sZ", t);
 }
 
 int wt__sse_register(const char *base, const char *ca_file, const char *proxy, const char *token,
