@@ -1,6 +1,9 @@
 /*
- * main.c - wtexport: command dispatch, --help and --version.
+ * main.c - wtexport: command dispatch, --help and --version. The built-in
+ * commands are listed here; a sink type adds its own (sink.h), so adding a
+ * sink never edits this file.
  */
+#include "sink.h"
 #include "wt_exporter.h"
 
 #include <stdio.h>
@@ -20,46 +23,68 @@ static const char usage[] =
     "  replay -c FILE [--since TIME] [--until TIME] LOGFILE...\n"
     "                 ship old log files once (plain, .gz, .zst) for backfill\n"
     "  check-config -c FILE | --reference | --example   validate a config file\n"
-    "  register -c FILE --token-file PATH|- [--sink NAME]\n"
-    "                 register an sse sink with SSE (token from PATH or stdin)\n"
-    "  deregister -c FILE [--sink NAME] [--force]   remove that registration\n"
-    "  status -c FILE [--sink NAME]   registration and the daemon's sink health\n"
-    "\n"
-    "options:\n"
-    "  -h, --help     this text\n"
-    "  -V, --version  print the version\n"
-    "\n"
-    "'wtexport COMMAND --help' describes a command.\n";
+    "  status -c FILE [--sink NAME]   each sink's own state and the daemon's sink health\n";
+
+static const char usage_tail[] = "\n"
+                                 "options:\n"
+                                 "  -h, --help     this text\n"
+                                 "  -V, --version  print the version\n"
+                                 "\n"
+                                 "'wtexport COMMAND --help' describes a command.\n";
+
+static const struct wt_command builtins[] = {
+    {"parse", NULL, wt_cmd_parse},
+    {"run", NULL, wt_cmd_run},
+    {"replay", NULL, wt_cmd_replay},
+    {"check-config", NULL, wt_cmd_check_config},
+    {"status", NULL, wt_cmd_status},
+};
+
+/* The usage: built-in commands, then each sink type's. */
+static void print_usage(FILE *out)
+{
+    fputs(usage, out);
+    for (const struct wt_sink_type *const *t = wt_sink_types; *t; t++) {
+        for (const struct wt_command *const *c = (*t)->commands; c && *c; c++)
+            fputs((*c)->usage, out);
+    }
+    fputs(usage_tail, out);
+}
+
+static const struct wt_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
+        if (strcmp(builtins[i].name, name) == 0)
+            return &builtins[i];
+    }
+    for (const struct wt_sink_type *const *t = wt_sink_types; *t; t++) {
+        for (const struct wt_command *const *c = (*t)->commands; c && *c; c++) {
+            if (strcmp((*c)->name, name) == 0)
+                return *c;
+        }
+    }
+    return NULL;
+}
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs(usage, stderr);
+        print_usage(stderr);
         return WT_EXIT_USAGE;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage, stdout);
+        print_usage(stdout);
         return WT_EXIT_OK;
     }
     if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
         printf("wtexport %s\n", WT_VERSION);
         return WT_EXIT_OK;
     }
-    if (strcmp(cmd, "parse") == 0)
-        return wt_cmd_parse(argc - 1, argv + 1);
-    if (strcmp(cmd, "run") == 0)
-        return wt_cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "replay") == 0)
-        return wt_cmd_replay(argc - 1, argv + 1);
-    if (strcmp(cmd, "check-config") == 0)
-        return wt_cmd_check_config(argc - 1, argv + 1);
-    if (strcmp(cmd, "register") == 0)
-        return wt_cmd_register(argc - 1, argv + 1);
-    if (strcmp(cmd, "deregister") == 0)
-        return wt_cmd_deregister(argc - 1, argv + 1);
-    if (strcmp(cmd, "status") == 0)
-        return wt_cmd_status(argc - 1, argv + 1);
-    fprintf(stderr, "wtexport: unknown command '%s'\n\n%s", cmd, usage);
+    const struct wt_command *c = find_command(cmd);
+    if (c)
+        return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "wtexport: unknown command '%s'\n\n", cmd);
+    print_usage(stderr);
     return WT_EXIT_USAGE;
 }

@@ -10,13 +10,26 @@
 #define WT_EXIT_FAIL  1
 #define WT_EXIT_USAGE 2
 
+/** A command: `wtexport <name> ...`. */
+struct wt_command {
+    const char *name;
+    const char *usage; /* its lines in `wtexport --help` (two-space indent, ends with \n) */
+    int (*run)(int argc, char **argv);
+};
+
 int wt_cmd_parse(int argc, char **argv);
 int wt_cmd_check_config(int argc, char **argv);
 int wt_cmd_run(int argc, char **argv);
 int wt_cmd_replay(int argc, char **argv);
-/* SSE registration (cmd_register.c). */
-int wt_cmd_register(int argc, char **argv);
-int wt_cmd_deregister(int argc, char **argv);
+/* The sinks' own state and the daemon's health (cmd_status.c). */
 int wt_cmd_status(int argc, char **argv);
+
+struct wt_config;
+/**
+ * Load and check the config at path for a command (cmd_common.c): every
+ * error is printed on stderr as "path: key: message".
+ * @returns 0 with cfg loaded (wt_config_free it), or WT_EXIT_USAGE.
+ */
+int wt_cmd_load_config(const char *path, struct wt_config *cfg);
 
 #endif /* WT_EXPORTER_H */

@@ -2,8 +2,8 @@
  * config.h - the configuration: one JSON file (cJSON), decoded into plain
  * structs, validated completely, every error reported with its key path.
  *
- * Key reference: docs/config.md (generated from the same table as the
- * decoder, see config.c). Durations accept ms/s/m/h/d ("1500ms", "2d"),
+ * Key reference: docs/config.md (generated from the same tables as the
+ * decoder: config_table.c for the core, each sink type's own table). Durations accept ms/s/m/h/d ("1500ms", "2d"),
  * sizes B/KiB/MiB/GiB ("64MiB"); plain JSON numbers are seconds / bytes.
  */
 #ifndef WT_CONFIG_H
@@ -67,35 +67,6 @@
 #define WT_ZSTD_LEVEL_MAX     19
 #define WT_SINK_NAME_MAX      32 /* bytes of a sink name, [a-z0-9_-] */
 
-enum wt_sink_type { WT_SINK_FILE = 0, WT_SINK_SSE, WT_SINK_KAFKA };
-
-/* Kafka sink (sink_kafka.c): message key, message unit, passed-through properties. */
-#define WT_KAFKA_MAX_PROPERTIES 64
-enum wt_kafka_key { WT_KAFKA_KEY_OBSERVABLE = 0, WT_KAFKA_KEY_CLIENT_IP, WT_KAFKA_KEY_NONE };
-enum wt_kafka_message { WT_KAFKA_MESSAGE_EVENT = 0, WT_KAFKA_MESSAGE_BATCH };
-
-/** One librdkafka property, both strings owned by the config. */
-struct wt_kafka_property {
-    char *name;
-    char *value;
-};
-
-/* SSE sink (sink_sse.c, docs/sse-protocol.md): bounds of its keys. */
-#define WT_SSE_CONCURRENCY_DEFAULT       4
-#define WT_SSE_CONCURRENCY_MAX           64
-#define WT_SSE_TIMEOUT_DEFAULT_MS        (60 * 1000)
-#define WT_SSE_TIMEOUT_MIN_MS            1000
-#define WT_SSE_TIMEOUT_MAX_MS            (10 * 60 * 1000)
-#define WT_SSE_BUDGET_PPM_DEFAULT        250000 /* budget_fraction in millionths: 0.25 */
-#define WT_SSE_BUDGET_PPM_MIN            50000
-#define WT_SSE_BUDGET_PPM_MAX            1000000
-#define WT_SSE_RETRY_BASE_DEFAULT_MS     500
-#define WT_SSE_RETRY_BASE_MIN_MS         10
-#define WT_SSE_RETRY_CAP_DEFAULT_MS      (60 * 1000)
-#define WT_SSE_RETRY_CAP_MAX_MS          (60 * 60 * 1000)
-#define WT_SSE_RETRY_MAX_DURATION_MAX_MS (30LL * 86400 * 1000) /* 0 = unlimited */
-#define WT_SSE_URL_MAX                   1024                  /* bytes of url and proxy */
-
 struct wt_input_cfg {
     char *path;            /* glob */
     enum wt_format format; /* auto | squid | w3c */
@@ -104,36 +75,18 @@ struct wt_input_cfg {
     size_t max_line;       /* bytes, default WT_LINE_MAX_DEFAULT */
 };
 
+struct wt_sink_type; /* sink.h: what a sink type is */
+
+/**
+ * One entry of `sinks`: the keys every sink has, and the options of its
+ * type in a struct of the type's own (its key table says which), decoded,
+ * defaulted and freed by the config engine.
+ */
 struct wt_sink_cfg {
-    enum wt_sink_type type;
+    const struct wt_sink_type *type;
     char *source; /* the entry's JSON as written (compact), to compare on reload */
     char *name;   /* unique; default "<type><index>", e.g. "file0" */
-    /* type "file" */
-    char *path;     /* "-" for stdout */
-    bool compress;  /* compress: "zstd" (true) or "none" */
-    int zstd_level; /* 1..19, default 3 */
-    bool fsync;     /* fsync before ack (default true; ignored for stdout) */
-    /* type "kafka" (docs/kafka.md) */
-    char *brokers;     /* bootstrap.servers: "host:port,host:port" */
-    char *topic;       /* one topic for every event */
-    int kafka_key;     /* enum wt_kafka_key: what the message key is */
-    int kafka_message; /* enum wt_kafka_message: one message per event or per batch */
-    size_t nproperties;
-    struct wt_kafka_property properties[WT_KAFKA_MAX_PROPERTIES]; /* passed to librdkafka */
-    char *dead_letter; /* dead-letter directory; default "<state_dir>/dead-letter" */
-    /* type "sse" (docs/sse-protocol.md); dead_letter above too */
-    char *sse_region;               /* "nam" | "eu" | "apjc"; NULL when url is set */
-    char *sse_url;                  /* explicit base URL; NULL when region is set */
-    char *ca_file;                  /* PEM CA bundle; NULL: the system CAs */
-    char *proxy;                    /* outbound HTTP proxy URL; NULL: none */
-    int concurrency;                /* requests in flight, 1..WT_SSE_CONCURRENCY_MAX */
-    int64_t transaction_timeout_ms; /* hard limit of one request */
-    double budget_fraction;         /* share of the timeout a request is sized for */
-    struct {
-        int64_t base_ms, cap_ms; /* backoff: full jitter in [0, min(cap, base * 2^n)] */
-        int64_t max_duration_ms; /* per batch from its first attempt; 0 = unlimited */
-    } retry;
-    char *sse_cred_file; /* not a key: "<state_dir>/sse-<name>.json" (set by the decoder) */
+    void *opts;   /* the type's options (type->keys->size bytes), owned */
 };
 
 struct wt_config {
@@ -209,7 +162,8 @@ int wt_parse_duration_ms(const char *s, int64_t *out_ms);
  */
 int wt_parse_size(const char *s, uint64_t *out);
 
-/** Write the key reference in Markdown (docs/config.md is this output). */
+/** Write the key reference in Markdown (docs/config.md is this output): the
+ *  core tables, then each registered sink type's (sink.c). */
 void wt_config_write_reference(FILE *out);
 /**
  * Write a complete, valid example config: every key at its default, one
@@ -224,11 +178,5 @@ void wt_config_write_example(FILE *out);
  * (at least WT_THREADS_AUTO_MIN). @returns the size chosen.
  */
 int wt_config_apply_threads(const struct wt_config *cfg);
-
-/**
- * Is this http:// or https:// URL's host 127.x.x.x, [::1] or localhost? Plain
- * http is allowed only to such hosts (config check and SSE transfers).
- */
-bool wt__sse_url_loopback(const char *url);
 
 #endif /* WT_CONFIG_H */

@@ -423,11 +423,7 @@ static int sinks_open(struct wt_pipeline *p, char *err, size_t errlen)
         const struct wt_sink_cfg *sc = &p->cfg->sinks[i];
         struct wt_sink *s = &p->sinks[i];
         char l[WT_METRIC_LABELS_MAX], esc[128];
-        s->ops = wt_sink_ops_for(sc->type);
-        if (!s->ops) {
-            snprintf(err, errlen, "sinks[%zu]: type not built in", i);
-            return WT_ECONFIG;
-        }
+        s->ops = sc->type->ops;
         s->cfg = sc;
         s->loop = p->loop;
         s->needs_raw = true;
@@ -452,8 +448,8 @@ static int sinks_open(struct wt_pipeline *p, char *err, size_t errlen)
         p->nsinks++;
         if (s->wants_zstd) {
             p->zstd = true;
-            if (sc->zstd_level > p->zlevel)
-                p->zlevel = sc->zstd_level;
+            if (s->zstd_level > p->zlevel)
+                p->zlevel = s->zstd_level;
         }
     }
     return 0;

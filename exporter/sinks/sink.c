@@ -1,18 +1,26 @@
 /*
- * sink.c - the table of built-in sink types.
+ * sink.c - the registry of built-in sink types: one line each in
+ * WT_SINK_TYPES. A type's folder defines wt_sink_<name>_type.
  */
 #include "sink.h"
 
-const struct wt_sink_ops *wt_sink_ops_for(enum wt_sink_type type)
+#include <string.h>
+
+#define WT_SINK_TYPES(X) X(file) X(sse) X(kafka)
+
+#define DECLARE(t) extern const struct wt_sink_type wt_sink_##t##_type;
+WT_SINK_TYPES(DECLARE)
+#undef DECLARE
+
+#define ENTRY(t) &wt_sink_##t##_type,
+const struct wt_sink_type *const wt_sink_types[] = {WT_SINK_TYPES(ENTRY) NULL};
+#undef ENTRY
+
+const struct wt_sink_type *wt_sink_type_find(const char *name)
 {
-    switch (type) {
-    case WT_SINK_FILE:
-        return &wt_sink_file_ops;
-    case WT_SINK_KAFKA:
-        return &wt_sink_kafka_ops;
-    case WT_SINK_SSE:
-        return &wt_sink_sse_ops;
-    default:
-        return NULL;
+    for (const struct wt_sink_type *const *t = wt_sink_types; *t; t++) {
+        if (strcmp((*t)->name, name) == 0)
+            return *t;
     }
+    return NULL;
 }

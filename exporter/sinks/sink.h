@@ -1,6 +1,12 @@
 /*
- * sink.h - the interface every sink implements (file now; SSE and Kafka
- * later), and the one way a sink reports the outcome of a batch.
+ * sink.h - what a sink type is (its config keys, checks, commands and
+ * operations), the registry of built-in types, the interface every sink
+ * implements, and the one way a sink reports the outcome of a batch.
+ *
+ * A sink type lives in its own folder under exporter/sinks/ and exports one
+ * const struct wt_sink_type; adding a type is that folder plus one line in
+ * WT_SINK_TYPES (sink.c). The config engine, the commands and metrics know
+ * sinks only through this header.
  *
  * A sink receives batches in order through send(), may hold several in
  * flight (ready() says whether it takes another now), and must call
@@ -11,7 +17,9 @@
 #define WT_SINK_H
 
 #include "config.h"
+#include "config_keys.h"
 #include "metrics.h"
+#include "wt_exporter.h"
 #include "wt_queue.h"
 
 #include <uv.h>
@@ -48,6 +56,7 @@ struct wt_sink {
     wt_sink_done_fn done;
     void *done_ctx;
     bool wants_zstd; /* send() expects b->z */
+    int zstd_level;  /* with wants_zstd: the level it wants (the pipeline uses the highest) */
     bool needs_raw;  /* send() reads b->data (true unless the sink clears it in open) */
     bool failing;    /* for /healthz */
     /* Metrics (labels: sink="name"). */
@@ -60,11 +69,34 @@ struct wt_sink {
 /** Report a batch's outcome (counts metrics, calls the pipeline). */
 void wt_sink_done(struct wt_sink *s, struct wt_batch *b, enum wt_sink_status st);
 
-extern const struct wt_sink_ops wt_sink_file_ops;
-extern const struct wt_sink_ops wt_sink_kafka_ops;
-extern const struct wt_sink_ops wt_sink_sse_ops;
+/** A sink type: everything the rest of the exporter knows of it. */
+struct wt_sink_type {
+    const char *name; /* the "type" value in the config */
+    /* Its keys, in a struct of keys->size bytes (wt_sink_cfg.opts). */
+    const struct wt_cfg_obj *keys;
+    /*
+     * Rules across keys and defaults derived from the rest of the config,
+     * for sinks[i] (the engine has decoded every key); NULL: none. Errors
+     * go to wt_cfg_error with key paths "sinks[i].key".
+     */
+    void (*check)(struct wt_cfg_ctx *c, struct wt_config *cfg, size_t i);
+    /* Free what opts holds beyond its keys' strings; NULL: nothing. */
+    void (*free_opts)(void *opts);
+    const struct wt_sink_ops *ops;
+    /* Commands of this type (`wtexport register`, ...), NULL-terminated list or NULL. */
+    const struct wt_command *const *commands;
+    /*
+     * `wtexport status`: print this sink's own state (registration, tokens)
+     * for the sink sc of cfg, read from cfg_path; NULL: nothing to show.
+     * @returns true when that state is fine.
+     */
+    bool (*status)(const struct wt_config *cfg, const struct wt_sink_cfg *sc, const char *cfg_path);
+};
 
-/** The ops of a sink type, NULL if not built in. */
-const struct wt_sink_ops *wt_sink_ops_for(enum wt_sink_type type);
+/** The built-in sink types, NULL-terminated (sink.c). */
+extern const struct wt_sink_type *const wt_sink_types[];
+
+/** The type called name, or NULL. */
+const struct wt_sink_type *wt_sink_type_find(const char *name);
 
 #endif /* WT_SINK_H */

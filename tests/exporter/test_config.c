@@ -5,7 +5,11 @@
  * generated reference (docs/config.md) and the check-config command.
  */
 #include "config.h"
+#include "file_int.h"
 #include "log.h"
+#include "sink.h"
+#include "sink_kafka_int.h"
+#include "sse_int.h"
 #include "wt_exporter.h"
 
 #include <stdarg.h>
@@ -20,6 +24,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <uv.h>
+
+/* The options of a sink entry, by type. */
+#define FILEO(sc)  ((const struct wt_file_opts *)(sc).opts)
+#define KAFKAO(sc) ((const struct wt_kafka_opts *)(sc).opts)
+#define SSEO(sc)   ((const struct wt_sse_opts *)(sc).opts)
 
 #define DOCS_CONFIG_MD WT_TEST_DATA_DIR "/../../docs/config.md"
 #define EXAMPLE_JSON   WT_TEST_DATA_DIR "/../../deploy/wtexport.example.json"
@@ -83,7 +92,7 @@ static void check_errors(const char *json, const char *const *msgs, unsigned n)
     /* On failure the config owns nothing. */
     assert_null(cfg.state_dir);
     assert_null(cfg.inputs[0].path);
-    assert_null(cfg.sinks[0].path);
+    assert_null(cfg.sinks[0].opts);
     assert_int_equal(cfg.ninputs, 0);
 }
 
@@ -141,12 +150,12 @@ static void test_defaults_minimal(void **state)
     assert_false(cfg.privacy.strip_query);
     assert_false(cfg.privacy.export_user);
     assert_int_equal(cfg.nsinks, 1);
-    assert_int_equal(cfg.sinks[0].type, WT_SINK_FILE);
+    assert_ptr_equal(cfg.sinks[0].type, &wt_sink_file_type);
     assert_string_equal(cfg.sinks[0].name, "file0");
-    assert_string_equal(cfg.sinks[0].path, "/out/e.zst");
-    assert_true(cfg.sinks[0].compress);
-    assert_int_equal(cfg.sinks[0].zstd_level, 3);
-    assert_true(cfg.sinks[0].fsync);
+    assert_string_equal(FILEO(cfg.sinks[0])->path, "/out/e.zst");
+    assert_true(FILEO(cfg.sinks[0])->compress);
+    assert_int_equal(FILEO(cfg.sinks[0])->level, 3);
+    assert_true(FILEO(cfg.sinks[0])->fsync);
     assert_string_equal(cfg.metrics.listen, "127.0.0.1:9464");
     assert_int_equal(cfg.log.level, WT_LOG_INFO);
     assert_false(cfg.log.json);
@@ -199,13 +208,13 @@ static void test_every_key_set(void **state)
     assert_true(cfg.privacy.export_user);
     assert_int_equal(cfg.nsinks, 2);
     assert_string_equal(cfg.sinks[0].name, "archive");
-    assert_string_equal(cfg.sinks[0].path, "-");
-    assert_false(cfg.sinks[0].compress);
-    assert_int_equal(cfg.sinks[0].zstd_level, 19);
-    assert_false(cfg.sinks[0].fsync);
+    assert_string_equal(FILEO(cfg.sinks[0])->path, "-");
+    assert_false(FILEO(cfg.sinks[0])->compress);
+    assert_int_equal(FILEO(cfg.sinks[0])->level, 19);
+    assert_false(FILEO(cfg.sinks[0])->fsync);
     assert_string_equal(cfg.sinks[1].name, "file1");
-    assert_int_equal(cfg.sinks[1].zstd_level, 1);
-    assert_true(cfg.sinks[1].compress);
+    assert_int_equal(FILEO(cfg.sinks[1])->level, 1);
+    assert_true(FILEO(cfg.sinks[1])->compress);
     assert_string_equal(cfg.metrics.listen, "[::1]:9464");
     assert_int_equal(cfg.log.level, WT_LOG_DEBUG);
     assert_true(cfg.log.json);
@@ -871,7 +880,7 @@ static void test_example_file_valid(void **state)
     assert_int_equal(errs.n, 0);
     assert_int_equal(cfg.ninputs, 1);
     assert_int_equal(cfg.nsinks, 1);
-    assert_int_equal(cfg.sinks[0].type, WT_SINK_FILE);
+    assert_ptr_equal(cfg.sinks[0].type, &wt_sink_file_type);
     /* Every key at its default: the same as a minimal config. */
     struct wt_config ex = cfg;
     memset(&cfg, 0, sizeof(cfg));
@@ -886,9 +895,9 @@ static void test_example_file_valid(void **state)
     assert_memory_equal(&ex.privacy, &cfg.privacy, sizeof(cfg.privacy));
     assert_memory_equal(&ex.log, &cfg.log, sizeof(cfg.log));
     assert_string_equal(ex.sinks[0].name, cfg.sinks[0].name);
-    assert_int_equal(ex.sinks[0].compress, cfg.sinks[0].compress);
-    assert_int_equal(ex.sinks[0].zstd_level, cfg.sinks[0].zstd_level);
-    assert_int_equal(ex.sinks[0].fsync, cfg.sinks[0].fsync);
+    assert_int_equal(FILEO(ex.sinks[0])->compress, FILEO(cfg.sinks[0])->compress);
+    assert_int_equal(FILEO(ex.sinks[0])->level, FILEO(cfg.sinks[0])->level);
+    assert_int_equal(FILEO(ex.sinks[0])->fsync, FILEO(cfg.sinks[0])->fsync);
     assert_string_equal(ex.metrics.listen, cfg.metrics.listen);
     assert_int_equal(ex.drain_timeout_ms, cfg.drain_timeout_ms);
     wt_config_free(&cfg);
@@ -1134,14 +1143,14 @@ static void test_kafka_sink_keys(void **state)
     /* Defaults: key observable, one message per event, no properties,
      * dead letters under state_dir. */
     assert_int_equal(parse(kafka_doc(base, NULL)), 0);
-    assert_int_equal(cfg.sinks[0].type, WT_SINK_KAFKA);
+    assert_ptr_equal(cfg.sinks[0].type, &wt_sink_kafka_type);
     assert_string_equal(cfg.sinks[0].name, "kafka0");
-    assert_string_equal(cfg.sinks[0].brokers, "k1:9092,k2:9092");
-    assert_string_equal(cfg.sinks[0].topic, "wt.events-1");
-    assert_int_equal(cfg.sinks[0].kafka_key, WT_KAFKA_KEY_OBSERVABLE);
-    assert_int_equal(cfg.sinks[0].kafka_message, WT_KAFKA_MESSAGE_EVENT);
-    assert_int_equal(cfg.sinks[0].nproperties, 0);
-    assert_string_equal(cfg.sinks[0].dead_letter, "/s/dead-letter");
+    assert_string_equal(KAFKAO(cfg.sinks[0])->brokers, "k1:9092,k2:9092");
+    assert_string_equal(KAFKAO(cfg.sinks[0])->topic, "wt.events-1");
+    assert_int_equal(KAFKAO(cfg.sinks[0])->key, WT_KAFKA_KEY_OBSERVABLE);
+    assert_int_equal(KAFKAO(cfg.sinks[0])->message, WT_KAFKA_MESSAGE_EVENT);
+    assert_int_equal(KAFKAO(cfg.sinks[0])->nproperties, 0);
+    assert_string_equal(KAFKAO(cfg.sinks[0])->dead_letter, "/s/dead-letter");
     wt_config_free(&cfg);
 
     /* Every key; property values may be numbers and booleans (kept as text). */
@@ -1152,9 +1161,9 @@ static void test_kafka_sink_keys(void **state)
              "\"queue.buffering.max.kbytes\": 1048576}",
              base);
     assert_int_equal(parse(kafka_doc(sink, NULL)), 0);
-    const struct wt_sink_cfg *k = &cfg.sinks[0];
-    assert_int_equal(k->kafka_key, WT_KAFKA_KEY_CLIENT_IP);
-    assert_int_equal(k->kafka_message, WT_KAFKA_MESSAGE_BATCH);
+    const struct wt_kafka_opts *k = cfg.sinks[0].opts;
+    assert_int_equal(k->key, WT_KAFKA_KEY_CLIENT_IP);
+    assert_int_equal(k->message, WT_KAFKA_MESSAGE_BATCH);
     assert_string_equal(k->dead_letter, "/dl");
     assert_int_equal(k->nproperties, 5);
     assert_string_equal(k->properties[0].name, "linger.ms");
@@ -1289,11 +1298,11 @@ static void test_sse_sink_keys(void **state)
     /* Defaults: 4 in flight, 60 s per request, a quarter of it as the budget,
      * backoff 500 ms .. 60 s for ever, state files under state_dir. */
     assert_int_equal(parse(sse_doc("\"region\": \"nam\"", NULL)), 0);
-    const struct wt_sink_cfg *s = &cfg.sinks[0];
-    assert_int_equal(s->type, WT_SINK_SSE);
-    assert_string_equal(s->name, "sse0");
-    assert_string_equal(s->sse_region, "nam");
-    assert_null(s->sse_url);
+    assert_ptr_equal(cfg.sinks[0].type, &wt_sink_sse_type);
+    assert_string_equal(cfg.sinks[0].name, "sse0");
+    const struct wt_sse_opts *s = cfg.sinks[0].opts;
+    assert_string_equal(s->region, "nam");
+    assert_null(s->url);
     assert_null(s->ca_file);
     assert_null(s->proxy);
     assert_int_equal(s->concurrency, WT_SSE_CONCURRENCY_DEFAULT);
@@ -1304,7 +1313,7 @@ static void test_sse_sink_keys(void **state)
     assert_int_equal(s->retry.cap_ms, 60000);
     assert_int_equal(s->retry.max_duration_ms, 0);
     assert_string_equal(s->dead_letter, "/s/dead-letter");
-    assert_string_equal(s->sse_cred_file, "/s/sse-sse0.json");
+    assert_string_equal(s->cred_file, "/s/sse-sse0.json");
     wt_config_free(&cfg);
 
     /* Every key. */
@@ -1316,9 +1325,9 @@ static void test_sse_sink_keys(void **state)
                                    "\"max_duration\": \"30d\"}, \"dead_letter\": \"/dl\"",
                                    NULL)),
                      0);
-    s = &cfg.sinks[0];
-    assert_string_equal(s->sse_url, "https://sse.example.com:8443/api/");
-    assert_null(s->sse_region);
+    s = cfg.sinks[0].opts;
+    assert_string_equal(s->url, "https://sse.example.com:8443/api/");
+    assert_null(s->region);
     assert_string_equal(s->ca_file, "/etc/ca.pem");
     assert_string_equal(s->proxy, "http://proxy:3128");
     assert_int_equal(s->concurrency, 64);
@@ -1328,7 +1337,7 @@ static void test_sse_sink_keys(void **state)
     assert_int_equal(s->retry.cap_ms, 3600000);
     assert_int_equal(s->retry.max_duration_ms, 30LL * 86400000);
     assert_string_equal(s->dead_letter, "/dl");
-    assert_string_equal(s->sse_cred_file, "/s/sse-cloud.json");
+    assert_string_equal(s->cred_file, "/s/sse-cloud.json");
     wt_config_free(&cfg);
     check_valid(
         sse_doc("\"region\": \"eu\", \"budget_fraction\": 1, \"transaction_timeout\": 1", NULL));
@@ -1417,8 +1426,8 @@ static void test_sse_sink_keys(void **state)
                            "{\"type\": \"sse\", \"region\": \"eu\"},"
                            "{\"type\": \"sse\", \"region\": \"nam\", \"name\": \"us\"}]}"),
                      0);
-    assert_string_equal(cfg.sinks[0].sse_cred_file, "/s/sse-sse0.json");
-    assert_string_equal(cfg.sinks[1].sse_cred_file, "/s/sse-us.json");
+    assert_string_equal(SSEO(cfg.sinks[0])->cred_file, "/s/sse-sse0.json");
+    assert_string_equal(SSEO(cfg.sinks[1])->cred_file, "/s/sse-us.json");
     wt_config_free(&cfg);
 
     /* The reference documents the table and its retry object. */

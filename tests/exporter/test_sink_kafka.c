@@ -137,6 +137,7 @@ struct harness {
     rd_kafka_t *mock_rk;
     rd_kafka_mock_cluster_t *mc;
     struct wt_sink_cfg cfg;
+    struct wt_kafka_opts opts;
     struct wt_sink s;
     struct wt_batch *b[NBATCH_MAX];
     unsigned nb;
@@ -198,19 +199,20 @@ static void harness_init(struct harness *h, const char *const *props)
     snprintf(h->dir, sizeof(h->dir), "/tmp/wt-test-kafka.XXXXXX");
     assert_non_null(mkdtemp(h->dir));
     snprintf(h->dl, sizeof(h->dl), "%s/dead-letter", h->dir);
-    h->cfg.type = WT_SINK_KAFKA;
+    h->cfg.type = &wt_sink_kafka_type;
     h->cfg.name = "kafka0";
-    h->cfg.brokers = (char *)rd_kafka_mock_cluster_bootstraps(h->mc);
-    h->cfg.topic = "t";
-    h->cfg.kafka_key = WT_KAFKA_KEY_OBSERVABLE;
-    h->cfg.kafka_message = WT_KAFKA_MESSAGE_EVENT;
-    h->cfg.dead_letter = h->dl;
+    h->cfg.opts = &h->opts;
+    h->opts.brokers = (char *)rd_kafka_mock_cluster_bootstraps(h->mc);
+    h->opts.topic = "t";
+    h->opts.key = WT_KAFKA_KEY_OBSERVABLE;
+    h->opts.message = WT_KAFKA_MESSAGE_EVENT;
+    h->opts.dead_letter = h->dl;
     for (size_t i = 0; props && props[i]; i += 2) {
-        h->cfg.properties[h->cfg.nproperties].name = (char *)props[i];
-        h->cfg.properties[h->cfg.nproperties].value = (char *)props[i + 1];
-        h->cfg.nproperties++;
+        h->opts.properties[h->opts.nproperties].name = (char *)props[i];
+        h->opts.properties[h->opts.nproperties].value = (char *)props[i + 1];
+        h->opts.nproperties++;
     }
-    h->s.ops = &wt_sink_kafka_ops;
+    h->s.ops = wt_sink_kafka_type.ops;
     h->s.cfg = &h->cfg;
     h->s.loop = &h->loop;
     h->s.done = on_done;
@@ -291,7 +293,7 @@ static void test_deliver_batch_mode(void **state)
     (void)state;
     struct harness h;
     harness_init(&h, NULL);
-    h.cfg.kafka_message = WT_KAFKA_MESSAGE_BATCH; /* read at open: reopen */
+    h.opts.message = WT_KAFKA_MESSAGE_BATCH; /* read at open: reopen */
     h.s.ops->close(&h.s);
     uv_run(&h.loop, UV_RUN_DEFAULT);
     char err[256];
@@ -335,7 +337,7 @@ static void test_message_larger_than_queue(void **state)
     static const char *const props[] = {"queue.buffering.max.kbytes", "1", NULL};
     struct harness h;
     harness_init(&h, props);
-    h.cfg.kafka_message = WT_KAFKA_MESSAGE_BATCH; /* read at open: reopen */
+    h.opts.message = WT_KAFKA_MESSAGE_BATCH; /* read at open: reopen */
     h.s.ops->close(&h.s);
     uv_run(&h.loop, UV_RUN_DEFAULT);
     char err[256];

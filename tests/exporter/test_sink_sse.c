@@ -377,10 +377,10 @@ static void test_regions_and_urls(void **state)
     assert_string_equal(wt__sse_region_url("eu"), "https://api.eu.sse.itd.cisco.com");
     assert_string_equal(wt__sse_region_url("apjc"), "https://api.apj.sse.itd.cisco.com");
     assert_null(wt__sse_region_url("us"));
-    struct wt_sink_cfg sc = {.sse_region = "eu"};
+    struct wt_sse_opts sc = {.region = "eu"};
     assert_string_equal(wt__sse_base_url(&sc, buf, sizeof(buf)),
                         "https://api.eu.sse.itd.cisco.com");
-    struct wt_sink_cfg su = {.sse_url = "http://127.0.0.1:8080/"};
+    struct wt_sse_opts su = {.url = "http://127.0.0.1:8080/"};
     assert_string_equal(wt__sse_base_url(&su, buf, sizeof(buf)), "http://127.0.0.1:8080");
     assert_true(wt__sse_url_loopback("http://127.0.0.1:8080"));
     assert_true(wt__sse_url_loopback("http://127.1.2.3/x"));
@@ -443,8 +443,8 @@ static void test_cred_round_trip(void **state)
     assert_string_equal(r.credential, "s3cr3t-cred");
     assert_string_equal(r.registered_at, "2024-01-01T00:00:00Z");
 
-    struct wt_sink_cfg eu = {.sse_region = "eu"}, nam = {.sse_region = "nam"};
-    struct wt_sink_cfg url = {.sse_url = "https://x.example.com"};
+    struct wt_sse_opts eu = {.region = "eu"}, nam = {.region = "nam"};
+    struct wt_sse_opts url = {.url = "https://x.example.com"};
     assert_true(wt__sse_cred_matches(&r, &eu));
     assert_false(wt__sse_cred_matches(&r, &nam));
     assert_false(wt__sse_cred_matches(&r, &url));
@@ -456,7 +456,7 @@ static void test_cred_round_trip(void **state)
     snprintf(c.credential, sizeof(c.credential), "c");
     assert_int_equal(wt__sse_cred_save(path, &c, err, sizeof(err)), 0);
     assert_int_equal(wt__sse_cred_load(path, &r, err, sizeof(err)), 0);
-    struct wt_sink_cfg url2 = {.sse_url = "https://x.example.com/"};
+    struct wt_sse_opts url2 = {.url = "https://x.example.com/"};
     assert_true(wt__sse_cred_matches(&r, &url));
     assert_true(wt__sse_cred_matches(&r, &url2));
     assert_false(wt__sse_cred_matches(&r, &eu));

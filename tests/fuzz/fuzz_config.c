@@ -4,6 +4,8 @@
  * with nothing leaked (the config is freed either way).
  */
 #include "config.h"
+#include "file_int.h"
+#include "sink.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,9 +51,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         }
         for (size_t i = 0; i < cfg.nsinks; i++) {
-            /* Every sink has a name; a file sink has a path (sse and kafka have none). */
-            if (!cfg.sinks[i].name || cfg.sinks[i].type > WT_SINK_KAFKA ||
-                (cfg.sinks[i].type == WT_SINK_FILE && !cfg.sinks[i].path))
+            /* Every sink has a name, a registered type and its options; a file
+             * sink has a path. */
+            const struct wt_sink_cfg *sc = &cfg.sinks[i];
+            if (!sc->name || !sc->type || wt_sink_type_find(sc->type->name) != sc->type ||
+                !sc->opts ||
+                (sc->type == &wt_sink_file_type && !((struct wt_file_opts *)sc->opts)->path))
                 abort();
         }
         wt_config_free(&cfg);

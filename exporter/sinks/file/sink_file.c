@@ -11,6 +11,7 @@
  */
 #include "wt_common.h"
 #include "log.h"
+#include "file_int.h"
 #include "sink.h"
 
 #include <errno.h>
@@ -229,25 +230,27 @@ static int file_open(struct wt_sink *s, char *err, size_t errlen)
     }
     f->s = s;
     s->impl = f;
-    s->wants_zstd = s->cfg->compress;
-    s->needs_raw = !s->cfg->compress;
-    snprintf(f->path, sizeof(f->path), "%s", s->cfg->path);
-    f->is_stdout = strcmp(s->cfg->path, "-") == 0;
-    f->do_fsync = s->cfg->fsync && !f->is_stdout;
+    const struct wt_file_opts *o = s->cfg->opts;
+    s->wants_zstd = o->compress;
+    s->zstd_level = o->level;
+    s->needs_raw = !o->compress;
+    snprintf(f->path, sizeof(f->path), "%s", o->path);
+    f->is_stdout = strcmp(o->path, "-") == 0;
+    f->do_fsync = o->fsync && !f->is_stdout;
     if (f->is_stdout) {
         f->fd = STDOUT_FILENO;
     } else {
-        f->fd = open(s->cfg->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        f->fd = open(o->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
         if (f->fd < 0) {
             int e = errno;
-            snprintf(err, errlen, "sink %s: %s: %s", s->cfg->name, s->cfg->path, strerror(e));
+            snprintf(err, errlen, "sink %s: %s: %s", s->cfg->name, o->path, strerror(e));
             free(f);
             s->impl = NULL;
             return -e;
         }
     }
     if (!f->is_stdout)
-        repair_tail(f, s->cfg->compress);
+        repair_tail(f, o->compress);
     uv_timer_init(s->loop, &f->retry);
     f->retry.data = f;
     return 0;
@@ -290,7 +293,7 @@ static void file_close(struct wt_sink *s)
     uv_close((uv_handle_t *)&f->retry, on_retry_closed);
 }
 
-const struct wt_sink_ops wt_sink_file_ops = {
+const struct wt_sink_ops wt__file_ops = {
     .type = "file",
     .open = file_open,
     .send = file_send,

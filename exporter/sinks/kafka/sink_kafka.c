@@ -397,7 +397,7 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, 
 /* Create rk, its topic handle and the main queue's wake-up on the pipe. */
 static int producer_new(struct kafka_sink *k, char *err, size_t errlen)
 {
-    const struct wt_sink_cfg *sc = k->s->cfg;
+    const struct wt_kafka_opts *o = k->s->cfg->opts;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char msg[512];
     /* Defaults first; the user's properties override them. */
@@ -405,11 +405,11 @@ static int producer_new(struct kafka_sink *k, char *err, size_t errlen)
         {"enable.idempotence", "true"}, {"acks", "all"},           {"compression.type", "zstd"},
         {"message.timeout.ms", "0"},    {"client.id", "wtexport"},
     };
-    int rc = conf_set(conf, "bootstrap.servers", sc->brokers, err, errlen);
+    int rc = conf_set(conf, "bootstrap.servers", o->brokers, err, errlen);
     for (size_t i = 0; rc == 0 && i < sizeof(defaults) / sizeof(defaults[0]); i++)
         rc = conf_set(conf, defaults[i][0], defaults[i][1], err, errlen);
-    for (size_t i = 0; rc == 0 && i < sc->nproperties; i++)
-        rc = conf_set(conf, sc->properties[i].name, sc->properties[i].value, err, errlen);
+    for (size_t i = 0; rc == 0 && i < o->nproperties; i++)
+        rc = conf_set(conf, o->properties[i].name, o->properties[i].value, err, errlen);
     /* Logs are served on the loop with everything else, whatever the user says. */
     if (rc == 0)
         rc = conf_set(conf, "log.queue", "true", err, errlen);
@@ -809,6 +809,7 @@ static void free_if_closed(struct kafka_sink *k)
 static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
 {
     const struct wt_sink_cfg *sc = s->cfg;
+    const struct wt_kafka_opts *o = sc->opts;
     struct kafka_sink *k = calloc(1, sizeof(*k));
     char msg[512];
     if (!k) {
@@ -818,12 +819,12 @@ static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
     k->s = s;
     snprintf(k->name, sizeof(k->name), "%s", sc->name ? sc->name : "kafka");
     k->pipefd[0] = k->pipefd[1] = -1;
-    k->key_rule = (enum wt_kafka_key)sc->kafka_key;
-    k->unit = (enum wt_kafka_message)sc->kafka_message;
-    snprintf(k->topic, sizeof(k->topic), "%s", sc->topic);
+    k->key_rule = (enum wt_kafka_key)o->key;
+    k->unit = (enum wt_kafka_message)o->message;
+    snprintf(k->topic, sizeof(k->topic), "%s", o->topic);
     /* config.c fills in the default (<state_dir>/dead-letter). */
     snprintf(k->dead_letter, sizeof(k->dead_letter), "%s",
-             sc->dead_letter ? sc->dead_letter : "dead-letter");
+             o->dead_letter ? o->dead_letter : "dead-letter");
     s->wants_zstd = false; /* librdkafka compresses (compression.type) */
     if (pipe2(k->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
         int e = errno;
@@ -848,7 +849,7 @@ static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
     uv_poll_start(&k->poll, UV_READABLE, poll_cb);
     uv_timer_start(&k->tick, tick_cb, WT_KAFKA_TICK_MS, WT_KAFKA_TICK_MS);
     wt_log_info(TAG, "%s: producing to topic %s via %s (key %s, one message per %s)", k->name,
-                k->topic, sc->brokers,
+                k->topic, o->brokers,
                 k->key_rule == WT_KAFKA_KEY_OBSERVABLE  ? "observable"
                 : k->key_rule == WT_KAFKA_KEY_CLIENT_IP ? "client_ip"
                                                         : "none",
@@ -921,7 +922,7 @@ rd_kafka_t *wt__kafka_handle(const struct wt_sink *s)
     return k ? k->rk : NULL;
 }
 
-const struct wt_sink_ops wt_sink_kafka_ops = {
+const struct wt_sink_ops wt__kafka_ops = {
     .type = "kafka",
     .open = kafka_open,
     .send = kafka_send,

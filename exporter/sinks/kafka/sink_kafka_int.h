@@ -1,15 +1,16 @@
 /*
- * sink_kafka_int.h - internals of the Kafka sink (sink_kafka.c) shared with
- * its tests: pure helpers over the bytes of NDJSON events, which need no
- * broker, and a handle accessor for fault injection.
+ * sink_kafka_int.h - internals of the Kafka sink shared by its files
+ * (kafka_config.c, sink_kafka.c) and its tests: its options, pure helpers
+ * over the bytes of NDJSON events, which need no broker, and a handle
+ * accessor for fault injection.
  *
- * Not a public header: only sink_kafka.c and tests/exporter/test_sink_kafka.c
- * include it.
+ * Not a public header: only sinks/kafka/ and tests/exporter/ include it.
  */
 #ifndef WT_SINK_KAFKA_INT_H
 #define WT_SINK_KAFKA_INT_H
 
 #include "config.h"
+#include "config_keys.h"
 #include "sink.h"
 
 #include <assert.h>
@@ -17,6 +18,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Message key, message unit, passed-through properties (docs/kafka.md). */
+#define WT_KAFKA_MAX_PROPERTIES 64
+enum wt_kafka_key { WT_KAFKA_KEY_OBSERVABLE = 0, WT_KAFKA_KEY_CLIENT_IP, WT_KAFKA_KEY_NONE };
+enum wt_kafka_message { WT_KAFKA_MESSAGE_EVENT = 0, WT_KAFKA_MESSAGE_BATCH };
+
+/** The keys of a `type: "kafka"` entry (kafka_config.c). */
+struct wt_kafka_opts {
+    char *brokers; /* bootstrap.servers: "host:port,host:port" */
+    char *topic;   /* one topic for every event */
+    int key;       /* enum wt_kafka_key: what the message key is */
+    int message;   /* enum wt_kafka_message: one message per event or per batch */
+    size_t nproperties;
+    struct wt_cfg_pair properties[WT_KAFKA_MAX_PROPERTIES]; /* passed to librdkafka */
+    char *dead_letter; /* dead-letter directory; default "<state_dir>/dead-letter" */
+};
+
+extern const struct wt_sink_ops wt__kafka_ops;
+extern const struct wt_sink_type wt_sink_kafka_type;
 
 /* Batches held by one Kafka sink at once (produced or being produced). */
 #define WT_KAFKA_MAX_INFLIGHT 64

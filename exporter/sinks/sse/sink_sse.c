@@ -1283,7 +1283,7 @@ static void sink_free(struct sse_sink *ss)
     free(ss);
 }
 
-static int load_credential(struct sse_sink *ss, const struct wt_sink_cfg *sc, char *err,
+static int load_credential(struct sse_sink *ss, const struct wt_sse_opts *o, char *err,
                            size_t errlen)
 {
     char why[600], where[WT_SSE_URL_MAX + 16];
@@ -1298,12 +1298,12 @@ static int load_credential(struct sse_sink *ss, const struct wt_sink_cfg *sc, ch
         snprintf(err, errlen, "sink %s: %s", ss->name, why);
         return rc;
     }
-    if (!wt__sse_cred_matches(&ss->cred, sc)) {
+    if (!wt__sse_cred_matches(&ss->cred, o)) {
         snprintf(err, errlen,
                  "sink %s: registered with %s, but configured for %s %s: run 'wtexport "
                  "deregister -c FILE' and register again",
                  ss->name, wt__sse_cred_where(&ss->cred, where, sizeof(where)),
-                 sc->sse_region ? "region" : "url", sc->sse_region ? sc->sse_region : sc->sse_url);
+                 o->region ? "region" : "url", o->region ? o->region : o->url);
         wt__sse_cred_wipe(&ss->cred);
         return WT_ECONFIG;
     }
@@ -1319,6 +1319,7 @@ static void sse_close(struct wt_sink *s);
 static int sse_open(struct wt_sink *s, char *err, size_t errlen)
 {
     const struct wt_sink_cfg *sc = s->cfg;
+    const struct wt_sse_opts *o = sc->opts;
     struct sse_sink *ss = calloc(1, sizeof(*ss));
     if (!ss) {
         snprintf(err, errlen, "out of memory");
@@ -1326,30 +1327,30 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
     }
     ss->s = s;
     snprintf(ss->name, sizeof(ss->name), "%s", sc->name);
-    wt__sse_base_url(sc, ss->base, sizeof(ss->base));
+    wt__sse_base_url(o, ss->base, sizeof(ss->base));
     snprintf(ss->events_url, sizeof(ss->events_url), "%s/v1/events", ss->base);
-    ss->have_ca = sc->ca_file != NULL;
-    snprintf(ss->ca_file, sizeof(ss->ca_file), "%s", sc->ca_file ? sc->ca_file : "");
-    ss->have_proxy = sc->proxy != NULL;
-    snprintf(ss->proxy, sizeof(ss->proxy), "%s", sc->proxy ? sc->proxy : "");
+    ss->have_ca = o->ca_file != NULL;
+    snprintf(ss->ca_file, sizeof(ss->ca_file), "%s", o->ca_file ? o->ca_file : "");
+    ss->have_proxy = o->proxy != NULL;
+    snprintf(ss->proxy, sizeof(ss->proxy), "%s", o->proxy ? o->proxy : "");
     snprintf(ss->cred_path, sizeof(ss->cred_path), "%s",
-             sc->sse_cred_file ? sc->sse_cred_file : "");
+             o->cred_file ? o->cred_file : "");
     /* config.c fills in the default (<state_dir>/dead-letter). */
     snprintf(ss->dl_dir, sizeof(ss->dl_dir), "%s/sse-%s",
-             sc->dead_letter ? sc->dead_letter : "dead-letter", sc->name);
-    ss->concurrency = (unsigned)sc->concurrency;
+             o->dead_letter ? o->dead_letter : "dead-letter", sc->name);
+    ss->concurrency = (unsigned)o->concurrency;
     if (ss->concurrency < 1 || ss->concurrency > WT_SSE_CONCURRENCY_MAX)
         ss->concurrency = WT_SSE_CONCURRENCY_DEFAULT;
-    ss->timeout_ms = sc->transaction_timeout_ms;
-    ss->base_ms = sc->retry.base_ms;
-    ss->cap_ms = sc->retry.cap_ms;
-    ss->max_dur_ms = sc->retry.max_duration_ms;
-    wt__sse_budget_init(&ss->bg, sc->budget_fraction * (double)ss->timeout_ms / 1000.0,
+    ss->timeout_ms = o->transaction_timeout_ms;
+    ss->base_ms = o->retry.base_ms;
+    ss->cap_ms = o->retry.cap_ms;
+    ss->max_dur_ms = o->retry.max_duration_ms;
+    wt__sse_budget_init(&ss->bg, o->budget_fraction * (double)ss->timeout_ms / 1000.0,
                         WT_SSE_TARGET_MIN, WT_SSE_TARGET_MAX, WT_SSE_TARGET_INITIAL);
     if (getrandom(&ss->rng, sizeof(ss->rng), GRND_NONBLOCK) != (ssize_t)sizeof(ss->rng))
         ss->rng = (uint64_t)wt_wall_ms() ^ ((uint64_t)getpid() << 32);
 
-    int rc = load_credential(ss, sc, err, errlen);
+    int rc = load_credential(ss, o, err, errlen);
     if (rc != 0) {
         free(ss);
         return rc;
@@ -1513,7 +1514,7 @@ static void sse_close(struct wt_sink *s)
     uv_close((uv_handle_t *)&ss->wake, on_timer_closed);
 }
 
-const struct wt_sink_ops wt_sink_sse_ops = {
+const struct wt_sink_ops wt__sse_ops = {
     .type = "sse",
     .open = sse_open,
     .send = sse_send,

@@ -1,7 +1,7 @@
 /*
- * cmd_register.c - `wtexport register`, `deregister` and `status`: the SSE
- * device registration of a configured sse sink, and what the running
- * daemon says about its sinks.
+ * sse_cmd.c - the sse sink's commands, `wtexport register` and
+ * `deregister` (the SSE device registration of a configured sse sink), and
+ * its part of `wtexport status` (wt__sse_status: the registration).
  *
  *   register -c FILE --token-file PATH|- [--sink NAME]
  *       exchange the registration token (first line of PATH, or of stdin
@@ -13,18 +13,13 @@
  *       DELETE {base}/v1/devices/{id} at the endpoint the device was
  *       registered with, then remove the file. --force removes the file
  *       even when the server cannot be reached or refuses the credential.
- *   status -c FILE [--sink NAME]
- *       region / url, device id and registration state of each sse sink;
- *       the daemon's /healthz and its per-sink series from /metrics when
- *       metrics.listen is set (else, or when it does not answer, "daemon
- *       not reachable").
  *
- * Exit: 0 done (status: every sse sink shown is registered); 1 refused,
- * unreachable, not registered; 2 usage or configuration error. Blocking
- * calls only: no loop here. Neither the token nor the credential is ever
- * printed.
+ * Exit: 0 done; 1 refused, unreachable; 2 usage or configuration error.
+ * Blocking calls only: no loop here. Neither the token nor the credential
+ * is ever printed.
  */
 #include "config.h"
+#include "sink.h"
 #include "sse_int.h"
 #include "wt_exporter.h"
 #include "wt_common.h"
@@ -37,11 +32,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* How long status waits for the daemon's endpoints. */
-#define WT_STATUS_TIMEOUT_MS 3000L
-/* Bytes of /metrics read by status. */
-#define WT_STATUS_METRICS_MAX (4 * 1024 * 1024)
 
 struct reg_args {
     const char *cfg_path;
@@ -65,13 +55,7 @@ static const char deregister_usage[] =
     "endpoint it was registered with, then the credential file. --force removes\n"
     "the credential file even if the server cannot be reached or refuses it.\n";
 
-static const char status_usage[] =
-    "usage: wtexport status -c FILE [--sink NAME]\n"
-    "\n"
-    "Show each sse sink's region or url, device id and registration state, and\n"
-    "the running daemon's health and sink counters (from metrics.listen).\n";
-
-/* Parse the options common to the three commands. 0, or an exit code. */
+/* Parse the options of both commands. 0, or an exit code. */
 static int parse_args(int argc, char **argv, const char *usage, bool want_token, bool want_force,
                       struct reg_args *a)
 {
@@ -125,24 +109,6 @@ bad:
     return WT_EXIT_USAGE;
 }
 
-static int load_config(const char *path, struct wt_config *cfg)
-{
-    struct wt_config_errors *errs = calloc(1, sizeof(*errs));
-    if (!errs) {
-        fprintf(stderr, "wtexport: out of memory\n");
-        return WT_EXIT_FAIL;
-    }
-    int rc = wt_config_load(path, cfg, errs);
-    if (rc != 0) {
-        for (unsigned i = 0; i < errs->n; i++)
-            fprintf(stderr, "%s: %s\n", path, errs->msg[i]);
-        if (errs->dropped)
-            fprintf(stderr, "%s: %u more error(s)\n", path, errs->dropped);
-    }
-    free(errs);
-    return rc == 0 ? 0 : WT_EXIT_USAGE;
-}
-
 /* The sse sink named name, or the only one. NULL with a message printed. */
 static const struct wt_sink_cfg *pick_sink(const struct wt_config *cfg, const char *path,
                                            const char *name)
@@ -152,13 +118,13 @@ static const struct wt_sink_cfg *pick_sink(const struct wt_config *cfg, const ch
     for (size_t i = 0; i < cfg->nsinks; i++) {
         const struct wt_sink_cfg *sc = &cfg->sinks[i];
         if (name && strcmp(sc->name, name) == 0) {
-            if (sc->type != WT_SINK_SSE) {
+            if (sc->type != &wt_sink_sse_type) {
                 fprintf(stderr, "wtexport: %s: sink %s is not of type sse\n", path, name);
                 return NULL;
             }
             return sc;
         }
-        if (sc->type == WT_SINK_SSE) {
+        if (sc->type == &wt_sink_sse_type) {
             found = sc;
             n++;
         }
@@ -189,7 +155,7 @@ static int setup(int argc, char **argv, const char *usage, bool want_token, bool
     int ex = parse_args(argc, argv, usage, want_token, want_force, a);
     if (ex != 0)
         return ex;
-    ex = load_config(a->cfg_path, cfg);
+    ex = wt_cmd_load_config(a->cfg_path, cfg);
     if (ex != 0)
         return ex;
     *sc = pick_sink(cfg, a->cfg_path, a->sink);
@@ -248,7 +214,7 @@ static int read_token(const char *path, char *tok, size_t cap)
 /* register                                                                 */
 /* ------------------------------------------------------------------------ */
 
-int wt_cmd_register(int argc, char **argv)
+static int cmd_register(int argc, char **argv)
 {
     struct reg_args a = {0};
     struct wt_config cfg;
@@ -260,9 +226,10 @@ int wt_cmd_register(int argc, char **argv)
     int ex = setup(argc, argv, register_usage, true, false, &a, &cfg, &sc);
     if (ex != 0)
         return ex < 0 ? WT_EXIT_OK : ex;
-    int rc = wt__sse_cred_load(sc->sse_cred_file, &c, err, sizeof(err));
+    const struct wt_sse_opts *o = sc->opts;
+    int rc = wt__sse_cred_load(o->cred_file, &c, err, sizeof(err));
     if (rc == 0) {
-        bool same = wt__sse_cred_matches(&c, sc);
+        bool same = wt__sse_cred_matches(&c, o);
         fprintf(stderr,
                 "wtexport: sink %s is already registered%s with %s (device %s): deregister "
                 "first: wtexport deregister -c %s%s%s\n",
@@ -290,16 +257,16 @@ int wt_cmd_register(int argc, char **argv)
         wt_config_free(&cfg);
         return ex;
     }
-    wt__sse_base_url(sc, base, sizeof(base));
+    wt__sse_base_url(o, base, sizeof(base));
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    rc = wt__sse_register(base, sc->ca_file, sc->proxy, tok, cfg.host, &c, err, sizeof(err));
+    rc = wt__sse_register(base, o->ca_file, o->proxy, tok, cfg.host, &c, err, sizeof(err));
     explicit_bzero(tok, sizeof(tok));
     if (rc == 0) {
-        if (sc->sse_region)
-            snprintf(c.region, sizeof(c.region), "%s", sc->sse_region);
+        if (o->region)
+            snprintf(c.region, sizeof(c.region), "%s", o->region);
         else
             snprintf(c.url, sizeof(c.url), "%s", base);
-        rc = wt__sse_cred_save(sc->sse_cred_file, &c, err, sizeof(err));
+        rc = wt__sse_cred_save(o->cred_file, &c, err, sizeof(err));
         if (rc != 0)
             fprintf(stderr,
                     "wtexport: registered as device %s, but storing the credential failed: %s "
@@ -309,7 +276,7 @@ int wt_cmd_register(int argc, char **argv)
             printf("sink %s: registered with %s (%s) as device %s; credential in %s (mode "
                    "0600)\n",
                    sc->name, wt__sse_cred_where(&c, where, sizeof(where)), base, c.device_id,
-                   sc->sse_cred_file);
+                   o->cred_file);
     } else {
         fprintf(stderr, "wtexport: sink %s: %s\n", sc->name, err);
     }
@@ -323,7 +290,7 @@ int wt_cmd_register(int argc, char **argv)
 /* deregister                                                               */
 /* ------------------------------------------------------------------------ */
 
-int wt_cmd_deregister(int argc, char **argv)
+static int cmd_deregister(int argc, char **argv)
 {
     struct reg_args a = {0};
     struct wt_config cfg;
@@ -334,15 +301,16 @@ int wt_cmd_deregister(int argc, char **argv)
     int ex = setup(argc, argv, deregister_usage, false, true, &a, &cfg, &sc);
     if (ex != 0)
         return ex < 0 ? WT_EXIT_OK : ex;
-    int rc = wt__sse_cred_load(sc->sse_cred_file, &c, err, sizeof(err));
+    const struct wt_sse_opts *o = sc->opts;
+    int rc = wt__sse_cred_load(o->cred_file, &c, err, sizeof(err));
     if (rc == -ENOENT) {
-        printf("sink %s: not registered (no %s): nothing to do\n", sc->name, sc->sse_cred_file);
+        printf("sink %s: not registered (no %s): nothing to do\n", sc->name, o->cred_file);
         wt_config_free(&cfg);
         return WT_EXIT_OK;
     }
     if (rc != 0) {
-        if (a.force && unlink(sc->sse_cred_file) == 0) {
-            printf("sink %s: removed the damaged %s (--force)\n", sc->name, sc->sse_cred_file);
+        if (a.force && unlink(o->cred_file) == 0) {
+            printf("sink %s: removed the damaged %s (--force)\n", sc->name, o->cred_file);
             wt_config_free(&cfg);
             return WT_EXIT_OK;
         }
@@ -353,7 +321,7 @@ int wt_cmd_deregister(int argc, char **argv)
     /* The device lives where it was registered, whatever the config says now. */
     const char *base = c.region[0] ? wt__sse_region_url(c.region) : c.url;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    rc = wt__sse_deregister(base, sc->ca_file, sc->proxy, &c, err, sizeof(err));
+    rc = wt__sse_deregister(base, o->ca_file, o->proxy, &c, err, sizeof(err));
     bool remove = rc == 0 || rc == -ENOENT || a.force;
     if (rc == -ENOENT)
         fprintf(stderr,
@@ -365,13 +333,13 @@ int wt_cmd_deregister(int argc, char **argv)
                 a.force ? "; removing the local registration anyway (--force)"
                         : " (--force removes the local registration anyway)");
     if (remove) {
-        if (unlink(sc->sse_cred_file) != 0 && errno != ENOENT) {
-            fprintf(stderr, "wtexport: %s: %s\n", sc->sse_cred_file, strerror(errno));
+        if (unlink(o->cred_file) != 0 && errno != ENOENT) {
+            fprintf(stderr, "wtexport: %s: %s\n", o->cred_file, strerror(errno));
             rc = -errno;
             remove = false;
         } else {
             printf("sink %s: device %s deregistered from %s; removed %s\n", sc->name, c.device_id,
-                   wt__sse_cred_where(&c, where, sizeof(where)), sc->sse_cred_file);
+                   wt__sse_cred_where(&c, where, sizeof(where)), o->cred_file);
         }
     }
     wt__sse_cred_wipe(&c);
@@ -384,27 +352,30 @@ int wt_cmd_deregister(int argc, char **argv)
 /* status                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Print one sse sink's registration; true when registered for its endpoint. */
-static bool show_registration(const struct wt_sink_cfg *sc, const char *cfg_path)
+/* `wtexport status`: one sse sink's registration; true when registered for its endpoint. */
+bool wt__sse_status(const struct wt_config *cfg, const struct wt_sink_cfg *sc,
+                    const char *cfg_path)
 {
+    const struct wt_sse_opts *o = sc->opts;
     struct wt__sse_cred c;
     char err[1024], base[WT_SSE_URL_MAX + 1], where[WT_SSE_URL_MAX + 16];
     struct stat st;
 
-    wt__sse_base_url(sc, base, sizeof(base));
+    (void)cfg;
+    wt__sse_base_url(o, base, sizeof(base));
     printf("sink %s (sse)\n", sc->name);
-    if (sc->sse_region)
-        printf("  region:        %s (%s)\n", sc->sse_region, base);
+    if (o->region)
+        printf("  region:        %s (%s)\n", o->region, base);
     else
         printf("  url:           %s\n", base);
-    int rc = wt__sse_cred_load(sc->sse_cred_file, &c, err, sizeof(err));
+    int rc = wt__sse_cred_load(o->cred_file, &c, err, sizeof(err));
     bool ok = false;
     if (rc == -ENOENT) {
         printf("  registration:  not registered (wtexport register -c %s --token-file PATH)\n",
                cfg_path);
     } else if (rc != 0) {
         printf("  registration:  damaged credential file: %s\n", err);
-    } else if (!wt__sse_cred_matches(&c, sc)) {
+    } else if (!wt__sse_cred_matches(&c, o)) {
         printf("  registration:  registered with %s, not the configured endpoint: deregister "
                "first\n",
                wt__sse_cred_where(&c, where, sizeof(where)));
@@ -415,132 +386,22 @@ static bool show_registration(const struct wt_sink_cfg *sc, const char *cfg_path
                c.registered_at);
         printf("  device id:     %s\n", c.device_id);
     }
-    if (rc == 0 && stat(sc->sse_cred_file, &st) == 0)
-        printf("  credential:    %s (mode %03o%s)\n", sc->sse_cred_file,
+    if (rc == 0 && stat(o->cred_file, &st) == 0)
+        printf("  credential:    %s (mode %03o%s)\n", o->cred_file,
                (unsigned)(st.st_mode & 0777), (st.st_mode & 077) ? ": chmod 600 it!" : "");
     wt__sse_cred_wipe(&c);
     return ok;
 }
 
-/* GET http://listen/path from the daemon. 0 with r filled, or -1 (err says why). */
-static int daemon_get(const char *listen, const char *path, struct wt__sse_http_resp *r, char *err,
-                      size_t errlen)
-{
-    char url[512], errbuf[CURL_ERROR_SIZE] = "";
-    const char *host = listen;
-    /* A wildcard listener is reached on loopback. */
-    if (strncmp(listen, "0.0.0.0:", 8) == 0)
-        snprintf(url, sizeof(url), "http://127.0.0.1%s%s", listen + 7, path);
-    else if (strncmp(listen, "[::]:", 5) == 0)
-        snprintf(url, sizeof(url), "http://[::1]%s%s", listen + 4, path);
-    else
-        snprintf(url, sizeof(url), "http://%s%s", host, path);
-    CURL *eh = curl_easy_init();
-    if (!eh) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    r->len = 0;
-    r->status = 0;
-    r->truncated = false;
-    r->body[0] = '\0';
-    curl_easy_setopt(eh, CURLOPT_URL, url);
-    curl_easy_setopt(eh, CURLOPT_PROTOCOLS_STR, "http");
-    curl_easy_setopt(eh, CURLOPT_PROXY, "");
-    curl_easy_setopt(eh, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(eh, CURLOPT_TIMEOUT_MS, WT_STATUS_TIMEOUT_MS);
-    curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, wt__sse_collect);
-    curl_easy_setopt(eh, CURLOPT_WRITEDATA, r);
-    CURLcode cc = curl_easy_perform(eh);
-    if (cc == CURLE_OK)
-        curl_easy_getinfo(eh, CURLINFO_RESPONSE_CODE, &r->status);
-    else
-        snprintf(err, errlen, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    curl_easy_cleanup(eh);
-    return cc == CURLE_OK ? 0 : -1;
-}
+const struct wt_command wt__sse_cmd_register = {
+    .name = "register",
+    .usage = "  register -c FILE --token-file PATH|- [--sink NAME]\n"
+             "                 register an sse sink with SSE (token from PATH or stdin)\n",
+    .run = cmd_register,
+};
 
-/* The daemon's health and, per sink shown, its series of /metrics. */
-static void show_daemon(const struct wt_config *cfg, const char *only)
-{
-    char err[600];
-    struct wt__sse_http_resp r = {.cap = WT_STATUS_METRICS_MAX};
-
-    if (!cfg->metrics.listen || !cfg->metrics.listen[0]) {
-        printf("daemon: not reachable (metrics.listen is disabled in the config)\n");
-        return;
-    }
-    r.body = malloc(r.cap);
-    if (!r.body) {
-        printf("daemon: out of memory\n");
-        return;
-    }
-    if (daemon_get(cfg->metrics.listen, "/healthz", &r, err, sizeof(err)) != 0) {
-        printf("daemon: not reachable (%s)\n", err);
-        free(r.body);
-        return;
-    }
-    for (char *q = r.body; *q; q++) {
-        if (*q == '\n' || *q == '\r')
-            *q = ' ';
-    }
-    printf("daemon: http://%s: %s%s%.*s\n", cfg->metrics.listen,
-           r.status == 200 ? "healthy" : "unhealthy", r.status == 200 ? "" : ": ",
-           r.status == 200 ? 0 : 400, r.body);
-    if (daemon_get(cfg->metrics.listen, "/metrics", &r, err, sizeof(err)) != 0 || r.status != 200) {
-        printf("  /metrics: not available\n");
-        free(r.body);
-        return;
-    }
-    for (size_t i = 0; i < cfg->nsinks; i++) {
-        const struct wt_sink_cfg *sc = &cfg->sinks[i];
-        char pat[WT_SINK_NAME_MAX + 16];
-        if (only && strcmp(only, sc->name) != 0)
-            continue;
-        snprintf(pat, sizeof(pat), "sink=\"%s\"", sc->name);
-        printf("  sink %s:\n", sc->name);
-        for (char *line = r.body; line && *line;) {
-            char *nl = strchr(line, '\n');
-            size_t n = nl ? (size_t)(nl - line) : strlen(line);
-            if (line[0] != '#' && memmem(line, n, pat, strlen(pat)) &&
-                !memmem(line, n, "_bucket{", 8))
-                printf("    %.*s\n", (int)n, line);
-            line = nl ? nl + 1 : NULL;
-        }
-    }
-    free(r.body);
-}
-
-int wt_cmd_status(int argc, char **argv)
-{
-    struct reg_args a = {0};
-    struct wt_config cfg;
-
-    int ex = parse_args(argc, argv, status_usage, false, false, &a);
-    if (ex != 0)
-        return ex < 0 ? WT_EXIT_OK : ex;
-    ex = load_config(a.cfg_path, &cfg);
-    if (ex != 0)
-        return ex;
-    if (a.sink && !pick_sink(&cfg, a.cfg_path, a.sink)) {
-        wt_config_free(&cfg);
-        return WT_EXIT_USAGE;
-    }
-    bool all_ok = true;
-    size_t nsse = 0;
-    for (size_t i = 0; i < cfg.nsinks; i++) {
-        const struct wt_sink_cfg *sc = &cfg.sinks[i];
-        if (sc->type != WT_SINK_SSE || (a.sink && strcmp(a.sink, sc->name) != 0))
-            continue;
-        nsse++;
-        all_ok &= show_registration(sc, a.cfg_path);
-    }
-    if (nsse == 0)
-        printf("no sse sink in %s\n", a.cfg_path);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    show_daemon(&cfg, a.sink);
-    curl_global_cleanup();
-    wt_config_free(&cfg);
-    return all_ok ? WT_EXIT_OK : WT_EXIT_FAIL;
-}
+const struct wt_command wt__sse_cmd_deregister = {
+    .name = "deregister",
+    .usage = "  deregister -c FILE [--sink NAME] [--force]   remove that registration\n",
+    .run = cmd_deregister,
+};

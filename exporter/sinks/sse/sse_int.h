@@ -1,7 +1,7 @@
 /*
- * sse_int.h - internals of the SSE sink (sink_sse.c), of registration
- * (sse_register.c) and of the register / deregister / status commands
- * (cmd_register.c), shared with tests/exporter/test_sink_sse.c.
+ * sse_int.h - internals of the SSE sink shared by its files: its options
+ * (sse_config.c), the sink (sink_sse.c), registration (sse_register.c) and
+ * its commands (sse_cmd.c); and with tests/exporter/test_sink_sse.c.
  *
  * Not a public header: the pure helpers (budget controller, part cutting,
  * backoff, Retry-After, Idempotency-Key, status classes) need no network;
@@ -12,6 +12,7 @@
 #define WT_SSE_INT_H
 
 #include "config.h"
+#include "sink.h"
 
 #include <assert.h>
 #include <curl/curl.h>
@@ -22,6 +23,54 @@
 /* ------------------------------------------------------------------------ */
 /* Limits                                                                   */
 /* ------------------------------------------------------------------------ */
+
+/* Bounds of its keys (sse_config.c, docs/sse-protocol.md). */
+#define WT_SSE_CONCURRENCY_DEFAULT       4
+#define WT_SSE_CONCURRENCY_MAX           64
+#define WT_SSE_TIMEOUT_DEFAULT_MS        (60 * 1000)
+#define WT_SSE_TIMEOUT_MIN_MS            1000
+#define WT_SSE_TIMEOUT_MAX_MS            (10 * 60 * 1000)
+#define WT_SSE_BUDGET_PPM_DEFAULT        250000 /* budget_fraction in millionths: 0.25 */
+#define WT_SSE_BUDGET_PPM_MIN            50000
+#define WT_SSE_BUDGET_PPM_MAX            1000000
+#define WT_SSE_RETRY_BASE_DEFAULT_MS     500
+#define WT_SSE_RETRY_BASE_MIN_MS         10
+#define WT_SSE_RETRY_CAP_DEFAULT_MS      (60 * 1000)
+#define WT_SSE_RETRY_CAP_MAX_MS          (60 * 60 * 1000)
+#define WT_SSE_RETRY_MAX_DURATION_MAX_MS (30LL * 86400 * 1000) /* 0 = unlimited */
+#define WT_SSE_URL_MAX                   1024                  /* bytes of url and proxy */
+
+
+/** The keys of a `type: "sse"` entry (sse_config.c). */
+struct wt_sse_opts {
+    char *region;                   /* "nam" | "eu" | "apjc"; NULL when url is set */
+    char *url;                      /* explicit base URL; NULL when region is set */
+    char *ca_file;                  /* PEM CA bundle; NULL: the system CAs */
+    char *proxy;                    /* outbound HTTP proxy URL; NULL: none */
+    int concurrency;                /* requests in flight, 1..WT_SSE_CONCURRENCY_MAX */
+    int64_t transaction_timeout_ms; /* hard limit of one request */
+    double budget_fraction;         /* share of the timeout a request is sized for */
+    struct {
+        int64_t base_ms, cap_ms; /* backoff: full jitter in [0, min(cap, base * 2^n)] */
+        int64_t max_duration_ms; /* per batch from its first attempt; 0 = unlimited */
+    } retry;
+    char *dead_letter; /* dead-letter directory; default "<state_dir>/dead-letter" */
+    char *cred_file;   /* not a key: "<state_dir>/sse-<name>.json" (set by the check) */
+};
+
+extern const struct wt_sink_ops wt__sse_ops;
+extern const struct wt_sink_type wt_sink_sse_type;
+/* The commands of the sse type (sse_cmd.c). */
+extern const struct wt_command wt__sse_cmd_register, wt__sse_cmd_deregister;
+/** `wtexport status`: the registration of one sse sink (sse_cmd.c). */
+bool wt__sse_status(const struct wt_config *cfg, const struct wt_sink_cfg *sc,
+                    const char *cfg_path);
+
+/**
+ * Is this http:// or https:// URL's host 127.x.x.x, [::1] or localhost? Plain
+ * http is allowed only to such hosts (config check and SSE transfers).
+ */
+bool wt__sse_url_loopback(const char *url);
 
 /* Longest Idempotency-Key (the contract's limit). */
 #define WT_SSE_KEY_MAX 255
@@ -161,9 +210,7 @@ const char *wt__sse_region_url(const char *region);
  * The base URL of a sink: its region's, or its url without trailing
  * slashes, into buf. @returns buf.
  */
-const char *wt__sse_base_url(const struct wt_sink_cfg *sc, char *buf, size_t cap);
-
-/* wt__sse_url_loopback() is declared in config.h (the config checks it too). */
+const char *wt__sse_base_url(const struct wt_sse_opts *o, char *buf, size_t cap);
 
 /* ------------------------------------------------------------------------ */
 /* The credential file (sse_register.c)                                     */
@@ -198,7 +245,7 @@ int wt__sse_cred_load(const char *path, struct wt__sse_cred *c, char *err, size_
  */
 int wt__sse_cred_save(const char *path, const struct wt__sse_cred *c, char *err, size_t errlen);
 /** Does the credential belong to the sink's configured region / url? */
-bool wt__sse_cred_matches(const struct wt__sse_cred *c, const struct wt_sink_cfg *sc);
+bool wt__sse_cred_matches(const struct wt__sse_cred *c, const struct wt_sse_opts *o);
 /** "region nam" or "url https://..." of a credential, for messages. */
 const char *wt__sse_cred_where(const struct wt__sse_cred *c, char *buf, size_t cap);
 /** Zero the struct (the credential must not linger in memory). */

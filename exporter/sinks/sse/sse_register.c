@@ -53,9 +53,9 @@ const char *wt__sse_region_url(const char *region)
     return NULL;
 }
 
-const char *wt__sse_base_url(const struct wt_sink_cfg *sc, char *buf, size_t cap)
+const char *wt__sse_base_url(const struct wt_sse_opts *o, char *buf, size_t cap)
 {
-    const char *u = sc->sse_region ? wt__sse_region_url(sc->sse_region) : sc->sse_url;
+    const char *u = o->region ? wt__sse_region_url(o->region) : o->url;
     snprintf(buf, cap, "%s", u ? u : "");
     size_t n = strlen(buf);
     while (n > 0 && buf[n - 1] == '/')
@@ -181,16 +181,16 @@ int wt__sse_cred_save(const char *path, const struct wt__sse_cred *c, char *err,
     return rc;
 }
 
-bool wt__sse_cred_matches(const struct wt__sse_cred *c, const struct wt_sink_cfg *sc)
+bool wt__sse_cred_matches(const struct wt__sse_cred *c, const struct wt_sse_opts *o)
 {
     char a[WT_SSE_URL_MAX + 1], b[WT_SSE_URL_MAX + 1];
-    if (sc->sse_region)
-        return c->region[0] && strcmp(c->region, sc->sse_region) == 0;
-    if (!c->url[0] || !sc->sse_url)
+    if (o->region)
+        return c->region[0] && strcmp(c->region, o->region) == 0;
+    if (!c->url[0] || !o->url)
         return false;
     /* Trailing slashes do not make another endpoint. */
     snprintf(a, sizeof(a), "%s", c->url);
-    wt__sse_base_url(sc, b, sizeof(b));
+    wt__sse_base_url(o, b, sizeof(b));
     size_t n = strlen(a);
     while (n > 0 && a[n - 1] == '/')
         a[--n] = '\0';

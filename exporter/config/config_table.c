@@ -1,0 +1,503 @@
+/*
+ * config_table.c - the key tables of the core configuration (everything but
+ * the sinks' own keys, which each sink type brings): declarative, read by
+ * the engine (config.c) and the documentation writer (config_doc.c).
+ */
+#include "config.h"
+#include "config_int.h"
+#include "config_keys.h"
+#include "log.h"
+#include "sink.h"
+#include "wt_common.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <string.h>
+
+#define CFG(m)   offsetof(struct wt_config, m)
+#define INPUT(m) offsetof(struct wt_input_cfg, m)
+#define SINK(m)  offsetof(struct wt_sink_cfg, m)
+
+static const struct wt_cfg_enum formats[] = {
+    {"auto", WT_FORMAT_AUTO}, {"squid", WT_FORMAT_SQUID}, {"w3c", WT_FORMAT_W3C}, {NULL, 0}};
+static const struct wt_cfg_enum read_froms[] = {{"head", 0}, {"end", 1}, {NULL, 0}};
+static const struct wt_cfg_enum log_levels[] = {{"error", WT_LOG_ERROR},
+                                             {"warn", WT_LOG_WARN},
+                                             {"info", WT_LOG_INFO},
+                                             {"debug", WT_LOG_DEBUG},
+                                             {NULL, 0}};
+static const struct wt_cfg_enum log_formats[] = {{"text", 0}, {"json", 1}, {NULL, 0}};
+/* The sink type names, filled from the registry (wt__cfg_sink_types_init). */
+static struct wt_cfg_enum sink_types[WT_CFG_MAX_SINK_TYPES + 1];
+
+/* String checks: true when the value is acceptable. */
+
+bool wt_cfg_check_nonempty(const char *v)
+{
+    return v[0] != '\0';
+}
+
+bool wt_cfg_check_abs_path(const char *v)
+{
+    return v[0] == '/';
+}
+
+bool wt__cfg_check_host(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static bool check_sink_name(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > WT_SINK_NAME_MAX)
+        return false;
+    return strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* The parser is the judge of a field list (limits, at least one name). */
+static bool check_fields(const char *v)
+{
+    struct wt_parser ps;
+    wt_parser_init(&ps, WT_FORMAT_W3C);
+    return wt_parser_set_fields(&ps, v, strlen(v)) == 0;
+}
+
+/* "host:port", "[v6]:port" (wt_hostport_parse's rule) or "" (disabled). */
+static bool check_listen(const char *v)
+{
+    char host[256];
+    uint16_t port;
+    return v[0] == '\0' || wt_hostport_parse(v, host, sizeof(host), &port) == 0;
+}
+
+static const struct wt_cfg_key input_keys[] = {
+    {.name = "path",
+     .type = K_STR,
+     .store = S_STR,
+     .off = INPUT(path),
+     .flags = F_REQUIRED,
+     .check = wt_cfg_check_abs_path,
+     .want = "an absolute path or glob (starting with \"/\")",
+     .doc = "Access log file or glob(7) pattern. The pattern is re-scanned every scan_interval; "
+            "rotated files are followed to their end.",
+     .example = "\"/var/log/squid/access*.log\""},
+    {.name = "format",
+     .type = K_ENUM,
+     .store = S_INT,
+     .off = INPUT(format),
+     .def = WT_FORMAT_AUTO,
+     .enums = formats,
+     .doc = "Line format: squid (WSA/Squid native access log), w3c (W3C extended, columns named "
+            "by a #Fields: line) or auto (squid until a #Fields: line is seen).",
+     .example = "\"w3c\""},
+    {.name = "read_from",
+     .type = K_ENUM,
+     .store = S_BOOL,
+     .off = INPUT(read_from_end),
+     .def = 0,
+     .enums = read_froms,
+     .doc = "Where to start reading a file that has no checkpoint yet: head (the whole file) or "
+            "end (only lines written from now on).",
+     .example = "\"end\""},
+    {.name = "fields",
+     .type = K_STR,
+     .store = S_STR,
+     .off = INPUT(fields),
+     .def_doc = "none",
+     .check = check_fields,
+     .want = "a W3C field list of 1 to 128 names (e.g. \"timestamp c-ip cs-url\")",
+     .doc = "W3C field names, space-separated, for input without a #Fields: header (e.g. logs "
+            "received over syslog). Only with format w3c or auto.",
+     .example = "\"timestamp x-elapsed-time c-ip cs-url\""},
+    {.name = "max_line",
+     .type = K_SIZE,
+     .store = S_SIZE,
+     .off = INPUT(max_line),
+     .min = WT_LINE_MAX_MIN,
+     .max = WT_LINE_MAX_LIMIT,
+     .def = WT_LINE_MAX_DEFAULT,
+     .doc = "Longest line accepted, without its newline. Longer lines are skipped whole and "
+            "counted, never truncated.",
+     .example = "\"256KiB\""},
+};
+
+static const struct wt_cfg_obj input_obj = {
+    .title = "`inputs[]`",
+    .doc = "Each entry of `inputs` is one access log (or a glob of them) to tail.",
+    .keys = input_keys,
+    .nkeys = WT_CFG_NKEYS(input_keys),
+    .size = sizeof(struct wt_input_cfg),
+};
+
+static const struct wt_cfg_key batch_keys[] = {
+    {.name = "max_events",
+     .type = K_INT,
+     .store = S_U32,
+     .off = offsetof(struct wt_config, batch.max_events) - CFG(batch),
+     .min = 1,
+     .max = WT_BATCH_MAX_EVENTS_LIMIT,
+     .def = WT_BATCH_MAX_EVENTS_DEFAULT,
+     .doc = "Cut a batch at this many events (or at max_bytes, or after linger: whichever comes "
+            "first).",
+     .example = "10000"},
+    {.name = "max_bytes",
+     .type = K_SIZE,
+     .store = S_SIZE,
+     .off = offsetof(struct wt_config, batch.max_bytes) - CFG(batch),
+     .min = WT_BATCH_MAX_BYTES_MIN,
+     .max = WT_BATCH_MAX_BYTES_LIMIT,
+     .def = WT_BATCH_MAX_BYTES_DEFAULT,
+     .doc = "Cut a batch at this many bytes of NDJSON, before compression.",
+     .example = "\"4MiB\""},
+    {.name = "linger",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = offsetof(struct wt_config, batch.linger_ms) - CFG(batch),
+     .min = 0,
+     .max = WT_BATCH_LINGER_MAX_MS,
+     .def = WT_BATCH_LINGER_DEFAULT_MS,
+     .doc = "Cut a batch this long after its first event, however small it is.",
+     .example = "\"500ms\""},
+};
+
+static const struct wt_cfg_obj batch_obj = {
+    .title = "`batch`",
+    .doc = "How events are grouped: one batch is one zstd frame and one sink transaction.",
+    .keys = batch_keys,
+    .nkeys = WT_CFG_NKEYS(batch_keys),
+};
+
+static const struct wt_cfg_key queue_keys[] = {
+    {.name = "max_bytes",
+     .type = K_SIZE,
+     .store = S_SIZE,
+     .off = 0,
+     .min = WT_QUEUE_MAX_BYTES_MIN,
+     .max = WT_QUEUE_MAX_BYTES_LIMIT,
+     .def = WT_QUEUE_MAX_BYTES_DEFAULT,
+     .doc = "Bytes of batches waiting for the sinks; when full, tailing pauses (the proxy's log "
+            "files are the buffer). At least 4 times batch.max_bytes.",
+     .example = "\"256MiB\""},
+};
+
+static const struct wt_cfg_obj queue_obj = {
+    .title = "`queue`",
+    .doc = "Batches not yet acknowledged by every sink.",
+    .keys = queue_keys,
+    .nkeys = WT_CFG_NKEYS(queue_keys),
+};
+
+static const struct wt_cfg_key spool_keys[] = {
+    {.name = "dir",
+     .type = K_STR,
+     .store = S_STR,
+     .off = offsetof(struct wt_config, spool.dir) - CFG(spool),
+     .def_doc = "`\"<state_dir>/spool\"`",
+     .check = wt_cfg_check_abs_path,
+     .want = "an absolute path",
+     .doc = "Directory of the spool's segment files and sink cursors (created 0700).",
+     .example = "\"/var/lib/wtexport/spool\""},
+    {.name = "max_bytes",
+     .type = K_SIZE,
+     .store = S_SIZE,
+     .off = offsetof(struct wt_config, spool.max_bytes) - CFG(spool),
+     .min = WT_SPOOL_CFG_MAX_BYTES_MIN,
+     .max = WT_SPOOL_CFG_MAX_BYTES_LIMIT,
+     .def = WT_SPOOL_CFG_MAX_BYTES_DEFAULT,
+     .doc = "Disk the spool may use. When it is full, tailing pauses (the proxy's log files "
+            "are the buffer) until the sinks catch up or old segments expire.",
+     .example = "\"20GiB\""},
+    {.name = "segment_bytes",
+     .type = K_SIZE,
+     .store = S_SIZE,
+     .off = offsetof(struct wt_config, spool.segment_bytes) - CFG(spool),
+     .min = WT_SPOOL_CFG_SEGMENT_MIN,
+     .max = WT_SPOOL_CFG_SEGMENT_LIMIT,
+     .def = WT_SPOOL_CFG_SEGMENT_DEFAULT,
+     .doc = "Size at which a spool segment file is closed; a segment is deleted once every "
+            "sink has passed it, or when its newest event is older than the retention window.",
+     .example = "\"64MiB\""},
+};
+
+static const struct wt_cfg_obj spool_obj = {
+    .title = "`spool`",
+    .doc = "The durable disk spool between the batcher and the sinks (`run` only; `replay` "
+           "ships from memory). A line's checkpoint advances once its batch is in the spool.",
+    .keys = spool_keys,
+    .nkeys = WT_CFG_NKEYS(spool_keys),
+};
+
+static const struct wt_cfg_key privacy_keys[] = {
+    {.name = "strip_query",
+     .type = K_BOOL,
+     .store = S_BOOL,
+     .off = offsetof(struct wt_config, privacy.strip_query) - CFG(privacy),
+     .def = false,
+     .doc = "Drop the ?query part of URLs before they are exported.",
+     .example = "true"},
+    {.name = "export_user",
+     .type = K_BOOL,
+     .store = S_BOOL,
+     .off = offsetof(struct wt_config, privacy.export_user) - CFG(privacy),
+     .def = false,
+     .doc = "Include the authenticated user name in events (personal data: off by default).",
+     .example = "true"},
+};
+
+static const struct wt_cfg_obj privacy_obj = {
+    .title = "`privacy`",
+    .doc = "What personal data leaves the host.",
+    .keys = privacy_keys,
+    .nkeys = WT_CFG_NKEYS(privacy_keys),
+};
+
+/* Keys every sink has; then the keys of its type (its wt_sink_type.keys). */
+static const struct wt_cfg_key sink_keys[] = {
+    {.name = "type",
+     .type = K_ENUM,
+     .store = S_NONE, /* decode_sink() sets wt_sink_cfg.type */
+     .enums = sink_types,
+     .flags = F_REQUIRED,
+     .doc = "Sink type; the other keys depend on it (see below).",
+     .example = "\"file\""},
+    {.name = "name",
+     .type = K_STR,
+     .store = S_STR,
+     .off = SINK(name),
+     .def_doc = "`\"<type><index>\"`, e.g. `\"file0\"`",
+     .check = check_sink_name,
+     .want = "1 to 32 characters from a-z, 0-9, \"_\" and \"-\"",
+     .doc = "Name of the sink in logs and metrics; unique across sinks.",
+     .example = "\"archive\""},
+};
+
+const struct wt_cfg_obj wt__cfg_sink_obj = {
+    .title = "`sinks[]`",
+    .doc = "Each entry of `sinks` is one destination; every batch goes to every sink. The keys "
+           "of an entry are the common keys plus those of its type.",
+    .keys = sink_keys,
+    .nkeys = WT_CFG_NKEYS(sink_keys),
+    .size = sizeof(struct wt_sink_cfg),
+};
+
+static const struct wt_cfg_key metrics_keys[] = {
+    {.name = "listen",
+     .type = K_STR,
+     .store = S_STR,
+     .off = offsetof(struct wt_config, metrics.listen) - CFG(metrics),
+     .def_str = WT_METRICS_LISTEN_DEFAULT,
+     .check = check_listen,
+     .want = "\"host:port\" with a port from 0 to 65535, or \"\" to disable (e.g. "
+             "\"127.0.0.1:9464\", \"[::1]:9464\")",
+     .doc = "Address of the Prometheus /metrics endpoint (HTTP); \"\" disables it. IPv6 "
+            "addresses go in brackets.",
+     .example = "\"[::1]:9464\""},
+};
+
+static const struct wt_cfg_obj metrics_obj = {
+    .title = "`metrics`",
+    .doc = "The Prometheus metrics endpoint.",
+    .keys = metrics_keys,
+    .nkeys = WT_CFG_NKEYS(metrics_keys),
+};
+
+static const struct wt_cfg_key log_keys[] = {
+    {.name = "level",
+     .type = K_ENUM,
+     .store = S_INT,
+     .off = offsetof(struct wt_config, log.level) - CFG(log),
+     .def = WT_LOG_INFO,
+     .enums = log_levels,
+     .doc = "Least severe level logged.",
+     .example = "\"debug\""},
+    {.name = "format",
+     .type = K_ENUM,
+     .store = S_BOOL,
+     .off = offsetof(struct wt_config, log.json) - CFG(log),
+     .def = 0,
+     .enums = log_formats,
+     .doc = "Log lines on stderr as text or as JSON objects, one per line.",
+     .example = "\"json\""},
+};
+
+static const struct wt_cfg_obj log_obj = {
+    .title = "`log`",
+    .doc = "The exporter's own log, on stderr.",
+    .keys = log_keys,
+    .nkeys = WT_CFG_NKEYS(log_keys),
+};
+
+static const struct wt_cfg_key shutdown_keys[] = {
+    {.name = "drain_timeout",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = CFG(drain_timeout_ms), /* the object is not a struct of its own */
+     .min = 0,
+     .max = WT_DRAIN_TIMEOUT_MAX_MS,
+     .def = WT_DRAIN_TIMEOUT_DEFAULT_MS,
+     .doc = "On SIGTERM, how long to keep delivering queued batches before exiting. Nothing "
+            "is lost when it runs out: what was not delivered goes out after the next start.",
+     .example = "\"30s\""},
+};
+
+static const struct wt_cfg_obj shutdown_obj = {
+    .title = "`shutdown`",
+    .doc = "Stopping.",
+    .keys = shutdown_keys,
+    .nkeys = WT_CFG_NKEYS(shutdown_keys),
+};
+
+static const struct wt_cfg_key top_keys[] = {
+    {.name = "state_dir",
+     .type = K_STR,
+     .store = S_STR,
+     .off = CFG(state_dir),
+     .flags = F_REQUIRED,
+     .check = wt_cfg_check_nonempty,
+     .want = "a non-empty string",
+     .doc = "Directory of the exporter's state (read offsets, spool).",
+     .example = "\"/var/lib/wtexport\""},
+    {.name = "host",
+     .type = K_STR,
+     .store = S_STR,
+     .off = CFG(host),
+     .def_doc = "the system host name (gethostname)",
+     .check = wt__cfg_check_host,
+     .want = "a host name of 1 to 255 printable characters without spaces",
+     .doc = "Host name put in every event.",
+     .example = "\"proxy1.example.com\""},
+    {.name = "retention",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = CFG(retention_ms),
+     .min = WT_RETENTION_MIN_MS,
+     .max = WT_RETENTION_MAX_MS,
+     .def = WT_RETENTION_DEFAULT_MS,
+     .doc = "Events older than now minus this window are not exported (they are counted); "
+            "queued batches older than it expire.",
+     .example = "\"7d\""},
+    {.name = "scan_interval",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = CFG(scan_interval_ms),
+     .min = WT_SCAN_INTERVAL_MIN_MS,
+     .max = WT_SCAN_INTERVAL_MAX_MS,
+     .def = WT_SCAN_INTERVAL_DEFAULT_MS,
+     .doc = "How often the inputs' globs are matched again to find new files.",
+     .example = "\"30s\""},
+    {.name = "checkpoint_interval",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = CFG(checkpoint_interval_ms),
+     .min = WT_CHECKPOINT_INTERVAL_MIN_MS,
+     .max = WT_CHECKPOINT_INTERVAL_MAX_MS,
+     .def = WT_CHECKPOINT_INTERVAL_DEFAULT_MS,
+     .doc = "How often read positions are written (the inputs' checkpoints and the sinks' "
+            "spool cursors, each in the background). After a crash, at most about this much "
+            "input is shipped twice.",
+     .example = "\"500ms\""},
+    {.name = "rotate_wait",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = CFG(rotate_wait_ms),
+     .min = WT_ROTATE_WAIT_MIN_MS,
+     .max = WT_ROTATE_WAIT_MAX_MS,
+     .def = WT_ROTATE_WAIT_DEFAULT_MS,
+     .doc = "How long a file that was renamed away or deleted is still followed after it "
+            "stops growing (the writer may not have reopened yet); then its partial last "
+            "line, if any, is taken as a line and it is closed.",
+     .example = "\"10s\""},
+    {.name = "threads",
+     .type = K_INT,
+     .store = S_INT,
+     .off = CFG(threads),
+     .min = 0,
+     .max = WT_THREADS_MAX,
+     .def = 0,
+     .def_doc = "0: one per CPU the process may run on, at least 2",
+     .doc = "Worker threads for compression and blocking file work (fsync, spool, checkpoints). "
+            "More threads than CPUs slow the exporter down: they take CPU time from the thread "
+            "that reads and parses. Read at start only (a reload keeps the running value). 0 "
+            "keeps UV_THREADPOOL_SIZE when the environment sets it to 1-1024.",
+     .example = "4"},
+    {.name = "inputs",
+     .type = K_ARR,
+     .off = CFG(inputs),
+     .count_off = CFG(ninputs),
+     .min = 1,
+     .max = WT_CFG_MAX_INPUTS,
+     .sub = &input_obj,
+     .flags = F_REQUIRED,
+     .doc = "The access logs to tail: see `inputs[]`."},
+    {.name = "batch",
+     .type = K_OBJ,
+     .off = CFG(batch),
+     .sub = &batch_obj,
+     .doc = "How events are grouped: see `batch`."},
+    {.name = "queue",
+     .type = K_OBJ,
+     .off = CFG(queue),
+     .sub = &queue_obj,
+     .doc = "How much waits for the sinks: see `queue`."},
+    {.name = "spool",
+     .type = K_OBJ,
+     .off = CFG(spool),
+     .sub = &spool_obj,
+     .doc = "Where batches wait on disk for the sinks: see `spool`."},
+    {.name = "privacy",
+     .type = K_OBJ,
+     .off = CFG(privacy),
+     .sub = &privacy_obj,
+     .doc = "What personal data is exported: see `privacy`."},
+    {.name = "sinks",
+     .type = K_ARR,
+     .off = CFG(sinks),
+     .count_off = CFG(nsinks),
+     .min = 1,
+     .max = WT_CFG_MAX_SINKS,
+     .sub = &wt__cfg_sink_obj,
+     .flags = F_REQUIRED,
+     .doc = "Where the events go: see `sinks[]`."},
+    {.name = "metrics",
+     .type = K_OBJ,
+     .off = CFG(metrics),
+     .sub = &metrics_obj,
+     .doc = "The Prometheus endpoint: see `metrics`."},
+    {.name = "log",
+     .type = K_OBJ,
+     .off = CFG(log),
+     .sub = &log_obj,
+     .doc = "The exporter's own log: see `log`."},
+    {.name = "shutdown",
+     .type = K_OBJ,
+     .off = 0,
+     .sub = &shutdown_obj,
+     .doc = "Stopping: see `shutdown`."},
+};
+
+const struct wt_cfg_obj wt__cfg_top_obj = {
+    .title = "Top level",
+    .doc = "The document is one JSON object with these keys.",
+    .keys = top_keys,
+    .nkeys = WT_CFG_NKEYS(top_keys),
+};
+
+void wt__cfg_sink_types_init(void)
+{
+    size_t n = 0;
+    for (const struct wt_sink_type *const *t = wt_sink_types; *t; t++) {
+        assert(n < WT_CFG_MAX_SINK_TYPES);
+        sink_types[n].name = (*t)->name;
+        sink_types[n].value = (int)n;
+        n++;
+    }
+    sink_types[n].name = NULL;
+}
