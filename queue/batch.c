@@ -12,12 +12,12 @@
 
 struct wt_batch *wt_batch_new(size_t cap)
 {
-    struct wt_batch *b = calloc(1, sizeof(*b));
+    struct wt_batch *b = wt_calloc(1, sizeof(*b));
     if (!b)
         return NULL;
-    b->data = malloc(cap);
+    b->data = wt_malloc(cap);
     if (!b->data) {
-        free(b);
+        wt_free(b);
         return NULL;
     }
     b->cap = cap;
@@ -28,9 +28,9 @@ void wt_batch_free(struct wt_batch *b)
 {
     if (!b)
         return;
-    free(b->data);
-    free(b->z);
-    free(b);
+    wt_free(b->data);
+    wt_free(b->z);
+    wt_free(b);
 }
 
 void wt_batch_reset(struct wt_batch *b, uint64_t id)
@@ -79,7 +79,7 @@ int wt_batch_compress(struct wt_batch *b, void *cctx, int level)
     if (b->zcap < bound) {
         /* Size for a full batch once, so later batches never reallocate. */
         size_t want = ZSTD_compressBound(b->cap);
-        char *z = realloc(b->z, want);
+        char *z = wt_realloc(b->z, want);
         if (!z)
             return -ENOMEM;
         b->z = z;

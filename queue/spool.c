@@ -309,7 +309,7 @@ static int seg_reserve(struct wt_spool *sp)
     unsigned cap = sp->capsegs ? sp->capsegs * 2 : 16;
     if (cap > WT_SPOOL_MAX_SEGMENTS)
         cap = WT_SPOOL_MAX_SEGMENTS;
-    struct seg *s = realloc(sp->segs, cap * sizeof(*s));
+    struct seg *s = wt_realloc(sp->segs, cap * sizeof(*s));
     if (!s)
         return -ENOMEM;
     sp->segs = s;
@@ -1045,7 +1045,7 @@ static int list_dir(struct wt_spool *sp, uint64_t **ids, unsigned *n, char *err,
         }
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
-            uint64_t *p = realloc(*ids, cap * sizeof(*p));
+            uint64_t *p = wt_realloc(*ids, cap * sizeof(*p));
             if (!p) {
                 rc = -ENOMEM;
                 break;
@@ -1258,8 +1258,8 @@ static void spool_free(struct wt_spool *sp)
     close_fd(&sp->dirfd); /* releases the flock */
     pthread_mutex_destroy(&sp->lock);
     pthread_mutex_destroy(&sp->sync_lock);
-    free(sp->segs);
-    free(sp);
+    wt_free(sp->segs);
+    wt_free(sp);
 }
 
 int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
@@ -1281,7 +1281,7 @@ int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
     }
     memset(rec, 0, sizeof(*rec));
     err[0] = '\0';
-    struct wt_spool *sp = calloc(1, sizeof(*sp));
+    struct wt_spool *sp = wt_calloc(1, sizeof(*sp));
     if (!sp)
         return -ENOMEM;
     pthread_mutex_init(&sp->lock, NULL);
@@ -1301,7 +1301,7 @@ int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
         rc = load_cursors(sp, rec, err, errlen);
     if (rc != 0)
         goto fail;
-    chunk = malloc(SCAN_CHUNK);
+    chunk = wt_malloc(SCAN_CHUNK);
     if (!chunk) {
         rc = -ENOMEM;
         goto fail;
@@ -1338,13 +1338,13 @@ int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
     rec->bytes = sp->bytes;
     for (unsigned i = 0; i < sp->nsegs; i++)
         rec->records += sp->segs[i].records;
-    free(chunk);
-    free(ids);
+    wt_free(chunk);
+    wt_free(ids);
     *out = sp;
     return 0;
 fail:
-    free(chunk);
-    free(ids);
+    wt_free(chunk);
+    wt_free(ids);
     spool_free(sp);
     return rc;
 }

@@ -35,8 +35,8 @@ static void print_summary(const char *path, const struct wt_config *cfg)
 
 static int check_file(const char *path)
 {
-    struct wt_config *cfg = calloc(1, sizeof(*cfg));
-    struct wt_config_errors *errs = calloc(1, sizeof(*errs));
+    struct wt_config *cfg = wt_calloc(1, sizeof(*cfg));
+    struct wt_config_errors *errs = wt_calloc(1, sizeof(*errs));
     int ex = WT_EXIT_OK;
 
     if (!cfg || !errs) {
@@ -52,8 +52,8 @@ static int check_file(const char *path)
         print_summary(path, cfg);
         wt_config_free(cfg);
     }
-    free(cfg);
-    free(errs);
+    wt_free(cfg);
+    wt_free(errs);
     if (ex == WT_EXIT_OK && fflush(stdout) != 0)
         ex = WT_EXIT_FAIL;
     return ex;

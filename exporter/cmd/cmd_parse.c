@@ -199,7 +199,7 @@ static int parse_args(struct parse_ctx *c, int argc, char **argv)
 
 int wt_cmd_parse(int argc, char **argv)
 {
-    struct parse_ctx *c = calloc(1, sizeof(*c));
+    struct parse_ctx *c = wt_calloc(1, sizeof(*c));
     char *buf = NULL, *outmem = NULL, *scratch = NULL;
     int ex = WT_EXIT_OK;
 
@@ -209,15 +209,15 @@ int wt_cmd_parse(int argc, char **argv)
     }
     int a = parse_args(c, argc, argv);
     if (a != 0) {
-        free(c);
+        wt_free(c);
         return a < 0 ? WT_EXIT_OK : a;
     }
     size_t cap = c->max_line + 1 + PARSE_READ_CHUNK;
     size_t outcap = WT_EVENT_MAX(c->max_line) + PARSE_OUT_FLUSH;
     size_t scap = c->max_line + WT_OBS_SCRATCH_EXTRA;
-    buf = malloc(cap);
-    outmem = malloc(outcap);
-    scratch = malloc(scap);
+    buf = wt_malloc(cap);
+    outmem = wt_malloc(outcap);
+    scratch = wt_malloc(scap);
     if (!buf || !outmem || !scratch) {
         fprintf(stderr, "wtexport parse: out of memory\n");
         ex = WT_EXIT_FAIL;
@@ -252,9 +252,9 @@ int wt_cmd_parse(int argc, char **argv)
             (unsigned long long)c->n.lines, (unsigned long long)c->n.parsed,
             (unsigned long long)c->n.malformed, (unsigned long long)c->n.too_long);
 out:
-    free(buf);
-    free(outmem);
-    free(scratch);
-    free(c);
+    wt_free(buf);
+    wt_free(outmem);
+    wt_free(scratch);
+    wt_free(c);
     return ex;
 }

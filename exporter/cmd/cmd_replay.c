@@ -217,13 +217,13 @@ static void start_drain(struct replay *r)
 
 static struct wt_input *input_new(const char *path, char *err, size_t errlen)
 {
-    struct wt_input *in = malloc(sizeof(*in));
+    struct wt_input *in = wt_malloc(sizeof(*in));
     if (!in) {
         snprintf(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     if (wt_input_open(in, path, err, errlen) != 0) {
-        free(in);
+        wt_free(in);
         return NULL;
     }
     return in;
@@ -233,7 +233,7 @@ static void input_free(struct wt_input *in)
 {
     if (in) {
         wt_input_close(in);
-        free(in);
+        wt_free(in);
     }
 }
 
@@ -581,7 +581,7 @@ int wt_cmd_replay(int argc, char **argv)
                                          {"format", required_argument, NULL, OPT_FORMAT},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    struct replay *r = calloc(1, sizeof(*r));
+    struct replay *r = wt_calloc(1, sizeof(*r));
     struct wt_config_errors *errs = NULL;
     const char *cfg_path = NULL;
     enum wt_format fmt = WT_FORMAT_AUTO;
@@ -617,7 +617,7 @@ int wt_cmd_replay(int argc, char **argv)
             break;
         case 'h':
             fputs(replay_usage, stdout);
-            free(r);
+            wt_free(r);
             return WT_EXIT_OK;
         default:
             goto usage_text;
@@ -633,17 +633,17 @@ int wt_cmd_replay(int argc, char **argv)
         goto usage;
     }
 
-    r->cfg = calloc(1, sizeof(*r->cfg));
-    errs = calloc(1, sizeof(*errs));
+    r->cfg = wt_calloc(1, sizeof(*r->cfg));
+    errs = wt_calloc(1, sizeof(*errs));
     r->nfiles = (size_t)(argc - optind);
-    r->files = calloc(r->nfiles, sizeof(*r->files));
+    r->files = wt_calloc(r->nfiles, sizeof(*r->files));
     if (!r->cfg || !errs || !r->files) {
         fprintf(stderr, "wtexport: out of memory\n");
         goto out;
     }
     if (wt_config_load(cfg_path, r->cfg, errs) != 0) {
         print_errors(cfg_path, errs);
-        free(r->cfg);
+        wt_free(r->cfg);
         r->cfg = NULL;
         ex = WT_EXIT_USAGE;
         goto out;
@@ -654,7 +654,7 @@ int wt_cmd_replay(int argc, char **argv)
         ex = WT_EXIT_USAGE;
         goto out;
     }
-    r->buf = malloc(r->cap);
+    r->buf = wt_malloc(r->cap);
     if (!r->buf) {
         wt_log_error("replay", "out of memory for a %zu-byte read buffer", r->cap);
         goto out;
@@ -735,10 +735,10 @@ out:
     wt_metrics_free(r->m);
     if (r->cfg)
         wt_config_free(r->cfg);
-    free(r->cfg);
-    free(r->files);
-    free(r->buf);
-    free(errs);
-    free(r);
+    wt_free(r->cfg);
+    wt_free(r->files);
+    wt_free(r->buf);
+    wt_free(errs);
+    wt_free(r);
     return ex;
 }

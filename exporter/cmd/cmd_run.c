@@ -186,8 +186,8 @@ static void carry_over(struct wt_config *nc, struct wt_config *old)
 
 static void reload(struct daemon *d)
 {
-    struct wt_config *nc = calloc(1, sizeof(*nc));
-    struct wt_config_errors *errs = calloc(1, sizeof(*errs));
+    struct wt_config *nc = wt_calloc(1, sizeof(*nc));
+    struct wt_config_errors *errs = wt_calloc(1, sizeof(*errs));
     if (!nc || !errs) {
         wt_log_error("config", "reload: out of memory; keeping the running config");
         goto out;
@@ -203,16 +203,16 @@ static void reload(struct daemon *d)
     wt_pipeline_apply(d->p, nc);
     wt_tail_apply(d->tail, nc);
     wt_config_free(d->cfg);
-    free(d->cfg);
+    wt_free(d->cfg);
     d->cfg = nc;
     nc = NULL;
     wt_log_info("config", "reloaded %s", d->cfg_path);
 out:
     if (nc) {
         wt_config_free(nc);
-        free(nc);
+        wt_free(nc);
     }
-    free(errs);
+    wt_free(errs);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -289,8 +289,8 @@ int wt_cmd_run(int argc, char **argv)
         fputs(run_usage, stderr);
         return WT_EXIT_USAGE;
     }
-    d.cfg = calloc(1, sizeof(*d.cfg));
-    errs = calloc(1, sizeof(*errs));
+    d.cfg = wt_calloc(1, sizeof(*d.cfg));
+    errs = wt_calloc(1, sizeof(*errs));
     if (!d.cfg || !errs) {
         fprintf(stderr, "wtexport: out of memory\n");
         goto out;
@@ -367,7 +367,7 @@ out:
     wt_metrics_free(d.m);
     if (d.cfg)
         wt_config_free(d.cfg);
-    free(d.cfg);
-    free(errs);
+    wt_free(d.cfg);
+    wt_free(errs);
     return ex;
 }

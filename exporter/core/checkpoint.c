@@ -126,7 +126,7 @@ int wt_ckpt_decode(const char *json, size_t len, struct wt_ckpt **out, size_t *n
         snprintf(err, errlen, "more than %d entries", WT_CKPT_MAX);
         goto out;
     }
-    e = calloc((size_t)total + 1, sizeof(*e));
+    e = wt_calloc((size_t)total + 1, sizeof(*e));
     if (!e) {
         rc = -ENOMEM;
         snprintf(err, errlen, "out of memory");
@@ -154,7 +154,7 @@ int wt_ckpt_decode(const char *json, size_t len, struct wt_ckpt **out, size_t *n
     e = NULL;
     rc = 0;
 out:
-    free(e);
+    wt_free(e);
     cJSON_Delete(root);
     return rc;
 }
@@ -179,7 +179,7 @@ int wt_ckpt_read(const char *dir, struct wt_ckpt **out, size_t *n, char *err, si
         snprintf(err, errlen, "unreadable or too large");
         return WT_EPARSE;
     }
-    char *buf = malloc((size_t)st.st_size + 1);
+    char *buf = wt_malloc((size_t)st.st_size + 1);
     if (!buf) {
         close(fd);
         return -ENOMEM;
@@ -187,10 +187,10 @@ int wt_ckpt_read(const char *dir, struct wt_ckpt **out, size_t *n, char *err, si
     ssize_t r = wt_pread_full(fd, buf, (size_t)st.st_size, 0);
     close(fd);
     if (r < 0) {
-        free(buf);
+        wt_free(buf);
         return (int)r;
     }
     int rc = wt_ckpt_decode(buf, (size_t)r, out, n, err, errlen);
-    free(buf);
+    wt_free(buf);
     return rc;
 }

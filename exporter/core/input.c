@@ -98,7 +98,7 @@ int wt_input_open(struct wt_input *in, const char *path, char *err, size_t errle
     in->icap = ZSTD_DStreamInSize();
     if (in->icap < WT_INPUT_BUF_MIN)
         in->icap = WT_INPUT_BUF_MIN;
-    in->ibuf = malloc(in->icap);
+    in->ibuf = wt_malloc(in->icap);
     if (!in->ibuf) {
         snprintf(err, errlen, "%s: out of memory", path);
         wt_input_close(in);
@@ -147,7 +147,7 @@ void wt_input_close(struct wt_input *in)
     in->zs_init = false;
     ZSTD_freeDCtx(in->zd);
     in->zd = NULL;
-    free(in->ibuf);
+    wt_free(in->ibuf);
     in->ibuf = NULL;
     if (in->fd >= 0)
         close(in->fd);

@@ -168,7 +168,7 @@ static struct wt_batch *batch_get(struct wt_pipeline *p)
     if (b) {
         p->spare = b->next;
         p->nspare--;
-        if (!b->data && !(b->data = malloc(b->cap))) {
+        if (!b->data && !(b->data = wt_malloc(b->cap))) {
             wt_log_error("pipeline", "out of memory for a batch of %zu bytes", b->cap);
             abort();
         }
@@ -293,7 +293,7 @@ static void zjob_done(uv_work_t *req, int status)
         /* The spool takes the zstd frame: the NDJSON buffer can go now
          * instead of when the batch is spooled (batches queue for the spool
          * behind compression jobs; this keeps them small meanwhile). */
-        free(j->b->data);
+        wt_free(j->b->data);
         j->b->data = NULL;
     }
     compress_start(p);
@@ -605,8 +605,8 @@ static void apply_cfg(struct wt_pipeline *p, const struct wt_config *cfg)
     }
     size_t need = max_line + WT_OBS_SCRATCH_EXTRA;
     if (!p->scratch || p->os.scratch_cap < need) {
-        free(p->scratch);
-        p->scratch = malloc(need);
+        wt_free(p->scratch);
+        p->scratch = wt_malloc(need);
         if (!p->scratch) {
             wt_log_error("pipeline", "out of memory");
             abort();
@@ -621,7 +621,7 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
                                     bool durable, int64_t since_ms, int64_t until_ms, char *err,
                                     size_t errlen)
 {
-    struct wt_pipeline *p = calloc(1, sizeof(*p));
+    struct wt_pipeline *p = wt_calloc(1, sizeof(*p));
     if (!p) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -731,7 +731,7 @@ static void free_list(struct wt_batch *b)
 
 static void on_linger_closed(uv_handle_t *h)
 {
-    free(h->data);
+    wt_free(h->data);
 }
 
 void wt_pipeline_free(struct wt_pipeline *p)
@@ -747,7 +747,7 @@ void wt_pipeline_free(struct wt_pipeline *p)
         wt_batch_free(p->open);
     free_list(p->head);
     free_list(p->spare);
-    free(p->scratch);
+    wt_free(p->scratch);
     /* The linger timer is embedded: free after its close callback. */
     uv_close((uv_handle_t *)&p->linger, on_linger_closed);
 }

@@ -244,7 +244,7 @@ static int grow(char **buf, size_t *cap, size_t need)
 {
     if (*cap >= need)
         return 0;
-    char *nb = realloc(*buf, need);
+    char *nb = wt_realloc(*buf, need);
     if (!nb)
         return -ENOMEM;
     *buf = nb;
@@ -438,7 +438,7 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                                   struct wt_metrics *m, struct wt_sink *sinks, unsigned n,
                                   wt_spooled_fn on_spooled, void *ctx, char *err, size_t errlen)
 {
-    struct wt_spooler *sp = calloc(1, sizeof(*sp));
+    struct wt_spooler *sp = wt_calloc(1, sizeof(*sp));
     const char *names[WT_CFG_MAX_SINKS];
     struct wt_spool_recovery rec;
 
@@ -469,7 +469,7 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
     int rc = wt_spool_open(&sp->spool, &o, &rec, why, sizeof(why));
     if (rc != 0) {
         snprintf(err, errlen, "spool %s: %s", sp->dir, why[0] ? why : wt_strerror(rc));
-        free(sp);
+        wt_free(sp);
         return NULL;
     }
     sp->m_bytes = wt_metrics_get(m, WT_METRIC_GAUGE, "wtexport_spool_bytes",
@@ -559,7 +559,7 @@ static void free_batches(struct wt_batch *b)
 
 static void on_timer_closed(uv_handle_t *h)
 {
-    free(h->data);
+    wt_free(h->data);
 }
 
 void wt_spooler_free(struct wt_spooler *sp)

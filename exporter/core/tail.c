@@ -221,7 +221,7 @@ static void open_file(struct wt_tail *t, const char *path, const struct wt_input
         close(fd);
         return;
     }
-    struct tfile *f = calloc(1, sizeof(*f));
+    struct tfile *f = wt_calloc(1, sizeof(*f));
     if (!f) {
         close(fd);
         wt_log_error("tail", "out of memory");
@@ -356,7 +356,7 @@ static void reap(struct wt_tail *t)
             wt_metrics_remove(t->m, f->m_lag);
             t->nfiles--;
             t->ckpt_dirty = true;
-            free(f);
+            wt_free(f);
             continue;
         }
         pp = &f->next;
@@ -611,7 +611,7 @@ static void watch_dirs(struct wt_tail *t)
             dup = dup || strcmp(t->watch[k]->dir, dir) == 0;
         if (dup || t->nwatch == WT_TAIL_MAX_WATCHES)
             continue;
-        struct watch *w = calloc(1, sizeof(*w));
+        struct watch *w = wt_calloc(1, sizeof(*w));
         if (!w)
             continue;
         w->t = t;
@@ -660,7 +660,7 @@ struct wt_pipeline_hooks wt_tail_hooks(struct wt_tail *t)
 
 static int ckpt_encode(struct wt_tail *t, char **out, size_t *len)
 {
-    struct wt_ckpt *e = calloc(t->nfiles + 1, sizeof(*e));
+    struct wt_ckpt *e = wt_calloc(t->nfiles + 1, sizeof(*e));
     size_t n = 0;
     if (!e)
         return -ENOMEM;
@@ -675,7 +675,7 @@ static int ckpt_encode(struct wt_tail *t, char **out, size_t *len)
         n++;
     }
     int rc = wt_ckpt_encode(e, n, out, len);
-    free(e);
+    wt_free(e);
     return rc;
 }
 
@@ -690,7 +690,7 @@ static void ckpt_done(uv_work_t *req, int status)
     struct ckpt_job *j = req->data;
     struct wt_tail *t = j->t;
     int rc = status ? status : j->rc;
-    free(j->data);
+    wt_free(j->data);
     j->data = NULL;
     t->ckpt_busy = false;
     if (rc != 0) {
@@ -721,7 +721,7 @@ static void ckpt_cb(uv_timer_t *h)
     t->job.t = t;
     t->job.req.data = &t->job;
     if (uv_queue_work(t->loop, &t->job.req, ckpt_work, ckpt_done) != 0) {
-        free(t->job.data);
+        wt_free(t->job.data);
         t->job.data = NULL;
         t->ckpt_busy = false;
         t->ckpt_dirty = true;
@@ -738,7 +738,7 @@ int wt_tail_checkpoint_sync(struct wt_tail *t)
     if (rc != 0)
         return rc;
     rc = wt_ckpt_write(t->cfg->state_dir, data, len);
-    free(data);
+    wt_free(data);
     if (rc == 0)
         t->ckpt_dirty = false;
     return rc;
@@ -760,16 +760,16 @@ static size_t buf_need(const struct wt_config *cfg)
 
 struct wt_tail *wt_tail_new(uv_loop_t *loop, const struct wt_config *cfg, struct wt_metrics *m)
 {
-    struct wt_tail *t = calloc(1, sizeof(*t));
+    struct wt_tail *t = wt_calloc(1, sizeof(*t));
     if (!t)
         return NULL;
     t->loop = loop;
     t->cfg = cfg;
     t->m = m;
     t->bufcap = buf_need(cfg);
-    t->buf = malloc(t->bufcap);
+    t->buf = wt_malloc(t->bufcap);
     if (!t->buf) {
-        free(t);
+        wt_free(t);
         return NULL;
     }
     uv_idle_init(loop, &t->reader);
@@ -807,7 +807,7 @@ int wt_tail_start(struct wt_tail *t, struct wt_pipeline *p, char *err, size_t er
     t->initial_scan = true;
     scan(t);
     t->initial_scan = false;
-    free(t->loaded);
+    wt_free(t->loaded);
     t->loaded = NULL;
     t->nloaded = 0;
     watch_dirs(t);
@@ -823,7 +823,7 @@ void wt_tail_apply(struct wt_tail *t, const struct wt_config *cfg)
 {
     size_t need = buf_need(cfg);
     if (need > t->bufcap) {
-        char *nb = realloc(t->buf, need);
+        char *nb = wt_realloc(t->buf, need);
         if (nb) {
             t->buf = nb;
             t->bufcap = need;
@@ -869,8 +869,8 @@ static void on_closed(uv_handle_t *h)
     struct wt_tail *t = h->data;
     if (--t->closing == 0) {
         for (size_t i = 0; i < t->nwatch; i++)
-            free(t->watch[i]);
-        free(t);
+            wt_free(t->watch[i]);
+        wt_free(t);
     }
 }
 
@@ -891,10 +891,10 @@ void wt_tail_free(struct wt_tail *t)
         t->files = f->next;
         if (f->fd >= 0)
             close(f->fd);
-        free(f);
+        wt_free(f);
     }
-    free(t->buf);
-    free(t->loaded);
+    wt_free(t->buf);
+    wt_free(t->loaded);
     t->closing = 4;
     uv_close((uv_handle_t *)&t->reader, on_closed);
     uv_close((uv_handle_t *)&t->poll, on_closed);

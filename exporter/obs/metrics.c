@@ -90,12 +90,12 @@ static uint64_t mono_ms(void)
 
 struct wt_metrics *wt_metrics_new(void)
 {
-    struct wt_metrics *m = calloc(1, sizeof(*m));
+    struct wt_metrics *m = wt_calloc(1, sizeof(*m));
 
     if (m == NULL)
         return NULL;
     if (pthread_mutex_init(&m->lock, NULL) != 0) {
-        free(m);
+        wt_free(m);
         return NULL;
     }
     /* Start fresh: /healthz is not stale before the loop's first beat. */
@@ -110,10 +110,10 @@ void wt_metrics_free(struct wt_metrics *m)
     wt_metrics_stop(m);
     for (struct wt_metric *s = m->head, *next; s != NULL; s = next) {
         next = s->next;
-        free(s);
+        wt_free(s);
     }
     pthread_mutex_destroy(&m->lock);
-    free(m);
+    wt_free(m);
 }
 
 /* Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*. */
@@ -148,7 +148,7 @@ static struct wt_metric *series_new(enum wt_metric_kind kind, const char *name, 
                                     const char *labels, const double *buckets, size_t nb)
 {
     size_t nl = strlen(name) + 1, hl = strlen(help) + 1, ll = strlen(labels) + 1;
-    struct wt_metric *s = calloc(1, sizeof(*s) + nl + hl + ll);
+    struct wt_metric *s = wt_calloc(1, sizeof(*s) + nl + hl + ll);
 
     if (s == NULL)
         return NULL;
@@ -228,7 +228,7 @@ void wt_metrics_remove(struct wt_metrics *m, struct wt_metric *s)
     for (struct wt_metric **pp = &m->head; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == s) {
             *pp = s->next;
-            free(s);
+            wt_free(s);
             break;
         }
     }
@@ -586,7 +586,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 
     if (r == NULL) {
         if (mode == MHD_RESPMEM_MUST_FREE)
-            free(body);
+            wt_free(body);
         return MHD_NO; /* closes the connection */
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
@@ -611,7 +611,7 @@ static enum MHD_Result serve_metrics(struct wt_metrics *m, struct MHD_Connection
         return REPLY_STATIC(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
     wt_metrics_render(m, f);
     if (fclose(f) != 0 || body == NULL) {
-        free(body);
+        wt_free(body);
         return REPLY_STATIC(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
     }
     return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len,

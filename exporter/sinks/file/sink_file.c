@@ -223,7 +223,7 @@ static void repair_tail(struct file_sink *f, bool zstd)
 
 static int file_open(struct wt_sink *s, char *err, size_t errlen)
 {
-    struct file_sink *f = calloc(1, sizeof(*f));
+    struct file_sink *f = wt_calloc(1, sizeof(*f));
     if (!f) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
@@ -244,7 +244,7 @@ static int file_open(struct wt_sink *s, char *err, size_t errlen)
         if (f->fd < 0) {
             int e = errno;
             snprintf(err, errlen, "sink %s: %s: %s", s->cfg->name, o->path, strerror(e));
-            free(f);
+            wt_free(f);
             s->impl = NULL;
             return -e;
         }
@@ -281,7 +281,7 @@ static void on_retry_closed(uv_handle_t *h)
     struct file_sink *f = h->data;
     if (!f->is_stdout && f->fd >= 0)
         close(f->fd);
-    free(f);
+    wt_free(f);
 }
 
 static void file_close(struct wt_sink *s)

@@ -299,7 +299,7 @@ static void refuse(struct ktrack *t, const void *value, size_t len, rd_kafka_res
 {
     if (t->nfailed == t->refused_cap) {
         uint32_t cap = t->refused_cap ? t->refused_cap * 2 : 16;
-        struct wt_str *r = realloc(t->refused, cap * sizeof(*r));
+        struct wt_str *r = wt_realloc(t->refused, cap * sizeof(*r));
         if (!r) {
             wt_log_error(TAG, "out of memory");
             abort();
@@ -704,8 +704,8 @@ static void dl_done(uv_work_t *req, int status)
     k->njobs--;
     if (k->closing) {
         cJSON_Delete(j->reason);
-        free(j->data);
-        free(j);
+        wt_free(j->data);
+        wt_free(j);
         free_if_closed(k);
         return;
     }
@@ -728,19 +728,19 @@ static void dl_done(uv_work_t *req, int status)
         wt_sink_done(k->s, b, WT_SINK_DEAD);
     }
     cJSON_Delete(j->reason);
-    free(j->data);
-    free(j);
+    wt_free(j->data);
+    wt_free(j);
     if (!k->closing)
         finish(k);
 }
 
 static void dl_start(struct kafka_sink *k, struct ktrack *t)
 {
-    struct dl_job *j = calloc(1, sizeof(*j));
+    struct dl_job *j = wt_calloc(1, sizeof(*j));
     size_t len = 0;
     for (uint32_t i = 0; i < t->nfailed; i++)
         len += t->refused[i].len + 1;
-    char *copy = malloc(len ? len : 1);
+    char *copy = wt_malloc(len ? len : 1);
     if (!j || !copy) {
         wt_log_error(TAG, "%s: out of memory", k->name);
         abort();
@@ -802,15 +802,15 @@ static void free_if_closed(struct kafka_sink *k)
     if (k->pipefd[1] >= 0)
         close(k->pipefd[1]);
     for (unsigned i = 0; i < WT_KAFKA_MAX_INFLIGHT; i++)
-        free(k->trk[i].refused);
-    free(k);
+        wt_free(k->trk[i].refused);
+    wt_free(k);
 }
 
 static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
 {
     const struct wt_sink_cfg *sc = s->cfg;
     const struct wt_kafka_opts *o = sc->opts;
-    struct kafka_sink *k = calloc(1, sizeof(*k));
+    struct kafka_sink *k = wt_calloc(1, sizeof(*k));
     char msg[512];
     if (!k) {
         snprintf(err, errlen, "out of memory");
@@ -829,7 +829,7 @@ static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
     if (pipe2(k->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
         int e = errno;
         snprintf(err, errlen, "sink %s: pipe: %s", sc->name, strerror(e));
-        free(k);
+        wt_free(k);
         return -e;
     }
     int rc = producer_new(k, msg, sizeof(msg));
@@ -838,7 +838,7 @@ static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
         producer_free(k);
         close(k->pipefd[0]);
         close(k->pipefd[1]);
-        free(k);
+        wt_free(k);
         return rc;
     }
     s->impl = k;

@@ -459,7 +459,7 @@ static void metrics_create(struct sse_sink *ss, struct wt_metrics *m)
 static struct sse_part *part_new(struct sse_sink *ss, struct sse_batch *sb, size_t off, size_t len,
                                  uint32_t first, uint32_t count)
 {
-    struct sse_part *p = calloc(1, sizeof(*p));
+    struct sse_part *p = wt_calloc(1, sizeof(*p));
     if (!p) {
         wt_log_error(TAG, "%s: out of memory", ss->name);
         abort();
@@ -484,9 +484,9 @@ static struct sse_part *part_new(struct sse_sink *ss, struct sse_batch *sb, size
 static void part_free(struct sse_part *p)
 {
     if (p->z_owned)
-        free(p->z);
-    free(p->dl_resp);
-    free(p);
+        wt_free(p->z);
+    wt_free(p->dl_resp);
+    wt_free(p);
 }
 
 /* Queue a part: at the head (splits, immediate retries) or the tail. */
@@ -535,7 +535,7 @@ static void reap(struct sse_sink *ss)
             ss->nbatches--;
             struct wt_batch *b = sb->b;
             enum wt_sink_status st = sb->dead_events ? WT_SINK_DEAD : WT_SINK_ACKED;
-            free(sb);
+            wt_free(sb);
             /* May call send() (and pump) again: the list is walked anew after it. */
             wt_sink_done(ss->s, b, st);
             again = true;
@@ -622,7 +622,7 @@ static int part_body(struct sse_sink *ss, struct sse_part *p)
         return 0;
     }
     size_t cap = ZSTD_compressBound(p->len);
-    p->z = malloc(cap);
+    p->z = wt_malloc(cap);
     if (!p->z)
         return -ENOMEM;
     p->z_owned = true;
@@ -1152,7 +1152,7 @@ static void dead_letter(struct sse_sink *ss, struct sse_part *p, long status, co
     p->dl_status = status;
     snprintf(p->dl_reason, sizeof(p->dl_reason), "%s", reason);
     if (resp && resp_len) {
-        p->dl_resp = malloc(resp_len);
+        p->dl_resp = wt_malloc(resp_len);
         if (p->dl_resp) {
             memcpy(p->dl_resp, resp, resp_len);
             p->dl_resp_len = resp_len;
@@ -1207,7 +1207,7 @@ static void on_poll_closed(uv_handle_t *h)
 {
     struct sse_poll *sp = h->data;
     struct sse_sink *ss = sp->ss;
-    free(sp);
+    wt_free(sp);
     if (--ss->pending == 0 && ss->closing)
         sink_free(ss);
 }
@@ -1243,7 +1243,7 @@ static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void
         return 0;
     }
     if (!sp) {
-        sp = calloc(1, sizeof(*sp));
+        sp = wt_calloc(1, sizeof(*sp));
         if (!sp) {
             wt_log_error(TAG, "%s: out of memory", ss->name);
             abort();
@@ -1251,7 +1251,7 @@ static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void
         int rc = uv_poll_init_socket(ss->s->loop, &sp->h, fd);
         if (rc != 0) {
             wt_log_error(TAG, "%s: uv_poll_init_socket: %s", ss->name, uv_strerror(rc));
-            free(sp);
+            wt_free(sp);
             return -1; /* curl fails this transfer; it is retried */
         }
         sp->h.data = sp;
@@ -1280,7 +1280,7 @@ static void sink_free(struct sse_sink *ss)
 {
     wt__sse_cred_wipe(&ss->cred);
     wt_metrics_free(ss->own_metrics);
-    free(ss);
+    wt_free(ss);
 }
 
 static int load_credential(struct sse_sink *ss, const struct wt_sse_opts *o, char *err,
@@ -1320,7 +1320,7 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
 {
     const struct wt_sink_cfg *sc = s->cfg;
     const struct wt_sse_opts *o = sc->opts;
-    struct sse_sink *ss = calloc(1, sizeof(*ss));
+    struct sse_sink *ss = wt_calloc(1, sizeof(*ss));
     if (!ss) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
@@ -1352,7 +1352,7 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
 
     int rc = load_credential(ss, o, err, errlen);
     if (rc != 0) {
-        free(ss);
+        wt_free(ss);
         return rc;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -1409,7 +1409,7 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
 static void sse_send(struct wt_sink *s, struct wt_batch *b)
 {
     struct sse_sink *ss = s->impl;
-    struct sse_batch *sb = calloc(1, sizeof(*sb));
+    struct sse_batch *sb = wt_calloc(1, sizeof(*sb));
     if (!sb) {
         wt_log_error(TAG, "%s: out of memory", ss->name);
         abort();
@@ -1503,7 +1503,7 @@ static void sse_close(struct wt_sink *s)
         ss->pending++; /* a running job: its after-callback frees it */
     while (ss->bhead) {
         struct sse_batch *next = ss->bhead->next;
-        free(ss->bhead);
+        wt_free(ss->bhead);
         ss->bhead = next;
     }
     curl_global_cleanup();

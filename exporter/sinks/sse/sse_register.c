@@ -118,7 +118,7 @@ int wt__sse_cred_load(const char *path, struct wt__sse_cred *c, char *err, size_
     }
     cJSON *root = cJSON_ParseWithLength(buf, len);
     explicit_bzero(buf, len);
-    free(buf);
+    wt_free(buf);
     bool ok = cJSON_IsObject(root) &&
               json_str(root, "device_id", c->device_id, sizeof(c->device_id)) &&
               json_str(root, "credential", c->credential, sizeof(c->credential)) &&
@@ -363,7 +363,7 @@ int wt__sse_register(const char *base, const char *ca_file, const char *proxy, c
     int rc = wt__sse_http("POST", url, ca_file, proxy, NULL, json, WT_SSE_CLI_TIMEOUT_MS, &r, err,
                           errlen);
     explicit_bzero(json, strlen(json));
-    free(json);
+    wt_free(json);
     if (rc != 0)
         return rc;
     if (r.status != 201 && r.status != 200) {
