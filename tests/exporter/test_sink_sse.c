@@ -30,113 +30,113 @@
 static void test_budget_start_and_bounds(void **state)
 {
     (void)state;
-    struct wt__sse_budget bg;
-    wt__sse_budget_init(&bg, 15.0, 4096, 1 << 20, 256 * 1024);
-    assert_int_equal(wt__sse_budget_target(&bg), 256 * 1024);
+    struct wt_http_budget bg;
+    wt_http_budget_init(&bg, 15.0, 4096, 1 << 20, 256 * 1024);
+    assert_int_equal(wt_http_budget_target(&bg), 256 * 1024);
     /* The start is clamped to the bounds. */
-    wt__sse_budget_init(&bg, 15.0, 4096, 100000, 256 * 1024);
-    assert_int_equal(wt__sse_budget_target(&bg), 100000);
-    wt__sse_budget_init(&bg, 15.0, 4096, 1 << 20, 10);
-    assert_int_equal(wt__sse_budget_target(&bg), 4096);
+    wt_http_budget_init(&bg, 15.0, 4096, 100000, 256 * 1024);
+    assert_int_equal(wt_http_budget_target(&bg), 100000);
+    wt_http_budget_init(&bg, 15.0, 4096, 1 << 20, 10);
+    assert_int_equal(wt_http_budget_target(&bg), 4096);
     /* A failed request of the target's size halves it, down to the floor. */
-    wt__sse_budget_init(&bg, 15.0, 4096, 1 << 20, 64 * 1024);
-    wt__sse_budget_fail(&bg, 64 * 1024);
-    assert_int_equal(wt__sse_budget_target(&bg), 32 * 1024);
+    wt_http_budget_init(&bg, 15.0, 4096, 1 << 20, 64 * 1024);
+    wt_http_budget_fail(&bg, 64 * 1024);
+    assert_int_equal(wt_http_budget_target(&bg), 32 * 1024);
     for (int i = 0; i < 20; i++)
-        wt__sse_budget_fail(&bg, wt__sse_budget_target(&bg));
-    assert_int_equal(wt__sse_budget_target(&bg), 4096);
+        wt_http_budget_fail(&bg, wt_http_budget_target(&bg));
+    assert_int_equal(wt_http_budget_target(&bg), 4096);
     /* Relative to the failed request: a small one failing does not shrink much... */
-    wt__sse_budget_init(&bg, 15.0, 4096, 1 << 20, 64 * 1024);
-    wt__sse_budget_fail(&bg, 100 * 1024);
-    assert_int_equal(wt__sse_budget_target(&bg), 50 * 1024);
+    wt_http_budget_init(&bg, 15.0, 4096, 1 << 20, 64 * 1024);
+    wt_http_budget_fail(&bg, 100 * 1024);
+    assert_int_equal(wt_http_budget_target(&bg), 50 * 1024);
     /* ...and a run of failures of parts cut at one size shrinks once. */
-    wt__sse_budget_fail(&bg, 100 * 1024);
-    wt__sse_budget_fail(&bg, 100 * 1024);
-    assert_int_equal(wt__sse_budget_target(&bg), 50 * 1024);
+    wt_http_budget_fail(&bg, 100 * 1024);
+    wt_http_budget_fail(&bg, 100 * 1024);
+    assert_int_equal(wt_http_budget_target(&bg), 50 * 1024);
 }
 
 static void test_budget_grows_slowly(void **state)
 {
     (void)state;
-    struct wt__sse_budget bg;
+    struct wt_http_budget bg;
     /* Fast link: 100 KB in 10 ms is 10 MB/s; the budget of 1 s allows 10 MB. */
-    wt__sse_budget_init(&bg, 1.0, 4096, 64 << 20, 100000);
-    assert_false(wt__sse_budget_ok(&bg, 100000, 0.010));
+    wt_http_budget_init(&bg, 1.0, 4096, 64 << 20, 100000);
+    assert_false(wt_http_budget_success(&bg, 100000, 0.010));
     /* +10 % per fast request, not a jump to what the throughput allows. */
-    assert_int_equal(wt__sse_budget_target(&bg), 110000);
-    assert_false(wt__sse_budget_ok(&bg, 110000, 0.011));
-    assert_int_equal(wt__sse_budget_target(&bg), 121000);
+    assert_int_equal(wt_http_budget_target(&bg), 110000);
+    assert_false(wt_http_budget_success(&bg, 110000, 0.011));
+    assert_int_equal(wt_http_budget_target(&bg), 121000);
     /* Many fast requests: growth stops at the throughput ceiling. */
     for (int i = 0; i < 200; i++)
-        wt__sse_budget_ok(&bg, 1000000, 0.1); /* 10 MB/s */
-    size_t t = wt__sse_budget_target(&bg);
+        wt_http_budget_success(&bg, 1000000, 0.1); /* 10 MB/s */
+    size_t t = wt_http_budget_target(&bg);
     assert_true(t <= 10000000 + 1);
     assert_true(t >= 9000000);
     /* And never above the maximum. */
-    wt__sse_budget_init(&bg, 10.0, 4096, 200000, 190000);
-    wt__sse_budget_ok(&bg, 190000, 0.01);
-    assert_int_equal(wt__sse_budget_target(&bg), 200000);
+    wt_http_budget_init(&bg, 10.0, 4096, 200000, 190000);
+    wt_http_budget_success(&bg, 190000, 0.01);
+    assert_int_equal(wt_http_budget_target(&bg), 200000);
 }
 
 static void test_budget_growth_capped_by_throughput(void **state)
 {
     (void)state;
-    struct wt__sse_budget bg;
+    struct wt_http_budget bg;
     /* 50 KB/s, budget 1 s: at most ~50 KB; a 48 KB target grows only to the ceiling. */
-    wt__sse_budget_init(&bg, 1.0, 4096, 64 << 20, 48000);
-    assert_false(wt__sse_budget_ok(&bg, 48000, 0.96));
-    size_t t = wt__sse_budget_target(&bg);
+    wt_http_budget_init(&bg, 1.0, 4096, 64 << 20, 48000);
+    assert_false(wt_http_budget_success(&bg, 48000, 0.96));
+    size_t t = wt_http_budget_target(&bg);
     assert_true(t > 48000 && t <= 50001);
     /* Above the ceiling already and fast: kept, not shrunk. */
-    wt__sse_budget_init(&bg, 1.0, 4096, 64 << 20, 80000);
-    assert_false(wt__sse_budget_ok(&bg, 1000, 0.5)); /* 2 KB/s sample */
-    assert_int_equal(wt__sse_budget_target(&bg), 80000);
+    wt_http_budget_init(&bg, 1.0, 4096, 64 << 20, 80000);
+    assert_false(wt_http_budget_success(&bg, 1000, 0.5)); /* 2 KB/s sample */
+    assert_int_equal(wt_http_budget_target(&bg), 80000);
 }
 
 static void test_budget_shrinks_fast(void **state)
 {
     (void)state;
-    struct wt__sse_budget bg;
-    wt__sse_budget_init(&bg, 1.0, 4096, 64 << 20, 1000000);
+    struct wt_http_budget bg;
+    wt_http_budget_init(&bg, 1.0, 4096, 64 << 20, 1000000);
     /* Slower than the budget: at least halved (here to what the throughput says). */
-    assert_true(wt__sse_budget_ok(&bg, 1000000, 4.0)); /* 250 KB/s */
-    assert_int_equal(wt__sse_budget_target(&bg), 250000);
+    assert_true(wt_http_budget_success(&bg, 1000000, 4.0)); /* 250 KB/s */
+    assert_int_equal(wt_http_budget_target(&bg), 250000);
     /* Just over the budget with a good throughput: halved. */
-    wt__sse_budget_init(&bg, 1.0, 4096, 64 << 20, 1000000);
+    wt_http_budget_init(&bg, 1.0, 4096, 64 << 20, 1000000);
     bg.tput = 10e6;
-    assert_true(wt__sse_budget_ok(&bg, 1000000, 1.01));
-    assert_int_equal(wt__sse_budget_target(&bg), 500000);
+    assert_true(wt_http_budget_success(&bg, 1000000, 1.01));
+    assert_int_equal(wt_http_budget_target(&bg), 500000);
     /* Shrinking and growing are asymmetric: one slow undoes many fast. */
-    wt__sse_budget_init(&bg, 1.0, 4096, 64 << 20, 100000);
+    wt_http_budget_init(&bg, 1.0, 4096, 64 << 20, 100000);
     for (int i = 0; i < 5; i++)
-        wt__sse_budget_ok(&bg, wt__sse_budget_target(&bg), 0.01);
-    size_t grown = wt__sse_budget_target(&bg);
+        wt_http_budget_success(&bg, wt_http_budget_target(&bg), 0.01);
+    size_t grown = wt_http_budget_target(&bg);
     assert_true(grown > 100000 && grown < 170000);
-    wt__sse_budget_fail(&bg, grown);
-    assert_true(wt__sse_budget_target(&bg) < 100000);
+    wt_http_budget_fail(&bg, grown);
+    assert_true(wt_http_budget_target(&bg) < 100000);
     /* Late requests that were cut large before: shrink once, not each time. */
-    wt__sse_budget_init(&bg, 1.0, 4096, 64 << 20, 400000);
-    assert_true(wt__sse_budget_ok(&bg, 400000, 2.0)); /* 200 KB/s: 200 KB fit */
-    assert_int_equal(wt__sse_budget_target(&bg), 200000);
+    wt_http_budget_init(&bg, 1.0, 4096, 64 << 20, 400000);
+    assert_true(wt_http_budget_success(&bg, 400000, 2.0)); /* 200 KB/s: 200 KB fit */
+    assert_int_equal(wt_http_budget_target(&bg), 200000);
     for (int i = 0; i < 3; i++)
-        assert_true(wt__sse_budget_ok(&bg, 400000, 2.0));
-    assert_int_equal(wt__sse_budget_target(&bg), 200000);
+        assert_true(wt_http_budget_success(&bg, 400000, 2.0));
+    assert_int_equal(wt_http_budget_target(&bg), 200000);
 }
 
 static void test_budget_too_large(void **state)
 {
     (void)state;
-    struct wt__sse_budget bg;
-    wt__sse_budget_init(&bg, 10.0, 4096, 64 << 20, 1 << 20);
-    wt__sse_budget_too_large(&bg, 100000);
-    assert_int_equal(wt__sse_budget_target(&bg), 50000);
+    struct wt_http_budget bg;
+    wt_http_budget_init(&bg, 10.0, 4096, 64 << 20, 1 << 20);
+    wt_http_budget_too_large(&bg, 100000);
+    assert_int_equal(wt_http_budget_target(&bg), 50000);
     /* The new maximum holds: fast requests do not grow past it. */
     for (int i = 0; i < 50; i++)
-        wt__sse_budget_ok(&bg, 50000, 0.001);
-    assert_int_equal(wt__sse_budget_target(&bg), 50000);
+        wt_http_budget_success(&bg, 50000, 0.001);
+    assert_int_equal(wt_http_budget_target(&bg), 50000);
     /* Never below the floor. */
-    wt__sse_budget_too_large(&bg, 10);
-    assert_int_equal(wt__sse_budget_target(&bg), 4096);
+    wt_http_budget_too_large(&bg, 10);
+    assert_int_equal(wt_http_budget_target(&bg), 4096);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -228,7 +228,7 @@ static void test_backoff_bounds(void **state)
             ceil = 60000;
         uint64_t lo = UINT64_MAX, hi = 0;
         for (int i = 0; i < 2000; i++) {
-            uint64_t d = wt__sse_backoff_ms(500, 60000, attempt, wt__sse_rand(&rng));
+            uint64_t d = wt_http_backoff_ms(500, 60000, attempt, wt_http_rand(&rng));
             assert_true(d <= ceil);
             lo = d < lo ? d : lo;
             hi = d > hi ? d : hi;
@@ -238,20 +238,20 @@ static void test_backoff_bounds(void **state)
         assert_true(hi >= ceil - ceil / 10);
     }
     /* The extremes of rnd. */
-    assert_int_equal(wt__sse_backoff_ms(100, 1000, 0, 0), 0);
-    assert_int_equal(wt__sse_backoff_ms(100, 1000, 0, 100), 100);
-    assert_int_equal(wt__sse_backoff_ms(100, 1000, 0, 101), 0);
-    assert_int_equal(wt__sse_backoff_ms(100, 1000, 3, 800), 800);
-    assert_int_equal(wt__sse_backoff_ms(100, 1000, 4, 1000), 1000);
-    assert_int_equal(wt__sse_backoff_ms(100, 1000, 4, 1001), 0);
+    assert_int_equal(wt_http_backoff_ms(100, 1000, 0, 0), 0);
+    assert_int_equal(wt_http_backoff_ms(100, 1000, 0, 100), 100);
+    assert_int_equal(wt_http_backoff_ms(100, 1000, 0, 101), 0);
+    assert_int_equal(wt_http_backoff_ms(100, 1000, 3, 800), 800);
+    assert_int_equal(wt_http_backoff_ms(100, 1000, 4, 1000), 1000);
+    assert_int_equal(wt_http_backoff_ms(100, 1000, 4, 1001), 0);
     /* base == cap. */
-    assert_int_equal(wt__sse_backoff_ms(500, 500, 9, 500), 500);
+    assert_int_equal(wt_http_backoff_ms(500, 500, 9, 500), 500);
 }
 
 static void test_rand(void **state)
 {
     (void)state;
-    uint64_t s = 0, a = wt__sse_rand(&s), b = wt__sse_rand(&s);
+    uint64_t s = 0, a = wt_http_rand(&s), b = wt_http_rand(&s);
     assert_true(a != b);
     assert_true(s != 0);
 }
@@ -260,23 +260,23 @@ static void test_retry_after_seconds(void **state)
 {
     (void)state;
     int64_t d;
-    assert_int_equal(wt__sse_retry_after("120", 0, &d), 0);
+    assert_int_equal(wt_http_retry_after("120", 0, &d), 0);
     assert_int_equal(d, 120000);
-    assert_int_equal(wt__sse_retry_after(" 3 \r\n", 0, &d), 0);
+    assert_int_equal(wt_http_retry_after(" 3 \r\n", 0, &d), 0);
     assert_int_equal(d, 3000);
-    assert_int_equal(wt__sse_retry_after("0", 0, &d), 0);
+    assert_int_equal(wt_http_retry_after("0", 0, &d), 0);
     assert_int_equal(d, 0);
     /* Capped. */
-    assert_int_equal(wt__sse_retry_after("999999999999999999999999", 0, &d), 0);
-    assert_int_equal(d, WT_SSE_RETRY_AFTER_MAX_MS);
-    assert_int_equal(wt__sse_retry_after("86400", 0, &d), 0);
-    assert_int_equal(d, WT_SSE_RETRY_AFTER_MAX_MS);
+    assert_int_equal(wt_http_retry_after("999999999999999999999999", 0, &d), 0);
+    assert_int_equal(d, WT_HTTP_RETRY_AFTER_MAX_MS);
+    assert_int_equal(wt_http_retry_after("86400", 0, &d), 0);
+    assert_int_equal(d, WT_HTTP_RETRY_AFTER_MAX_MS);
     /* Not a delay. */
-    assert_int_equal(wt__sse_retry_after("", 0, &d), WT_EPARSE);
-    assert_int_equal(wt__sse_retry_after("-5", 0, &d), WT_EPARSE);
-    assert_int_equal(wt__sse_retry_after("1.5", 0, &d), WT_EPARSE);
-    assert_int_equal(wt__sse_retry_after("soon", 0, &d), WT_EPARSE);
-    assert_int_equal(wt__sse_retry_after("5 s", 0, &d), WT_EPARSE);
+    assert_int_equal(wt_http_retry_after("", 0, &d), WT_EPARSE);
+    assert_int_equal(wt_http_retry_after("-5", 0, &d), WT_EPARSE);
+    assert_int_equal(wt_http_retry_after("1.5", 0, &d), WT_EPARSE);
+    assert_int_equal(wt_http_retry_after("soon", 0, &d), WT_EPARSE);
+    assert_int_equal(wt_http_retry_after("5 s", 0, &d), WT_EPARSE);
 }
 
 static void test_retry_after_date(void **state)
@@ -285,19 +285,19 @@ static void test_retry_after_date(void **state)
     int64_t d;
     /* 1994-11-06T08:49:37Z is 784111777. */
     const int64_t t = 784111777LL * 1000;
-    assert_int_equal(wt__sse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t - 30000, &d), 0);
+    assert_int_equal(wt_http_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t - 30000, &d), 0);
     assert_int_equal(d, 30000);
     /* The obsolete forms of RFC 9110. */
-    assert_int_equal(wt__sse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", t - 1500, &d), 0);
+    assert_int_equal(wt_http_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", t - 1500, &d), 0);
     assert_int_equal(d, 1500);
-    assert_int_equal(wt__sse_retry_after("Sun Nov  6 08:49:37 1994", t - 2000, &d), 0);
+    assert_int_equal(wt_http_retry_after("Sun Nov  6 08:49:37 1994", t - 2000, &d), 0);
     assert_int_equal(d, 2000);
     /* In the past: no wait. */
-    assert_int_equal(wt__sse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t + 5000, &d), 0);
+    assert_int_equal(wt_http_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t + 5000, &d), 0);
     assert_int_equal(d, 0);
     /* Far ahead: capped. */
-    assert_int_equal(wt__sse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t - 86400000, &d), 0);
-    assert_int_equal(d, WT_SSE_RETRY_AFTER_MAX_MS);
+    assert_int_equal(wt_http_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t - 86400000, &d), 0);
+    assert_int_equal(d, WT_HTTP_RETRY_AFTER_MAX_MS);
     /* Now-relative, like a server would send. */
     time_t now = time(NULL);
     struct tm tm;
@@ -305,9 +305,9 @@ static void test_retry_after_date(void **state)
     time_t at = now + 7;
     gmtime_r(&at, &tm);
     strftime(v, sizeof(v), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    assert_int_equal(wt__sse_retry_after(v, (int64_t)now * 1000, &d), 0);
+    assert_int_equal(wt_http_retry_after(v, (int64_t)now * 1000, &d), 0);
     assert_int_equal(d, 7000);
-    assert_int_equal(wt__sse_retry_after("Sun, 99 Foo 1994 25:61:00 GMT", t, &d), WT_EPARSE);
+    assert_int_equal(wt_http_retry_after("Sun, 99 Foo 1994 25:61:00 GMT", t, &d), WT_EPARSE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -363,10 +363,10 @@ static void test_classify(void **state)
     assert_int_equal(wt__sse_classify(CURLE_COULDNT_CONNECT, 0, false), WT_SSE_OUT_RETRY);
     assert_int_equal(wt__sse_classify(CURLE_RECV_ERROR, 0, true), WT_SSE_OUT_RETRY);
     assert_int_equal(wt__sse_classify(CURLE_PEER_FAILED_VERIFICATION, 0, false), WT_SSE_OUT_RETRY);
-    assert_true(wt__sse_pausing_status(429));
-    assert_true(wt__sse_pausing_status(503));
-    assert_false(wt__sse_pausing_status(500));
-    assert_false(wt__sse_pausing_status(502));
+    assert_true(wt_http_pausing_status(429));
+    assert_true(wt_http_pausing_status(503));
+    assert_false(wt_http_pausing_status(500));
+    assert_false(wt_http_pausing_status(502));
 }
 
 static void test_regions_and_urls(void **state)
@@ -382,14 +382,14 @@ static void test_regions_and_urls(void **state)
                         "https://api.eu.sse.itd.cisco.com");
     struct wt_sse_opts su = {.url = "http://127.0.0.1:8080/"};
     assert_string_equal(wt__sse_base_url(&su, buf, sizeof(buf)), "http://127.0.0.1:8080");
-    assert_true(wt__sse_url_loopback("http://127.0.0.1:8080"));
-    assert_true(wt__sse_url_loopback("http://127.1.2.3/x"));
-    assert_true(wt__sse_url_loopback("http://localhost:1"));
-    assert_true(wt__sse_url_loopback("http://[::1]:9/"));
-    assert_false(wt__sse_url_loopback("http://127.example.com"));
-    assert_false(wt__sse_url_loopback("http://localhost.example.com"));
-    assert_false(wt__sse_url_loopback("http://10.0.0.1"));
-    assert_false(wt__sse_url_loopback("http://[::2]"));
+    assert_true(wt_http_url_loopback("http://127.0.0.1:8080"));
+    assert_true(wt_http_url_loopback("http://127.1.2.3/x"));
+    assert_true(wt_http_url_loopback("http://localhost:1"));
+    assert_true(wt_http_url_loopback("http://[::1]:9/"));
+    assert_false(wt_http_url_loopback("http://127.example.com"));
+    assert_false(wt_http_url_loopback("http://localhost.example.com"));
+    assert_false(wt_http_url_loopback("http://10.0.0.1"));
+    assert_false(wt_http_url_loopback("http://[::2]"));
 }
 
 /* ------------------------------------------------------------------------ */

@@ -75,8 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wt_parse_size(s, &u);
         break;
     case 2:
-        if (wt__sse_retry_after(s, 1700000000000LL, &v) == 0 &&
-            (v < 0 || v > WT_SSE_RETRY_AFTER_MAX_MS))
+        if (wt_http_retry_after(s, 1700000000000LL, &v) == 0 &&
+            (v < 0 || v > WT_HTTP_RETRY_AFTER_MAX_MS))
             abort();
         break;
     case 3:

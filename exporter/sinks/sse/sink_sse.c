@@ -3,14 +3,9 @@
  * POST {base}/v1/events (docs/sse-protocol.md), with libcurl's multi
  * interface driven by the libuv loop.
  *
- * curl on the loop (STYLE.md 6): CURLMOPT_SOCKETFUNCTION starts and stops
- * one uv_poll_t per socket (allocated here, freed in its close callback);
- * CURLMOPT_TIMERFUNCTION arms one uv_timer_t, never calling curl from
- * inside its own callback (a 0 ms timeout becomes a 0 ms timer). Poll and
- * timer callbacks call curl_multi_socket_action() and then read finished
- * transfers. No thread, no curl_multi_perform() loop. One CURLM per sink
- * caps connections at `concurrency` and keeps them open for reuse; a pool
- * of `concurrency` easy handles carries the requests.
+ * curl runs on the loop through exporter/http (one CURLM per sink, capped
+ * at `concurrency` connections kept open for reuse); a pool of
+ * `concurrency` easy handles carries the requests.
  *
  * Parts. A batch (one unit of acking for the pipeline) is cut into parts,
  * ranges of whole NDJSON lines, each one request with its own
@@ -90,68 +85,6 @@ static_assert(WT_SSE_CONCURRENCY_MAX <= 1024, "slots are an array");
 /* Pure helpers (sse_int.h)                                                 */
 /* ------------------------------------------------------------------------ */
 
-static double clampd(double v, double lo, double hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
-void wt__sse_budget_init(struct wt__sse_budget *bg, double budget_s, double min, double max,
-                         double initial)
-{
-    bg->budget_s = budget_s;
-    bg->min = min;
-    bg->max = max;
-    bg->tput = 0;
-    bg->target = clampd(initial, min, max);
-}
-
-bool wt__sse_budget_ok(struct wt__sse_budget *bg, size_t n, double secs)
-{
-    if (secs < 1e-3)
-        secs = 1e-3;
-    double sample = (double)n / secs;
-    bg->tput = bg->tput > 0 ? bg->tput + WT_SSE_EWMA_ALPHA * (sample - bg->tput) : sample;
-    double ceiling = bg->tput * bg->budget_s;
-    if (secs > bg->budget_s) {
-        /* Relative to this request's size, not the target: requests cut earlier and
-         * larger that end late one after the other shrink it once, not each time. */
-        double half = (double)n / 2;
-        double want = half < ceiling ? half : ceiling;
-        if (want < bg->target)
-            bg->target = want;
-        bg->target = clampd(bg->target, bg->min, bg->max);
-        return true;
-    }
-    double grown = bg->target * WT_SSE_GROW;
-    if (grown <= ceiling)
-        bg->target = grown;
-    else if (bg->target < ceiling)
-        bg->target = ceiling;
-    bg->target = clampd(bg->target, bg->min, bg->max);
-    return false;
-}
-
-void wt__sse_budget_fail(struct wt__sse_budget *bg, size_t n)
-{
-    double half = (double)n / 2;
-    if (half < bg->target)
-        bg->target = half;
-    bg->target = clampd(bg->target, bg->min, bg->max);
-}
-
-void wt__sse_budget_too_large(struct wt__sse_budget *bg, size_t n)
-{
-    double half = (double)n / 2;
-    if (half < bg->max)
-        bg->max = half < bg->min ? bg->min : half;
-    bg->target = clampd(bg->target, bg->min, bg->max);
-}
-
-size_t wt__sse_budget_target(const struct wt__sse_budget *bg)
-{
-    return (size_t)bg->target;
-}
-
 size_t wt__sse_cut(const char *data, size_t len, size_t off, size_t target, uint32_t *nlines)
 {
     size_t end = off;
@@ -179,62 +112,6 @@ size_t wt__sse_halve(const char *p, size_t len, uint32_t nlines)
         off = nl ? (size_t)(nl - p) + 1 : len;
     }
     return off;
-}
-
-uint64_t wt__sse_backoff_ms(uint64_t base_ms, uint64_t cap_ms, unsigned attempt, uint64_t rnd)
-{
-    uint64_t ceil = base_ms;
-    for (unsigned i = 0; i < attempt && ceil < cap_ms; i++)
-        ceil = ceil > UINT64_MAX / 2 ? UINT64_MAX : ceil * 2;
-    if (ceil > cap_ms)
-        ceil = cap_ms;
-    return ceil == UINT64_MAX ? rnd : rnd % (ceil + 1);
-}
-
-uint64_t wt__sse_rand(uint64_t *state)
-{
-    uint64_t x = *state ? *state : 0x9E3779B97F4A7C15ULL;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-int wt__sse_retry_after(const char *v, int64_t now_ms, int64_t *delay_ms)
-{
-    char buf[64];
-    v += strspn(v, " \t");
-    size_t n = strlen(v);
-    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
-        n--;
-    if (n == 0 || n >= sizeof(buf))
-        return WT_EPARSE;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-    int64_t d;
-    if (strspn(buf, "0123456789") == n) {
-        uint64_t secs;
-        if (wt_str_to_u64((struct wt_str){buf, n}, &secs) != 0)
-            secs = UINT64_MAX;
-        d = secs > (uint64_t)(WT_SSE_RETRY_AFTER_MAX_MS / 1000) ? WT_SSE_RETRY_AFTER_MAX_MS
-                                                                : (int64_t)secs * 1000;
-    } else {
-        /* An HTTP-date: IMF-fixdate, RFC 850 or asctime (RFC 9110 5.6.7); curl parses
-         * all three. A bare number of another shape, or garbage, is -1. */
-        if (!strchr(buf, ' '))
-            return WT_EPARSE;
-        time_t t = curl_getdate(buf, NULL);
-        if (t == (time_t)-1)
-            return WT_EPARSE;
-        d = (int64_t)t * 1000 - now_ms;
-    }
-    if (d < 0)
-        d = 0;
-    if (d > WT_SSE_RETRY_AFTER_MAX_MS)
-        d = WT_SSE_RETRY_AFTER_MAX_MS;
-    *delay_ms = d;
-    return 0;
 }
 
 int wt__sse_idem_key(char *buf, size_t cap, const char *device_id, uint64_t batch_id,
@@ -270,11 +147,6 @@ enum wt__sse_outcome wt__sse_classify(CURLcode rc, long http, bool connected)
          * a proxy's answer) may pass when the operator fixes it: retried, never dropped. */
         return WT_SSE_OUT_RETRY;
     }
-}
-
-bool wt__sse_pausing_status(long http)
-{
-    return http == 429 || http == 503;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -338,15 +210,6 @@ struct slot {
     size_t resp_len;
 };
 
-/* One socket curl asked us to watch. */
-struct sse_poll {
-    uv_poll_t h;
-    struct sse_sink *ss;
-    curl_socket_t fd;
-    bool closing;
-    struct sse_poll *next, *prev;
-};
-
 struct sse_sink {
     struct wt_sink *s;
     char name[WT_SINK_NAME_MAX + 1];
@@ -361,20 +224,19 @@ struct sse_sink {
     unsigned concurrency;
     int64_t timeout_ms, base_ms, cap_ms, max_dur_ms;
 
-    CURLM *multi;
+    struct wt_http_loop http; /* curl on the loop */
+    bool http_ok;             /* http initialised (to be closed) */
     ZSTD_CCtx *zc;
-    uv_timer_t curl_timer; /* CURLMOPT_TIMERFUNCTION */
-    uv_timer_t wake;       /* backoff, pause and dead-letter retries */
+    uv_timer_t wake; /* backoff, pause and dead-letter retries */
     struct slot slots[WT_SSE_CONCURRENCY_MAX];
     unsigned inflight;
-    struct sse_poll *polls; /* live poll handles */
 
     struct sse_batch *bhead, *btail;
     unsigned nbatches;
     struct sse_part *queue; /* P_QUEUED parts, in send order */
     struct sse_part *dl;    /* P_DL_WAIT and P_DL_JOB parts */
     int64_t paused_until;   /* loop ms; 0: not paused */
-    struct wt__sse_budget bg;
+    struct wt_http_budget bg;
     uint64_t rng;
     unsigned fail_streak; /* failed requests since the last success */
     bool auth_bad;        /* a second 401 in a row */
@@ -449,7 +311,7 @@ static void metrics_create(struct sse_sink *ss, struct wt_metrics *m)
                                       "connection error or timeout.",
                                       lc, NULL, 0);
     }
-    wt_metric_set(ss->m_target, (int64_t)wt__sse_budget_target(&ss->bg));
+    wt_metric_set(ss->m_target, (int64_t)wt_http_budget_target(&ss->bg));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -562,7 +424,7 @@ static struct sse_part *cut_next(struct sse_sink *ss)
         if (sb->cut >= b->len)
             continue;
         uint32_t lines;
-        size_t n = wt__sse_cut(b->data, b->len, sb->cut, wt__sse_budget_target(&ss->bg), &lines);
+        size_t n = wt__sse_cut(b->data, b->len, sb->cut, wt_http_budget_target(&ss->bg), &lines);
         struct sse_part *p = part_new(ss, sb, sb->cut, n, sb->cut_lines, lines);
         sb->cut += n;
         sb->cut_lines += lines;
@@ -675,7 +537,7 @@ static void start(struct sse_sink *ss, struct sse_part *p)
     }
     CURL *eh = sl->eh;
     /* Every option is set on every request, so a reused handle needs no reset. */
-    wt__sse_curl_common(eh, ss->events_url, ss->have_ca ? ss->ca_file : NULL,
+    wt_http_curl_common(eh, ss->events_url, ss->have_ca ? ss->ca_file : NULL,
                         ss->have_proxy ? ss->proxy : NULL, sl->errbuf);
     curl_easy_setopt(eh, CURLOPT_POST, 1L);
     curl_easy_setopt(eh, CURLOPT_POSTFIELDS, p->z);
@@ -695,11 +557,8 @@ static void start(struct sse_sink *ss, struct sse_part *p)
     sl->resp[0] = '\0';
     sl->t0_ns = uv_hrtime();
     p->state = P_FLIGHT;
-    CURLMcode mc = curl_multi_add_handle(ss->multi, eh);
-    if (mc != CURLM_OK) {
-        wt_log_error(TAG, "%s: curl_multi_add_handle: %s", ss->name, curl_multi_strerror(mc));
-        abort();
-    }
+    if (wt_http_loop_add(&ss->http, eh) != 0)
+        abort(); /* only when curl is out of memory or misused: logged */
     ss->inflight++;
     wt_metric_add(ss->m_bytes_sent, p->zlen);
     wt_log_debug(TAG, "%s: POST key=%s lines=%" PRIu32 " bytes=%zu zstd=%zu", ss->name, p->key,
@@ -836,8 +695,8 @@ static void retry_later(struct sse_sink *ss, struct sse_part *p, const char *why
         dead_letter(ss, p, 0, reason, NULL, 0);
         return;
     }
-    uint64_t d = wt__sse_backoff_ms((uint64_t)ss->base_ms, (uint64_t)ss->cap_ms, p->attempts,
-                                    wt__sse_rand(&ss->rng));
+    uint64_t d = wt_http_backoff_ms((uint64_t)ss->base_ms, (uint64_t)ss->cap_ms, p->attempts,
+                                    wt_http_rand(&ss->rng));
     p->attempts++;
     p->due = now + (int64_t)d;
     wt_metric_add(ss->m_retries, 1);
@@ -896,9 +755,9 @@ static bool maybe_pause(struct sse_sink *ss, CURL *eh, long http)
 {
     struct curl_header *h = NULL;
     int64_t delay;
-    if (!wt__sse_pausing_status(http) ||
+    if (!wt_http_pausing_status(http) ||
         curl_easy_header(eh, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h ||
-        wt__sse_retry_after(h->value, wt_wall_ms(), &delay) != 0 || delay <= 0)
+        wt_http_retry_after(h->value, wt_wall_ms(), &delay) != 0 || delay <= 0)
         return false;
     int64_t until = now_ms(ss) + delay + WT_SSE_PAUSE_MARGIN_MS;
     if (until > ss->paused_until) {
@@ -947,7 +806,7 @@ static void on_done(struct sse_sink *ss, struct slot *sl, struct sse_part *p, CU
     switch (out) {
     case WT_SSE_OUT_ACK:
     case WT_SSE_OUT_DUP:
-        if (wt__sse_budget_ok(&ss->bg, p->len, secs))
+        if (wt_http_budget_success(&ss->bg, p->len, secs))
             wt_log_debug(TAG, "%s: request over budget (%.3f s > %.3f s): smaller parts", ss->name,
                          secs, ss->bg.budget_s);
         note_success(ss);
@@ -977,7 +836,7 @@ static void on_done(struct sse_sink *ss, struct slot *sl, struct sse_part *p, CU
         }
         break;
     case WT_SSE_OUT_TOO_LARGE:
-        wt__sse_budget_too_large(&ss->bg, p->len);
+        wt_http_budget_too_large(&ss->bg, p->len);
         if (p->count > 1) {
             split(ss, p);
         } else {
@@ -986,7 +845,7 @@ static void on_done(struct sse_sink *ss, struct slot *sl, struct sse_part *p, CU
         }
         break;
     case WT_SSE_OUT_TIMEOUT:
-        wt__sse_budget_fail(&ss->bg, p->len);
+        wt_http_budget_fail(&ss->bg, p->len);
         if (p->count > 1) {
             wt_log_warn(TAG,
                         "%s: request of %" PRIu32 " events timed out after %.1f s: sending "
@@ -1000,9 +859,9 @@ static void on_done(struct sse_sink *ss, struct slot *sl, struct sse_part *p, CU
         break;
     case WT_SSE_OUT_RETRY:
         if (connected && rc != CURLE_OK)
-            wt__sse_budget_fail(&ss->bg, p->len);
+            wt_http_budget_fail(&ss->bg, p->len);
         else if (http == 408 || http == 429 || http >= 500)
-            wt__sse_budget_fail(&ss->bg, p->len);
+            wt_http_budget_fail(&ss->bg, p->len);
         note_failure(ss, what);
         if (maybe_pause(ss, sl->eh, http) &&
             !(ss->max_dur_ms > 0 && now_ms(ss) - p->sb->first_ms >= ss->max_dur_ms)) {
@@ -1016,37 +875,30 @@ static void on_done(struct sse_sink *ss, struct slot *sl, struct sse_part *p, CU
         }
         break;
     }
-    wt_metric_set(ss->m_target, (int64_t)wt__sse_budget_target(&ss->bg));
+    wt_metric_set(ss->m_target, (int64_t)wt_http_budget_target(&ss->bg));
 }
 
-/* Read finished transfers, then start what may start. */
-static void check_done(struct sse_sink *ss)
+/* A transfer finished (http_loop): its slot is free, then the outcome is handled. */
+static void on_transfer(void *ctx, CURL *eh, CURLcode rc)
 {
-    for (;;) {
-        int left;
-        CURLMsg *msg = curl_multi_info_read(ss->multi, &left);
-        if (!msg)
-            break;
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        CURL *eh = msg->easy_handle;
-        CURLcode rc = msg->data.result;
-        char *priv = NULL;
-        curl_easy_getinfo(eh, CURLINFO_PRIVATE, &priv);
-        struct slot *sl = (struct slot *)(void *)priv;
-        curl_multi_remove_handle(ss->multi, eh);
-        ss->inflight--;
-        wipe_slist(sl->hdrs);
-        sl->hdrs = NULL;
-        /* The slot is free before the outcome is handled: acking may start new
-         * requests (wt_sink_done -> send -> pump), which may reuse it. */
-        struct sse_part *p = sl->part;
-        sl->part = NULL;
-        on_done(ss, sl, p, rc);
-        if (ss->closing)
-            return;
-    }
-    pump(ss);
+    struct sse_sink *ss = ctx;
+    char *priv = NULL;
+    curl_easy_getinfo(eh, CURLINFO_PRIVATE, &priv);
+    struct slot *sl = (struct slot *)(void *)priv;
+    ss->inflight--;
+    wipe_slist(sl->hdrs);
+    sl->hdrs = NULL;
+    /* The slot is free before the outcome is handled: acking may start new
+     * requests (wt_sink_done -> send -> pump), which may reuse it. */
+    struct sse_part *p = sl->part;
+    sl->part = NULL;
+    on_done(ss, sl, p, rc);
+}
+
+/* After a round of finished transfers: start what may start. */
+static void after_transfers(void *ctx)
+{
+    pump(ctx);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1164,115 +1016,6 @@ static void dead_letter(struct sse_sink *ss, struct sse_part *p, long status, co
 }
 
 /* ------------------------------------------------------------------------ */
-/* curl on libuv                                                            */
-/* ------------------------------------------------------------------------ */
-
-static void on_curl_timer(uv_timer_t *t)
-{
-    struct sse_sink *ss = t->data;
-    int running;
-    curl_multi_socket_action(ss->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(ss);
-}
-
-/* CURLMOPT_TIMERFUNCTION: never calls curl (a 0 ms timeout is a 0 ms timer). */
-static int curl_timer_cb(CURLM *m, long timeout_ms, void *userp)
-{
-    struct sse_sink *ss = userp;
-    (void)m;
-    if (timeout_ms < 0)
-        uv_timer_stop(&ss->curl_timer);
-    else
-        uv_timer_start(&ss->curl_timer, on_curl_timer, (uint64_t)timeout_ms, 0);
-    return 0;
-}
-
-static void on_poll(uv_poll_t *h, int status, int events)
-{
-    struct sse_poll *sp = h->data;
-    struct sse_sink *ss = sp->ss;
-    int flags = 0, running;
-    /* An error (a reset): let curl read the socket, so its message says what happened. */
-    if (status < 0)
-        flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
-    if (events & UV_READABLE)
-        flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
-        flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(ss->multi, sp->fd, flags, &running);
-    check_done(ss);
-}
-
-static void on_poll_closed(uv_handle_t *h)
-{
-    struct sse_poll *sp = h->data;
-    struct sse_sink *ss = sp->ss;
-    wt_free(sp);
-    if (--ss->pending == 0 && ss->closing)
-        sink_free(ss);
-}
-
-static void poll_close(struct sse_sink *ss, struct sse_poll *sp)
-{
-    if (sp->closing)
-        return;
-    sp->closing = true;
-    if (sp->prev)
-        sp->prev->next = sp->next;
-    else
-        ss->polls = sp->next;
-    if (sp->next)
-        sp->next->prev = sp->prev;
-    uv_poll_stop(&sp->h);
-    ss->pending++;
-    uv_close((uv_handle_t *)&sp->h, on_poll_closed);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl wants (uv_poll per socket). */
-static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-    struct sse_sink *ss = userp;
-    struct sse_poll *sp = socketp;
-    (void)e;
-    if (what == CURL_POLL_REMOVE) {
-        if (sp) {
-            poll_close(ss, sp);
-            if (!ss->closing)
-                curl_multi_assign(ss->multi, fd, NULL);
-        }
-        return 0;
-    }
-    if (!sp) {
-        sp = wt_calloc(1, sizeof(*sp));
-        if (!sp) {
-            wt_log_error(TAG, "%s: out of memory", ss->name);
-            abort();
-        }
-        int rc = uv_poll_init_socket(ss->s->loop, &sp->h, fd);
-        if (rc != 0) {
-            wt_log_error(TAG, "%s: uv_poll_init_socket: %s", ss->name, uv_strerror(rc));
-            wt_free(sp);
-            return -1; /* curl fails this transfer; it is retried */
-        }
-        sp->h.data = sp;
-        sp->ss = ss;
-        sp->fd = fd;
-        sp->next = ss->polls;
-        if (ss->polls)
-            ss->polls->prev = sp;
-        ss->polls = sp;
-        curl_multi_assign(ss->multi, fd, sp);
-    }
-    int ev = 0;
-    if (what & CURL_POLL_IN)
-        ev |= UV_READABLE;
-    if (what & CURL_POLL_OUT)
-        ev |= UV_WRITABLE;
-    uv_poll_start(&sp->h, ev, on_poll);
-    return 0;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Sink operations                                                          */
 /* ------------------------------------------------------------------------ */
 
@@ -1345,7 +1088,7 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
     ss->base_ms = o->retry.base_ms;
     ss->cap_ms = o->retry.cap_ms;
     ss->max_dur_ms = o->retry.max_duration_ms;
-    wt__sse_budget_init(&ss->bg, o->budget_fraction * (double)ss->timeout_ms / 1000.0,
+    wt_http_budget_init(&ss->bg, o->budget_fraction * (double)ss->timeout_ms / 1000.0,
                         WT_SSE_TARGET_MIN, WT_SSE_TARGET_MAX, WT_SSE_TARGET_INITIAL);
     if (getrandom(&ss->rng, sizeof(ss->rng), GRND_NONBLOCK) != (ssize_t)sizeof(ss->rng))
         ss->rng = (uint64_t)wt_wall_ms() ^ ((uint64_t)getpid() << 32);
@@ -1373,31 +1116,22 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
         return -ENOMEM;
     }
     metrics_create(ss, m);
-    uv_timer_init(s->loop, &ss->curl_timer);
     uv_timer_init(s->loop, &ss->wake);
-    ss->curl_timer.data = ss->wake.data = ss;
-    ss->multi = curl_multi_init();
+    ss->wake.data = ss;
+    ss->http_ok = wt_http_loop_init(&ss->http, s->loop, ss->concurrency, on_transfer,
+                                    after_transfers, ss, ss->name) == 0;
     ss->zc = ZSTD_createCCtx();
-    for (unsigned i = 0; ss->multi && i < ss->concurrency; i++) {
+    bool handles = true;
+    for (unsigned i = 0; i < ss->concurrency; i++) {
         ss->slots[i].ss = ss;
         ss->slots[i].eh = curl_easy_init();
-        if (!ss->slots[i].eh) {
-            curl_multi_cleanup(ss->multi);
-            ss->multi = NULL;
-        }
+        handles &= ss->slots[i].eh != NULL;
     }
-    if (!ss->multi || !ss->zc) {
+    if (!ss->http_ok || !ss->zc || !handles) {
         snprintf(err, errlen, "sink %s: out of memory", ss->name);
         sse_close(s);
         return -ENOMEM;
     }
-    curl_multi_setopt(ss->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-    curl_multi_setopt(ss->multi, CURLMOPT_SOCKETDATA, ss);
-    curl_multi_setopt(ss->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-    curl_multi_setopt(ss->multi, CURLMOPT_TIMERDATA, ss);
-    curl_multi_setopt(ss->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)ss->concurrency);
-    curl_multi_setopt(ss->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)ss->concurrency);
-    curl_multi_setopt(ss->multi, CURLMOPT_MAXCONNECTS, (long)ss->concurrency);
     wt_log_info(TAG,
                 "%s: %s as device %s, %u request(s) in flight, transaction_timeout %" PRId64
                 " ms, budget %.1f s%s%s",
@@ -1444,11 +1178,16 @@ static bool sse_idle(const struct wt_sink *s)
     return ss->nbatches == 0 && ss->inflight == 0 && !ss->dl;
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void on_http_closed(void *ctx)
 {
-    struct sse_sink *ss = h->data;
+    struct sse_sink *ss = ctx;
     if (--ss->pending == 0)
         sink_free(ss);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    on_http_closed(h->data);
 }
 
 static void free_parts(struct sse_part **head, bool keep_jobs)
@@ -1478,7 +1217,7 @@ static void sse_close(struct wt_sink *s)
     for (unsigned i = 0; i < WT_SSE_CONCURRENCY_MAX; i++) {
         struct slot *sl = &ss->slots[i];
         if (sl->part) {
-            curl_multi_remove_handle(ss->multi, sl->eh);
+            wt_http_loop_remove(&ss->http, sl->eh);
             wipe_slist(sl->hdrs);
             sl->hdrs = NULL;
             part_free(sl->part);
@@ -1488,13 +1227,10 @@ static void sse_close(struct wt_sink *s)
             curl_easy_cleanup(sl->eh);
         sl->eh = NULL;
     }
-    /* Stop watching while the sockets are still open (a closed fd number may be
-     * reused at once); curl may still report them while it cleans up. */
-    while (ss->polls)
-        poll_close(ss, ss->polls);
-    if (ss->multi)
-        curl_multi_cleanup(ss->multi);
-    ss->multi = NULL;
+    if (ss->http_ok) {
+        ss->pending++;
+        wt_http_loop_close(&ss->http, on_http_closed);
+    }
     ZSTD_freeCCtx(ss->zc);
     ss->zc = NULL;
     free_parts(&ss->queue, false);
@@ -1507,10 +1243,8 @@ static void sse_close(struct wt_sink *s)
         ss->bhead = next;
     }
     curl_global_cleanup();
-    uv_timer_stop(&ss->curl_timer);
     uv_timer_stop(&ss->wake);
-    ss->pending += 2;
-    uv_close((uv_handle_t *)&ss->curl_timer, on_timer_closed);
+    ss->pending++;
     uv_close((uv_handle_t *)&ss->wake, on_timer_closed);
 }
 

@@ -35,20 +35,6 @@ static bool check_region(const char *v)
     return strcmp(v, "nam") == 0 || strcmp(v, "eu") == 0 || strcmp(v, "apjc") == 0;
 }
 
-bool wt__sse_url_loopback(const char *url)
-{
-    const char *h = strstr(url, "://");
-    if (!h)
-        return false;
-    h += 3;
-    size_t n = strcspn(h, ":/");
-    if (h[0] == '[')
-        return strncmp(h, "[::1]", 5) == 0 && (h[5] == '\0' || h[5] == ':' || h[5] == '/');
-    if (n == 9 && strncmp(h, "localhost", 9) == 0)
-        return true;
-    return n >= 9 && strncmp(h, "127.", 4) == 0 && strspn(h, "0123456789.") == n;
-}
-
 /* "https://host[:port][/path]", or "http://" to 127.x.x.x, [::1] or localhost. */
 static bool check_base_url(const char *v)
 {
@@ -65,7 +51,7 @@ static bool check_base_url(const char *v)
         if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || *p == '?' || *p == '#')
             return false;
     }
-    return h == v + 8 || wt__sse_url_loopback(v);
+    return h == v + 8 || wt_http_url_loopback(v);
 }
 
 /* A proxy: curl's syntax ("http://proxy:3128", "proxy:3128"), printable, no spaces. */

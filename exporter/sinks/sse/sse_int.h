@@ -3,15 +3,17 @@
  * (sse_config.c), the sink (sink_sse.c), registration (sse_register.c) and
  * its commands (sse_cmd.c); and with tests/exporter/test_sink_sse.c.
  *
- * Not a public header: the pure helpers (budget controller, part cutting,
- * backoff, Retry-After, Idempotency-Key, status classes) need no network;
- * the credential file and the blocking HTTP helper serve the commands.
+ * Not a public header: the pure helpers (part cutting, Idempotency-Key,
+ * status classes) need no network; the credential file serves the sink and
+ * the commands. What any HTTP sink needs (curl on the loop, the budget
+ * controller, backoff, Retry-After) is in exporter/http/http.h.
  * Wire contract: docs/sse-protocol.md.
  */
 #ifndef WT_SSE_INT_H
 #define WT_SSE_INT_H
 
 #include "config.h"
+#include "http.h"
 #include "sink.h"
 
 #include <assert.h>
@@ -66,12 +68,6 @@ extern const struct wt_command wt__sse_cmd_register, wt__sse_cmd_deregister;
 bool wt__sse_status(const struct wt_config *cfg, const struct wt_sink_cfg *sc,
                     const char *cfg_path);
 
-/**
- * Is this http:// or https:// URL's host 127.x.x.x, [::1] or localhost? Plain
- * http is allowed only to such hosts (config check and SSE transfers).
- */
-bool wt__sse_url_loopback(const char *url);
-
 /* Longest Idempotency-Key (the contract's limit). */
 #define WT_SSE_KEY_MAX 255
 /* Longest device id, and credential, accepted from a registration. */
@@ -84,14 +80,8 @@ bool wt__sse_url_loopback(const char *url);
 #define WT_SSE_TARGET_MIN     (4 * 1024)
 #define WT_SSE_TARGET_INITIAL (256 * 1024)
 #define WT_SSE_TARGET_MAX     WT_BATCH_MAX_BYTES_LIMIT
-/* Growth factor after a fast request, and the weight of a new throughput sample. */
-#define WT_SSE_GROW       1.10
-#define WT_SSE_EWMA_ALPHA 0.3
 /* Bytes of a response body kept (for the dead-letter reason and logs). */
 #define WT_SSE_RESPONSE_MAX 4096
-/* A Retry-After further away than this is cut to it. */
-#define WT_SSE_RETRY_AFTER_MAX_MS (3600LL * 1000)
-
 static_assert(WT_SSE_TARGET_MIN <= WT_SSE_TARGET_INITIAL &&
                   WT_SSE_TARGET_INITIAL <= WT_SSE_TARGET_MAX,
               "initial part size within its bounds");
@@ -102,41 +92,6 @@ static_assert(WT_SSE_DEVICE_ID_MAX + 1 + 20 + 1 + 10 + 1 + 10 + 1 + 8 <= WT_SSE_
 /* ------------------------------------------------------------------------ */
 /* Pure helpers                                                             */
 /* ------------------------------------------------------------------------ */
-
-/**
- * The budget controller: how many NDJSON bytes one request should carry so
- * that it is expected to take budget_s seconds (budget_fraction *
- * transaction_timeout). It keeps an EWMA of the measured throughput (bytes
- * per second of successful requests). Shrinks fast: a request slower than
- * the budget brings the target down to half that request's size (or what
- * the throughput says fits, if less); a timed-out or failed one to half its
- * size. Sizes relate to the request, so a run of late requests that were
- * cut large before the first one ended shrinks the target once, not once
- * each. Grows slowly: a request within the budget raises it by 10 %, never
- * above what the throughput says fits the budget (unless it is there
- * already).
- */
-struct wt__sse_budget {
-    double target;   /* bytes per request now */
-    double tput;     /* bytes per second (EWMA); 0 before the first sample */
-    double budget_s; /* seconds one request should take */
-    double min, max; /* bounds of target */
-};
-
-/** Start at initial bytes (clamped to [min, max]), no throughput sample. */
-void wt__sse_budget_init(struct wt__sse_budget *bg, double budget_s, double min, double max,
-                         double initial);
-/**
- * A request of n bytes succeeded after secs seconds: update the throughput
- * and the target. @returns true when it took longer than the budget.
- */
-bool wt__sse_budget_ok(struct wt__sse_budget *bg, size_t n, double secs);
-/** A request of n bytes failed after it was sent (timeout, 5xx, 429, reset). */
-void wt__sse_budget_fail(struct wt__sse_budget *bg, size_t n);
-/** A request of n bytes was too large (413): at most n / 2 from now on. */
-void wt__sse_budget_too_large(struct wt__sse_budget *bg, size_t n);
-/** The target in whole bytes. */
-size_t wt__sse_budget_target(const struct wt__sse_budget *bg);
 
 /**
  * Cut the next part from data[off, len): whole lines (each ending with
@@ -152,24 +107,6 @@ size_t wt__sse_cut(const char *data, size_t len, size_t off, size_t target, uint
  * @returns the first half's byte length (the second is the rest).
  */
 size_t wt__sse_halve(const char *p, size_t len, uint32_t nlines);
-
-/**
- * Backoff with full jitter: a delay in [0, min(cap, base * 2^attempt)] ms
- * taken from rnd (any 64 random bits). attempt 0 is the first retry.
- */
-uint64_t wt__sse_backoff_ms(uint64_t base_ms, uint64_t cap_ms, unsigned attempt, uint64_t rnd);
-
-/** xorshift64* step: the next random 64 bits of *state (never 0). */
-uint64_t wt__sse_rand(uint64_t *state);
-
-/**
- * The wait a Retry-After header value asks for: delay-seconds ("120") or an
- * HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT"; RFC 850 and asctime forms
- * too), relative to now_ms (epoch ms). A date in the past is 0; more than
- * WT_SSE_RETRY_AFTER_MAX_MS is cut to it.
- * @returns 0 with *delay_ms, or WT_EPARSE.
- */
-int wt__sse_retry_after(const char *v, int64_t now_ms, int64_t *delay_ms);
 
 /**
  * The Idempotency-Key of a part: "<device_id>-<batch id>-<first line
@@ -199,9 +136,6 @@ enum wt__sse_outcome {
  * false) is a connection error: splitting would not help.
  */
 enum wt__sse_outcome wt__sse_classify(CURLcode rc, long http, bool connected);
-
-/** Does this status pause the whole sink when it carries a Retry-After? (429, 503) */
-bool wt__sse_pausing_status(long http);
 
 /** Base URL of a region ("nam", "eu", "apjc"), NULL for another name. */
 const char *wt__sse_region_url(const char *region);
@@ -250,42 +184,6 @@ bool wt__sse_cred_matches(const struct wt__sse_cred *c, const struct wt_sse_opts
 const char *wt__sse_cred_where(const struct wt__sse_cred *c, char *buf, size_t cap);
 /** Zero the struct (the credential must not linger in memory). */
 void wt__sse_cred_wipe(struct wt__sse_cred *c);
-
-/* ------------------------------------------------------------------------ */
-/* HTTP (sse_register.c)                                                    */
-/* ------------------------------------------------------------------------ */
-
-/**
- * Options every SSE request gets, on any easy handle: protocols (https;
- * http only when url's host is loopback), TLS verification on (ca_file, if
- * not NULL), the proxy (NULL: none, and the proxy environment is ignored),
- * no signals, no verbose output, the error buffer (CURL_ERROR_SIZE).
- */
-void wt__sse_curl_common(CURL *eh, const char *url, const char *ca_file, const char *proxy,
-                         char *errbuf);
-
-/** A response of the blocking helper below. */
-struct wt__sse_http_resp {
-    long status; /* 0: no response (err says why) */
-    char *body;  /* NUL-terminated, at most cap bytes kept */
-    size_t len, cap;
-    bool truncated;
-};
-
-/**
- * One blocking request (the CLI commands; never on the loop): method to
- * url, with an optional bearer credential and JSON body, timeout_ms for
- * everything. The body of the answer goes to r (r->body of r->cap bytes,
- * given by the caller).
- * @returns 0 when a response came (any status), or a negative code with
- *          a message in err (connection, TLS, timeout).
- */
-/** libcurl write callback into a struct wt__sse_http_resp (bounded, NUL-terminated). */
-size_t wt__sse_collect(char *data, size_t size, size_t nmemb, void *userp);
-
-int wt__sse_http(const char *method, const char *url, const char *ca_file, const char *proxy,
-                 const char *bearer, const char *json, long timeout_ms, struct wt__sse_http_resp *r,
-                 char *err, size_t errlen);
 
 /**
  * POST {base}/v1/devices {"token", "name", "version"} -> 201 {device_id,

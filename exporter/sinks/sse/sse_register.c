@@ -28,7 +28,6 @@
 /* Largest credential file read. */
 #define WT_SSE_CRED_FILE_MAX (64 * 1024)
 /* Connection phase of a CLI request. */
-#define WT_SSE_CLI_CONNECT_TIMEOUT_MS 10000L
 /* Whole CLI registration request. */
 #define WT_SSE_CLI_TIMEOUT_MS 30000L
 
@@ -206,112 +205,8 @@ const char *wt__sse_cred_where(const struct wt__sse_cred *c, char *buf, size_t c
     return buf;
 }
 
-/* ------------------------------------------------------------------------ */
-/* curl                                                                     */
-/* ------------------------------------------------------------------------ */
-
-void wt__sse_curl_common(CURL *eh, const char *url, const char *ca_file, const char *proxy,
-                         char *errbuf)
-{
-    /* Plain http only to a loopback test server; never downgraded by a redirect
-     * (redirects are not followed at all). */
-    const char *protos =
-        strncmp(url, "http://", 7) == 0 && wt__sse_url_loopback(url) ? "http,https" : "https";
-    curl_easy_setopt(eh, CURLOPT_URL, url);
-    curl_easy_setopt(eh, CURLOPT_PROTOCOLS_STR, protos);
-    curl_easy_setopt(eh, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    curl_easy_setopt(eh, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(eh, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(eh, CURLOPT_SSL_VERIFYHOST, 2L);
-    /* Without ca_file the handle keeps libcurl's built-in CA bundle: setting NULL
-     * would clear it. A sink sets the same value on every reuse of a handle. */
-    if (ca_file)
-        curl_easy_setopt(eh, CURLOPT_CAINFO, ca_file);
-    /* "" disables proxies, including http_proxy / https_proxy from the environment:
-     * where requests go is decided by the config file alone. */
-    curl_easy_setopt(eh, CURLOPT_PROXY, proxy ? proxy : "");
-    curl_easy_setopt(eh, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(eh, CURLOPT_VERBOSE, 0L);
-    curl_easy_setopt(eh, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(eh, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(eh, CURLOPT_USERAGENT, "wtexport/" WT_VERSION);
-    errbuf[0] = '\0';
-    curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, errbuf);
-}
-
-size_t wt__sse_collect(char *data, size_t size, size_t nmemb, void *userp)
-{
-    struct wt__sse_http_resp *r = userp;
-    size_t n = size * nmemb;
-    size_t room = r->cap > r->len + 1 ? r->cap - r->len - 1 : 0;
-    size_t take = n < room ? n : room;
-    memcpy(r->body + r->len, data, take);
-    r->len += take;
-    r->body[r->len] = '\0';
-    if (take < n)
-        r->truncated = true;
-    return n;
-}
-
-int wt__sse_http(const char *method, const char *url, const char *ca_file, const char *proxy,
-                 const char *bearer, const char *json, long timeout_ms, struct wt__sse_http_resp *r,
-                 char *err, size_t errlen)
-{
-    char errbuf[CURL_ERROR_SIZE];
-    char auth[WT_SSE_CREDENTIAL_MAX + 32];
-    struct curl_slist *hdrs = NULL;
-
-    r->status = 0;
-    r->len = 0;
-    r->truncated = false;
-    if (r->cap)
-        r->body[0] = '\0';
-    CURL *eh = curl_easy_init();
-    if (!eh) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
-    wt__sse_curl_common(eh, url, ca_file, proxy, errbuf);
-    curl_easy_setopt(eh, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(eh, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(eh, CURLOPT_CONNECTTIMEOUT_MS, WT_SSE_CLI_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, wt__sse_collect);
-    curl_easy_setopt(eh, CURLOPT_WRITEDATA, r);
-    if (json) {
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-        curl_easy_setopt(eh, CURLOPT_POSTFIELDS, json);
-        curl_easy_setopt(eh, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json));
-    } else if (strcmp(method, "GET") != 0) {
-        curl_easy_setopt(eh, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-    }
-    if (bearer) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
-        hdrs = curl_slist_append(hdrs, auth);
-        explicit_bzero(auth, sizeof(auth));
-    }
-    curl_easy_setopt(eh, CURLOPT_HTTPHEADER, hdrs);
-    CURLcode cc = curl_easy_perform(eh);
-    int rc = 0;
-    if (cc == CURLE_OK) {
-        curl_easy_getinfo(eh, CURLINFO_RESPONSE_CODE, &r->status);
-    } else {
-        snprintf(err, errlen, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-        if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
-            snprintf(err + strlen(err), errlen - strlen(err),
-                     " (TLS verification failed: set ca_file to the CA that signed the "
-                     "server's certificate)");
-        rc = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
-    }
-    /* The slist holds the credential: wipe its copies before freeing. */
-    for (struct curl_slist *h = hdrs; h; h = h->next)
-        explicit_bzero(h->data, strlen(h->data));
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(eh);
-    return rc;
-}
-
 /* The server's "reason" (or "error") from a JSON error body, or the body's start. */
-static void reason_of(const struct wt__sse_http_resp *r, char *buf, size_t cap)
+static void reason_of(const struct wt_http_resp *r, char *buf, size_t cap)
 {
     cJSON *o = cJSON_ParseWithLength(r->body, r->len);
     const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "reason"));
@@ -341,7 +236,7 @@ int wt__sse_register(const char *base, const char *ca_file, const char *proxy, c
                      const char *name, struct wt__sse_cred *c, char *err, size_t errlen)
 {
     char url[WT_SSE_URL_MAX + 32], body_buf[8192], why[256];
-    struct wt__sse_http_resp r = {.body = body_buf, .cap = sizeof(body_buf)};
+    struct wt_http_resp r = {.body = body_buf, .cap = sizeof(body_buf)};
 
     snprintf(url, sizeof(url), "%s/v1/devices", base);
     cJSON *o = cJSON_CreateObject();
@@ -360,7 +255,7 @@ int wt__sse_register(const char *base, const char *ca_file, const char *proxy, c
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    int rc = wt__sse_http("POST", url, ca_file, proxy, NULL, json, WT_SSE_CLI_TIMEOUT_MS, &r, err,
+    int rc = wt_http_request("POST", url, ca_file, proxy, NULL, json, WT_SSE_CLI_TIMEOUT_MS, &r, err,
                           errlen);
     explicit_bzero(json, strlen(json));
     wt_free(json);
@@ -396,10 +291,10 @@ int wt__sse_deregister(const char *base, const char *ca_file, const char *proxy,
                        const struct wt__sse_cred *c, char *err, size_t errlen)
 {
     char url[WT_SSE_URL_MAX + WT_SSE_DEVICE_ID_MAX + 32], body_buf[4096], why[256];
-    struct wt__sse_http_resp r = {.body = body_buf, .cap = sizeof(body_buf)};
+    struct wt_http_resp r = {.body = body_buf, .cap = sizeof(body_buf)};
 
     snprintf(url, sizeof(url), "%s/v1/devices/%s", base, c->device_id);
-    int rc = wt__sse_http("DELETE", url, ca_file, proxy, c->credential, NULL, WT_SSE_CLI_TIMEOUT_MS,
+    int rc = wt_http_request("DELETE", url, ca_file, proxy, c->credential, NULL, WT_SSE_CLI_TIMEOUT_MS,
                           &r, err, errlen);
     if (rc != 0)
         return rc;
