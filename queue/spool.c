@@ -12,6 +12,7 @@
  * thread pool. The mutex guards the segment table and the cursors; fsync runs
  * outside it (on dup'd descriptors) so readers are not held up by a commit.
  */
+#include "spool_int.h"
 #include "wt_queue.h"
 
 #include <assert.h>
@@ -27,67 +28,6 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-#define SEG_HDR        WT_SPOOL_SEGMENT_HEADER_BYTES
-#define REC_HDR        WT_SPOOL_RECORD_HEADER_BYTES
-#define SEG_MAGIC      "WTSPOOL" /* and a NUL: 8 bytes */
-#define REC_MAGIC      "WTR1"
-#define FORMAT_VERSION 1U
-/* Commit syncs at most this many segments per round (usually one or two). */
-#define SYNC_BATCH 16
-/* Recovery reads payloads in chunks of this size to check their CRC. */
-#define SCAN_CHUNK (256 * 1024)
-/* Segment and cursor file names: "seg-" 16 hex ".wts" (+ ".bad"), "cursor-" name. */
-#define SEG_NAME_LEN  24
-#define NAME_BUF      96
-#define CURSOR_PREFIX "cursor-"
-/* "WTC1 <16 hex> <offset> <8 hex>\n" */
-#define CURSOR_FILE_MAX 64
-
-_Static_assert(SEG_NAME_LEN + 5 < NAME_BUF, "segment names fit");
-_Static_assert(sizeof(CURSOR_PREFIX) + WT_SPOOL_SINK_NAME_MAX + 6 < NAME_BUF, "cursor names fit");
-_Static_assert(WT_SPOOL_SEGMENT_BYTES_MIN > SEG_HDR + REC_HDR, "a segment holds a record");
-
-/* One segment file. fd is open for the active segment, and for a sealed one
- * until its last bytes are synced; readers of sealed segments use their own. */
-struct seg {
-    uint64_t id;
-    uint64_t first_seq; /* sequence number of its first record */
-    uint64_t size;      /* bytes of valid data (header included) */
-    uint64_t synced;    /* bytes known to be on disk */
-    uint64_t records;
-    uint64_t events;
-    int64_t ts_max; /* newest event, if has_ts */
-    bool has_ts;
-    int fd;
-};
-
-struct sink {
-    char name[WT_SPOOL_SINK_NAME_MAX + 1];
-    struct wt_spool_pos cur; /* after the last acked record */
-    bool dirty;              /* cur moved since the last sync */
-    bool placed;             /* open only: cur checked against the segments */
-    bool oldest;             /* open only: no usable cursor file, start at the oldest */
-    int rfd;                 /* read descriptor of sealed segment rseg, or -1 */
-    uint64_t rseg;
-};
-
-struct wt_spool {
-    pthread_mutex_t lock;      /* everything below */
-    pthread_mutex_t sync_lock; /* one wt_spool_sync_cursors at a time */
-    int dirfd;                 /* the spool directory, flock'ed */
-    uint64_t max_bytes, segment_bytes;
-    struct seg *segs; /* by id; segs[nsegs - 1] is the active one */
-    unsigned nsegs, capsegs;
-    struct wt_spool_pos commit; /* readers see records before it */
-    uint64_t bytes;             /* sum of segs[].size */
-    uint64_t next_seq, next_id;
-    uint64_t dir_gen;    /* bumped when a segment is created */
-    uint64_t dir_synced; /* the dir_gen the last directory fsync covered */
-    int broken;          /* sticky error of a failed fsync */
-    unsigned nsinks;
-    struct sink sinks[WT_SPOOL_MAX_SINKS];
-};
 
 /* ------------------------------------------------------------------------ */
 /* Little-endian fields, positions, names                                   */
@@ -105,7 +45,7 @@ static void put64(unsigned char *p, uint64_t v)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static uint32_t get32(const unsigned char *p)
+uint32_t wt__spool_get32(const unsigned char *p)
 {
     uint32_t v = 0;
     for (int i = 3; i >= 0; i--)
@@ -113,7 +53,7 @@ static uint32_t get32(const unsigned char *p)
     return v;
 }
 
-static uint64_t get64(const unsigned char *p)
+uint64_t wt__spool_get64(const unsigned char *p)
 {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
@@ -130,7 +70,7 @@ static int pos_cmp(const struct wt_spool_pos *a, const struct wt_spool_pos *b)
     return 0;
 }
 
-static void seg_name(char out[NAME_BUF], uint64_t id, const char *suffix)
+void wt__spool_seg_name(char out[NAME_BUF], uint64_t id, const char *suffix)
 {
     snprintf(out, NAME_BUF, "seg-%016" PRIx64 ".wts%s", id, suffix);
 }
@@ -164,7 +104,7 @@ static bool parse_hex(const char *s, size_t n, uint64_t *out)
 }
 
 /* "seg-" 16 hex ".wts", nothing more. */
-static bool parse_seg_name(const char *name, uint64_t *id)
+bool wt__spool_parse_seg_name(const char *name, uint64_t *id)
 {
     return strlen(name) == SEG_NAME_LEN && memcmp(name, "seg-", 4) == 0 &&
            memcmp(name + 20, ".wts", 4) == 0 && parse_hex(name + 4, 16, id);
@@ -198,7 +138,7 @@ static int pwritev_full(int fd, struct iovec *iov, int n, uint64_t off)
     return 0;
 }
 
-static void close_fd(int *fd)
+void wt__spool_close_fd(int *fd)
 {
     if (*fd >= 0)
         close(*fd);
@@ -224,12 +164,12 @@ static void seg_hdr_encode(unsigned char h[SEG_HDR], uint64_t id, uint64_t first
     put32(h + 36, wt_crc32c(0, h, 36));
 }
 
-static bool seg_hdr_valid(const unsigned char h[SEG_HDR], uint64_t id, uint64_t *first_seq)
+bool wt__spool_seg_hdr_valid(const unsigned char h[SEG_HDR], uint64_t id, uint64_t *first_seq)
 {
-    if (memcmp(h, SEG_MAGIC, 8) != 0 || get32(h + 8) != FORMAT_VERSION || get64(h + 16) != id ||
-        get32(h + 36) != wt_crc32c(0, h, 36))
+    if (memcmp(h, SEG_MAGIC, 8) != 0 || wt__spool_get32(h + 8) != FORMAT_VERSION || wt__spool_get64(h + 16) != id ||
+        wt__spool_get32(h + 36) != wt_crc32c(0, h, 36))
         return false;
-    *first_seq = get64(h + 24);
+    *first_seq = wt__spool_get64(h + 24);
     return true;
 }
 
@@ -239,7 +179,7 @@ static bool seg_hdr_valid(const unsigned char h[SEG_HDR], uint64_t id, uint64_t 
  * then the payload. The CRC covers header bytes 0..7 and 12..51, then the
  * payload: everything but itself.
  */
-static uint32_t rec_hdr_crc(const unsigned char h[REC_HDR])
+uint32_t wt__spool_rec_hdr_crc(const unsigned char h[REC_HDR])
 {
     return wt_crc32c(wt_crc32c(0, h, 8), h + 12, REC_HDR - 12);
 }
@@ -256,38 +196,38 @@ static void rec_hdr_encode(unsigned char h[REC_HDR], uint32_t len, uint64_t seq,
     put32(h + 36, m->nevents);
     put32(h + 40, m->flags);
     put64(h + 44, 0);
-    put32(h + 8, wt_crc32c(rec_hdr_crc(h), payload, len));
+    put32(h + 8, wt_crc32c(wt__spool_rec_hdr_crc(h), payload, len));
 }
 
 /* Check magic and length of a header at off in a segment of size bytes. */
-static bool rec_hdr_plausible(const unsigned char h[REC_HDR], uint64_t off, uint64_t size)
+bool wt__spool_rec_hdr_plausible(const unsigned char h[REC_HDR], uint64_t off, uint64_t size)
 {
-    uint32_t len = get32(h + 4);
+    uint32_t len = wt__spool_get32(h + 4);
     return memcmp(h, REC_MAGIC, 4) == 0 && len <= WT_SPOOL_RECORD_MAX && off <= size &&
            size - off >= (uint64_t)REC_HDR + len;
 }
 
 static void rec_hdr_decode(const unsigned char h[REC_HDR], struct wt_spool_rec *out)
 {
-    out->len = get32(h + 4);
-    out->seq = get64(h + 12);
-    out->meta.ts_min = (int64_t)get64(h + 20);
-    out->meta.ts_max = (int64_t)get64(h + 28);
-    out->meta.nevents = get32(h + 36);
-    out->meta.flags = get32(h + 40);
+    out->len = wt__spool_get32(h + 4);
+    out->seq = wt__spool_get64(h + 12);
+    out->meta.ts_min = (int64_t)wt__spool_get64(h + 20);
+    out->meta.ts_max = (int64_t)wt__spool_get64(h + 28);
+    out->meta.nevents = wt__spool_get32(h + 36);
+    out->meta.flags = wt__spool_get32(h + 40);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Segment table                                                            */
 /* ------------------------------------------------------------------------ */
 
-static struct seg *active(struct wt_spool *sp)
+struct seg *wt__spool_active(struct wt_spool *sp)
 {
     return &sp->segs[sp->nsegs - 1];
 }
 
 /* @returns the index of the first segment with id >= id (nsegs if none). */
-static unsigned seg_find(const struct wt_spool *sp, uint64_t id)
+unsigned wt__spool_seg_find(const struct wt_spool *sp, uint64_t id)
 {
     unsigned lo = 0, hi = sp->nsegs;
     while (lo < hi) {
@@ -300,7 +240,7 @@ static unsigned seg_find(const struct wt_spool *sp, uint64_t id)
     return lo;
 }
 
-static int seg_reserve(struct wt_spool *sp)
+int wt__spool_seg_reserve(struct wt_spool *sp)
 {
     if (sp->nsegs < sp->capsegs)
         return 0;
@@ -341,13 +281,13 @@ static int seg_drop(struct wt_spool *sp, unsigned i)
     char name[NAME_BUF];
 
     assert(i + 1 < sp->nsegs);
-    seg_name(name, s->id, "");
+    wt__spool_seg_name(name, s->id, "");
     if (unlinkat(sp->dirfd, name, 0) != 0 && errno != ENOENT)
         return -errno;
-    close_fd(&s->fd);
+    wt__spool_close_fd(&s->fd);
     for (unsigned k = 0; k < sp->nsinks; k++)
         if (sp->sinks[k].rseg == s->id)
-            close_fd(&sp->sinks[k].rfd);
+            wt__spool_close_fd(&sp->sinks[k].rfd);
     sp->bytes -= s->size;
     memmove(s, s + 1, (sp->nsegs - i - 1) * sizeof(*s));
     sp->nsegs--;
@@ -359,14 +299,14 @@ static void cursors_normalise(struct wt_spool *sp)
 {
     for (unsigned k = 0; k < sp->nsinks; k++) {
         struct wt_spool_pos *c = &sp->sinks[k].cur;
-        unsigned i = seg_find(sp, c->segment);
+        unsigned i = wt__spool_seg_find(sp, c->segment);
         if (i < sp->nsegs && sp->segs[i].id != c->segment)
             *c = (struct wt_spool_pos){sp->segs[i].id, SEG_HDR};
     }
 }
 
 /* Delete the oldest segments while every sink has passed them. */
-static int gc(struct wt_spool *sp)
+int wt__spool_gc(struct wt_spool *sp)
 {
     int rc = 0;
     while (sp->nsegs > 1 && seg_passed_by_all(sp, 0)) {
@@ -379,15 +319,15 @@ static int gc(struct wt_spool *sp)
 }
 
 /* Create a new empty segment after the active one; it becomes active. */
-static int seg_create(struct wt_spool *sp)
+int wt__spool_seg_create(struct wt_spool *sp)
 {
     unsigned char h[SEG_HDR];
     char name[NAME_BUF];
-    int rc = seg_reserve(sp);
+    int rc = wt__spool_seg_reserve(sp);
     if (rc != 0)
         return rc;
     uint64_t id = sp->next_id;
-    seg_name(name, id, "");
+    wt__spool_seg_name(name, id, "");
     int fd = openat(sp->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
@@ -412,13 +352,13 @@ static int seg_roll(struct wt_spool *sp)
 {
     if (sp->nsegs >= WT_SPOOL_MAX_SEGMENTS)
         return WT_EFULL;
-    int rc = seg_create(sp);
+    int rc = wt__spool_seg_create(sp);
     if (rc != 0)
         return rc;
     /* The sealed segment keeps its descriptor only until commit syncs it. */
     struct seg *old = &sp->segs[sp->nsegs - 2];
     if (old->synced >= old->size)
-        close_fd(&old->fd);
+        wt__spool_close_fd(&old->fd);
     return 0;
 }
 
@@ -457,12 +397,12 @@ static int make_room(struct wt_spool *sp, uint64_t rsz)
 {
     bool roll;
     if (!room_for(sp, rsz, &roll)) {
-        if (active(sp)->records == 0 || !all_consumed(sp))
+        if (wt__spool_active(sp)->records == 0 || !all_consumed(sp))
             return WT_EFULL;
         int rc = seg_roll(sp);
         if (rc != 0)
             return rc;
-        rc = gc(sp);
+        rc = wt__spool_gc(sp);
         if (rc != 0)
             return rc;
         return room_for(sp, rsz, &roll) && !roll ? 0 : WT_EFULL;
@@ -484,7 +424,7 @@ int wt_spool_append(struct wt_spool *sp, const void *payload, size_t len,
         rc = make_room(sp, rsz);
     if (rc != 0)
         goto out;
-    struct seg *a = active(sp);
+    struct seg *a = wt__spool_active(sp);
     rec_hdr_encode(h, (uint32_t)len, sp->next_seq, m, payload);
     struct iovec iov[2] = {{h, REC_HDR}, {(void *)payload, len}};
     rc = pwritev_full(a->fd, iov, len ? 2 : 1, a->size);
@@ -544,14 +484,14 @@ static int sync_round(struct wt_spool *sp, const struct wt_spool_pos *target, bo
     pthread_mutex_lock(&sp->lock);
     if (rc == 0) {
         for (unsigned j = 0; j < n; j++) {
-            unsigned i = seg_find(sp, ids[j]);
+            unsigned i = wt__spool_seg_find(sp, ids[j]);
             if (i == sp->nsegs || sp->segs[i].id != ids[j])
                 continue; /* deleted meanwhile */
             struct seg *s = &sp->segs[i];
             if (ends[j] > s->synced)
                 s->synced = ends[j];
             if (i + 1 < sp->nsegs && s->synced >= s->size)
-                close_fd(&s->fd);
+                wt__spool_close_fd(&s->fd);
         }
     } else if (rc != -EMFILE && rc != -ENFILE) {
         /* After a failed fsync the kernel may have dropped the dirty pages:
@@ -567,7 +507,7 @@ int wt_spool_commit(struct wt_spool *sp)
 {
     pthread_mutex_lock(&sp->lock);
     int rc = sp->broken;
-    const struct seg *a = active(sp);
+    const struct seg *a = wt__spool_active(sp);
     const struct wt_spool_pos target = {a->id, a->size};
     /* Until a directory fsync covers this generation, no commit may
      * publish records in segments created up to now. */
@@ -605,7 +545,7 @@ int wt_spool_commit(struct wt_spool *sp)
  */
 static int locate(const struct wt_spool *sp, struct wt_spool_pos *pos)
 {
-    unsigned i = seg_find(sp, pos->segment);
+    unsigned i = wt__spool_seg_find(sp, pos->segment);
     if (i == sp->nsegs)
         return -EINVAL;
     if (sp->segs[i].id != pos->segment || pos->offset < SEG_HDR)
@@ -629,8 +569,8 @@ static int read_fd(struct wt_spool *sp, unsigned sink, unsigned i)
         return s->fd;
     if (k->rfd >= 0 && k->rseg == s->id)
         return k->rfd;
-    close_fd(&k->rfd);
-    seg_name(name, s->id, "");
+    wt__spool_close_fd(&k->rfd);
+    wt__spool_seg_name(name, s->id, "");
     k->rfd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
     if (k->rfd < 0)
         return -errno;
@@ -651,7 +591,7 @@ static int read_record(struct wt_spool *sp, unsigned sink, unsigned i,
     ssize_t r = wt_pread_full(fd, h, REC_HDR, pos->offset);
     if (r < 0)
         return (int)r;
-    if (r != REC_HDR || !rec_hdr_plausible(h, pos->offset, s->size))
+    if (r != REC_HDR || !wt__spool_rec_hdr_plausible(h, pos->offset, s->size))
         return WT_EPARSE;
     rec_hdr_decode(h, out);
     out->pos = *pos;
@@ -661,7 +601,7 @@ static int read_record(struct wt_spool *sp, unsigned sink, unsigned i,
     r = wt_pread_full(fd, buf, out->len, pos->offset + REC_HDR);
     if (r < 0)
         return (int)r;
-    if ((size_t)r != out->len || wt_crc32c(rec_hdr_crc(h), buf, out->len) != get32(h + 8))
+    if ((size_t)r != out->len || wt_crc32c(wt__spool_rec_hdr_crc(h), buf, out->len) != wt__spool_get32(h + 8))
         return WT_EPARSE;
     return 0;
 }
@@ -725,7 +665,7 @@ int wt_spool_ack(struct wt_spool *sp, unsigned sink, const struct wt_spool_pos *
     } else if (pos_cmp(after, &k->cur) > 0) {
         k->cur = *after;
         k->dirty = true;
-        rc = gc(sp);
+        rc = wt__spool_gc(sp);
     }
     pthread_mutex_unlock(&sp->lock);
     return rc;
@@ -763,7 +703,7 @@ static bool cursor_decode(const char *s, size_t n, struct wt_spool_pos *p)
 }
 
 /* Read cursor-<name>. @returns 1 found, 0 absent, WT_EPARSE damaged, -errno. */
-static int cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *p)
+int wt__spool_cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *p)
 {
     char name[NAME_BUF], buf[CURSOR_FILE_MAX + 1];
     cursor_name(name, sp->sinks[k].name, false);
@@ -910,7 +850,7 @@ uint64_t wt_spool_pending(const struct wt_spool *sp, unsigned sink)
         return 0;
     pthread_mutex_lock(lk);
     const struct wt_spool_pos c = sp->sinks[sink].cur;
-    for (unsigned i = seg_find(sp, c.segment); i < sp->nsegs; i++) {
+    for (unsigned i = wt__spool_seg_find(sp, c.segment); i < sp->nsegs; i++) {
         const struct seg *s = &sp->segs[i];
         uint64_t from = s->id == c.segment && c.offset > SEG_HDR ? c.offset : SEG_HDR;
         n += s->size > from ? s->size - from : 0;
@@ -919,440 +859,3 @@ uint64_t wt_spool_pending(const struct wt_spool *sp, unsigned sink)
     return n;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Open and recovery                                                        */
-/* ------------------------------------------------------------------------ */
-
-static bool sink_name_ok(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > WT_SPOOL_SINK_NAME_MAX || s[0] == '.')
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        const char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return false;
-    }
-    return true;
-}
-
-static int check_opts(struct wt_spool *sp, const struct wt_spool_opts *o, char *err, size_t errlen)
-{
-    sp->segment_bytes = o->segment_bytes ? o->segment_bytes : WT_SPOOL_SEGMENT_BYTES_DEFAULT;
-    sp->max_bytes = o->max_bytes ? o->max_bytes : WT_SPOOL_MAX_BYTES_DEFAULT;
-    if (!o->dir || !o->dir[0]) {
-        snprintf(err, errlen, "spool: no directory");
-        return WT_ECONFIG;
-    }
-    if (sp->segment_bytes < WT_SPOOL_SEGMENT_BYTES_MIN ||
-        sp->segment_bytes > WT_SPOOL_SEGMENT_BYTES_MAX) {
-        snprintf(err, errlen, "spool: segment_bytes %" PRIu64 " out of range %llu..%llu",
-                 sp->segment_bytes, WT_SPOOL_SEGMENT_BYTES_MIN, WT_SPOOL_SEGMENT_BYTES_MAX);
-        return WT_ECONFIG;
-    }
-    if (sp->max_bytes < sp->segment_bytes) {
-        snprintf(err, errlen, "spool: max_bytes %" PRIu64 " below segment_bytes %" PRIu64,
-                 sp->max_bytes, sp->segment_bytes);
-        return WT_ECONFIG;
-    }
-    if (o->nsinks == 0 || o->nsinks > WT_SPOOL_MAX_SINKS || !o->sink_names) {
-        snprintf(err, errlen, "spool: %u sinks, need 1..%d", o->nsinks, WT_SPOOL_MAX_SINKS);
-        return WT_ECONFIG;
-    }
-    for (unsigned k = 0; k < o->nsinks; k++) {
-        const char *name = o->sink_names[k];
-        if (!sink_name_ok(name)) {
-            snprintf(err, errlen, "spool: bad sink name \"%s\" (1..%d of [A-Za-z0-9_.-])",
-                     name ? name : "", WT_SPOOL_SINK_NAME_MAX);
-            return WT_ECONFIG;
-        }
-        for (unsigned j = 0; j < k; j++) {
-            if (strcmp(name, o->sink_names[j]) == 0) {
-                snprintf(err, errlen, "spool: sink name \"%s\" given twice", name);
-                return WT_ECONFIG;
-            }
-        }
-        snprintf(sp->sinks[k].name, sizeof(sp->sinks[k].name), "%s", name);
-    }
-    sp->nsinks = o->nsinks;
-    return 0;
-}
-
-static int open_dir(struct wt_spool *sp, const char *dir, char *err, size_t errlen)
-{
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        int rc = -errno;
-        snprintf(err, errlen, "spool: cannot create %s: %s", dir, strerror(-rc));
-        return rc;
-    }
-    sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (sp->dirfd < 0) {
-        int rc = -errno;
-        snprintf(err, errlen, "spool: cannot open %s: %s", dir, strerror(-rc));
-        return rc;
-    }
-    if (flock(sp->dirfd, LOCK_EX | LOCK_NB) != 0) {
-        int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
-        snprintf(err, errlen, "spool: %s is in use by another process", dir);
-        return rc;
-    }
-    return 0;
-}
-
-static int id_cmp(const void *a, const void *b)
-{
-    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Collect segment ids, sorted; drop stale cursor temp files. */
-static int list_dir(struct wt_spool *sp, uint64_t **ids, unsigned *n, char *err, size_t errlen)
-{
-    unsigned cap = 0;
-    int rc = 0;
-    *ids = NULL;
-    *n = 0;
-    int fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        rc = -errno;
-        if (fd >= 0)
-            close(fd);
-        snprintf(err, errlen, "spool: cannot list the directory: %s", strerror(-rc));
-        return rc;
-    }
-    for (;;) {
-        errno = 0;
-        const struct dirent *e = readdir(d);
-        uint64_t id;
-        if (!e) {
-            rc = -errno;
-            break;
-        }
-        const size_t len = strlen(e->d_name);
-        if (strncmp(e->d_name, "." CURSOR_PREFIX, sizeof(CURSOR_PREFIX)) == 0 && len > 4 &&
-            strcmp(e->d_name + len - 4, ".tmp") == 0) {
-            unlinkat(sp->dirfd, e->d_name, 0);
-            continue;
-        }
-        if (!parse_seg_name(e->d_name, &id))
-            continue;
-        if (*n == WT_SPOOL_MAX_SEGMENTS) {
-            snprintf(err, errlen, "spool: more than %d segment files", WT_SPOOL_MAX_SEGMENTS);
-            rc = WT_EFULL;
-            break;
-        }
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            uint64_t *p = wt_realloc(*ids, cap * sizeof(*p));
-            if (!p) {
-                rc = -ENOMEM;
-                break;
-            }
-            *ids = p;
-        }
-        (*ids)[(*n)++] = id;
-    }
-    closedir(d);
-    if (rc == 0 && *n > 1)
-        qsort(*ids, *n, sizeof(**ids), id_cmp);
-    if (rc != 0 && err[0] == '\0')
-        snprintf(err, errlen, "spool: cannot list the directory: %s", wt_strerror(rc));
-    return rc;
-}
-
-/* Load every sink's cursor file; a damaged one means "from the oldest". */
-static int load_cursors(struct wt_spool *sp, struct wt_spool_recovery *rec, char *err,
-                        size_t errlen)
-{
-    for (unsigned k = 0; k < sp->nsinks; k++) {
-        struct sink *s = &sp->sinks[k];
-        int rc = cursor_load(sp, k, &s->cur);
-        if (rc == WT_EPARSE)
-            rec->bad_cursors |= 1U << k;
-        if (rc == 0 || rc == WT_EPARSE) {
-            s->oldest = true; /* placed once the segments are known */
-            s->dirty = rc == WT_EPARSE;
-        } else if (rc < 0) {
-            snprintf(err, errlen, "spool: cannot read the cursor of sink %s: %s", s->name,
-                     wt_strerror(rc));
-            return rc;
-        }
-    }
-    return 0;
-}
-
-/* During the scan: a cursor in segment id at or before boundary b lands on b. */
-static void place_cursors(struct wt_spool *sp, uint64_t id, uint64_t b,
-                          struct wt_spool_recovery *rec)
-{
-    for (unsigned k = 0; k < sp->nsinks; k++) {
-        struct sink *s = &sp->sinks[k];
-        if (s->placed || s->oldest || s->cur.segment != id || s->cur.offset > b)
-            continue;
-        if (s->cur.offset != b)
-            rec->cursors_clamped++;
-        s->cur.offset = b;
-        s->placed = true;
-    }
-}
-
-/*
- * Walk the records of segment s (file fd, fsize bytes), checking each fully.
- * @returns the offset after the last good record, or -errno on I/O errors.
- */
-static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t fsize,
-                            unsigned char *chunk, struct wt_spool_recovery *rec)
-{
-    uint64_t off = SEG_HDR, expect = s->first_seq;
-    unsigned char h[REC_HDR];
-    while (off < fsize) {
-        ssize_t r = wt_pread_full(fd, h, REC_HDR, off);
-        if (r < 0)
-            return r;
-        if (r != REC_HDR || !rec_hdr_plausible(h, off, fsize) || get64(h + 12) != expect)
-            break;
-        const uint32_t len = get32(h + 4);
-        uint32_t crc = rec_hdr_crc(h), done = 0;
-        while (done < len) {
-            const size_t want = len - done < SCAN_CHUNK ? len - done : SCAN_CHUNK;
-            r = wt_pread_full(fd, chunk, want, off + REC_HDR + done);
-            if (r < 0)
-                return r;
-            if ((size_t)r != want)
-                break; /* the file shrank under us */
-            crc = wt_crc32c(crc, chunk, want);
-            done += (uint32_t)want;
-        }
-        if (done != len || crc != get32(h + 8))
-            break;
-        place_cursors(sp, s->id, off, rec);
-        const int64_t ts_max = (int64_t)get64(h + 28);
-        if (!s->has_ts || ts_max > s->ts_max)
-            s->ts_max = ts_max;
-        s->has_ts = true;
-        s->records++;
-        s->events += get32(h + 36);
-        off += REC_HDR + (uint64_t)len;
-        expect++;
-    }
-    place_cursors(sp, s->id, off, rec);
-    return (int64_t)off;
-}
-
-/*
- * Check one segment file and add it to the table, or set it aside. A file
- * with a bad header that is too short to hold a record is a torn creation
- * and is deleted; a longer one is renamed .bad for a human to look at.
- */
-static int load_segment(struct wt_spool *sp, uint64_t id, unsigned char *chunk,
-                        struct wt_spool_recovery *rec, char *err, size_t errlen)
-{
-    char name[NAME_BUF], bad[NAME_BUF];
-    unsigned char h[SEG_HDR];
-    struct stat st;
-    uint64_t first_seq = 0;
-    int rc = seg_reserve(sp);
-    if (rc != 0)
-        return rc;
-    seg_name(name, id, "");
-    int fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        rc = -errno;
-        goto fail;
-    }
-    ssize_t r = wt_pread_full(fd, h, SEG_HDR, 0);
-    if (r < 0) {
-        rc = (int)r;
-        goto fail;
-    }
-    const uint64_t fsize = (uint64_t)st.st_size;
-    if (r != SEG_HDR || !seg_hdr_valid(h, id, &first_seq)) {
-        close(fd);
-        if (fsize < SEG_HDR + REC_HDR) {
-            rec->cut_bytes += fsize;
-            if (unlinkat(sp->dirfd, name, 0) != 0)
-                return -errno;
-            return 0;
-        }
-        seg_name(bad, id, ".bad");
-        if (renameat(sp->dirfd, name, sp->dirfd, bad) != 0)
-            return -errno;
-        rec->bad_segments++;
-        return 0;
-    }
-    struct seg *s = &sp->segs[sp->nsegs];
-    *s = (struct seg){.id = id, .first_seq = first_seq, .fd = -1};
-    const int64_t end = scan_records(sp, s, fd, fsize, chunk, rec);
-    if (end < 0) {
-        rc = (int)end;
-        goto fail;
-    }
-    if ((uint64_t)end < fsize) {
-        rec->cut_records++;
-        rec->cut_bytes += fsize - (uint64_t)end;
-        if (ftruncate(fd, (off_t)end) != 0) {
-            rc = -errno;
-            goto fail;
-        }
-    }
-    /* From here on the segment is as good as committed. */
-    if (fdatasync(fd) != 0) {
-        rc = -errno;
-        goto fail;
-    }
-    s->size = s->synced = (uint64_t)end;
-    s->fd = fd;
-    sp->nsegs++;
-    sp->bytes += s->size;
-    if (s->first_seq + s->records > sp->next_seq)
-        sp->next_seq = s->first_seq + s->records;
-    return 0;
-fail:
-    snprintf(err, errlen, "spool: %s: %s", name, wt_strerror(rc));
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
-/* After the scan: cursors not on a boundary of a kept segment are moved. */
-static void clamp_cursors(struct wt_spool *sp, struct wt_spool_recovery *rec)
-{
-    const struct seg *a = active(sp);
-    for (unsigned k = 0; k < sp->nsinks; k++) {
-        struct sink *s = &sp->sinks[k];
-        struct wt_spool_pos *c = &s->cur;
-        if (s->placed)
-            continue;
-        s->placed = true;
-        if (s->oldest) {
-            *c = (struct wt_spool_pos){sp->segs[0].id, SEG_HDR};
-            continue;
-        }
-        const unsigned i = seg_find(sp, c->segment);
-        if (i == sp->nsegs) {
-            /* Past the newest segment: everything was read. */
-            rec->cursors_clamped++;
-            *c = (struct wt_spool_pos){a->id, a->size};
-        } else if (sp->segs[i].id == c->segment) {
-            /* Past the end of its (cut) segment: the first record after it. */
-            rec->cursors_clamped++;
-            if (i + 1 < sp->nsegs)
-                *c = (struct wt_spool_pos){sp->segs[i + 1].id, SEG_HDR};
-            else
-                *c = (struct wt_spool_pos){a->id, a->size};
-        } else {
-            /* Absent, or in a deleted segment: the next segment's first record. */
-            *c = (struct wt_spool_pos){sp->segs[i].id, SEG_HDR};
-        }
-    }
-}
-
-static void spool_free(struct wt_spool *sp)
-{
-    for (unsigned i = 0; i < sp->nsegs; i++)
-        close_fd(&sp->segs[i].fd);
-    for (unsigned k = 0; k < WT_SPOOL_MAX_SINKS; k++)
-        close_fd(&sp->sinks[k].rfd);
-    close_fd(&sp->dirfd); /* releases the flock */
-    pthread_mutex_destroy(&sp->lock);
-    pthread_mutex_destroy(&sp->sync_lock);
-    wt_free(sp->segs);
-    wt_free(sp);
-}
-
-int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
-                  struct wt_spool_recovery *rec, char *err, size_t errlen)
-{
-    struct wt_spool_recovery local;
-    char ebuf[1];
-    uint64_t *ids = NULL;
-    unsigned nids = 0;
-    unsigned char *chunk = NULL;
-    int rc;
-
-    *out = NULL;
-    if (!rec)
-        rec = &local;
-    if (!err || errlen == 0) {
-        err = ebuf;
-        errlen = sizeof(ebuf);
-    }
-    memset(rec, 0, sizeof(*rec));
-    err[0] = '\0';
-    struct wt_spool *sp = wt_calloc(1, sizeof(*sp));
-    if (!sp)
-        return -ENOMEM;
-    pthread_mutex_init(&sp->lock, NULL);
-    pthread_mutex_init(&sp->sync_lock, NULL);
-    sp->dirfd = -1;
-    sp->next_seq = 1;
-    sp->next_id = 1;
-    for (unsigned k = 0; k < WT_SPOOL_MAX_SINKS; k++)
-        sp->sinks[k].rfd = -1;
-
-    rc = check_opts(sp, o, err, errlen);
-    if (rc == 0)
-        rc = open_dir(sp, o->dir, err, errlen);
-    if (rc == 0)
-        rc = list_dir(sp, &ids, &nids, err, errlen);
-    if (rc == 0)
-        rc = load_cursors(sp, rec, err, errlen);
-    if (rc != 0)
-        goto fail;
-    chunk = wt_malloc(SCAN_CHUNK);
-    if (!chunk) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    for (unsigned j = 0; j < nids; j++) {
-        rc = load_segment(sp, ids[j], chunk, rec, err, errlen);
-        if (rc != 0)
-            goto fail;
-    }
-    if (nids > 0 && ids[nids - 1] >= sp->next_id)
-        sp->next_id = ids[nids - 1] + 1;
-    /* Sealed segments need no descriptor; the newest one stays active. */
-    for (unsigned i = 0; i + 1 < sp->nsegs; i++)
-        close_fd(&sp->segs[i].fd);
-    if (sp->nsegs == 0) {
-        rc = seg_create(sp);
-        if (rc != 0) {
-            snprintf(err, errlen, "spool: cannot create a segment: %s", wt_strerror(rc));
-            goto fail;
-        }
-    }
-    clamp_cursors(sp, rec);
-    gc(sp); /* a failed delete is retried at the next ack */
-    /* Make the cuts, renames and any new segment durable. */
-    if (fsync(sp->dirfd) != 0 || fdatasync(active(sp)->fd) != 0) {
-        rc = -errno;
-        snprintf(err, errlen, "spool: fsync: %s", strerror(-rc));
-        goto fail;
-    }
-    active(sp)->synced = active(sp)->size;
-    sp->dir_synced = sp->dir_gen;
-    sp->commit = (struct wt_spool_pos){active(sp)->id, active(sp)->size};
-    rec->segments = sp->nsegs;
-    rec->bytes = sp->bytes;
-    for (unsigned i = 0; i < sp->nsegs; i++)
-        rec->records += sp->segs[i].records;
-    wt_free(chunk);
-    wt_free(ids);
-    *out = sp;
-    return 0;
-fail:
-    wt_free(chunk);
-    wt_free(ids);
-    spool_free(sp);
-    return rc;
-}
-
-void wt_spool_close(struct wt_spool *sp)
-{
-    if (!sp)
-        return;
-    wt_spool_sync_cursors(sp); /* best effort: errors were the caller's to see */
-    spool_free(sp);
-}

@@ -1,0 +1,95 @@
+/*
+ * spool_int.h - what the spool's two files share (spool.c: format, segment
+ * table, append, commit, reading, cursors, expiry; spool_recover.c: open
+ * and recovery): the on-disk constants, the in-memory state and the
+ * helpers both use. Not part of the queue module's contract: include only
+ * inside queue/ and tests/queue/.
+ */
+#ifndef WT_SPOOL_INT_H
+#define WT_SPOOL_INT_H
+
+#include "wt_queue.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SEG_HDR        WT_SPOOL_SEGMENT_HEADER_BYTES
+#define REC_HDR        WT_SPOOL_RECORD_HEADER_BYTES
+#define SEG_MAGIC      "WTSPOOL" /* and a NUL: 8 bytes */
+#define REC_MAGIC      "WTR1"
+#define FORMAT_VERSION 1U
+/* Commit syncs at most this many segments per round (usually one or two). */
+#define SYNC_BATCH 16
+/* Recovery reads payloads in chunks of this size to check their CRC. */
+#define SCAN_CHUNK (256 * 1024)
+/* Segment and cursor file names: "seg-" 16 hex ".wts" (+ ".bad"), "cursor-" name. */
+#define SEG_NAME_LEN  24
+#define NAME_BUF      96
+#define CURSOR_PREFIX "cursor-"
+/* "WTC1 <16 hex> <offset> <8 hex>\n" */
+#define CURSOR_FILE_MAX 64
+
+_Static_assert(SEG_NAME_LEN + 5 < NAME_BUF, "segment names fit");
+_Static_assert(sizeof(CURSOR_PREFIX) + WT_SPOOL_SINK_NAME_MAX + 6 < NAME_BUF, "cursor names fit");
+_Static_assert(WT_SPOOL_SEGMENT_BYTES_MIN > SEG_HDR + REC_HDR, "a segment holds a record");
+
+/* One segment file. fd is open for the active segment, and for a sealed one
+ * until its last bytes are synced; readers of sealed segments use their own. */
+struct seg {
+    uint64_t id;
+    uint64_t first_seq; /* sequence number of its first record */
+    uint64_t size;      /* bytes of valid data (header included) */
+    uint64_t synced;    /* bytes known to be on disk */
+    uint64_t records;
+    uint64_t events;
+    int64_t ts_max; /* newest event, if has_ts */
+    bool has_ts;
+    int fd;
+};
+
+struct sink {
+    char name[WT_SPOOL_SINK_NAME_MAX + 1];
+    struct wt_spool_pos cur; /* after the last acked record */
+    bool dirty;              /* cur moved since the last sync */
+    bool placed;             /* open only: cur checked against the segments */
+    bool oldest;             /* open only: no usable cursor file, start at the oldest */
+    int rfd;                 /* read descriptor of sealed segment rseg, or -1 */
+    uint64_t rseg;
+};
+
+struct wt_spool {
+    pthread_mutex_t lock;      /* everything below */
+    pthread_mutex_t sync_lock; /* one wt_spool_sync_cursors at a time */
+    int dirfd;                 /* the spool directory, flock'ed */
+    uint64_t max_bytes, segment_bytes;
+    struct seg *segs; /* by id; segs[nsegs - 1] is the active one */
+    unsigned nsegs, capsegs;
+    struct wt_spool_pos commit; /* readers see records before it */
+    uint64_t bytes;             /* sum of segs[].size */
+    uint64_t next_seq, next_id;
+    uint64_t dir_gen;    /* bumped when a segment is created */
+    uint64_t dir_synced; /* the dir_gen the last directory fsync covered */
+    int broken;          /* sticky error of a failed fsync */
+    unsigned nsinks;
+    struct sink sinks[WT_SPOOL_MAX_SINKS];
+};
+
+
+/* Helpers of spool.c that recovery uses too. */
+struct seg *wt__spool_active(struct wt_spool *sp);
+void wt__spool_close_fd(int *fd);
+int wt__spool_cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *p);
+int wt__spool_gc(struct wt_spool *sp);
+uint32_t wt__spool_get32(const unsigned char *p);
+uint64_t wt__spool_get64(const unsigned char *p);
+bool wt__spool_parse_seg_name(const char *name, uint64_t *id);
+uint32_t wt__spool_rec_hdr_crc(const unsigned char h[REC_HDR]);
+bool wt__spool_rec_hdr_plausible(const unsigned char h[REC_HDR], uint64_t off, uint64_t size);
+int wt__spool_seg_create(struct wt_spool *sp);
+unsigned wt__spool_seg_find(const struct wt_spool *sp, uint64_t id);
+bool wt__spool_seg_hdr_valid(const unsigned char h[SEG_HDR], uint64_t id, uint64_t *first_seq);
+void wt__spool_seg_name(char out[NAME_BUF], uint64_t id, const char *suffix);
+int wt__spool_seg_reserve(struct wt_spool *sp);
+
+#endif /* WT_SPOOL_INT_H */

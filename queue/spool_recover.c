@@ -1,0 +1,459 @@
+/*
+ * spool_recover.c - opening the spool: options checked, the directory locked,
+ * every segment scanned, torn or corrupt tails cut, sink cursors placed
+ * (docs/spool.md "Recovery"). The rest of the spool is in spool.c.
+ */
+#include "spool_int.h"
+#include "wt_queue.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Open and recovery                                                        */
+/* ------------------------------------------------------------------------ */
+
+static bool sink_name_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > WT_SPOOL_SINK_NAME_MAX || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static int check_opts(struct wt_spool *sp, const struct wt_spool_opts *o, char *err, size_t errlen)
+{
+    sp->segment_bytes = o->segment_bytes ? o->segment_bytes : WT_SPOOL_SEGMENT_BYTES_DEFAULT;
+    sp->max_bytes = o->max_bytes ? o->max_bytes : WT_SPOOL_MAX_BYTES_DEFAULT;
+    if (!o->dir || !o->dir[0]) {
+        snprintf(err, errlen, "spool: no directory");
+        return WT_ECONFIG;
+    }
+    if (sp->segment_bytes < WT_SPOOL_SEGMENT_BYTES_MIN ||
+        sp->segment_bytes > WT_SPOOL_SEGMENT_BYTES_MAX) {
+        snprintf(err, errlen, "spool: segment_bytes %" PRIu64 " out of range %llu..%llu",
+                 sp->segment_bytes, WT_SPOOL_SEGMENT_BYTES_MIN, WT_SPOOL_SEGMENT_BYTES_MAX);
+        return WT_ECONFIG;
+    }
+    if (sp->max_bytes < sp->segment_bytes) {
+        snprintf(err, errlen, "spool: max_bytes %" PRIu64 " below segment_bytes %" PRIu64,
+                 sp->max_bytes, sp->segment_bytes);
+        return WT_ECONFIG;
+    }
+    if (o->nsinks == 0 || o->nsinks > WT_SPOOL_MAX_SINKS || !o->sink_names) {
+        snprintf(err, errlen, "spool: %u sinks, need 1..%d", o->nsinks, WT_SPOOL_MAX_SINKS);
+        return WT_ECONFIG;
+    }
+    for (unsigned k = 0; k < o->nsinks; k++) {
+        const char *name = o->sink_names[k];
+        if (!sink_name_ok(name)) {
+            snprintf(err, errlen, "spool: bad sink name \"%s\" (1..%d of [A-Za-z0-9_.-])",
+                     name ? name : "", WT_SPOOL_SINK_NAME_MAX);
+            return WT_ECONFIG;
+        }
+        for (unsigned j = 0; j < k; j++) {
+            if (strcmp(name, o->sink_names[j]) == 0) {
+                snprintf(err, errlen, "spool: sink name \"%s\" given twice", name);
+                return WT_ECONFIG;
+            }
+        }
+        snprintf(sp->sinks[k].name, sizeof(sp->sinks[k].name), "%s", name);
+    }
+    sp->nsinks = o->nsinks;
+    return 0;
+}
+
+static int open_dir(struct wt_spool *sp, const char *dir, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        int rc = -errno;
+        snprintf(err, errlen, "spool: cannot create %s: %s", dir, strerror(-rc));
+        return rc;
+    }
+    sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sp->dirfd < 0) {
+        int rc = -errno;
+        snprintf(err, errlen, "spool: cannot open %s: %s", dir, strerror(-rc));
+        return rc;
+    }
+    if (flock(sp->dirfd, LOCK_EX | LOCK_NB) != 0) {
+        int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+        snprintf(err, errlen, "spool: %s is in use by another process", dir);
+        return rc;
+    }
+    return 0;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Collect segment ids, sorted; drop stale cursor temp files. */
+static int list_dir(struct wt_spool *sp, uint64_t **ids, unsigned *n, char *err, size_t errlen)
+{
+    unsigned cap = 0;
+    int rc = 0;
+    *ids = NULL;
+    *n = 0;
+    int fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        rc = -errno;
+        if (fd >= 0)
+            close(fd);
+        snprintf(err, errlen, "spool: cannot list the directory: %s", strerror(-rc));
+        return rc;
+    }
+    for (;;) {
+        errno = 0;
+        const struct dirent *e = readdir(d);
+        uint64_t id;
+        if (!e) {
+            rc = -errno;
+            break;
+        }
+        const size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "." CURSOR_PREFIX, sizeof(CURSOR_PREFIX)) == 0 && len > 4 &&
+            strcmp(e->d_name + len - 4, ".tmp") == 0) {
+            unlinkat(sp->dirfd, e->d_name, 0);
+            continue;
+        }
+        if (!wt__spool_parse_seg_name(e->d_name, &id))
+            continue;
+        if (*n == WT_SPOOL_MAX_SEGMENTS) {
+            snprintf(err, errlen, "spool: more than %d segment files", WT_SPOOL_MAX_SEGMENTS);
+            rc = WT_EFULL;
+            break;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            uint64_t *p = wt_realloc(*ids, cap * sizeof(*p));
+            if (!p) {
+                rc = -ENOMEM;
+                break;
+            }
+            *ids = p;
+        }
+        (*ids)[(*n)++] = id;
+    }
+    closedir(d);
+    if (rc == 0 && *n > 1)
+        qsort(*ids, *n, sizeof(**ids), id_cmp);
+    if (rc != 0 && err[0] == '\0')
+        snprintf(err, errlen, "spool: cannot list the directory: %s", wt_strerror(rc));
+    return rc;
+}
+
+/* Load every sink's cursor file; a damaged one means "from the oldest". */
+static int load_cursors(struct wt_spool *sp, struct wt_spool_recovery *rec, char *err,
+                        size_t errlen)
+{
+    for (unsigned k = 0; k < sp->nsinks; k++) {
+        struct sink *s = &sp->sinks[k];
+        int rc = wt__spool_cursor_load(sp, k, &s->cur);
+        if (rc == WT_EPARSE)
+            rec->bad_cursors |= 1U << k;
+        if (rc == 0 || rc == WT_EPARSE) {
+            s->oldest = true; /* placed once the segments are known */
+            s->dirty = rc == WT_EPARSE;
+        } else if (rc < 0) {
+            snprintf(err, errlen, "spool: cannot read the cursor of sink %s: %s", s->name,
+                     wt_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* During the scan: a cursor in segment id at or before boundary b lands on b. */
+static void place_cursors(struct wt_spool *sp, uint64_t id, uint64_t b,
+                          struct wt_spool_recovery *rec)
+{
+    for (unsigned k = 0; k < sp->nsinks; k++) {
+        struct sink *s = &sp->sinks[k];
+        if (s->placed || s->oldest || s->cur.segment != id || s->cur.offset > b)
+            continue;
+        if (s->cur.offset != b)
+            rec->cursors_clamped++;
+        s->cur.offset = b;
+        s->placed = true;
+    }
+}
+
+/*
+ * Walk the records of segment s (file fd, fsize bytes), checking each fully.
+ * @returns the offset after the last good record, or -errno on I/O errors.
+ */
+static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t fsize,
+                            unsigned char *chunk, struct wt_spool_recovery *rec)
+{
+    uint64_t off = SEG_HDR, expect = s->first_seq;
+    unsigned char h[REC_HDR];
+    while (off < fsize) {
+        ssize_t r = wt_pread_full(fd, h, REC_HDR, off);
+        if (r < 0)
+            return r;
+        if (r != REC_HDR || !wt__spool_rec_hdr_plausible(h, off, fsize) || wt__spool_get64(h + 12) != expect)
+            break;
+        const uint32_t len = wt__spool_get32(h + 4);
+        uint32_t crc = wt__spool_rec_hdr_crc(h), done = 0;
+        while (done < len) {
+            const size_t want = len - done < SCAN_CHUNK ? len - done : SCAN_CHUNK;
+            r = wt_pread_full(fd, chunk, want, off + REC_HDR + done);
+            if (r < 0)
+                return r;
+            if ((size_t)r != want)
+                break; /* the file shrank under us */
+            crc = wt_crc32c(crc, chunk, want);
+            done += (uint32_t)want;
+        }
+        if (done != len || crc != wt__spool_get32(h + 8))
+            break;
+        place_cursors(sp, s->id, off, rec);
+        const int64_t ts_max = (int64_t)wt__spool_get64(h + 28);
+        if (!s->has_ts || ts_max > s->ts_max)
+            s->ts_max = ts_max;
+        s->has_ts = true;
+        s->records++;
+        s->events += wt__spool_get32(h + 36);
+        off += REC_HDR + (uint64_t)len;
+        expect++;
+    }
+    place_cursors(sp, s->id, off, rec);
+    return (int64_t)off;
+}
+
+/*
+ * Check one segment file and add it to the table, or set it aside. A file
+ * with a bad header that is too short to hold a record is a torn creation
+ * and is deleted; a longer one is renamed .bad for a human to look at.
+ */
+static int load_segment(struct wt_spool *sp, uint64_t id, unsigned char *chunk,
+                        struct wt_spool_recovery *rec, char *err, size_t errlen)
+{
+    char name[NAME_BUF], bad[NAME_BUF];
+    unsigned char h[SEG_HDR];
+    struct stat st;
+    uint64_t first_seq = 0;
+    int rc = wt__spool_seg_reserve(sp);
+    if (rc != 0)
+        return rc;
+    wt__spool_seg_name(name, id, "");
+    int fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        rc = -errno;
+        goto fail;
+    }
+    ssize_t r = wt_pread_full(fd, h, SEG_HDR, 0);
+    if (r < 0) {
+        rc = (int)r;
+        goto fail;
+    }
+    const uint64_t fsize = (uint64_t)st.st_size;
+    if (r != SEG_HDR || !wt__spool_seg_hdr_valid(h, id, &first_seq)) {
+        close(fd);
+        if (fsize < SEG_HDR + REC_HDR) {
+            rec->cut_bytes += fsize;
+            if (unlinkat(sp->dirfd, name, 0) != 0)
+                return -errno;
+            return 0;
+        }
+        wt__spool_seg_name(bad, id, ".bad");
+        if (renameat(sp->dirfd, name, sp->dirfd, bad) != 0)
+            return -errno;
+        rec->bad_segments++;
+        return 0;
+    }
+    struct seg *s = &sp->segs[sp->nsegs];
+    *s = (struct seg){.id = id, .first_seq = first_seq, .fd = -1};
+    const int64_t end = scan_records(sp, s, fd, fsize, chunk, rec);
+    if (end < 0) {
+        rc = (int)end;
+        goto fail;
+    }
+    if ((uint64_t)end < fsize) {
+        rec->cut_records++;
+        rec->cut_bytes += fsize - (uint64_t)end;
+        if (ftruncate(fd, (off_t)end) != 0) {
+            rc = -errno;
+            goto fail;
+        }
+    }
+    /* From here on the segment is as good as committed. */
+    if (fdatasync(fd) != 0) {
+        rc = -errno;
+        goto fail;
+    }
+    s->size = s->synced = (uint64_t)end;
+    s->fd = fd;
+    sp->nsegs++;
+    sp->bytes += s->size;
+    if (s->first_seq + s->records > sp->next_seq)
+        sp->next_seq = s->first_seq + s->records;
+    return 0;
+fail:
+    snprintf(err, errlen, "spool: %s: %s", name, wt_strerror(rc));
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* After the scan: cursors not on a boundary of a kept segment are moved. */
+static void clamp_cursors(struct wt_spool *sp, struct wt_spool_recovery *rec)
+{
+    const struct seg *a = wt__spool_active(sp);
+    for (unsigned k = 0; k < sp->nsinks; k++) {
+        struct sink *s = &sp->sinks[k];
+        struct wt_spool_pos *c = &s->cur;
+        if (s->placed)
+            continue;
+        s->placed = true;
+        if (s->oldest) {
+            *c = (struct wt_spool_pos){sp->segs[0].id, SEG_HDR};
+            continue;
+        }
+        const unsigned i = wt__spool_seg_find(sp, c->segment);
+        if (i == sp->nsegs) {
+            /* Past the newest segment: everything was read. */
+            rec->cursors_clamped++;
+            *c = (struct wt_spool_pos){a->id, a->size};
+        } else if (sp->segs[i].id == c->segment) {
+            /* Past the end of its (cut) segment: the first record after it. */
+            rec->cursors_clamped++;
+            if (i + 1 < sp->nsegs)
+                *c = (struct wt_spool_pos){sp->segs[i + 1].id, SEG_HDR};
+            else
+                *c = (struct wt_spool_pos){a->id, a->size};
+        } else {
+            /* Absent, or in a deleted segment: the next segment's first record. */
+            *c = (struct wt_spool_pos){sp->segs[i].id, SEG_HDR};
+        }
+    }
+}
+
+static void spool_free(struct wt_spool *sp)
+{
+    for (unsigned i = 0; i < sp->nsegs; i++)
+        wt__spool_close_fd(&sp->segs[i].fd);
+    for (unsigned k = 0; k < WT_SPOOL_MAX_SINKS; k++)
+        wt__spool_close_fd(&sp->sinks[k].rfd);
+    wt__spool_close_fd(&sp->dirfd); /* releases the flock */
+    pthread_mutex_destroy(&sp->lock);
+    pthread_mutex_destroy(&sp->sync_lock);
+    wt_free(sp->segs);
+    wt_free(sp);
+}
+
+int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
+                  struct wt_spool_recovery *rec, char *err, size_t errlen)
+{
+    struct wt_spool_recovery local;
+    char ebuf[1];
+    uint64_t *ids = NULL;
+    unsigned nids = 0;
+    unsigned char *chunk = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!rec)
+        rec = &local;
+    if (!err || errlen == 0) {
+        err = ebuf;
+        errlen = sizeof(ebuf);
+    }
+    memset(rec, 0, sizeof(*rec));
+    err[0] = '\0';
+    struct wt_spool *sp = wt_calloc(1, sizeof(*sp));
+    if (!sp)
+        return -ENOMEM;
+    pthread_mutex_init(&sp->lock, NULL);
+    pthread_mutex_init(&sp->sync_lock, NULL);
+    sp->dirfd = -1;
+    sp->next_seq = 1;
+    sp->next_id = 1;
+    for (unsigned k = 0; k < WT_SPOOL_MAX_SINKS; k++)
+        sp->sinks[k].rfd = -1;
+
+    rc = check_opts(sp, o, err, errlen);
+    if (rc == 0)
+        rc = open_dir(sp, o->dir, err, errlen);
+    if (rc == 0)
+        rc = list_dir(sp, &ids, &nids, err, errlen);
+    if (rc == 0)
+        rc = load_cursors(sp, rec, err, errlen);
+    if (rc != 0)
+        goto fail;
+    chunk = wt_malloc(SCAN_CHUNK);
+    if (!chunk) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    for (unsigned j = 0; j < nids; j++) {
+        rc = load_segment(sp, ids[j], chunk, rec, err, errlen);
+        if (rc != 0)
+            goto fail;
+    }
+    if (nids > 0 && ids[nids - 1] >= sp->next_id)
+        sp->next_id = ids[nids - 1] + 1;
+    /* Sealed segments need no descriptor; the newest one stays active. */
+    for (unsigned i = 0; i + 1 < sp->nsegs; i++)
+        wt__spool_close_fd(&sp->segs[i].fd);
+    if (sp->nsegs == 0) {
+        rc = wt__spool_seg_create(sp);
+        if (rc != 0) {
+            snprintf(err, errlen, "spool: cannot create a segment: %s", wt_strerror(rc));
+            goto fail;
+        }
+    }
+    clamp_cursors(sp, rec);
+    wt__spool_gc(sp); /* a failed delete is retried at the next ack */
+    /* Make the cuts, renames and any new segment durable. */
+    if (fsync(sp->dirfd) != 0 || fdatasync(wt__spool_active(sp)->fd) != 0) {
+        rc = -errno;
+        snprintf(err, errlen, "spool: fsync: %s", strerror(-rc));
+        goto fail;
+    }
+    wt__spool_active(sp)->synced = wt__spool_active(sp)->size;
+    sp->dir_synced = sp->dir_gen;
+    sp->commit = (struct wt_spool_pos){wt__spool_active(sp)->id, wt__spool_active(sp)->size};
+    rec->segments = sp->nsegs;
+    rec->bytes = sp->bytes;
+    for (unsigned i = 0; i < sp->nsegs; i++)
+        rec->records += sp->segs[i].records;
+    wt_free(chunk);
+    wt_free(ids);
+    *out = sp;
+    return 0;
+fail:
+    wt_free(chunk);
+    wt_free(ids);
+    spool_free(sp);
+    return rc;
+}
+
+void wt_spool_close(struct wt_spool *sp)
+{
+    if (!sp)
+        return;
+    wt_spool_sync_cursors(sp); /* best effort: errors were the caller's to see */
+    spool_free(sp);
+}
