@@ -291,7 +291,7 @@ static bool split_buf(struct replay *r)
     size_t pos = 0;
     bool more = true;
     while (pos < r->len) {
-        if (wt_pipeline_full(r->p)) {
+        if (wt_pipeline_wait_if_full(r->p)) {
             more = false;
             break;
         }
@@ -379,7 +379,7 @@ static void reader_cb(uv_idle_t *h)
                 break;
         }
     }
-    if (wt_pipeline_full(r->p) || r->stopping)
+    if (wt_pipeline_wait_if_full(r->p) || r->stopping)
         uv_idle_stop(&r->reader);
 }
 

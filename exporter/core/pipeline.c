@@ -480,7 +480,6 @@ void wt_pipeline_source_init(struct wt_pipeline *p, struct wt_source *src, uint3
     (void)p;
     src->id = id;
     src->path = path;
-    src->icfg = icfg;
     wt_parser_init(&src->ps, icfg ? icfg->format : WT_FORMAT_AUTO);
     if (icfg && icfg->fields)
         wt_parser_set_fields(&src->ps, icfg->fields, strlen(icfg->fields));
@@ -677,11 +676,11 @@ void wt_pipeline_apply(struct wt_pipeline *p, const struct wt_config *cfg)
     update_pause(p);
 }
 
-bool wt_pipeline_full(const struct wt_pipeline *p)
+bool wt_pipeline_wait_if_full(struct wt_pipeline *p)
 {
     if (p->spooler && wt_spooler_full(p->spooler)) {
         /* Remembered, so the source hears on_resume when the spool has room. */
-        ((struct wt_pipeline *)p)->spool_blocked = true;
+        p->spool_blocked = true;
         wt_metric_set(p->m_paused, 1);
         return true;
     }

@@ -12,8 +12,9 @@
  * never skips an unacked line.
  *
  * Backpressure: when the bytes held by batches in flight reach
- * queue.max_bytes, wt_pipeline_full() turns true and sources must stop
- * reading; on_resume() is called once it is below half of that.
+ * queue.max_bytes (or the spool is full), wt_pipeline_wait_if_full() turns
+ * true and sources must stop reading; on_resume() is called once it is
+ * below half of that (or the spool has room).
  *
  * Every position callback carries the line number of the line ending there,
  * so a source resumed from a checkpoint keeps numbering lines correctly.
@@ -32,7 +33,6 @@ struct wt_source {
     uint32_t id;         /* stable while the source lives; used in marks */
     struct wt_str path;  /* "src" in events (owned by the caller) */
     struct wt_parser ps; /* per-stream parser state (W3C layout) */
-    const struct wt_input_cfg *icfg;
 };
 
 struct wt_pipeline_hooks {
@@ -87,8 +87,12 @@ void wt_pipeline_mark(struct wt_pipeline *p, struct wt_source *src, uint64_t off
 /** A line longer than the limit was skipped (counted; logged once). */
 void wt_pipeline_too_long(struct wt_pipeline *p, struct wt_source *src, uint64_t lineno);
 
-/** True while sources must not read (queue at its byte cap). */
-bool wt_pipeline_full(const struct wt_pipeline *p);
+/**
+ * Must sources stop reading now (the queue at its byte cap, or the spool
+ * full)? When the spool is the reason, the caller is registered as waiting:
+ * on_resume() follows once the spool has room again. Not a pure query.
+ */
+bool wt_pipeline_wait_if_full(struct wt_pipeline *p);
 
 /** Close the open batch now (end of input, shutdown). */
 void wt_pipeline_flush(struct wt_pipeline *p);

@@ -424,7 +424,7 @@ static bool read_chunk(struct wt_tail *t, struct tfile *f)
     size_t n = (size_t)r, pos = 0;
     uint64_t before = f->off;
     while (pos < n) {
-        if (wt_pipeline_full(t->p))
+        if (wt_pipeline_wait_if_full(t->p))
             return false;
         struct wt_str line;
         size_t used = 0;
@@ -451,7 +451,7 @@ static bool read_chunk(struct wt_tail *t, struct tfile *f)
     if (n < want) {
         f->dirty = false;
         /* Only a partial last line (or nothing) is left: an orphan may finish. */
-        if (f->orphan && !wt_pipeline_full(t->p))
+        if (f->orphan && !wt_pipeline_wait_if_full(t->p))
             finish_orphan(t, f);
         return false;
     }
@@ -466,7 +466,7 @@ static void reader_cb(uv_idle_t *h)
         if (f->fd < 0 || !f->dirty)
             continue;
         for (int i = 0; i < WT_TAIL_READS_PER_TURN; i++) {
-            if (wt_pipeline_full(t->p))
+            if (wt_pipeline_wait_if_full(t->p))
                 break;
             if (!read_chunk(t, f))
                 break;
@@ -477,7 +477,7 @@ static void reader_cb(uv_idle_t *h)
     if (t->need_reap)
         reap(t);
     /* Closed orphans may be waiting on their grace period: the poll re-checks. */
-    if (!more || wt_pipeline_full(t->p) || t->stopped)
+    if (!more || wt_pipeline_wait_if_full(t->p) || t->stopped)
         uv_idle_stop(&t->reader);
 }
 
