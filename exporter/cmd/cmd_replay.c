@@ -24,6 +24,7 @@
  * is shipped).
  */
 #include "input.h"
+#include "cmd_int.h"
 #include "log.h"
 #include "pipeline.h"
 #include "progress.h"
@@ -57,9 +58,7 @@ struct rfile {
 };
 
 struct replay {
-    uv_loop_t *loop;
-    struct wt_config *cfg;
-    struct wt_metrics *m;
+    struct wt_cmd_env env; /* config, loop, metrics */
     struct wt_pipeline *p;
     int64_t since_ms, until_ms;
 
@@ -99,7 +98,7 @@ __attribute__((format(printf, 2, 3))) static void say(const struct replay *r, co
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (r->cfg->log.json)
+    if (r->env.cfg->log.json)
         wt__log(WT_LOG_INFO, "replay", "%s", msg); /* always: it is the result */
     else
         fprintf(stderr, "replay: %s\n", msg);
@@ -179,11 +178,11 @@ static void finish(struct replay *r, bool idle)
         wt_log_warn("replay",
                     "drain_timeout (%lld ms) reached with %zu bytes of batches unacked: their "
                     "events may be missing from the sinks",
-                    (long long)r->cfg->drain_timeout_ms, wt_pipeline_queue_bytes(r->p));
+                    (long long)r->env.cfg->drain_timeout_ms, wt_pipeline_queue_bytes(r->p));
     }
     print_summary(r);
     r->exit_code = exit_code(r);
-    wt_metrics_stop(r->m);
+    wt_metrics_stop(r->env.m);
     if (!idle) {
         /* Work on the thread pool (a blocked sink) cannot be cancelled. */
         fflush(stderr);
@@ -196,7 +195,7 @@ static void drain_cb(uv_timer_t *h)
     struct replay *r = h->data;
     bool idle = wt_pipeline_idle(r->p);
     bool timed_out =
-        r->stopping && uv_now(r->loop) - r->drain_started >= (uint64_t)r->cfg->drain_timeout_ms;
+        r->stopping && uv_now(r->env.loop) - r->drain_started >= (uint64_t)r->env.cfg->drain_timeout_ms;
     if (!idle && !timed_out)
         return;
     finish(r, idle);
@@ -206,7 +205,7 @@ static void drain_cb(uv_timer_t *h)
 static void start_drain(struct replay *r)
 {
     wt_pipeline_flush(r->p);
-    r->drain_started = uv_now(r->loop);
+    r->drain_started = uv_now(r->env.loop);
     if (!uv_is_active((uv_handle_t *)&r->drain))
         uv_timer_start(&r->drain, drain_cb, 0, WT_DRAIN_CHECK_MS);
 }
@@ -411,14 +410,14 @@ static void signal_cb(uv_signal_t *h, int signum)
         wt_progress_clear(&r->pr);
         wt_log_warn("replay", "%s again: exiting now without waiting for acks", name);
         print_summary(r);
-        wt_metrics_stop(r->m);
+        wt_metrics_stop(r->env.m);
         fflush(stderr);
         _exit(WT_EXIT_FAIL);
     }
     r->stopping = true;
     wt_progress_clear(&r->pr);
     wt_log_info("replay", "%s: stopping; flushing and waiting up to %lld ms for acks", name,
-                (long long)r->cfg->drain_timeout_ms);
+                (long long)r->env.cfg->drain_timeout_ms);
     uv_idle_stop(&r->reader);
     if (r->in) {
         r->done_before += r->in->consumed; /* for the summary */
@@ -431,15 +430,15 @@ static void signal_cb(uv_signal_t *h, int signum)
 static void progress_cb(uv_timer_t *h)
 {
     struct replay *r = h->data;
-    wt_progress_update(&r->pr, uv_now(r->loop), bytes_done(r), wt_pipeline_counts(r->p)->lines,
+    wt_progress_update(&r->pr, uv_now(r->env.loop), bytes_done(r), wt_pipeline_counts(r->p)->lines,
                        false);
 }
 
 static void heartbeat_cb(uv_timer_t *h)
 {
     struct replay *r = h->data;
-    wt_metrics_heartbeat(r->m);
-    wt_metrics_problem(r->m, "sinks", wt_pipeline_failing(r->p) ? "a sink is failing" : NULL);
+    wt_metrics_heartbeat(r->env.m);
+    wt_metrics_problem(r->env.m, "sinks", wt_pipeline_failing(r->p) ? "a sink is failing" : NULL);
     wt_pipeline_counts(r->p); /* publishes counters */
 }
 
@@ -472,14 +471,6 @@ static const char replay_usage[] =
     "could not be read to its end, a batch failed or SIGINT/SIGTERM, 2 usage or\n"
     "configuration error (including a file that cannot be opened).\n";
 
-static void print_errors(const char *path, const struct wt_config_errors *errs)
-{
-    for (unsigned i = 0; i < errs->n; i++)
-        wt_log_error("config", "%s: %s", path, errs->msg[i]);
-    if (errs->dropped)
-        wt_log_error("config", "%s: %u more error(s)", path, errs->dropped);
-}
-
 static int parse_time_opt(const char *opt, const char *s, int64_t *out)
 {
     if (wt_parse_time_ms(s, out) == 0)
@@ -496,18 +487,18 @@ static const struct wt_input_cfg *icfg_for(const struct replay *r, const char *p
 {
     char real[PATH_MAX];
     const char *p = realpath(path, real) ? real : path;
-    for (size_t i = 0; i < r->cfg->ninputs; i++) {
-        if (fnmatch(r->cfg->inputs[i].path, p, FNM_PATHNAME) == 0)
+    for (size_t i = 0; i < r->env.cfg->ninputs; i++) {
+        if (fnmatch(r->env.cfg->inputs[i].path, p, FNM_PATHNAME) == 0)
             return &r->icfg[i];
     }
-    return r->cfg->ninputs ? &r->icfg[0] : &r->icfg[WT_CFG_MAX_INPUTS];
+    return r->env.cfg->ninputs ? &r->icfg[0] : &r->icfg[WT_CFG_MAX_INPUTS];
 }
 
 /* Copies of the inputs' settings with --format applied; the last slot holds defaults. */
 static void setup_icfg(struct replay *r, bool have_fmt, enum wt_format fmt)
 {
-    for (size_t i = 0; i < r->cfg->ninputs; i++)
-        r->icfg[i] = r->cfg->inputs[i];
+    for (size_t i = 0; i < r->env.cfg->ninputs; i++)
+        r->icfg[i] = r->env.cfg->inputs[i];
     r->icfg[WT_CFG_MAX_INPUTS] = (struct wt_input_cfg){.max_line = WT_LINE_MAX_DEFAULT};
     if (!have_fmt)
         return;
@@ -554,7 +545,7 @@ static int check_files(struct replay *r, char **paths, size_t n)
 static void log_window(const struct replay *r)
 {
     char since[25] = "-", until[25] = "-", oldest[25];
-    int64_t horizon = wt_wall_ms() - r->cfg->retention_ms;
+    int64_t horizon = wt_wall_ms() - r->env.cfg->retention_ms;
     if (r->since_ms)
         wt_iso8601_ms(r->since_ms, since);
     if (r->until_ms)
@@ -563,8 +554,8 @@ static void log_window(const struct replay *r)
     wt_log_info("replay",
                 "wtexport %s replaying %zu file(s) to %zu sink(s): since %s, until %s, "
                 "retention %lld s (events before %s are skipped as expired)",
-                WT_VERSION, r->nfiles, r->cfg->nsinks, since, until,
-                (long long)(r->cfg->retention_ms / 1000), oldest);
+                WT_VERSION, r->nfiles, r->env.cfg->nsinks, since, until,
+                (long long)(r->env.cfg->retention_ms / 1000), oldest);
     if (r->until_ms && r->until_ms <= horizon)
         wt_log_warn("replay",
                     "--until %s is older than the retention window: every event "
@@ -582,7 +573,6 @@ int wt_cmd_replay(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct replay *r = wt_calloc(1, sizeof(*r));
-    struct wt_config_errors *errs = NULL;
     const char *cfg_path = NULL;
     enum wt_format fmt = WT_FORMAT_AUTO;
     bool have_fmt = false;
@@ -633,22 +623,16 @@ int wt_cmd_replay(int argc, char **argv)
         goto usage;
     }
 
-    r->cfg = wt_calloc(1, sizeof(*r->cfg));
-    errs = wt_calloc(1, sizeof(*errs));
     r->nfiles = (size_t)(argc - optind);
     r->files = wt_calloc(r->nfiles, sizeof(*r->files));
-    if (!r->cfg || !errs || !r->files) {
+    if (!r->files) {
         fprintf(stderr, "wtexport: out of memory\n");
         goto out;
     }
-    if (wt_config_load(cfg_path, r->cfg, errs) != 0) {
-        print_errors(cfg_path, errs);
-        wt_free(r->cfg);
-        r->cfg = NULL;
-        ex = WT_EXIT_USAGE;
+    ex = wt_cmd_env_open(&r->env, "replay", cfg_path, false);
+    if (ex != 0)
         goto out;
-    }
-    wt_log_setup((enum wt_log_level)r->cfg->log.level, r->cfg->log.json);
+    ex = WT_EXIT_FAIL;
     setup_icfg(r, have_fmt, fmt);
     if (check_files(r, argv + optind, r->nfiles) != 0) {
         ex = WT_EXIT_USAGE;
@@ -660,34 +644,20 @@ int wt_cmd_replay(int argc, char **argv)
         goto out;
     }
 
-    signal(SIGPIPE, SIG_IGN);
-    int threads = wt_config_apply_threads(r->cfg);
-    wt_log_info("replay", "%d worker threads", threads);
-    r->loop = uv_default_loop();
-    r->m = wt_metrics_new();
-    if (!r->m)
-        goto out;
-    if (r->cfg->metrics.listen && r->cfg->metrics.listen[0]) {
-        /* The daemon may hold this address: replay works without metrics. */
-        if (wt_metrics_serve(r->m, r->cfg->metrics.listen, err, sizeof(err)) != 0)
-            wt_log_warn("replay", "%s; replaying without metrics", err);
-        else
-            wt_log_info("replay", "metrics on http://%s/metrics", r->cfg->metrics.listen);
-    }
     struct wt_pipeline_hooks hooks = {.ctx = r, .on_ack = on_ack, .on_resume = on_resume};
-    r->p = wt_pipeline_new(r->loop, r->cfg, r->m, &hooks, false, r->since_ms, r->until_ms, err,
+    r->p = wt_pipeline_new(r->env.loop, r->env.cfg, r->env.m, &hooks, false, r->since_ms, r->until_ms, err,
                            sizeof(err));
     if (!r->p) {
         wt_log_error("replay", "%s", err);
         goto out;
     }
 
-    uv_idle_init(r->loop, &r->reader);
-    uv_signal_init(r->loop, &r->sig_int);
-    uv_signal_init(r->loop, &r->sig_term);
-    uv_timer_init(r->loop, &r->drain);
-    uv_timer_init(r->loop, &r->progress_timer);
-    uv_timer_init(r->loop, &r->heartbeat);
+    uv_idle_init(r->env.loop, &r->reader);
+    uv_signal_init(r->env.loop, &r->sig_int);
+    uv_signal_init(r->env.loop, &r->sig_term);
+    uv_timer_init(r->env.loop, &r->drain);
+    uv_timer_init(r->env.loop, &r->progress_timer);
+    uv_timer_init(r->env.loop, &r->heartbeat);
     r->reader.data = r->sig_int.data = r->sig_term.data = r;
     r->drain.data = r->progress_timer.data = r->heartbeat.data = r;
     r->handles_init = true;
@@ -701,10 +671,10 @@ int wt_cmd_replay(int argc, char **argv)
         total += r->files[i].size;
         no_total |= !r->files[i].regular;
     }
-    uv_update_time(r->loop);
+    uv_update_time(r->env.loop);
     r->t0_ns = uv_hrtime();
-    wt_progress_init(&r->pr, STDERR_FILENO, isatty(STDERR_FILENO) == 1, r->cfg->log.json, total,
-                     uv_now(r->loop));
+    wt_progress_init(&r->pr, STDERR_FILENO, isatty(STDERR_FILENO) == 1, r->env.cfg->log.json, total,
+                     uv_now(r->env.loop));
     r->pr.no_total = no_total;
     uint64_t every = wt_progress_interval_ms(&r->pr);
     uv_timer_start(&r->progress_timer, progress_cb, every, every);
@@ -712,7 +682,7 @@ int wt_cmd_replay(int argc, char **argv)
     uv_idle_start(&r->reader, reader_cb);
 
     r->exit_code = WT_EXIT_FAIL;
-    uv_run(r->loop, UV_RUN_DEFAULT);
+    uv_run(r->env.loop, UV_RUN_DEFAULT);
     ex = r->exit_code; /* from finish(), before close_all freed the pipeline */
     goto out;
 
@@ -725,20 +695,12 @@ out:
         close_all(r);
     else if (r->p)
         wt_pipeline_free(r->p);
-    if (r->loop) {
-        uv_run(r->loop, UV_RUN_NOWAIT);
-        uv_loop_close(r->loop);
-    }
     input_free(r->in);
     for (size_t i = 0; r->files && i < r->nfiles; i++)
         input_free(r->files[i].pre);
-    wt_metrics_free(r->m);
-    if (r->cfg)
-        wt_config_free(r->cfg);
-    wt_free(r->cfg);
+    wt_cmd_env_close(&r->env);
     wt_free(r->files);
     wt_free(r->buf);
-    wt_free(errs);
     wt_free(r);
     return ex;
 }

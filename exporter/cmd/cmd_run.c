@@ -7,8 +7,9 @@
  *   SIGHUP          reload the config: validate first, keep the old one on error
  *   SIGUSR1         log every counter
  */
-#include "wt_common.h"
+#include "cmd_int.h"
 #include "log.h"
+#include "wt_common.h"
 #include "pipeline.h"
 #include "tail.h"
 #include "wt_exporter.h"
@@ -27,10 +28,8 @@
 #define WT_HEARTBEAT_MS   1000
 
 struct daemon {
-    uv_loop_t *loop;
+    struct wt_cmd_env env; /* config, loop, metrics */
     const char *cfg_path;
-    struct wt_config *cfg;
-    struct wt_metrics *m;
     struct wt_tail *tail;
     struct wt_pipeline *p;
     uv_signal_t sig_term, sig_int, sig_hup, sig_usr1;
@@ -39,14 +38,6 @@ struct daemon {
     bool stopping;
     int exit_code;
 };
-
-static void print_errors(const char *path, const struct wt_config_errors *errs)
-{
-    for (unsigned i = 0; i < errs->n; i++)
-        wt_log_error("config", "%s: %s", path, errs->msg[i]);
-    if (errs->dropped)
-        wt_log_error("config", "%s: %u more error(s)", path, errs->dropped);
-}
 
 static void log_counters(struct daemon *d, const char *when)
 {
@@ -91,7 +82,7 @@ static void drain_cb(uv_timer_t *h)
 {
     struct daemon *d = h->data;
     bool idle = wt_pipeline_idle(d->p);
-    bool timed_out = uv_now(d->loop) - d->drain_started >= (uint64_t)d->cfg->drain_timeout_ms;
+    bool timed_out = uv_now(d->env.loop) - d->drain_started >= (uint64_t)d->env.cfg->drain_timeout_ms;
     if (!idle && !timed_out)
         return;
     if (idle && wt_pipeline_busy(d->p))
@@ -106,14 +97,14 @@ static void drain_cb(uv_timer_t *h)
     if (rc != 0)
         wt_log_error("run", "writing spool cursors at exit: %s", wt_strerror(rc));
     log_counters(d, "stopped");
-    wt_metrics_stop(d->m);
+    wt_metrics_stop(d->env.m);
     if (!idle) {
         /* Work still on the thread pool (a blocked sink) cannot be cancelled:
          * leave without freeing. Unacked lines are read again at the next start. */
         wt_log_warn("run",
                     "drain_timeout (%lld ms) reached before every sink caught up; what is not "
                     "acked stays in the spool (or the logs) for the next start",
-                    (long long)d->cfg->drain_timeout_ms);
+                    (long long)d->env.cfg->drain_timeout_ms);
         fflush(stderr);
         _exit(d->exit_code);
     }
@@ -126,10 +117,10 @@ static void shutdown_start(struct daemon *d, const char *why)
         return;
     d->stopping = true;
     wt_log_info("run", "%s: stopping; flushing and waiting up to %lld ms for acks", why,
-                (long long)d->cfg->drain_timeout_ms);
+                (long long)d->env.cfg->drain_timeout_ms);
     wt_tail_stop(d->tail);
     wt_pipeline_flush(d->p);
-    d->drain_started = uv_now(d->loop);
+    d->drain_started = uv_now(d->env.loop);
     uv_timer_start(&d->drain, drain_cb, 0, WT_DRAIN_CHECK_MS);
 }
 
@@ -193,18 +184,18 @@ static void reload(struct daemon *d)
         goto out;
     }
     if (wt_config_load(d->cfg_path, nc, errs) != 0) {
-        print_errors(d->cfg_path, errs);
+        wt_cmd_log_config_errors(d->cfg_path, errs);
         wt_log_error("config", "reload: %s has %u error(s); keeping the running config",
                      d->cfg_path, errs->n + errs->dropped);
         goto out;
     }
-    carry_over(nc, d->cfg);
+    carry_over(nc, d->env.cfg);
     wt_log_setup((enum wt_log_level)nc->log.level, nc->log.json);
     wt_pipeline_apply(d->p, nc);
     wt_tail_apply(d->tail, nc);
-    wt_config_free(d->cfg);
-    wt_free(d->cfg);
-    d->cfg = nc;
+    wt_config_free(d->env.cfg);
+    wt_free(d->env.cfg);
+    d->env.cfg = nc;
     nc = NULL;
     wt_log_info("config", "reloaded %s", d->cfg_path);
 out:
@@ -235,7 +226,7 @@ static void signal_cb(uv_signal_t *h, int signum)
         break;
     case SIGUSR1:
         log_counters(d, "counters");
-        wt_metrics_log_all(d->m);
+        wt_metrics_log_all(d->env.m);
         break;
     default:
         break;
@@ -245,8 +236,8 @@ static void signal_cb(uv_signal_t *h, int signum)
 static void heartbeat_cb(uv_timer_t *h)
 {
     struct daemon *d = h->data;
-    wt_metrics_heartbeat(d->m);
-    wt_metrics_problem(d->m, "sinks", wt_pipeline_failing(d->p) ? "a sink is failing" : NULL);
+    wt_metrics_heartbeat(d->env.m);
+    wt_metrics_problem(d->env.m, "sinks", wt_pipeline_failing(d->p) ? "a sink is failing" : NULL);
     wt_pipeline_counts(d->p); /* publishes counters */
 }
 
@@ -267,7 +258,6 @@ int wt_cmd_run(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct daemon d = {.exit_code = WT_EXIT_OK};
-    struct wt_config_errors *errs = NULL;
     char err[512] = "";
     int o, ex = WT_EXIT_FAIL;
 
@@ -289,44 +279,20 @@ int wt_cmd_run(int argc, char **argv)
         fputs(run_usage, stderr);
         return WT_EXIT_USAGE;
     }
-    d.cfg = wt_calloc(1, sizeof(*d.cfg));
-    errs = wt_calloc(1, sizeof(*errs));
-    if (!d.cfg || !errs) {
-        fprintf(stderr, "wtexport: out of memory\n");
+    ex = wt_cmd_env_open(&d.env, "run", d.cfg_path, true);
+    if (ex != 0)
         goto out;
-    }
-    if (wt_config_load(d.cfg_path, d.cfg, errs) != 0) {
-        print_errors(d.cfg_path, errs);
-        ex = WT_EXIT_USAGE;
-        goto out;
-    }
-    wt_log_setup((enum wt_log_level)d.cfg->log.level, d.cfg->log.json);
-    int rc = wt_mkdir_p(d.cfg->state_dir);
+    ex = WT_EXIT_FAIL;
+    int rc = wt_mkdir_p(d.env.cfg->state_dir);
     if (rc != 0) {
-        wt_log_error("run", "state_dir %s: %s", d.cfg->state_dir, wt_strerror(rc));
+        wt_log_error("run", "state_dir %s: %s", d.env.cfg->state_dir, wt_strerror(rc));
         goto out;
     }
-    signal(SIGPIPE, SIG_IGN);
-    int threads = wt_config_apply_threads(d.cfg);
-    wt_log_info("run", "%d worker threads", threads);
-    d.loop = uv_default_loop();
-    d.m = wt_metrics_new();
-    if (!d.m)
-        goto out;
-    if (d.cfg->metrics.listen && d.cfg->metrics.listen[0]) {
-        rc = wt_metrics_serve(d.m, d.cfg->metrics.listen, err, sizeof(err));
-        if (rc != 0) {
-            wt_log_error("run", "metrics.listen %s: %s", d.cfg->metrics.listen, err);
-            goto out;
-        }
-        wt_log_info("run", "metrics on http://%s/metrics (health: /healthz)",
-                    d.cfg->metrics.listen);
-    }
-    d.tail = wt_tail_new(d.loop, d.cfg, d.m);
+    d.tail = wt_tail_new(d.env.loop, d.env.cfg, d.env.m);
     if (!d.tail)
         goto out;
     struct wt_pipeline_hooks hooks = wt_tail_hooks(d.tail);
-    d.p = wt_pipeline_new(d.loop, d.cfg, d.m, &hooks, true, 0, 0, err, sizeof(err));
+    d.p = wt_pipeline_new(d.env.loop, d.env.cfg, d.env.m, &hooks, true, 0, 0, err, sizeof(err));
     if (!d.p) {
         wt_log_error("run", "%s", err);
         goto out;
@@ -335,39 +301,29 @@ int wt_cmd_run(int argc, char **argv)
         wt_log_error("run", "%s", err);
         goto out;
     }
-    uv_signal_init(d.loop, &d.sig_term);
-    uv_signal_init(d.loop, &d.sig_int);
-    uv_signal_init(d.loop, &d.sig_hup);
-    uv_signal_init(d.loop, &d.sig_usr1);
+    uv_signal_init(d.env.loop, &d.sig_term);
+    uv_signal_init(d.env.loop, &d.sig_int);
+    uv_signal_init(d.env.loop, &d.sig_hup);
+    uv_signal_init(d.env.loop, &d.sig_usr1);
     d.sig_term.data = d.sig_int.data = d.sig_hup.data = d.sig_usr1.data = &d;
     uv_signal_start(&d.sig_term, signal_cb, SIGTERM);
     uv_signal_start(&d.sig_int, signal_cb, SIGINT);
     uv_signal_start(&d.sig_hup, signal_cb, SIGHUP);
     uv_signal_start(&d.sig_usr1, signal_cb, SIGUSR1);
-    uv_timer_init(d.loop, &d.heartbeat);
-    uv_timer_init(d.loop, &d.drain);
+    uv_timer_init(d.env.loop, &d.heartbeat);
+    uv_timer_init(d.env.loop, &d.drain);
     d.heartbeat.data = d.drain.data = &d;
     uv_timer_start(&d.heartbeat, heartbeat_cb, 0, WT_HEARTBEAT_MS);
     wt_log_info("run", "wtexport %s running: %zu input(s), %zu sink(s), retention %lld s",
-                WT_VERSION, d.cfg->ninputs, d.cfg->nsinks, (long long)(d.cfg->retention_ms / 1000));
+                WT_VERSION, d.env.cfg->ninputs, d.env.cfg->nsinks, (long long)(d.env.cfg->retention_ms / 1000));
 
-    uv_run(d.loop, UV_RUN_DEFAULT);
+    uv_run(d.env.loop, UV_RUN_DEFAULT);
     ex = d.exit_code;
     d.tail = NULL;
     d.p = NULL;
 out:
-    if (d.p || d.tail) {
-        wt_pipeline_free(d.p);
-        wt_tail_free(d.tail);
-        if (d.loop)
-            uv_run(d.loop, UV_RUN_NOWAIT);
-    }
-    if (d.loop)
-        uv_loop_close(d.loop);
-    wt_metrics_free(d.m);
-    if (d.cfg)
-        wt_config_free(d.cfg);
-    wt_free(d.cfg);
-    wt_free(errs);
+    wt_pipeline_free(d.p);
+    wt_tail_free(d.tail);
+    wt_cmd_env_close(&d.env);
     return ex;
 }
