@@ -41,7 +41,7 @@ check_exactly_once "$DOUT" 1 20 b "b.log after the restart"
 printf 'garbage \001\002 not json {{{' >"$CKPT"
 gen_lines 81 20 new >>"$A"
 start_daemon "$CFG"
-dlog | grep 'WARN' | grep -q 'checkpoints.json' ||
+dlog | grep 'WARN' | grep 'checkpoints.json' >/dev/null ||
     fail "no warning about the damaged checkpoints.json: $(dlog | head -n 5)"
 log "ok: warning: $(dlog | grep 'WARN' | grep 'checkpoints.json' | head -n 1 | cut -c 1-200)"
 wait_log "a.log from the end (read_from: end)" "a.log to be followed from its end again"

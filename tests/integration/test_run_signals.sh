@@ -40,7 +40,7 @@ cp "$CFG" "$T/good.json"
 CFG_EXTRA='"privacy": {"strip_query": false}, "bogus_key": 1' make_config "$CFG"
 kill -HUP "$DPID"
 wait_log "keeping the running config" "the rejected reload to be logged"
-dlog | grep -q 'bogus_key: unknown key' || fail "the reload error does not name the key: $(dlog | grep -i error)"
+dlog | grep 'bogus_key: unknown key' >/dev/null || fail "the reload error does not name the key: $(dlog | grep -i error)"
 log "ok: rejected reload logged with the key path (bogus_key: unknown key)"
 assert_alive "after SIGHUP (unknown key)"
 
@@ -49,7 +49,7 @@ printf '{"state_dir": "%s", "inputs": [' "$T/state" >"$CFG.tmp" && mv -f "$CFG.t
 kill -HUP "$DPID"
 wait_for "the second rejected reload to be logged" \
     eval '[ "$(dlog | grep -c "keeping the running config")" -ge 2 ]'
-dlog | grep -q 'invalid JSON' || fail "the reload error does not say invalid JSON: $(dlog | grep -i error)"
+dlog | grep 'invalid JSON' >/dev/null || fail "the reload error does not say invalid JSON: $(dlog | grep -i error)"
 log "ok: rejected reload of invalid JSON logged"
 assert_alive "after SIGHUP (invalid JSON)"
 
@@ -62,7 +62,7 @@ assert_eq 200 "$(healthz_code)" "/healthz after the rejected reloads"
 # --- SIGUSR1: counters in the log
 kill -USR1 "$DPID"
 wait_log "lines=" "SIGUSR1 counters in the log"
-dlog | grep -q 'counters: lines=300 parsed=300 .* events=300 ' ||
+dlog | grep 'counters: lines=300 parsed=300 .* events=300 ' >/dev/null ||
     fail "SIGUSR1 counters not as expected: $(dlog | grep 'lines=')"
 log "ok: SIGUSR1 logged lines=300 ... events=300"
 assert_alive "after SIGUSR1"

@@ -47,7 +47,7 @@ wait_log "TLS verification failed" "a TLS verification error in the log"
 unhealthy() { [ "$(healthz_code)" = 503 ]; }
 wait_for "/healthz to report the failing sink" unhealthy
 assert_eq "$before" "$(sse_stat accepted_events)" "events stored through an untrusted connection"
-dlog | grep "TLS verification failed" | head -1 | grep -q "set ca_file" ||
+dlog | grep "TLS verification failed" | sed -n 1p | grep "set ca_file" >/dev/null ||
     fail "the TLS error does not say what to do"
 log "daemon said: $(dlog | grep -m1 'TLS verification failed' | cut -c1-300)"
 stop_daemon

@@ -87,7 +87,7 @@ if check_alive "case B, after finishing the renamed file"; then
 fi
 check_exactly_once "$DOUT" 1 "$N" host "case B (rotated name outside the glob)"
 old_lines=$(wc -l <"$T/logs/access.log.1")
-dlog | grep -q "access.log: finished ($old_lines lines)" ||
+dlog | grep "access.log: finished ($old_lines lines)" >/dev/null ||
     fail "the renamed file was not finished with its $old_lines lines: $(dlog | grep finished)"
 log "ok: renamed file finished with its $old_lines lines"
 
