@@ -49,6 +49,9 @@ int wt_cmd_env_open(struct wt_cmd_env *env, const char *tag, const char *cfg_pat
     const char *listen = env->cfg->metrics.listen;
     if (!listen || !listen[0])
         return 0;
+    wt_metrics_set_http_limits(env->m, (unsigned)env->cfg->metrics.max_connections,
+                               (unsigned)env->cfg->metrics.max_per_ip,
+                               (unsigned)(env->cfg->metrics.request_timeout_ms / 1000));
     if (wt_metrics_serve(env->m, listen, err, sizeof(err)) != 0) {
         if (metrics_required) {
             wt_log_error(tag, "metrics.listen %s: %s", listen, err);

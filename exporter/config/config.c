@@ -735,6 +735,14 @@ static void check_cross(struct wt_cfg_ctx *c, struct wt_config *cfg)
         err_add(c->errs, "spool.max_bytes", "must be at least twice spool.segment_bytes (%s)",
                 need);
     }
+    if (!wt_cfg_failed(c, &cfg->metrics.max_per_ip) &&
+        !wt_cfg_failed(c, &cfg->metrics.max_connections) &&
+        cfg->metrics.max_per_ip >= cfg->metrics.max_connections)
+        err_add(c->errs, "metrics.max_connections_per_ip", "must be less than max_connections (%d)",
+                cfg->metrics.max_connections);
+    if (!wt_cfg_failed(c, &cfg->metrics.request_timeout_ms) &&
+        cfg->metrics.request_timeout_ms % 1000 != 0)
+        err_add(c->errs, "metrics.request_timeout", "must be whole seconds");
     if (!cfg->host && !wt_cfg_failed(c, &cfg->host)) {
         char h[256] = "";
         if (gethostname(h, sizeof(h) - 1) != 0 || !wt__cfg_check_host(h))

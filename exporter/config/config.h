@@ -61,6 +61,11 @@
 #define WT_DRAIN_TIMEOUT_DEFAULT_MS 10000
 #define WT_DRAIN_TIMEOUT_MAX_MS     (5 * 60 * 1000)
 #define WT_METRICS_LISTEN_DEFAULT   "127.0.0.1:9464"
+/* Ranges of the metrics endpoint's bounds (metrics.*; defaults in metrics.h). */
+#define WT_METRICS_CONN_MIN       4
+#define WT_METRICS_CONN_MAX       4096
+#define WT_METRICS_TIMEOUT_MIN_MS 1000
+#define WT_METRICS_TIMEOUT_MAX_MS (60 * 1000)
 
 #define WT_ZSTD_LEVEL_DEFAULT 3
 #define WT_ZSTD_LEVEL_MIN     1
@@ -119,7 +124,10 @@ struct wt_config {
     size_t nsinks;
     struct wt_sink_cfg sinks[WT_CFG_MAX_SINKS];
     struct {
-        char *listen; /* "" disables */
+        char *listen;           /* "" disables */
+        int max_connections;    /* at once, all clients together */
+        int max_per_ip;         /* at once from one client address */
+        int64_t request_timeout_ms; /* an idle or incomplete request is dropped after it */
     } metrics;
     struct {
         int level; /* enum wt_log_level */

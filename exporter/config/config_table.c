@@ -7,12 +7,21 @@
 #include "config_int.h"
 #include "config_keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "sink.h"
 #include "wt_common.h"
 
 #include <assert.h>
 #include <stddef.h>
 #include <string.h>
+
+static_assert(WT_METRICS_HTTP_PER_IP_DEFAULT < WT_METRICS_HTTP_CONN_DEFAULT &&
+                  WT_METRICS_CONN_MIN <= WT_METRICS_HTTP_CONN_DEFAULT &&
+                  WT_METRICS_HTTP_CONN_DEFAULT <= WT_METRICS_CONN_MAX,
+              "metrics connection defaults");
+static_assert(WT_METRICS_TIMEOUT_MIN_MS <= WT_METRICS_HTTP_TIMEOUT_DEFAULT_S * 1000 &&
+                  WT_METRICS_HTTP_TIMEOUT_DEFAULT_S * 1000 <= WT_METRICS_TIMEOUT_MAX_MS,
+              "metrics request_timeout default");
 
 #define CFG(m)   offsetof(struct wt_config, m)
 #define INPUT(m) offsetof(struct wt_input_cfg, m)
@@ -300,11 +309,42 @@ static const struct wt_cfg_key metrics_keys[] = {
      .doc = "Address of the Prometheus /metrics endpoint (HTTP); \"\" disables it. IPv6 "
             "addresses go in brackets.",
      .example = "\"[::1]:9464\""},
+    {.name = "max_connections",
+     .type = K_INT,
+     .store = S_INT,
+     .off = offsetof(struct wt_config, metrics.max_connections) - CFG(metrics),
+     .min = WT_METRICS_CONN_MIN,
+     .max = WT_METRICS_CONN_MAX,
+     .def = WT_METRICS_HTTP_CONN_DEFAULT,
+     .doc = "Connections to the endpoint at once, all clients together; more are refused.",
+     .example = "64"},
+    {.name = "max_connections_per_ip",
+     .type = K_INT,
+     .store = S_INT,
+     .off = offsetof(struct wt_config, metrics.max_per_ip) - CFG(metrics),
+     .min = 1,
+     .max = WT_METRICS_CONN_MAX,
+     .def = WT_METRICS_HTTP_PER_IP_DEFAULT,
+     .doc = "Connections at once from one client address (less than max_connections), so "
+            "that one local process holding connections open cannot keep the health checks "
+            "of others out.",
+     .example = "4"},
+    {.name = "request_timeout",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = offsetof(struct wt_config, metrics.request_timeout_ms) - CFG(metrics),
+     .min = WT_METRICS_TIMEOUT_MIN_MS,
+     .max = WT_METRICS_TIMEOUT_MAX_MS,
+     .def = WT_METRICS_HTTP_TIMEOUT_DEFAULT_S * 1000,
+     .doc = "A connection that sends nothing for this long (an idle keep-alive, or a request "
+            "that never completes) is closed. Whole seconds.",
+     .example = "\"5s\""},
 };
 
 static const struct wt_cfg_obj metrics_obj = {
     .title = "`metrics`",
-    .doc = "The Prometheus metrics endpoint.",
+    .doc = "The Prometheus metrics endpoint and /healthz: one event-driven thread, bounded "
+           "connections, short timeouts, so slow clients cannot silence the health check.",
     .keys = metrics_keys,
     .nkeys = WT_CFG_NKEYS(metrics_keys),
 };

@@ -41,12 +41,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
-/** Most concurrent HTTP connections; scrapers are few. */
-#define WT_METRICS_HTTP_CONN_LIMIT 16
-/** Seconds an idle HTTP connection is kept. */
-#define WT_METRICS_HTTP_TIMEOUT_S 10
 /** Bytes kept of a component name / problem message (NUL included). */
-#define WT_HEALTH_WHO_MAX 64
+/** At most one log line of the HTTP server's complaints per this many ms. */
+#define WT_METRICS_HTTP_LOG_EVERY_MS 60000
+#define WT_HEALTH_WHO_MAX            64
 #define WT_HEALTH_MSG_MAX 256
 
 struct wt_metric {
@@ -77,6 +75,13 @@ struct wt_metrics {
     /* Loop thread only. */
     struct MHD_Daemon *httpd;
     int port;
+    struct {
+        unsigned max_connections, max_per_ip, timeout_s;
+    } http;
+    /* libmicrohttpd's complaints (MHD's thread): counted, logged at most once
+     * per WT_METRICS_HTTP_LOG_EVERY_MS, so a client cannot flood the log. */
+    struct wt_metric *m_http_errors;
+    _Atomic uint64_t http_logged_ms, http_unlogged;
 };
 
 static uint64_t mono_ms(void)
@@ -100,7 +105,17 @@ struct wt_metrics *wt_metrics_new(void)
     }
     /* Start fresh: /healthz is not stale before the loop's first beat. */
     atomic_init(&m->heartbeat_ms, mono_ms());
+    wt_metrics_set_http_limits(m, WT_METRICS_HTTP_CONN_DEFAULT, WT_METRICS_HTTP_PER_IP_DEFAULT,
+                               WT_METRICS_HTTP_TIMEOUT_DEFAULT_S);
     return m;
+}
+
+void wt_metrics_set_http_limits(struct wt_metrics *m, unsigned max_connections,
+                                unsigned max_per_ip, unsigned timeout_s)
+{
+    m->http.max_connections = max_connections;
+    m->http.max_per_ip = max_per_ip;
+    m->http.timeout_s = timeout_s ? timeout_s : 1;
 }
 
 void wt_metrics_free(struct wt_metrics *m)
@@ -671,9 +686,9 @@ static _Thread_local size_t start_errlen;
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    struct wt_metrics *m = cls;
     char buf[512];
 
-    (void)cls;
     vsnprintf(buf, sizeof(buf), fmt, ap);
     size_t n = strlen(buf);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -683,21 +698,35 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
         start_err = NULL; /* keep the first: usually the cause */
         return;
     }
-    wt_log_warn("metrics.http", "%s", buf);
+    wt_metric_add(m->m_http_errors, 1);
+    uint64_t now = mono_ms(), last = atomic_load(&m->http_logged_ms);
+    if (last != 0 && now - last < WT_METRICS_HTTP_LOG_EVERY_MS) {
+        atomic_fetch_add(&m->http_unlogged, 1);
+        return;
+    }
+    atomic_store(&m->http_logged_ms, now);
+    uint64_t more = atomic_exchange(&m->http_unlogged, 0);
+    if (more)
+        wt_log_warn("metrics.http", "%s (and %" PRIu64 " more since the last report; counted in "
+                    "wtexport_metrics_http_errors_total)", buf, more);
+    else
+        wt_log_warn("metrics.http", "%s", buf);
 }
 
 static struct MHD_Daemon *start_daemon(struct wt_metrics *m, const struct addrinfo *ai)
 {
+    /* One event-driven thread (epoll where MHD has it): a slow client costs a
+     * socket, never the thread that answers /healthz. */
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* The logger goes first, or MHD logs its earlier messages itself. */
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, m, MHD_OPTION_EXTERNAL_LOGGER,
-                            mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)WT_METRICS_HTTP_CONN_LIMIT,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WT_METRICS_HTTP_TIMEOUT_S,
-                            MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, m, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, m->http.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, m->http.max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        m->http.timeout_s, MHD_OPTION_END);
 }
 
 int wt_metrics_serve(struct wt_metrics *m, const char *listen, char *err, size_t errlen)
@@ -710,6 +739,10 @@ int wt_metrics_serve(struct wt_metrics *m, const char *listen, char *err, size_t
         snprintf(err, errlen, "metrics: already serving on port %d", m->port);
         return -EBUSY;
     }
+    m->m_http_errors = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_metrics_http_errors_total",
+                                      "Errors of the metrics endpoint's HTTP server (slow or "
+                                      "broken clients, refused connections).",
+                                      "", NULL, 0);
     uint16_t portnum;
     if (listen == NULL || wt_hostport_parse(listen, host, sizeof(host), &portnum) != 0) {
         snprintf(err, errlen, "metrics.listen \"%s\": expected host:port or [ipv6]:port",

@@ -77,6 +77,20 @@ bool wt_metrics_healthy(struct wt_metrics *m, char *why, size_t cap);
  * @returns 0, or a negative errno / WT_ECONFIG with a message in err.
  */
 int wt_metrics_serve(struct wt_metrics *m, const char *listen, char *err, size_t errlen);
+
+/* The endpoint's bounds when nobody sets them (metrics.* config keys). */
+#define WT_METRICS_HTTP_CONN_DEFAULT      256
+#define WT_METRICS_HTTP_PER_IP_DEFAULT    8
+#define WT_METRICS_HTTP_TIMEOUT_DEFAULT_S 2
+
+/**
+ * Bound the HTTP endpoint before wt_metrics_serve(): connections at once
+ * (all clients; more are refused), connections at once from one client
+ * address, and seconds after which a connection that sends nothing (an
+ * idle keep-alive, an incomplete request) is closed (at least 1).
+ */
+void wt_metrics_set_http_limits(struct wt_metrics *m, unsigned max_connections,
+                                unsigned max_per_ip, unsigned timeout_s);
 /** Stop the server (idempotent). */
 void wt_metrics_stop(struct wt_metrics *m);
 /** The port actually bound (useful with port 0 in tests), 0 if not serving. */

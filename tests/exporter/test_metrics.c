@@ -452,8 +452,14 @@ static void test_http(void **state)
     assert_int_equal(http_fetch(port, GET("/metrics"), &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.raw, "Content-Type: text/plain; version=0.0.4"));
+    /* The endpoint counts its own HTTP errors (none yet). */
     assert_string_equal(r.body, "# HELP wt_up_total Up.\n# TYPE wt_up_total counter\n"
-                                "wt_up_total 9\n");
+                                "wt_up_total 9\n"
+                                "# HELP wtexport_metrics_http_errors_total Errors of the metrics "
+                                "endpoint's HTTP server (slow or broken clients, refused "
+                                "connections).\n"
+                                "# TYPE wtexport_metrics_http_errors_total counter\n"
+                                "wtexport_metrics_http_errors_total 0\n");
 
     assert_int_equal(http_fetch(port, GET("/healthz"), &r), 0);
     assert_int_equal(r.status, 200);
