@@ -281,6 +281,40 @@ static inline char *lu_read_events(const char *path, long *frames)
     return out;
 }
 
+/*
+ * The zstd frames of a file, each checked whole (decompressed, content size
+ * matching): the number of frames, and per frame (up to max) its
+ * uncompressed size and event count. Fails the test on an invalid frame.
+ */
+static inline size_t lu_frames(const char *path, size_t *raw, size_t *nevents, size_t max)
+{
+    size_t zlen, off = 0, n = 0;
+    char *z = lu_slurp(path, &zlen);
+    while (off < zlen) {
+        size_t fl = ZSTD_findFrameCompressedSize(z + off, zlen - off);
+        unsigned long long sz = ZSTD_getFrameContentSize(z + off, zlen - off);
+        if (ZSTD_isError(fl) || sz == ZSTD_CONTENTSIZE_ERROR || sz == ZSTD_CONTENTSIZE_UNKNOWN)
+            fail_msg("%s: no valid zstd frame at offset %zu", path, off);
+        char *out = malloc(sz + 1);
+        assert_non_null(out);
+        size_t got = ZSTD_decompress(out, sz + 1, z + off, fl);
+        if (ZSTD_isError(got) || got != sz)
+            fail_msg("%s: the zstd frame at offset %zu does not decode", path, off);
+        out[got] = '\0';
+        if (n < max) {
+            raw[n] = got;
+            nevents[n] = 0;
+            for (const char *p = out; (p = strchr(p, '\n')); p++)
+                nevents[n]++;
+        }
+        free(out);
+        off += fl;
+        n++;
+    }
+    free(z);
+    return n;
+}
+
 /* Events (lines) in an NDJSON text. */
 static inline size_t lu_count_lines(const char *text)
 {
