@@ -9,7 +9,9 @@
  * short repeating timer makes sure each pass returns even when nothing else
  * is due, so the condition is re-checked on progress and on time alike. The
  * deadline is generous (these tests run under `ctest -j4` on 2 loaded CPUs
- * and under ASan and TSan); a passing test never waits for it.
+ * and under ASan and TSan); a passing test never waits for it. No loop pass
+ * runs after cond held: a caller may act on it at once (free a pipeline
+ * once it is not busy: another pass could start a timer's pool job).
  *
  * Header-only (static functions): each test is one executable.
  */
@@ -92,7 +94,6 @@ static inline void lu_tick_stop(uv_timer_t *t)
             uv_run((loop), UV_RUN_ONCE);                                                           \
         }                                                                                          \
         lu_tick_stop(lu_t_);                                                                       \
-        uv_run((loop), UV_RUN_NOWAIT);                                                             \
     } while (0)
 
 /* Run the loop for at least ms of loop time (for "nothing happens" checks only
