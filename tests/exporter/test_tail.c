@@ -355,6 +355,55 @@ static void test_restart_and_inode_reuse(void **state)
     assert_int_equal(events(r), 460);
 }
 
+/* Append one line; true while a background checkpoint write is in flight. */
+static bool ckpt_in_flight(struct rig *r, unsigned *n)
+{
+    lu_append_lines(r->log, "c", *n, *n + 1);
+    (*n)++;
+    return wt_tail_checkpoint_sync(r->t) == -EBUSY;
+}
+
+/*
+ * A reload (wt_tail_apply with a new config, the old one freed, as run's
+ * SIGHUP does) while a checkpoint write runs on the thread pool: the write
+ * must not read the config the loop thread swaps and frees. (Under TSan a
+ * read of the tailer's config pointer from the pool is a race report;
+ * under ASan, when the timing falls so, a use after free.)
+ */
+static void test_reload_during_checkpoint(void **state)
+{
+    struct rig *r = *state;
+    struct wt_config *other = calloc(1, sizeof(*other));
+    struct wt_config *cur = &r->cfg, *next = other;
+    unsigned n = 0;
+    assert_non_null(other);
+    rig_start(r, NULL);
+    for (int round = 0; round < 6; round++) {
+        LU_WAIT(&r->loop, ckpt_in_flight(r, &n));
+        lu_config(next,
+                  "{\"state_dir\": \"%s\", \"retention\": \"1h\", \"scan_interval\": \"100ms\","
+                  " \"checkpoint_interval\": \"10ms\", \"rotate_wait\": \"200ms\","
+                  " \"inputs\": [{\"path\": \"%s\"}],"
+                  " \"batch\": {\"max_events\": 40, \"linger\": \"20ms\"},"
+                  " \"sinks\": [{\"type\": \"file\", \"path\": \"%s\", \"compress\": \"none\","
+                  " \"fsync\": false}],"
+                  " \"metrics\": {\"listen\": \"\"}}",
+                  r->state, r->log, r->out);
+        wt_pipeline_apply(r->p, next);
+        wt_tail_apply(r->t, next);
+        wt_config_free(cur);
+        struct wt_config *x = cur;
+        cur = next;
+        next = x;
+    }
+    LU_WAIT(&r->loop, events(r) >= n);
+    /* An even number of rounds: the config in use is r->cfg again (rig_stop frees it). */
+    assert_ptr_equal(cur, &r->cfg);
+    rig_stop(r);
+    free(other);
+    expect_keys(r, "c", 0, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_recreate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_and_inode_reuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_during_checkpoint, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
