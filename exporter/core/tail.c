@@ -67,6 +67,9 @@ struct ckpt_job {
     char *data;
     size_t len;
     int rc;
+    /* state_dir, copied on the loop thread: a reload swaps and frees t->cfg
+     * while the job runs on the pool, so the job never reads t->cfg. */
+    char dir[PATH_MAX];
 };
 
 struct wt_tail {
@@ -682,7 +685,7 @@ static int ckpt_encode(struct wt_tail *t, char **out, size_t *len)
 static void ckpt_work(uv_work_t *req)
 {
     struct ckpt_job *j = req->data;
-    j->rc = wt_ckpt_write(j->t->cfg->state_dir, j->data, j->len);
+    j->rc = wt_ckpt_write(j->dir, j->data, j->len);
 }
 
 static void ckpt_done(uv_work_t *req, int status)
@@ -719,6 +722,7 @@ static void ckpt_cb(uv_timer_t *h)
     t->ckpt_dirty = false;
     t->ckpt_busy = true;
     t->job.t = t;
+    snprintf(t->job.dir, sizeof(t->job.dir), "%s", t->cfg->state_dir);
     t->job.req.data = &t->job;
     if (uv_queue_work(t->loop, &t->job.req, ckpt_work, ckpt_done) != 0) {
         wt_free(t->job.data);
