@@ -318,20 +318,20 @@ static void test_acks_in_order(void **state)
     rig_start(r, "{\"max_events\": 10, \"max_bytes\": \"64KiB\", \"linger\": \"1m\"}",
               "\"queue\": {\"max_bytes\": \"1MiB\"},", sinks, false);
     /* Feed as a source does: until the pipeline says full. */
-    while (!wt_pipeline_full(r->p) && r->fed < 10000)
+    while (!wt_pipeline_wait_if_full(r->p) && r->fed < 10000)
         feed(r, 1);
-    assert_true(wt_pipeline_full(r->p));
+    assert_true(wt_pipeline_wait_if_full(r->p));
     unsigned closed = r->fed / 10 * 10;
     assert_true(closed >= 20);
     LU_WAIT(&r->loop, lu_events_in(r->out) >= closed);
     /* The fast sink has every closed batch; the stalled one holds them all back. */
     assert_int_equal(r->nacks, 0);
-    assert_true(wt_pipeline_full(r->p));
+    assert_true(wt_pipeline_wait_if_full(r->p));
     assert_int_equal(r->resumes, 0);
     assert_int_equal(lu_gauge(r->m, "wtexport_paused", NULL), 1);
     /* Read the FIFO: acks follow in order, then input resumes. */
     LU_WAIT(&r->loop, drained_now(r) && r->resumes > 0);
-    assert_false(wt_pipeline_full(r->p));
+    assert_false(wt_pipeline_wait_if_full(r->p));
     LU_WAIT(&r->loop, drained_now(r) && last_ack(r) == (uint64_t)closed * LINE_STEP);
     assert_true(r->nacks >= closed / 10 / 2); /* acked batch by batch, not all at the end */
     feed(r, 35);
