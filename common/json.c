@@ -37,9 +37,8 @@ int wt_json_append_str(struct wt_buf *b, const char *s, size_t n)
         for (const unsigned char *q = p; q < end;) {
             size_t k;
 #if defined(__SSE2__)
-            if (end - q >= 16 &&
-                _mm_movemask_epi8(wt__json_plain16(_mm_loadu_si128((const __m128i *)(const void *)q))) ==
-                    0xffff) {
+            if (end - q >= 16 && _mm_movemask_epi8(wt__json_plain16(_mm_loadu_si128(
+                                     (const __m128i *)(const void *)q))) == 0xffff) {
                 need += 16;
                 q += 16;
                 continue;

@@ -127,7 +127,8 @@ static char *esc_fast(char *o, const unsigned char *p, const unsigned char *end)
 JW_INLINE bool plain2x8(uint64_t a, uint64_t b)
 {
 #if defined(__SSE2__)
-    return _mm_movemask_epi8(wt__json_plain16(_mm_set_epi64x((long long)b, (long long)a))) == 0xffff;
+    return _mm_movemask_epi8(wt__json_plain16(_mm_set_epi64x((long long)b, (long long)a))) ==
+           0xffff;
 #else
     return plain8(a) && plain8(b);
 #endif

@@ -166,8 +166,8 @@ static void seg_hdr_encode(unsigned char h[SEG_HDR], uint64_t id, uint64_t first
 
 bool wt__spool_seg_hdr_valid(const unsigned char h[SEG_HDR], uint64_t id, uint64_t *first_seq)
 {
-    if (memcmp(h, SEG_MAGIC, 8) != 0 || wt__spool_get32(h + 8) != FORMAT_VERSION || wt__spool_get64(h + 16) != id ||
-        wt__spool_get32(h + 36) != wt_crc32c(0, h, 36))
+    if (memcmp(h, SEG_MAGIC, 8) != 0 || wt__spool_get32(h + 8) != FORMAT_VERSION ||
+        wt__spool_get64(h + 16) != id || wt__spool_get32(h + 36) != wt_crc32c(0, h, 36))
         return false;
     *first_seq = wt__spool_get64(h + 24);
     return true;
@@ -601,7 +601,8 @@ static int read_record(struct wt_spool *sp, unsigned sink, unsigned i,
     r = wt_pread_full(fd, buf, out->len, pos->offset + REC_HDR);
     if (r < 0)
         return (int)r;
-    if ((size_t)r != out->len || wt_crc32c(wt__spool_rec_hdr_crc(h), buf, out->len) != wt__spool_get32(h + 8))
+    if ((size_t)r != out->len ||
+        wt_crc32c(wt__spool_rec_hdr_crc(h), buf, out->len) != wt__spool_get32(h + 8))
         return WT_EPARSE;
     return 0;
 }
@@ -858,4 +859,3 @@ uint64_t wt_spool_pending(const struct wt_spool *sp, unsigned sink)
     pthread_mutex_unlock(lk);
     return n;
 }
-

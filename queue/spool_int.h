@@ -75,7 +75,6 @@ struct wt_spool {
     struct sink sinks[WT_SPOOL_MAX_SINKS];
 };
 
-
 /* Helpers of spool.c that recovery uses too. */
 struct seg *wt__spool_active(struct wt_spool *sp);
 void wt__spool_close_fd(int *fd);

@@ -194,8 +194,8 @@ static void drain_cb(uv_timer_t *h)
 {
     struct replay *r = h->data;
     bool idle = wt_pipeline_idle(r->p);
-    bool timed_out =
-        r->stopping && uv_now(r->env.loop) - r->drain_started >= (uint64_t)r->env.cfg->drain_timeout_ms;
+    bool timed_out = r->stopping && uv_now(r->env.loop) - r->drain_started >=
+                                        (uint64_t)r->env.cfg->drain_timeout_ms;
     if (!idle && !timed_out)
         return;
     finish(r, idle);
@@ -645,8 +645,8 @@ int wt_cmd_replay(int argc, char **argv)
     }
 
     struct wt_pipeline_hooks hooks = {.ctx = r, .on_ack = on_ack, .on_resume = on_resume};
-    r->p = wt_pipeline_new(r->env.loop, r->env.cfg, r->env.m, &hooks, false, r->since_ms, r->until_ms, err,
-                           sizeof(err));
+    r->p = wt_pipeline_new(r->env.loop, r->env.cfg, r->env.m, &hooks, false, r->since_ms,
+                           r->until_ms, err, sizeof(err));
     if (!r->p) {
         wt_log_error("replay", "%s", err);
         goto out;

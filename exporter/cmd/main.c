@@ -33,10 +33,8 @@ static const char usage_tail[] = "\n"
                                  "'wtexport COMMAND --help' describes a command.\n";
 
 static const struct wt_command builtins[] = {
-    {"parse", NULL, wt_cmd_parse},
-    {"run", NULL, wt_cmd_run},
-    {"replay", NULL, wt_cmd_replay},
-    {"check-config", NULL, wt_cmd_check_config},
+    {"parse", NULL, wt_cmd_parse},   {"run", NULL, wt_cmd_run},
+    {"replay", NULL, wt_cmd_replay}, {"check-config", NULL, wt_cmd_check_config},
     {"status", NULL, wt_cmd_status},
 };
 

@@ -56,7 +56,6 @@ static_assert(sizeof(enum wt_format) == sizeof(int), "enum wt_format stored as i
 /* Bytes of an unknown key name quoted in its error. */
 #define KEY_NAME_SHOWN 48
 
-
 /* ------------------------------------------------------------------------ */
 /* Durations and sizes                                                      */
 /* ------------------------------------------------------------------------ */
@@ -441,7 +440,7 @@ static const cJSON *child(const cJSON *obj, const char *name)
 
 /* The key called name in tabs[0..ntabs), at tabs[*t]->keys[*i]; NULL if none. */
 static const struct wt_cfg_key *find_key(const struct wt_cfg_obj *const *tabs, size_t ntabs,
-                                      const char *name, size_t *t, size_t *i)
+                                         const char *name, size_t *t, size_t *i)
 {
     for (*t = 0; *t < ntabs; (*t)++) {
         assert(tabs[*t]->nkeys <= WT_CFG_OBJ_MAX_KEYS);
@@ -458,8 +457,8 @@ static const struct wt_cfg_key *find_key(const struct wt_cfg_obj *const *tabs, s
  * bases[t]: unknown
  * keys, duplicates and missing required keys are errors.
  */
-static void decode_obj(struct wt_cfg_ctx *c, const cJSON *obj, const char *path,
-                       char *const *bases, const struct wt_cfg_obj *const *tabs, size_t ntabs)
+static void decode_obj(struct wt_cfg_ctx *c, const cJSON *obj, const char *path, char *const *bases,
+                       const struct wt_cfg_obj *const *tabs, size_t ntabs)
 {
     bool seen[2][WT_CFG_OBJ_MAX_KEYS] = {{false}};
     char kp[WT_CFG_PATH_MAX];

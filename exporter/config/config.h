@@ -3,8 +3,8 @@
  * structs, validated completely, every error reported with its key path.
  *
  * Key reference: docs/config.md (generated from the same tables as the
- * decoder: config_table.c for the core, each sink type's own table). Durations accept ms/s/m/h/d ("1500ms", "2d"),
- * sizes B/KiB/MiB/GiB ("64MiB"); plain JSON numbers are seconds / bytes.
+ * decoder: config_table.c for the core, each sink type's own table). Durations accept ms/s/m/h/d
+ * ("1500ms", "2d"), sizes B/KiB/MiB/GiB ("64MiB"); plain JSON numbers are seconds / bytes.
  */
 #ifndef WT_CONFIG_H
 #define WT_CONFIG_H
@@ -124,9 +124,9 @@ struct wt_config {
     size_t nsinks;
     struct wt_sink_cfg sinks[WT_CFG_MAX_SINKS];
     struct {
-        char *listen;           /* "" disables */
-        int max_connections;    /* at once, all clients together */
-        int max_per_ip;         /* at once from one client address */
+        char *listen;               /* "" disables */
+        int max_connections;        /* at once, all clients together */
+        int max_per_ip;             /* at once from one client address */
         int64_t request_timeout_ms; /* an idle or incomplete request is dropped after it */
     } metrics;
     struct {

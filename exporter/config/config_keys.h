@@ -54,14 +54,14 @@ struct wt_cfg_key {
     const char *name;
     enum wt_cfg_type type;
     enum wt_cfg_store store;
-    size_t off;                       /* of the value; K_OBJ: of its struct; K_ARR: of element 0 */
-    size_t count_off;                 /* K_ARR, K_MAP: of the size_t element count */
-    int64_t min, max;                 /* K_INT; K_DUR in ms; K_SIZE in bytes; K_ARR, K_MAP entries */
-    int64_t def;                      /* default of K_BOOL, K_INT, K_DUR, K_SIZE, K_ENUM */
-    const char *def_str;              /* K_STR: default value, NULL for none */
-    const char *def_doc;              /* default as documented when it is computed */
-    const struct wt_cfg_enum *enums;  /* K_ENUM */
-    const struct wt_cfg_obj *sub;     /* K_OBJ, K_ARR element */
+    size_t off;                      /* of the value; K_OBJ: of its struct; K_ARR: of element 0 */
+    size_t count_off;                /* K_ARR, K_MAP: of the size_t element count */
+    int64_t min, max;                /* K_INT; K_DUR in ms; K_SIZE in bytes; K_ARR, K_MAP entries */
+    int64_t def;                     /* default of K_BOOL, K_INT, K_DUR, K_SIZE, K_ENUM */
+    const char *def_str;             /* K_STR: default value, NULL for none */
+    const char *def_doc;             /* default as documented when it is computed */
+    const struct wt_cfg_enum *enums; /* K_ENUM */
+    const struct wt_cfg_obj *sub;    /* K_OBJ, K_ARR element */
     bool (*check)(const char *value); /* K_STR: valid? */
     const char *want;                 /* K_STR: error says "must be <want>" */
     /* K_MAP: is the entry valid? If not, the reason goes to msg. */

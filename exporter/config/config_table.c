@@ -31,10 +31,10 @@ static const struct wt_cfg_enum formats[] = {
     {"auto", WT_FORMAT_AUTO}, {"squid", WT_FORMAT_SQUID}, {"w3c", WT_FORMAT_W3C}, {NULL, 0}};
 static const struct wt_cfg_enum read_froms[] = {{"head", 0}, {"end", 1}, {NULL, 0}};
 static const struct wt_cfg_enum log_levels[] = {{"error", WT_LOG_ERROR},
-                                             {"warn", WT_LOG_WARN},
-                                             {"info", WT_LOG_INFO},
-                                             {"debug", WT_LOG_DEBUG},
-                                             {NULL, 0}};
+                                                {"warn", WT_LOG_WARN},
+                                                {"info", WT_LOG_INFO},
+                                                {"debug", WT_LOG_DEBUG},
+                                                {NULL, 0}};
 static const struct wt_cfg_enum log_formats[] = {{"text", 0}, {"json", 1}, {NULL, 0}};
 /* The sink type names, filled from the registry (wt__cfg_sink_types_init). */
 static struct wt_cfg_enum sink_types[WT_CFG_MAX_SINK_TYPES + 1];

@@ -110,8 +110,7 @@ cJSON *wt_ctim_sighting_json(const struct wt_ctim_sighting *s)
          cJSON_AddStringToObject(o, "confidence", s->confidence ? s->confidence : "High") &&
          cJSON_AddStringToObject(o, "sensor", "network.proxy") &&
          cJSON_AddStringToObject(o, "source", s->source ? s->source : "wtexport") &&
-         cJSON_AddBoolToObject(o, "internal", true) &&
-         add(o, "targets", targets_json(s)) &&
+         cJSON_AddBoolToObject(o, "internal", true) && add(o, "targets", targets_json(s)) &&
          cJSON_AddStringToObject(o, "tlp", s->tlp ? s->tlp : "amber");
     if (ok && s->id)
         ok = cJSON_AddStringToObject(o, "id", s->id) != NULL;

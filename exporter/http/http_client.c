@@ -23,7 +23,6 @@ bool wt_http_url_loopback(const char *url)
     return n >= 9 && strncmp(h, "127.", 4) == 0 && strspn(h, "0123456789.") == n;
 }
 
-
 void wt_http_curl_common(CURL *eh, const char *url, const char *ca_file, const char *proxy,
                          char *errbuf)
 {
@@ -68,8 +67,8 @@ size_t wt_http_collect(char *data, size_t size, size_t nmemb, void *userp)
 }
 
 int wt_http_request(const char *method, const char *url, const char *ca_file, const char *proxy,
-                 const char *bearer, const char *json, long timeout_ms, struct wt_http_resp *r,
-                 char *err, size_t errlen)
+                    const char *bearer, const char *json, long timeout_ms, struct wt_http_resp *r,
+                    char *err, size_t errlen)
 {
     char errbuf[CURL_ERROR_SIZE];
     char auth[WT_HTTP_BEARER_MAX + 32];
@@ -123,4 +122,3 @@ int wt_http_request(const char *method, const char *url, const char *ca_file, co
     curl_easy_cleanup(eh);
     return rc;
 }
-

@@ -155,8 +155,8 @@ static int socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *soc
 int wt_http_loop_init(struct wt_http_loop *hl, uv_loop_t *loop, unsigned max_conns,
                       wt_http_done_fn done, wt_http_after_fn after, void *ctx, const char *name)
 {
-    *hl = (struct wt_http_loop){
-        .loop = loop, .done = done, .after = after, .ctx = ctx, .name = name};
+    *hl =
+        (struct wt_http_loop){.loop = loop, .done = done, .after = after, .ctx = ctx, .name = name};
     hl->multi = curl_multi_init();
     if (!hl->multi)
         return -ENOMEM;

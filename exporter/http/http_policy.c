@@ -109,7 +109,7 @@ int wt_http_retry_after(const char *v, int64_t now_ms, int64_t *delay_ms)
         if (wt_str_to_u64((struct wt_str){buf, n}, &secs) != 0)
             secs = UINT64_MAX;
         d = secs > (uint64_t)(WT_HTTP_RETRY_AFTER_MAX_MS / 1000) ? WT_HTTP_RETRY_AFTER_MAX_MS
-                                                                : (int64_t)secs * 1000;
+                                                                 : (int64_t)secs * 1000;
     } else {
         /* An HTTP-date: IMF-fixdate, RFC 850 or asctime (RFC 9110 5.6.7); curl parses
          * all three. A bare number of another shape, or garbage, is -1. */

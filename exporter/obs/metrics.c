@@ -45,7 +45,7 @@
 /** At most one log line of the HTTP server's complaints per this many ms. */
 #define WT_METRICS_HTTP_LOG_EVERY_MS 60000
 #define WT_HEALTH_WHO_MAX            64
-#define WT_HEALTH_MSG_MAX 256
+#define WT_HEALTH_MSG_MAX            256
 
 struct wt_metric {
     struct wt_metric *next;
@@ -110,8 +110,8 @@ struct wt_metrics *wt_metrics_new(void)
     return m;
 }
 
-void wt_metrics_set_http_limits(struct wt_metrics *m, unsigned max_connections,
-                                unsigned max_per_ip, unsigned timeout_s)
+void wt_metrics_set_http_limits(struct wt_metrics *m, unsigned max_connections, unsigned max_per_ip,
+                                unsigned timeout_s)
 {
     m->http.max_connections = max_connections;
     m->http.max_per_ip = max_per_ip;
@@ -707,8 +707,10 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     atomic_store(&m->http_logged_ms, now);
     uint64_t more = atomic_exchange(&m->http_unlogged, 0);
     if (more)
-        wt_log_warn("metrics.http", "%s (and %" PRIu64 " more since the last report; counted in "
-                    "wtexport_metrics_http_errors_total)", buf, more);
+        wt_log_warn("metrics.http",
+                    "%s (and %" PRIu64 " more since the last report; counted in "
+                    "wtexport_metrics_http_errors_total)",
+                    buf, more);
     else
         wt_log_warn("metrics.http", "%s", buf);
 }
@@ -722,11 +724,11 @@ static struct MHD_Daemon *start_daemon(struct wt_metrics *m, const struct addrin
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* The logger goes first, or MHD logs its earlier messages itself. */
-    return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, m, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, m->http.max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, m->http.max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        m->http.timeout_s, MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, m, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, m, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                            MHD_OPTION_CONNECTION_LIMIT, m->http.max_connections,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, m->http.max_per_ip,
+                            MHD_OPTION_CONNECTION_TIMEOUT, m->http.timeout_s, MHD_OPTION_END);
 }
 
 int wt_metrics_serve(struct wt_metrics *m, const char *listen, char *err, size_t errlen)

@@ -89,8 +89,8 @@ int wt_metrics_serve(struct wt_metrics *m, const char *listen, char *err, size_t
  * address, and seconds after which a connection that sends nothing (an
  * idle keep-alive, an incomplete request) is closed (at least 1).
  */
-void wt_metrics_set_http_limits(struct wt_metrics *m, unsigned max_connections,
-                                unsigned max_per_ip, unsigned timeout_s);
+void wt_metrics_set_http_limits(struct wt_metrics *m, unsigned max_connections, unsigned max_per_ip,
+                                unsigned timeout_s);
 /** Stop the server (idempotent). */
 void wt_metrics_stop(struct wt_metrics *m);
 /** The port actually bound (useful with port 0 in tests), 0 if not serving. */

@@ -28,8 +28,8 @@ cJSON *wt_dead_letter_reason(const char *sink, int64_t when_ms, uint64_t batch_i
     return o;
 }
 
-int wt_dead_letter_name(char *buf, size_t cap, const char *sink, int64_t when_ms,
-                        uint64_t batch_id, const char *suffix)
+int wt_dead_letter_name(char *buf, size_t cap, const char *sink, int64_t when_ms, uint64_t batch_id,
+                        const char *suffix)
 {
     time_t secs = (time_t)(when_ms / 1000);
     struct tm tm;

@@ -32,8 +32,8 @@ cJSON *wt_dead_letter_reason(const char *sink, int64_t when_ms, uint64_t batch_i
  * The file name base of a dead letter: "<sink>-YYYYMMDDTHHMMSS.mmmZ-b<batch>"
  * then suffix (may be ""). @returns what snprintf returns.
  */
-int wt_dead_letter_name(char *buf, size_t cap, const char *sink, int64_t when_ms,
-                        uint64_t batch_id, const char *suffix);
+int wt_dead_letter_name(char *buf, size_t cap, const char *sink, int64_t when_ms, uint64_t batch_id,
+                        const char *suffix);
 
 /**
  * Write one dead letter into dir (created 0700 when missing):

@@ -74,7 +74,8 @@ static void file_check(struct wt_cfg_ctx *c, struct wt_config *cfg, size_t i)
     char kp[WT_CFG_PATH_MAX];
     for (size_t j = 0; o->path && j < i; j++) {
         const struct wt_file_opts *oj = cfg->sinks[j].opts;
-        if (cfg->sinks[j].type == cfg->sinks[i].type && oj->path && strcmp(o->path, oj->path) == 0) {
+        if (cfg->sinks[j].type == cfg->sinks[i].type && oj->path &&
+            strcmp(o->path, oj->path) == 0) {
             snprintf(kp, sizeof(kp), "sinks[%zu].path", i);
             wt_cfg_error(c, kp, "same as sinks[%zu].path", j);
             break;

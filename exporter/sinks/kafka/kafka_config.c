@@ -22,7 +22,6 @@ static const struct wt_cfg_enum kafka_key_kinds[] = {{"observable", WT_KAFKA_KEY
 static const struct wt_cfg_enum kafka_messages[] = {
     {"event", WT_KAFKA_MESSAGE_EVENT}, {"batch", WT_KAFKA_MESSAGE_BATCH}, {NULL, 0}};
 
-
 static bool check_brokers(const char *v)
 {
     if (v[0] == '\0')
@@ -169,9 +168,9 @@ static void kafka_check(struct wt_cfg_ctx *c, struct wt_config *cfg, size_t i)
     if (acks && strcmp(acks, "all") != 0 && strcmp(acks, "-1") != 0 && !idem_off) {
         snprintf(kp, sizeof(kp), "sinks[%zu].properties.acks", i);
         wt_cfg_error(c, kp,
-                "\"%s\" needs \"enable.idempotence\": false (idempotence, on by default, "
-                "needs acks all)",
-                acks);
+                     "\"%s\" needs \"enable.idempotence\": false (idempotence, on by default, "
+                     "needs acks all)",
+                     acks);
     }
     if (s->message != WT_KAFKA_MESSAGE_BATCH || wt_cfg_failed(c, &cfg->batch.max_bytes))
         return;
@@ -186,9 +185,9 @@ static void kafka_check(struct wt_cfg_ctx *c, struct wt_config *cfg, size_t i)
         wt_cfg_fmt_size(cfg->batch.max_bytes, bm, sizeof(bm));
         snprintf(kp, sizeof(kp), "sinks[%zu].message", i);
         wt_cfg_error(c, kp,
-                "\"batch\" needs batch.max_bytes (%s) + 2KiB within message.max.bytes (%llu): "
-                "lower batch.max_bytes or raise message.max.bytes in properties",
-                bm, (unsigned long long)max);
+                     "\"batch\" needs batch.max_bytes (%s) + 2KiB within message.max.bytes (%llu): "
+                     "lower batch.max_bytes or raise message.max.bytes in properties",
+                     bm, (unsigned long long)max);
     }
 }
 

@@ -689,8 +689,8 @@ static void tick_cb(uv_timer_t *h)
 static void dl_work(uv_work_t *req)
 {
     struct dl_job *j = req->data;
-    j->rc = wt_dead_letter_write(j->dir, j->base, j->data, j->len, j->reason, j->path,
-                                 sizeof(j->path));
+    j->rc =
+        wt_dead_letter_write(j->dir, j->base, j->data, j->len, j->reason, j->path, sizeof(j->path));
 }
 
 static void free_if_closed(struct kafka_sink *k);

@@ -1008,8 +1008,7 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
     snprintf(ss->ca_file, sizeof(ss->ca_file), "%s", o->ca_file ? o->ca_file : "");
     ss->have_proxy = o->proxy != NULL;
     snprintf(ss->proxy, sizeof(ss->proxy), "%s", o->proxy ? o->proxy : "");
-    snprintf(ss->cred_path, sizeof(ss->cred_path), "%s",
-             o->cred_file ? o->cred_file : "");
+    snprintf(ss->cred_path, sizeof(ss->cred_path), "%s", o->cred_file ? o->cred_file : "");
     /* config.c fills in the default (<state_dir>/dead-letter). */
     snprintf(ss->dl_dir, sizeof(ss->dl_dir), "%s/sse-%s",
              o->dead_letter ? o->dead_letter : "dead-letter", sc->name);

@@ -353,8 +353,7 @@ static int cmd_deregister(int argc, char **argv)
 /* ------------------------------------------------------------------------ */
 
 /* `wtexport status`: one sse sink's registration; true when registered for its endpoint. */
-bool wt__sse_status(const struct wt_config *cfg, const struct wt_sink_cfg *sc,
-                    const char *cfg_path)
+bool wt__sse_status(const struct wt_config *cfg, const struct wt_sink_cfg *sc, const char *cfg_path)
 {
     const struct wt_sse_opts *o = sc->opts;
     struct wt__sse_cred c;
@@ -387,8 +386,8 @@ bool wt__sse_status(const struct wt_config *cfg, const struct wt_sink_cfg *sc,
         printf("  device id:     %s\n", c.device_id);
     }
     if (rc == 0 && stat(o->cred_file, &st) == 0)
-        printf("  credential:    %s (mode %03o%s)\n", o->cred_file,
-               (unsigned)(st.st_mode & 0777), (st.st_mode & 077) ? ": chmod 600 it!" : "");
+        printf("  credential:    %s (mode %03o%s)\n", o->cred_file, (unsigned)(st.st_mode & 0777),
+               (st.st_mode & 077) ? ": chmod 600 it!" : "");
     wt__sse_cred_wipe(&c);
     return ok;
 }

@@ -42,7 +42,6 @@
 #define WT_SSE_RETRY_MAX_DURATION_MAX_MS (30LL * 86400 * 1000) /* 0 = unlimited */
 #define WT_SSE_URL_MAX                   1024                  /* bytes of url and proxy */
 
-
 /** The keys of a `type: "sse"` entry (sse_config.c). */
 struct wt_sse_opts {
     char *region;                   /* "nam" | "eu" | "apjc"; NULL when url is set */

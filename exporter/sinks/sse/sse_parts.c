@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 size_t wt__sse_cut(const char *data, size_t len, size_t off, size_t target, uint32_t *nlines)
 {
     size_t end = off;
@@ -74,4 +73,3 @@ enum wt__sse_outcome wt__sse_classify(CURLcode rc, long http, bool connected)
         return WT_SSE_OUT_RETRY;
     }
 }
-

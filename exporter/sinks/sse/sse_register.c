@@ -255,8 +255,8 @@ int wt__sse_register(const char *base, const char *ca_file, const char *proxy, c
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    int rc = wt_http_request("POST", url, ca_file, proxy, NULL, json, WT_SSE_CLI_TIMEOUT_MS, &r, err,
-                          errlen);
+    int rc = wt_http_request("POST", url, ca_file, proxy, NULL, json, WT_SSE_CLI_TIMEOUT_MS, &r,
+                             err, errlen);
     explicit_bzero(json, strlen(json));
     wt_free(json);
     if (rc != 0)
@@ -294,8 +294,8 @@ int wt__sse_deregister(const char *base, const char *ca_file, const char *proxy,
     struct wt_http_resp r = {.body = body_buf, .cap = sizeof(body_buf)};
 
     snprintf(url, sizeof(url), "%s/v1/devices/%s", base, c->device_id);
-    int rc = wt_http_request("DELETE", url, ca_file, proxy, c->credential, NULL, WT_SSE_CLI_TIMEOUT_MS,
-                          &r, err, errlen);
+    int rc = wt_http_request("DELETE", url, ca_file, proxy, c->credential, NULL,
+                             WT_SSE_CLI_TIMEOUT_MS, &r, err, errlen);
     if (rc != 0)
         return rc;
     if (r.status == 200 || r.status == 202 || r.status == 204)
