@@ -678,6 +678,17 @@ static void check_inputs(struct wt_cfg_ctx *c, const struct wt_config *cfg)
             snprintf(kp, sizeof(kp), "inputs[%zu].fields", i);
             err_add(c->errs, kp, "only with format \"w3c\" or \"auto\"");
         }
+        if (!wt_cfg_failed(c, &in->max_line) && !wt_cfg_failed(c, &cfg->batch.max_bytes) &&
+            in->max_line > cfg->batch.max_bytes) {
+            char ml[32], bm[32];
+            wt_cfg_fmt_size(in->max_line, ml, sizeof(ml));
+            wt_cfg_fmt_size(cfg->batch.max_bytes, bm, sizeof(bm));
+            snprintf(kp, sizeof(kp), "inputs[%zu].max_line", i);
+            err_add(c->errs, kp,
+                    "%s is more than batch.max_bytes (%s): the events of such lines would never "
+                    "fit a batch; lower max_line or raise batch.max_bytes",
+                    ml, bm);
+        }
         for (size_t j = 0; in->path && j < i; j++) {
             if (cfg->inputs[j].path && strcmp(in->path, cfg->inputs[j].path) == 0) {
                 snprintf(kp, sizeof(kp), "inputs[%zu].path", i);
@@ -773,6 +784,36 @@ static void err_json(struct wt_config_errors *errs, const char *json, size_t len
             what);
 }
 
+/*
+ * Does the document nest [ and { deeper than cJSON takes (CJSON_NESTING_LIMIT)?
+ * Then *at is where it goes past. Strings are skipped; the syntax is cJSON's
+ * to judge, so a broken document may well pass this.
+ */
+static bool too_deep(const char *json, size_t len, size_t *at)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = json[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > CJSON_NESTING_LIMIT) {
+                *at = i;
+                return true;
+            }
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        }
+    }
+    return false;
+}
+
 /* JSON whitespace only, from p to end? */
 static bool only_space(const char *p, const char *end)
 {
@@ -801,6 +842,14 @@ int wt_config_parse(const char *json, size_t len, struct wt_config *cfg,
     }
     if (only_space(json, json + len)) {
         err_add(errs, NULL, "invalid JSON: empty document");
+        return WT_ECONFIG;
+    }
+    size_t deep_at;
+    if (too_deep(json, len, &deep_at)) {
+        char what[96];
+        snprintf(what, sizeof(what), "too deeply nested (more than %d levels of [ and {)",
+                 CJSON_NESTING_LIMIT);
+        err_json(errs, json, len, deep_at, what);
         return WT_ECONFIG;
     }
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);

@@ -81,7 +81,8 @@ struct wt_pipeline {
 
     /* Counters, published to metrics as deltas on each batch and timer. */
     struct wt_pipeline_counts n, published;
-    struct wt_metric *m_lines, *m_parsed, *m_malformed, *m_too_long, *m_expired, *m_range,
+    struct wt_metric *m_lines, *m_parsed, *m_malformed, *m_too_long, *m_empty, *m_skipped,
+        *m_expired, *m_range,
         *m_oversize, *m_events, *m_batches, *m_obs[WT_OBS_NTYPES], *m_queue, *m_paused;
     bool warned_malformed, warned_too_long, warned_oversize;
 
@@ -113,6 +114,10 @@ static void metrics_create(struct wt_pipeline *p)
         counter(p, "wtexport_lines_malformed_total", "Lines that are not valid log records.", NULL);
     p->m_too_long = counter(p, "wtexport_lines_too_long_total",
                             "Lines longer than max_line, skipped whole.", NULL);
+    p->m_empty = counter(p, "wtexport_lines_empty_total",
+                         "Blank lines (no record, nothing lost).", NULL);
+    p->m_skipped = counter(p, "wtexport_lines_skipped_total",
+                           "Comment and W3C header lines (no record, nothing lost).", NULL);
     p->m_expired = counter(p, "wtexport_events_expired_total",
                            "Events older than the retention window, not exported.", NULL);
     p->m_range = counter(p, "wtexport_events_out_of_range_total",
@@ -145,6 +150,8 @@ static void metrics_publish(struct wt_pipeline *p)
     PUB(parsed, m_parsed);
     PUB(malformed, m_malformed);
     PUB(too_long, m_too_long);
+    PUB(empty, m_empty);
+    PUB(skipped, m_skipped);
     PUB(expired, m_expired);
     PUB(out_of_range, m_range);
     PUB(events, m_events);
@@ -527,7 +534,14 @@ void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *
     int rc = wt_parse_line(&src->ps, line, len, &p->rec);
     if (rc != 0) {
         if (rc == WT_ESKIP) {
-            p->n.skipped++;
+            /* A blank line (spaces and tabs at most) or a comment / header. */
+            size_t i = 0;
+            while (i < len && (line[i] == ' ' || line[i] == '\t'))
+                i++;
+            if (i == len)
+                p->n.empty++;
+            else
+                p->n.skipped++;
         } else {
             p->n.malformed++;
             wt_log_once(&p->warned_malformed, WT_LOG_WARN, "pipeline",

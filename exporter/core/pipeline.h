@@ -45,7 +45,8 @@ struct wt_pipeline_hooks {
 
 /** Counters kept by the pipeline (also exported as metrics). */
 struct wt_pipeline_counts {
-    uint64_t lines, parsed, malformed, too_long, skipped, expired, out_of_range, oversize;
+    /* lines = parsed + malformed + too_long + empty + skipped (comments, W3C headers) */
+    uint64_t lines, parsed, malformed, too_long, empty, skipped, expired, out_of_range, oversize;
     uint64_t events, batches, acked_batches, failed_batches;
     uint64_t obs[WT_OBS_NTYPES];
     uint64_t bytes_raw, bytes_z;

@@ -86,6 +86,14 @@ bool wt_http_url_loopback(const char *url);
 void wt_http_curl_common(CURL *eh, const char *url, const char *ca_file, const char *proxy,
                          char *errbuf);
 
+/**
+ * What to do about a failed TLS verification, from curl's result and error
+ * text: a certificate for another host name, an expired one, an unknown
+ * CA (set ca_file), an unreadable ca_file. @returns a static hint, or NULL
+ * when rc is not a TLS verification failure.
+ */
+const char *wt_http_tls_hint(CURLcode rc, const char *errbuf);
+
 /** A response body kept by wt_http_collect: bounded, NUL-terminated. */
 struct wt_http_resp {
     long status; /* 0: no response (err says why) */

@@ -52,6 +52,27 @@ void wt_http_curl_common(CURL *eh, const char *url, const char *ca_file, const c
     curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, errbuf);
 }
 
+const char *wt_http_tls_hint(CURLcode rc, const char *errbuf)
+{
+    const char *e = errbuf ? errbuf : "";
+    if (rc == CURLE_SSL_CACERT_BADFILE)
+        return "ca_file cannot be read or holds no CA certificate";
+    if (rc != CURLE_PEER_FAILED_VERIFICATION && rc != CURLE_SSL_CERTPROBLEM)
+        return NULL;
+    if (strstr(e, "subject name") || strstr(e, "does not match"))
+        return "the server's certificate is for another host name: put a name it was issued "
+               "for in the url (ca_file is not the cause)";
+    if (strstr(e, "expired"))
+        return "the server's certificate has expired (or this host's clock is wrong): the "
+               "server must renew it (ca_file is not the cause)";
+    if (strstr(e, "not yet valid"))
+        return "the server's certificate is not valid yet (or this host's clock is wrong; "
+               "ca_file is not the cause)";
+    if (strstr(e, "revoked"))
+        return "the server's certificate was revoked";
+    return "set ca_file to the CA that signed the server's certificate";
+}
+
 size_t wt_http_collect(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct wt_http_resp *r = userp;
@@ -109,10 +130,10 @@ int wt_http_request(const char *method, const char *url, const char *ca_file, co
         curl_easy_getinfo(eh, CURLINFO_RESPONSE_CODE, &r->status);
     } else {
         snprintf(err, errlen, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-        if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
-            snprintf(err + strlen(err), errlen - strlen(err),
-                     " (TLS verification failed: set ca_file to the CA that signed the "
-                     "server's certificate)");
+        const char *hint = wt_http_tls_hint(cc, errbuf);
+        if (hint)
+            snprintf(err + strlen(err), errlen - strlen(err), " (TLS verification failed: %s)",
+                     hint);
         rc = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
     }
     /* The slist holds the credential: wipe its copies before freeing. */

@@ -175,7 +175,7 @@ static void test_every_key_set(void **state)
         " \"scan_interval\": 0.5,\n"
         " \"inputs\": [{\"path\": \"/l/a.log\", \"format\": \"w3c\", \"read_from\": \"end\",\n"
         "             \"fields\": \"timestamp c-ip cs-url\", \"max_line\": 1024},\n"
-        "            {\"path\": \"/l/b.log\", \"format\": \"squid\", \"max_line\": \"16MiB\"}],\n"
+        "            {\"path\": \"/l/b.log\", \"format\": \"squid\", \"max_line\": \"64KiB\"}],\n"
         " \"batch\": {\"max_events\": 1000000, \"max_bytes\": \"64KiB\", \"linger\": \"250ms\"},\n"
         " \"queue\": {\"max_bytes\": \"4GiB\"},\n"
         " \"privacy\": {\"strip_query\": true, \"export_user\": true},\n"
@@ -199,7 +199,7 @@ static void test_every_key_set(void **state)
     assert_int_equal(cfg.inputs[0].max_line, 1024);
     assert_int_equal(cfg.inputs[1].format, WT_FORMAT_SQUID);
     assert_false(cfg.inputs[1].read_from_end);
-    assert_int_equal(cfg.inputs[1].max_line, 16 * 1024 * 1024);
+    assert_int_equal(cfg.inputs[1].max_line, 64 * 1024);
     assert_int_equal(cfg.batch.max_events, 1000000);
     assert_int_equal(cfg.batch.max_bytes, 64 * 1024);
     assert_int_equal(cfg.batch.linger_ms, 250);
@@ -306,10 +306,26 @@ static void test_type_errors(void **state)
     /* Keys that doc() already sets. */
     check_error("{\"state_dir\": 1, \"inputs\": [{\"path\": \"/a\"}], "
                 "\"sinks\": [{\"type\": \"file\", \"path\": \"-\"}]}",
-                "state_dir: must be a non-empty string");
+                "state_dir: must be an absolute path (the daemon's working directory is no place for state)");
     check_error("{\"state_dir\": \"\", \"inputs\": [{\"path\": \"/a\"}], "
                 "\"sinks\": [{\"type\": \"file\", \"path\": \"-\"}]}",
-                "state_dir: must be a non-empty string");
+                "state_dir: must be an absolute path (the daemon's working directory is no place for state)");
+    /* A relative state_dir passed check-config and then depended on the cwd (issue 17). */
+    check_error("{\"state_dir\": \"var/state\", \"inputs\": [{\"path\": \"/a\"}], "
+                "\"sinks\": [{\"type\": \"file\", \"path\": \"-\"}]}",
+                "state_dir: must be an absolute path (the daemon's working directory is no place for state)");
+    /* Nesting past cJSON's limit is said as such, not as a syntax error (issue 17). */
+    {
+        static char deep[4096];
+        size_t n = (size_t)snprintf(deep, sizeof(deep), "{\"state_dir\": \"/s\", \"x\": ");
+        for (int i = 0; i < 1001; i++)
+            deep[n++] = '[';
+        for (int i = 0; i < 1001; i++)
+            deep[n++] = ']';
+        memcpy(deep + n, "}", 2);
+        check_error(deep, "invalid JSON at line 1, column 1025 (byte 1024): too deeply nested "
+                          "(more than 1000 levels of [ and {)");
+    }
     check_error("{\"state_dir\": \"/s\", \"inputs\": {\"path\": \"/a\"}, "
                 "\"sinks\": [{\"type\": \"file\", \"path\": \"-\"}]}",
                 "inputs: must be an array of 1 to 64 objects");
@@ -364,7 +380,8 @@ static void test_range_errors(void **state)
         {"\"threads\": 1.5", NULL, NULL, E_THREADS},
         {NULL, "\"max_line\": 255", NULL, E_MAX_LINE},
         {NULL, "\"max_line\": \"256B\"", NULL, NULL},
-        {NULL, "\"max_line\": \"16MiB\"", NULL, NULL},
+        {"\"batch\": {\"max_bytes\": \"16MiB\"}, \"queue\": {\"max_bytes\": \"64MiB\"}",
+         "\"max_line\": \"16MiB\"", NULL, NULL},
         {NULL, "\"max_line\": 16777217", NULL, E_MAX_LINE},
         {NULL, "\"max_line\": -1", NULL, E_MAX_LINE},
         {"\"batch\": {\"max_events\": 0}", NULL, NULL, E_MAX_EVENTS},
@@ -566,6 +583,11 @@ static void test_cross_key_rules(void **state)
     static const struct err_case cases[] = {
         {"\"queue\": {\"max_bytes\": \"3MiB\"}", NULL, NULL,
          "queue.max_bytes: must be at least 4 times batch.max_bytes (4MiB)"},
+        /* A line's event must fit a batch (issue 17: it passed, then was dropped). */
+        {NULL, "\"max_line\": \"2MiB\"", NULL,
+         "inputs[0].max_line: 2MiB is more than batch.max_bytes (1MiB): the events of such "
+         "lines would never fit a batch; lower max_line or raise batch.max_bytes"},
+        {NULL, "\"max_line\": \"1MiB\"", NULL, NULL},
         {"\"queue\": {\"max_bytes\": \"4MiB\"}", NULL, NULL, NULL},
         {"\"batch\": {\"max_bytes\": \"4MiB\"}, \"queue\": {\"max_bytes\": \"15MiB\"}", NULL, NULL,
          "queue.max_bytes: must be at least 4 times batch.max_bytes (16MiB)"},
@@ -618,7 +640,7 @@ static void test_errors_reported_together(void **state)
         " \"privacy\": {\"strip_query\": \"yes\"},\n"
         " \"Retention\": 1, \"retention\": \"2d\"}";
     static const char *const want[] = {
-        "state_dir: must be a non-empty string",
+        "state_dir: must be an absolute path (the daemon's working directory is no place for state)",
         E_RETENTION,
         "inputs[0].path: must be an absolute path or glob (starting with \"/\")",
         "inputs[0].bogus: unknown key",

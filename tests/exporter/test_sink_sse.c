@@ -256,6 +256,35 @@ static void test_rand(void **state)
     assert_true(s != 0);
 }
 
+/* The TLS hint says what the verification error means (issue 17: a host
+ * name mismatch and an expired certificate suggested setting ca_file). */
+static void test_tls_hint(void **state)
+{
+    (void)state;
+    assert_null(wt_http_tls_hint(CURLE_OK, ""));
+    assert_null(wt_http_tls_hint(CURLE_COULDNT_CONNECT, "Connection refused"));
+    assert_non_null(strstr(
+        wt_http_tls_hint(CURLE_PEER_FAILED_VERIFICATION,
+                         "SSL: no alternative certificate subject name matches target host "
+                         "name 'sse.example.com'"),
+        "another host name"));
+    assert_non_null(strstr(wt_http_tls_hint(CURLE_PEER_FAILED_VERIFICATION,
+                                            "SSL certificate problem: certificate has expired"),
+                           "expired"));
+    assert_null(strstr(wt_http_tls_hint(CURLE_PEER_FAILED_VERIFICATION,
+                                        "SSL certificate problem: certificate has expired"),
+                       "set ca_file"));
+    assert_non_null(
+        strstr(wt_http_tls_hint(CURLE_PEER_FAILED_VERIFICATION,
+                                "SSL certificate problem: unable to get local issuer certificate"),
+               "set ca_file"));
+    assert_non_null(strstr(wt_http_tls_hint(CURLE_PEER_FAILED_VERIFICATION,
+                                            "SSL certificate problem: self-signed certificate"),
+                           "set ca_file"));
+    assert_non_null(strstr(wt_http_tls_hint(CURLE_SSL_CACERT_BADFILE, "error setting certificate"),
+                           "ca_file cannot be read"));
+}
+
 static void test_retry_after_seconds(void **state)
 {
     (void)state;
@@ -528,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_halve),
         cmocka_unit_test(test_backoff_bounds),
         cmocka_unit_test(test_rand),
+        cmocka_unit_test(test_tls_hint),
         cmocka_unit_test(test_retry_after_seconds),
         cmocka_unit_test(test_retry_after_date),
         cmocka_unit_test(test_idem_key),

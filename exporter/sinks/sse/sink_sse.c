@@ -661,12 +661,10 @@ static void describe(const struct slot *sl, CURLcode rc, long http, char *buf, s
 {
     if (rc != CURLE_OK) {
         const char *e = sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(rc);
-        if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
-            rc == CURLE_SSL_CERTPROBLEM)
-            snprintf(buf, cap,
-                     "%s: TLS verification failed: %s (set ca_file to the CA that signed the "
-                     "server's certificate)",
-                     sl->ss->events_url, e);
+        const char *hint = wt_http_tls_hint(rc, sl->errbuf);
+        if (hint)
+            snprintf(buf, cap, "%s: TLS verification failed: %s (%s)", sl->ss->events_url, e,
+                     hint);
         else
             snprintf(buf, cap, "%s: %s", sl->ss->events_url, e);
         return;
