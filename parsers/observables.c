@@ -101,7 +101,8 @@ static WT_ALWAYS_INLINE void copy_short(char *d, const char *s, size_t n)
     }
 }
 
-/* Byte classes of up to 64 bytes of a host name: bit i is byte i. */
+/* Byte classes of up to 64 bytes of a host name: bit i is byte i. An
+ * underscore is in the letter class: it may stand anywhere in a label. */
 struct name_masks {
     uint64_t letter, digit, dash, dot, upper;
 };
@@ -181,7 +182,7 @@ static WT_ALWAYS_INLINE __m128i load_chunk(const char *p, size_t n, size_t off, 
 static WT_ALWAYS_INLINE __m128i name_masks_add(struct name_masks *m, __m128i v, size_t pos)
 {
     __m128i u = in_range(v, 'A', 'Z');
-    __m128i l = _mm_or_si128(u, in_range(v, 'a', 'z'));
+    __m128i l = _mm_or_si128(_mm_or_si128(u, in_range(v, 'a', 'z')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
     m->letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << pos;
     m->upper |= (uint64_t)(unsigned)_mm_movemask_epi8(u) << pos;
     m->digit |= (uint64_t)(unsigned)_mm_movemask_epi8(in_range(v, '0', '9')) << pos;
@@ -198,7 +199,7 @@ static WT_ALWAYS_INLINE __m128i name_masks_add(struct name_masks *m, __m128i v, 
 /*
  * wt_norm_domain()'s answer for a name of len bytes (1..64) from its byte
  * classes m (no bits at or above len): its output length, WT_EPARSE, or
- * DOMAIN_GENERAL when a byte is none of letter, digit, '-' and '.'.
+ * DOMAIN_GENERAL when a byte is none of letter, '_', digit, '-' and '.'.
  */
 static WT_ALWAYS_INLINE int name_verdict(const struct name_masks *m, size_t len)
 {
@@ -965,7 +966,7 @@ static WT_ALWAYS_INLINE bool domain_canonical(struct wt_str in)
         return r > 0 && r != DOMAIN_GENERAL && (size_t)r == len && !upper;
     }
     /* Up to 32 bytes: one or two loads inside the name (the second overlaps
-     * the first), the classes of a canonical name only: a-z, 0-9, '.', '-'. */
+     * the first), the classes of a canonical name only: a-z, '_', 0-9, '.', '-'. */
     __m128i v[2];
     size_t pos1 = 0;
     v[0] = len >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)in.p) : load_short(in.p, len);
@@ -979,7 +980,8 @@ static WT_ALWAYS_INLINE bool domain_canonical(struct wt_str in)
         const __m128i d = in_range(v[i], '0', '9'), t = _mm_cmpeq_epi8(v[i], _mm_set1_epi8('.')),
                       h = _mm_cmpeq_epi8(v[i], _mm_set1_epi8('-'));
         const __m128i k =
-            _mm_or_si128(_mm_or_si128(in_range(v[i], 'a', 'z'), d), _mm_or_si128(t, h));
+            _mm_or_si128(_mm_or_si128(_mm_or_si128(in_range(v[i], 'a', 'z'), d), _mm_or_si128(t, h)),
+                         _mm_cmpeq_epi8(v[i], _mm_set1_epi8('_')));
         ok |= (uint64_t)(unsigned)_mm_movemask_epi8(k) << pos;
         digit |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << pos;
         dot |= (uint64_t)(unsigned)_mm_movemask_epi8(t) << pos;
@@ -1041,6 +1043,8 @@ int wt__norm_domain_general(struct wt_str in, char *out, size_t cap)
             if (is_alpha(c)) {
                 c = wt__lower(c);
                 digits = false;
+            } else if (c == '_') {
+                digits = false; /* anywhere in a label (`_dmarc`, `test_web`) */
             } else if (c == '-') {
                 if (label == 0)
                     return WT_EPARSE;
@@ -1048,7 +1052,7 @@ int wt__norm_domain_general(struct wt_str in, char *out, size_t cap)
             } else if (c == ':') {
                 break;
             } else if (!wt__is_digit(c)) {
-                return WT_EPARSE; /* '_', '[', space, non-ASCII, ... */
+                return WT_EPARSE; /* '[', '~', space, non-ASCII, ... */
             }
             if (++label > LABEL_MAX)
                 return WT_EPARSE;
@@ -1154,6 +1158,86 @@ static WT_ALWAYS_INLINE int norm_host(struct wt_str host, bool bracketed, char *
     *type = WT_OBS_DOMAIN;
     return wt_norm_domain(host, out, cap);
 }
+
+/* A byte of an RFC 3986 reg-name besides pct-encoded: unreserved, sub-delims. */
+static bool regname_byte(unsigned char c)
+{
+    if (is_alpha(c) || wt__is_digit(c))
+        return true;
+    switch (c) {
+    case '-':
+    case '.':
+    case '_':
+    case '~':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * A URL host that is neither an address nor a domain but an RFC 3986
+ * reg-name (unreserved, sub-delims and %HH; `intranet`, `a~b.example`):
+ * written lower-case, the hex digits of a %HH upper-case (RFC 3986
+ * 6.2.2.1). Its url is an observable; the name is none. @returns the
+ * length, WT_EPARSE or WT_EFULL. Not taken: a name longer than DOMAIN_MAX
+ * (no resolver takes it), and a name whose last label is all digits
+ * (`999.1.1.1`, `10.1.1`: an address gone wrong, as the WHATWG URL
+ * standard's "ends in a number" rule has it).
+ */
+static int norm_regname(struct wt_str in, char *out, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)in.p;
+
+    if (in.len == 0 || in.len > DOMAIN_MAX)
+        return WT_EPARSE;
+    {
+        size_t e = in.len - (p[in.len - 1] == '.'), b = e;
+        while (b > 0 && wt__is_digit(p[b - 1]))
+            b--;
+        if (b < e && (b == 0 || p[b - 1] == '.'))
+            return WT_EPARSE;
+    }
+    for (size_t i = 0; i < in.len; i++) {
+        if (p[i] == '%') {
+            if (in.len - i < 3 || !wt__is_hex(p[i + 1]) || !wt__is_hex(p[i + 2]))
+                return WT_EPARSE;
+            i += 2;
+        } else if (!regname_byte(p[i])) {
+            return WT_EPARSE;
+        }
+    }
+    if (in.len > cap)
+        return WT_EFULL;
+    for (size_t i = 0; i < in.len; i++) {
+        unsigned char c = p[i];
+        if (c == '%') {
+            out[i] = '%';
+            for (int k = 1; k <= 2; k++) {
+                c = p[i + (size_t)k];
+                out[i + (size_t)k] = (char)(c >= 'a' && c <= 'f' ? c - 0x20 : c);
+            }
+            i += 2;
+            continue;
+        }
+        out[i] = (char)wt__lower(c);
+    }
+    return (int)in.len;
+}
+
+/* Host types of a url's host beyond the observable ones: a reg-name. */
+#define HOST_REGNAME WT_OBS_NTYPES
 
 /* The URL schemes that make a url observable. */
 struct url_scheme {
@@ -1279,8 +1363,12 @@ int wt_norm_url(struct wt_str in, bool strip_query, char *out, size_t cap)
     if (!sc)
         return WT_EPARSE;
     int h = norm_host(tg.host, tg.bracketed, host, sizeof(host), &htype);
+    if (h < 0 && !tg.bracketed) {
+        h = norm_regname(tg.host, host, sizeof(host));
+        htype = HOST_REGNAME;
+    }
     if (h < 0)
-        return WT_EPARSE; /* host always fits: a domain or an address */
+        return WT_EPARSE; /* host always fits: a domain, an address or a reg-name */
     return url_build(&tg, sc, port, (struct wt_str){host, (size_t)h}, htype, strip_query, out, cap);
 }
 
@@ -1516,6 +1604,7 @@ WT_CLONES_V3 int wt_obs_extract(const struct wt_record *rec, const struct wt_obs
     bool server_is_ip = false, server_v4 = false, have_tg, same_host = false;
     struct wt__target stg, tg; /* tg is read only when have_tg */
     char buf[DOMAIN_MAX + 1];  /* a host name, an address or a hash */
+    char hbuf[DOMAIN_MAX];     /* a url's reg-name host */
     int r;
 
     os->n = 0;
@@ -1591,6 +1680,15 @@ WT_CLONES_V3 int wt_obs_extract(const struct wt_record *rec, const struct wt_obs
             r = norm_host(tg.host, tg.bracketed, dst, sizeof(buf), &dtype);
             if (r >= 0 && add_item(os, dtype, dst, (size_t)r, &dest) != 0)
                 return WT_EFULL;
+            if (r < 0 && !tg.bracketed && url_scheme(tg.scheme)) {
+                /* No observable, but the host of a url (its own buffer: buf
+                 * and the end of scratch are reused before the url is built). */
+                r = norm_regname(tg.host, hbuf, sizeof(hbuf));
+                if (r > 0) {
+                    dest = (struct wt_str){hbuf, (size_t)r};
+                    dtype = HOST_REGNAME;
+                }
+            }
         }
         if (dest.len && dtype == WT_OBS_DOMAIN)
             os->domain = dest;

@@ -177,6 +177,64 @@ static WT_ALWAYS_INLINE bool wt__field(const char **pp, const char *end, struct 
     }
 }
 
+/*
+ * Typed fields, validated alike in both formats (docs/events.md, "What each
+ * format accepts"). A timestamp is plausible in [WT__TS_MIN_MS,
+ * WT__TS_MAX_MS): 1990-01-01T00:00:00Z up to 2100-01-01T00:00:00Z.
+ */
+#define WT__TS_MIN_MS 631152000000LL
+#define WT__TS_MAX_MS 4102444800000LL
+/* The largest magnitude of a status code: -999..999. */
+#define WT__STATUS_MAX 999
+
+static WT_ALWAYS_INLINE bool wt__ts_plausible(int64_t ms)
+{
+    return ms >= WT__TS_MIN_MS && ms < WT__TS_MAX_MS;
+}
+
+/**
+ * A status code: `-` (absent, 0), or an optional sign and 1..n digits whose
+ * value is in -999..999. 0 with *out, or WT_EPARSE.
+ */
+int wt__status(struct wt_str s, int *out);
+
+/** A request method: an HTTP token (RFC 9110 tchar), 1 to 32 bytes. */
+bool wt__method_ok(struct wt_str m);
+
+/**
+ * A client address as a log may write it: an address wt_norm_ip() takes, or
+ * a masked one (`10.xx.xx.xx`, an IPv6 text with `x` groups). Anything else
+ * (`cisco_wsa`, a host name) is no client address.
+ */
+bool wt__client_ok(struct wt_str c);
+
+/**
+ * The scan-verdict list just inside its opening delimiter (`<`, or `&lt;`
+ * when esc) at s, in the line that ends at end: split into rec->vend[] and
+ * rec->nverdict, and decoded (category, WBRS, layout by field count, the
+ * AMP block). Shared by both formats. @returns the closing delimiter, or
+ * NULL when the list has no end outside quotes (nothing is decoded then).
+ */
+const char *wt__verdict_list_open(struct wt_record *rec, const char *s, const char *end, bool esc);
+
+/**
+ * The list [s, close) whose end is already known (no quote tracking across
+ * delimiters), decoded as above; terminated false for a truncated list
+ * (layout OTHER).
+ */
+void wt__verdict_list_fixed(struct wt_record *rec, const char *s, const char *close, bool esc,
+                            bool terminated);
+
+/** Where a verdict list opens at p (p < end): 1 for `<`, 4 for `&lt;`, 0 if it does not. */
+static WT_ALWAYS_INLINE size_t wt__list_open(const char *p, const char *end)
+{
+    if (*p == '<')
+        return 1;
+    if (*p == '&' && end - p >= 4 && memcmp(p, "&lt;", 4) == 0)
+        return 4;
+    return 0;
+}
+
 /**
  * The squid-native parser without its fast path: the reference that the fast
  * path must agree with (fuzz_squid compares the two on every input).

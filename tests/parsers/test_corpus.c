@@ -135,14 +135,18 @@ static void test_corpus_observables(void **state)
            "&Passkey=&Parameters=<params><param><name>GetAd</name><value></value></param>"
            "<param><name>PG</name><value>msv8bt</value></param><param><name>cachebust</name>"
            "<value>10169.08794486735</value></param></params>");
-    /* Upper-case SHA-256 is lower-cased; test_web.net (underscore) is no domain. */
-    EXPECT("wsa_squid_sc4s_rendered.log", 1, "ip 10.0.0.6", "domain www.xxxxxxx15.com",
+    /* Upper-case SHA-256 is lower-cased; test_web.net (underscore) is a
+     * domain and its url an observable (docs/events.md). */
+    EXPECT("wsa_squid_sc4s_rendered.log", 1, "ip 10.0.0.6", "domain test_web.net",
+           "domain www.xxxxxxx15.com", "url http://test_web.net/users/user2.jpg",
            "sha256 acc2bccc5c0d035f7f09ce2da65472714baff0ff5fbc20da85f00a6ccf3b986c");
     /* IPv6 client. */
     EXPECT("wsa_squid_sc4s_rendered.log", 4, "ipv6 2001:b8f9:c5c2:f730::2",
-           "domain www.xxxxxxx6.com");
+           "domain test_web.net", "domain www.xxxxxxx6.com",
+           "url http://test_web.net/users/user1.jpg");
     /* HTML-escaped verdict list. */
-    EXPECT("wsa_squid_sc4s_rendered.log", 6, "ip 10.0.0.7", "domain www.xxxxxxx8.com");
+    EXPECT("wsa_squid_sc4s_rendered.log", 6, "ip 10.0.0.7", "domain test_web.com",
+           "domain www.xxxxxxx8.com", "url http://test_web.com/page2/b.txt");
     /* Info: prefix; tunnel to an IP that is also the server: one observable. */
     EXPECT("wsa_squid_prefixed_public.log", 5, "ip 1.2.3.4", "ip 5.6.7.8");
     /* Syslog prefix and a masked client: no client observable. */
