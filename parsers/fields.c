@@ -5,10 +5,7 @@
  */
 #include "parsers_int.h"
 
-/* Longest method taken (the longest registered one is 17 bytes). */
-#define METHOD_MAX 32
-
-int wt__status(struct wt_str s, int *out)
+int wt__status_general(struct wt_str s, int *out)
 {
     size_t i = 0;
     bool neg = false;
@@ -37,44 +34,13 @@ int wt__status(struct wt_str s, int *out)
 }
 
 /* tchar (RFC 9110 5.6.2): ALPHA DIGIT ! # $ % & ' * + - . ^ _ ` | ~ */
-static WT_ALWAYS_INLINE bool is_tchar(unsigned char c)
-{
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-        return true;
-    if (wt__is_digit(c))
-        return true;
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
-bool wt__method_ok(struct wt_str m)
-{
-    if (m.len == 0 || m.len > METHOD_MAX)
-        return false;
-    for (size_t i = 0; i < m.len; i++) {
-        if (!is_tchar((unsigned char)m.p[i]))
-            return false;
-    }
-    return true;
-}
+#define T2(c) [c] = 1
+const unsigned char wt__tchar[256] = {
+    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, T2('!'), T2('#'), T2('$'), T2('%'),
+    T2('&'), T2('\''), T2('*'), T2('+'), T2('-'), T2('.'), T2('^'), T2('_'), T2('`'), T2('|'),
+    T2('~'),
+};
+#undef T2
 
 static WT_ALWAYS_INLINE bool is_x(unsigned char c)
 {
@@ -124,16 +90,11 @@ static bool masked_v6(struct wt_str c)
     return colons >= 2 && xs > 0;
 }
 
-bool wt__client_ok(struct wt_str c)
+bool wt__client_ok_general(struct wt_str c)
 {
-    char buf[64];
-    enum wt_obs_type t;
-
     if (c.len == 0)
         return true; /* absent */
-    if (wt__ipv4_canonical(c.p, c.len))
-        return true;
-    if (c.len <= 47 && wt_norm_ip(c, buf, sizeof(buf), &t) >= 0)
+    if (c.len <= 47 && wt__ip_ok(c))
         return true;
     return masked_v4(c) || masked_v6(c);
 }

@@ -888,6 +888,28 @@ static int ip_general(struct wt_str in, char *out, size_t cap, enum wt_obs_type 
     return (int)len;
 }
 
+bool wt__ip_ok(struct wt_str in)
+{
+    const char *p = in.p;
+    size_t n = in.len;
+    unsigned char bin[16];
+    char txt[INET6_ADDRSTRLEN];
+    enum wt_obs_type t;
+
+    if (ip_ruled_out(in))
+        return false;
+    if (ipv4_fast(p, n))
+        return true;
+    if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+        p++;
+        n -= 2;
+    }
+    /* A plain IPv6 text without writing it back; the rest as wt_norm_ip(). */
+    if (n > 0 && n < INET6_ADDRSTRLEN && ipv6_plain(p, n, bin))
+        return true;
+    return ip_general(in, txt, sizeof(txt), &t) >= 0;
+}
+
 int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
 {
     int r = ip_fast(in, out, cap, type);

@@ -194,19 +194,81 @@ static WT_ALWAYS_INLINE bool wt__ts_plausible(int64_t ms)
 
 /**
  * A status code: `-` (absent, 0), or an optional sign and 1..n digits whose
- * value is in -999..999. 0 with *out, or WT_EPARSE.
+ * value is in -999..999. 0 with *out, or WT_EPARSE. wt__status_general()
+ * is the definition; the inline one takes three plain digits itself.
  */
-int wt__status(struct wt_str s, int *out);
+int wt__status_general(struct wt_str s, int *out);
+
+static WT_ALWAYS_INLINE int wt__status(struct wt_str s, int *out)
+{
+    if (s.len == 3) {
+        unsigned a = (unsigned)(unsigned char)s.p[0] - '0', b = (unsigned)(unsigned char)s.p[1] - '0',
+                 c = (unsigned)(unsigned char)s.p[2] - '0';
+        if ((a | b | c) <= 9) {
+            *out = (int)(a * 100 + b * 10 + c);
+            return 0;
+        }
+    }
+    return wt__status_general(s, out);
+}
+
+/** The bytes of an HTTP token (RFC 9110 tchar): 1, else 0. */
+extern const unsigned char wt__tchar[256];
 
 /** A request method: an HTTP token (RFC 9110 tchar), 1 to 32 bytes. */
-bool wt__method_ok(struct wt_str m);
+static WT_ALWAYS_INLINE bool wt__method_ok(struct wt_str m)
+{
+    unsigned ok = m.len - 1 < 32;
+    for (size_t i = 0; i < m.len && ok; i++)
+        ok = wt__tchar[(unsigned char)m.p[i]];
+    return ok;
+}
 
 /**
  * A client address as a log may write it: an address wt_norm_ip() takes, or
  * a masked one (`10.xx.xx.xx`, an IPv6 text with `x` groups). Anything else
- * (`cisco_wsa`, a host name) is no client address.
+ * (`cisco_wsa`, a host name) is no client address. wt__client_ok_general()
+ * is the definition; the inline one takes a canonical dotted quad itself.
  */
-bool wt__client_ok(struct wt_str c);
+bool wt__client_ok_general(struct wt_str c);
+
+/** wt_norm_ip(in, ...) >= 0, without writing the text (fuzz_observables compares). */
+bool wt__ip_ok(struct wt_str in);
+
+static WT_ALWAYS_INLINE bool wt__client_ok(struct wt_str c)
+{
+    /* Four octets 0..255 without leading zeros (what inet_pton takes). */
+    const char *p = c.p, *e = c.p + c.len;
+    if (c.len >= 7 && c.len <= 15) {
+        for (int part = 0;; part++) {
+            unsigned v = (unsigned)(unsigned char)*p - '0', d;
+            if (v > 9)
+                break;
+            p++;
+            if (p < e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
+                if (v == 0)
+                    break;
+                v = v * 10 + d;
+                p++;
+                if (p < e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
+                    v = v * 10 + d;
+                    p++;
+                    if (v > 255)
+                        break;
+                }
+            }
+            if (part == 3) {
+                if (p == e)
+                    return true;
+                break;
+            }
+            if (p == e || *p != '.')
+                break;
+            p++;
+        }
+    }
+    return wt__client_ok_general(c);
+}
 
 /**
  * The scan-verdict list just inside its opening delimiter (`<`, or `&lt;`

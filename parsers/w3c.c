@@ -292,8 +292,34 @@ static const char *list_column(struct wt_record *rec, const char *p, const char 
     return q;
 }
 
+/* Columns from *pp into rec->field[*n] on, up to column stop or the end. */
+static WT_ALWAYS_INLINE void columns(struct wt_record *rec, const char **pp, const char *end,
+                                     unsigned *n, unsigned stop)
+{
+    const char *p = *pp;
+    unsigned i = *n;
+    struct wt_str v;
+
+    while (i < stop) {
+        wt__skip_ws(&p, end);
+        if (p == end)
+            break;
+        if (*p == '"') {
+            wt__field(&p, end, &v);
+        } else {
+            /* wt__field's unquoted case without its second skip. */
+            const char *q = wt__find_ws(p, end);
+            v = wt__str(p, q);
+            p = q < end ? q + 1 : q; /* past the space that ended it */
+        }
+        rec->field[i++] = wt__dash_empty(v);
+    }
+    *pp = p;
+    *n = i;
+}
+
 /* One data line from p (a prefix already skipped): 0 or WT_EPARSE. */
-static int w3c_data(const struct wt_w3c_layout *l, const char *p, const char *end,
+static WT_ALWAYS_INLINE int w3c_data(const struct wt_w3c_layout *l, const char *p, const char *end,
                     struct wt_record *rec)
 {
     const int vcol = l->col[F_VERDICTS];
@@ -303,29 +329,19 @@ static int w3c_data(const struct wt_w3c_layout *l, const char *p, const char *en
     rec->format = WT_FORMAT_W3C;
     rec->layout = WT_LAYOUT_NONE;
 
-    /* One pass: every column, unquoted, `-` empty. */
+    /* One pass: every column, unquoted, `-` empty; the verdict list's
+     * column, if any, between the columns before it and after it. */
     unsigned n = 0;
-    struct wt_str v;
     size_t open;
-    while (n < WT_W3C_FIELDS_MAX) {
-        wt__skip_ws(&p, end);
-        if (p == end)
-            break;
-        if (*p == '"') {
-            wt__field(&p, end, &v);
-        } else if ((int)n == vcol && (open = wt__list_open(p, end)) != 0) {
-            const char *q = list_column(rec, p, end, open);
-            v = wt__str(p, q);
-            p = q;
-            listed = true;
-        } else {
-            /* wt__field's unquoted case without its second skip. */
-            const char *q = wt__find_ws(p, end);
-            v = wt__str(p, q);
-            p = q < end ? q + 1 : q; /* past the space that ended it */
-        }
-        rec->field[n++] = wt__dash_empty(v);
+    columns(rec, &p, end, &n, vcol >= 0 ? (unsigned)vcol : WT_W3C_FIELDS_MAX);
+    wt__skip_ws(&p, end);
+    if ((int)n == vcol && p < end && (open = wt__list_open(p, end)) != 0) {
+        const char *q = list_column(rec, p, end, open);
+        rec->field[n++] = wt__str(p, q);
+        p = q;
+        listed = true;
     }
+    columns(rec, &p, end, &n, WT_W3C_FIELDS_MAX);
     if (n < l->n)
         return WT_EPARSE;
     rec->nfield = n;
