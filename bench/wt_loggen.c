@@ -1494,7 +1494,7 @@ static void line_w3c_default(struct gen *g, struct out *o, const struct txn *t)
     put_acl(o, t); /* x-acltag */
     putc1(o, ' ');
     put_verdicts(o, t); /* x-result-code: the list, its quoted values with spaces */
-    PUTL(o, " -\n");   /* x-suspect-user-agent */
+    PUTL(o, " -\n");    /* x-suspect-user-agent */
 }
 
 static void w3c_header(struct out *o, uint64_t start_s, const char *fields)
@@ -1532,7 +1532,8 @@ static void count(struct gen *g, const struct txn *t)
 /* ------------------------------------------------------------------------ */
 
 static const char usage[] =
-    "usage: wt-loggen [--format squid|w3c|w3c-default] [--lines N | --bytes SIZE | --duration TIME]\n"
+    "usage: wt-loggen [--format squid|w3c|w3c-default]\n"
+    "                 [--lines N | --bytes SIZE | --duration TIME]\n"
     "                 [--seed S] [--start EPOCH] [--rate LINES_PER_SEC] [--domains N]\n"
     "                 [--output FILE]\n"
     "\n"
@@ -1799,12 +1800,13 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "wt-loggen: %s seed=%llu lines=%llu bytes=%llu avg_line=%.1f window=%.1fs "
             "(%lld.%03lld..%lld.%03lld)\n",
-            g->fmt == FMT_SQUID ? "squid" : g->fmt == FMT_W3C ? "w3c" : "w3c-default",
-            (unsigned long long)seed,
-            (unsigned long long)g->lines, (unsigned long long)out.total, (double)out.total / n,
-            (double)(g->last_ms - g->first_ms) / 1000.0, (long long)(g->first_ms / 1000),
-            (long long)(g->first_ms % 1000), (long long)(g->last_ms / 1000),
-            (long long)(g->last_ms % 1000));
+            g->fmt == FMT_SQUID ? "squid"
+            : g->fmt == FMT_W3C ? "w3c"
+                                : "w3c-default",
+            (unsigned long long)seed, (unsigned long long)g->lines, (unsigned long long)out.total,
+            (double)out.total / n, (double)(g->last_ms - g->first_ms) / 1000.0,
+            (long long)(g->first_ms / 1000), (long long)(g->first_ms % 1000),
+            (long long)(g->last_ms / 1000), (long long)(g->last_ms % 1000));
     fprintf(stderr,
             "wt-loggen: shares %%: connect=%.1f tcp_connect=%.1f https=%.1f http=%.1f "
             "denied=%.1f user=%.1f ipv6=%.2f masked=%.2f amp=%.2f long_url=%.2f\n",

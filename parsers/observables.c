@@ -182,7 +182,8 @@ static WT_ALWAYS_INLINE __m128i load_chunk(const char *p, size_t n, size_t off, 
 static WT_ALWAYS_INLINE __m128i name_masks_add(struct name_masks *m, __m128i v, size_t pos)
 {
     __m128i u = in_range(v, 'A', 'Z');
-    __m128i l = _mm_or_si128(_mm_or_si128(u, in_range(v, 'a', 'z')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+    __m128i l =
+        _mm_or_si128(_mm_or_si128(u, in_range(v, 'a', 'z')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
     m->letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << pos;
     m->upper |= (uint64_t)(unsigned)_mm_movemask_epi8(u) << pos;
     m->digit |= (uint64_t)(unsigned)_mm_movemask_epi8(in_range(v, '0', '9')) << pos;
@@ -1001,9 +1002,9 @@ static WT_ALWAYS_INLINE bool domain_canonical(struct wt_str in)
         const size_t pos = i ? pos1 : 0;
         const __m128i d = in_range(v[i], '0', '9'), t = _mm_cmpeq_epi8(v[i], _mm_set1_epi8('.')),
                       h = _mm_cmpeq_epi8(v[i], _mm_set1_epi8('-'));
-        const __m128i k =
-            _mm_or_si128(_mm_or_si128(_mm_or_si128(in_range(v[i], 'a', 'z'), d), _mm_or_si128(t, h)),
-                         _mm_cmpeq_epi8(v[i], _mm_set1_epi8('_')));
+        const __m128i k = _mm_or_si128(
+            _mm_or_si128(_mm_or_si128(in_range(v[i], 'a', 'z'), d), _mm_or_si128(t, h)),
+            _mm_cmpeq_epi8(v[i], _mm_set1_epi8('_')));
         ok |= (uint64_t)(unsigned)_mm_movemask_epi8(k) << pos;
         digit |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << pos;
         dot |= (uint64_t)(unsigned)_mm_movemask_epi8(t) << pos;

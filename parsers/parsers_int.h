@@ -202,7 +202,8 @@ int wt__status_general(struct wt_str s, int *out);
 static WT_ALWAYS_INLINE int wt__status(struct wt_str s, int *out)
 {
     if (s.len == 3) {
-        unsigned a = (unsigned)(unsigned char)s.p[0] - '0', b = (unsigned)(unsigned char)s.p[1] - '0',
+        unsigned a = (unsigned)(unsigned char)s.p[0] - '0',
+                 b = (unsigned)(unsigned char)s.p[1] - '0',
                  c = (unsigned)(unsigned char)s.p[2] - '0';
         if ((a | b | c) <= 9) {
             *out = (int)(a * 100 + b * 10 + c);

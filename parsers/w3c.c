@@ -320,7 +320,7 @@ static WT_ALWAYS_INLINE void columns(struct wt_record *rec, const char **pp, con
 
 /* One data line from p (a prefix already skipped): 0 or WT_EPARSE. */
 static WT_ALWAYS_INLINE int w3c_data(const struct wt_w3c_layout *l, const char *p, const char *end,
-                    struct wt_record *rec)
+                                     struct wt_record *rec)
 {
     const int vcol = l->col[F_VERDICTS];
     bool listed = false;
@@ -353,8 +353,7 @@ static WT_ALWAYS_INLINE int w3c_data(const struct wt_w3c_layout *l, const char *
 #define GET(id) (f[col[id]])
 
     int64_t ts;
-    if (HAS(F_TIMESTAMP) && wt_str_to_epoch_ms(GET(F_TIMESTAMP), &ts) == 0 &&
-        wt__ts_plausible(ts))
+    if (HAS(F_TIMESTAMP) && wt_str_to_epoch_ms(GET(F_TIMESTAMP), &ts) == 0 && wt__ts_plausible(ts))
         rec->ts_ms = ts;
     else if (HAS(F_DATE) && HAS(F_TIME) && date_time_to_ms(GET(F_DATE), GET(F_TIME), &ts) == 0 &&
              wt__ts_plausible(ts))
@@ -403,7 +402,7 @@ static WT_ALWAYS_INLINE int w3c_data(const struct wt_w3c_layout *l, const char *
     /* A `<...>` list was decoded above; any other value is kept as it is. */
     if (HAS(F_VERDICTS) && !listed)
         rec->verdicts = GET(F_VERDICTS);
-    /* Columns of their own win over the list's values when they have one. */
+        /* Columns of their own win over the list's values when they have one. */
 #define SET(id, slot)                                                                              \
     do {                                                                                           \
         if (HAS(id) && GET(id).len)                                                                \

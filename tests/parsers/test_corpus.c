@@ -141,9 +141,8 @@ static void test_corpus_observables(void **state)
            "domain www.xxxxxxx15.com", "url http://test_web.net/users/user2.jpg",
            "sha256 acc2bccc5c0d035f7f09ce2da65472714baff0ff5fbc20da85f00a6ccf3b986c");
     /* IPv6 client. */
-    EXPECT("wsa_squid_sc4s_rendered.log", 4, "ipv6 2001:b8f9:c5c2:f730::2",
-           "domain test_web.net", "domain www.xxxxxxx6.com",
-           "url http://test_web.net/users/user1.jpg");
+    EXPECT("wsa_squid_sc4s_rendered.log", 4, "ipv6 2001:b8f9:c5c2:f730::2", "domain test_web.net",
+           "domain www.xxxxxxx6.com", "url http://test_web.net/users/user1.jpg");
     /* HTML-escaped verdict list. */
     EXPECT("wsa_squid_sc4s_rendered.log", 6, "ip 10.0.0.7", "domain test_web.com",
            "domain www.xxxxxxx8.com", "url http://test_web.com/page2/b.txt");

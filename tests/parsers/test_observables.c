@@ -305,8 +305,9 @@ static void test_domain_underscore(void **state)
     /* A 40-byte name (the longer fast path) and a 70-byte one (the loop). */
     assert_string_equal(dom("A_B_C_D_E_F_G_H_I_J_K_L_M_N_O_P_Q.exa_mp"),
                         "a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q.exa_mp");
-    assert_string_equal(dom("a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q_r_s_t_u_v_w_x_y_z.a_b_c_d_e_f_g_h_i_j.x"),
-                        "a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q_r_s_t_u_v_w_x_y_z.a_b_c_d_e_f_g_h_i_j.x");
+    assert_string_equal(
+        dom("a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q_r_s_t_u_v_w_x_y_z.a_b_c_d_e_f_g_h_i_j.x"),
+        "a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q_r_s_t_u_v_w_x_y_z.a_b_c_d_e_f_g_h_i_j.x");
     /* The other label rules still hold; '_' is no '-' and no digit. */
     assert_string_equal(dom("_.123"), "<EPARSE>");
     assert_string_equal(dom("-_.example"), "<EPARSE>");

@@ -590,8 +590,7 @@ static void test_numbers_and_splits(void **state)
     assert_int_equal(parse(f, "1700000001 5. 9 TCP_MISS/-1000 DEFAULT_PARENT/p 1"), WT_EPARSE);
     assert_int_equal(parse(f, "1700000001 5. 9 TCP_MISS/2x DEFAULT_PARENT/p 1"), WT_EPARSE);
     /* Negative codes are kept (TCP_CLIENT_REFRESH_MISS/-50). */
-    assert_int_equal(parse(f, "1700000001 5. 9 TCP_CLIENT_REFRESH_MISS/-50 DEFAULT_PARENT/p 1"),
-                     0);
+    assert_int_equal(parse(f, "1700000001 5. 9 TCP_CLIENT_REFRESH_MISS/-50 DEFAULT_PARENT/p 1"), 0);
     assert_int_equal(r->status, -50);
     assert_str(r->result, "TCP_CLIENT_REFRESH_MISS");
     assert_int_equal(parse(f, "1700000001 5. 9 TCP_MISS/+999 DEFAULT_PARENT/p 1"), 0);
