@@ -242,6 +242,8 @@ static WT_ALWAYS_INLINE bool wt__client_ok(struct wt_str c)
     const char *p = c.p, *e = c.p + c.len;
     if (c.len >= 7 && c.len <= 15) {
         for (int part = 0;; part++) {
+            if (p == e)
+                break; /* `1.2.3.`: never read past the view */
             unsigned v = (unsigned)(unsigned char)*p - '0', d;
             if (v > 9)
                 break;
