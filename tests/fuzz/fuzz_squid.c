@@ -81,6 +81,22 @@ static void check_same(const struct wt_record *r, const char *line, size_t len)
         same_view(wt_record_verdict(r, i), wt_record_verdict(&g, i));
 }
 
+/* docs/events.md, "What each format accepts": a parsed record's typed
+ * fields are in range, whichever the format. */
+static void check_typed(const struct wt_record *r)
+{
+    if (r->ts_ms < WT__TS_MIN_MS || r->ts_ms >= WT__TS_MAX_MS)
+        abort();
+    if (r->status < -WT__STATUS_MAX || r->status > WT__STATUS_MAX)
+        abort();
+    if (r->elapsed_ms < -1 || r->bytes < -1)
+        abort();
+    if (r->method.len && !wt__method_ok(r->method))
+        abort();
+    if (!wt__client_ok(r->client) || wt__client_ok(r->client) != wt__client_ok_general(r->client))
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -107,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = size;
         check_record(&rec, line, len);
         check_same(&rec, line, len);
+        check_typed(&rec);
 
         struct wt_obs_opts oo = {.strip_query = (opt & 1) != 0};
         size_t cap = (opt & 2) ? 16 : len + WT_OBS_SCRATCH_EXTRA;

@@ -12,9 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parsers_int.h"
 #include "wt_parsers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* docs/events.md, "What each format accepts": a parsed record's typed
+ * fields are in range, whichever the format. */
+static void check_typed(const struct wt_record *r)
+{
+    if (r->ts_ms < WT__TS_MIN_MS || r->ts_ms >= WT__TS_MAX_MS)
+        abort();
+    if (r->status < -WT__STATUS_MAX || r->status > WT__STATUS_MAX)
+        abort();
+    if (r->elapsed_ms < -1 || r->bytes < -1)
+        abort();
+    if (r->method.len && !wt__method_ok(r->method))
+        abort();
+    if (!wt__client_ok(r->client) || wt__client_ok(r->client) != wt__client_ok_general(r->client))
+        abort();
+}
 
 static struct wt_parser ps;
 static struct wt_record rec;
@@ -42,6 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ps.w3c.n > WT_W3C_FIELDS_MAX)
             abort();
         if (rc == 0) {
+            check_typed(&rec);
+            /* Verdict-list views lie inside the line, as squid's do. */
+            unsigned kept = rec.nverdict < WT_VERDICT_MAX ? rec.nverdict : WT_VERDICT_MAX;
+            for (unsigned i = 0; i < kept; i++) {
+                struct wt_str v = wt_record_verdict(&rec, i);
+                if (v.len && (v.p < line || v.p + v.len > line + len))
+                    abort();
+            }
             if (rec.nfield > WT_W3C_FIELDS_MAX)
                 abort();
             if (rec.format == WT_FORMAT_W3C) {
