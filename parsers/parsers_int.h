@@ -239,8 +239,8 @@ bool wt__ip_ok(struct wt_str in);
 static WT_ALWAYS_INLINE bool wt__client_ok(struct wt_str c)
 {
     /* Four octets 0..255 without leading zeros (what inet_pton takes). */
-    const char *p = c.p, *e = c.p + c.len;
     if (c.len >= 7 && c.len <= 15) {
+        const char *p = c.p, *e = c.p + c.len; /* (never NULL + 0) */
         for (int part = 0;; part++) {
             if (p == e)
                 break; /* `1.2.3.`: never read past the view */
