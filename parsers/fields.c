@@ -90,11 +90,16 @@ static bool masked_v6(struct wt_str c)
     return colons >= 2 && xs > 0;
 }
 
+bool wt__client_masked(struct wt_str c)
+{
+    return masked_v4(c) || masked_v6(c);
+}
+
 bool wt__client_ok_general(struct wt_str c)
 {
     if (c.len == 0)
         return true; /* absent */
     if (c.len <= 47 && wt__ip_ok(c))
         return true;
-    return masked_v4(c) || masked_v6(c);
+    return wt__client_masked(c);
 }

@@ -911,6 +911,30 @@ bool wt__ip_ok(struct wt_str in)
     return ip_general(in, txt, sizeof(txt), &t) >= 0;
 }
 
+/*
+ * The parsers' client check: wt__client_ok_general() (an address that
+ * wt_norm_ip() takes, or a masked one), but one pass that also tells
+ * wt_obs_extract() what it found, so that it does not parse the text again.
+ */
+int wt__client_kind(struct wt_str c, unsigned char bin[16])
+{
+    if (ipv4_fast(c.p, c.len))
+        return WT_CLIENT_IPV4;
+    if (!ip_ruled_out(c)) {
+        if (ipv6_plain(c.p, c.len, bin))
+            return WT_CLIENT_IPV6;
+        if (c.len <= 47 && wt__ip_ok(c))
+            return WT_CLIENT_IP;
+    }
+    return wt__client_masked(c) ? WT_CLIENT_MASKED : WT_EPARSE;
+}
+
+bool wt__client_ok(struct wt_str c)
+{
+    unsigned char bin[16];
+    return c.len == 0 || wt__client_kind(c, bin) >= 0;
+}
+
 int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
 {
     int r = ip_fast(in, out, cap, type);
@@ -1526,6 +1550,38 @@ static WT_ALWAYS_INLINE int take_ip(struct wt_obs_set *os, struct wt_str in, str
 }
 
 /*
+ * take_ip() for the client, the first item of the set, by what the parser
+ * found it to be (rec->client_kind): the same outcome without a second look
+ * at the text (fuzz_squid and fuzz_w3c compare with an UNCHECKED client).
+ */
+static WT_ALWAYS_INLINE int take_client(struct wt_obs_set *os, const struct wt_record *rec)
+{
+    const struct wt_str in = rec->client;
+
+    switch (rec->client_kind) {
+    case WT_CLIENT_IPV4:
+        os->client_ip = in;
+        push_item(os, WT_OBS_IP, in);
+        return 0;
+    case WT_CLIENT_IPV6: {
+        char buf[INET6_ADDRSTRLEN];
+        char *dst = value_dst(os, buf, sizeof(buf));
+        size_t n = wt__ipv6_text(rec->client_bin, dst);
+        if (n == in.len && memcmp(dst, in.p, n) == 0) {
+            os->client_ip = in; /* canonical: a view of the line */
+            push_item(os, WT_OBS_IPV6, in);
+            return 0;
+        }
+        return add_item(os, WT_OBS_IPV6, dst, n, &os->client_ip);
+    }
+    case WT_CLIENT_MASKED:
+        return WT_EPARSE;
+    default:
+        return take_ip(os, in, &os->client_ip);
+    }
+}
+
+/*
  * A target host (without brackets) whose normal form is its own text:
  * a canonical dotted quad (*type ip) or a canonical name (*type domain),
  * the answer norm_host() gives for it. False for any other host.
@@ -1636,7 +1692,7 @@ WT_CLONES_V3 int wt_obs_extract(const struct wt_record *rec, const struct wt_obs
 
     /* ip / ipv6: client, server (hierarchy field, then W3C s-ip), destination.
      * Each step stops on WT_EFULL, so a short scratch keeps a prefix. */
-    if (rec->client.len && take_ip(os, rec->client, &os->client_ip) == WT_EFULL)
+    if (rec->client.len && take_client(os, rec) == WT_EFULL)
         return WT_EFULL;
 
     /* The target is split before the server (a split adds no item): the

@@ -229,48 +229,40 @@ static WT_ALWAYS_INLINE bool wt__method_ok(struct wt_str m)
  * A client address as a log may write it: an address wt_norm_ip() takes, or
  * a masked one (`10.xx.xx.xx`, an IPv6 text with `x` groups). Anything else
  * (`cisco_wsa`, a host name) is no client address. wt__client_ok_general()
- * is the definition; the inline one takes a canonical dotted quad itself.
+ * is the definition; wt__client_kind() the parsers' check, which also says
+ * what kind of address it is (fuzz_squid and fuzz_w3c compare the two).
  */
 bool wt__client_ok_general(struct wt_str c);
+
+/** A masked client address (`10.xx.xx.xx`, an IPv6 text with `x` groups). */
+bool wt__client_masked(struct wt_str c);
 
 /** wt_norm_ip(in, ...) >= 0, without writing the text (fuzz_observables compares). */
 bool wt__ip_ok(struct wt_str in);
 
-static WT_ALWAYS_INLINE bool wt__client_ok(struct wt_str c)
+/**
+ * The kind of the client address c (1 byte or more): a wt_client_kind other
+ * than UNCHECKED, with the 16 bytes in bin for WT_CLIENT_IPV6 (bin is not
+ * written otherwise); WT_EPARSE when c is no client address.
+ */
+int wt__client_kind(struct wt_str c, unsigned char bin[16]);
+
+/** wt__client_kind() as a yes or no; an absent client (len 0) is fine. */
+bool wt__client_ok(struct wt_str c);
+
+/**
+ * Set the client of rec (cleared by wt_record_clear()) to c, `-` already
+ * made empty: its kind for wt_obs_extract(), or absent when c is no address.
+ */
+static WT_ALWAYS_INLINE void wt__set_client(struct wt_record *rec, struct wt_str c)
 {
-    /* Four octets 0..255 without leading zeros (what inet_pton takes). */
-    if (c.len >= 7 && c.len <= 15) {
-        const char *p = c.p, *e = c.p + c.len; /* (never NULL + 0) */
-        for (int part = 0;; part++) {
-            if (p == e)
-                break; /* `1.2.3.`: never read past the view */
-            unsigned v = (unsigned)(unsigned char)*p - '0', d;
-            if (v > 9)
-                break;
-            p++;
-            if (p < e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
-                if (v == 0)
-                    break;
-                v = v * 10 + d;
-                p++;
-                if (p < e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
-                    v = v * 10 + d;
-                    p++;
-                    if (v > 255)
-                        break;
-                }
-            }
-            if (part == 3) {
-                if (p == e)
-                    return true;
-                break;
-            }
-            if (p == e || *p != '.')
-                break;
-            p++;
-        }
-    }
-    return wt__client_ok_general(c);
+    if (c.len == 0)
+        return;
+    int k = wt__client_kind(c, rec->client_bin);
+    if (k < 0)
+        return; /* `cisco_wsa`: no address, the field is absent */
+    rec->client = c;
+    rec->client_kind = (enum wt_client_kind)k;
 }
 
 /**

@@ -435,9 +435,7 @@ int wt__squid_general(const char *line, size_t len, struct wt_record *rec)
 
     if (!wt__word(&p, end, &tok))
         return WT_EPARSE;
-    rec->client = wt__dash_empty(tok);
-    if (!wt__client_ok(rec->client))
-        rec->client = WT_STR_NULL; /* `cisco_wsa`: no address, the field is absent */
+    wt__set_client(rec, wt__dash_empty(tok)); /* `cisco_wsa`: absent */
     /* `10.10.10.10 (abc.com)`: a client host name in parentheses. */
     {
         const char *q = p;
@@ -760,9 +758,7 @@ WT_CLONES_V3 int wt__squid_fast(const char *line, size_t len, struct wt_record *
         return FAST_NO;
     if (!fast_tok(&p, end, &a, &b))
         return FAST_NO;
-    rec->client = wt__dash_empty(wt__str(a, b));
-    if (!wt__client_ok(rec->client))
-        rec->client = WT_STR_NULL;
+    wt__set_client(rec, wt__dash_empty(wt__str(a, b)));
 
     /* result/status; a `(host)` after the client is for the general parser. */
     if (!fast_tok(&p, end, &a, &b) || *a == '(')

@@ -363,11 +363,8 @@ static WT_ALWAYS_INLINE int w3c_data(const struct wt_w3c_layout *l, const char *
 
     if (HAS(F_ELAPSED) && int_part(GET(F_ELAPSED), &rec->elapsed_ms) != 0)
         return WT_EPARSE;
-    if (HAS(F_CLIENT)) {
-        rec->client = GET(F_CLIENT);
-        if (!wt__client_ok(rec->client))
-            rec->client = WT_STR_NULL; /* no address: the field is absent */
-    }
+    if (HAS(F_CLIENT))
+        wt__set_client(rec, GET(F_CLIENT)); /* no address: the field is absent */
     if (HAS(F_RESULT_STATUS)) {
         struct wt_str st;
         split_slash(GET(F_RESULT_STATUS), &rec->result, &st);

@@ -1184,6 +1184,58 @@ static void test_extract_masked_client(void **state)
     assert_int_equal(os.url.len, 0);
 }
 
+/*
+ * A client the parser classified (rec.client_kind, client_bin) gives the set
+ * that an UNCHECKED one does (wt_obs_extract's own check), at every scratch
+ * size: the shortcut in take_client() changes no outcome.
+ */
+static void test_extract_client_kind_same(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *client;
+        int kind; /* wt__client_kind(), WT_EPARSE: no client address */
+    } cases[] = {
+        {"10.1.2.3", WT_CLIENT_IPV4},
+        {"255.255.255.255", WT_CLIENT_IPV4},
+        {"2001:db8::5", WT_CLIENT_IPV6},
+        {"2001:DB8:0:0:0:0:0:5", WT_CLIENT_IPV6},
+        {"::", WT_CLIENT_IPV6},
+        {"0:0:0:0:0:ffff:a01:203", WT_CLIENT_IPV6},
+        {"::ffff:10.1.2.3", WT_CLIENT_IP},
+        {"[2001:db8::5]", WT_CLIENT_IP},
+        {"10.xx.xx.xx", WT_CLIENT_MASKED},
+        {"2001:db8:xxxx::1", WT_CLIENT_MASKED},
+        {"cisco_wsa", WT_EPARSE},
+        {"1.2.3.04", WT_EPARSE},
+        {"999.1.1.1", WT_EPARSE},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned char bin[16] = {0};
+        struct wt_str c = S(cases[i].client);
+        int k = wt__client_kind(c, bin);
+        assert_int_equal(k, cases[i].kind);
+        assert_int_equal(k >= 0, wt__client_ok_general(c));
+        assert_int_equal(wt__client_ok(c), wt__client_ok_general(c));
+        if (k < 0)
+            continue;
+        for (size_t cap = 0; cap <= 64; cap++) {
+            char want[2048], got[2048];
+            int rc_want, rc_got;
+
+            rec_squid(cases[i].client, "GET", "http://Example.COM/a", "DIRECT", "Example.COM");
+            rc_want = extract_cap(false, cap);
+            snprintf(want, sizeof(want), "%s|%s", list(), view(os.client_ip));
+            rec.client_kind = (enum wt_client_kind)k;
+            memcpy(rec.client_bin, bin, sizeof(bin));
+            rc_got = extract_cap(false, cap);
+            snprintf(got, sizeof(got), "%s|%s", list(), view(os.client_ip));
+            assert_int_equal(rc_got, rc_want);
+            assert_string_equal(got, want);
+        }
+    }
+}
+
 static void test_extract_order(void **state)
 {
     (void)state;
@@ -1346,6 +1398,7 @@ int main(void)
         cmocka_unit_test(test_extract_dedup_client_server),
         cmocka_unit_test(test_extract_w3c_server_ip),
         cmocka_unit_test(test_extract_masked_client),
+        cmocka_unit_test(test_extract_client_kind_same),
         cmocka_unit_test(test_extract_order),
         cmocka_unit_test(test_extract_reuse_clears),
         cmocka_unit_test(test_extract_scratch_too_small),
