@@ -548,7 +548,7 @@ struct ampfile {
 
 struct gen {
     struct rng r;
-    enum { FMT_SQUID, FMT_W3C } fmt;
+    enum { FMT_SQUID, FMT_W3C, FMT_W3C_DEFAULT } fmt;
     struct domain *dom;
     uint32_t ndom;
     struct zipf zdom;
@@ -1448,7 +1448,56 @@ static void line_w3c(struct gen *g, struct out *o, const struct txn *t)
     PUTL(o, "\"\n");
 }
 
-static void w3c_header(struct out *o, uint64_t start_s)
+/*
+ * The appliance's default W3C layout (FIELDS.md section 5, the user guide's
+ * header): the squid-native fields in their order, the verdict list in the
+ * x-result-code column. A line is written with the same draws as its squid
+ * line, so one seed gives the same records in both formats (the parsers'
+ * differential test compares them).
+ */
+static const char w3c_default_fields[] =
+    "timestamp x-elapsed-time c-ip x-resultcode-httpstatus sc-bytes cs-method cs-url "
+    "cs-username x-hierarchy-origin cs-mime-type x-acltag x-result-code x-suspect-user-agent";
+
+static void line_w3c_default(struct gen *g, struct out *o, const struct txn *t)
+{
+    struct rng *r = &g->r;
+    put_ts(o, g->ts_ns); /* timestamp */
+    putc1(o, ' ');
+    put_u64(o, t->elapsed); /* x-elapsed-time */
+    putc1(o, ' ');
+    put_client(o, t); /* c-ip */
+    putc1(o, ' ');
+    put_result(o, t); /* x-resultcode-httpstatus */
+    putc1(o, ' ');
+    put_u64(o, t->bytes); /* sc-bytes */
+    putc1(o, ' ');
+    puts0(o, t->method); /* cs-method */
+    putc1(o, ' ');
+    put_url(o, r, t, g); /* cs-url */
+    putc1(o, ' ');
+    if (t->user) /* cs-username, quoted */
+        put(o, t->c->user, t->c->ulen);
+    else
+        putc1(o, '-');
+    putc1(o, ' ');
+    put_hier(o, r, t); /* x-hierarchy-origin */
+    putc1(o, ' ');
+    if (strchr(t->mime, ' ')) { /* cs-mime-type: quoted when it holds a space */
+        putc1(o, '"');
+        puts0(o, t->mime);
+        putc1(o, '"');
+    } else {
+        puts0(o, t->mime);
+    }
+    putc1(o, ' ');
+    put_acl(o, t); /* x-acltag */
+    putc1(o, ' ');
+    put_verdicts(o, t); /* x-result-code: the list, its quoted values with spaces */
+    PUTL(o, " -\n");    /* x-suspect-user-agent */
+}
+
+static void w3c_header(struct out *o, uint64_t start_s, const char *fields)
 {
     time_t tt = (time_t)start_s;
     struct tm tm;
@@ -1459,7 +1508,7 @@ static void w3c_header(struct out *o, uint64_t start_s)
     puts0(o, date);
     PUTL(o, "\n#System: 10.1.1.1 - wsa01.example.com\n#Software: AsyncOS for Web 15.0.0\n"
             "#Fields: ");
-    PUTL(o, w3c_fields);
+    puts0(o, fields);
     putc1(o, '\n');
 }
 
@@ -1483,7 +1532,8 @@ static void count(struct gen *g, const struct txn *t)
 /* ------------------------------------------------------------------------ */
 
 static const char usage[] =
-    "usage: wt-loggen [--format squid|w3c] [--lines N | --bytes SIZE | --duration TIME]\n"
+    "usage: wt-loggen [--format squid|w3c|w3c-default]\n"
+    "                 [--lines N | --bytes SIZE | --duration TIME]\n"
     "                 [--seed S] [--start EPOCH] [--rate LINES_PER_SEC] [--domains N]\n"
     "                 [--output FILE]\n"
     "\n"
@@ -1491,7 +1541,9 @@ static const char usage[] =
     "44-field verdict list, or W3C with a #Fields: header). The same options give\n"
     "byte-identical output.\n"
     "\n"
-    "  --format F      squid (default) or w3c\n"
+    "  --format F      squid (default), w3c, or w3c-default: the appliance's default\n"
+    "                  W3C layout, the squid fields with the verdict list in\n"
+    "                  x-result-code (same seed: the same records as squid)\n"
     "  --lines N       number of log lines (default 10000)\n"
     "  --bytes SIZE    stop at the first line end at or past SIZE bytes;\n"
     "                  suffixes K, M, G (powers of 1024)\n"
@@ -1604,8 +1656,10 @@ int main(int argc, char **argv)
                 g->fmt = FMT_SQUID;
             } else if (strcmp(optarg, "w3c") == 0) {
                 g->fmt = FMT_W3C;
+            } else if (strcmp(optarg, "w3c-default") == 0) {
+                g->fmt = FMT_W3C_DEFAULT;
             } else {
-                fprintf(stderr, "wt-loggen: --format must be squid or w3c\n");
+                fprintf(stderr, "wt-loggen: --format must be squid, w3c or w3c-default\n");
                 return 2;
             }
             break;
@@ -1708,7 +1762,9 @@ int main(int argc, char **argv)
     g->ts_ns = start * 1000000000ull;
     g->first_ms = (int64_t)(g->ts_ns / 1000000u);
     if (g->fmt == FMT_W3C)
-        w3c_header(&out, start);
+        w3c_header(&out, start, w3c_fields);
+    else if (g->fmt == FMT_W3C_DEFAULT)
+        w3c_header(&out, start, w3c_default_fields);
 
     for (uint64_t i = 0; i < lines; i++) {
         if (bytes && out.total + out.len >= bytes)
@@ -1725,6 +1781,8 @@ int main(int argc, char **argv)
         plan(g, &t);
         if (g->fmt == FMT_SQUID)
             line_squid(g, &out, &t);
+        else if (g->fmt == FMT_W3C_DEFAULT)
+            line_w3c_default(g, &out, &t);
         else
             line_w3c(g, &out, &t);
         count(g, &t);
@@ -1742,11 +1800,13 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "wt-loggen: %s seed=%llu lines=%llu bytes=%llu avg_line=%.1f window=%.1fs "
             "(%lld.%03lld..%lld.%03lld)\n",
-            g->fmt == FMT_SQUID ? "squid" : "w3c", (unsigned long long)seed,
-            (unsigned long long)g->lines, (unsigned long long)out.total, (double)out.total / n,
-            (double)(g->last_ms - g->first_ms) / 1000.0, (long long)(g->first_ms / 1000),
-            (long long)(g->first_ms % 1000), (long long)(g->last_ms / 1000),
-            (long long)(g->last_ms % 1000));
+            g->fmt == FMT_SQUID ? "squid"
+            : g->fmt == FMT_W3C ? "w3c"
+                                : "w3c-default",
+            (unsigned long long)seed, (unsigned long long)g->lines, (unsigned long long)out.total,
+            (double)out.total / n, (double)(g->last_ms - g->first_ms) / 1000.0,
+            (long long)(g->first_ms / 1000), (long long)(g->first_ms % 1000),
+            (long long)(g->last_ms / 1000), (long long)(g->last_ms % 1000));
     fprintf(stderr,
             "wt-loggen: shares %%: connect=%.1f tcp_connect=%.1f https=%.1f http=%.1f "
             "denied=%.1f user=%.1f ipv6=%.2f masked=%.2f amp=%.2f long_url=%.2f\n",

@@ -101,7 +101,8 @@ static WT_ALWAYS_INLINE void copy_short(char *d, const char *s, size_t n)
     }
 }
 
-/* Byte classes of up to 64 bytes of a host name: bit i is byte i. */
+/* Byte classes of up to 64 bytes of a host name: bit i is byte i. An
+ * underscore is in the letter class: it may stand anywhere in a label. */
 struct name_masks {
     uint64_t letter, digit, dash, dot, upper;
 };
@@ -181,7 +182,8 @@ static WT_ALWAYS_INLINE __m128i load_chunk(const char *p, size_t n, size_t off, 
 static WT_ALWAYS_INLINE __m128i name_masks_add(struct name_masks *m, __m128i v, size_t pos)
 {
     __m128i u = in_range(v, 'A', 'Z');
-    __m128i l = _mm_or_si128(u, in_range(v, 'a', 'z'));
+    __m128i l =
+        _mm_or_si128(_mm_or_si128(u, in_range(v, 'a', 'z')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
     m->letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << pos;
     m->upper |= (uint64_t)(unsigned)_mm_movemask_epi8(u) << pos;
     m->digit |= (uint64_t)(unsigned)_mm_movemask_epi8(in_range(v, '0', '9')) << pos;
@@ -198,7 +200,7 @@ static WT_ALWAYS_INLINE __m128i name_masks_add(struct name_masks *m, __m128i v, 
 /*
  * wt_norm_domain()'s answer for a name of len bytes (1..64) from its byte
  * classes m (no bits at or above len): its output length, WT_EPARSE, or
- * DOMAIN_GENERAL when a byte is none of letter, digit, '-' and '.'.
+ * DOMAIN_GENERAL when a byte is none of letter, '_', digit, '-' and '.'.
  */
 static WT_ALWAYS_INLINE int name_verdict(const struct name_masks *m, size_t len)
 {
@@ -887,6 +889,52 @@ static int ip_general(struct wt_str in, char *out, size_t cap, enum wt_obs_type 
     return (int)len;
 }
 
+bool wt__ip_ok(struct wt_str in)
+{
+    const char *p = in.p;
+    size_t n = in.len;
+    unsigned char bin[16];
+    char txt[INET6_ADDRSTRLEN];
+    enum wt_obs_type t;
+
+    if (ip_ruled_out(in))
+        return false;
+    if (ipv4_fast(p, n))
+        return true;
+    if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+        p++;
+        n -= 2;
+    }
+    /* A plain IPv6 text without writing it back; the rest as wt_norm_ip(). */
+    if (n > 0 && n < INET6_ADDRSTRLEN && ipv6_plain(p, n, bin))
+        return true;
+    return ip_general(in, txt, sizeof(txt), &t) >= 0;
+}
+
+/*
+ * The parsers' client check: wt__client_ok_general() (an address that
+ * wt_norm_ip() takes, or a masked one), but one pass that also tells
+ * wt_obs_extract() what it found, so that it does not parse the text again.
+ */
+int wt__client_kind(struct wt_str c, unsigned char bin[16])
+{
+    if (ipv4_fast(c.p, c.len))
+        return WT_CLIENT_IPV4;
+    if (!ip_ruled_out(c)) {
+        if (ipv6_plain(c.p, c.len, bin))
+            return WT_CLIENT_IPV6;
+        if (c.len <= 47 && wt__ip_ok(c))
+            return WT_CLIENT_IP;
+    }
+    return wt__client_masked(c) ? WT_CLIENT_MASKED : WT_EPARSE;
+}
+
+bool wt__client_ok(struct wt_str c)
+{
+    unsigned char bin[16];
+    return c.len == 0 || wt__client_kind(c, bin) >= 0;
+}
+
 int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type)
 {
     int r = ip_fast(in, out, cap, type);
@@ -965,7 +1013,7 @@ static WT_ALWAYS_INLINE bool domain_canonical(struct wt_str in)
         return r > 0 && r != DOMAIN_GENERAL && (size_t)r == len && !upper;
     }
     /* Up to 32 bytes: one or two loads inside the name (the second overlaps
-     * the first), the classes of a canonical name only: a-z, 0-9, '.', '-'. */
+     * the first), the classes of a canonical name only: a-z, '_', 0-9, '.', '-'. */
     __m128i v[2];
     size_t pos1 = 0;
     v[0] = len >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)in.p) : load_short(in.p, len);
@@ -978,8 +1026,9 @@ static WT_ALWAYS_INLINE bool domain_canonical(struct wt_str in)
         const size_t pos = i ? pos1 : 0;
         const __m128i d = in_range(v[i], '0', '9'), t = _mm_cmpeq_epi8(v[i], _mm_set1_epi8('.')),
                       h = _mm_cmpeq_epi8(v[i], _mm_set1_epi8('-'));
-        const __m128i k =
-            _mm_or_si128(_mm_or_si128(in_range(v[i], 'a', 'z'), d), _mm_or_si128(t, h));
+        const __m128i k = _mm_or_si128(
+            _mm_or_si128(_mm_or_si128(in_range(v[i], 'a', 'z'), d), _mm_or_si128(t, h)),
+            _mm_cmpeq_epi8(v[i], _mm_set1_epi8('_')));
         ok |= (uint64_t)(unsigned)_mm_movemask_epi8(k) << pos;
         digit |= (uint64_t)(unsigned)_mm_movemask_epi8(d) << pos;
         dot |= (uint64_t)(unsigned)_mm_movemask_epi8(t) << pos;
@@ -1041,6 +1090,8 @@ int wt__norm_domain_general(struct wt_str in, char *out, size_t cap)
             if (is_alpha(c)) {
                 c = wt__lower(c);
                 digits = false;
+            } else if (c == '_') {
+                digits = false; /* anywhere in a label (`_dmarc`, `test_web`) */
             } else if (c == '-') {
                 if (label == 0)
                     return WT_EPARSE;
@@ -1048,7 +1099,7 @@ int wt__norm_domain_general(struct wt_str in, char *out, size_t cap)
             } else if (c == ':') {
                 break;
             } else if (!wt__is_digit(c)) {
-                return WT_EPARSE; /* '_', '[', space, non-ASCII, ... */
+                return WT_EPARSE; /* '[', '~', space, non-ASCII, ... */
             }
             if (++label > LABEL_MAX)
                 return WT_EPARSE;
@@ -1154,6 +1205,86 @@ static WT_ALWAYS_INLINE int norm_host(struct wt_str host, bool bracketed, char *
     *type = WT_OBS_DOMAIN;
     return wt_norm_domain(host, out, cap);
 }
+
+/* A byte of an RFC 3986 reg-name besides pct-encoded: unreserved, sub-delims. */
+static bool regname_byte(unsigned char c)
+{
+    if (is_alpha(c) || wt__is_digit(c))
+        return true;
+    switch (c) {
+    case '-':
+    case '.':
+    case '_':
+    case '~':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * A URL host that is neither an address nor a domain but an RFC 3986
+ * reg-name (unreserved, sub-delims and %HH; `intranet`, `a~b.example`):
+ * written lower-case, the hex digits of a %HH upper-case (RFC 3986
+ * 6.2.2.1). Its url is an observable; the name is none. @returns the
+ * length, WT_EPARSE or WT_EFULL. Not taken: a name longer than DOMAIN_MAX
+ * (no resolver takes it), and a name whose last label is all digits
+ * (`999.1.1.1`, `10.1.1`: an address gone wrong, as the WHATWG URL
+ * standard's "ends in a number" rule has it).
+ */
+static int norm_regname(struct wt_str in, char *out, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)in.p;
+
+    if (in.len == 0 || in.len > DOMAIN_MAX)
+        return WT_EPARSE;
+    {
+        size_t e = in.len - (p[in.len - 1] == '.'), b = e;
+        while (b > 0 && wt__is_digit(p[b - 1]))
+            b--;
+        if (b < e && (b == 0 || p[b - 1] == '.'))
+            return WT_EPARSE;
+    }
+    for (size_t i = 0; i < in.len; i++) {
+        if (p[i] == '%') {
+            if (in.len - i < 3 || !wt__is_hex(p[i + 1]) || !wt__is_hex(p[i + 2]))
+                return WT_EPARSE;
+            i += 2;
+        } else if (!regname_byte(p[i])) {
+            return WT_EPARSE;
+        }
+    }
+    if (in.len > cap)
+        return WT_EFULL;
+    for (size_t i = 0; i < in.len; i++) {
+        unsigned char c = p[i];
+        if (c == '%') {
+            out[i] = '%';
+            for (int k = 1; k <= 2; k++) {
+                c = p[i + (size_t)k];
+                out[i + (size_t)k] = (char)(c >= 'a' && c <= 'f' ? c - 0x20 : c);
+            }
+            i += 2;
+            continue;
+        }
+        out[i] = (char)wt__lower(c);
+    }
+    return (int)in.len;
+}
+
+/* Host types of a url's host beyond the observable ones: a reg-name. */
+#define HOST_REGNAME WT_OBS_NTYPES
 
 /* The URL schemes that make a url observable. */
 struct url_scheme {
@@ -1279,8 +1410,12 @@ int wt_norm_url(struct wt_str in, bool strip_query, char *out, size_t cap)
     if (!sc)
         return WT_EPARSE;
     int h = norm_host(tg.host, tg.bracketed, host, sizeof(host), &htype);
+    if (h < 0 && !tg.bracketed) {
+        h = norm_regname(tg.host, host, sizeof(host));
+        htype = HOST_REGNAME;
+    }
     if (h < 0)
-        return WT_EPARSE; /* host always fits: a domain or an address */
+        return WT_EPARSE; /* host always fits: a domain, an address or a reg-name */
     return url_build(&tg, sc, port, (struct wt_str){host, (size_t)h}, htype, strip_query, out, cap);
 }
 
@@ -1415,6 +1550,38 @@ static WT_ALWAYS_INLINE int take_ip(struct wt_obs_set *os, struct wt_str in, str
 }
 
 /*
+ * take_ip() for the client, the first item of the set, by what the parser
+ * found it to be (rec->client_kind): the same outcome without a second look
+ * at the text (fuzz_squid and fuzz_w3c compare with an UNCHECKED client).
+ */
+static WT_ALWAYS_INLINE int take_client(struct wt_obs_set *os, const struct wt_record *rec)
+{
+    const struct wt_str in = rec->client;
+
+    switch (rec->client_kind) {
+    case WT_CLIENT_IPV4:
+        os->client_ip = in;
+        push_item(os, WT_OBS_IP, in);
+        return 0;
+    case WT_CLIENT_IPV6: {
+        char buf[INET6_ADDRSTRLEN];
+        char *dst = value_dst(os, buf, sizeof(buf));
+        size_t n = wt__ipv6_text(rec->client_bin, dst);
+        if (n == in.len && memcmp(dst, in.p, n) == 0) {
+            os->client_ip = in; /* canonical: a view of the line */
+            push_item(os, WT_OBS_IPV6, in);
+            return 0;
+        }
+        return add_item(os, WT_OBS_IPV6, dst, n, &os->client_ip);
+    }
+    case WT_CLIENT_MASKED:
+        return WT_EPARSE;
+    default:
+        return take_ip(os, in, &os->client_ip);
+    }
+}
+
+/*
  * A target host (without brackets) whose normal form is its own text:
  * a canonical dotted quad (*type ip) or a canonical name (*type domain),
  * the answer norm_host() gives for it. False for any other host.
@@ -1516,6 +1683,7 @@ WT_CLONES_V3 int wt_obs_extract(const struct wt_record *rec, const struct wt_obs
     bool server_is_ip = false, server_v4 = false, have_tg, same_host = false;
     struct wt__target stg, tg; /* tg is read only when have_tg */
     char buf[DOMAIN_MAX + 1];  /* a host name, an address or a hash */
+    char hbuf[DOMAIN_MAX];     /* a url's reg-name host */
     int r;
 
     os->n = 0;
@@ -1524,7 +1692,7 @@ WT_CLONES_V3 int wt_obs_extract(const struct wt_record *rec, const struct wt_obs
 
     /* ip / ipv6: client, server (hierarchy field, then W3C s-ip), destination.
      * Each step stops on WT_EFULL, so a short scratch keeps a prefix. */
-    if (rec->client.len && take_ip(os, rec->client, &os->client_ip) == WT_EFULL)
+    if (rec->client.len && take_client(os, rec) == WT_EFULL)
         return WT_EFULL;
 
     /* The target is split before the server (a split adds no item): the
@@ -1591,6 +1759,15 @@ WT_CLONES_V3 int wt_obs_extract(const struct wt_record *rec, const struct wt_obs
             r = norm_host(tg.host, tg.bracketed, dst, sizeof(buf), &dtype);
             if (r >= 0 && add_item(os, dtype, dst, (size_t)r, &dest) != 0)
                 return WT_EFULL;
+            if (r < 0 && !tg.bracketed && url_scheme(tg.scheme)) {
+                /* No observable, but the host of a url (its own buffer: buf
+                 * and the end of scratch are reused before the url is built). */
+                r = norm_regname(tg.host, hbuf, sizeof(hbuf));
+                if (r > 0) {
+                    dest = (struct wt_str){hbuf, (size_t)r};
+                    dtype = HOST_REGNAME;
+                }
+            }
         }
         if (dest.len && dtype == WT_OBS_DOMAIN)
             os->domain = dest;

@@ -177,6 +177,121 @@ static WT_ALWAYS_INLINE bool wt__field(const char **pp, const char *end, struct 
     }
 }
 
+/*
+ * Typed fields, validated alike in both formats (docs/events.md, "What each
+ * format accepts"). A timestamp is plausible in [WT__TS_MIN_MS,
+ * WT__TS_MAX_MS): 1990-01-01T00:00:00Z up to 2100-01-01T00:00:00Z.
+ */
+#define WT__TS_MIN_MS 631152000000LL
+#define WT__TS_MAX_MS 4102444800000LL
+/* The largest magnitude of a status code: -999..999. */
+#define WT__STATUS_MAX 999
+
+static WT_ALWAYS_INLINE bool wt__ts_plausible(int64_t ms)
+{
+    return ms >= WT__TS_MIN_MS && ms < WT__TS_MAX_MS;
+}
+
+/**
+ * A status code: `-` (absent, 0), or an optional sign and 1..n digits whose
+ * value is in -999..999. 0 with *out, or WT_EPARSE. wt__status_general()
+ * is the definition; the inline one takes three plain digits itself.
+ */
+int wt__status_general(struct wt_str s, int *out);
+
+static WT_ALWAYS_INLINE int wt__status(struct wt_str s, int *out)
+{
+    if (s.len == 3) {
+        unsigned a = (unsigned)(unsigned char)s.p[0] - '0',
+                 b = (unsigned)(unsigned char)s.p[1] - '0',
+                 c = (unsigned)(unsigned char)s.p[2] - '0';
+        if ((a | b | c) <= 9) {
+            *out = (int)(a * 100 + b * 10 + c);
+            return 0;
+        }
+    }
+    return wt__status_general(s, out);
+}
+
+/** The bytes of an HTTP token (RFC 9110 tchar): 1, else 0. */
+extern const unsigned char wt__tchar[256];
+
+/** A request method: an HTTP token (RFC 9110 tchar), 1 to 32 bytes. */
+static WT_ALWAYS_INLINE bool wt__method_ok(struct wt_str m)
+{
+    unsigned ok = m.len - 1 < 32;
+    for (size_t i = 0; i < m.len && ok; i++)
+        ok = wt__tchar[(unsigned char)m.p[i]];
+    return ok;
+}
+
+/**
+ * A client address as a log may write it: an address wt_norm_ip() takes, or
+ * a masked one (`10.xx.xx.xx`, an IPv6 text with `x` groups). Anything else
+ * (`cisco_wsa`, a host name) is no client address. wt__client_ok_general()
+ * is the definition; wt__client_kind() the parsers' check, which also says
+ * what kind of address it is (fuzz_squid and fuzz_w3c compare the two).
+ */
+bool wt__client_ok_general(struct wt_str c);
+
+/** A masked client address (`10.xx.xx.xx`, an IPv6 text with `x` groups). */
+bool wt__client_masked(struct wt_str c);
+
+/** wt_norm_ip(in, ...) >= 0, without writing the text (fuzz_observables compares). */
+bool wt__ip_ok(struct wt_str in);
+
+/**
+ * The kind of the client address c (1 byte or more): a wt_client_kind other
+ * than UNCHECKED, with the 16 bytes in bin for WT_CLIENT_IPV6 (bin is not
+ * written otherwise); WT_EPARSE when c is no client address.
+ */
+int wt__client_kind(struct wt_str c, unsigned char bin[16]);
+
+/** wt__client_kind() as a yes or no; an absent client (len 0) is fine. */
+bool wt__client_ok(struct wt_str c);
+
+/**
+ * Set the client of rec (cleared by wt_record_clear()) to c, `-` already
+ * made empty: its kind for wt_obs_extract(), or absent when c is no address.
+ */
+static WT_ALWAYS_INLINE void wt__set_client(struct wt_record *rec, struct wt_str c)
+{
+    if (c.len == 0)
+        return;
+    int k = wt__client_kind(c, rec->client_bin);
+    if (k < 0)
+        return; /* `cisco_wsa`: no address, the field is absent */
+    rec->client = c;
+    rec->client_kind = (enum wt_client_kind)k;
+}
+
+/**
+ * The scan-verdict list just inside its opening delimiter (`<`, or `&lt;`
+ * when esc) at s, in the line that ends at end: split into rec->vend[] and
+ * rec->nverdict, and decoded (category, WBRS, layout by field count, the
+ * AMP block). Shared by both formats. @returns the closing delimiter, or
+ * NULL when the list has no end outside quotes (nothing is decoded then).
+ */
+const char *wt__verdict_list_open(struct wt_record *rec, const char *s, const char *end, bool esc);
+
+/**
+ * The list [s, close) whose end is already known (no quote tracking across
+ * delimiters), decoded as above; terminated false for a truncated list
+ * (layout OTHER).
+ */
+void wt__verdict_list_fixed(struct wt_record *rec, const char *s, const char *close, bool esc,
+                            bool terminated);
+
+/** Where a verdict list opens at p (p < end): 1 for `<`, 4 for `&lt;`, 0 if it does not. */
+static WT_ALWAYS_INLINE size_t wt__list_open(const char *p, const char *end)
+{
+    if (*p == '<')
+        return 1;
+    if (*p == '&' && end - p >= 4 && memcmp(p, "&lt;", 4) == 0)
+        return 4;
+    return 0;
+}
+
 /**
  * The squid-native parser without its fast path: the reference that the fast
  * path must agree with (fuzz_squid compares the two on every input).

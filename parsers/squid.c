@@ -38,14 +38,14 @@ static WT_ALWAYS_INLINE bool is_sp(char c)
     return c == ' ' || c == '\t';
 }
 
-/** `digits.digits` as epoch seconds with a fraction. */
-static bool take_ts(struct wt_str tok, int64_t *ms)
+/** `digits.digits` as epoch seconds with a fraction, in the plausible range. */
+static WT_ALWAYS_INLINE bool take_ts(struct wt_str tok, int64_t *ms)
 {
     if (tok.len < 3 || !wt__is_digit((unsigned char)tok.p[0]))
         return false;
     if (!(tok.len == 14 && tok.p[10] == '.') && !memchr(tok.p, '.', tok.len))
         return false; /* (the usual shape needs no search) */
-    return wt_str_to_epoch_ms(tok, ms) == 0;
+    return wt_str_to_epoch_ms(tok, ms) == 0 && wt__ts_plausible(*ms);
 }
 
 /** Find the timestamp (first token, or first token after a prefix ending in ": "). */
@@ -132,15 +132,7 @@ static WT_ALWAYS_INLINE bool acl_ok(unsigned parts)
     return parts >= 6 && parts <= 8;
 }
 
-/** Where a verdict list opens at p: 1 for `<`, 4 for `&lt;`, 0 if it does not. */
-static WT_ALWAYS_INLINE size_t list_open(const char *p, const char *end)
-{
-    if (*p == '<')
-        return 1;
-    if (*p == '&' && end - p >= 4 && memcmp(p, "&lt;", 4) == 0)
-        return 4;
-    return 0;
-}
+#define list_open wt__list_open
 
 /** The list-closing delimiter at q (q < end), followed by a space or the end. */
 static inline bool is_close(const char *q, const char *end, bool esc)
@@ -306,27 +298,38 @@ static void set_layout(struct wt_record *rec, bool terminated)
     rec->amp_sha = wt_record_verdict(rec, idx[3]);
 }
 
+const char *wt__verdict_list_open(struct wt_record *rec, const char *s, const char *end, bool esc)
+{
+    const char *close = split_verdicts(rec, s, end, esc, false);
+    if (close) {
+        rec->verdicts = wt__str(s, close);
+        set_layout(rec, true);
+    }
+    return close;
+}
+
+void wt__verdict_list_fixed(struct wt_record *rec, const char *s, const char *close, bool esc,
+                            bool terminated)
+{
+    split_verdicts(rec, s, close, esc, true);
+    rec->verdicts = wt__str(s, close);
+    set_layout(rec, terminated);
+}
+
 /** The verdict list at s (just inside the opening delimiter) and what follows it. */
 static void parse_list(struct wt_record *rec, const char *s, const char *end, bool esc,
                        struct wt_str *trailer)
 {
-    const char *close = split_verdicts(rec, s, end, esc, false);
-    bool terminated = true;
+    const char *close = wt__verdict_list_open(rec, s, end, esc);
 
     if (!close) {
         close = last_close(s, end, esc);
-        if (close) {
-            split_verdicts(rec, s, close, esc, true);
-        } else {
-            split_verdicts(rec, s, end, esc, true);
-            close = end;
-            terminated = false;
+        if (!close) {
+            wt__verdict_list_fixed(rec, s, end, esc, false);
+            return; /* truncated: no ua, no custom */
         }
+        wt__verdict_list_fixed(rec, s, close, esc, true);
     }
-    rec->verdicts = wt__str(s, close);
-    set_layout(rec, terminated);
-    if (!terminated)
-        return;
 
     const char *p = close + (esc ? 4 : 1);
     struct wt_str tok;
@@ -415,7 +418,6 @@ int wt__squid_general(const char *line, size_t len, struct wt_record *rec)
 {
     const char *end = line + len, *p = line, *slash;
     struct wt_str tok;
-    uint64_t status;
 
     wt_record_clear(rec);
     rec->format = WT_FORMAT_SQUID;
@@ -433,7 +435,7 @@ int wt__squid_general(const char *line, size_t len, struct wt_record *rec)
 
     if (!wt__word(&p, end, &tok))
         return WT_EPARSE;
-    rec->client = wt__dash_empty(tok);
+    wt__set_client(rec, wt__dash_empty(tok)); /* `cisco_wsa`: absent */
     /* `10.10.10.10 (abc.com)`: a client host name in parentheses. */
     {
         const char *q = p;
@@ -450,20 +452,16 @@ int wt__squid_general(const char *line, size_t len, struct wt_record *rec)
     if (slash == tok.p)
         return WT_EPARSE;
     rec->result = wt__dash_empty(wt__str(tok.p, slash - 1));
-    {
-        struct wt_str st = wt__str(slash, tok.p + tok.len);
-        if (st.len == 1 && st.p[0] == '-')
-            status = 0;
-        else if (wt_str_to_u64(st, &status) != 0 || status > INT_MAX)
-            return WT_EPARSE;
-        rec->status = (int)status;
-    }
+    if (wt__status(wt__str(slash, tok.p + tok.len), &rec->status) != 0)
+        return WT_EPARSE;
 
     if (!take_num(&p, end, &rec->bytes))
         return WT_EPARSE;
     if (!wt__word(&p, end, &tok))
         return WT_EPARSE;
     rec->method = wt__dash_empty(tok);
+    if (rec->method.len && !wt__method_ok(rec->method))
+        return WT_EPARSE;
     if (!wt__word(&p, end, &tok))
         return WT_EPARSE;
     rec->url = wt__dash_empty(tok);
@@ -760,7 +758,7 @@ WT_CLONES_V3 int wt__squid_fast(const char *line, size_t len, struct wt_record *
         return FAST_NO;
     if (!fast_tok(&p, end, &a, &b))
         return FAST_NO;
-    rec->client = wt__dash_empty(wt__str(a, b));
+    wt__set_client(rec, wt__dash_empty(wt__str(a, b)));
 
     /* result/status; a `(host)` after the client is for the general parser. */
     if (!fast_tok(&p, end, &a, &b) || *a == '(')
@@ -771,8 +769,9 @@ WT_CLONES_V3 int wt__squid_fast(const char *line, size_t len, struct wt_record *
         return FAST_NO;
     rec->result = wt__dash_empty(wt__str(a, q - 1));
     {
+        /* `-` or 1-3 digits; a sign or more digits: the general rule. */
         int64_t st;
-        if (b - q > 9 || !fast_num(q, b, &st))
+        if (b - q > 3 || !fast_num(q, b, &st))
             return FAST_NO;
         rec->status = st < 0 ? 0 : (int)st;
     }
@@ -781,6 +780,8 @@ WT_CLONES_V3 int wt__squid_fast(const char *line, size_t len, struct wt_record *
     if (!fast_tok(&p, end, &a, &b))
         return FAST_NO;
     rec->method = wt__dash_empty(wt__str(a, b));
+    if (rec->method.len && !wt__method_ok(rec->method))
+        return FAST_NO;
     if (!fast_tok(&p, end, &a, &b))
         return FAST_NO;
     rec->url = wt__dash_empty(wt__str(a, b));

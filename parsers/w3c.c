@@ -206,30 +206,39 @@ static int date_time_to_ms(struct wt_str date, struct wt_str time, int64_t *out)
     return 0;
 }
 
-/* Non-negative integer; `374.156` -> 374. -1 when empty or not a number. */
-static int64_t int_part(struct wt_str s)
+/*
+ * A non-negative integer; `374.156` -> 374 (a fraction is dropped). 0 with
+ * *out (-1 when empty), WT_EPARSE for anything else.
+ */
+static int int_part(struct wt_str s, int64_t *out)
 {
     const char *dot = s.len ? memchr(s.p, '.', s.len) : NULL;
     uint64_t v;
+    if (s.len == 0) {
+        *out = -1;
+        return 0;
+    }
     if (dot) {
         for (const char *f = dot + 1; f < s.p + s.len; f++) {
             if (!wt__is_digit((unsigned char)*f))
-                return -1;
+                return WT_EPARSE;
         }
         s.len = (size_t)(dot - s.p);
     }
     if (wt_str_to_u64(s, &v) != 0 || v > (uint64_t)INT64_MAX)
-        return -1;
-    return (int64_t)v;
+        return WT_EPARSE;
+    *out = (int64_t)v;
+    return 0;
 }
 
-/* An HTTP status: 0 when empty or not 1-3 digits. */
-static int http_status(struct wt_str s)
+/* A status column: empty is absent (0), else wt__status(). */
+static int http_status(struct wt_str s, int *out)
 {
-    uint64_t v;
-    if (s.len > 3 || wt_str_to_u64(s, &v) != 0)
+    if (s.len == 0) {
+        *out = 0;
         return 0;
-    return (int)v;
+    }
+    return wt__status(s, out);
 }
 
 /*
@@ -256,25 +265,42 @@ static int w3c_header(struct wt_parser *ps, const char *line, size_t len)
     return WT_ESKIP; /* #Version, #Date, #Software, #System, #Remark, ... */
 }
 
-static int w3c_parse(struct wt_parser *ps, const char *line, size_t len, struct wt_record *rec)
+/* A transport prefix is searched for in this many leading bytes (as squid.c),
+ * and at most this many `: ` in them are tried. */
+#define W3C_PREFIX_SCAN  512
+#define W3C_PREFIX_TRIES 8
+
+/*
+ * The verdict-list column whose opening delimiter (open bytes) is at p: one
+ * column whatever spaces its quoted values hold, split and decoded by the
+ * squid-native code. Without an end outside quotes the column is the token
+ * (up to a space), as any other column. @returns the column's end.
+ */
+static const char *list_column(struct wt_record *rec, const char *p, const char *end, size_t open)
 {
-    const struct wt_w3c_layout *l = &ps->w3c;
-    const char *p = line, *end = line + len;
+    const bool esc = open == 4;
+    const char *s = p + open, *close = wt__verdict_list_open(rec, s, end, esc);
 
-    while (end > p && (end[-1] == '\r' || end[-1] == '\n'))
-        end--;
-    wt__skip_ws(&p, end);
-    if (p == end)
-        return WT_ESKIP; /* blank */
-    if (*p == '#')
-        return w3c_header(ps, p, (size_t)(end - p));
-    if (l->n == 0)
-        return WT_EPARSE; /* data before any #Fields: */
+    if (close)
+        return close + open; /* `>` or `&gt;`: as long as the opening */
+    const char *q = wt__find_ws(s, end);
+    const char *c = (size_t)(q - s) >= open ? q - open : NULL;
+    if (c && (esc ? memcmp(c, "&gt;", 4) == 0 : *c == '>'))
+        wt__verdict_list_fixed(rec, s, c, esc, true);
+    else
+        wt__verdict_list_fixed(rec, s, q, esc, false);
+    return q;
+}
 
-    /* One pass: every column, unquoted, `-` empty. */
-    unsigned n = 0;
+/* Columns from *pp into rec->field[*n] on, up to column stop or the end. */
+static WT_ALWAYS_INLINE void columns(struct wt_record *rec, const char **pp, const char *end,
+                                     unsigned *n, unsigned stop)
+{
+    const char *p = *pp;
+    unsigned i = *n;
     struct wt_str v;
-    while (n < WT_W3C_FIELDS_MAX) {
+
+    while (i < stop) {
         wt__skip_ws(&p, end);
         if (p == end)
             break;
@@ -286,15 +312,39 @@ static int w3c_parse(struct wt_parser *ps, const char *line, size_t len, struct 
             v = wt__str(p, q);
             p = q < end ? q + 1 : q; /* past the space that ended it */
         }
-        rec->field[n++] = wt__dash_empty(v);
+        rec->field[i++] = wt__dash_empty(v);
     }
-    if (n < l->n)
-        return WT_EPARSE;
+    *pp = p;
+    *n = i;
+}
+
+/* One data line from p (a prefix already skipped): 0 or WT_EPARSE. */
+static WT_ALWAYS_INLINE int w3c_data(const struct wt_w3c_layout *l, const char *p, const char *end,
+                                     struct wt_record *rec)
+{
+    const int vcol = l->col[F_VERDICTS];
+    bool listed = false;
 
     wt_record_clear(rec);
-    rec->nfield = n;
     rec->format = WT_FORMAT_W3C;
     rec->layout = WT_LAYOUT_NONE;
+
+    /* One pass: every column, unquoted, `-` empty; the verdict list's
+     * column, if any, between the columns before it and after it. */
+    unsigned n = 0;
+    size_t open;
+    columns(rec, &p, end, &n, vcol >= 0 ? (unsigned)vcol : WT_W3C_FIELDS_MAX);
+    wt__skip_ws(&p, end);
+    if ((int)n == vcol && p < end && (open = wt__list_open(p, end)) != 0) {
+        const char *q = list_column(rec, p, end, open);
+        rec->field[n++] = wt__str(p, q);
+        p = q;
+        listed = true;
+    }
+    columns(rec, &p, end, &n, WT_W3C_FIELDS_MAX);
+    if (n < l->n)
+        return WT_EPARSE;
+    rec->nfield = n;
 
     /* Known columns, by the indexes computed at header time. */
     const int *col = l->col;
@@ -303,30 +353,35 @@ static int w3c_parse(struct wt_parser *ps, const char *line, size_t len, struct 
 #define GET(id) (f[col[id]])
 
     int64_t ts;
-    if (HAS(F_TIMESTAMP) && wt_str_to_epoch_ms(GET(F_TIMESTAMP), &ts) == 0)
+    if (HAS(F_TIMESTAMP) && wt_str_to_epoch_ms(GET(F_TIMESTAMP), &ts) == 0 && wt__ts_plausible(ts))
         rec->ts_ms = ts;
-    else if (HAS(F_DATE) && HAS(F_TIME) && date_time_to_ms(GET(F_DATE), GET(F_TIME), &ts) == 0)
+    else if (HAS(F_DATE) && HAS(F_TIME) && date_time_to_ms(GET(F_DATE), GET(F_TIME), &ts) == 0 &&
+             wt__ts_plausible(ts))
         rec->ts_ms = ts;
     else
         return WT_EPARSE;
 
-    if (HAS(F_ELAPSED))
-        rec->elapsed_ms = int_part(GET(F_ELAPSED));
+    if (HAS(F_ELAPSED) && int_part(GET(F_ELAPSED), &rec->elapsed_ms) != 0)
+        return WT_EPARSE;
     if (HAS(F_CLIENT))
-        rec->client = GET(F_CLIENT);
+        wt__set_client(rec, GET(F_CLIENT)); /* no address: the field is absent */
     if (HAS(F_RESULT_STATUS)) {
         struct wt_str st;
         split_slash(GET(F_RESULT_STATUS), &rec->result, &st);
-        rec->status = http_status(st);
+        if (http_status(st, &rec->status) != 0)
+            return WT_EPARSE;
     }
     if (HAS(F_RESULT) && rec->result.len == 0)
         rec->result = GET(F_RESULT);
-    if (HAS(F_STATUS) && rec->status == 0)
-        rec->status = http_status(GET(F_STATUS));
-    if (HAS(F_BYTES))
-        rec->bytes = int_part(GET(F_BYTES));
-    if (HAS(F_METHOD))
+    if (HAS(F_STATUS) && rec->status == 0 && http_status(GET(F_STATUS), &rec->status) != 0)
+        return WT_EPARSE;
+    if (HAS(F_BYTES) && int_part(GET(F_BYTES), &rec->bytes) != 0)
+        return WT_EPARSE;
+    if (HAS(F_METHOD)) {
         rec->method = GET(F_METHOD);
+        if (rec->method.len && !wt__method_ok(rec->method))
+            return WT_EPARSE;
+    }
     if (HAS(F_URL))
         rec->url = GET(F_URL);
     if (HAS(F_USER))
@@ -341,30 +396,64 @@ static int w3c_parse(struct wt_parser *ps, const char *line, size_t len, struct 
         rec->mime = GET(F_MIME);
     if (HAS(F_ACL))
         rec->acl = GET(F_ACL);
-    if (HAS(F_VERDICTS)) {
-        struct wt_str vd = GET(F_VERDICTS);
-        /* The record holds the inside of a `<...>` list; anything else as is. */
-        if (vd.len >= 2 && vd.p[0] == '<' && vd.p[vd.len - 1] == '>')
-            vd = (struct wt_str){vd.p + 1, vd.len - 2};
-        rec->verdicts = vd;
-    }
-    if (HAS(F_CATEGORY))
-        rec->category = GET(F_CATEGORY);
-    if (HAS(F_WBRS))
-        rec->wbrs = GET(F_WBRS);
-    if (HAS(F_AMP_VERDICT))
-        rec->amp_verdict = GET(F_AMP_VERDICT);
-    if (HAS(F_AMP_THREAT))
-        rec->amp_threat = GET(F_AMP_THREAT);
-    if (HAS(F_AMP_FILE))
-        rec->amp_file = GET(F_AMP_FILE);
-    if (HAS(F_AMP_SHA))
-        rec->amp_sha = GET(F_AMP_SHA);
+    /* A `<...>` list was decoded above; any other value is kept as it is. */
+    if (HAS(F_VERDICTS) && !listed)
+        rec->verdicts = GET(F_VERDICTS);
+        /* Columns of their own win over the list's values when they have one. */
+#define SET(id, slot)                                                                              \
+    do {                                                                                           \
+        if (HAS(id) && GET(id).len)                                                                \
+            rec->slot = GET(id);                                                                   \
+    } while (0)
+    SET(F_CATEGORY, category);
+    SET(F_WBRS, wbrs);
+    SET(F_AMP_VERDICT, amp_verdict);
+    SET(F_AMP_THREAT, amp_threat);
+    SET(F_AMP_FILE, amp_file);
+    SET(F_AMP_SHA, amp_sha);
+#undef SET
     if (HAS(F_UA))
         rec->ua = GET(F_UA);
 #undef HAS
 #undef GET
     return 0;
+}
+
+static int w3c_parse(struct wt_parser *ps, const char *line, size_t len, struct wt_record *rec)
+{
+    const struct wt_w3c_layout *l = &ps->w3c;
+    const char *p = line, *end = line + len;
+
+    while (end > p && (end[-1] == '\r' || end[-1] == '\n'))
+        end--;
+    wt__skip_ws(&p, end);
+    if (p == end)
+        return WT_ESKIP; /* blank */
+    if (*p == '#')
+        return w3c_header(ps, p, (size_t)(end - p));
+    if (l->n == 0)
+        return WT_EPARSE; /* data before any #Fields: */
+    if (w3c_data(l, p, end, rec) == 0)
+        return 0;
+
+    /* A transport prefix (`Info: `, `<38>Sep 25 12:13:55 host accesslogs: `),
+     * as squid.c takes it: the line after a `: ` that starts in the first
+     * W3C_PREFIX_SCAN bytes, the first of W3C_PREFIX_TRIES that parses. */
+    const char *lim = end - p > W3C_PREFIX_SCAN ? p + W3C_PREFIX_SCAN : end;
+    unsigned tries = 0;
+    for (const char *q = p; q < lim && tries < W3C_PREFIX_TRIES; q++) {
+        q = memchr(q, ':', (size_t)(lim - q));
+        if (!q)
+            break;
+        if (q + 1 < end && q[1] == ' ') {
+            const char *r = q + 2;
+            tries++;
+            wt__skip_ws(&r, end);
+            if (r < end && *r != '#' && w3c_data(l, r, end, rec) == 0)
+                return 0;
+        }
+    }
+    return WT_EPARSE;
 }
 
 static void w3c_reset(struct wt_parser *ps)

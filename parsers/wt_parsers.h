@@ -111,6 +111,19 @@ enum wt_layout {
 };
 
 /**
+ * What the parser found the client to be, so that wt_obs_extract() need not
+ * check it again. A record built by hand leaves it UNCHECKED (0): then
+ * wt_obs_extract() checks the client itself, with the same outcome.
+ */
+enum wt_client_kind {
+    WT_CLIENT_UNCHECKED = 0, /* not classified (or no client) */
+    WT_CLIENT_IPV4,          /* a canonical dotted quad: its own normal form */
+    WT_CLIENT_IPV6,          /* a plain IPv6 text: its 16 bytes are client_bin */
+    WT_CLIENT_IP,            /* another text that wt_norm_ip() takes */
+    WT_CLIENT_MASKED,        /* `10.xx.xx.xx` and the like: no observable */
+};
+
+/**
  * One parsed access-log line. Every wt_str is a view into the line given to
  * wt_parse_line(); a field that is absent or `-` has len 0. Quotes around
  * quoted values are removed (the view is the inside).
@@ -140,8 +153,10 @@ struct wt_record {
     struct wt_str ua;          /* suspect user agent */
     struct wt_str custom;      /* trailing custom fields, raw */
     enum wt_layout layout;
-    enum wt_format format; /* which parser produced it */
-    unsigned nverdict;     /* fields in the verdict list (may exceed WT_VERDICT_MAX) */
+    enum wt_format format;           /* which parser produced it */
+    enum wt_client_kind client_kind; /* set by the parsers, see above */
+    unsigned char client_bin[16];    /* WT_CLIENT_IPV6: the address */
+    unsigned nverdict;               /* fields in the verdict list (may exceed WT_VERDICT_MAX) */
     /* Where each kept field of the list ends, in bytes from verdicts.p (at
      * the ',' or the closing delimiter after it): read with wt_record_verdict().
      * The 64 entries past WT_VERDICT_MAX are the squid fast path's room to

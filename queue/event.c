@@ -430,7 +430,7 @@ JW_INLINE void encode(struct jw *w, uint64_t lineno, const struct wt_record *rec
     /* The canonical form when the client is a valid address, else as logged. */
     JW_STR(w, "client_ip", os->client_ip.len ? os->client_ip : rec->client);
     JW_STR(w, "method", rec->method);
-    if (rec->status > 0)
+    if (rec->status != 0) /* negative: an appliance-internal code */
         JW_INT(w, "status", rec->status);
     JW_STR(w, "result", rec->result);
     if (rec->bytes >= 0)

@@ -164,6 +164,11 @@ static void check_fast_paths(struct wt_str in)
         for (size_t i = 0; hex && i < 64; i++)
             check(out[i] == (char)wt__lower((unsigned char)in.p[i]));
     }
+    /* The address check without text is wt_norm_ip()'s answer. */
+    {
+        enum wt_obs_type t;
+        check(wt__ip_ok(in) == (wt_norm_ip(in, out2, OUT_MAX, &t) >= 0));
+    }
     if (in.len && !memchr(in.p, ':', in.len) && wt_norm_domain(in, out, OUT_MAX) >= 0) {
         enum wt_obs_type t;
         check(wt_norm_ip(in, out2, OUT_MAX, &t) == WT_EPARSE);
@@ -222,7 +227,7 @@ static void check_domain_shape(const char *s, size_t n)
     check(n >= 3 && n <= 253 && s[0] != '.' && s[n - 1] != '.');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        check(is_lower_alnum(c) || c == '.' || c == '-');
+        check(is_lower_alnum(c) || c == '.' || c == '-' || c == '_');
         if (c == '.') {
             check(label > 0 && s[i - 1] != '-');
             label = 0;

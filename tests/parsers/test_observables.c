@@ -291,12 +291,30 @@ static void test_domain_punycode(void **state)
     assert_string_equal(dom("xn--.example"), "<EPARSE>");
 }
 
+/* An underscore may stand anywhere in a label (docs/events.md): DNS names
+ * carry it (`_dmarc`, SRV labels, internal hosts), CTIM domains too. */
 static void test_domain_underscore(void **state)
 {
     (void)state;
-    assert_string_equal(dom("_dmarc.example.com"), "<EPARSE>");
-    assert_string_equal(dom("my_host.example.com"), "<EPARSE>");
-    assert_string_equal(dom("example.co_m"), "<EPARSE>");
+    assert_string_equal(dom("_dmarc.example.com"), "_dmarc.example.com");
+    assert_string_equal(dom("My_Host.Example.com."), "my_host.example.com");
+    assert_string_equal(dom("example.co_m"), "example.co_m");
+    assert_string_equal(dom("test_web.net"), "test_web.net");
+    assert_string_equal(dom("a_.b_"), "a_.b_");
+    assert_string_equal(dom("_._"), "_._");
+    /* A 40-byte name (the longer fast path) and a 70-byte one (the loop). */
+    assert_string_equal(dom("A_B_C_D_E_F_G_H_I_J_K_L_M_N_O_P_Q.exa_mp"),
+                        "a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q.exa_mp");
+    assert_string_equal(
+        dom("a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q_r_s_t_u_v_w_x_y_z.a_b_c_d_e_f_g_h_i_j.x"),
+        "a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q_r_s_t_u_v_w_x_y_z.a_b_c_d_e_f_g_h_i_j.x");
+    /* The other label rules still hold; '_' is no '-' and no digit. */
+    assert_string_equal(dom("_.123"), "<EPARSE>");
+    assert_string_equal(dom("-_.example"), "<EPARSE>");
+    assert_string_equal(dom("_-.example"), "<EPARSE>");
+    assert_string_equal(dom("single_label"), "<EPARSE>");
+    assert_string_equal(dom("my~host.example.com"), "<EPARSE>");
+    assert_string_equal(dom("my host.example.com"), "<EPARSE>");
 }
 
 static void test_domain_single_label(void **state)
@@ -367,7 +385,8 @@ static void test_domain_cap(void **state)
     assert_string_equal(dom_cap(S("WWW.example.com"), 14), "<EFULL>");
     assert_string_equal(dom_cap(S("example.com."), 11), "example.com");
     assert_string_equal(dom_cap(S("www.example.com"), 0), "<EFULL>");
-    assert_string_equal(dom_cap(S("my_host.example.com"), 3), "<EPARSE>");
+    assert_string_equal(dom_cap(S("my_host.example.com"), 3), "<EFULL>");
+    assert_string_equal(dom_cap(S("my~host.example.com"), 3), "<EPARSE>");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -471,6 +490,25 @@ static void test_url_ipv6(void **state)
     assert_string_equal(url("http://[www.example.com]/"), "<EPARSE>");
 }
 
+/* Hosts that are no domain but an RFC 3986 reg-name still make a url,
+ * normalised; underscored names are domains too (docs/events.md). */
+static void test_url_regname_hosts(void **state)
+{
+    (void)state;
+    assert_string_equal(url("http://Test_Web.NET/users/user4.jpg"),
+                        "http://test_web.net/users/user4.jpg");
+    assert_string_equal(url("HTTPS://test_web.net:443/a#f"), "https://test_web.net/a");
+    assert_string_equal(url("http://test_web.net:8080/a"), "http://test_web.net:8080/a");
+    assert_string_equal(url("http://localhost/"), "http://localhost/");
+    assert_string_equal(url("http://INTRANET:80/x?y"), "http://intranet/x?y");
+    assert_string_equal(url("ftp://Files~Srv:21/a"), "ftp://files~srv/a");
+    assert_string_equal(url("http://a!$&'()*+,;=b.example/"), "http://a!$&'()*+,;=b.example/");
+    assert_string_equal(url("http://caf%c3%a9.Example/"), "http://caf%C3%A9.example/");
+    assert_string_equal(url("http://user:pw@Host~1/p"), "http://host~1/p");
+    assert_string_equal(url("http://a.b1/"), "http://a.b1/");
+    assert_string_equal(url("http://12a/"), "http://12a/");
+}
+
 static void test_url_not_urls(void **state)
 {
     (void)state;
@@ -482,10 +520,16 @@ static void test_url_not_urls(void **state)
     assert_string_equal(url("http:/a.example/"), "<EPARSE>");
     assert_string_equal(url("http:///x"), "<EPARSE>");
     assert_string_equal(url(""), "<EPARSE>");
-    /* The host must itself be a valid domain or IP. */
-    assert_string_equal(url("http://localhost/"), "<EPARSE>");
-    assert_string_equal(url("http://my_host.example.com/"), "<EPARSE>");
+    /* The host must be an address, a domain or an RFC 3986 reg-name that
+     * does not end in a number. */
     assert_string_equal(url("http://999.1.1.1/"), "<EPARSE>");
+    assert_string_equal(url("http://1.2.3.4.5/"), "<EPARSE>");
+    assert_string_equal(url("http://a.12./"), "<EPARSE>");
+    assert_string_equal(url("http://a b/"), "<EPARSE>");
+    assert_string_equal(url("http://a%2/"), "<EPARSE>");
+    assert_string_equal(url("http://a%zz.example/"), "<EPARSE>");
+    assert_string_equal(url("http://a{b}.example/"), "<EPARSE>");
+    assert_string_equal(url("http://a\"b.example/"), "<EPARSE>");
     assert_string_equal(url("http://10.1.1/"), "<EPARSE>");
     assert_string_equal(url("http://a.example\\path/"), "<EPARSE>");
 }
@@ -499,7 +543,10 @@ static void test_url_cap(void **state)
     assert_string_equal(url_cap(u, true, 17), "<EFULL>");
     assert_string_equal(url_cap(u, false, 0), "<EFULL>");
     assert_string_equal(url_cap(u, true, 18), "http://a.example/p");
-    assert_string_equal(url_cap("http://a_b.example/", false, 0), "<EPARSE>");
+    assert_string_equal(url_cap("http://a_b.example/", false, 0), "<EFULL>");
+    assert_string_equal(url_cap("http://a^b.example/", false, 0), "<EPARSE>");
+    assert_string_equal(url_cap("http://A~B/x", false, 12), "http://a~b/x");
+    assert_string_equal(url_cap("http://A~B/x", false, 11), "<EFULL>");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1137,6 +1184,58 @@ static void test_extract_masked_client(void **state)
     assert_int_equal(os.url.len, 0);
 }
 
+/*
+ * A client the parser classified (rec.client_kind, client_bin) gives the set
+ * that an UNCHECKED one does (wt_obs_extract's own check), at every scratch
+ * size: the shortcut in take_client() changes no outcome.
+ */
+static void test_extract_client_kind_same(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *client;
+        int kind; /* wt__client_kind(), WT_EPARSE: no client address */
+    } cases[] = {
+        {"10.1.2.3", WT_CLIENT_IPV4},
+        {"255.255.255.255", WT_CLIENT_IPV4},
+        {"2001:db8::5", WT_CLIENT_IPV6},
+        {"2001:DB8:0:0:0:0:0:5", WT_CLIENT_IPV6},
+        {"::", WT_CLIENT_IPV6},
+        {"0:0:0:0:0:ffff:a01:203", WT_CLIENT_IPV6},
+        {"::ffff:10.1.2.3", WT_CLIENT_IP},
+        {"[2001:db8::5]", WT_CLIENT_IP},
+        {"10.xx.xx.xx", WT_CLIENT_MASKED},
+        {"2001:db8:xxxx::1", WT_CLIENT_MASKED},
+        {"cisco_wsa", WT_EPARSE},
+        {"1.2.3.04", WT_EPARSE},
+        {"999.1.1.1", WT_EPARSE},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned char bin[16] = {0};
+        struct wt_str c = S(cases[i].client);
+        int k = wt__client_kind(c, bin);
+        assert_int_equal(k, cases[i].kind);
+        assert_int_equal(k >= 0, wt__client_ok_general(c));
+        assert_int_equal(wt__client_ok(c), wt__client_ok_general(c));
+        if (k < 0)
+            continue;
+        for (size_t cap = 0; cap <= 64; cap++) {
+            char want[2048], got[2048];
+            int rc_want, rc_got;
+
+            rec_squid(cases[i].client, "GET", "http://Example.COM/a", "DIRECT", "Example.COM");
+            rc_want = extract_cap(false, cap);
+            snprintf(want, sizeof(want), "%s|%s", list(), view(os.client_ip));
+            rec.client_kind = (enum wt_client_kind)k;
+            memcpy(rec.client_bin, bin, sizeof(bin));
+            rc_got = extract_cap(false, cap);
+            snprintf(got, sizeof(got), "%s|%s", list(), view(os.client_ip));
+            assert_int_equal(rc_got, rc_want);
+            assert_string_equal(got, want);
+        }
+    }
+}
+
 static void test_extract_order(void **state)
 {
     (void)state;
@@ -1281,6 +1380,7 @@ int main(void)
         cmocka_unit_test(test_url_path_byte_exact),
         cmocka_unit_test(test_url_empty_path),
         cmocka_unit_test(test_url_ipv6),
+        cmocka_unit_test(test_url_regname_hosts),
         cmocka_unit_test(test_url_not_urls),
         cmocka_unit_test(test_url_cap),
         cmocka_unit_test(test_sha256),
@@ -1298,6 +1398,7 @@ int main(void)
         cmocka_unit_test(test_extract_dedup_client_server),
         cmocka_unit_test(test_extract_w3c_server_ip),
         cmocka_unit_test(test_extract_masked_client),
+        cmocka_unit_test(test_extract_client_kind_same),
         cmocka_unit_test(test_extract_order),
         cmocka_unit_test(test_extract_reuse_clears),
         cmocka_unit_test(test_extract_scratch_too_small),

@@ -1246,6 +1246,8 @@ static void assert_same_as_general(const char *line, size_t len)
     assert_int_equal(r.status, g.status);
     assert_int_equal(r.layout, g.layout);
     assert_int_equal(r.nverdict, g.nverdict);
+    assert_int_equal(r.client_kind, g.client_kind);
+    assert_memory_equal(r.client_bin, g.client_bin, sizeof(r.client_bin));
     const struct wt_str *a[] = {&r.client,   &r.result, &r.method,      &r.url,        &r.user,
                                 &r.hier,     &r.server, &r.mime,        &r.acl,        &r.verdicts,
                                 &r.category, &r.wbrs,   &r.amp_verdict, &r.amp_threat, &r.amp_file,
