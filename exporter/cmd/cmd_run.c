@@ -310,9 +310,16 @@ int wt_cmd_run(int argc, char **argv)
     int threads = wt_config_apply_threads(d.cfg);
     wt_log_info("run", "%d worker threads", threads);
     d.loop = uv_default_loop();
-    d.m = wt_metrics_new();
-    if (!d.m)
+    if (!d.loop) {
+        /* uv_loop_init failed: out of memory or of file descriptors. */
+        wt_log_error("run", "cannot start the event loop (out of memory or file descriptors)");
         goto out;
+    }
+    d.m = wt_metrics_new();
+    if (!d.m) {
+        wt_log_error("run", "out of memory");
+        goto out;
+    }
     if (d.cfg->metrics.listen && d.cfg->metrics.listen[0]) {
         rc = wt_metrics_serve(d.m, d.cfg->metrics.listen, err, sizeof(err));
         if (rc != 0) {
@@ -323,8 +330,10 @@ int wt_cmd_run(int argc, char **argv)
                     d.cfg->metrics.listen);
     }
     d.tail = wt_tail_new(d.loop, d.cfg, d.m);
-    if (!d.tail)
+    if (!d.tail) {
+        wt_log_error("run", "out of memory");
         goto out;
+    }
     struct wt_pipeline_hooks hooks = wt_tail_hooks(d.tail);
     d.p = wt_pipeline_new(d.loop, d.cfg, d.m, &hooks, true, 0, 0, err, sizeof(err));
     if (!d.p) {
