@@ -12,6 +12,11 @@
 #            sinks and most keys set
 #   run      wtexport run with the file sink on a few lines: SIGTERM once
 #            the output is complete (or the daemon has exited)
+#   restart  the same on a state dir left by a clean run (checkpoint, spool,
+#            cursor) with a few more lines appended, and "read_from": "end":
+#            a start that lost the checkpoint would skip the new lines.
+#            Not registered in ctest: its "from" mode alone took 576 s here
+#            (runs that start, then cannot ship, wait out the 5 s deadline)
 #
 # Modes (WT_ALLOC_MODE, default "from only"):
 #   from   allocation N and every later one fail (error paths cascade as
@@ -39,7 +44,7 @@
 # many failing checks (default 10), WT_KEEP_TMP=1 keeps the temp dir.
 set -u -o pipefail
 
-OP=${1:?usage: run_alloc_faults.sh parse|config|run}
+OP=${1:?usage: run_alloc_faults.sh parse|config|run|restart}
 WT_SRC=${WT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 WT=${WT_BIN:-$WT_SRC/build/bin}/wtexport
 DATA=${WT_TEST_DATA:-$WT_SRC/tests/data}
@@ -114,14 +119,19 @@ op_config() {
 # no metrics listener (no port to race for).
 mkdir -p "$T/logs"
 now=$(date +%s)
-for i in $(seq 1 $NLINES); do
-    printf '%d.%03d %d 10.0.0.%d TCP_MISS/200 %d GET http://host.example.com/seq/%d?q=x - DIRECT/host.example.com text/html\n' \
-        "$now" "$i" "$i" "$i" $((1000 + i)) "$i"
-done >"$T/logs/access.log"
-cat >"$T/cfg-run.json" <<EOF
+gen() { # FROM TO
+    local i
+    for i in $(seq "$1" "$2"); do
+        printf '%d.%03d %d 10.0.0.%d TCP_MISS/200 %d GET http://host.example.com/seq/%d?q=x - DIRECT/host.example.com text/html\n' \
+            "$now" "$i" "$i" "$i" $((1000 + i)) "$i"
+    done
+}
+gen 1 $NLINES >"$T/logs/access.log"
+write_cfg() { # FILE [INPUT_EXTRA]
+    cat >"$1" <<EOF
 {
   "state_dir": "$T/state",
-  "inputs": [{"path": "$T/logs/*.log"}],
+  "inputs": [{"path": "$T/logs/*.log"${2:+, $2}}],
   "sinks": [{"type": "file", "path": "$T/shipped.ndjson", "compress": "none"}],
   "batch": {"linger": "20ms"},
   "scan_interval": "1s",
@@ -129,6 +139,11 @@ cat >"$T/cfg-run.json" <<EOF
   "shutdown": {"drain_timeout": "2s"}
 }
 EOF
+}
+write_cfg "$T/cfg-run.json"
+write_cfg "$T/cfg-restart.json" '"read_from": "end"'
+CFG=$T/cfg-$OP.json
+WANT=$NLINES # events the reference run ships
 lines_of() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 # Has the file sink every reference event (at least once)?
 shipped_all() {
@@ -145,14 +160,14 @@ gone() {
 # file sink holds every event, or it has exited (at most 5 s); SIGTERM;
 # wait for the exit (at most $TIMEOUT s, then SIGKILL: a hang).
 daemon_once() {
-    "$WT" run -c "$T/cfg-run.json" >/dev/null 2>"$T/err" &
+    "$WT" run -c "$CFG" >/dev/null 2>"$T/err" &
     local pid=$! i
     for i in $(seq 1 250); do
         gone "$pid" && break
         if grep -q 'running:' "$T/err"; then
             if [ -f "$T/ref.sorted" ]; then
                 shipped_all && break
-            elif [ "$(lines_of "$T/shipped.ndjson")" -ge "$NLINES" ]; then
+            elif [ "$(lines_of "$T/shipped.ndjson")" -ge "$WANT" ]; then
                 break # the reference run
             fi
         fi
@@ -176,6 +191,30 @@ op_run() {
     rm -rf "$T/state" "$T/shipped.ndjson"
     daemon_once
     cp "$T/shipped.ndjson" "$T/out" 2>/dev/null || : >"$T/out"
+}
+
+# restart: a clean run ships lines 1..NLINES and stops (checkpoint at the
+# end of the file); NLINES more lines are appended; each run starts from a
+# copy of that state and output.
+if [ "$OP" = restart ]; then
+    CFG=$T/cfg-run.json
+    op_run
+    if [ "$RC" != 0 ] || [ "$(lines_of "$T/out")" != "$NLINES" ]; then
+        log "preparing the state failed (exit $RC, $(lines_of "$T/out") events):"
+        cat "$T/err" >&2
+        exit 1
+    fi
+    gen $((NLINES + 1)) $((2 * NLINES)) >>"$T/logs/access.log"
+    mkdir -p "$T/saved"
+    cp -a "$T/state" "$T/shipped.ndjson" "$T/saved/"
+    CFG=$T/cfg-restart.json
+    WANT=$((2 * NLINES))
+fi
+op_restart() {
+    rm -rf "$T/state" "$T/shipped.ndjson"
+    cp -a "$T/saved/state" "$T/saved/shipped.ndjson" "$T/"
+    daemon_once
+    cp "$T/shipped.ndjson" "$T/out"
 }
 
 # After a failing run: a run without faults on the same state must complete
@@ -228,7 +267,7 @@ check_run() {
             return
         fi
         # run: what a stopped daemon did not ship stays for the next start.
-        if [ "$OP" = run ]; then
+        if [ "$OP" = run ] || [ "$OP" = restart ]; then
             check_recovery "$n" "$mode"
         else
             bad "$n" "$mode" "exit 0 but the output differs from the reference (silent loss)"
@@ -260,7 +299,7 @@ check_run() {
         return
         ;;
     esac
-    if [ "$OP" = run ]; then
+    if [ "$OP" = run ] || [ "$OP" = restart ]; then
         check_recovery "$n" "$mode"
     fi
 }
@@ -276,8 +315,8 @@ if [ "$RC" != 0 ] || [ -n "$(sanitizer_report)" ]; then
     cat "$T/err" >&2
     exit 1
 fi
-if [ "$OP" = run ] && [ "$(lines_of "$T/out")" != "$NLINES" ]; then
-    log "the reference run shipped $(lines_of "$T/out") events, expected $NLINES"
+if { [ "$OP" = run ] || [ "$OP" = restart ]; } && [ "$(lines_of "$T/out")" != "$WANT" ]; then
+    log "the reference run shipped $(lines_of "$T/out") events, expected $WANT"
     exit 1
 fi
 cp "$T/out" "$T/ref"
