@@ -56,4 +56,9 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-alloc build-fuzz
+
+# The allocation-failure pass (tests/alloc/run_alloc_faults.sh) under ASan + UBSan.
+.PHONY: alloc-faults
+alloc-faults:
+	BUILD=build-alloc CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DWT_SANITIZE=address,undefined -DWT_ALLOC_FAULTS=ON -DWT_WERROR=ON" CTEST_FLAGS="-L alloc" ./deploy/test.sh

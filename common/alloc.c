@@ -6,18 +6,23 @@
  * the Nth and every later allocation fails, as curl's torture mode does:
  * the alloc-failure tests run an operation for N = 1, 2, ... until it
  * succeeds and check that each failure is clean (a clear error, no crash,
- * no leak under ASan). Out of a fault build these are plain calls.
+ * no leak under ASan). WT_ALLOC_FAIL_ONLY=1 fails allocation N alone
+ * (every later one succeeds): that reaches the paths that handle one
+ * failure and go on, where "N and later" mostly reaches the first error
+ * path and the cleanups after it. Out of a fault build these are plain calls.
  */
 #include "wt_common.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef WT_ALLOC_FAULTS
 #include <stdatomic.h>
+
+#ifdef WT_ALLOC_FAULTS
 
 static atomic_uint_fast64_t count;
 static atomic_uint_fast64_t fail_at; /* 0: not read yet; UINT64_MAX: never */
+static atomic_bool fail_only;        /* WT_ALLOC_FAIL_ONLY=1: N alone */
 
 /* Does this allocation fail? */
 static bool fail_now(void)
@@ -28,9 +33,12 @@ static bool fail_now(void)
         at = e && *e ? strtoull(e, NULL, 10) : 0;
         if (at == 0)
             at = UINT64_MAX;
+        e = getenv("WT_ALLOC_FAIL_ONLY");
+        atomic_store(&fail_only, e && strcmp(e, "1") == 0);
         atomic_store(&fail_at, at);
     }
-    return atomic_fetch_add(&count, 1) + 1 >= at;
+    uint64_t n = atomic_fetch_add(&count, 1) + 1;
+    return atomic_load(&fail_only) ? n == at : n >= at;
 }
 
 uint64_t wt_alloc_count(void)
@@ -46,29 +54,48 @@ uint64_t wt_alloc_count(void)
 }
 #endif
 
+/*
+ * Failed allocations, in every build: a library that reports every failure
+ * alike (cJSON_Parse returns NULL for out of memory and for bad JSON alike)
+ * can be told apart by whether this moved.
+ */
+static atomic_uint_fast64_t failures;
+
+static void *noted(void *p, size_t n)
+{
+    if (!p && n)
+        atomic_fetch_add(&failures, 1);
+    return p;
+}
+
+uint64_t wt_alloc_failures(void)
+{
+    return atomic_load(&failures);
+}
+
 void *wt_malloc(size_t n)
 {
-    return fail_now() ? NULL : malloc(n);
+    return noted(fail_now() ? NULL : malloc(n), n);
 }
 
 void *wt_calloc(size_t n, size_t size)
 {
-    return fail_now() ? NULL : calloc(n, size);
+    return noted(fail_now() ? NULL : calloc(n, size), n && size);
 }
 
 void *wt_realloc(void *p, size_t n)
 {
-    return fail_now() ? NULL : realloc(p, n);
+    return noted(fail_now() ? NULL : realloc(p, n), n);
 }
 
 char *wt_strdup(const char *s)
 {
-    return fail_now() ? NULL : strdup(s);
+    return noted(fail_now() ? NULL : strdup(s), 1);
 }
 
 char *wt_strndup(const char *s, size_t n)
 {
-    return fail_now() ? NULL : strndup(s, n);
+    return noted(fail_now() ? NULL : strndup(s, n), 1);
 }
 
 void wt_free(void *p)

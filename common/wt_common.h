@@ -74,7 +74,8 @@ int wt_buf_append(struct wt_buf *b, const void *data, size_t n);
  * cJSON_InitHooks, libuv through uv_replace_allocator), so that a test build
  * (cmake -DWT_ALLOC_FAULTS=ON) can fail the Nth allocation: with the
  * environment variable WT_ALLOC_FAIL_AT=N, allocation number N (1-based,
- * counted over the whole process) and every later one return NULL.
+ * counted over the whole process) and every later one return NULL; with
+ * WT_ALLOC_FAIL_ONLY=1 as well, allocation N alone.
  * Contracts are those of malloc(3), calloc(3), realloc(3), strdup(3),
  * strndup(3) and free(3); wt_free(NULL) is a no-op.
  */
@@ -87,6 +88,11 @@ void wt_free(void *p);
 
 /** Allocations made so far (counted in fault builds only, else 0). */
 uint64_t wt_alloc_count(void);
+/**
+ * Allocations that returned NULL so far (every build). Compare before and
+ * after a library call that reports out of memory like any other error.
+ */
+uint64_t wt_alloc_failures(void);
 
 /* ------------------------------------------------------------------------ */
 /* Clocks                                                                   */

@@ -41,6 +41,11 @@ int wt_cmd_env_open(struct wt_cmd_env *env, const char *tag, const char *cfg_pat
     int threads = wt_config_apply_threads(env->cfg);
     wt_log_info(tag, "%d worker threads", threads);
     env->loop = uv_default_loop();
+    if (!env->loop) {
+        /* uv_loop_init failed: out of memory or of file descriptors. */
+        wt_log_error(tag, "cannot start the event loop (out of memory or file descriptors)");
+        return WT_EXIT_FAIL;
+    }
     env->m = wt_metrics_new();
     if (!env->m) {
         wt_log_error(tag, "out of memory");

@@ -290,8 +290,10 @@ int wt_cmd_run(int argc, char **argv)
         goto out;
     }
     d.tail = wt_tail_new(d.env.loop, d.env.cfg, d.env.m);
-    if (!d.tail)
+    if (!d.tail) {
+        wt_log_error("run", "out of memory");
         goto out;
+    }
     struct wt_pipeline_hooks hooks = wt_tail_hooks(d.tail);
     d.p = wt_pipeline_new(d.env.loop, d.env.cfg, d.env.m, &hooks, true, 0, 0, err, sizeof(err));
     if (!d.p) {

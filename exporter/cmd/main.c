@@ -66,6 +66,7 @@ static const struct wt_command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+    wt_alloc_hooks_install();
     if (argc < 2) {
         print_usage(stderr);
         return WT_EXIT_USAGE;

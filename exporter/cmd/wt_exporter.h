@@ -24,6 +24,13 @@ int wt_cmd_replay(int argc, char **argv);
 /* The sinks' own state and the daemon's health (cmd_status.c). */
 int wt_cmd_status(int argc, char **argv);
 
+/**
+ * Route cJSON's and libuv's allocations through wt_malloc/wt_free
+ * (cmd_common.c). Call first, before either library allocates: main does,
+ * and so do tests that count or fail allocations.
+ */
+void wt_alloc_hooks_install(void);
+
 struct wt_config;
 /**
  * Load and check the config at path for a command (cmd_common.c): every

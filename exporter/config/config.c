@@ -852,7 +852,12 @@ int wt_config_parse(const char *json, size_t len, struct wt_config *cfg,
         err_json(errs, json, len, deep_at, what);
         return WT_ECONFIG;
     }
+    uint64_t failures = wt_alloc_failures();
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
+    if (!root && wt_alloc_failures() != failures) {
+        err_add(errs, NULL, "out of memory");
+        return WT_ECONFIG;
+    }
     if (!root) {
         err_json(errs, json, len, end ? (size_t)(end - json) : 0, "syntax error");
         return WT_ECONFIG;

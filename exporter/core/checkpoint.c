@@ -100,6 +100,7 @@ static int get_u64(const cJSON *o, const char *k, uint64_t *v)
 int wt_ckpt_decode(const char *json, size_t len, struct wt_ckpt **out, size_t *n, char *err,
                    size_t errlen)
 {
+    uint64_t failures = wt_alloc_failures();
     cJSON *root = cJSON_ParseWithLength(json, len);
     struct wt_ckpt *e = NULL;
     size_t count = 0;
@@ -107,6 +108,9 @@ int wt_ckpt_decode(const char *json, size_t len, struct wt_ckpt **out, size_t *n
 
     *out = NULL;
     *n = 0;
+    /* Not "damaged": the caller would start files over per read_from. */
+    if (!root && wt_alloc_failures() != failures)
+        return -ENOMEM;
     if (!root) {
         snprintf(err, errlen, "not valid JSON");
         return WT_EPARSE;

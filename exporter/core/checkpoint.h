@@ -52,7 +52,8 @@ int wt_ckpt_encode(const struct wt_ckpt *e, size_t n, char **out, size_t *outlen
 
 /**
  * Decode a document. *out is malloc'd (caller frees), *n entries.
- * @returns 0, or WT_EPARSE with a reason in err (the file is damaged).
+ * @returns 0, -ENOMEM, or WT_EPARSE with a reason in err (the file is
+ * damaged).
  */
 int wt_ckpt_decode(const char *json, size_t len, struct wt_ckpt **out, size_t *n, char *err,
                    size_t errlen);

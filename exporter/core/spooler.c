@@ -240,16 +240,22 @@ static void reader_put(struct reader *r, struct wt_batch *b)
     r->nspare++;
 }
 
-static int grow(char **buf, size_t *cap, size_t need)
+/*
+ * Out of memory aborts, as reader_batch does: read_record has already moved
+ * r->pos past the record, and an error there would skip it for good once a
+ * later record is acked. A restart reads it again from the spool cursor.
+ */
+static void grow(char **buf, size_t *cap, size_t need)
 {
     if (*cap >= need)
-        return 0;
+        return;
     char *nb = wt_realloc(*buf, need);
-    if (!nb)
-        return -ENOMEM;
+    if (!nb) {
+        wt_log_error("spool", "out of memory for a %zu-byte spool record", need);
+        abort();
+    }
     *buf = nb;
     *cap = need;
-    return 0;
 }
 
 /* Read the record at r->pos into b. 0, WT_EAGAIN (caught up) or an error. */
@@ -260,8 +266,7 @@ static int read_record(struct wt_spooler *sp, unsigned i, struct wt_batch *b)
     struct wt_spool_pos at = r->pos;
     int rc = wt_spool_next(sp->spool, i, &r->pos, &rec, b->z, b->zcap);
     if (rc == WT_EFULL) {
-        if (grow(&b->z, &b->zcap, rec.len) != 0)
-            return -ENOMEM;
+        grow(&b->z, &b->zcap, rec.len);
         r->pos = at;
         rc = wt_spool_next(sp->spool, i, &r->pos, &rec, b->z, b->zcap);
     }
@@ -280,8 +285,7 @@ static int read_record(struct wt_spooler *sp, unsigned i, struct wt_batch *b)
     if (raw == ZSTD_CONTENTSIZE_ERROR || raw == ZSTD_CONTENTSIZE_UNKNOWN ||
         raw > WT_SPOOL_RECORD_MAX)
         return WT_EPARSE;
-    if (grow(&b->data, &b->cap, (size_t)raw) != 0)
-        return -ENOMEM;
+    grow(&b->data, &b->cap, (size_t)raw);
     long n = wt_zstd_decompress(b->z, b->zlen, b->data, b->cap);
     if (n < 0 || (unsigned long long)n != raw)
         return WT_EPARSE;
