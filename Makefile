@@ -44,3 +44,9 @@ install: build
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# Debian package: build/wtexport_<version>_<arch>.deb (dpkg-buildpackage on
+# a copy of the tree, lintian errors fail it). See docs/packaging.md.
+.PHONY: deb
+deb:
+	JOBS=$(JOBS) ./deploy/build-deb.sh $(BUILD)
