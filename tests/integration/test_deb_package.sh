@@ -51,6 +51,11 @@ unshare -m --propagation private sh -c "mount -t tmpfs none '$T' 2>/dev/null && 
 version=$(dpkg-parsechangelog -l "$WT_SRC/debian/changelog" -S Version)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 v2=$version+test1
+# What the build must leave alone: debian/ and the top of the tree
+# (dpkg-buildpackage writes to the parent directory, debhelper to debian/
+# and obj-<triplet>/).
+tree_state() { (cd "$WT_SRC" && ls -A . debian && ls -A .. | grep -E '^wtexport_' || true); }
+tree_before=$(tree_state)
 log "building wtexport $version with deploy/build-deb.sh"
 WT_DEB_KEEP=1 WT_DEB_WORK=$T/work JOBS=${JOBS:-2} nice -n 19 "$WT_SRC/deploy/build-deb.sh" "$T/out" >"$T/build.out" 2>&1 || {
     tail -n 40 "$T/build.out" >&2
@@ -82,8 +87,8 @@ tree=$T/work/wtexport-$version
 deb2=$T/work/wtexport_${v2}_${arch}.deb
 [ -s "$deb2" ] || fail "no $deb2"
 log "rebuilt as $(basename "$deb2")"
-[ -z "$(cd "$WT_SRC" && git status --porcelain --ignored=no -- debian 2>/dev/null)" ] ||
-    fail "building the package left files in the source tree's debian/"
+[ "$(tree_state)" = "$tree_before" ] ||
+    fail "building the package changed the source tree: $(diff <(echo "$tree_before") <(tree_state) | tr '\n' ' ')"
 
 # ---------------------------------------------------------------------------
 # The throwaway root.
