@@ -62,3 +62,9 @@ clean:
 .PHONY: alloc-faults
 alloc-faults:
 	BUILD=build-alloc CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DWT_SANITIZE=address,undefined -DWT_ALLOC_FAULTS=ON -DWT_WERROR=ON" CTEST_FLAGS="-L alloc" ./deploy/test.sh
+
+# Debian package: build/wtexport_<version>_<arch>.deb (dpkg-buildpackage on
+# a copy of the tree, lintian errors fail it). See docs/packaging.md.
+.PHONY: deb
+deb:
+	JOBS=$(JOBS) ./deploy/build-deb.sh $(BUILD)

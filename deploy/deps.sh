@@ -1,13 +1,17 @@
 #!/bin/sh
-# Install every Debian package wtexport needs to build, test, fuzz, benchmark
-# and run its demo. Idempotent: when everything is present it only checks
-# (dpkg-query) and exits within a second. Runs as root, or through sudo.
+# Install every Debian package wtexport needs to build, test, fuzz, benchmark,
+# package (make deb: debhelper, dpkg-dev, lintian; promtool from prometheus
+# for the alert rules; systemd-analyze from systemd) and run its demo.
+# Idempotent: when everything is present it only checks (dpkg-query) and
+# exits within a second. Runs as root, or through sudo.
 set -eu
 
 PKGS="build-essential cmake pkg-config git ca-certificates openssl \
 libuv1-dev libcurl4-openssl-dev libzstd-dev zstd zlib1g-dev \
 librdkafka-dev libcjson-dev libmicrohttpd-dev libcmocka-dev \
-clang libclang-rt-14-dev clang-format curl jq gnuplot-nox procps time iproute2 gzip"
+clang libclang-rt-14-dev clang-format curl jq gnuplot-nox procps time iproute2 gzip \
+debhelper dpkg-dev fakeroot lintian prometheus bash-completion groff-base man-db \
+systemd adduser passwd util-linux"
 
 missing=""
 for p in $PKGS; do
