@@ -80,6 +80,7 @@ caught_up() {
 }
 
 CRASH_POINTS=(spool-committed file-written cursor-sync checkpoint-write)
+[ "$SSE" = 1 ] && CRASH_POINTS+=(sse-planned)
 NROT=0
 WRITER_CHUNK=40 start_writer "$A" 1 1000000 host
 declare -A KINDS=()
