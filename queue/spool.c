@@ -169,8 +169,7 @@ bool wt__spool_seg_hdr_valid(const unsigned char h[SEG_HDR], uint64_t id, uint64
     const uint32_t v = wt__spool_get32(h + 8);
     /* Format 1 segments are read as they are (their records carry no positions). */
     if (memcmp(h, SEG_MAGIC, 8) != 0 || (v != FORMAT_VERSION && v != FORMAT_V1) ||
-        wt__spool_get64(h + 16) != id ||
-        wt__spool_get32(h + 36) != wt_crc32c(0, h, 36))
+        wt__spool_get64(h + 16) != id || wt__spool_get32(h + 36) != wt_crc32c(0, h, 36))
         return false;
     *first_seq = wt__spool_get64(h + 24);
     return true;
@@ -221,8 +220,8 @@ void wt__spool_srcpos_decode(const unsigned char *p, struct wt_srcpos *out)
 }
 
 static void rec_hdr_encode(unsigned char h[REC_HDR], uint32_t len, uint64_t seq,
-                           const struct wt_spool_meta *m, const unsigned char *pos,
-                           uint32_t plen, const void *payload)
+                           const struct wt_spool_meta *m, const unsigned char *pos, uint32_t plen,
+                           const void *payload)
 {
     memcpy(h, REC_MAGIC, 4);
     put32(h + 4, len);
@@ -803,8 +802,8 @@ static size_t cursor_encode(char *buf, size_t cap, const struct wt_spool_pos *p,
 {
     int n;
     if (has_aux)
-        n = snprintf(buf, cap, "WTC2 %016" PRIx64 " %" PRIu64 " %" PRIu64, p->segment,
-                     p->offset, aux);
+        n = snprintf(buf, cap, "WTC2 %016" PRIx64 " %" PRIu64 " %" PRIu64, p->segment, p->offset,
+                     aux);
     else
         n = snprintf(buf, cap, "WTC1 %016" PRIx64 " %" PRIu64, p->segment, p->offset);
     uint32_t crc = wt_crc32c(0, buf, (size_t)n);
@@ -863,9 +862,8 @@ int wt__spool_cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *
     close(fd);
     if (r < 0)
         return (int)r;
-    return cursor_decode(buf, (size_t)r, p, &sp->sinks[k].has_aux, &sp->sinks[k].aux)
-               ? 1
-               : WT_EPARSE;
+    return cursor_decode(buf, (size_t)r, p, &sp->sinks[k].has_aux, &sp->sinks[k].aux) ? 1
+                                                                                      : WT_EPARSE;
 }
 
 /* Write cursor-<name> by temp file, fdatasync and rename (no dir fsync). */
@@ -1021,4 +1019,3 @@ uint64_t wt_spool_pending(const struct wt_spool *sp, unsigned sink)
     pthread_mutex_unlock(lk);
     return n;
 }
-

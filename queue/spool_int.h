@@ -17,8 +17,8 @@
 #define SEG_HDR        WT_SPOOL_SEGMENT_HEADER_BYTES
 #define REC_HDR        WT_SPOOL_RECORD_HEADER_BYTES
 #define SEG_MAGIC      "WTSPOOL" /* and a NUL: 8 bytes */
-#define REC_MAGIC      "WTR2" /* format 2: source positions before the payload */
-#define REC_MAGIC_V1   "WTR1" /* format 1: no positions; still read */
+#define REC_MAGIC      "WTR2"    /* format 2: source positions before the payload */
+#define REC_MAGIC_V1   "WTR1"    /* format 1: no positions; still read */
 #define FORMAT_VERSION 2U
 #define FORMAT_V1      1U
 #define SRCPOS         WT_SPOOL_SRCPOS_BYTES
@@ -53,14 +53,14 @@ struct seg {
 
 struct sink {
     char name[WT_SPOOL_SINK_NAME_MAX + 1];
-    struct wt_spool_pos cur; /* after the last acked record */
-    bool dirty;              /* cur moved since the last sync */
+    struct wt_spool_pos cur;     /* after the last acked record */
+    bool dirty;                  /* cur moved since the last sync */
     struct wt_spool_pos durable; /* the position the cursor file holds */
     uint64_t aux;                /* stored with the cursor (has_aux) */
     bool has_aux;
-    bool placed;             /* open only: cur checked against the segments */
-    bool oldest;             /* open only: no usable cursor file, start at the oldest */
-    int rfd;                 /* read descriptor of sealed segment rseg, or -1 */
+    bool placed; /* open only: cur checked against the segments */
+    bool oldest; /* open only: no usable cursor file, start at the oldest */
+    int rfd;     /* read descriptor of sealed segment rseg, or -1 */
     uint64_t rseg;
 };
 
@@ -85,7 +85,6 @@ struct wt_spool {
     struct wt_srcpos *srcpos;
     size_t nsrcpos, srcpos_total;
 };
-
 
 /* Helpers of spool.c that recovery uses too. */
 struct seg *wt__spool_active(struct wt_spool *sp);

@@ -240,7 +240,8 @@ static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t
         ssize_t r = wt_pread_full(fd, h, REC_HDR, off);
         if (r < 0)
             return r;
-        if (r != REC_HDR || !wt__spool_rec_hdr_plausible(h, off, fsize) || wt__spool_get64(h + 12) != expect)
+        if (r != REC_HDR || !wt__spool_rec_hdr_plausible(h, off, fsize) ||
+            wt__spool_get64(h + 12) != expect)
             break;
         const uint32_t len = wt__spool_get32(h + 4), plen = wt__spool_rec_plen(h);
         uint32_t crc = wt__spool_rec_hdr_crc(h), done = 0;

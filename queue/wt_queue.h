@@ -71,9 +71,9 @@ struct wt_srcpos {
  * input's checkpoint may advance to offset.
  */
 struct wt_batch_mark {
-    uint32_t input;  /* caller's input id */
-    uint64_t offset; /* byte offset after the last line the batch covers */
-    uint64_t lineno; /* number of that line */
+    uint32_t input;      /* caller's input id */
+    uint64_t offset;     /* byte offset after the last line the batch covers */
+    uint64_t lineno;     /* number of that line */
     struct wt_srcpos at; /* identity (dev 0: none) and the same offset/lineno */
 };
 
@@ -100,8 +100,8 @@ struct wt_batch {
     uint64_t spool_seq;            /* sequence number of its spool record (0: none) */
     uint64_t sink_aux;             /* a sink's value stored with its cursor (file: size) */
     bool has_aux;
-    struct wt_batch *next;         /* the pipeline's list */
-    struct wt_batch *qnext;        /* a second queue (the spooler's), independent of next */
+    struct wt_batch *next;  /* the pipeline's list */
+    struct wt_batch *qnext; /* a second queue (the spooler's), independent of next */
 };
 
 /** @returns a batch whose event buffer holds cap bytes, or NULL (ENOMEM). */

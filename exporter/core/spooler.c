@@ -402,8 +402,8 @@ static void sync_done(uv_work_t *req, int status)
     if (rc != 0) {
         wt_metric_add(sp->m_cursor_errors, 1);
         wt_log_once(&sp->warned_sync, WT_LOG_ERROR, "spool",
-                    "%s: persisting sink cursors: %s (retrying every checkpoint_interval)",
-                    sp->dir, wt_strerror(rc));
+                    "%s: persisting sink cursors: %s (retrying every checkpoint_interval)", sp->dir,
+                    wt_strerror(rc));
         wt_metrics_problem(sp->m, "cursors", "cannot write spool cursors");
     } else if (sp->warned_sync) {
         sp->warned_sync = false;

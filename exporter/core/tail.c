@@ -204,8 +204,8 @@ static struct wt_srcpos resume_point(const struct wt_tail *t, uint64_t dev, uint
         bool spool = i >= t->nloaded;
         if (!spool) {
             const struct wt_ckpt *k = &t->loaded[i];
-            c = (struct wt_srcpos){k->dev, k->ino, k->fp, k->fp_len, k->gen,
-                                   k->offset, k->lineno, k->size};
+            c = (struct wt_srcpos){k->dev, k->ino,    k->fp,     k->fp_len,
+                                   k->gen, k->offset, k->lineno, k->size};
         } else {
             c = t->spos[i - t->nloaded];
         }

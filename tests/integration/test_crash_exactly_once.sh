@@ -22,6 +22,7 @@
 SEED=${WT_CRASH_SEED:-12}
 KILLS=${WT_CRASH_KILLS:-24}
 SSE=${CRASH_SSE:-1}
+NAMED=${CRASH_NAMED:-1} # 0: no WT_CRASH_AT (to measure a binary without crash points)
 RANDOM=$SEED
 A=$T/logs/a.log
 CFG=$T/cfg.json
@@ -122,6 +123,14 @@ for k in $(seq 1 "$KILLS"); do
         what="around a copytruncate"
         ;;
     5 | 6) # a named crash point
+        if [ "$NAMED" = 0 ]; then
+            start_maybe_crashing
+            sleep_ms $((100 + $(rand_ms 1500)))
+            kill_now
+            KINDS["random moment"]=$((${KINDS["random moment"]:-0} + 1))
+            log "kill $k/$KILLS: random moment (writer at $(writer_pos))"
+            continue
+        fi
         cp=${CRASH_POINTS[$((RANDOM % ${#CRASH_POINTS[@]}))]}
         WT_CRASH_AT="$cp:$((1 + RANDOM % 6))"
         export WT_CRASH_AT
@@ -154,7 +163,7 @@ start_maybe_crashing
 unset WT_CRASH_AT
 wait_for "start" ready_or_dead
 dlog_has 'was truncated or replaced while wtexport was not running' ||
-    fail "no log line for the copytruncate while the daemon was down"
+    check_fail "no log line for the copytruncate while the daemon was down"
 log "ok: $(dlog | grep 'while wtexport was not running' | head -n 1 | cut -c 1-240)"
 if alive "$DPID"; then
     writer_pause
@@ -162,7 +171,8 @@ if alive "$DPID"; then
     NROT=$((NROT + 1))
     cp "$A" "$A.$NROT" && truncate -s 0 "$A"
     writer_resume
-    WT_WAIT_DEADLINE=60 wait_for "the daemon to die at tail-truncated" eval '! alive $DPID'
+    [ "$NAMED" = 0 ] && sleep_ms 500
+    [ "$NAMED" = 0 ] || WT_WAIT_DEADLINE=60 wait_for "the daemon to die at tail-truncated" eval '! alive $DPID'
 fi
 kill_now
 KINDS["truncated while down + tail-truncated"]=1

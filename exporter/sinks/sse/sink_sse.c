@@ -551,8 +551,10 @@ static size_t plan_target(struct sse_sink *ss, const struct wt_batch *b)
      * it (a process crash keeps the page cache; see docs/sse-protocol.md). */
     if (ss->plan_fd < 0 || wt_write_all(ss->plan_fd, buf, sizeof(buf)) != 0) {
         if (!ss->warned_plan)
-            wt_log_error(TAG, "%s: %s: cannot write the part plan: %s (records are sent whole "
-                         "until it works again)", ss->name, ss->plan_path, strerror(errno));
+            wt_log_error(TAG,
+                         "%s: %s: cannot write the part plan: %s (records are sent whole "
+                         "until it works again)",
+                         ss->name, ss->plan_path, strerror(errno));
         ss->warned_plan = true;
         if (ss->s->metrics)
             wt_metrics_problem(ss->s->metrics, "sse-plan", "cannot write the SSE part plan");
@@ -1235,8 +1237,7 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
     snprintf(ss->ca_file, sizeof(ss->ca_file), "%s", o->ca_file ? o->ca_file : "");
     ss->have_proxy = o->proxy != NULL;
     snprintf(ss->proxy, sizeof(ss->proxy), "%s", o->proxy ? o->proxy : "");
-    snprintf(ss->cred_path, sizeof(ss->cred_path), "%s",
-             o->cred_file ? o->cred_file : "");
+    snprintf(ss->cred_path, sizeof(ss->cred_path), "%s", o->cred_file ? o->cred_file : "");
     /* config.c fills in the default (<state_dir>/dead-letter). */
     snprintf(ss->dl_dir, sizeof(ss->dl_dir), "%s/sse-%s",
              o->dead_letter ? o->dead_letter : "dead-letter", sc->name);
@@ -1422,8 +1423,7 @@ static void sse_resume(struct wt_sink *s, bool has, uint64_t aux)
     slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    snprintf(ss->plan_path, sizeof(ss->plan_path), "%s/sse-%s.plan", slash ? dir : ".",
-             ss->name);
+    snprintf(ss->plan_path, sizeof(ss->plan_path), "%s/sse-%s.plan", slash ? dir : ".", ss->name);
     int rc = plan_load(ss);
     if (rc != 0)
         wt_log_error(TAG, "%s: %s: cannot load the part plan: %s (records are sent whole)",
