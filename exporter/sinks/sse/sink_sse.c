@@ -579,7 +579,8 @@ static struct sse_part *cut_next(struct sse_sink *ss)
         if (sb->cut >= b->len)
             continue;
         uint32_t lines;
-        if (sb->target == 0)
+        /* run: one target per record (its plan); replay: each cut follows the budget. */
+        if (sb->target == 0 || !ss->use_plan)
             sb->target = plan_target(ss, b);
         size_t n = wt__sse_cut(b->data, b->len, sb->cut, sb->target, &lines);
         struct sse_part *p = part_new(ss, sb, sb->cut, n, sb->cut_lines, lines);
