@@ -494,7 +494,8 @@ static int plan_rewrite(struct sse_sink *ss)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++)
         plan_encode(buf + i * WT_SSE_PLAN_ENT, &ss->plan[from + i]);
-    memmove(ss->plan, ss->plan + from, n * sizeof(*ss->plan));
+    if (n > 0)
+        memmove(ss->plan, ss->plan + from, n * sizeof(*ss->plan));
     ss->nplan = n;
     char dir[4200], *slash;
     snprintf(dir, sizeof(dir), "%s", ss->plan_path);
