@@ -148,6 +148,15 @@ int wt_read_file(const char *path, size_t max, char **out, size_t *len);
  */
 int wt_write_atomic(const char *dir, const char *name, const void *data, size_t len);
 
+/**
+ * Test-only crash point. With WT_CRASH_AT=<name>[:<n>] in the environment,
+ * the n-th pass (default the first) through the point called name kills
+ * the process with SIGKILL, as a crash would; every other point, and every
+ * point when the variable is unset, does nothing (the variable is read once).
+ * Any thread. The names are listed in docs/operations.md.
+ */
+void wt_crash_point(const char *name);
+
 /** fsync a directory (after a rename or create in it). @returns 0 or -errno. */
 int wt_fsync_dir(const char *dir);
 

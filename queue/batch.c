@@ -42,6 +42,9 @@ void wt_batch_reset(struct wt_batch *b, uint64_t id)
     b->ts_min = b->ts_max = 0;
     b->opened_ms = 0;
     b->nmarks = 0;
+    b->sink_aux = 0;
+    b->spool_seq = 0;
+    b->has_aux = false;
     b->pending = 0;
     b->state = 0;
     b->next = NULL;
@@ -57,20 +60,27 @@ void wt_batch_commit_event(struct wt_batch *b, size_t n, int64_t ts_ms)
     b->nevents++;
 }
 
-int wt_batch_mark(struct wt_batch *b, uint32_t input, uint64_t offset, uint64_t lineno)
+int wt_batch_mark_at(struct wt_batch *b, uint32_t input, const struct wt_srcpos *at)
 {
     /* The last mark is nearly always the one: lines come in runs per input. */
     for (unsigned i = b->nmarks; i-- > 0;) {
         if (b->marks[i].input == input) {
-            b->marks[i].offset = offset;
-            b->marks[i].lineno = lineno;
+            b->marks[i].offset = at->offset;
+            b->marks[i].lineno = at->lineno;
+            b->marks[i].at = *at;
             return 0;
         }
     }
     if (b->nmarks == WT_BATCH_MAX_MARKS)
         return WT_EFULL;
-    b->marks[b->nmarks++] = (struct wt_batch_mark){input, offset, lineno};
+    b->marks[b->nmarks++] = (struct wt_batch_mark){input, at->offset, at->lineno, *at};
     return 0;
+}
+
+int wt_batch_mark(struct wt_batch *b, uint32_t input, uint64_t offset, uint64_t lineno)
+{
+    const struct wt_srcpos none = {.offset = offset, .lineno = lineno};
+    return wt_batch_mark_at(b, input, &none);
 }
 
 int wt_batch_compress(struct wt_batch *b, void *cctx, int level)

@@ -166,7 +166,9 @@ static void seg_hdr_encode(unsigned char h[SEG_HDR], uint64_t id, uint64_t first
 
 bool wt__spool_seg_hdr_valid(const unsigned char h[SEG_HDR], uint64_t id, uint64_t *first_seq)
 {
-    if (memcmp(h, SEG_MAGIC, 8) != 0 || wt__spool_get32(h + 8) != FORMAT_VERSION ||
+    const uint32_t v = wt__spool_get32(h + 8);
+    /* Format 1 segments are read as they are (their records carry no positions). */
+    if (memcmp(h, SEG_MAGIC, 8) != 0 || (v != FORMAT_VERSION && v != FORMAT_V1) ||
         wt__spool_get64(h + 16) != id || wt__spool_get32(h + 36) != wt_crc32c(0, h, 36))
         return false;
     *first_seq = wt__spool_get64(h + 24);
@@ -174,18 +176,52 @@ bool wt__spool_seg_hdr_valid(const unsigned char h[SEG_HDR], uint64_t id, uint64
 }
 
 /*
- * Record header (52 bytes): magic "WTR1", u32 payload length, u32 CRC32C,
- * u64 seq, i64 ts_min, i64 ts_max, u32 nevents, u32 flags, u64 reserved (0);
+ * Record header (52 bytes): magic "WTR2", u32 payload length, u32 CRC32C,
+ * u64 seq, i64 ts_min, i64 ts_max, u32 nevents, u32 flags, u32 length of the
+ * source positions (a multiple of 56), u32 reserved (0); then the positions,
  * then the payload. The CRC covers header bytes 0..7 and 12..51, then the
- * payload: everything but itself.
+ * positions and the payload: everything but itself. A format 1 record
+ * ("WTR1") is the same with no positions (bytes 44..51 are 0).
  */
 uint32_t wt__spool_rec_hdr_crc(const unsigned char h[REC_HDR])
 {
     return wt_crc32c(wt_crc32c(0, h, 8), h + 12, REC_HDR - 12);
 }
 
+/* Bytes of source positions between the header and the payload. */
+uint32_t wt__spool_rec_plen(const unsigned char h[REC_HDR])
+{
+    return memcmp(h, REC_MAGIC, 4) == 0 ? wt__spool_get32(h + 44) : 0;
+}
+
+/* One position: u64 dev, ino, fp; u32 fp_len, gen; u64 offset, lineno, size. */
+static void srcpos_encode(unsigned char *p, const struct wt_srcpos *a)
+{
+    put64(p, a->dev);
+    put64(p + 8, a->ino);
+    put64(p + 16, a->fp);
+    put32(p + 24, a->fp_len);
+    put32(p + 28, a->gen);
+    put64(p + 32, a->offset);
+    put64(p + 40, a->lineno);
+    put64(p + 48, a->size);
+}
+
+void wt__spool_srcpos_decode(const unsigned char *p, struct wt_srcpos *out)
+{
+    out->dev = wt__spool_get64(p);
+    out->ino = wt__spool_get64(p + 8);
+    out->fp = wt__spool_get64(p + 16);
+    out->fp_len = wt__spool_get32(p + 24);
+    out->gen = wt__spool_get32(p + 28);
+    out->offset = wt__spool_get64(p + 32);
+    out->lineno = wt__spool_get64(p + 40);
+    out->size = wt__spool_get64(p + 48);
+}
+
 static void rec_hdr_encode(unsigned char h[REC_HDR], uint32_t len, uint64_t seq,
-                           const struct wt_spool_meta *m, const void *payload)
+                           const struct wt_spool_meta *m, const unsigned char *pos, uint32_t plen,
+                           const void *payload)
 {
     memcpy(h, REC_MAGIC, 4);
     put32(h + 4, len);
@@ -195,16 +231,27 @@ static void rec_hdr_encode(unsigned char h[REC_HDR], uint32_t len, uint64_t seq,
     put64(h + 28, (uint64_t)m->ts_max);
     put32(h + 36, m->nevents);
     put32(h + 40, m->flags);
-    put64(h + 44, 0);
-    put32(h + 8, wt_crc32c(wt__spool_rec_hdr_crc(h), payload, len));
+    put32(h + 44, plen);
+    put32(h + 48, 0);
+    uint32_t crc = wt_crc32c(wt__spool_rec_hdr_crc(h), pos, plen);
+    put32(h + 8, wt_crc32c(crc, payload, len));
 }
 
-/* Check magic and length of a header at off in a segment of size bytes. */
+/* Check magic and lengths of a header at off in a segment of size bytes. */
 bool wt__spool_rec_hdr_plausible(const unsigned char h[REC_HDR], uint64_t off, uint64_t size)
 {
-    uint32_t len = wt__spool_get32(h + 4);
-    return memcmp(h, REC_MAGIC, 4) == 0 && len <= WT_SPOOL_RECORD_MAX && off <= size &&
-           size - off >= (uint64_t)REC_HDR + len;
+    const uint32_t len = wt__spool_get32(h + 4);
+    uint32_t plen = 0;
+    if (memcmp(h, REC_MAGIC, 4) == 0) {
+        plen = wt__spool_get32(h + 44);
+        if (plen % SRCPOS != 0 || plen > WT_SPOOL_MAX_SRCPOS * SRCPOS ||
+            wt__spool_get32(h + 48) != 0)
+            return false;
+    } else if (memcmp(h, REC_MAGIC_V1, 4) != 0) {
+        return false;
+    }
+    return len <= WT_SPOOL_RECORD_MAX && off <= size &&
+           size - off >= (uint64_t)REC_HDR + plen + len;
 }
 
 static void rec_hdr_decode(const unsigned char h[REC_HDR], struct wt_spool_rec *out)
@@ -268,9 +315,15 @@ static bool seg_passed(const struct wt_spool *sp, unsigned i, const struct wt_sp
 
 static bool seg_passed_by_all(const struct wt_spool *sp, unsigned i)
 {
-    for (unsigned k = 0; k < sp->nsinks; k++)
-        if (!seg_passed(sp, i, &sp->sinks[k].cur))
+    const struct seg *s = &sp->segs[i];
+    /* Records whose source positions may still be needed at a restart. */
+    if (sp->keep_seq && s->first_seq + s->records > sp->keep_seq)
+        return false;
+    for (unsigned k = 0; k < sp->nsinks; k++) {
+        const struct sink *c = &sp->sinks[k];
+        if (!seg_passed(sp, i, &c->cur) || (sp->gc_durable && !seg_passed(sp, i, &c->durable)))
             return false;
+    }
     return true;
 }
 
@@ -413,10 +466,17 @@ static int make_room(struct wt_spool *sp, uint64_t rsz)
 int wt_spool_append(struct wt_spool *sp, const void *payload, size_t len,
                     const struct wt_spool_meta *m, uint64_t *seq_out)
 {
-    unsigned char h[REC_HDR];
-    if (len > WT_SPOOL_RECORD_MAX || SEG_HDR + REC_HDR + (uint64_t)len > sp->max_bytes)
+    unsigned char h[REC_HDR], pos[WT_SPOOL_MAX_SRCPOS * SRCPOS];
+    uint32_t plen = 0;
+    for (unsigned i = 0; i < m->nsrcpos && i < WT_SPOOL_MAX_SRCPOS; i++) {
+        if (m->srcpos[i].dev == 0 && m->srcpos[i].ino == 0)
+            continue;
+        srcpos_encode(pos + plen, &m->srcpos[i]);
+        plen += SRCPOS;
+    }
+    if (len > WT_SPOOL_RECORD_MAX || SEG_HDR + REC_HDR + plen + (uint64_t)len > sp->max_bytes)
         return WT_ETOOLONG;
-    const uint64_t rsz = REC_HDR + (uint64_t)len;
+    const uint64_t rsz = REC_HDR + plen + (uint64_t)len;
 
     pthread_mutex_lock(&sp->lock);
     int rc = sp->broken;
@@ -425,9 +485,9 @@ int wt_spool_append(struct wt_spool *sp, const void *payload, size_t len,
     if (rc != 0)
         goto out;
     struct seg *a = wt__spool_active(sp);
-    rec_hdr_encode(h, (uint32_t)len, sp->next_seq, m, payload);
-    struct iovec iov[2] = {{h, REC_HDR}, {(void *)payload, len}};
-    rc = pwritev_full(a->fd, iov, len ? 2 : 1, a->size);
+    rec_hdr_encode(h, (uint32_t)len, sp->next_seq, m, pos, plen, payload);
+    struct iovec iov[3] = {{h, REC_HDR}, {pos, plen}, {(void *)payload, len}};
+    rc = pwritev_full(a->fd, iov, 3, a->size);
     if (rc != 0) {
         /* Best effort: leave no partial record (recovery would cut it anyway). */
         if (ftruncate(a->fd, (off_t)a->size) != 0) {
@@ -594,15 +654,22 @@ static int read_record(struct wt_spool *sp, unsigned sink, unsigned i,
     if (r != REC_HDR || !wt__spool_rec_hdr_plausible(h, pos->offset, s->size))
         return WT_EPARSE;
     rec_hdr_decode(h, out);
+    const uint32_t plen = wt__spool_rec_plen(h);
     out->pos = *pos;
-    out->next = (struct wt_spool_pos){s->id, pos->offset + REC_HDR + out->len};
+    out->next = (struct wt_spool_pos){s->id, pos->offset + REC_HDR + plen + out->len};
     if (out->len > cap)
         return WT_EFULL;
-    r = wt_pread_full(fd, buf, out->len, pos->offset + REC_HDR);
+    unsigned char pbuf[WT_SPOOL_MAX_SRCPOS * SRCPOS];
+    r = wt_pread_full(fd, pbuf, plen, pos->offset + REC_HDR);
     if (r < 0)
         return (int)r;
-    if ((size_t)r != out->len ||
-        wt_crc32c(wt__spool_rec_hdr_crc(h), buf, out->len) != wt__spool_get32(h + 8))
+    if ((size_t)r != plen)
+        return WT_EPARSE;
+    r = wt_pread_full(fd, buf, out->len, pos->offset + REC_HDR + plen);
+    if (r < 0)
+        return (int)r;
+    uint32_t crc = wt_crc32c(wt__spool_rec_hdr_crc(h), pbuf, plen);
+    if ((size_t)r != out->len || wt_crc32c(crc, buf, out->len) != wt__spool_get32(h + 8))
         return WT_EPARSE;
     return 0;
 }
@@ -654,7 +721,8 @@ int wt_spool_cursor(const struct wt_spool *sp, unsigned sink, struct wt_spool_po
     return 0;
 }
 
-int wt_spool_ack(struct wt_spool *sp, unsigned sink, const struct wt_spool_pos *after)
+static int ack(struct wt_spool *sp, unsigned sink, const struct wt_spool_pos *after,
+               const uint64_t *aux)
 {
     int rc = 0;
     if (sink >= sp->nsinks)
@@ -666,40 +734,119 @@ int wt_spool_ack(struct wt_spool *sp, unsigned sink, const struct wt_spool_pos *
     } else if (pos_cmp(after, &k->cur) > 0) {
         k->cur = *after;
         k->dirty = true;
+        if (aux) {
+            k->aux = *aux;
+            k->has_aux = true;
+        }
         rc = wt__spool_gc(sp);
     }
     pthread_mutex_unlock(&sp->lock);
     return rc;
 }
 
-/*
- * Cursor file: one line "WTC1 <segment: 16 hex> <offset: decimal> <crc: 8
- * hex>\n"; the CRC32C covers the text before its separating space.
- */
-static size_t cursor_encode(char *buf, size_t cap, const struct wt_spool_pos *p)
+int wt_spool_ack(struct wt_spool *sp, unsigned sink, const struct wt_spool_pos *after)
 {
-    int n = snprintf(buf, cap, "WTC1 %016" PRIx64 " %" PRIu64, p->segment, p->offset);
+    return ack(sp, sink, after, NULL);
+}
+
+int wt_spool_ack_aux(struct wt_spool *sp, unsigned sink, const struct wt_spool_pos *after,
+                     uint64_t aux)
+{
+    return ack(sp, sink, after, &aux);
+}
+
+int wt_spool_cursor_aux(const struct wt_spool *sp, unsigned sink, uint64_t *aux)
+{
+    pthread_mutex_t *lk = (pthread_mutex_t *)&sp->lock;
+    if (sink >= sp->nsinks)
+        return -EINVAL;
+    pthread_mutex_lock(lk);
+    int has = sp->sinks[sink].has_aux;
+    *aux = sp->sinks[sink].aux;
+    pthread_mutex_unlock(lk);
+    return has;
+}
+
+void wt_spool_keep_from(struct wt_spool *sp, uint64_t seq)
+{
+    pthread_mutex_lock(&sp->lock);
+    sp->keep_seq = seq;
+    wt__spool_gc(sp); /* a failed delete is retried at the next ack */
+    pthread_mutex_unlock(&sp->lock);
+}
+
+uint64_t wt_spool_next_seq(const struct wt_spool *sp)
+{
+    pthread_mutex_t *lk = (pthread_mutex_t *)&sp->lock;
+    pthread_mutex_lock(lk);
+    uint64_t n = sp->next_seq;
+    pthread_mutex_unlock(lk);
+    return n;
+}
+
+size_t wt_spool_srcpos(const struct wt_spool *sp, struct wt_srcpos *out, size_t cap)
+{
+    for (size_t i = 0; i < sp->nsrcpos && i < cap; i++)
+        out[i] = sp->srcpos[i];
+    return sp->nsrcpos;
+}
+
+/*
+ * Cursor file: one line "WTC2 <segment: 16 hex> <offset: decimal> <aux:
+ * decimal> <crc: 8 hex>\n", or "WTC1 <segment> <offset> <crc>\n" when the
+ * sink stores no aux (format 1, still read). The CRC32C covers the text
+ * before its separating space.
+ */
+static size_t cursor_encode(char *buf, size_t cap, const struct wt_spool_pos *p, bool has_aux,
+                            uint64_t aux)
+{
+    int n;
+    if (has_aux)
+        n = snprintf(buf, cap, "WTC2 %016" PRIx64 " %" PRIu64 " %" PRIu64, p->segment, p->offset,
+                     aux);
+    else
+        n = snprintf(buf, cap, "WTC1 %016" PRIx64 " %" PRIu64, p->segment, p->offset);
     uint32_t crc = wt_crc32c(0, buf, (size_t)n);
     n += snprintf(buf + n, cap - (size_t)n, " %08" PRIx32 "\n", crc);
     return (size_t)n;
 }
 
-static bool cursor_decode(const char *s, size_t n, struct wt_spool_pos *p)
+/* A decimal without leading zeros at s[*i]; false on overflow or none. */
+static bool parse_dec(const char *s, size_t n, size_t *i, uint64_t *out)
 {
-    uint64_t seg, off = 0, crc;
-    size_t i = 22, digits = 0;
-    if (n < 5 + 16 + 1 + 1 + 1 + 8 + 1 || memcmp(s, "WTC1 ", 5) != 0 ||
-        !parse_hex(s + 5, 16, &seg) || s[21] != ' ')
-        return false;
-    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
-        if (digits == 19 || (off == 0 && digits > 0))
+    uint64_t v = 0;
+    size_t digits = 0;
+    for (; *i < n && s[*i] >= '0' && s[*i] <= '9'; (*i)++, digits++) {
+        if (digits == 19 || (v == 0 && digits > 0))
             return false; /* overflow or a leading zero */
-        off = off * 10 + (uint64_t)(s[i] - '0');
+        v = v * 10 + (uint64_t)(s[*i] - '0');
     }
-    if (digits == 0 || n != i + 10 || s[i] != ' ' || !parse_hex(s + i + 1, 8, &crc) ||
-        s[n - 1] != '\n' || crc != wt_crc32c(0, s, i))
+    *out = v;
+    return digits > 0;
+}
+
+static bool cursor_decode(const char *s, size_t n, struct wt_spool_pos *p, bool *has_aux,
+                          uint64_t *aux)
+{
+    uint64_t seg, off = 0, crc, a = 0;
+    size_t i = 22;
+    bool v2 = n >= 5 && memcmp(s, "WTC2 ", 5) == 0;
+    if (n < 5 + 16 + 1 + 1 + 1 + 8 + 1 || (!v2 && memcmp(s, "WTC1 ", 5) != 0) ||
+        !parse_hex(s + 5, 16, &seg) || s[21] != ' ' || !parse_dec(s, n, &i, &off))
+        return false;
+    if (v2 && (i >= n || s[i] != ' '))
+        return false;
+    if (v2) {
+        i++;
+        if (!parse_dec(s, n, &i, &a))
+            return false;
+    }
+    if (n != i + 10 || s[i] != ' ' || !parse_hex(s + i + 1, 8, &crc) || s[n - 1] != '\n' ||
+        crc != wt_crc32c(0, s, i))
         return false;
     *p = (struct wt_spool_pos){seg, off};
+    *has_aux = v2;
+    *aux = a;
     return true;
 }
 
@@ -715,16 +862,18 @@ int wt__spool_cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *
     close(fd);
     if (r < 0)
         return (int)r;
-    return cursor_decode(buf, (size_t)r, p) ? 1 : WT_EPARSE;
+    return cursor_decode(buf, (size_t)r, p, &sp->sinks[k].has_aux, &sp->sinks[k].aux) ? 1
+                                                                                      : WT_EPARSE;
 }
 
 /* Write cursor-<name> by temp file, fdatasync and rename (no dir fsync). */
-static int cursor_store(int dirfd, const char *sink, const struct wt_spool_pos *p)
+static int cursor_store(int dirfd, const char *sink, const struct wt_spool_pos *p, bool has_aux,
+                        uint64_t aux)
 {
     char tmp[NAME_BUF], dst[NAME_BUF], buf[CURSOR_FILE_MAX];
     cursor_name(tmp, sink, true);
     cursor_name(dst, sink, false);
-    size_t n = cursor_encode(buf, sizeof(buf), p);
+    size_t n = cursor_encode(buf, sizeof(buf), p, has_aux, aux);
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
@@ -744,7 +893,8 @@ static int cursor_store(int dirfd, const char *sink, const struct wt_spool_pos *
 int wt_spool_sync_cursors(struct wt_spool *sp)
 {
     struct wt_spool_pos pos[WT_SPOOL_MAX_SINKS];
-    bool want[WT_SPOOL_MAX_SINKS];
+    bool want[WT_SPOOL_MAX_SINKS], has_aux[WT_SPOOL_MAX_SINKS];
+    uint64_t aux[WT_SPOOL_MAX_SINKS];
     unsigned n = 0;
     int rc = 0;
 
@@ -753,6 +903,8 @@ int wt_spool_sync_cursors(struct wt_spool *sp)
     for (unsigned k = 0; k < sp->nsinks; k++) {
         want[k] = sp->sinks[k].dirty;
         pos[k] = sp->sinks[k].cur;
+        has_aux[k] = sp->sinks[k].has_aux;
+        aux[k] = sp->sinks[k].aux;
         sp->sinks[k].dirty = false;
         n += want[k];
     }
@@ -762,7 +914,7 @@ int wt_spool_sync_cursors(struct wt_spool *sp)
     for (unsigned k = 0; k < sp->nsinks; k++) {
         if (!want[k])
             continue;
-        int r = cursor_store(sp->dirfd, sp->sinks[k].name, &pos[k]);
+        int r = cursor_store(sp->dirfd, sp->sinks[k].name, &pos[k], has_aux[k], aux[k]);
         if (r != 0) {
             want[k] = false;
             if (rc == 0)
@@ -778,6 +930,14 @@ int wt_spool_sync_cursors(struct wt_spool *sp)
         for (unsigned k = 0; k < sp->nsinks; k++)
             if (want[k])
                 sp->sinks[k].dirty = true;
+        pthread_mutex_unlock(&sp->lock);
+    } else if (n > 0) {
+        /* Persisted: segments behind these cursors may go now. */
+        pthread_mutex_lock(&sp->lock);
+        for (unsigned k = 0; k < sp->nsinks; k++)
+            if (want[k] && pos_cmp(&pos[k], &sp->sinks[k].durable) > 0)
+                sp->sinks[k].durable = pos[k];
+        wt__spool_gc(sp);
         pthread_mutex_unlock(&sp->lock);
     }
     pthread_mutex_unlock(&sp->sync_lock);

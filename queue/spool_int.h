@@ -17,8 +17,11 @@
 #define SEG_HDR        WT_SPOOL_SEGMENT_HEADER_BYTES
 #define REC_HDR        WT_SPOOL_RECORD_HEADER_BYTES
 #define SEG_MAGIC      "WTSPOOL" /* and a NUL: 8 bytes */
-#define REC_MAGIC      "WTR1"
-#define FORMAT_VERSION 1U
+#define REC_MAGIC      "WTR2"    /* format 2: source positions before the payload */
+#define REC_MAGIC_V1   "WTR1"    /* format 1: no positions; still read */
+#define FORMAT_VERSION 2U
+#define FORMAT_V1      1U
+#define SRCPOS         WT_SPOOL_SRCPOS_BYTES
 /* Commit syncs at most this many segments per round (usually one or two). */
 #define SYNC_BATCH 16
 /* Recovery reads payloads in chunks of this size to check their CRC. */
@@ -27,8 +30,8 @@
 #define SEG_NAME_LEN  24
 #define NAME_BUF      96
 #define CURSOR_PREFIX "cursor-"
-/* "WTC1 <16 hex> <offset> <8 hex>\n" */
-#define CURSOR_FILE_MAX 64
+/* "WTC2 <16 hex> <offset> <aux> <8 hex>\n" (WTC1: no aux) */
+#define CURSOR_FILE_MAX 96
 
 _Static_assert(SEG_NAME_LEN + 5 < NAME_BUF, "segment names fit");
 _Static_assert(sizeof(CURSOR_PREFIX) + WT_SPOOL_SINK_NAME_MAX + 6 < NAME_BUF, "cursor names fit");
@@ -50,11 +53,14 @@ struct seg {
 
 struct sink {
     char name[WT_SPOOL_SINK_NAME_MAX + 1];
-    struct wt_spool_pos cur; /* after the last acked record */
-    bool dirty;              /* cur moved since the last sync */
-    bool placed;             /* open only: cur checked against the segments */
-    bool oldest;             /* open only: no usable cursor file, start at the oldest */
-    int rfd;                 /* read descriptor of sealed segment rseg, or -1 */
+    struct wt_spool_pos cur;     /* after the last acked record */
+    bool dirty;                  /* cur moved since the last sync */
+    struct wt_spool_pos durable; /* the position the cursor file holds */
+    uint64_t aux;                /* stored with the cursor (has_aux) */
+    bool has_aux;
+    bool placed; /* open only: cur checked against the segments */
+    bool oldest; /* open only: no usable cursor file, start at the oldest */
+    int rfd;     /* read descriptor of sealed segment rseg, or -1 */
     uint64_t rseg;
 };
 
@@ -73,6 +79,11 @@ struct wt_spool {
     int broken;          /* sticky error of a failed fsync */
     unsigned nsinks;
     struct sink sinks[WT_SPOOL_MAX_SINKS];
+    bool gc_durable;   /* delete only what persisted cursors passed */
+    uint64_t keep_seq; /* keep segments holding seqs >= it (0: no floor) */
+    /* Newest position per (dev, ino, gen) found at open. */
+    struct wt_srcpos *srcpos;
+    size_t nsrcpos, srcpos_total;
 };
 
 /* Helpers of spool.c that recovery uses too. */
@@ -84,6 +95,8 @@ uint32_t wt__spool_get32(const unsigned char *p);
 uint64_t wt__spool_get64(const unsigned char *p);
 bool wt__spool_parse_seg_name(const char *name, uint64_t *id);
 uint32_t wt__spool_rec_hdr_crc(const unsigned char h[REC_HDR]);
+uint32_t wt__spool_rec_plen(const unsigned char h[REC_HDR]);
+void wt__spool_srcpos_decode(const unsigned char *p, struct wt_srcpos *out);
 bool wt__spool_rec_hdr_plausible(const unsigned char h[REC_HDR], uint64_t off, uint64_t size);
 int wt__spool_seg_create(struct wt_spool *sp);
 unsigned wt__spool_seg_find(const struct wt_spool *sp, uint64_t id);

@@ -200,6 +200,34 @@ static void place_cursors(struct wt_spool *sp, uint64_t id, uint64_t b,
 }
 
 /*
+ * Keep the newest position of each (dev, ino, gen): records are scanned in
+ * order, so the last one wins. The table is bounded; past it, positions of
+ * generations not seen yet are counted but not kept (their files then resume
+ * from the checkpoint).
+ */
+static void remember_srcpos(struct wt_spool *sp, const unsigned char *p)
+{
+    struct wt_srcpos a;
+    wt__spool_srcpos_decode(p, &a);
+    for (size_t i = sp->nsrcpos; i-- > 0;) {
+        struct wt_srcpos *e = &sp->srcpos[i];
+        if (e->dev == a.dev && e->ino == a.ino && e->gen == a.gen) {
+            *e = a;
+            return;
+        }
+    }
+    sp->srcpos_total++;
+    if (sp->nsrcpos == WT_SPOOL_SRCPOS_TABLE)
+        return;
+    if (!sp->srcpos) {
+        sp->srcpos = wt_calloc(WT_SPOOL_SRCPOS_TABLE, sizeof(*sp->srcpos));
+        if (!sp->srcpos)
+            return;
+    }
+    sp->srcpos[sp->nsrcpos++] = a;
+}
+
+/*
  * Walk the records of segment s (file fd, fsize bytes), checking each fully.
  * @returns the offset after the last good record, or -errno on I/O errors.
  */
@@ -207,7 +235,7 @@ static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t
                             unsigned char *chunk, struct wt_spool_recovery *rec)
 {
     uint64_t off = SEG_HDR, expect = s->first_seq;
-    unsigned char h[REC_HDR];
+    unsigned char h[REC_HDR], pos[WT_SPOOL_MAX_SRCPOS * SRCPOS];
     while (off < fsize) {
         ssize_t r = wt_pread_full(fd, h, REC_HDR, off);
         if (r < 0)
@@ -215,11 +243,17 @@ static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t
         if (r != REC_HDR || !wt__spool_rec_hdr_plausible(h, off, fsize) ||
             wt__spool_get64(h + 12) != expect)
             break;
-        const uint32_t len = wt__spool_get32(h + 4);
+        const uint32_t len = wt__spool_get32(h + 4), plen = wt__spool_rec_plen(h);
         uint32_t crc = wt__spool_rec_hdr_crc(h), done = 0;
+        r = wt_pread_full(fd, pos, plen, off + REC_HDR);
+        if (r < 0)
+            return r;
+        if ((size_t)r != plen)
+            break;
+        crc = wt_crc32c(crc, pos, plen);
         while (done < len) {
             const size_t want = len - done < SCAN_CHUNK ? len - done : SCAN_CHUNK;
-            r = wt_pread_full(fd, chunk, want, off + REC_HDR + done);
+            r = wt_pread_full(fd, chunk, want, off + REC_HDR + plen + done);
             if (r < 0)
                 return r;
             if ((size_t)r != want)
@@ -229,6 +263,8 @@ static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t
         }
         if (done != len || crc != wt__spool_get32(h + 8))
             break;
+        for (uint32_t i = 0; i < plen; i += SRCPOS)
+            remember_srcpos(sp, pos + i);
         place_cursors(sp, s->id, off, rec);
         const int64_t ts_max = (int64_t)wt__spool_get64(h + 28);
         if (!s->has_ts || ts_max > s->ts_max)
@@ -236,7 +272,7 @@ static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t
         s->has_ts = true;
         s->records++;
         s->events += wt__spool_get32(h + 36);
-        off += REC_HDR + (uint64_t)len;
+        off += REC_HDR + (uint64_t)plen + len;
         expect++;
     }
     place_cursors(sp, s->id, off, rec);
@@ -361,6 +397,7 @@ static void spool_free(struct wt_spool *sp)
     pthread_mutex_destroy(&sp->lock);
     pthread_mutex_destroy(&sp->sync_lock);
     wt_free(sp->segs);
+    wt_free(sp->srcpos);
     wt_free(sp);
 }
 
@@ -426,6 +463,9 @@ int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
         }
     }
     clamp_cursors(sp, rec);
+    sp->gc_durable = o->gc_durable;
+    for (unsigned k = 0; k < sp->nsinks; k++)
+        sp->sinks[k].durable = sp->sinks[k].cur;
     wt__spool_gc(sp); /* a failed delete is retried at the next ack */
     /* Make the cuts, renames and any new segment durable. */
     if (fsync(sp->dirfd) != 0 || fdatasync(wt__spool_active(sp)->fd) != 0) {

@@ -51,13 +51,30 @@ int wt_event_encode(struct wt_buf *b, uint64_t lineno, const struct wt_record *r
 #define WT_BATCH_MAX_MARKS 64
 
 /**
+ * A position in one generation of one input file, as the spool stores it
+ * with each record (docs/spool.md): the file's identity, and the offset and
+ * line number just after the last line the record holds. dev 0 and ino 0
+ * mean "no identity" (a source that is not a file): never stored.
+ */
+struct wt_srcpos {
+    uint64_t dev, ino;
+    uint64_t fp;     /* fingerprint (FNV-1a 64) of the file's first fp_len bytes */
+    uint32_t fp_len; /* 0..1024 */
+    uint32_t gen;    /* truncation generation of (dev, ino), from 0 */
+    uint64_t offset; /* after the last line */
+    uint64_t lineno; /* number of that line */
+    uint64_t size;   /* the file's size as last seen (for "never read" counts) */
+};
+
+/**
  * Where a batch ends in one input: after it is acked by every sink, the
  * input's checkpoint may advance to offset.
  */
 struct wt_batch_mark {
-    uint32_t input;  /* caller's input id */
-    uint64_t offset; /* byte offset after the last line the batch covers */
-    uint64_t lineno; /* number of that line */
+    uint32_t input;      /* caller's input id */
+    uint64_t offset;     /* byte offset after the last line the batch covers */
+    uint64_t lineno;     /* number of that line */
+    struct wt_srcpos at; /* identity (dev 0: none) and the same offset/lineno */
 };
 
 /**
@@ -80,8 +97,11 @@ struct wt_batch {
     unsigned pending; /* sinks that have not acked yet */
     int state;
     uint64_t spool_seg, spool_off; /* spool position after this batch's record */
-    struct wt_batch *next;         /* the pipeline's list */
-    struct wt_batch *qnext;        /* a second queue (the spooler's), independent of next */
+    uint64_t spool_seq;            /* sequence number of its spool record (0: none) */
+    uint64_t sink_aux;             /* a sink's value stored with its cursor (file: size) */
+    bool has_aux;
+    struct wt_batch *next;  /* the pipeline's list */
+    struct wt_batch *qnext; /* a second queue (the spooler's), independent of next */
 };
 
 /** @returns a batch whose event buffer holds cap bytes, or NULL (ENOMEM). */
@@ -106,6 +126,12 @@ void wt_batch_commit_event(struct wt_batch *b, size_t n, int64_t ts_ms);
  * mark or adds one. WT_EFULL when WT_BATCH_MAX_MARKS inputs are in already.
  */
 int wt_batch_mark(struct wt_batch *b, uint32_t input, uint64_t offset, uint64_t lineno);
+
+/**
+ * wt_batch_mark with the input file's identity (at->offset and at->lineno
+ * are the position), stored in the spool record. WT_EFULL as above.
+ */
+int wt_batch_mark_at(struct wt_batch *b, uint32_t input, const struct wt_srcpos *at);
 
 /**
  * Compress data into one zstd frame in b->z (grown to ZSTD_compressBound on
@@ -139,9 +165,14 @@ long wt_zstd_decompress(const void *src, size_t n, void *out, size_t cap);
 #define WT_SPOOL_RECORD_MAX (128U * 1024 * 1024)
 /** Segment files one spool holds; a roll past it is WT_EFULL. */
 #define WT_SPOOL_MAX_SEGMENTS 4096
-/** Bytes of a segment file header, and of a record header (on-disk format 1). */
+/** Bytes of a segment file header, and of a record header (on-disk format 2). */
 #define WT_SPOOL_SEGMENT_HEADER_BYTES 40
 #define WT_SPOOL_RECORD_HEADER_BYTES  52
+/** Bytes of one source position stored with a record, and most per record. */
+#define WT_SPOOL_SRCPOS_BYTES 56
+#define WT_SPOOL_MAX_SRCPOS   WT_BATCH_MAX_MARKS
+/** Distinct file generations whose newest position an open remembers. */
+#define WT_SPOOL_SRCPOS_TABLE 4096
 /** Record flag: the payload is one zstd frame (else raw NDJSON). */
 #define WT_SPOOL_F_ZSTD (1U << 0)
 
@@ -163,6 +194,7 @@ struct wt_spool_opts {
     uint64_t segment_bytes;        /* roll size; 0: default */
     unsigned nsinks;               /* 1..WT_SPOOL_MAX_SINKS */
     const char *const *sink_names; /* nsinks unique names; cursor file cursor-<name> */
+    bool gc_durable;               /* delete a segment only once persisted cursors passed it */
 };
 
 /** What wt_spool_open found and repaired; the caller counts and logs it. */
@@ -181,6 +213,9 @@ struct wt_spool_meta {
     int64_t ts_min, ts_max; /* event time range, epoch ms */
     uint32_t nevents;
     uint32_t flags; /* WT_SPOOL_F_* */
+    /* Append only: the input positions the record covers (stored with it). */
+    const struct wt_srcpos *srcpos;
+    unsigned nsrcpos; /* 0..WT_SPOOL_MAX_SRCPOS */
 };
 
 /**
@@ -304,6 +339,42 @@ int wt_spool_sync_cursors(struct wt_spool *sp);
  *          segments dropped before it).
  */
 int wt_spool_expire(struct wt_spool *sp, int64_t older_than_ms, struct wt_spool_expired *out);
+
+/**
+ * @brief The newest stored position of each input file generation found in
+ * the records at open (the last record naming (dev, ino, gen) wins), copied
+ * to out (cap entries). Positions of records cut at open are not included.
+ * @returns how many there are (may exceed cap: only cap are copied).
+ */
+size_t wt_spool_srcpos(const struct wt_spool *sp, struct wt_srcpos *out, size_t cap);
+
+/**
+ * @brief Like wt_spool_ack, and store aux with the cursor (written by the
+ * same atomic cursor write): a sink keeps there what must agree with its
+ * position, such as the file sink's output size after that record.
+ */
+int wt_spool_ack_aux(struct wt_spool *sp, unsigned sink, const struct wt_spool_pos *after,
+                     uint64_t aux);
+
+/**
+ * @brief The aux value loaded with (or last acked into) a sink's cursor.
+ * @returns 1 with *aux, 0 when the cursor has none (no cursor file, a
+ *          format 1 cursor, or a damaged one), -EINVAL for a bad index.
+ */
+int wt_spool_cursor_aux(const struct wt_spool *sp, unsigned sink, uint64_t *aux);
+
+/**
+ * @brief Keep every segment holding a record with a sequence number at or
+ * above seq, whatever the cursors say (0: no floor, the default). The
+ * exporter raises it as its input checkpoint covers the records' positions,
+ * so the positions a restart needs are never deleted before they are saved
+ * elsewhere. With o->gc_durable, segments are also kept until every sink's
+ * *persisted* cursor has passed them.
+ */
+void wt_spool_keep_from(struct wt_spool *sp, uint64_t seq);
+
+/** @returns the sequence number the next append gets. */
+uint64_t wt_spool_next_seq(const struct wt_spool *sp);
 
 /** @returns true when appending next_len bytes now would return WT_EFULL. */
 bool wt_spool_full(const struct wt_spool *sp, size_t next_len);

@@ -75,7 +75,8 @@ int wt_ckpt_encode(const struct wt_ckpt *e, size_t n, char **out, size_t *outlen
         if (!cJSON_AddStringToObject(o, "path", e[i].path) || add_u64(o, "dev", e[i].dev) ||
             add_u64(o, "ino", e[i].ino) || add_u64(o, "fp", e[i].fp) ||
             add_u64(o, "fp_len", e[i].fp_len) || add_u64(o, "offset", e[i].offset) ||
-            add_u64(o, "lineno", e[i].lineno))
+            add_u64(o, "lineno", e[i].lineno) || add_u64(o, "gen", e[i].gen) ||
+            add_u64(o, "size", e[i].size))
             goto out;
     }
     *out = cJSON_PrintUnformatted(root);
@@ -117,7 +118,7 @@ int wt_ckpt_decode(const char *json, size_t len, struct wt_ckpt **out, size_t *n
     }
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
     const cJSON *files = cJSON_GetObjectItemCaseSensitive(root, "files");
-    if (!cJSON_IsNumber(ver) || ver->valueint != WT_CKPT_VERSION) {
+    if (!cJSON_IsNumber(ver) || (ver->valueint != WT_CKPT_VERSION && ver->valueint != 1)) {
         snprintf(err, errlen, "unknown version");
         goto out;
     }
@@ -150,6 +151,14 @@ int wt_ckpt_decode(const char *json, size_t len, struct wt_ckpt **out, size_t *n
             goto out;
         }
         c->fp_len = (uint32_t)fp_len;
+        uint64_t gen = 0;
+        c->size = c->offset;
+        if (ver->valueint >= 2 &&
+            (get_u64(o, "gen", &gen) || get_u64(o, "size", &c->size) || gen > UINT32_MAX)) {
+            snprintf(err, errlen, "entry %zu is incomplete or invalid", count);
+            goto out;
+        }
+        c->gen = (uint32_t)gen;
         snprintf(c->path, sizeof(c->path), "%s", path);
         count++;
     }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define WT_CKPT_FILE    "checkpoints.json"
-#define WT_CKPT_VERSION 1
+#define WT_CKPT_VERSION 2 /* 2 adds gen and size; version 1 files are read */
 /* Bytes at the start of a file hashed into its fingerprint. */
 #define WT_FP_BYTES 1024
 /* Entries one document may hold (more are dropped, oldest path order). */
@@ -26,6 +26,8 @@ struct wt_ckpt {
     uint32_t fp_len; /* 0..WT_FP_BYTES */
     uint64_t offset; /* acked position */
     uint64_t lineno; /* lines before offset */
+    uint32_t gen;    /* truncation generation of (dev, ino) (version 1: 0) */
+    uint64_t size;   /* the file's size as last seen (version 1: offset) */
     char path[4096]; /* last known path (informational) */
 };
 

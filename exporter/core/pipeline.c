@@ -73,6 +73,7 @@ struct wt_pipeline {
     /* The disk spool (run), or NULL: batches go to the sinks from memory (replay). */
     struct wt_spooler *spooler;
     bool spool_blocked; /* a source saw the spool full and waits for on_resume */
+    uint64_t acked_seq; /* spool seq of the last batch acked to the sources */
 
     /* Sinks and, per sink, the next batch to send it (memory mode). */
     unsigned nsinks;
@@ -240,6 +241,8 @@ static void pop_done(struct wt_pipeline *p)
         p->head = b->next;
         if (!p->head)
             p->tail = NULL;
+        if (b->spool_seq)
+            p->acked_seq = b->spool_seq;
         for (unsigned i = 0; i < b->nmarks; i++) {
             if (p->hooks.on_ack)
                 p->hooks.on_ack(p->hooks.ctx, b->marks[i].input, b->marks[i].offset,
@@ -495,10 +498,13 @@ void wt_pipeline_source_init(struct wt_pipeline *p, struct wt_source *src, uint3
 static void mark(struct wt_pipeline *p, struct wt_source *src, uint64_t offset, uint64_t lineno)
 {
     struct wt_batch *b = open_batch(p);
-    if (wt_batch_mark(b, src->id, offset, lineno) == WT_EFULL) {
+    struct wt_srcpos at = src->at;
+    at.offset = offset;
+    at.lineno = lineno;
+    if (wt_batch_mark_at(b, src->id, &at) == WT_EFULL) {
         close_open(p);
         b = open_batch(p);
-        wt_batch_mark(b, src->id, offset, lineno);
+        wt_batch_mark_at(b, src->id, &at);
     }
 }
 
@@ -672,8 +678,27 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
             wt_pipeline_free(p);
             return NULL;
         }
+        /* The records from the last run are covered by the first checkpoint
+         * this run writes (each file resumes from their positions). */
+        p->acked_seq = wt_spooler_next_seq(p->spooler) - 1;
     }
     return p;
+}
+
+size_t wt_pipeline_srcpos(const struct wt_pipeline *p, struct wt_srcpos *out, size_t cap)
+{
+    return p->spooler ? wt_spooler_srcpos(p->spooler, out, cap) : 0;
+}
+
+uint64_t wt_pipeline_ckpt_token(const struct wt_pipeline *p)
+{
+    return p->acked_seq;
+}
+
+void wt_pipeline_checkpointed(struct wt_pipeline *p, uint64_t token)
+{
+    if (p->spooler)
+        wt_spooler_checkpointed(p->spooler, token);
 }
 
 void wt_pipeline_apply(struct wt_pipeline *p, const struct wt_config *cfg)

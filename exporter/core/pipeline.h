@@ -33,6 +33,9 @@ struct wt_source {
     uint32_t id;         /* stable while the source lives; used in marks */
     struct wt_str path;  /* "src" in events (owned by the caller) */
     struct wt_parser ps; /* per-stream parser state (W3C layout) */
+    /* The file's identity (dev 0, ino 0: none), kept current by the source;
+     * stored with each spool record next to the offset and line number. */
+    struct wt_srcpos at;
 };
 
 struct wt_pipeline_hooks {
@@ -97,6 +100,21 @@ bool wt_pipeline_wait_if_full(struct wt_pipeline *p);
 
 /** Close the open batch now (end of input, shutdown). */
 void wt_pipeline_flush(struct wt_pipeline *p);
+
+/**
+ * The newest input positions found in the spool at open (see
+ * wt_spool_srcpos): a source resumes each file from the newest of these and
+ * its checkpoint. 0 without a spool.
+ */
+size_t wt_pipeline_srcpos(const struct wt_pipeline *p, struct wt_srcpos *out, size_t cap);
+
+/**
+ * A token for "every position acked to the sources so far": take it when
+ * encoding a checkpoint, and hand it to wt_pipeline_checkpointed once that
+ * checkpoint is durable; the spool then may delete the records it covers.
+ */
+uint64_t wt_pipeline_ckpt_token(const struct wt_pipeline *p);
+void wt_pipeline_checkpointed(struct wt_pipeline *p, uint64_t token);
 
 /** True when no batch is open or in flight. */
 bool wt_pipeline_idle(const struct wt_pipeline *p);

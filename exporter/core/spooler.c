@@ -74,7 +74,8 @@ struct wt_spooler {
     char dir[PATH_MAX];
 
     struct wt_metric *m_bytes, *m_full, *m_recovered, *m_cut_records, *m_cut_bytes, *m_expired,
-        *m_dropped;
+        *m_dropped, *m_cursor_errors;
+    bool warned_sync;
 };
 
 static bool pos_before(const struct wt_spool_pos *a, const struct wt_spool_pos *b)
@@ -97,12 +98,18 @@ static void job_work(uv_work_t *req)
     sp->job_dropped_events = 0;
     for (i = 0; i < sp->job_n; i++) {
         struct wt_batch *b = sp->job_b[i];
+        struct wt_srcpos at[WT_BATCH_MAX_MARKS];
+        for (unsigned k = 0; k < b->nmarks; k++)
+            at[k] = b->marks[k].at;
         struct wt_spool_meta meta = {.ts_min = b->ts_min,
                                      .ts_max = b->ts_max,
                                      .nevents = b->nevents,
-                                     .flags = WT_SPOOL_F_ZSTD};
-        uint64_t seq;
+                                     .flags = WT_SPOOL_F_ZSTD,
+                                     .srcpos = at,
+                                     .nsrcpos = b->nmarks};
+        uint64_t seq = 0;
         int rc = wt_spool_append(sp->spool, b->z, b->zlen, &meta, &seq);
+        b->spool_seq = seq;
         if (rc == WT_EFULL) {
             sp->job_full = true;
             break;
@@ -120,6 +127,8 @@ static void job_work(uv_work_t *req)
     sp->job_appended = i;
     if (i > 0 && sp->job_rc == 0)
         sp->job_rc = wt_spool_commit(sp->spool);
+    if (i > 0 && sp->job_rc == 0)
+        wt_crash_point("spool-committed");
 }
 
 static void readers_feed(struct wt_spooler *sp);
@@ -316,6 +325,7 @@ static void reader_feed(struct wt_spooler *sp, unsigned i)
                 break;
             }
             b->state = R_DONE;
+            b->has_aux = false;
             b->spool_seg = r->pos.segment;
             b->spool_off = r->pos.offset;
         } else {
@@ -355,8 +365,13 @@ void wt_spooler_sink_done(struct wt_spooler *sp, unsigned i, struct wt_batch *b)
         if (!r->head)
             r->tail = NULL;
         r->n--;
-        if (wt_spool_ack(sp->spool, i, &after) == 0)
+        int rc = h->has_aux ? wt_spool_ack_aux(sp->spool, i, &after, h->sink_aux)
+                            : wt_spool_ack(sp->spool, i, &after);
+        if (rc == 0)
             acked = true;
+        else
+            wt_log_error("spool", "sink %s: moving its cursor: %s", sp->sinks[i].cfg->name,
+                         wt_strerror(rc));
         reader_put(r, h);
     }
     while (r->nspare > WT_SPOOLER_INFLIGHT / 4) {
@@ -378,15 +393,43 @@ void wt_spooler_sink_done(struct wt_spooler *sp, unsigned i, struct wt_batch *b)
 static void sync_work(uv_work_t *req)
 {
     struct wt_spooler *sp = req->data;
+    wt_crash_point("cursor-sync");
     sp->sync_rc = wt_spool_sync_cursors(sp->spool);
 }
 
 static void sync_done(uv_work_t *req, int status)
 {
     struct wt_spooler *sp = req->data;
+    int rc = status ? status : sp->sync_rc;
     sp->sync_busy = false;
-    if (status == 0 && sp->sync_rc != 0)
-        wt_log_error("spool", "persisting cursors: %s", wt_strerror(sp->sync_rc));
+    /* Failed cursors stay dirty and are written again at the next tick. */
+    if (rc != 0) {
+        wt_metric_add(sp->m_cursor_errors, 1);
+        wt_log_once(&sp->warned_sync, WT_LOG_ERROR, "spool",
+                    "%s: persisting sink cursors: %s (retrying every checkpoint_interval)", sp->dir,
+                    wt_strerror(rc));
+        wt_metrics_problem(sp->m, "cursors", "cannot write spool cursors");
+    } else if (sp->warned_sync) {
+        sp->warned_sync = false;
+        wt_log_info("spool", "%s: sink cursors written again", sp->dir);
+        wt_metrics_problem(sp->m, "cursors", NULL);
+    }
+}
+
+size_t wt_spooler_srcpos(const struct wt_spooler *sp, struct wt_srcpos *out, size_t cap)
+{
+    return wt_spool_srcpos(sp->spool, out, cap);
+}
+
+uint64_t wt_spooler_next_seq(const struct wt_spooler *sp)
+{
+    return wt_spool_next_seq(sp->spool);
+}
+
+void wt_spooler_checkpointed(struct wt_spooler *sp, uint64_t seq)
+{
+    wt_spool_keep_from(sp->spool, seq + 1);
+    retry_full(sp);
 }
 
 static void expire(struct wt_spooler *sp)
@@ -467,7 +510,8 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                               .max_bytes = cfg->spool.max_bytes,
                               .segment_bytes = cfg->spool.segment_bytes,
                               .nsinks = n,
-                              .sink_names = names};
+                              .sink_names = names,
+                              .gc_durable = true};
     memset(&rec, 0, sizeof(rec));
     char why[256] = "";
     int rc = wt_spool_open(&sp->spool, &o, &rec, why, sizeof(why));
@@ -492,6 +536,10 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                             "every sink had them.");
     sp->m_dropped = counter(m, "wtexport_spool_dropped_events_total",
                             "Events that could not be spooled or read back, counted and logged.");
+    sp->m_cursor_errors = counter(m, "wtexport_spool_cursor_errors_total",
+                                  "Sink cursor writes that failed (retried).");
+    /* Nothing is deleted until a checkpoint covers its input positions. */
+    wt_spool_keep_from(sp->spool, 1);
     wt_metric_add(sp->m_recovered, rec.records);
     wt_metric_add(sp->m_cut_records, rec.cut_records);
     wt_metric_add(sp->m_cut_bytes, rec.cut_bytes);
@@ -509,6 +557,13 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                     "%s: a damaged sink cursor was reset to the oldest record "
                     "(those records are sent again)",
                     sp->dir);
+    for (unsigned i = 0; i < n; i++) {
+        /* Each sink learns what it stored with its cursor (file: size). */
+        uint64_t aux = 0;
+        int has = wt_spool_cursor_aux(sp->spool, i, &aux);
+        if (sinks[i].ops->resume)
+            sinks[i].ops->resume(&sinks[i], has == 1, aux);
+    }
     for (unsigned i = 0; i < n; i++) {
         char l[WT_METRIC_LABELS_MAX], esc[128];
         wt_metrics_label_escape(sinks[i].cfg->name, esc, sizeof(esc));

@@ -61,6 +61,18 @@ bool wt_spooler_idle(const struct wt_spooler *sp);
 /** Spool failing (cannot write) -- for /healthz. */
 bool wt_spooler_failing(const struct wt_spooler *sp);
 
+/** Newest input positions in the spool at open (wt_spool_srcpos). */
+size_t wt_spooler_srcpos(const struct wt_spooler *sp, struct wt_srcpos *out, size_t cap);
+
+/** The sequence number the next record gets. */
+uint64_t wt_spooler_next_seq(const struct wt_spooler *sp);
+
+/**
+ * The input checkpoint now durably covers every record up to seq: the
+ * spool may delete them once every sink's persisted cursor passed them.
+ */
+void wt_spooler_checkpointed(struct wt_spooler *sp, uint64_t seq);
+
 /** Reload: retention for expiry. */
 void wt_spooler_apply(struct wt_spooler *sp, const struct wt_config *cfg);
 

@@ -44,6 +44,7 @@ struct tfile {
     uint64_t acked; /* acked by every sink: the checkpoint */
     uint64_t acked_lineno;
     uint64_t size; /* last size seen */
+    uint32_t gen;  /* truncation generation of (dev, ino) */
     size_t max_line;
     struct wt_splitter sp; /* line numbers and over-long-line state */
     bool dirty;            /* may have unread bytes */
@@ -66,6 +67,7 @@ struct ckpt_job {
     struct wt_tail *t;
     char *data;
     size_t len;
+    uint64_t token; /* wt_pipeline_ckpt_token when encoded */
     int rc;
     /* state_dir, copied on the loop thread: a reload swaps and frees t->cfg
      * while the job runs on the pool, so the job never reads t->cfg. */
@@ -90,16 +92,19 @@ struct wt_tail {
     size_t nwatch;
     struct watch *watch[WT_TAIL_MAX_WATCHES];
 
-    /* Checkpoints loaded at start, consumed as files are found. */
+    /* Checkpoints and spool positions loaded at start, used as files are found. */
     struct wt_ckpt *loaded;
     size_t nloaded;
+    struct wt_srcpos *spos;
+    size_t nspos;
     bool ckpt_dirty, ckpt_busy;
     struct ckpt_job job;
     bool warned_limit, warned_ckpt;
     bool need_reap;
     unsigned closing; /* handles whose close callback is pending */
 
-    struct wt_metric *m_files, *m_rotations, *m_truncations, *m_ckpt_writes, *m_ckpt_errors;
+    struct wt_metric *m_files, *m_rotations, *m_truncations, *m_ckpt_writes, *m_ckpt_errors,
+        *m_unread;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -154,6 +159,17 @@ static void lag_metric(struct wt_tail *t, struct tfile *f)
                               "Bytes of a followed file not yet acked by every sink.", l, NULL, 0);
 }
 
+/* The identity stored with each spool record of f's lines. */
+static void refresh_at(struct tfile *f)
+{
+    f->src.at.dev = f->dev;
+    f->src.at.ino = f->ino;
+    f->src.at.fp = f->fp;
+    f->src.at.fp_len = f->fp_len;
+    f->src.at.gen = f->gen;
+    f->src.at.size = f->size > f->off ? f->size : f->off;
+}
+
 /* A new generation of f starting at offset/lineno (new file or truncated). */
 static void new_generation(struct wt_tail *t, struct tfile *f, uint64_t off, uint64_t lineno,
                            const struct wt_input_cfg *icfg)
@@ -168,19 +184,43 @@ static void new_generation(struct wt_tail *t, struct tfile *f, uint64_t off, uin
     f->dirty = true;
     f->eof_since = 0;
     t->ckpt_dirty = true;
+    refresh_at(f);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Opening and scanning                                                     */
 /* ------------------------------------------------------------------------ */
 
-static const struct wt_ckpt *loaded_ckpt(struct wt_tail *t, uint64_t dev, uint64_t ino)
+/*
+ * Where a file resumes: the newest of its checkpoint and the positions in
+ * the spool's records, so a line that reached the spool is never spooled
+ * again. Among the entries for (dev, ino), the highest generation wins, and
+ * within it the largest offset. *found: there was an entry.
+ */
+static struct wt_srcpos resume_point(const struct wt_tail *t, uint64_t dev, uint64_t ino,
+                                     bool *found, bool *from_spool)
 {
-    for (size_t i = 0; i < t->nloaded; i++) {
-        if (t->loaded[i].dev == dev && t->loaded[i].ino == ino)
-            return &t->loaded[i];
+    struct wt_srcpos best = {0};
+    *found = *from_spool = false;
+    for (size_t i = 0; i < t->nloaded + t->nspos; i++) {
+        struct wt_srcpos c;
+        bool spool = i >= t->nloaded;
+        if (!spool) {
+            const struct wt_ckpt *k = &t->loaded[i];
+            c = (struct wt_srcpos){k->dev, k->ino,    k->fp,     k->fp_len,
+                                   k->gen, k->offset, k->lineno, k->size};
+        } else {
+            c = t->spos[i - t->nloaded];
+        }
+        if (c.dev != dev || c.ino != ino)
+            continue;
+        if (!*found || c.gen > best.gen || (c.gen == best.gen && c.offset > best.offset)) {
+            best = c;
+            *from_spool = spool;
+        }
+        *found = true;
     }
-    return NULL;
+    return best;
 }
 
 /* Start of the last line: the offset after the last newline before size. */
@@ -239,17 +279,26 @@ static void open_file(struct wt_tail *t, const char *path, const struct wt_input
 
     uint64_t off = 0, lineno = 0;
     const char *how = "from the start";
-    const struct wt_ckpt *c = loaded_ckpt(t, f->dev, f->ino);
-    if (c && wt_fp_matches(fd, c->fp, c->fp_len) == 1) {
-        if (c->offset <= f->size) {
-            off = c->offset;
-            lineno = c->lineno;
-            how = "from its checkpoint";
-        } else {
-            how = "from the start (truncated since its checkpoint)";
-        }
-    } else if (c) {
-        how = "from the start (its inode was reused)";
+    bool found, from_spool;
+    const struct wt_srcpos c = resume_point(t, f->dev, f->ino, &found, &from_spool);
+    if (found && wt_fp_matches(fd, c.fp, c.fp_len) == 1 && c.offset <= f->size) {
+        off = c.offset;
+        lineno = c.lineno;
+        f->gen = c.gen;
+        how = from_spool ? "from its last spooled line" : "from its checkpoint";
+    } else if (found) {
+        /* Truncated (copytruncate) or replaced while we were down: a new
+         * generation. What the old one held past our position is gone. */
+        const uint64_t unread = c.size > c.offset ? c.size - c.offset : 0;
+        f->gen = c.gen + 1;
+        wt_metric_add(t->m_unread, unread);
+        wt_log_warn("tail",
+                    "%s was truncated or replaced while wtexport was not running (first "
+                    "bytes or size no longer match position %llu of generation %u): reading "
+                    "it from the start; %llu bytes of the previous content were never read",
+                    path, (unsigned long long)c.offset, (unsigned)c.gen,
+                    (unsigned long long)unread);
+        how = "from the start (a new generation)";
     } else if (t->initial_scan && icfg && icfg->read_from_end) {
         off = last_line_start(fd, f->size);
         how = "from the end (read_from: end)";
@@ -505,16 +554,27 @@ static int check_truncation(struct wt_tail *t, struct tfile *f, struct stat *st)
     if (!truncated && f->fp_len > 0 && wt_fp_matches(f->fd, f->fp, f->fp_len) == 0)
         truncated = true;
     if (truncated) {
+        /* Bytes the old generation had past our offset when we last looked. */
+        const uint64_t unread = f->size > f->off ? f->size - f->off : 0;
+        wt_crash_point("tail-truncated");
         wt_log_info("tail",
                     "%s was truncated (size %llu, offset %llu) or rewritten: "
-                    "reading from the start",
-                    f->path, (unsigned long long)size, (unsigned long long)f->off);
+                    "reading from the start (generation %u; %llu bytes of the previous "
+                    "one were never read)",
+                    f->path, (unsigned long long)size, (unsigned long long)f->off,
+                    (unsigned)(f->gen + 1), (unsigned long long)unread);
         wt_metric_add(t->m_truncations, 1);
-        new_generation(t, f, 0, 0, input_for(t->cfg, f->path));
+        wt_metric_add(t->m_unread, unread);
+        f->gen++;
+        f->size = size;
         wt_fp_of_fd(f->fd, &f->fp, &f->fp_len);
+        new_generation(t, f, 0, 0, input_for(t->cfg, f->path));
     } else if (f->fp_len < WT_FP_BYTES && size > f->fp_len) {
         wt_fp_of_fd(f->fd, &f->fp, &f->fp_len);
     }
+    if (size > f->size)
+        f->size = size;
+    refresh_at(f);
     return 0;
 }
 
@@ -673,7 +733,9 @@ static int ckpt_encode(struct wt_tail *t, char **out, size_t *len)
                                 .fp = f->fp,
                                 .fp_len = f->fp_len,
                                 .offset = f->acked,
-                                .lineno = f->acked_lineno};
+                                .lineno = f->acked_lineno,
+                                .gen = f->gen,
+                                .size = f->size > f->acked ? f->size : f->acked};
         snprintf(e[n].path, sizeof(e[n].path), "%s", f->path);
         n++;
     }
@@ -685,6 +747,7 @@ static int ckpt_encode(struct wt_tail *t, char **out, size_t *len)
 static void ckpt_work(uv_work_t *req)
 {
     struct ckpt_job *j = req->data;
+    wt_crash_point("checkpoint-write");
     j->rc = wt_ckpt_write(j->dir, j->data, j->len);
 }
 
@@ -704,6 +767,8 @@ static void ckpt_done(uv_work_t *req, int status)
         wt_metrics_problem(t->m, "checkpoints", "cannot write checkpoints");
     } else {
         wt_metric_add(t->m_ckpt_writes, 1);
+        /* The spool may now drop the records whose positions this covers. */
+        wt_pipeline_checkpointed(t->p, j->token);
         if (t->warned_ckpt) {
             t->warned_ckpt = false;
             wt_log_info("tail", "checkpoints written again");
@@ -717,6 +782,7 @@ static void ckpt_cb(uv_timer_t *h)
     struct wt_tail *t = h->data;
     if (!t->ckpt_dirty || t->ckpt_busy)
         return;
+    t->job.token = wt_pipeline_ckpt_token(t->p);
     if (ckpt_encode(t, &t->job.data, &t->job.len) != 0)
         return;
     t->ckpt_dirty = false;
@@ -738,13 +804,16 @@ int wt_tail_checkpoint_sync(struct wt_tail *t)
     size_t len;
     if (t->ckpt_busy)
         return -EBUSY;
+    const uint64_t token = wt_pipeline_ckpt_token(t->p);
     int rc = ckpt_encode(t, &data, &len);
     if (rc != 0)
         return rc;
     rc = wt_ckpt_write(t->cfg->state_dir, data, len);
     wt_free(data);
-    if (rc == 0)
+    if (rc == 0) {
         t->ckpt_dirty = false;
+        wt_pipeline_checkpointed(t->p, token);
+    }
     return rc;
 }
 
@@ -792,6 +861,10 @@ struct wt_tail *wt_tail_new(uv_loop_t *loop, const struct wt_config *cfg, struct
                                       "Checkpoint files written.", NULL, NULL, 0);
     t->m_ckpt_errors = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_checkpoint_errors_total",
                                       "Checkpoint writes that failed.", NULL, NULL, 0);
+    t->m_unread = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_file_unread_bytes_total",
+                                 "Bytes of a file generation that were never read: it was "
+                                 "truncated or replaced before wtexport got to them.",
+                                 NULL, NULL, 0);
     return t;
 }
 
@@ -807,13 +880,26 @@ int wt_tail_start(struct wt_tail *t, struct wt_pipeline *p, char *err, size_t er
         snprintf(err, errlen, "%s/%s: %s", t->cfg->state_dir, WT_CKPT_FILE, wt_strerror(rc));
         return rc;
     }
+    /* Positions in the spool's records: newer than the checkpoint after a crash. */
+    size_t nspos = wt_pipeline_srcpos(p, NULL, 0);
+    if (nspos > 0) {
+        t->spos = wt_calloc(nspos, sizeof(*t->spos));
+        if (t->spos)
+            t->nspos = wt_pipeline_srcpos(p, t->spos, nspos);
+    }
     t->started = true;
     t->initial_scan = true;
+    /* Written at the first tick even if nothing moves: it covers the
+     * positions taken from the spool, which may then be deleted. */
+    t->ckpt_dirty = true;
     scan(t);
     t->initial_scan = false;
     wt_free(t->loaded);
     t->loaded = NULL;
     t->nloaded = 0;
+    wt_free(t->spos);
+    t->spos = NULL;
+    t->nspos = 0;
     watch_dirs(t);
     uv_timer_start(&t->poll, poll_cb, WT_TAIL_POLL_MS, WT_TAIL_POLL_MS);
     uv_timer_start(&t->scan, scan_cb, (uint64_t)t->cfg->scan_interval_ms, 0);

@@ -47,6 +47,13 @@ struct wt_sink_ops {
     bool (*idle)(const struct wt_sink *s);
     /* Release resources; nothing may be in flight. */
     void (*close)(struct wt_sink *s);
+    /*
+     * Optional, durable (spool) mode only: called once after open and
+     * before the first send with what the sink stored with its spool cursor
+     * (b->sink_aux of the last batch acked before the restart; has false:
+     * nothing stored). The file sink truncates its output back to it.
+     */
+    void (*resume)(struct wt_sink *s, bool has, uint64_t aux);
 };
 
 struct wt_sink {

@@ -97,7 +97,7 @@ static void test_ckpt_damaged(void **state)
     static const char *const bad[] = {
         "",
         "garbage",
-        "{\"version\":2,\"files\":[]}",
+        "{\"version\":3,\"files\":[]}",
         "{\"version\":1}",
         "{\"version\":1,\"files\":[{\"path\":\"/a\",\"dev\":\"1\"}]}",
         "{\"version\":1,\"files\":[{\"path\":\"/a\",\"dev\":1,\"ino\":\"2\",\"fp\":\"3\","

@@ -152,16 +152,46 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == WT_EFULL && (pos.segment != at.segment || pos.offset != at.offset))
         abort();
 
-    /* 2. The recovered spool is clean: append, ack, reopen. */
-    const struct wt_spool_meta m = {.ts_min = 1, .ts_max = 2, .nevents = 1};
+    /* Source positions found (format 2 records): bounded, and each one whole. */
+    struct wt_srcpos tab[8];
+    const size_t npos = wt_spool_srcpos(sp, tab, 8);
+    if (npos > WT_SPOOL_SRCPOS_TABLE || (npos > 0 && n == 0))
+        abort();
+
+    /* 2. The recovered spool is clean: append (with a position), ack with
+     * an aux value, reopen: the position and the aux come back. */
+    const struct wt_srcpos at1 = {.dev = 7,
+                                  .ino = 9,
+                                  .fp = 11,
+                                  .fp_len = 3,
+                                  .gen = 0xfffffff0u,
+                                  .offset = 1234,
+                                  .lineno = 56,
+                                  .size = 7890};
+    const struct wt_spool_meta m = {
+        .ts_min = 1, .ts_max = 2, .nevents = 1, .srcpos = &at1, .nsrcpos = 1};
+    struct wt_spool_pos end = {0, 0};
     if (wt_spool_append(sp, "x", 1, &m, NULL) != 0 || wt_spool_commit(sp) != 0)
         abort();
-    if (n > 0 && wt_spool_ack(sp, 0, &last) != 0)
+    pos = last.segment ? last : at;
+    while (wt_spool_next(sp, 0, &pos, &r, buf, sizeof(buf)) == 0)
+        end = r.next;
+    if (end.segment == 0 || wt_spool_ack_aux(sp, 0, &end, 4242) != 0)
         abort();
     wt_spool_close(sp);
     sp = open_spool(&rec2);
     if (rec2.cut_records != 0 || rec2.cut_bytes != 0 || rec2.bad_segments != 0 ||
         rec2.bad_cursors != 0 || rec2.cursors_clamped != 0 || rec2.records != rec.records + 1)
+        abort();
+    uint64_t aux = 0;
+    if (wt_spool_cursor_aux(sp, 0, &aux) != 1 || aux != 4242)
+        abort();
+    struct wt_srcpos all[WT_SPOOL_SRCPOS_TABLE];
+    const size_t k = wt_spool_srcpos(sp, all, WT_SPOOL_SRCPOS_TABLE);
+    bool found = false;
+    for (size_t i = 0; i < k && i < WT_SPOOL_SRCPOS_TABLE; i++)
+        found |= memcmp(&all[i], &at1, sizeof(at1)) == 0;
+    if (!found)
         abort();
     wt_spool_close(sp);
     return 0;

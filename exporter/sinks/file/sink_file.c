@@ -54,15 +54,22 @@ static void job_work(uv_work_t *req)
 
     if (!f->is_stdout)
         start = lseek(f->fd, 0, SEEK_END);
+    uint64_t end = start >= 0 ? (uint64_t)start : 0;
     for (unsigned i = 0; i < f->job_n && rc == 0; i++) {
         struct wt_batch *b = f->q[(f->q_head + i) % WT_FILE_SINK_QUEUE];
-        if (f->s->wants_zstd)
-            rc = wt_write_all(f->fd, b->z, b->zlen);
-        else
-            rc = wt_write_all(f->fd, b->data, b->len);
+        const void *p = f->s->wants_zstd ? (const void *)b->z : (const void *)b->data;
+        size_t n = f->s->wants_zstd ? b->zlen : b->len;
+        rc = wt_write_all(f->fd, p, n);
+        /* The output's size after this batch: stored with the spool cursor
+         * when it is acked, and cut back to at a restart (exactly once). */
+        end += n;
+        b->sink_aux = end;
+        b->has_aux = start >= 0;
     }
     if (rc == 0 && f->do_fsync && fsync(f->fd) != 0 && errno != EINVAL)
         rc = -errno;
+    if (rc == 0)
+        wt_crash_point("file-written");
     if (rc != 0 && start >= 0) {
         /* Never leave half a batch behind: it would be written again. */
         if (ftruncate(f->fd, start) != 0)
@@ -221,6 +228,39 @@ static void repair_tail(struct file_sink *f, bool zstd)
         wt_log_error("sink.file", "%s: cannot cut a torn last batch: %s", f->path, strerror(errno));
 }
 
+/*
+ * Durable mode: aux is the output's size after the last batch whose spool
+ * cursor was persisted. Everything after it is written again from the
+ * spool, so cut it now: a crash between a write and its cursor costs no
+ * duplicate. Without aux (first run, an older cursor), repair_tail at open
+ * has already cut a torn batch, and the batches after the cursor may repeat.
+ */
+static void file_resume(struct wt_sink *s, bool has, uint64_t aux)
+{
+    struct file_sink *f = s->impl;
+    struct stat st;
+    if (!has || f->is_stdout || fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    const uint64_t size = (uint64_t)st.st_size;
+    if (size < aux) {
+        wt_log_warn("sink.file",
+                    "%s is shorter (%llu bytes) than when its spool cursor was saved "
+                    "(%llu): it was truncated or replaced; appending to it",
+                    f->path, (unsigned long long)size, (unsigned long long)aux);
+        return;
+    }
+    if (size == aux)
+        return;
+    if (ftruncate(f->fd, (off_t)aux) == 0 && fsync(f->fd) == 0)
+        wt_log_info("sink.file",
+                    "%s: cut %llu bytes written after the last saved spool cursor "
+                    "(those batches are written again from the spool, once)",
+                    f->path, (unsigned long long)(size - aux));
+    else
+        wt_log_error("sink.file", "%s: cannot cut back to %llu bytes: %s", f->path,
+                     (unsigned long long)aux, strerror(errno));
+}
+
 static int file_open(struct wt_sink *s, char *err, size_t errlen)
 {
     struct file_sink *f = wt_calloc(1, sizeof(*f));
@@ -300,4 +340,5 @@ const struct wt_sink_ops wt__file_ops = {
     .ready = file_ready,
     .idle = file_idle,
     .close = file_close,
+    .resume = file_resume,
 };

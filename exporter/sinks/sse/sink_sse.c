@@ -95,6 +95,21 @@ enum pstate {
     P_DL_JOB,     /* dead-letter write running on the thread pool */
 };
 
+/*
+ * The part plan. A record (spool seq) is cut greedily into parts of at most
+ * `target` NDJSON bytes, so (seq, target) is the whole plan of a record. It
+ * is appended to <state_dir>/sse-<name>.plan before the record's first part
+ * goes out; after a restart a record sent before is cut the same way, so
+ * its parts carry the same bytes and the same Idempotency-Keys (409: a
+ * no-op). Entry: u64 seq, u32 target, u32 CRC32C of those 12 bytes.
+ */
+struct plan_ent {
+    uint64_t seq;
+    uint32_t target;
+};
+#define WT_SSE_PLAN_ENT  16
+#define WT_SSE_PLAN_KEEP 65536 /* entries kept when the file is rewritten */
+
 /* One request's worth of whole lines of a batch. */
 struct sse_part {
     struct sse_sink *ss;
@@ -125,6 +140,7 @@ struct sse_batch {
     struct sse_batch *next;
     int64_t first_ms;    /* loop ms of its first request; -1 before */
     size_t cut;          /* bytes of b->data cut into parts */
+    size_t target;       /* the record's cut size: from the plan, fixed at its first cut */
     uint32_t cut_lines;  /* lines cut */
     unsigned open_parts; /* parts not yet acked or dead-lettered */
     uint64_t dead_events;
@@ -152,6 +168,12 @@ struct sse_sink {
     bool have_ca, have_proxy;
     char cred_path[4096];
     char dl_dir[4200];
+    /* The part plan (durable mode): the cut size of each record sent. */
+    bool use_plan, warned_plan;
+    int plan_fd;
+    char plan_path[4200];
+    struct plan_ent *plan;
+    size_t nplan, capplan;
     struct wt__sse_cred cred;
     unsigned concurrency;
     int64_t timeout_ms, base_ms, cap_ms, max_dur_ms;
@@ -349,6 +371,140 @@ static void part_done(struct sse_sink *ss, struct sse_part *p)
 }
 
 /* Cut the next part from the oldest batch that has bytes left, or NULL. */
+/* ------------------------------------------------------------------------ */
+/* The part plan                                                            */
+/* ------------------------------------------------------------------------ */
+
+static void plan_encode(unsigned char e[WT_SSE_PLAN_ENT], const struct plan_ent *p)
+{
+    for (int i = 0; i < 8; i++)
+        e[i] = (unsigned char)(p->seq >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        e[8 + i] = (unsigned char)(p->target >> (8 * i));
+    uint32_t crc = wt_crc32c(0, e, 12);
+    for (int i = 0; i < 4; i++)
+        e[12 + i] = (unsigned char)(crc >> (8 * i));
+}
+
+static bool plan_decode(const unsigned char e[WT_SSE_PLAN_ENT], struct plan_ent *p)
+{
+    uint64_t seq = 0;
+    uint32_t t = 0, crc = 0;
+    for (int i = 0; i < 8; i++)
+        seq |= (uint64_t)e[i] << (8 * i);
+    for (int i = 0; i < 4; i++) {
+        t |= (uint32_t)e[8 + i] << (8 * i);
+        crc |= (uint32_t)e[12 + i] << (8 * i);
+    }
+    if (crc != wt_crc32c(0, e, 12) || t == 0)
+        return false;
+    *p = (struct plan_ent){seq, t};
+    return true;
+}
+
+static int plan_push(struct sse_sink *ss, const struct plan_ent *e)
+{
+    if (ss->nplan == ss->capplan) {
+        size_t cap = ss->capplan ? ss->capplan * 2 : 1024;
+        struct plan_ent *n = wt_realloc(ss->plan, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        ss->plan = n;
+        ss->capplan = cap;
+    }
+    ss->plan[ss->nplan++] = *e;
+    return 0;
+}
+
+/* Rewrite the file with the newest WT_SSE_PLAN_KEEP entries (open, and when it grows). */
+static int plan_rewrite(struct sse_sink *ss)
+{
+    size_t from = ss->nplan > WT_SSE_PLAN_KEEP ? ss->nplan - WT_SSE_PLAN_KEEP : 0;
+    size_t n = ss->nplan - from;
+    unsigned char *buf = wt_malloc(n * WT_SSE_PLAN_ENT + 1);
+    if (!buf)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        plan_encode(buf + i * WT_SSE_PLAN_ENT, &ss->plan[from + i]);
+    if (n > 0)
+        memmove(ss->plan, ss->plan + from, n * sizeof(*ss->plan));
+    ss->nplan = n;
+    char dir[4200], *slash;
+    snprintf(dir, sizeof(dir), "%s", ss->plan_path);
+    slash = strrchr(dir, '/');
+    const char *name = slash ? slash + 1 : dir;
+    if (slash)
+        *slash = '\0';
+    int rc = wt_write_atomic(slash ? dir : ".", name, buf, n * WT_SSE_PLAN_ENT);
+    wt_free(buf);
+    if (rc != 0)
+        return rc;
+    if (ss->plan_fd >= 0)
+        close(ss->plan_fd);
+    ss->plan_fd = open(ss->plan_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    return ss->plan_fd < 0 ? -errno : 0;
+}
+
+static int plan_load(struct sse_sink *ss)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc = wt_read_file(ss->plan_path, 64u * 1024 * 1024, &data, &len);
+    if (rc == -ENOENT)
+        rc = 0;
+    if (rc != 0)
+        return rc;
+    for (size_t off = 0; off + WT_SSE_PLAN_ENT <= len; off += WT_SSE_PLAN_ENT) {
+        struct plan_ent e;
+        if (!plan_decode((const unsigned char *)data + off, &e))
+            break; /* a torn last entry: its record was never sent */
+        if (plan_push(ss, &e) != 0) {
+            rc = -ENOMEM;
+            break;
+        }
+    }
+    wt_free(data);
+    return rc ? rc : plan_rewrite(ss);
+}
+
+/* The cut size of record b: its plan entry, or the budget's target, appended first. */
+static size_t plan_target(struct sse_sink *ss, const struct wt_batch *b)
+{
+    size_t t = wt_http_budget_target(&ss->bg);
+    if (!ss->use_plan)
+        return t;
+    for (size_t i = ss->nplan; i-- > 0;) {
+        if (ss->plan[i].seq == b->id)
+            return ss->plan[i].target;
+    }
+    struct plan_ent e = {b->id, t > UINT32_MAX ? UINT32_MAX : (uint32_t)t};
+    unsigned char buf[WT_SSE_PLAN_ENT];
+    plan_encode(buf, &e);
+    /* Written before the first part is sent: a crash after this line finds
+     * it (a process crash keeps the page cache; see docs/sse-protocol.md). */
+    if (ss->plan_fd < 0 || wt_write_all(ss->plan_fd, buf, sizeof(buf)) != 0) {
+        if (!ss->warned_plan)
+            wt_log_error(TAG,
+                         "%s: %s: cannot write the part plan: %s (records are sent whole "
+                         "until it works again)",
+                         ss->name, ss->plan_path, strerror(errno));
+        ss->warned_plan = true;
+        if (ss->s->metrics)
+            wt_metrics_problem(ss->s->metrics, "sse-plan", "cannot write the SSE part plan");
+        return SIZE_MAX; /* whole: the one cut a restart can reproduce without an entry */
+    }
+    if (ss->warned_plan) {
+        ss->warned_plan = false;
+        if (ss->s->metrics)
+            wt_metrics_problem(ss->s->metrics, "sse-plan", NULL);
+    }
+    wt_crash_point("sse-planned");
+    plan_push(ss, &e);
+    if (ss->nplan >= 2 * WT_SSE_PLAN_KEEP)
+        plan_rewrite(ss);
+    return e.target;
+}
+
 static struct sse_part *cut_next(struct sse_sink *ss)
 {
     for (struct sse_batch *sb = ss->bhead; sb; sb = sb->next) {
@@ -356,7 +512,10 @@ static struct sse_part *cut_next(struct sse_sink *ss)
         if (sb->cut >= b->len)
             continue;
         uint32_t lines;
-        size_t n = wt__sse_cut(b->data, b->len, sb->cut, wt_http_budget_target(&ss->bg), &lines);
+        /* run: one target per record (its plan); replay: each cut follows the budget. */
+        if (sb->target == 0 || !ss->use_plan)
+            sb->target = plan_target(ss, b);
+        size_t n = wt__sse_cut(b->data, b->len, sb->cut, sb->target, &lines);
         struct sse_part *p = part_new(ss, sb, sb->cut, n, sb->cut_lines, lines);
         sb->cut += n;
         sb->cut_lines += lines;
@@ -776,7 +935,7 @@ static void on_done(struct sse_sink *ss, struct slot *sl, struct sse_part *p, CU
         break;
     case WT_SSE_OUT_TIMEOUT:
         wt_http_budget_fail(&ss->bg, p->len);
-        if (p->count > 1) {
+        if (p->count > 1 && !ss->use_plan) {
             wt_log_warn(TAG,
                         "%s: request of %" PRIu32 " events timed out after %.1f s: sending "
                         "it again as two halves",
@@ -951,6 +1110,9 @@ static void dead_letter(struct sse_sink *ss, struct sse_part *p, long status, co
 
 static void sink_free(struct sse_sink *ss)
 {
+    if (ss->plan_fd >= 0)
+        close(ss->plan_fd);
+    wt_free(ss->plan);
     wt__sse_cred_wipe(&ss->cred);
     wt_metrics_free(ss->own_metrics);
     wt_free(ss);
@@ -999,6 +1161,7 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
         return -ENOMEM;
     }
     ss->s = s;
+    ss->plan_fd = -1;
     snprintf(ss->name, sizeof(ss->name), "%s", sc->name);
     wt__sse_base_url(o, ss->base, sizeof(ss->base));
     snprintf(ss->events_url, sizeof(ss->events_url), "%s/v1/events", ss->base);
@@ -1177,6 +1340,31 @@ static void sse_close(struct wt_sink *s)
     uv_close((uv_handle_t *)&ss->wake, on_timer_closed);
 }
 
+/*
+ * Durable mode (wtexport run): records come from the spool with stable
+ * sequence numbers, so cut them per the persisted plan, and never re-cut a
+ * part whose outcome is unknown (a timeout): exactly once with 409.
+ */
+static void sse_resume(struct wt_sink *s, bool has, uint64_t aux)
+{
+    struct sse_sink *ss = s->impl;
+    (void)has;
+    (void)aux;
+    char dir[4096], *slash;
+    snprintf(dir, sizeof(dir), "%s", ss->cred_path);
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(ss->plan_path, sizeof(ss->plan_path), "%s/sse-%s.plan", slash ? dir : ".", ss->name);
+    int rc = plan_load(ss);
+    if (rc != 0)
+        wt_log_error(TAG, "%s: %s: cannot load the part plan: %s (records are sent whole)",
+                     ss->name, ss->plan_path, wt_strerror(rc));
+    else
+        wt_log_debug(TAG, "%s: part plan %s: %zu records", ss->name, ss->plan_path, ss->nplan);
+    ss->use_plan = true;
+}
+
 const struct wt_sink_ops wt__sse_ops = {
     .type = "sse",
     .open = sse_open,
@@ -1184,4 +1372,5 @@ const struct wt_sink_ops wt__sse_ops = {
     .ready = sse_ready,
     .idle = sse_idle,
     .close = sse_close,
+    .resume = sse_resume,
 };

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# test_crash_exactly_once.sh - exactly once through crashes and rotation.
+#
+# A writer appends lines with unique markers (seq N) to a.log while
+# `wtexport run` is killed with SIGKILL again and again (WT_CRASH_SEED picks
+# the moments; default 12): right after a start, at random moments of a run
+# and of a backlog catch-up, around a rename rotation and a copytruncate,
+# and at named crash points (WT_CRASH_AT) that random timing rarely hits:
+# after a spool commit, after the file sink's write and fsync but before
+# its cursor is saved, before a cursor write, before a checkpoint write,
+# and when a truncation is detected. Sinks: file (NDJSON), file (zstd) and,
+# unless CRASH_SSE=0, sse (the test server). In the end every seq is in
+# every sink exactly once: 0 lost, 0 duplicated.
+#
+# Copytruncate loses for real what the old generation held past the
+# daemon's position (the copy is named a.log.N, outside the input glob, as
+# on a proxy); the test rotates only once the daemon has read the whole
+# file, so every loss counted is the exporter's.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sse_lib.sh"
+
+SEED=${WT_CRASH_SEED:-12}
+KILLS=${WT_CRASH_KILLS:-24}
+SSE=${CRASH_SSE:-1}
+NAMED=${CRASH_NAMED:-1} # 0: no WT_CRASH_AT (to measure a binary without crash points)
+RANDOM=$SEED
+A=$T/logs/a.log
+CFG=$T/cfg.json
+OUT0=$T/out0.ndjson
+OUT1=$T/out1.ndjson.zst
+PORT=$(free_port) || fail "no free port"
+log "seed $SEED, $KILLS kills, sse=$SSE"
+
+if [ "$SSE" = 1 ]; then
+    start_sse
+    SSE_SINK=", {\"type\": \"sse\", \"name\": \"sse0\", \"url\": \"$SSE_URL\", \"retry\": {\"base\": \"50ms\", \"cap\": \"300ms\"}}"
+else
+    SSE_SINK=
+fi
+cat >"$CFG" <<EOF
+{
+  "state_dir": "$T/state",
+  "inputs": [{"path": "$T/logs/*.log"}],
+  "sinks": [{"type": "file", "name": "file0", "path": "$OUT0", "compress": "none"},
+            {"type": "file", "name": "file1", "path": "$OUT1", "compress": "zstd"}$SSE_SINK],
+  "batch": {"linger": "100ms", "max_events": 300},
+  "checkpoint_interval": "300ms",
+  "scan_interval": "1s",
+  "rotate_wait": "1s",
+  "metrics": {"listen": "127.0.0.1:$PORT"}
+}
+EOF
+[ "$SSE" = 1 ] && sse_register "$CFG"
+: >"$A"
+
+rand_ms() { echo "$((RANDOM % $1))"; } # 0..$1-1
+sleep_ms() { sleep "$(awk -v m="$1" 'BEGIN { printf "%.3f", m / 1000 }')"; }
+
+# A start that may die by itself at a crash point: wait for it to run or die.
+start_maybe_crashing() {
+    NSTART=$((NSTART + 1))
+    echo "======== test: start #$NSTART ${WT_CRASH_AT:+(WT_CRASH_AT=$WT_CRASH_AT)} ========" >>"$DLOG"
+    DLOG_FROM=$(($(wc -l <"$DLOG") + 1))
+    "$WT" run -c "$CFG" >/dev/null 2>>"$DLOG" &
+    DPID=$!
+    bg_track "$DPID"
+}
+ready_or_dead() { ! alive "$DPID" || daemon_ready; }
+kill_now() {
+    if [ -n "$DPID" ] && alive "$DPID"; then
+        kill -KILL "$DPID" 2>/dev/null
+    fi
+    wait_exit "$DPID"
+    DPID=
+}
+# The daemon has read (and spooled) everything written so far.
+caught_up() {
+    local lag
+    lag=$(curl -s -m 5 "http://127.0.0.1:$PORT/metrics" | awk '$1 ~ /^wtexport_file_lag_bytes/ { s += $2 } END { print s + 0 }')
+    [ "$lag" = 0 ] && [ "$(metric wtexport_paused)" = 0 ]
+}
+
+CRASH_POINTS=(spool-committed file-written cursor-sync checkpoint-write)
+[ "$SSE" = 1 ] && CRASH_POINTS+=(sse-planned)
+NROT=0
+WRITER_CHUNK=40 start_writer "$A" 1 1000000 host
+declare -A KINDS=()
+for k in $(seq 1 "$KILLS"); do
+    kind=$((RANDOM % 7))
+    case $kind in
+    0) # right after start
+        start_maybe_crashing
+        wait_for "start" ready_or_dead
+        sleep_ms "$(rand_ms 150)"
+        what="after start"
+        ;;
+    1 | 2) # backlog catch-up: down for a while, killed soon after the start
+        sleep_ms $((300 + $(rand_ms 1500)))
+        start_maybe_crashing
+        sleep_ms $((50 + $(rand_ms 600)))
+        what="during catch-up"
+        ;;
+    3) # rename rotation
+        start_maybe_crashing
+        wait_for "start" ready_or_dead
+        sleep_ms "$(rand_ms 500)"
+        NROT=$((NROT + 1))
+        mv "$A" "$T/logs/a-$NROT.log" && writer_reopen
+        sleep_ms "$(rand_ms 1500)"
+        what="around a rename rotation"
+        ;;
+    4) # copytruncate: once the daemon read everything
+        start_maybe_crashing
+        wait_for "start" ready_or_dead
+        if alive "$DPID"; then
+            writer_pause
+            WT_WAIT_DEADLINE=120 wait_for "the daemon to read all of a.log" eval '! alive $DPID || caught_up'
+            NROT=$((NROT + 1))
+            cp "$A" "$A.$NROT" && truncate -s 0 "$A"
+            writer_resume
+            sleep_ms "$(rand_ms 1200)"
+        fi
+        what="around a copytruncate"
+        ;;
+    5 | 6) # a named crash point
+        if [ "$NAMED" = 0 ]; then
+            start_maybe_crashing
+            sleep_ms $((100 + $(rand_ms 1500)))
+            kill_now
+            KINDS["random moment"]=$((${KINDS["random moment"]:-0} + 1))
+            log "kill $k/$KILLS: random moment (writer at $(writer_pos))"
+            continue
+        fi
+        cp=${CRASH_POINTS[$((RANDOM % ${#CRASH_POINTS[@]}))]}
+        WT_CRASH_AT="$cp:$((1 + RANDOM % 6))"
+        export WT_CRASH_AT
+        start_maybe_crashing
+        unset WT_CRASH_AT
+        WT_WAIT_DEADLINE=60 wait_for "the daemon to reach $cp" eval '! alive $DPID'
+        what="at crash point $cp"
+        ;;
+    esac
+    kill_now
+    KINDS[$what]=$((${KINDS[$what]:-0} + 1))
+    log "kill $k/$KILLS: $what (writer at $(writer_pos))"
+done
+
+# A copytruncate while the daemon is down, once it had read everything: the
+# file is read from its start, with a log line, and nothing is lost.
+start_maybe_crashing
+wait_for "start" daemon_ready
+writer_pause
+WT_WAIT_DEADLINE=120 wait_for "the daemon to read all of a.log" caught_up
+kill_now
+NROT=$((NROT + 1))
+cp "$A" "$A.$NROT" && truncate -s 0 "$A"
+writer_resume
+sleep_ms 300
+# And a truncation detected at run time, killed right there.
+WT_CRASH_AT=tail-truncated
+export WT_CRASH_AT
+start_maybe_crashing
+unset WT_CRASH_AT
+wait_for "start" ready_or_dead
+dlog_has 'was truncated or replaced while wtexport was not running' ||
+    check_fail "no log line for the copytruncate while the daemon was down"
+log "ok: $(dlog | grep 'while wtexport was not running' | head -n 1 | cut -c 1-240)"
+if alive "$DPID"; then
+    writer_pause
+    WT_WAIT_DEADLINE=120 wait_for "the daemon to read all of a.log" eval '! alive $DPID || caught_up'
+    NROT=$((NROT + 1))
+    cp "$A" "$A.$NROT" && truncate -s 0 "$A"
+    writer_resume
+    [ "$NAMED" = 0 ] && sleep_ms 500
+    [ "$NAMED" = 0 ] || WT_WAIT_DEADLINE=60 wait_for "the daemon to die at tail-truncated" eval '! alive $DPID'
+fi
+kill_now
+KINDS["truncated while down + tail-truncated"]=1
+
+# The end: stop writing, let a clean daemon deliver everything.
+: >"$WCTL.pause"
+wait_for "writer to pause" test -e "$WCTL.paused"
+LAST=$(($(writer_pos) - 1))
+kill "$WRITER_PID" 2>/dev/null
+wait "$WRITER_PID" 2>/dev/null
+WRITER_PID=
+start_daemon "$CFG"
+have_all() {
+    [ "$(out_seqs "$OUT0" host | sort -u | wc -l)" -ge "$LAST" ] &&
+        [ "$(zstd -dcq "$OUT1" 2>/dev/null | grep -c 'example.com/seq/')" -ge "$LAST" ] &&
+        { [ "$SSE" != 1 ] || [ "$(sse_stat accepted_events)" -ge "$LAST" ]; }
+}
+WT_WAIT_DEADLINE=180 wait_for "every sink to hold seq 1..$LAST" have_all
+stop_daemon
+
+for kind in "${!KINDS[@]}"; do log "kills $kind: ${KINDS[$kind]}"; done
+log "lines written: $LAST; daemon starts: $NSTART"
+log "file0 duplicates/missing: $(seq_stats "$OUT0" 1 "$LAST" host)"
+check_exactly_once "$OUT0" 1 "$LAST" host "file sink (NDJSON)"
+zstd -dcq "$OUT1" >"$T/out1.ndjson" || fail "file1 is not a valid zstd stream"
+check_exactly_once "$T/out1.ndjson" 1 "$LAST" host "file sink (zstd)"
+if [ "$SSE" = 1 ]; then
+    check_exactly_once "$SSE_EVENTS" 1 "$LAST" host "sse sink (events stored by the server)"
+    keys_acked_at_most_once
+fi
+pass
