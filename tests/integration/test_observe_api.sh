@@ -101,8 +101,15 @@ assert_eq "https://siem.example.com/search?type=domain&q=host.example.com" "$(bo
 assert_eq '{"data":{}}' "$(post /deliberate/observables "$HS" "$Q" | body_of)" "deliberate answer"
 assert_eq '{"data":"t1"}' "$(curl -s -H 'Health-Check: t1' "http://127.0.0.1:$OPORT/watchdog")" "watchdog"
 assert_eq "invalid argument" "$(post /observe/observables "$HS" '{"type":"ip"}' | body_of | jq -r '.errors[0].code')" "bad body"
-mkdir -p "$T/examples"
-post /observe/observables "$HS" '[{"type":"domain","value":"host.example.com"},{"type":"ip","value":"10.0.0.7"}]' | body_of | jq . >"$T/examples/observe.json"
+# Examples for docs/observe-api.md (WT_OBSERVE_EXAMPLES=DIR keeps them).
+if [ -n "${WT_OBSERVE_EXAMPLES:-}" ]; then
+    mkdir -p "$WT_OBSERVE_EXAMPLES"
+    post /observe/observables "$HS" '[{"type":"url","value":"http://host.example.com/seq/7?q=x"},{"type":"email","value":"a@b.c"}]' | body_of | jq . >"$WT_OBSERVE_EXAMPLES/observe.json"
+    post /refer/observables "$HS" '[{"type":"domain","value":"host.example.com"}]' | body_of | jq . >"$WT_OBSERVE_EXAMPLES/refer.json"
+    post /health "" '' | body_of | jq . >"$WT_OBSERVE_EXAMPLES/error_401.json"
+    post /observe/observables "$HS" '{"type":"ip"}' | body_of | jq . >"$WT_OBSERVE_EXAMPLES/error_400.json"
+    "$WT" lookup -c "$T/cfg.json" domain host.example.com >"$WT_OBSERVE_EXAMPLES/lookup.txt"
+fi
 
 # --- wtexport lookup ----------------------------------------------------------------
 out=$("$WT" lookup -c "$T/cfg.json" domain HOST.example.com)
