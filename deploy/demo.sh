@@ -56,6 +56,10 @@ server=$!
 for _ in $(seq 100); do [ -s "$demo/server/port" ] && break; sleep 0.05; done
 port=$(cat "$demo/server/port")
 
+# The observe API (relay module) on a loopback port, HS256 tokens with this secret.
+oport=$((20000 + RANDOM % 10000))
+head -c 48 /dev/urandom | base64 -w0 >"$demo/observe.secret"
+
 cat > "$demo/wtexport.json" <<JSON
 {
   "state_dir": "$demo/state",
@@ -67,6 +71,9 @@ cat > "$demo/wtexport.json" <<JSON
     { "type": "sse", "name": "sse", "url": "http://127.0.0.1:$port" }
   ],
   "metrics": { "listen": "" },
+  "index": { "enabled": true, "commit_interval": "200ms" },
+  "observe": { "listen": "127.0.0.1:$oport", "jwt_secret_file": "$demo/observe.secret",
+               "audience": "http://127.0.0.1:$oport" },
   "log": { "level": "warn" }
 }
 JSON
@@ -80,7 +87,6 @@ expected=$("$bin" parse "$demo"/logs/*.log 2>/dev/null | wc -l)
 daemon=$!
 got() { [ -s "$demo/server/events.ndjson" ] && wc -l <"$demo/server/events.ndjson" || echo 0; }
 for _ in $(seq 300); do [ "$(got)" -ge "$expected" ] && break; sleep 0.1; done
-kill -TERM "$daemon"; wait "$daemon"; daemon=
 
 out="$demo/out/events.ndjson.zst"
 echo
@@ -93,5 +99,26 @@ grep -o '"type":"[a-z0-9]*"' "$demo/server/events.ndjson" | cut -d'"' -f4 | sort
     sort -rn | awk '{ printf "     %-7s %s\n", $2, $1 }'
 echo "   first event received:"
 head -1 "$demo/server/events.ndjson" | sed 's/^/     /'
+# The index commits every 200 ms; wait until it holds the blocked CONNECT.
+for _ in $(seq 100); do
+    "$bin" lookup -c "$demo/wtexport.json" domain bad.example.net >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+# An XDR-style call: a JWT signed HS256 with the shared secret (aud = module URL).
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+jh=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+jp=$(printf '{"aud":"http://127.0.0.1:%s","exp":%d}' "$oport" $(($(date +%s) + 300)) | b64url)
+js=$(printf '%s.%s' "$jh" "$jp" | openssl dgst -sha256 -mac HMAC -macopt "key:$(cat "$demo/observe.secret")" -binary | b64url)
 echo
-echo "Run it yourself: $bin run -c $demo/wtexport.json   (docs/config.md, docs/sse-protocol.md)"
+echo "== who saw bad.example.net? (observe API, as Cisco XDR asks a relay module)"
+echo "   POST http://127.0.0.1:$oport/observe/observables  [{\"type\":\"domain\",\"value\":\"bad.example.net\"}]"
+curl -s -X POST -H "Authorization: Bearer $jh.$jp.$js" -H 'Content-Type: application/json' \
+    -d '[{"type":"domain","value":"bad.example.net"}]' "http://127.0.0.1:$oport/observe/observables" |
+    jq . | sed 's/^/     /'
+echo "== the same with wtexport lookup"
+"$bin" lookup -c "$demo/wtexport.json" domain bad.example.net | sed 's/^/     /'
+kill -TERM "$daemon"; wait "$daemon"; daemon=
+echo
+echo "Run it yourself: $bin run -c $demo/wtexport.json   (docs/config.md, docs/sse-protocol.md,"
+echo "                 docs/observe-api.md; $bin lookup -c $demo/wtexport.json domain bad.example.net)"

@@ -9,6 +9,7 @@ set -eu
 PKGS="build-essential cmake pkg-config git ca-certificates openssl \
 libuv1-dev libcurl4-openssl-dev libzstd-dev zstd zlib1g-dev \
 librdkafka-dev libcjson-dev libmicrohttpd-dev libcmocka-dev \
+liblmdb-dev lmdb-utils libjwt-dev libssl-dev \
 clang libclang-rt-14-dev clang-format curl jq gnuplot-nox procps time iproute2 gzip \
 debhelper dpkg-dev fakeroot lintian prometheus bash-completion groff-base man-db \
 systemd adduser passwd util-linux"

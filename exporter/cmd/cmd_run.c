@@ -8,7 +8,9 @@
  *   SIGUSR1         log every counter
  */
 #include "cmd_int.h"
+#include "index.h"
 #include "log.h"
+#include "observe.h"
 #include "wt_common.h"
 #include "pipeline.h"
 #include "tail.h"
@@ -35,6 +37,14 @@ struct daemon {
     uv_signal_t sig_term, sig_int, sig_hup, sig_usr1;
     uv_timer_t heartbeat, drain;
     uint64_t drain_started;
+    /* The observable index (index.enabled) and its relay API (observe.listen). */
+    struct wt_index *idx;
+    struct wt_observe *obs;
+    uv_timer_t idx_timer;
+    bool idx_timer_on;
+    struct wt_index_stats idx_pub;
+    struct wt_metric *m_idx_records, *m_idx_commits, *m_idx_failed, *m_idx_stalls, *m_idx_buckets,
+        *m_idx_bytes, *m_idx_commit_s, *m_idx_expired;
     bool stopping;
     int exit_code;
 };
@@ -72,8 +82,15 @@ static void close_all(struct daemon *d)
     uv_close((uv_handle_t *)&d->sig_usr1, NULL);
     uv_close((uv_handle_t *)&d->heartbeat, NULL);
     uv_close((uv_handle_t *)&d->drain, NULL);
+    if (d->idx_timer_on)
+        uv_close((uv_handle_t *)&d->idx_timer, NULL);
+    d->idx_timer_on = false;
+    wt_observe_stop(d->obs);
+    d->obs = NULL;
     wt_tail_free(d->tail);
     wt_pipeline_free(d->p);
+    wt_index_close(d->idx); /* commits what the pipeline added */
+    d->idx = NULL;
     d->tail = NULL;
     d->p = NULL;
 }
@@ -82,8 +99,7 @@ static void drain_cb(uv_timer_t *h)
 {
     struct daemon *d = h->data;
     bool idle = wt_pipeline_idle(d->p);
-    bool timed_out =
-        uv_now(d->env.loop) - d->drain_started >= (uint64_t)d->env.cfg->drain_timeout_ms;
+    bool timed_out = uv_now(d->env.loop) - d->drain_started >= (uint64_t)d->env.cfg->drain_timeout_ms;
     if (!idle && !timed_out)
         return;
     if (idle && wt_pipeline_busy(d->p))
@@ -106,6 +122,8 @@ static void drain_cb(uv_timer_t *h)
                     "drain_timeout (%lld ms) reached before every sink caught up; what is not "
                     "acked stays in the spool (or the logs) for the next start",
                     (long long)d->env.cfg->drain_timeout_ms);
+        if (d->idx)
+            wt_index_sync(d->idx);
         fflush(stderr);
         _exit(d->exit_code);
     }
@@ -174,6 +192,16 @@ static void carry_over(struct wt_config *nc, struct wt_config *old)
     old->nsinks = ntmp;
     swap_ptr(&nc->state_dir, &old->state_dir);
     swap_ptr(&nc->metrics.listen, &old->metrics.listen);
+    /* The index and the observe API keep their start-up settings (retention aside). */
+    if (memcmp(&nc->index, &old->index, sizeof(nc->index)) != 0 ||
+        !str_same(nc->observe.listen, old->observe.listen))
+        wt_log_warn("config", "reload: index and observe changes need a restart");
+    __typeof__(nc->index) ti = nc->index;
+    nc->index = old->index;
+    old->index = ti;
+    __typeof__(nc->observe) to = nc->observe;
+    nc->observe = old->observe;
+    old->observe = to;
 }
 
 static void reload(struct daemon *d)
@@ -194,6 +222,8 @@ static void reload(struct daemon *d)
     wt_log_setup((enum wt_log_level)nc->log.level, nc->log.json);
     wt_pipeline_apply(d->p, nc);
     wt_tail_apply(d->tail, nc);
+    if (d->idx)
+        wt_index_set_retention(d->idx, nc->retention_ms);
     wt_config_free(d->env.cfg);
     wt_free(d->env.cfg);
     d->env.cfg = nc;
@@ -240,6 +270,94 @@ static void heartbeat_cb(uv_timer_t *h)
     wt_metrics_heartbeat(d->env.m);
     wt_metrics_problem(d->env.m, "sinks", wt_pipeline_failing(d->p) ? "a sink is failing" : NULL);
     wt_pipeline_counts(d->p); /* publishes counters */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Index and observe API                                                    */
+/* ------------------------------------------------------------------------ */
+
+static void index_publish(struct daemon *d)
+{
+    struct wt_index_stats st;
+    wt_index_stats(d->idx, &st);
+    wt_metric_add(d->m_idx_records, st.records - d->idx_pub.records);
+    wt_metric_add(d->m_idx_commits, st.commits - d->idx_pub.commits);
+    wt_metric_add(d->m_idx_failed, st.failed - d->idx_pub.failed);
+    wt_metric_add(d->m_idx_stalls, st.stalls - d->idx_pub.stalls);
+    wt_metric_add(d->m_idx_expired, st.expired - d->idx_pub.expired);
+    wt_metric_set(d->m_idx_buckets, st.buckets);
+    wt_metric_set(d->m_idx_bytes, (int64_t)st.map_bytes);
+    wt_metric_set(d->m_idx_commit_s, (int64_t)(st.commit_ns_last / 1000000));
+    d->idx_pub = st;
+}
+
+static void idx_timer_cb(uv_timer_t *h)
+{
+    struct daemon *d = h->data;
+    wt_index_commit(d->idx);
+    index_publish(d);
+}
+
+static struct wt_metric *idx_metric(struct daemon *d, enum wt_metric_kind k, const char *name,
+                                    const char *help)
+{
+    return wt_metrics_get(d->env.m, k, name, help, NULL, NULL, 0);
+}
+
+static int index_start(struct daemon *d, char *err, size_t errlen)
+{
+    char path[4096];
+    if (d->env.cfg->index.path)
+        snprintf(path, sizeof(path), "%s", d->env.cfg->index.path);
+    else
+        snprintf(path, sizeof(path), "%s/index", d->env.cfg->state_dir);
+    struct wt_index_opts io = {.path = path,
+                               .max_size = d->env.cfg->index.max_size,
+                               .top_clients = (unsigned)d->env.cfg->index.top_clients,
+                               .retention_ms = d->env.cfg->retention_ms};
+    d->idx = wt_index_open(&io, err, errlen);
+    if (!d->idx)
+        return -1;
+    d->m_idx_records = idx_metric(d, WT_METRIC_COUNTER, "wtexport_index_records_total",
+                                  "Records merged into the observable index.");
+    d->m_idx_commits = idx_metric(d, WT_METRIC_COUNTER, "wtexport_index_commits_total",
+                                  "Index write transactions committed.");
+    d->m_idx_failed = idx_metric(d, WT_METRIC_COUNTER, "wtexport_index_failed_commits_total",
+                                 "Index write transactions that failed (their records are lost).");
+    d->m_idx_stalls = idx_metric(d, WT_METRIC_COUNTER, "wtexport_index_stalls_total",
+                                 "Times reading waited for the index writer.");
+    d->m_idx_expired = idx_metric(d, WT_METRIC_COUNTER, "wtexport_index_expired_buckets_total",
+                                  "Hour buckets dropped from the index.");
+    d->m_idx_buckets =
+        idx_metric(d, WT_METRIC_GAUGE, "wtexport_index_buckets", "Hour buckets in the index.");
+    d->m_idx_bytes =
+        idx_metric(d, WT_METRIC_GAUGE, "wtexport_index_bytes", "Bytes of the index map in use.");
+    d->m_idx_commit_s = idx_metric(d, WT_METRIC_GAUGE, "wtexport_index_commit_milliseconds",
+                                   "Duration of the last index write transaction.");
+    uv_timer_init(d->env.loop, &d->idx_timer);
+    d->idx_timer.data = d;
+    d->idx_timer_on = true;
+    uint64_t iv = (uint64_t)d->env.cfg->index.commit_interval_ms;
+    uv_timer_start(&d->idx_timer, idx_timer_cb, iv, iv);
+    wt_log_info("run", "index at %s (commit every %llu ms, %zu MiB at most)", path,
+                (unsigned long long)iv, d->env.cfg->index.max_size >> 20);
+    return 0;
+}
+
+static int observe_start(struct daemon *d, char *err, size_t errlen)
+{
+    char host[256];
+    if (d->env.cfg->host)
+        snprintf(host, sizeof(host), "%s", d->env.cfg->host);
+    else if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "unknown");
+    host[sizeof(host) - 1] = '\0';
+    d->obs = wt_observe_start(d->env.cfg, d->idx, host, err, errlen);
+    if (!d->obs)
+        return -1;
+    wt_log_info("run", "observe API on %s://%s (relay module)",
+                d->env.cfg->observe.tls_cert_file ? "https" : "http", d->env.cfg->observe.listen);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -300,6 +418,18 @@ int wt_cmd_run(int argc, char **argv)
         wt_log_error("run", "%s", err);
         goto out;
     }
+    if (d.env.cfg->index.enabled) {
+        if (index_start(&d, err, sizeof(err)) != 0) {
+            wt_log_error("run", "index: %s", err);
+            goto out;
+        }
+        wt_pipeline_set_index(d.p, d.idx);
+    }
+    if (d.env.cfg->observe.listen && d.env.cfg->observe.listen[0] &&
+        observe_start(&d, err, sizeof(err)) != 0) {
+        wt_log_error("run", "%s", err);
+        goto out;
+    }
     if (wt_tail_start(d.tail, d.p, err, sizeof(err)) != 0) {
         wt_log_error("run", "%s", err);
         goto out;
@@ -318,16 +448,19 @@ int wt_cmd_run(int argc, char **argv)
     d.heartbeat.data = d.drain.data = &d;
     uv_timer_start(&d.heartbeat, heartbeat_cb, 0, WT_HEARTBEAT_MS);
     wt_log_info("run", "wtexport %s running: %zu input(s), %zu sink(s), retention %lld s",
-                WT_VERSION, d.env.cfg->ninputs, d.env.cfg->nsinks,
-                (long long)(d.env.cfg->retention_ms / 1000));
+                WT_VERSION, d.env.cfg->ninputs, d.env.cfg->nsinks, (long long)(d.env.cfg->retention_ms / 1000));
 
     uv_run(d.env.loop, UV_RUN_DEFAULT);
     ex = d.exit_code;
     d.tail = NULL;
     d.p = NULL;
 out:
+    wt_observe_stop(d.obs);
+    if (d.idx_timer_on)
+        uv_close((uv_handle_t *)&d.idx_timer, NULL);
     wt_pipeline_free(d.p);
     wt_tail_free(d.tail);
+    wt_index_close(d.idx); /* after the pipeline, which adds to it */
     wt_cmd_env_close(&d.env);
     return ex;
 }

@@ -23,7 +23,9 @@ static const char usage[] =
     "  replay -c FILE [--since TIME] [--until TIME] LOGFILE...\n"
     "                 ship old log files once (plain, .gz, .zst) for backfill\n"
     "  check-config -c FILE | --reference | --example   validate a config file\n"
-    "  status -c FILE [--sink NAME]   each sink's own state and the daemon's sink health\n";
+    "  status -c FILE [--sink NAME]   each sink's own state and the daemon's sink health\n"
+    "  lookup [-c FILE | --index DIR] TYPE VALUE [--since T] [--until T] [--json]\n"
+    "                 who saw this observable, from the index (while the daemon runs)\n";
 
 static const char usage_tail[] = "\n"
                                  "options:\n"
@@ -36,6 +38,7 @@ static const struct wt_command builtins[] = {
     {"parse", NULL, wt_cmd_parse},   {"run", NULL, wt_cmd_run},
     {"replay", NULL, wt_cmd_replay}, {"check-config", NULL, wt_cmd_check_config},
     {"status", NULL, wt_cmd_status},
+    {"lookup", NULL, wt_cmd_lookup},
 };
 
 /* The usage: built-in commands, then each sink type's. */

@@ -21,6 +21,8 @@ int wt_cmd_parse(int argc, char **argv);
 int wt_cmd_check_config(int argc, char **argv);
 int wt_cmd_run(int argc, char **argv);
 int wt_cmd_replay(int argc, char **argv);
+/* Who saw an observable, from the index (cmd_lookup.c). */
+int wt_cmd_lookup(int argc, char **argv);
 /* The sinks' own state and the daemon's health (cmd_status.c). */
 int wt_cmd_status(int argc, char **argv);
 

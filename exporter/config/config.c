@@ -50,6 +50,18 @@ static_assert(WT_LINE_MAX_MIN <= WT_LINE_MAX_DEFAULT && WT_LINE_MAX_DEFAULT <= W
 /* Default sink names are "<type><index>": short enough for any index. */
 static_assert(WT_CFG_MAX_SINKS <= 100 && WT_SINK_NAME_MAX >= 8, "default sink names");
 static_assert(WT_CFG_MAX_ERRORS >= 1, "errors");
+static_assert(WT_INDEX_MAX_SIZE_MIN <= WT_INDEX_MAX_SIZE_DEFAULT &&
+                  WT_INDEX_MAX_SIZE_DEFAULT <= WT_INDEX_MAX_SIZE_LIMIT,
+              "index.max_size");
+static_assert(WT_INDEX_COMMIT_INTERVAL_MIN_MS <= WT_INDEX_COMMIT_INTERVAL_DEFAULT_MS &&
+                  WT_INDEX_COMMIT_INTERVAL_DEFAULT_MS <= WT_INDEX_COMMIT_INTERVAL_MAX_MS,
+              "index.commit_interval");
+static_assert(1 <= WT_INDEX_TOP_CLIENTS_DEFAULT &&
+                  WT_INDEX_TOP_CLIENTS_DEFAULT <= WT_INDEX_TOP_CLIENTS_MAX,
+              "index.top_clients");
+static_assert(1 <= WT_OBSERVE_ENTITIES_LIMIT_DEFAULT &&
+                  WT_OBSERVE_ENTITIES_LIMIT_DEFAULT <= WT_OBSERVE_ENTITIES_LIMIT_MAX,
+              "observe.entities_limit");
 /* Enum-valued keys are stored through an int. */
 static_assert(sizeof(enum wt_format) == sizeof(int), "enum wt_format stored as int");
 
@@ -724,10 +736,34 @@ static void check_sinks(struct wt_cfg_ctx *c, struct wt_config *cfg)
     }
 }
 
+/* The observe API needs the index, an audience and a key; TLS needs both files. */
+static void check_observe(struct wt_cfg_ctx *c, struct wt_config *cfg)
+{
+    if (cfg->observe.listen && cfg->observe.listen[0]) {
+        if (!cfg->index.enabled && !wt_cfg_failed(c, &cfg->index.enabled))
+            err_add(c->errs, "observe.listen", "needs index.enabled true");
+        if (!cfg->observe.audience && !wt_cfg_failed(c, &cfg->observe.audience))
+            err_add(c->errs, "observe.audience", "required with observe.listen");
+        if (!cfg->observe.jwt_secret_file && !cfg->observe.jwt_public_key_file &&
+            !cfg->observe.jwks_file && !wt_cfg_failed(c, &cfg->observe.jwt_secret_file) &&
+            !wt_cfg_failed(c, &cfg->observe.jwt_public_key_file) &&
+            !wt_cfg_failed(c, &cfg->observe.jwks_file))
+            err_add(c->errs, "observe.listen",
+                    "needs jwt_secret_file, jwt_public_key_file or jwks_file");
+    }
+    if (!cfg->observe.tls_cert_file != !cfg->observe.tls_key_file &&
+        !wt_cfg_failed(c, &cfg->observe.tls_cert_file) &&
+        !wt_cfg_failed(c, &cfg->observe.tls_key_file))
+        err_add(c->errs,
+                cfg->observe.tls_cert_file ? "observe.tls_key_file" : "observe.tls_cert_file",
+                "required with the other one (TLS needs a certificate and its key)");
+}
+
 static void check_cross(struct wt_cfg_ctx *c, struct wt_config *cfg)
 {
     check_inputs(c, cfg);
     check_sinks(c, cfg);
+    check_observe(c, cfg);
     if (!wt_cfg_failed(c, &cfg->batch.max_bytes) && !wt_cfg_failed(c, &cfg->queue.max_bytes) &&
         cfg->queue.max_bytes < WT_QUEUE_MIN_BATCHES * cfg->batch.max_bytes) {
         /* A batch holds about twice its size (data + zstd frame): room for one

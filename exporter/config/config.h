@@ -67,6 +67,19 @@
 #define WT_METRICS_TIMEOUT_MIN_MS 1000
 #define WT_METRICS_TIMEOUT_MAX_MS (60 * 1000)
 
+/* index.* (the observable index) and observe.* (the relay-module API). */
+#define WT_INDEX_MAX_SIZE_DEFAULT           (8ULL * 1024 * 1024 * 1024)
+#define WT_INDEX_MAX_SIZE_MIN               (16ULL * 1024 * 1024)
+#define WT_INDEX_MAX_SIZE_LIMIT             (1024ULL * 1024 * 1024 * 1024)
+#define WT_INDEX_TOP_CLIENTS_DEFAULT        10
+#define WT_INDEX_TOP_CLIENTS_MAX            100
+#define WT_INDEX_COMMIT_INTERVAL_DEFAULT_MS 1000
+#define WT_INDEX_COMMIT_INTERVAL_MIN_MS     100
+#define WT_INDEX_COMMIT_INTERVAL_MAX_MS     60000
+#define WT_OBSERVE_ENTITIES_LIMIT_DEFAULT   100
+#define WT_OBSERVE_ENTITIES_LIMIT_MAX       1000
+#define WT_OBSERVE_TEMPLATE_MAX             1024 /* bytes of source_uri / refer_url */
+
 #define WT_ZSTD_LEVEL_DEFAULT 3
 #define WT_ZSTD_LEVEL_MIN     1
 #define WT_ZSTD_LEVEL_MAX     19
@@ -129,6 +142,22 @@ struct wt_config {
         int max_per_ip;             /* at once from one client address */
         int64_t request_timeout_ms; /* an idle or incomplete request is dropped after it */
     } metrics;
+    struct {
+        bool enabled;
+        char *path; /* NULL: <state_dir>/index */
+        size_t max_size;
+        int top_clients;
+        int64_t commit_interval_ms;
+    } index;
+    struct {
+        char *listen; /* "" disables */
+        char *tls_cert_file, *tls_key_file;
+        char *jwt_secret_file, *jwt_public_key_file, *jwks_file;
+        char *audience;
+        int entities_limit;
+        char *source_uri; /* template with {type} and {value}, or NULL */
+        char *refer_url;  /* template with {type} and {value}, or NULL */
+    } observe;
     struct {
         int level; /* enum wt_log_level */
         bool json;

@@ -349,6 +349,178 @@ static const struct wt_cfg_obj metrics_obj = {
     .nkeys = WT_CFG_NKEYS(metrics_keys),
 };
 
+#define IDX(m) (offsetof(struct wt_config, index.m) - CFG(index))
+#define OBS(m) (offsetof(struct wt_config, observe.m) - CFG(observe))
+
+/* A source_uri / refer_url template: an http(s) URL, {type} and {value} substituted. */
+static bool check_template(const char *v)
+{
+    return (strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0) &&
+           strlen(v) <= WT_OBSERVE_TEMPLATE_MAX;
+}
+
+static const struct wt_cfg_key index_keys[] = {
+    {.name = "enabled",
+     .type = K_BOOL,
+     .store = S_BOOL,
+     .off = IDX(enabled),
+     .def = false,
+     .doc = "Keep the observable index (who saw which ip, domain, url, sha256, per hour) over "
+            "the retention window, for the observe API and `wtexport lookup`. Read at start only.",
+     .example = "true"},
+    {.name = "path",
+     .type = K_STR,
+     .store = S_STR,
+     .off = IDX(path),
+     .def_doc = "`\"<state_dir>/index\"`",
+     .check = wt_cfg_check_abs_path,
+     .want = "an absolute directory path",
+     .doc = "Directory of the index (an LMDB environment: data.mdb and lock.mdb).",
+     .example = "\"/var/lib/wtexport/index\""},
+    {.name = "max_size",
+     .type = K_SIZE,
+     .store = S_SIZE,
+     .off = IDX(max_size),
+     .min = (int64_t)WT_INDEX_MAX_SIZE_MIN,
+     .max = (int64_t)WT_INDEX_MAX_SIZE_LIMIT,
+     .def = (int64_t)WT_INDEX_MAX_SIZE_DEFAULT,
+     .doc = "Largest size of the index on disk (the LMDB map size). When it is reached, the "
+            "oldest hour bucket is dropped early (logged). See docs/observe-api.md for the size "
+            "per day.",
+     .example = "\"32GiB\""},
+    {.name = "top_clients",
+     .type = K_INT,
+     .store = S_INT,
+     .off = IDX(top_clients),
+     .min = 1,
+     .max = WT_INDEX_TOP_CLIENTS_MAX,
+     .def = WT_INDEX_TOP_CLIENTS_DEFAULT,
+     .doc = "Client addresses kept per observable and hour, with their request counts (the "
+            "sightings' targets): exact while an hour has at most this many clients, the "
+            "busiest ones beyond.",
+     .example = "20"},
+    {.name = "commit_interval",
+     .type = K_DUR,
+     .store = S_I64,
+     .off = IDX(commit_interval_ms),
+     .min = WT_INDEX_COMMIT_INTERVAL_MIN_MS,
+     .max = WT_INDEX_COMMIT_INTERVAL_MAX_MS,
+     .def = WT_INDEX_COMMIT_INTERVAL_DEFAULT_MS,
+     .doc = "How often the index commits what was read (one LMDB write transaction, fsynced). "
+            "A crash loses at most about this much of the index, which is re-read from the "
+            "logs at the next start.",
+     .example = "\"5s\""},
+};
+
+static const struct wt_cfg_obj index_obj = {
+    .title = "`index`",
+    .doc = "The observable index: LMDB, one bucket per hour, expired with `retention`.",
+    .keys = index_keys,
+    .nkeys = WT_CFG_NKEYS(index_keys),
+};
+
+static const struct wt_cfg_key observe_keys[] = {
+    {.name = "listen",
+     .type = K_STR,
+     .store = S_STR,
+     .off = OBS(listen),
+     .def_str = "",
+     .check = check_listen,
+     .want = "\"host:port\" with a port from 0 to 65535, or \"\" to disable (e.g. "
+             "\"127.0.0.1:9465\", \"[::1]:9465\")",
+     .doc = "Address of the relay-module API (Cisco XDR / SecureX: /health, /observe/observables, "
+            "/refer/observables, /deliberate/observables, /watchdog); \"\" disables it. Needs "
+            "index.enabled, an audience and a key.",
+     .example = "\"0.0.0.0:9465\""},
+    {.name = "tls_cert_file",
+     .type = K_STR,
+     .store = S_STR,
+     .off = OBS(tls_cert_file),
+     .check = wt_cfg_check_abs_path,
+     .want = "an absolute path",
+     .doc = "PEM certificate (chain) to serve HTTPS; with tls_key_file. Without both, plain HTTP "
+            "(put it behind a TLS proxy then).",
+     .example = "\"/etc/wtexport/observe.crt\""},
+    {.name = "tls_key_file",
+     .type = K_STR,
+     .store = S_STR,
+     .off = OBS(tls_key_file),
+     .check = wt_cfg_check_abs_path,
+     .want = "an absolute path",
+     .doc = "PEM private key of tls_cert_file.",
+     .example = "\"/etc/wtexport/observe.key\""},
+    {.name = "jwt_secret_file",
+     .type = K_STR,
+     .store = S_STR,
+     .off = OBS(jwt_secret_file),
+     .check = wt_cfg_check_abs_path,
+     .want = "an absolute path",
+     .doc = "File holding the shared secret of HS256 tokens (at least 32 bytes; a final newline "
+            "is ignored).",
+     .example = "\"/etc/wtexport/observe.secret\""},
+    {.name = "jwt_public_key_file",
+     .type = K_STR,
+     .store = S_STR,
+     .off = OBS(jwt_public_key_file),
+     .check = wt_cfg_check_abs_path,
+     .want = "an absolute path",
+     .doc = "PEM RSA public key that RS256 tokens are verified with.",
+     .example = "\"/etc/wtexport/observe.pub\""},
+    {.name = "jwks_file",
+     .type = K_STR,
+     .store = S_STR,
+     .off = OBS(jwks_file),
+     .check = wt_cfg_check_abs_path,
+     .want = "an absolute path",
+     .doc = "JWKS document (RSA keys by kid) that RS256 tokens are verified with, e.g. a copy of "
+            "https://visibility.amp.cisco.com/.well-known/jwks.",
+     .example = "\"/etc/wtexport/jwks.json\""},
+    {.name = "audience",
+     .type = K_STR,
+     .store = S_STR,
+     .off = OBS(audience),
+     .check = wt_cfg_check_nonempty,
+     .want = "a non-empty string",
+     .doc = "The aud claim every token must carry: the module URL as registered in XDR "
+            "(e.g. \"https://proxy1.example.com:9465\"). Required with listen.",
+     .example = "\"https://proxy1.example.com:9465\""},
+    {.name = "entities_limit",
+     .type = K_INT,
+     .store = S_INT,
+     .off = OBS(entities_limit),
+     .min = 1,
+     .max = WT_OBSERVE_ENTITIES_LIMIT_MAX,
+     .def = WT_OBSERVE_ENTITIES_LIMIT_DEFAULT,
+     .doc = "Sightings answered per observable at most (CTR_ENTITIES_LIMIT; a token's own "
+            "CTR_ENTITIES_LIMIT claim lowers it). More hour buckets are merged into ranges.",
+     .example = "50"},
+    {.name = "source_uri",
+     .type = K_STR,
+     .store = S_STR,
+     .off = OBS(source_uri),
+     .check = check_template,
+     .want = "an http(s) URL of at most 1024 bytes",
+     .doc = "Link put in every sighting as source_uri; {type} and {value} are replaced "
+            "(URL-encoded).",
+     .example = "\"https://siem.example.com/search?q={value}\""},
+    {.name = "refer_url",
+     .type = K_STR,
+     .store = S_STR,
+     .off = OBS(refer_url),
+     .check = check_template,
+     .want = "an http(s) URL of at most 1024 bytes",
+     .doc = "Link answered by /refer/observables for each observable; {type} and {value} are "
+            "replaced (URL-encoded). Without it the answer is [].",
+     .example = "\"https://siem.example.com/search?q={value}\""},
+};
+
+static const struct wt_cfg_obj observe_obj = {
+    .title = "`observe`",
+    .doc = "The relay-module API over the index (docs/observe-api.md). Read at start only.",
+    .keys = observe_keys,
+    .nkeys = WT_CFG_NKEYS(observe_keys),
+};
+
 static const struct wt_cfg_key log_keys[] = {
     {.name = "level",
      .type = K_ENUM,
@@ -511,6 +683,16 @@ static const struct wt_cfg_key top_keys[] = {
      .off = CFG(metrics),
      .sub = &metrics_obj,
      .doc = "The Prometheus endpoint: see `metrics`."},
+    {.name = "index",
+     .type = K_OBJ,
+     .off = CFG(index),
+     .sub = &index_obj,
+     .doc = "The observable index: see `index`."},
+    {.name = "observe",
+     .type = K_OBJ,
+     .off = CFG(observe),
+     .sub = &observe_obj,
+     .doc = "The relay-module API: see `observe`."},
     {.name = "log",
      .type = K_OBJ,
      .off = CFG(log),

@@ -3,6 +3,7 @@
  * and ack positions back to the sources in order. See pipeline.h.
  */
 #include "pipeline.h"
+#include "index.h"
 #include "log.h"
 #include "sink.h"
 #include "spooler.h"
@@ -90,6 +91,8 @@ struct wt_pipeline {
     /* Wall clock from the loop's cached monotonic time. */
     int64_t wall0_ms;
     uint64_t mono0_ms;
+
+    struct wt_index *index; /* the observable index stage, or NULL */
 };
 
 static int64_t wall_now_ms(const struct wt_pipeline *p)
@@ -571,6 +574,8 @@ void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *
         return;
     }
     wt_obs_extract(&p->rec, &p->oopts, &p->os);
+    if (p->index)
+        wt_index_add(p->index, &p->rec, &p->os, src->id, src->path, end_offset);
     p->eopts.src = src->path;
 
     struct wt_batch *b = open_batch(p);
@@ -699,6 +704,11 @@ void wt_pipeline_checkpointed(struct wt_pipeline *p, uint64_t token)
 {
     if (p->spooler)
         wt_spooler_checkpointed(p->spooler, token);
+}
+
+void wt_pipeline_set_index(struct wt_pipeline *p, struct wt_index *idx)
+{
+    p->index = idx;
 }
 
 void wt_pipeline_apply(struct wt_pipeline *p, const struct wt_config *cfg)

@@ -122,6 +122,14 @@ bool wt_pipeline_idle(const struct wt_pipeline *p);
 /** Bytes held by batches in flight (queue bytes). */
 size_t wt_pipeline_queue_bytes(const struct wt_pipeline *p);
 
+struct wt_index;
+/**
+ * Feed every record that passes the retention and replay window to the
+ * observable index (index.h), right after its observables are extracted
+ * and before batching: the index never waits for a sink. NULL: none.
+ */
+void wt_pipeline_set_index(struct wt_pipeline *p, struct wt_index *idx);
+
 /** Apply a reloaded config (retention, privacy, batch sizes); sinks stay. */
 void wt_pipeline_apply(struct wt_pipeline *p, const struct wt_config *cfg);
 

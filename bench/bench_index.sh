@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench_index.sh - the observable index at scale (issue 15 point 5):
+# bulk-load DAYS days of EVENTS events a day (Zipf popularity) through the
+# real parser and wt_index_add, then time 20-observable /observe/observables
+# answers over 1, 7 and DAYS-day windows, warm and cold (page cache dropped
+# before each cold request: needs root), and plot latency against the window
+# next to the appliance's 60-second transaction limit.
+#
+#   bench/bench_index.sh [DAYS [EVENTS_PER_DAY [OUT_DIR]]]   (default 30 200000 bench/results)
+set -eu
+DAYS=${1:-30}
+PER_DAY=${2:-200000}
+OUT=${3:-bench/results}
+BIN=${WT_BIN:-build-rel/bin}
+DIR=${WT_BENCH_DIR:-/tmp/wt-bench-index}
+mkdir -p "$OUT"
+rm -rf "$DIR" "$DIR.calib"
+mkdir -p "$DIR"
+"$BIN/wt-bench-index" load "$DIR" "$DAYS" "$PER_DAY" | tee "$OUT/index_load.txt"
+csv=$OUT/index_lookup.csv
+echo "window_days,warm_p50_ms,warm_p99_ms,cold_p50_ms,cold_p99_ms" >"$csv"
+for w in 1 7 "$DAYS"; do
+    warm=$("$BIN/wt-bench-index" lookup "$DIR" "$w" 200 "$PER_DAY")
+    echo "warm: $warm" | tee -a "$OUT/index_lookup.txt"
+    cold=()
+    for i in $(seq 1 20); do
+        if sync && echo 1 >/proc/sys/vm/drop_caches 2>/dev/null; then
+            cold+=("$("$BIN/wt-bench-index" lookup "$DIR" "$w" 1 "$PER_DAY" | awk '{ print $6 }')")
+        fi
+    done
+    if [ "${#cold[@]}" -gt 0 ]; then
+        read -r c50 c99 < <(printf '%s\n' "${cold[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[NR] }')
+    else
+        c50=nan c99=nan
+    fi
+    echo "cold: window_days $w requests ${#cold[@]} p50_ms $c50 p99_ms(max) $c99" | tee -a "$OUT/index_lookup.txt"
+    echo "$warm" | awk -v c50="$c50" -v c99="$c99" '{ printf "%s,%s,%s,%s,%s\n", $2, $8, $10, c50, c99 }' >>"$csv"
+done
+gnuplot -e "csv='$csv'; png='$OUT/index_lookup.png'; days=$DAYS; per_day=$PER_DAY" bench/index_lookup.gp
+echo "plot: $OUT/index_lookup.png"

@@ -1,0 +1,413 @@
+/*
+ * test_index.c - the observable index and the observe API's answers,
+ * without HTTP: hour buckets, allowed/blocked, AMP verdicts, the top-N
+ * clients (exact up to N, the busiest beyond), expiry of whole buckets,
+ * commits only when handed to the writer (what another process sees),
+ * positions for recovery, the bucket codec, the request decoder, and
+ * sightings that pass the CTIM checker the CTIA sink uses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ctim.h"
+#include "index.h"
+#include "index_int.h"
+#include "observe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define H WT_HOUR_MS
+
+static int64_t fake_now;
+static int64_t clock_fn(void)
+{
+    return fake_now;
+}
+
+struct env {
+    char dir[64];
+    struct wt_index *idx;
+    struct wt_parser ps;
+    struct wt_record rec;
+    struct wt_obs_set os;
+    char scratch[1 << 17];
+};
+
+static struct wt_index *open_idx(const char *dir, unsigned top, int64_t retention, bool ro)
+{
+    char err[256];
+    struct wt_index_opts o = {.path = dir,
+                              .max_size = 64u << 20,
+                              .top_clients = top,
+                              .retention_ms = retention,
+                              .readonly = ro,
+                              .now_ms = clock_fn};
+    struct wt_index *idx = wt_index_open(&o, err, sizeof(err));
+    if (!idx)
+        fail_msg("open %s: %s", dir, err);
+    return idx;
+}
+
+static struct env *env_new(unsigned top, int64_t retention)
+{
+    struct env *e = calloc(1, sizeof(*e));
+    snprintf(e->dir, sizeof(e->dir), "/tmp/wt-index-XXXXXX");
+    assert_non_null(mkdtemp(e->dir));
+    e->idx = open_idx(e->dir, top, retention, false);
+    wt_parser_init(&e->ps, WT_FORMAT_SQUID);
+    wt_obs_set_init(&e->os, e->scratch, sizeof(e->scratch));
+    return e;
+}
+
+static void env_free(struct env *e)
+{
+    char cmd[128];
+    wt_index_close(e->idx);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", e->dir);
+    assert_int_equal(system(cmd), 0);
+    free(e);
+}
+
+/* One squid line at ts_ms from client for url; result e.g. "TCP_MISS/200". */
+static void add(struct env *e, int64_t ts_ms, const char *client, const char *url,
+                const char *result, const char *verdict, uint64_t offset)
+{
+    char line[1024];
+    snprintf(line, sizeof(line),
+             "%lld.%03lld 10 %s %s 100 GET %s - DIRECT/1.2.3.4 text/html DEFAULT_CASE "
+             "<IW_comp,6.9,-,\"-\",-,-,-,-,\"-\",-,-,-,\"-\",-,-,\"-\",\"-\",-,-,IW_comp,-,\"-\","
+             "\"-\",\"Unknown\",\"Unknown\",\"-\",\"-\",198.34,0,-,[Local],\"-\",%s,\"-\",33,0,"
+             "\"-\",\"-\"> -",
+             (long long)(ts_ms / 1000), (long long)(ts_ms % 1000), client, result, url, verdict);
+    assert_int_equal(wt_parse_line(&e->ps, line, strlen(line), &e->rec), 0);
+    assert_int_equal(wt_obs_extract(&e->rec, &(struct wt_obs_opts){0}, &e->os), 0);
+    wt_index_add(e->idx, &e->rec, &e->os, 1, WT_STR_LIT("/var/log/a.log"), offset);
+}
+
+struct got {
+    size_t n;
+    struct wt_index_bucket b[8];
+};
+
+static int got_cb(void *ctx, const struct wt_index_bucket *b)
+{
+    struct got *g = ctx;
+    if (g->n < 8)
+        g->b[g->n++] = *b;
+    return 0;
+}
+
+static struct got look(struct wt_index *idx, enum wt_obs_type t, const char *v)
+{
+    struct got g = {0};
+    assert_int_equal(wt_index_lookup(idx, t, (struct wt_str){v, strlen(v)}, 0, 0, got_cb, &g), 0);
+    return g;
+}
+
+static void test_buckets(void **state)
+{
+    (void)state;
+    fake_now = 1714568400000LL + 10 * H; /* 2024-05-01T13:00Z + 10 h */
+    int64_t h0 = 1714568400000LL;        /* an hour boundary */
+    struct env *e = env_new(10, 30LL * 24 * H);
+    add(e, h0 + 1000, "10.0.0.1", "http://a.example.com/x", "TCP_MISS/200", "1", 100);
+    add(e, h0 + 5000, "10.0.0.2", "http://a.example.com/y", "TCP_DENIED/403", "3", 200);
+    add(e, h0 + 9000, "10.0.0.1", "http://a.example.com/x", "TCP_MISS/200", "1", 300);
+    add(e, h0 + H + 7, "10.0.0.3", "http://a.example.com/x", "TCP_MISS/200", "-", 400);
+    assert_int_equal(wt_index_sync(e->idx), 0);
+
+    struct got g = look(e->idx, WT_OBS_DOMAIN, "a.example.com");
+    assert_int_equal(g.n, 2);
+    /* Newest first. */
+    assert_int_equal(g.b[0].start_ms, h0 + H);
+    assert_int_equal(g.b[0].count, 1);
+    assert_int_equal(g.b[1].start_ms, h0);
+    assert_int_equal(g.b[1].end_ms, h0 + H);
+    assert_int_equal(g.b[1].count, 3);
+    assert_int_equal(g.b[1].allowed, 2);
+    assert_int_equal(g.b[1].blocked, 1);
+    assert_int_equal(g.b[1].first_ms, h0 + 1000);
+    assert_int_equal(g.b[1].last_ms, h0 + 9000);
+    assert_int_equal(g.b[1].nverdicts, 2);
+    assert_string_equal(g.b[1].verdict[0], "1");
+    assert_string_equal(g.b[1].verdict[1], "3");
+    assert_int_equal(g.b[1].nclients, 2);
+    assert_int_equal(g.b[1].client[0].count, 2); /* 10.0.0.1, the busiest, first */
+    assert_int_equal(g.b[1].client[0].addr[3], 1);
+    /* The URL, the client IP and the server IP are observables too. */
+    g = look(e->idx, WT_OBS_URL, "http://a.example.com/x");
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.b[1].count, 2);
+    g = look(e->idx, WT_OBS_IP, "10.0.0.1");
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.b[0].count, 2);
+    g = look(e->idx, WT_OBS_IP, "1.2.3.4");
+    assert_int_equal(g.n, 2);
+    /* A window: only the first hour. */
+    struct got w = {0};
+    assert_int_equal(
+        wt_index_lookup(e->idx, WT_OBS_DOMAIN, WT_STR_LIT("a.example.com"), h0, h0 + H, got_cb, &w),
+        0);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(w.b[0].count, 3);
+    /* Not seen. */
+    assert_int_equal(look(e->idx, WT_OBS_DOMAIN, "b.example.com").n, 0);
+    /* Where the committed records end, per input. */
+    struct wt_index_pos pos[4];
+    assert_int_equal(wt_index_positions(e->idx, pos, 4), 1);
+    assert_string_equal(pos[0].path, "/var/log/a.log");
+    assert_int_equal(pos[0].offset, 400);
+    env_free(e);
+}
+
+static void test_top_clients(void **state)
+{
+    (void)state;
+    int64_t h0 = 1714568400000LL;
+    fake_now = h0 + 2 * H;
+    struct env *e = env_new(2, 30LL * 24 * H);
+    /* 10.0.0.1 x5, 10.0.0.2 x3, 10.0.0.3 x1, interleaved. */
+    const char *order[] = {"10.0.0.1", "10.0.0.2", "10.0.0.1", "10.0.0.3", "10.0.0.1",
+                           "10.0.0.2", "10.0.0.1", "10.0.0.2", "10.0.0.1"};
+    for (size_t i = 0; i < 9; i++)
+        add(e, h0 + (int64_t)i, order[i], "http://t.example.com/", "TCP_MISS/200", "-", i);
+    assert_int_equal(wt_index_sync(e->idx), 0);
+    struct got g = look(e->idx, WT_OBS_DOMAIN, "t.example.com");
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.b[0].count, 9);
+    assert_int_equal(g.b[0].nclients, 2); /* bounded by top_clients */
+    assert_int_equal(g.b[0].client[0].addr[3], 1);
+    assert_int_equal(g.b[0].client[0].count, 5); /* the busiest is exact */
+    /* The second is 10.0.0.2 with an upper bound of its count (Space-Saving). */
+    assert_int_equal(g.b[0].client[1].addr[3], 2);
+    assert_in_range(g.b[0].client[1].count, 3, 4);
+    /* A later commit merges into the same bucket. */
+    add(e, h0 + 100, "10.0.0.2", "http://t.example.com/", "TCP_MISS/200", "-", 99);
+    assert_int_equal(wt_index_sync(e->idx), 0);
+    g = look(e->idx, WT_OBS_DOMAIN, "t.example.com");
+    assert_int_equal(g.b[0].count, 10);
+    env_free(e);
+}
+
+static void test_expiry(void **state)
+{
+    (void)state;
+    int64_t h0 = 1714568400000LL;
+    fake_now = h0 + 30 * 60000; /* half past */
+    struct env *e = env_new(10, 2 * H);
+    add(e, h0 - H + 10, "10.0.0.1", "http://old.example.com/", "TCP_MISS/200", "-", 1);
+    add(e, h0 + 10, "10.0.0.1", "http://new.example.com/", "TCP_MISS/200", "-", 2);
+    add(e, h0 - 5 * H, "10.0.0.1", "http://ancient.example.com/", "TCP_MISS/200", "-", 3);
+    assert_int_equal(wt_index_sync(e->idx), 0);
+    struct wt_index_stats st;
+    wt_index_stats(e->idx, &st);
+    assert_int_equal(st.buckets, 2);
+    assert_int_equal(st.skipped, 1); /* older than the window: never stored */
+    assert_int_equal(look(e->idx, WT_OBS_DOMAIN, "old.example.com").n, 1);
+    /* Two hours later the first bucket has ended before now - retention. */
+    fake_now += 2 * H;
+    assert_int_equal(wt_index_expire(e->idx), 0);
+    wt_index_stats(e->idx, &st);
+    assert_int_equal(st.expired, 1);
+    assert_int_equal(st.buckets, 1);
+    assert_int_equal(look(e->idx, WT_OBS_DOMAIN, "old.example.com").n, 0);
+    assert_int_equal(look(e->idx, WT_OBS_DOMAIN, "new.example.com").n, 1);
+    uint64_t bytes = st.map_bytes;
+    /* Dropped pages are reused: refilling the dropped hour does not grow the map much. */
+    fake_now += H;
+    assert_int_equal(wt_index_expire(e->idx), 0);
+    wt_index_stats(e->idx, &st);
+    assert_int_equal(st.buckets, 0);
+    assert_true(st.map_bytes <= bytes + 4 * 4096);
+    env_free(e);
+}
+
+/* In a child process (LMDB: one environment handle per process): how many
+ * buckets another reader sees for domain c.example.com. */
+static int seen_by_other_process(const char *dir)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct wt_index *ro = open_idx(dir, 10, 30LL * 24 * H, true);
+        struct got g = look(ro, WT_OBS_DOMAIN, "c.example.com");
+        wt_index_close(ro);
+        _exit(g.n == 1 ? (int)g.b[0].count : 0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static void test_commit_interval(void **state)
+{
+    (void)state;
+    int64_t h0 = 1714568400000LL;
+    fake_now = h0 + H / 2;
+    struct env *e = env_new(10, 30LL * 24 * H);
+    add(e, h0 + 1, "10.0.0.1", "http://c.example.com/", "TCP_MISS/200", "-", 1);
+    add(e, h0 + 2, "10.0.0.1", "http://c.example.com/", "TCP_MISS/200", "-", 2);
+    /* Nothing is committed until the commit interval hands the buffer over. */
+    assert_int_equal(seen_by_other_process(e->dir), 0);
+    wt_index_commit(e->idx);
+    assert_int_equal(wt_index_sync(e->idx), 0);
+    assert_int_equal(seen_by_other_process(e->dir), 2);
+    /* An idle commit within the minute does nothing. */
+    struct wt_index_stats st;
+    wt_index_stats(e->idx, &st);
+    uint64_t commits = st.commits;
+    wt_index_commit(e->idx);
+    wt_index_stats(e->idx, &st);
+    assert_int_equal(st.commits, commits);
+    env_free(e);
+}
+
+static void test_codec(void **state)
+{
+    (void)state;
+    struct wt_index_bucket b = {0}, d;
+    uint8_t buf[WT_INDEX_VALUE_BYTES_MAX];
+    b.start_ms = 36 * H;
+    b.first_ms = b.start_ms + 5;
+    b.last_ms = b.start_ms + H - 1;
+    b.count = 1ULL << 40;
+    b.allowed = 7;
+    b.blocked = (1ULL << 40) - 7;
+    wt__index_verdict_add(&b, "3", 1);
+    uint8_t a4[16] = {10, 0, 0, 9}, a6[16] = {0x20, 1, 0xd, 0xb8};
+    wt__index_client_add(&b, 5, a4, 4, 3);
+    wt__index_client_add(&b, 5, a6, 16, 4);
+    wt__index_clients_sort(&b);
+    int n = wt_index_bucket_encode(&b, buf, sizeof(buf));
+    assert_true(n > 0 && n < 64);
+    assert_int_equal(wt_index_bucket_decode(buf, (size_t)n, b.start_ms, &d), 0);
+    assert_int_equal(d.count, b.count);
+    assert_int_equal(d.blocked, b.blocked);
+    assert_int_equal(d.first_ms, b.first_ms);
+    assert_int_equal(d.last_ms, b.last_ms);
+    assert_int_equal(d.nclients, 2);
+    assert_int_equal(d.client[0].len, 16);
+    assert_int_equal(d.client[0].count, 4);
+    for (int cut = 0; cut < n; cut++)
+        assert_int_equal(wt_index_bucket_decode(buf, (size_t)cut, 0, &d), WT_EPARSE);
+    /* Long values: prefix + hash keys, distinct for distinct values. */
+    char v1[1000], v2[1000];
+    memset(v1, 'a', sizeof(v1));
+    memcpy(v2, v1, sizeof(v2));
+    v2[999] = 'b';
+    uint8_t k1[WT_INDEX_KEY_MAX], k2[WT_INDEX_KEY_MAX];
+    assert_int_equal(wt__index_key(WT_OBS_URL, v1, 1000, k1), WT_INDEX_KEY_MAX);
+    assert_int_equal(wt__index_key(WT_OBS_URL, v2, 1000, k2), WT_INDEX_KEY_MAX);
+    assert_memory_not_equal(k1, k2, WT_INDEX_KEY_MAX);
+}
+
+static void test_decode_request(void **state)
+{
+    (void)state;
+    struct wt_observe_req req;
+    char msg[256];
+    const char *body = "[{\"type\":\"domain\",\"value\":\"A.Example.COM\"},"
+                       "{\"type\":\"domain\",\"value\":\"a.example.com\"},"
+                       "{\"type\":\"email\",\"value\":\"x@example.com\"},"
+                       "{\"type\":\"ip\",\"value\":\"2001:DB8::1\"},"
+                       "{\"type\":\"sha256\",\"value\":\"nothex\"}]";
+    assert_int_equal(wt_observe_decode(body, strlen(body), &req, msg, sizeof(msg)), 0);
+    assert_int_equal(req.n, 2); /* duplicate merged, unknown type and bad hash ignored */
+    assert_string_equal(req.obs[0].value, "a.example.com");
+    assert_int_equal(req.obs[1].type, WT_OBS_IPV6);
+    assert_string_equal(req.obs[1].value, "2001:db8::1");
+    wt_observe_req_free(&req);
+    const char *bad[] = {"",
+                         "{}",
+                         "[1]",
+                         "[{\"type\":\"ip\"}]",
+                         "[{\"type\":\"ip\",\"value\":\"\"}]",
+                         "[{\"type\":3,\"value\":\"1.2.3.4\"}]",
+                         "[{"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(wt_observe_decode(bad[i], strlen(bad[i]), &req, msg, sizeof(msg)),
+                         WT_EPARSE);
+        assert_non_null(strstr(msg, "Invalid JSON payload received."));
+    }
+}
+
+static void test_sightings(void **state)
+{
+    (void)state;
+    int64_t h0 = 1714568400000LL;
+    fake_now = h0 + 5 * H;
+    struct env *e = env_new(10, 30LL * 24 * H);
+    for (int h = 0; h < 3; h++) {
+        add(e, h0 + h * H + 10, "10.0.0.1", "http://s.example.com/", "TCP_MISS/200", "1", 1);
+        add(e, h0 + h * H + 20, "2001:db8::7", "http://s.example.com/", "TCP_DENIED/403", "3", 2);
+    }
+    assert_int_equal(wt_index_sync(e->idx), 0);
+    const char *body = "[{\"type\":\"domain\",\"value\":\"s.example.com\"},"
+                       "{\"type\":\"domain\",\"value\":\"unseen.example.com\"}]";
+    struct wt_observe_req req;
+    char msg[256];
+    assert_int_equal(wt_observe_decode(body, strlen(body), &req, msg, sizeof(msg)), 0);
+    struct wt_observe_answer_opts o = {.host = "proxy1",
+                                       .source_uri = "https://siem.example.com/q?v={value}",
+                                       .limit = 100,
+                                       .top = 10};
+    cJSON *data = wt_observe_sightings(e->idx, &req, &o);
+    assert_non_null(data);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(data, "sightings");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(s, "count")->valueint, 3);
+    const cJSON *doc;
+    char err[256];
+    cJSON_ArrayForEach(doc, cJSON_GetObjectItemCaseSensitive(s, "docs"))
+    {
+        if (!wt_ctim_sighting_check(doc, err, sizeof(err)))
+            fail_msg("not a valid CTIM sighting: %s", err);
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(doc, "count")->valueint, 2);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "targets")), 2);
+        assert_string_equal(cJSON_GetObjectItemCaseSensitive(doc, "source_uri")->valuestring,
+                            "https://siem.example.com/q?v=s.example.com");
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "internal")));
+        assert_null(cJSON_GetObjectItemCaseSensitive(doc, "relations"));
+    }
+    cJSON_Delete(data);
+    /* A limit of 2: the 3 hour buckets become 2 ranges, nothing lost. */
+    o.limit = 2;
+    data = wt_observe_sightings(e->idx, &req, &o);
+    s = cJSON_GetObjectItemCaseSensitive(data, "sightings");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(s, "count")->valueint, 2);
+    int total = 0;
+    cJSON_ArrayForEach(doc, cJSON_GetObjectItemCaseSensitive(s, "docs"))
+    {
+        assert_true(wt_ctim_sighting_check(doc, err, sizeof(err)));
+        total += cJSON_GetObjectItemCaseSensitive(doc, "count")->valueint;
+    }
+    assert_int_equal(total, 6);
+    cJSON_Delete(data);
+    wt_observe_req_free(&req);
+    /* Nothing seen: {} as the relay modules answer. */
+    body = "[{\"type\":\"domain\",\"value\":\"unseen.example.com\"}]";
+    assert_int_equal(wt_observe_decode(body, strlen(body), &req, msg, sizeof(msg)), 0);
+    data = wt_observe_sightings(e->idx, &req, &o);
+    assert_null(data->child);
+    cJSON_Delete(data);
+    wt_observe_req_free(&req);
+    env_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buckets),   cmocka_unit_test(test_top_clients),
+        cmocka_unit_test(test_expiry),    cmocka_unit_test(test_commit_interval),
+        cmocka_unit_test(test_codec),     cmocka_unit_test(test_decode_request),
+        cmocka_unit_test(test_sightings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
