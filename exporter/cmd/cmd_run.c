@@ -99,7 +99,8 @@ static void drain_cb(uv_timer_t *h)
 {
     struct daemon *d = h->data;
     bool idle = wt_pipeline_idle(d->p);
-    bool timed_out = uv_now(d->env.loop) - d->drain_started >= (uint64_t)d->env.cfg->drain_timeout_ms;
+    bool timed_out =
+        uv_now(d->env.loop) - d->drain_started >= (uint64_t)d->env.cfg->drain_timeout_ms;
     if (!idle && !timed_out)
         return;
     if (idle && wt_pipeline_busy(d->p))
@@ -448,7 +449,8 @@ int wt_cmd_run(int argc, char **argv)
     d.heartbeat.data = d.drain.data = &d;
     uv_timer_start(&d.heartbeat, heartbeat_cb, 0, WT_HEARTBEAT_MS);
     wt_log_info("run", "wtexport %s running: %zu input(s), %zu sink(s), retention %lld s",
-                WT_VERSION, d.env.cfg->ninputs, d.env.cfg->nsinks, (long long)(d.env.cfg->retention_ms / 1000));
+                WT_VERSION, d.env.cfg->ninputs, d.env.cfg->nsinks,
+                (long long)(d.env.cfg->retention_ms / 1000));
 
     uv_run(d.env.loop, UV_RUN_DEFAULT);
     ex = d.exit_code;

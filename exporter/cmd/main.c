@@ -37,8 +37,7 @@ static const char usage_tail[] = "\n"
 static const struct wt_command builtins[] = {
     {"parse", NULL, wt_cmd_parse},   {"run", NULL, wt_cmd_run},
     {"replay", NULL, wt_cmd_replay}, {"check-config", NULL, wt_cmd_check_config},
-    {"status", NULL, wt_cmd_status},
-    {"lookup", NULL, wt_cmd_lookup},
+    {"status", NULL, wt_cmd_status}, {"lookup", NULL, wt_cmd_lookup},
 };
 
 /* The usage: built-in commands, then each sink type's. */

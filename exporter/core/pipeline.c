@@ -84,8 +84,8 @@ struct wt_pipeline {
     /* Counters, published to metrics as deltas on each batch and timer. */
     struct wt_pipeline_counts n, published;
     struct wt_metric *m_lines, *m_parsed, *m_malformed, *m_too_long, *m_empty, *m_skipped,
-        *m_expired, *m_range,
-        *m_oversize, *m_events, *m_batches, *m_obs[WT_OBS_NTYPES], *m_queue, *m_paused;
+        *m_expired, *m_range, *m_oversize, *m_events, *m_batches, *m_obs[WT_OBS_NTYPES], *m_queue,
+        *m_paused;
     bool warned_malformed, warned_too_long, warned_oversize;
 
     /* Wall clock from the loop's cached monotonic time. */
@@ -118,8 +118,8 @@ static void metrics_create(struct wt_pipeline *p)
         counter(p, "wtexport_lines_malformed_total", "Lines that are not valid log records.", NULL);
     p->m_too_long = counter(p, "wtexport_lines_too_long_total",
                             "Lines longer than max_line, skipped whole.", NULL);
-    p->m_empty = counter(p, "wtexport_lines_empty_total",
-                         "Blank lines (no record, nothing lost).", NULL);
+    p->m_empty =
+        counter(p, "wtexport_lines_empty_total", "Blank lines (no record, nothing lost).", NULL);
     p->m_skipped = counter(p, "wtexport_lines_skipped_total",
                            "Comment and W3C header lines (no record, nothing lost).", NULL);
     p->m_expired = counter(p, "wtexport_events_expired_total",

@@ -306,14 +306,17 @@ static void test_type_errors(void **state)
     /* Keys that doc() already sets. */
     check_error("{\"state_dir\": 1, \"inputs\": [{\"path\": \"/a\"}], "
                 "\"sinks\": [{\"type\": \"file\", \"path\": \"-\"}]}",
-                "state_dir: must be an absolute path (the daemon's working directory is no place for state)");
+                "state_dir: must be an absolute path (the daemon's working directory is no place "
+                "for state)");
     check_error("{\"state_dir\": \"\", \"inputs\": [{\"path\": \"/a\"}], "
                 "\"sinks\": [{\"type\": \"file\", \"path\": \"-\"}]}",
-                "state_dir: must be an absolute path (the daemon's working directory is no place for state)");
+                "state_dir: must be an absolute path (the daemon's working directory is no place "
+                "for state)");
     /* A relative state_dir passed check-config and then depended on the cwd (issue 17). */
     check_error("{\"state_dir\": \"var/state\", \"inputs\": [{\"path\": \"/a\"}], "
                 "\"sinks\": [{\"type\": \"file\", \"path\": \"-\"}]}",
-                "state_dir: must be an absolute path (the daemon's working directory is no place for state)");
+                "state_dir: must be an absolute path (the daemon's working directory is no place "
+                "for state)");
     /* Nesting past cJSON's limit is said as such, not as a syntax error (issue 17). */
     {
         static char deep[4096];
@@ -640,7 +643,8 @@ static void test_errors_reported_together(void **state)
         " \"privacy\": {\"strip_query\": \"yes\"},\n"
         " \"Retention\": 1, \"retention\": \"2d\"}";
     static const char *const want[] = {
-        "state_dir: must be an absolute path (the daemon's working directory is no place for state)",
+        "state_dir: must be an absolute path (the daemon's working directory is no place for "
+        "state)",
         E_RETENTION,
         "inputs[0].path: must be an absolute path or glob (starting with \"/\")",
         "inputs[0].bogus: unknown key",

@@ -263,11 +263,11 @@ static void test_tls_hint(void **state)
     (void)state;
     assert_null(wt_http_tls_hint(CURLE_OK, ""));
     assert_null(wt_http_tls_hint(CURLE_COULDNT_CONNECT, "Connection refused"));
-    assert_non_null(strstr(
-        wt_http_tls_hint(CURLE_PEER_FAILED_VERIFICATION,
-                         "SSL: no alternative certificate subject name matches target host "
-                         "name 'sse.example.com'"),
-        "another host name"));
+    assert_non_null(
+        strstr(wt_http_tls_hint(CURLE_PEER_FAILED_VERIFICATION,
+                                "SSL: no alternative certificate subject name matches target host "
+                                "name 'sse.example.com'"),
+               "another host name"));
     assert_non_null(strstr(wt_http_tls_hint(CURLE_PEER_FAILED_VERIFICATION,
                                             "SSL certificate problem: certificate has expired"),
                            "expired"));

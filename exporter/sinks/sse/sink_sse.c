@@ -822,8 +822,7 @@ static void describe(const struct slot *sl, CURLcode rc, long http, char *buf, s
         const char *e = sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(rc);
         const char *hint = wt_http_tls_hint(rc, sl->errbuf);
         if (hint)
-            snprintf(buf, cap, "%s: TLS verification failed: %s (%s)", sl->ss->events_url, e,
-                     hint);
+            snprintf(buf, cap, "%s: TLS verification failed: %s (%s)", sl->ss->events_url, e, hint);
         else
             snprintf(buf, cap, "%s: %s", sl->ss->events_url, e);
         return;
