@@ -786,6 +786,12 @@ void wt_pipeline_free(struct wt_pipeline *p)
 {
     if (!p)
         return;
+    /* Compression and spool work on the thread pool holds pointers into the
+     * pipeline and its batches, and its after-callback runs on the loop: let
+     * it finish first (each job is short). Normally run and replay only free
+     * an idle pipeline; a start-up error or a drain timeout may not. */
+    while (wt_pipeline_busy(p) && uv_run(p->loop, UV_RUN_ONCE) != 0) {
+    }
     for (unsigned i = 0; i < p->nsinks; i++)
         p->sinks[i].ops->close(&p->sinks[i]);
     wt_spooler_free(p->spooler);
@@ -804,6 +810,11 @@ bool wt_pipeline_busy(const struct wt_pipeline *p)
 {
     for (int i = 0; i < WT_COMPRESS_JOBS; i++) {
         if (p->job_busy[i])
+            return true;
+    }
+    for (unsigned i = 0; i < p->nsinks; i++) {
+        const struct wt_sink *s = &p->sinks[i];
+        if (s->ops->pool_busy && s->ops->pool_busy(s))
             return true;
     }
     return p->spooler && wt_spooler_busy(p->spooler);

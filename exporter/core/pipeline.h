@@ -70,7 +70,7 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
                                     bool durable, int64_t since_ms, int64_t until_ms, char *err,
                                     size_t errlen);
 
-/** True while a thread-pool job the pipeline started still runs (free must wait). */
+/** True while thread-pool work of the pipeline or of a sink still runs (free waits for it). */
 bool wt_pipeline_busy(const struct wt_pipeline *p);
 
 /** Persist the spool's sink cursors now (shutdown). 0 or negative. */
@@ -141,8 +141,9 @@ const struct wt_pipeline_counts *wt_pipeline_counts(const struct wt_pipeline *p)
 /**
  * Close sinks and free everything. Batches still in flight are abandoned
  * (their lines were never acked, so they are read again on restart).
- * Call after the loop has no more pipeline work, then run the loop until
- * the handles are closed.
+ * Thread-pool work still running (compression, spool) is waited for first
+ * (the loop runs until it is done: stop the sources before). Then run the
+ * loop until the handles are closed.
  */
 void wt_pipeline_free(struct wt_pipeline *p);
 

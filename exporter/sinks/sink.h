@@ -45,7 +45,14 @@ struct wt_sink_ops {
     bool (*ready)(const struct wt_sink *s);
     /* Nothing in flight? */
     bool (*idle)(const struct wt_sink *s);
-    /* Release resources; nothing may be in flight. */
+    /*
+     * Does work on the thread pool still read a batch (a write, a dead
+     * letter)? Such work cannot be cancelled: the pipeline waits for it to
+     * end before it closes the sink and frees the batches. NULL: never.
+     */
+    bool (*pool_busy)(const struct wt_sink *s);
+    /* Release resources. Requests in flight are abandoned (no done call
+     * follows); no thread-pool work of the sink may be running (pool_busy). */
     void (*close)(struct wt_sink *s);
     /*
      * Optional, durable (spool) mode only: called once after open and

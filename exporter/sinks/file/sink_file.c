@@ -316,6 +316,12 @@ static bool file_idle(const struct wt_sink *s)
     return f->q_len == 0 && !f->busy;
 }
 
+static bool file_pool_busy(const struct wt_sink *s)
+{
+    const struct file_sink *f = s->impl;
+    return f && f->busy;
+}
+
 static void on_retry_closed(uv_handle_t *h)
 {
     struct file_sink *f = h->data;
@@ -339,6 +345,7 @@ const struct wt_sink_ops wt__file_ops = {
     .send = file_send,
     .ready = file_ready,
     .idle = file_idle,
+    .pool_busy = file_pool_busy,
     .close = file_close,
     .resume = file_resume,
 };

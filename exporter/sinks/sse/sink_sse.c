@@ -1269,6 +1269,17 @@ static bool sse_idle(const struct wt_sink *s)
     return ss->nbatches == 0 && ss->inflight == 0 && !ss->dl;
 }
 
+/* A dead letter being written on the pool reads its batch's NDJSON. */
+static bool sse_pool_busy(const struct wt_sink *s)
+{
+    const struct sse_sink *ss = s->impl;
+    for (const struct sse_part *p = ss ? ss->dl : NULL; p; p = p->next) {
+        if (p->state == P_DL_JOB)
+            return true;
+    }
+    return false;
+}
+
 static void on_http_closed(void *ctx)
 {
     struct sse_sink *ss = ctx;
@@ -1370,6 +1381,7 @@ const struct wt_sink_ops wt__sse_ops = {
     .send = sse_send,
     .ready = sse_ready,
     .idle = sse_idle,
+    .pool_busy = sse_pool_busy,
     .close = sse_close,
     .resume = sse_resume,
 };
