@@ -1265,8 +1265,12 @@ static void test_kafka_sink_keys(void **state)
     check_error(kafka_doc("\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": "
                           "{\"transactional.id\": \"x\"}",
                           NULL),
-                "sinks[0].properties.transactional.id: transactional producers are not "
-                "supported (delivery is at-least-once, made idempotent per partition)");
+                "sinks[0].properties.transactional.id: needs \"exactly_once\": true (without "
+                "it the producer is idempotent, at-least-once)");
+    check_error(kafka_doc("\"brokers\": \"a:1\", \"topic\": \"t\", \"exactly_once\": true, "
+                          "\"offsets_topic\": \"t\"",
+                          NULL),
+                "sinks[0].offsets_topic: must differ from topic");
 
     /* Idempotence (the default) needs acks all: weaker acks need it off. */
     check_error(kafka_doc("\"brokers\": \"a:1\", \"topic\": \"t\", \"properties\": "

@@ -76,6 +76,14 @@ kafka_acked() {
     metric_series wtexport_sink_events_total | awk '/sink="kafka0"/ { print $2; exit }'
 }
 kafka_acked_at_least() { [ "$(kafka_acked)" -ge "$1" ] 2>/dev/null; }
+# What moves while a Kafka test makes progress: the writer and the acks.
+kafka_progress() { echo "$(writer_pos) $(kafka_acked)"; }
+# kwait DESC CMD...: wait for CMD with a deadline that restarts on progress.
+kwait() {
+    local desc=$1
+    shift
+    wait_progress "$desc" "$*" kafka_progress
+}
 
 KCHECK_OUT=
 KCHECK_RC=

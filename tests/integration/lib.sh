@@ -514,8 +514,28 @@ writer_reopen() {
     : >"$WCTL.reopen"
     wait_for "writer to reopen its file" eval "! test -e $WCTL.reopen"
 }
+# wait_progress DESC DONE_CMD PROGRESS_CMD: wait until DONE_CMD succeeds;
+# the deadline ($DEADLINE s, or WT_WAIT_DEADLINE) restarts whenever the
+# output of PROGRESS_CMD changes, so a slow but advancing machine (ctest -j4
+# beside a build) never times out, and a stuck one still does.
+wait_progress() {
+    local desc=$1 done_cmd=$2 prog_cmd=$3
+    local limit=${WT_WAIT_DEADLINE:-$DEADLINE}
+    local end=$((SECONDS + limit)) last now
+    last=$($prog_cmd)
+    while ! $done_cmd; do
+        now=$($prog_cmd)
+        if [ "$now" != "$last" ]; then
+            last=$now
+            end=$((SECONDS + limit))
+        elif [ "$SECONDS" -ge "$end" ]; then
+            fail "timed out after ${limit}s without progress waiting for: $desc (at $now)"
+        fi
+        sleep 0.1
+    done
+}
 wait_writer() {
-    wait_for "writer to finish" writer_done
+    wait_progress "writer to finish" writer_done writer_pos
     wait "$WRITER_PID" 2>/dev/null
     WRITER_PID=
 }

@@ -23,16 +23,16 @@ sed -i 's/"max_events": 500/"max_events": 500, "max_bytes": "64KiB"/' "$T/c.json
 start_daemon "$T/c.json"
 WRITER_CHUNK=20 start_writer "$T/logs/a.log" 1 "$N" host
 
-wait_for "writer past 500" writer_past 500
+kwait "writer past 500" writer_past 500
 mock_cmd err PRODUCE 25 NOT_LEADER_FOR_PARTITION
 mock_cmd err PRODUCE 10 REQUEST_TIMED_OUT
 mock_cmd err PRODUCE 10 NOT_ENOUGH_REPLICAS
 mock_cmd err PRODUCE 3 _TRANSPORT
-wait_for "writer past 1500" writer_past 1500
+kwait "writer past 1500" writer_past 1500
 mock_cmd down 2
 sleep 2
 mock_cmd up 2
-wait_for "writer past 3000" writer_past 3000
+kwait "writer past 3000" writer_past 3000
 
 # Every broker down: nothing is delivered, the sink says so, reading pauses.
 mock_cmd down -1
@@ -45,8 +45,8 @@ mock_cmd up -1
 WT_WAIT_DEADLINE=60 wait_for "/healthz ok again" healthz_ok
 
 wait_writer
-wait_for "reading to resume" metric_is wtexport_paused 0
-WT_WAIT_DEADLINE=120 wait_for "kafka sink to ack every event" kafka_acked_at_least "$N"
+kwait "reading to resume" metric_is wtexport_paused 0
+kwait "kafka sink to ack every event" kafka_acked_at_least "$N"
 assert_eq 0 "$(metric_series wtexport_sink_errors_total | awk '/sink="kafka0"/ { print $2 }')" \
     "batches dead-lettered"
 [ ! -d "$T/state/dead-letter" ] || [ -z "$(ls -A "$T/state/dead-letter")" ] ||

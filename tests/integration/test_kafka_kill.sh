@@ -17,13 +17,13 @@ start_daemon "$T/c.json"
 start_writer "$T/logs/a.log" 1 "$N" host
 
 # 1. Killed while delivering.
-wait_for "some events acked" kafka_acked_at_least 1000
+kwait "some events acked" kafka_acked_at_least 1000
 kill_daemon
 log "killed at writer position $(writer_pos)"
 start_daemon "$T/c.json"
 
 # 2. Killed while one broker is down (its partitions' messages are queued).
-wait_for "writer past 5000" writer_past 5000
+kwait "writer past 5000" writer_past 5000
 mock_cmd down 1
 sleep 1
 kill_daemon

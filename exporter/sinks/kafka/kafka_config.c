@@ -48,12 +48,6 @@ static bool check_kafka_property(const char *name, const char *value, char *msg,
         snprintf(msg, cap, "set by \"brokers\"");
         return false;
     }
-    if (strcmp(name, "transactional.id") == 0) {
-        snprintf(msg, cap,
-                 "transactional producers are not supported (delivery is "
-                 "at-least-once, made idempotent per partition)");
-        return false;
-    }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, name, value, msg, cap);
     rd_kafka_conf_destroy(conf);
@@ -118,7 +112,7 @@ static const struct wt_cfg_key kafka_key_table[] = {
             "ssl.*, linger.ms, batch.size, ...); values are strings, numbers or booleans. They "
             "override the defaults; message.timeout.ms 0 means a message is retried until it "
             "is delivered. librdkafka checks each one: its message is the error. "
-            "bootstrap.servers comes from brokers; transactional.id is not supported.",
+            "bootstrap.servers comes from brokers; transactional.id only with exactly_once.",
      .example = "{\"security.protocol\": \"SASL_SSL\", \"linger.ms\": 20}"},
     {.name = "dead_letter",
      .type = K_STR,
@@ -130,6 +124,28 @@ static const struct wt_cfg_key kafka_key_table[] = {
      .doc = "Directory (created 0700) for events the cluster refused for good: per batch, "
             "the refused events (NDJSON) and a .reason file with the librdkafka error.",
      .example = "\"/var/lib/wtexport/dead-letter\""},
+    {.name = "exactly_once",
+     .type = K_BOOL,
+     .store = S_BOOL,
+     .off = KAFKAO(exactly_once),
+     .def = false,
+     .doc = "Transactions: each transaction holds one or more spool records and the sink's "
+            "spool position, written to offsets_topic; a restart resumes after the position "
+            "committed there. Consumers must read with isolation.level=read_committed. The "
+            "transactional.id defaults to wtexport:<host>:<state_dir>:<sink name> (set it in "
+            "properties to choose another). false: idempotent, at-least-once.",
+     .example = "true"},
+    {.name = "offsets_topic",
+     .type = K_STR,
+     .store = S_STR,
+     .off = KAFKAO(offsets_topic),
+     .def_doc = "`\"<topic>.wtexport-offsets\"`",
+     .check = check_topic,
+     .want = "a topic name of 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" and \"-\"",
+     .doc = "exactly_once only: the compacted topic that holds each sink's committed spool "
+            "position (key: the transactional.id). Create it with cleanup.policy=compact, or "
+            "let the cluster create it.",
+     .example = "\"wtexport-offsets\""},
 };
 
 static const struct wt_cfg_obj kafka_keys = {
@@ -163,6 +179,34 @@ static void kafka_check(struct wt_cfg_ctx *c, struct wt_config *cfg, size_t i)
         else if (strcmp(n, "enable.idempotence") == 0)
             idem = s->properties[j].value;
     }
+    const char *txn_id = NULL;
+    for (size_t j = 0; j < s->nproperties; j++) {
+        if (strcmp(s->properties[j].name, "transactional.id") == 0)
+            txn_id = s->properties[j].value;
+    }
+    if (txn_id && !s->exactly_once) {
+        snprintf(kp, sizeof(kp), "sinks[%zu].properties.transactional.id", i);
+        wt_cfg_error(c, kp,
+                     "needs \"exactly_once\": true (without it the producer is "
+                     "idempotent, at-least-once)");
+    }
+    if (s->exactly_once) {
+        char v[4096 + 512];
+        if (!s->offsets_topic && !wt_cfg_failed(c, &s->offsets_topic) && s->topic) {
+            snprintf(v, sizeof(v), "%s.wtexport-offsets", s->topic);
+            wt_cfg_set_str(c, &s->offsets_topic, v);
+        }
+        if (s->offsets_topic && s->topic && strcmp(s->offsets_topic, s->topic) == 0) {
+            snprintf(kp, sizeof(kp), "sinks[%zu].offsets_topic", i);
+            wt_cfg_error(c, kp, "must differ from topic");
+        }
+        if (txn_id)
+            snprintf(v, sizeof(v), "%s", txn_id);
+        else
+            snprintf(v, sizeof(v), "wtexport:%s:%s:%s", cfg->host ? cfg->host : "",
+                     cfg->state_dir ? cfg->state_dir : "", cfg->sinks[i].name);
+        wt_cfg_set_str(c, &s->txn_id, v);
+    }
     bool idem_off =
         idem && (strcmp(idem, "false") == 0 || strcmp(idem, "0") == 0 || strcmp(idem, "f") == 0);
     if (acks && strcmp(acks, "all") != 0 && strcmp(acks, "-1") != 0 && !idem_off) {
@@ -191,9 +235,18 @@ static void kafka_check(struct wt_cfg_ctx *c, struct wt_config *cfg, size_t i)
     }
 }
 
+/* txn_id is derived, not a key: the engine does not free it. */
+static void kafka_free_opts(void *opts)
+{
+    struct wt_kafka_opts *s = opts;
+    wt_free(s->txn_id);
+    s->txn_id = NULL;
+}
+
 const struct wt_sink_type wt_sink_kafka_type = {
     .name = "kafka",
     .keys = &kafka_keys,
     .check = kafka_check,
+    .free_opts = kafka_free_opts,
     .ops = &wt__kafka_ops,
 };

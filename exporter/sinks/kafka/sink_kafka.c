@@ -35,6 +35,20 @@
  *     possible: delivery is at-least-once).
  * A fatal producer error (idempotence state lost) restarts the producer:
  * every batch not fully acknowledged is produced again by the new one.
+ *
+ * exactly_once (docs/kafka.md "Exactly once"): a transactional producer.
+ * A transaction holds the batches sent while the previous one committed,
+ * then one message to the offsets topic (key: the transactional.id, value:
+ * the spool sequence number of its last batch). Nothing is acked before
+ * the commit. At start (and after a producer restart), init_transactions
+ * fences an older instance and aborts its open transaction, a consumer on
+ * the thread pool reads the committed position back (read_committed), and
+ * batches at or before it are acked without being produced. The
+ * transactional calls run on the loop thread with a short timeout and are
+ * resumed from the timer when they time out (librdkafka makes them
+ * resumable), so the loop never blocks for longer than WT_KAFKA_TXN_CALL_MS;
+ * commit is called only once every message of the transaction has its
+ * delivery report, so its internal flush has nothing to wait for.
  */
 #include "log.h"
 #include "wt_common.h"
@@ -42,6 +56,7 @@
 #include "dead_letter.h"
 #include "sink_kafka_int.h"
 #include "wt_exporter.h"
+#include "wt_parsers.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -66,6 +81,13 @@
 #define WT_KAFKA_DL_RETRY_MS 5000
 /* rd_kafka_flush() bound in close() when nothing is in flight. */
 #define WT_KAFKA_CLOSE_FLUSH_MS 2000
+
+/* exactly_once: longest block of a transactional call on the loop thread,
+ * and the pause before a call that timed out is resumed. */
+#define WT_KAFKA_TXN_CALL_MS  20
+#define WT_KAFKA_TXN_RETRY_MS 5
+/* exactly_once: how long reading the offsets topic back may take. */
+#define WT_KAFKA_LOAD_TIMEOUT_MS 60000
 
 static_assert(WT_KAFKA_RETRY_MIN_MS <= WT_KAFKA_RETRY_MAX_MS, "retry backoff");
 
@@ -176,6 +198,26 @@ bool wt__kafka_err_permanent(rd_kafka_resp_err_t err)
     }
 }
 
+size_t wt__kafka_offsets_value(char *buf, size_t cap, uint64_t seq, uint64_t seg, uint64_t off)
+{
+    int n = snprintf(buf, cap,
+                     "{\"v\":1,\"seq\":%" PRIu64 ",\"segment\":%" PRIu64 ",\"offset\":%" PRIu64 "}",
+                     seq, seg, off);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+bool wt__kafka_offsets_parse(const char *p, size_t len, uint64_t *seq)
+{
+    static const char pre[] = "{\"v\":1,\"seq\":";
+    const size_t plen = sizeof(pre) - 1;
+    if (len <= plen || memcmp(p, pre, plen) != 0)
+        return false;
+    size_t i = plen, n = 0;
+    while (i + n < len && p[i + n] >= '0' && p[i + n] <= '9')
+        n++;
+    return n > 0 && i + n < len && wt_str_to_u64((struct wt_str){p + i, n}, seq) == 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* State                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -202,6 +244,7 @@ struct ktrack {
     struct wt_str *refused;
     uint32_t refused_cap; /* grown on the failure path only; kept for reuse */
     bool resend;          /* a transient failure: produce the whole batch again */
+    bool txn;             /* exactly_once: produced in the open transaction */
     rd_kafka_resp_err_t err, transient_err;
     struct wt_str host; /* header value: the first event's "host" */
     uint64_t dl_retry_at;
@@ -220,6 +263,37 @@ struct dl_job {
     char base[192];
     char path[WT_DEAD_LETTER_PATH_MAX]; /* the .ndjson written */
     int rc;
+};
+
+/* exactly_once: where the transactional producer is. */
+enum xphase {
+    X_OFF = 0, /* not exactly_once */
+    X_INIT,    /* init_transactions to call (again) */
+    X_LOAD,    /* reading the committed position back (thread pool) */
+    X_IDLE,    /* no transaction open */
+    X_OPEN,    /* a transaction open, batches being produced */
+    X_SEAL,    /* the offsets message produced, its report awaited */
+    X_COMMIT,  /* commit_transaction to call (again) */
+    X_ABORT,   /* abort_transaction to call (again) */
+    X_ABORTED, /* aborted; waiting for the purged messages' reports */
+    X_FENCED,  /* another producer took the transactional.id: stopped */
+};
+
+/* Reading the offsets topic back, on the thread pool with its own consumer. */
+struct load_job {
+    uv_work_t req;
+    struct kafka_sink *k;
+    rd_kafka_t *producer;  /* init_transactions on it first (blocking: here, not on the loop) */
+    bool durable;          /* then read the position back (spool mode only) */
+    rd_kafka_conf_t *conf; /* the consumer's, taken by rd_kafka_new */
+    bool init_fatal;
+    bool inited; /* init_transactions done (a read retried after it skips it) */
+    char topic[256];
+    char key[1024];
+    uint64_t seq;
+    bool found;
+    int rc;
+    char err[512];
 };
 
 struct kafka_sink {
@@ -249,6 +323,28 @@ struct kafka_sink {
     char dead_letter[4096];
     enum wt_kafka_key key_rule;
     enum wt_kafka_message unit;
+
+    /* exactly_once */
+    bool eo;
+    bool durable; /* resume() was called: batch ids are spool sequence numbers */
+    bool fenced;
+    bool need_abort; /* a produce call found the transaction failed */
+    bool blocked;    /* the last produce hit QUEUE_FULL */
+    enum xphase xp;
+    char txn_id[1024];
+    char offsets_topic[256];
+    rd_kafka_topic_t *okt;
+    unsigned ntxn;            /* batches in the open transaction */
+    unsigned off_outstanding; /* the offsets message: 1 until its report */
+    rd_kafka_resp_err_t off_err;
+    uint64_t committed_seq; /* last spool record committed in the offsets topic */
+    bool have_committed;
+    uint64_t skipped, skipped_batches; /* acked without producing (already committed) */
+    uint64_t txn_seq;                  /* the offsets message of the open transaction holds */
+    uint64_t ncommits, naborts;
+    bool loading;    /* load job running */
+    bool txn_inited; /* init_transactions done on this producer */
+    bool id_final;   /* txn_id settled (":replay" appended without a spool) */
 };
 
 static struct ktrack *trk_get(struct kafka_sink *k)
@@ -323,6 +419,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
     if (k->destroying)
         return;
+    if (!t) { /* exactly_once: the offsets message */
+        k->off_outstanding--;
+        k->off_err = m->err;
+        return;
+    }
     t->outstanding--;
     k->outstanding--;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -349,6 +450,20 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         char why[512];
         rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, why, sizeof(why));
+        if (k->eo &&
+            (orig == RD_KAFKA_RESP_ERR__FENCED || orig == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+             orig == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)) {
+            if (!k->fenced)
+                wt_log_error(TAG,
+                             "%s: fenced: another producer uses transactional.id \"%s\" (%s: "
+                             "%s); this sink stops and acks nothing more. Stop the other "
+                             "exporter, or give each its own transactional.id, then restart",
+                             k->name, k->txn_id, rd_kafka_err2name(orig), why);
+            k->fenced = true;
+            k->fatal = true;
+            k->s->failing = true;
+            return;
+        }
         wt_log_error(TAG,
                      "%s: fatal producer error: %s: %s; restarting the producer (batches not "
                      "fully delivered are sent again)",
@@ -406,8 +521,16 @@ static int producer_new(struct kafka_sink *k, char *err, size_t errlen)
         {"message.timeout.ms", "0"},    {"client.id", "wtexport"},
     };
     int rc = conf_set(conf, "bootstrap.servers", o->brokers, err, errlen);
-    for (size_t i = 0; rc == 0 && i < sizeof(defaults) / sizeof(defaults[0]); i++)
+    for (size_t i = 0; rc == 0 && i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+        /* Transactions: a message times out with its transaction
+         * (transaction.timeout.ms), which librdkafka needs; then the
+         * transaction is aborted and its batches sent again. */
+        if (k->eo && strcmp(defaults[i][0], "message.timeout.ms") == 0)
+            continue;
         rc = conf_set(conf, defaults[i][0], defaults[i][1], err, errlen);
+    }
+    if (rc == 0 && k->eo)
+        rc = conf_set(conf, "transactional.id", k->txn_id, err, errlen);
     for (size_t i = 0; rc == 0 && i < o->nproperties; i++)
         rc = conf_set(conf, o->properties[i].name, o->properties[i].value, err, errlen);
     /* Logs are served on the loop with everything else, whatever the user says. */
@@ -435,6 +558,16 @@ static int producer_new(struct kafka_sink *k, char *err, size_t errlen)
         snprintf(err, errlen, "topic %s: %s", k->topic, rd_kafka_err2str(rd_kafka_last_error()));
         return WT_ECONFIG;
     }
+    if (k->eo) {
+        k->okt = rd_kafka_topic_new(k->rk, k->offsets_topic, NULL);
+        if (!k->okt) {
+            snprintf(err, errlen, "topic %s: %s", k->offsets_topic,
+                     rd_kafka_err2str(rd_kafka_last_error()));
+            return WT_ECONFIG;
+        }
+        k->xp = X_INIT;
+        k->txn_inited = false;
+    }
     return 0;
 }
 
@@ -449,6 +582,9 @@ static void producer_free(struct kafka_sink *k)
     k->destroying = true;
     if (k->rkt)
         rd_kafka_topic_destroy(k->rkt);
+    if (k->okt)
+        rd_kafka_topic_destroy(k->okt);
+    k->okt = NULL;
     rd_kafka_queue_io_event_enable(k->mainq, -1, NULL, 0);
     rd_kafka_queue_destroy(k->mainq);
     rd_kafka_destroy(k->rk);
@@ -469,17 +605,24 @@ static void producer_restart(struct kafka_sink *k)
     for (struct ktrack *t = k->head; t; t = t->next) {
         if (t->state != T_PRODUCE && t->state != T_WAIT)
             continue;
-        if (t->state == T_WAIT && t->outstanding == 0 && !t->resend)
+        if (t->state == T_WAIT && t->outstanding == 0 && !t->resend && !t->txn)
             continue; /* settled: acked or dead-lettered by finish() */
         t->outstanding = 0;
         t->nmsgs = t->nfailed = 0;
         t->err = RD_KAFKA_RESP_ERR_NO_ERROR;
         t->resend = false;
+        t->txn = false;
         t->off = 0;
         set_state(k, t, T_PRODUCE);
     }
     k->outstanding = 0;
     k->fatal = false;
+    /* exactly_once: the open transaction is aborted by the next
+     * init_transactions; what it held is produced again unless the
+     * offsets topic says it was committed after all. */
+    k->ntxn = 0;
+    k->off_outstanding = 0;
+    k->need_abort = k->blocked = false;
     if (producer_new(k, err, sizeof(err)) != 0) {
         /* It was created from the same settings before: out of resources. */
         wt_log_error(TAG, "%s: cannot restart the producer: %s", k->name, err);
@@ -513,8 +656,10 @@ static enum prod produce_one(struct kafka_sink *k, struct ktrack *t, struct wt_s
         k->outstanding++;
         return P_OK;
     case RD_KAFKA_RESP_ERR__QUEUE_FULL:
-        if (k->outstanding > 0)
+        if (k->outstanding > 0) {
+            k->blocked = true;
             return P_FULL; /* delivery reports will make room */
+        }
         /* Full with nothing of ours in it: this message alone exceeds
          * queue.buffering.max.kbytes and would wait forever. */
         t->nmsgs++;
@@ -523,6 +668,13 @@ static enum prod produce_one(struct kafka_sink *k, struct ktrack *t, struct wt_s
     case RD_KAFKA_RESP_ERR__FATAL:
         k->fatal = true; /* the error event follows; restart then */
         return P_FATAL;
+    case RD_KAFKA_RESP_ERR__STATE:
+        if (k->eo) {
+            /* The transaction failed (an abortable error): abort, send again. */
+            k->need_abort = true;
+            return P_FULL;
+        }
+        /* fall through */
     default:
         /* Refused at once (message too large, unknown topic, ...): for good. */
         t->nmsgs++;
@@ -535,6 +687,10 @@ static enum prod produce_one(struct kafka_sink *k, struct ktrack *t, struct wt_s
 static bool produce_batch(struct kafka_sink *k, struct ktrack *t)
 {
     struct wt_batch *b = t->b;
+    if (k->eo && !t->txn) {
+        t->txn = true;
+        k->ntxn++;
+    }
     const char *p = b->data + t->off, *end = b->data + b->len;
     struct wt_str line, key;
 
@@ -567,6 +723,9 @@ static void pump(struct kafka_sink *k)
 {
     if (k->fatal || !k->rk || uv_now(k->s->loop) < k->retry_at)
         return;
+    if (k->eo && (k->xp != X_OPEN || k->need_abort))
+        return; /* only into an open transaction (begun by eo_step) */
+    k->blocked = false;
     for (struct ktrack *t = k->head; t; t = t->next) {
         if (t->state == T_PRODUCE && !produce_batch(k, t))
             return;
@@ -629,13 +788,531 @@ static void finish(struct kafka_sink *k)
                 dl_start(k, t);
                 continue;
             }
-            if (t->state != T_WAIT || t->outstanding > 0)
-                continue;
+            if (t->state != T_WAIT || t->outstanding > 0 || t->txn)
+                continue; /* a batch of a transaction is acked by its commit */
             if (settle_one(k, t)) {
                 again = true;
                 break;
             }
         }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* exactly_once: transactions and the offsets topic                         */
+/* ------------------------------------------------------------------------ */
+
+static void tick_cb(uv_timer_t *h);
+static void free_if_closed(struct kafka_sink *k);
+static int producer_new(struct kafka_sink *k, char *err, size_t errlen);
+static void producer_free(struct kafka_sink *k);
+
+/* Properties the offsets consumer shares with the producer (connection, auth). */
+static bool consumer_property(const char *name)
+{
+    static const char *const pre[] = {"security.",   "sasl.",      "ssl.",
+                                      "socket.",     "broker.",    "client.dns",
+                                      "api.version", "reconnect.", NULL};
+    for (size_t i = 0; pre[i]; i++) {
+        if (strncmp(name, pre[i], strlen(pre[i])) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Thread pool: the last value under the key in the offsets topic, read_committed. */
+static void load_work(uv_work_t *req)
+{
+    struct load_job *j = req->data;
+    char msg[512];
+    /* init_transactions waits on its own reply queue (it never serves the
+     * main queue, which stays the loop's), so it may block here. -1: up to
+     * 2 x transaction.timeout.ms, which also waits out an older instance's
+     * transaction. */
+    rd_kafka_error_t *ie = j->inited ? NULL : rd_kafka_init_transactions(j->producer, -1);
+    if (ie) {
+        snprintf(j->err, sizeof(j->err), "init_transactions: %s", rd_kafka_error_string(ie));
+        j->init_fatal = rd_kafka_error_is_fatal(ie);
+        j->rc = -EAGAIN;
+        rd_kafka_error_destroy(ie);
+        rd_kafka_conf_destroy(j->conf);
+        return;
+    }
+    j->inited = true;
+    if (!j->durable) {
+        rd_kafka_conf_destroy(j->conf);
+        return;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, j->conf, msg, sizeof(msg));
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    const struct rd_kafka_metadata *md = NULL;
+    int64_t *hi = NULL;
+    if (!rk) {
+        rd_kafka_conf_destroy(j->conf);
+        snprintf(j->err, sizeof(j->err), "consumer: %s", msg);
+        j->rc = WT_ECONFIG;
+        return;
+    }
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, j->topic, NULL);
+    rd_kafka_resp_err_t err =
+        rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 10000) : rd_kafka_last_error();
+    if (err || md->topic_cnt != 1) {
+        snprintf(j->err, sizeof(j->err), "metadata of %s: %s", j->topic, rd_kafka_err2str(err));
+        j->rc = -EAGAIN;
+        goto out;
+    }
+    if (md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+        goto out; /* no offsets topic yet: nothing committed (the first produce creates it) */
+    if (md->topics[0].err) {
+        snprintf(j->err, sizeof(j->err), "metadata of %s: %s", j->topic,
+                 rd_kafka_err2str(md->topics[0].err));
+        j->rc = -EAGAIN;
+        goto out;
+    }
+    int np = md->topics[0].partition_cnt;
+    parts = rd_kafka_topic_partition_list_new(np > 0 ? np : 1);
+    hi = wt_calloc((size_t)(np > 0 ? np : 1), sizeof(*hi));
+    if (!hi) {
+        j->rc = -ENOMEM;
+        goto out;
+    }
+    for (int p = 0; p < np; p++) {
+        int64_t lo = 0, h = 0;
+        int32_t id = md->topics[0].partitions[p].id;
+        err = rd_kafka_query_watermark_offsets(rk, j->topic, id, &lo, &h, 10000);
+        if (err) {
+            snprintf(j->err, sizeof(j->err), "watermarks of %s [%d]: %s", j->topic, id,
+                     rd_kafka_err2str(err));
+            j->rc = -EAGAIN;
+            goto out;
+        }
+        if (h > lo) {
+            hi[parts->cnt] = h;
+            rd_kafka_topic_partition_list_add(parts, j->topic, id)->offset = lo;
+        }
+    }
+    if (parts->cnt == 0)
+        goto out;
+    err = rd_kafka_assign(rk, parts);
+    if (err) {
+        snprintf(j->err, sizeof(j->err), "assign: %s", rd_kafka_err2str(err));
+        j->rc = -EAGAIN;
+        goto out;
+    }
+    /* Read to the high watermark of the start on every partition: with
+     * read_committed, the position passes it once the transactions before
+     * it ended (ours did: init_transactions came first). */
+    const size_t klen = strlen(j->key);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (m) {
+            if (!m->err && m->key_len == klen && memcmp(m->key, j->key, klen) == 0) {
+                uint64_t seq;
+                if (m->payload && wt__kafka_offsets_parse(m->payload, m->len, &seq)) {
+                    j->seq = seq; /* later offsets are newer */
+                    j->found = true;
+                }
+            }
+            rd_kafka_message_destroy(m);
+        }
+        rd_kafka_position(rk, parts);
+        int at_end = 0;
+        for (int i = 0; i < parts->cnt; i++)
+            at_end += parts->elems[i].offset >= hi[i];
+        if (at_end == parts->cnt)
+            break;
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if ((t1.tv_sec - t0.tv_sec) * 1000 > WT_KAFKA_LOAD_TIMEOUT_MS) {
+            snprintf(j->err, sizeof(j->err), "%s not read to its end within %d s", j->topic,
+                     WT_KAFKA_LOAD_TIMEOUT_MS / 1000);
+            j->rc = -ETIMEDOUT;
+            break;
+        }
+    }
+out:
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (parts)
+        rd_kafka_topic_partition_list_destroy(parts);
+    wt_free(hi);
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
+static void eo_skip_committed(struct kafka_sink *k);
+
+static void load_done(uv_work_t *req, int status)
+{
+    struct load_job *j = req->data;
+    struct kafka_sink *k = j->k;
+    int rc = status ? status : j->rc;
+    k->njobs--;
+    k->loading = false;
+    k->txn_inited = j->inited;
+    if (k->closing) {
+        producer_free(k); /* kafka_close left it to us */
+        wt_free(j);
+        free_if_closed(k);
+        return;
+    }
+    if (j->init_fatal) {
+        k->fatal = true; /* the error event follows: restart, or stop when fenced */
+        wt_log_error(TAG, "%s: %s", k->name, j->err);
+        wt_free(j);
+        return;
+    }
+    if (k->xp != X_LOAD) {
+        wt_free(j); /* the producer was restarted meanwhile: it loads again */
+        return;
+    }
+    if (rc != 0) {
+        wt_log_error(TAG, "%s: cannot read the committed position from %s: %s (retrying)", k->name,
+                     k->offsets_topic, j->err[0] ? j->err : wt_strerror(rc));
+        k->s->failing = true;
+        k->xp = X_INIT; /* init_transactions again is a no-op; then read again */
+        k->retry_at = uv_now(k->s->loop) + WT_KAFKA_RETRY_MIN_MS;
+        wt_free(j);
+        return;
+    }
+    k->have_committed = j->found;
+    k->committed_seq = j->found ? j->seq : 0;
+    if (!k->durable)
+        ; /* replay: nothing to read back */
+    else if (j->found)
+        wt_log_info(TAG,
+                    "%s: transactional.id \"%s\": spool records up to %" PRIu64
+                    " are committed in %s; resuming after them",
+                    k->name, k->txn_id, k->committed_seq, k->offsets_topic);
+    else
+        wt_log_info(TAG, "%s: transactional.id \"%s\": no position committed in %s yet", k->name,
+                    k->txn_id, k->offsets_topic);
+    wt_free(j);
+    k->xp = X_IDLE;
+    eo_skip_committed(k);
+    uv_timer_start(&k->tick, tick_cb, 0, WT_KAFKA_TICK_MS);
+}
+
+static void load_start(struct kafka_sink *k)
+{
+    const struct wt_kafka_opts *o = k->s->cfg->opts;
+    struct load_job *j = wt_calloc(1, sizeof(*j));
+    char err[512];
+    if (!j) {
+        wt_log_error(TAG, "%s: out of memory", k->name);
+        abort();
+    }
+    j->req.data = j;
+    j->k = k;
+    j->producer = k->rk;
+    j->inited = k->txn_inited;
+    j->durable = k->durable;
+    snprintf(j->topic, sizeof(j->topic), "%s", k->offsets_topic);
+    snprintf(j->key, sizeof(j->key), "%s", k->txn_id);
+    j->conf = rd_kafka_conf_new();
+    int rc = conf_set(j->conf, "bootstrap.servers", o->brokers, err, sizeof(err));
+    if (rc == 0)
+        rc = conf_set(j->conf, "isolation.level", "read_committed", err, sizeof(err));
+    if (rc == 0)
+        rc = conf_set(j->conf, "enable.auto.commit", "false", err, sizeof(err));
+    if (rc == 0)
+        rc = conf_set(j->conf, "client.id", "wtexport-offsets", err, sizeof(err));
+    /* assign() needs a group.id; nothing is committed to the group. */
+    if (rc == 0)
+        rc = conf_set(j->conf, "group.id", "wtexport-offsets-reader", err, sizeof(err));
+    for (size_t i = 0; rc == 0 && i < o->nproperties; i++) {
+        if (consumer_property(o->properties[i].name))
+            rc = conf_set(j->conf, o->properties[i].name, o->properties[i].value, err, sizeof(err));
+    }
+    if (rc != 0) {
+        /* The producer took the same values: cannot happen. */
+        wt_log_error(TAG, "%s: offsets consumer: %s", k->name, err);
+        abort();
+    }
+    rd_kafka_conf_set_log_cb(j->conf, on_log);
+    k->xp = X_LOAD;
+    k->loading = true;
+    k->njobs++;
+    rc = uv_queue_work(k->s->loop, &j->req, load_work, load_done);
+    if (rc != 0) {
+        wt_log_error(TAG, "uv_queue_work: %s", uv_strerror(rc));
+        abort();
+    }
+}
+
+/* Batches already committed (spool sequence number at or before the
+ * committed one) are acked without being produced. */
+static void eo_skip_committed(struct kafka_sink *k)
+{
+    if (!k->durable || !k->have_committed)
+        return;
+    for (struct ktrack *t = k->head; t; t = t->next) {
+        if (t->state != T_PRODUCE || t->txn || t->b->id > k->committed_seq)
+            continue;
+        t->off = t->b->len;
+        set_state(k, t, T_WAIT); /* outstanding 0: finish() acks it */
+        if (k->skipped_batches++ == 0)
+            wt_log_info(TAG,
+                        "%s: spool record %" PRIu64 " (and any other up to %" PRIu64
+                        ") already committed to Kafka: acked without producing it again",
+                        k->name, t->b->id, k->committed_seq);
+        k->skipped += t->b->nevents;
+    }
+}
+
+/* A transactional call failed: what now. Takes err. */
+static void eo_failed(struct kafka_sink *k, const char *what, rd_kafka_error_t *err)
+{
+    uv_loop_t *loop = k->s->loop;
+    if (rd_kafka_error_is_fatal(err)) {
+        /* The error event follows; service() restarts (or stops when fenced). */
+        k->fatal = true;
+        if (rd_kafka_error_code(err) == RD_KAFKA_RESP_ERR__FENCED ||
+            rd_kafka_error_code(err) == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+            rd_kafka_error_code(err) == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
+            if (!k->fenced)
+                wt_log_error(TAG,
+                             "%s: fenced: another producer uses transactional.id \"%s\" (%s); "
+                             "this sink stops and acks nothing more. Stop the other exporter, "
+                             "or give each its own transactional.id, then restart",
+                             k->name, k->txn_id, rd_kafka_error_string(err));
+            k->fenced = true;
+            k->s->failing = true;
+        }
+    } else if (rd_kafka_error_is_retriable(err)) {
+        /* Timed out: the call goes on in the background; resume it soon. */
+        uv_timer_start(&k->tick, tick_cb, WT_KAFKA_TXN_RETRY_MS, WT_KAFKA_TICK_MS);
+    } else if (k->xp == X_COMMIT && rd_kafka_error_txn_requires_abort(err)) {
+        wt_log_warn(TAG, "%s: %s: %s; aborting the transaction and sending its batches again",
+                    k->name, what, rd_kafka_error_string(err));
+        k->xp = X_ABORT;
+        uv_timer_start(&k->tick, tick_cb, 0, WT_KAFKA_TICK_MS);
+    } else {
+        wt_log_error(TAG, "%s: %s: %s (retrying)", k->name, what, rd_kafka_error_string(err));
+        k->s->failing = true;
+        k->retry_at = uv_now(loop) + WT_KAFKA_RETRY_MIN_MS;
+        if (k->xp == X_COMMIT)
+            k->xp = X_ABORT;
+    }
+    rd_kafka_error_destroy(err);
+}
+
+/* After a successful abort: each batch of it again, or whole to the dead
+ * letters when the cluster refused some of its messages for good. */
+static void eo_requeue(struct kafka_sink *k)
+{
+    for (struct ktrack *t = k->head; t; t = t->next) {
+        if (!t->txn)
+            continue;
+        t->txn = false;
+        t->outstanding = 0;
+        t->resend = false;
+        t->off = 0;
+        if (t->nfailed > 0) {
+            /* The transaction is gone: no event of it is in the topic. */
+            t->nfailed = 0;
+            refuse(t, t->b->data, t->b->len, t->err);
+            t->nmsgs = t->b->nevents;
+            t->dl_retry_at = 0;
+            set_state(k, t, T_DEAD_WAIT);
+        } else {
+            t->nmsgs = 0;
+            t->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+            set_state(k, t, T_PRODUCE);
+        }
+    }
+    k->ntxn = 0;
+    k->need_abort = false;
+    k->naborts++;
+    eo_skip_committed(k);
+}
+
+/* Commit succeeded: ack the transaction's batches, in order. */
+static void eo_committed(struct kafka_sink *k)
+{
+    k->committed_seq = k->txn_seq;
+    k->have_committed = true;
+    k->ntxn = 0;
+    k->ncommits++;
+    k->xp = X_IDLE;
+    if (k->s->failing && !k->fenced)
+        wt_log_info(TAG, "%s: committing again", k->name);
+    k->s->failing = false;
+    bool again = true;
+    while (again && !k->closing) {
+        again = false;
+        for (struct ktrack *t = k->head; t; t = t->next) {
+            if (!t->txn)
+                continue;
+            struct wt_batch *b = t->b;
+            t->txn = false;
+            trk_remove(k, t);
+            wt_sink_done(k->s, b, WT_SINK_ACKED); /* may call send(): scan again */
+            again = true;
+            break;
+        }
+    }
+}
+
+/* Is every message of the open transaction produced and reported? */
+static bool eo_txn_settled(const struct kafka_sink *k, bool *failed)
+{
+    *failed = k->need_abort;
+    for (const struct ktrack *t = k->head; t; t = t->next) {
+        if (!t->txn)
+            continue;
+        if (t->state != T_WAIT || t->outstanding > 0)
+            return false;
+        if (t->resend || t->nfailed > 0)
+            *failed = true;
+    }
+    return true;
+}
+
+/* The offsets message: the spool position after the transaction's last batch. */
+static void eo_seal(struct kafka_sink *k)
+{
+    const struct ktrack *last = NULL;
+    char v[WT_KAFKA_OFFSETS_VALUE_MAX];
+    for (const struct ktrack *t = k->head; t; t = t->next) {
+        if (t->txn)
+            last = t;
+    }
+    k->txn_seq = last->b->id;
+    if (!k->durable) {
+        /* No spool (replay): batch ids are not positions; nothing to record. */
+        k->xp = X_COMMIT;
+        return;
+    }
+    size_t n =
+        wt__kafka_offsets_value(v, sizeof(v), last->b->id, last->b->spool_seg, last->b->spool_off);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->okt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_VALUE(v, n), RD_KAFKA_V_KEY(k->txn_id, strlen(k->txn_id)),
+                          RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        return; /* again at the next service, when reports made room */
+    if (err) {
+        if (err == RD_KAFKA_RESP_ERR__FATAL)
+            k->fatal = true;
+        else
+            k->xp = X_ABORT;
+        return;
+    }
+    k->off_outstanding = 1;
+    k->off_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    k->xp = X_SEAL;
+}
+
+/* One step of the transactional producer's state machine (loop thread). */
+static void eo_step(struct kafka_sink *k)
+{
+    rd_kafka_error_t *err;
+    bool failed;
+    if (k->fatal || !k->rk || k->closing)
+        return;
+    switch (k->xp) {
+    case X_INIT:
+        if (uv_now(k->s->loop) < k->retry_at || k->loading)
+            return;
+        if (!k->id_final) {
+            /* No resume() after open: no spool (replay). Its own id, so it
+             * never fences the daemon's producer. */
+            k->id_final = true;
+            if (!k->durable) {
+                char e[512];
+                size_t n = strlen(k->txn_id);
+                snprintf(k->txn_id + n, sizeof(k->txn_id) - n, ":replay");
+                producer_free(k);
+                if (producer_new(k, e, sizeof(e)) != 0) {
+                    wt_log_error(TAG, "%s: cannot create the producer: %s", k->name, e);
+                    abort();
+                }
+            }
+        }
+        load_start(k); /* init_transactions, then the committed position */
+        return;
+    case X_IDLE:
+        if (k->nproduce == 0)
+            return;
+        err = rd_kafka_begin_transaction(k->rk);
+        if (err) {
+            eo_failed(k, "begin_transaction", err);
+            return;
+        }
+        k->xp = X_OPEN;
+        /* fall through */
+    case X_OPEN:
+        pump(k);
+        if (k->need_abort) {
+            k->xp = X_ABORT;
+            eo_step(k);
+            return;
+        }
+        if (!eo_txn_settled(k, &failed) || k->ntxn == 0)
+            return;
+        if (failed) {
+            k->xp = X_ABORT;
+            eo_step(k);
+            return;
+        }
+        eo_seal(k);
+        if (k->xp != X_COMMIT)
+            return;
+        /* no offsets message (replay): commit at once */
+        /* fall through */
+    case X_SEAL:
+        if (k->xp == X_SEAL) {
+            if (k->off_outstanding > 0)
+                return;
+            if (k->off_err) {
+                wt_log_warn(TAG, "%s: offsets message to %s: %s; aborting the transaction", k->name,
+                            k->offsets_topic, rd_kafka_err2name(k->off_err));
+                k->xp = X_ABORT;
+                eo_step(k);
+                return;
+            }
+            wt_crash_point("kafka-produced");
+            k->xp = X_COMMIT;
+        }
+        /* fall through */
+    case X_COMMIT:
+        err = rd_kafka_commit_transaction(k->rk, WT_KAFKA_TXN_CALL_MS);
+        if (err) {
+            eo_failed(k, "commit_transaction", err);
+            return;
+        }
+        eo_committed(k);
+        return;
+    case X_ABORT:
+        if (uv_now(k->s->loop) < k->retry_at)
+            return;
+        err = rd_kafka_abort_transaction(k->rk, WT_KAFKA_TXN_CALL_MS);
+        if (err) {
+            eo_failed(k, "abort_transaction", err);
+            return;
+        }
+        k->xp = X_ABORTED;
+        /* fall through */
+    case X_ABORTED:
+        for (const struct ktrack *t = k->head; t; t = t->next) {
+            if (t->txn && t->outstanding > 0)
+                return; /* purged messages still to be reported */
+        }
+        if (k->off_outstanding > 0)
+            return;
+        eo_requeue(k);
+        k->xp = X_IDLE;
+        uv_timer_start(&k->tick, tick_cb, 0, WT_KAFKA_TICK_MS);
+        return;
+    case X_LOAD:
+    case X_FENCED:
+    case X_OFF:
+        return;
     }
 }
 
@@ -649,7 +1326,11 @@ static void service(struct kafka_sink *k)
     }
     if (k->closing)
         return;
-    if (k->fatal && uv_now(k->s->loop) >= k->restart_at) {
+    if (k->fenced) {
+        k->xp = X_FENCED; /* stopped: the producer stays as it is until close */
+        return;
+    }
+    if (k->fatal && !k->loading && uv_now(k->s->loop) >= k->restart_at) {
         producer_restart(k);
         /* Once at once; again and again only with a growing pause. */
         k->restart_backoff_ms =
@@ -657,6 +1338,12 @@ static void service(struct kafka_sink *k)
         if (k->restart_backoff_ms > WT_KAFKA_RETRY_MAX_MS)
             k->restart_backoff_ms = WT_KAFKA_RETRY_MAX_MS;
         k->restart_at = uv_now(k->s->loop) + k->restart_backoff_ms;
+    }
+    if (k->eo) {
+        eo_step(k);
+        finish(k);
+        eo_step(k);
+        return;
     }
     pump(k);
     finish(k);
@@ -826,6 +1513,15 @@ static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
     snprintf(k->dead_letter, sizeof(k->dead_letter), "%s",
              o->dead_letter ? o->dead_letter : "dead-letter");
     s->wants_zstd = false; /* librdkafka compresses (compression.type) */
+    k->eo = o->exactly_once;
+    if (k->eo) {
+        /* kafka_check derived them; a config built by hand may lack them. */
+        snprintf(k->txn_id, sizeof(k->txn_id), "%s", o->txn_id ? o->txn_id : k->name);
+        if (o->offsets_topic)
+            snprintf(k->offsets_topic, sizeof(k->offsets_topic), "%s", o->offsets_topic);
+        else
+            snprintf(k->offsets_topic, sizeof(k->offsets_topic), "%s.wtexport-offsets", k->topic);
+    }
     if (pipe2(k->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
         int e = errno;
         snprintf(err, errlen, "sink %s: pipe: %s", sc->name, strerror(e));
@@ -854,7 +1550,19 @@ static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
                 : k->key_rule == WT_KAFKA_KEY_CLIENT_IP ? "client_ip"
                                                         : "none",
                 k->unit == WT_KAFKA_MESSAGE_BATCH ? "batch" : "event");
+    if (k->eo)
+        wt_log_info(TAG, "%s: exactly once: transactional.id \"%s\", offsets topic %s", k->name,
+                    k->txn_id, k->offsets_topic);
     return 0;
+}
+
+/* Durable (spool) mode: batch ids are spool sequence numbers. */
+static void kafka_resume(struct wt_sink *s, bool has, uint64_t aux)
+{
+    struct kafka_sink *k = s->impl;
+    (void)has;
+    (void)aux;
+    k->durable = true;
 }
 
 static void kafka_send(struct wt_sink *s, struct wt_batch *b)
@@ -879,6 +1587,13 @@ static void kafka_send(struct wt_sink *s, struct wt_batch *b)
         k->head = t;
     k->tail = t;
     k->ntrk++;
+    if (k->eo) {
+        /* Produced in the open transaction by eo_step, soon (never from
+         * inside the pipeline's dispatch); or acked if already committed. */
+        eo_skip_committed(k);
+        uv_timer_start(&k->tick, tick_cb, 0, WT_KAFKA_TICK_MS);
+        return;
+    }
     pump(k);
     /* Settled at once (every message refused at produce time): finish soon,
      * not from inside the pipeline's dispatch. */
@@ -889,6 +1604,9 @@ static void kafka_send(struct wt_sink *s, struct wt_batch *b)
 static bool kafka_ready(const struct wt_sink *s)
 {
     const struct kafka_sink *k = s->impl;
+    if (k->eo)
+        return k->xp >= X_IDLE && k->xp != X_FENCED && !k->blocked && !k->fatal &&
+               k->ntrk < WT_KAFKA_MAX_INFLIGHT;
     return k->nproduce == 0 && k->ntrk < WT_KAFKA_MAX_INFLIGHT && !k->fatal;
 }
 
@@ -909,7 +1627,8 @@ static void kafka_close(struct wt_sink *s)
     if (k->rk && k->ntrk == 0 && k->njobs == 0)
         rd_kafka_flush(k->rk, WT_KAFKA_CLOSE_FLUSH_MS);
     k->closing = true;
-    producer_free(k);
+    if (!k->loading)
+        producer_free(k); /* else load_done does, once the job let go of it */
     uv_poll_stop(&k->poll);
     uv_timer_stop(&k->tick);
     uv_close((uv_handle_t *)&k->poll, handle_closed);
@@ -929,4 +1648,5 @@ const struct wt_sink_ops wt__kafka_ops = {
     .ready = kafka_ready,
     .idle = kafka_idle,
     .close = kafka_close,
+    .resume = kafka_resume,
 };

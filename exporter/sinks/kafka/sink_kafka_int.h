@@ -32,7 +32,12 @@ struct wt_kafka_opts {
     int message;   /* enum wt_kafka_message: one message per event or per batch */
     size_t nproperties;
     struct wt_cfg_pair properties[WT_KAFKA_MAX_PROPERTIES]; /* passed to librdkafka */
-    char *dead_letter; /* dead-letter directory; default "<state_dir>/dead-letter" */
+    char *dead_letter;   /* dead-letter directory; default "<state_dir>/dead-letter" */
+    bool exactly_once;   /* transactions + the spool position in offsets_topic */
+    char *offsets_topic; /* exactly_once: default "<topic>.wtexport-offsets" */
+    /* exactly_once: properties["transactional.id"], else derived by kafka_check
+     * (wtexport:<host>:<state_dir>:<sink name>); not a key of its own. */
+    char *txn_id;
 };
 
 extern const struct wt_sink_ops wt__kafka_ops;
@@ -85,6 +90,18 @@ bool wt__kafka_event_key(struct wt_str line, enum wt_kafka_key rule, struct wt_s
  * those batches are sent again.
  */
 bool wt__kafka_err_permanent(rd_kafka_resp_err_t err);
+
+/*
+ * exactly_once: the value of the sink's record in the offsets topic (its
+ * key is the transactional.id): {"v":1,"seq":N,"segment":S,"offset":O},
+ * where seq is the spool sequence number of the last record the
+ * transaction holds and segment/offset the spool position after it.
+ */
+#define WT_KAFKA_OFFSETS_VALUE_MAX 160
+/** Format an offsets-topic value into buf (cap >= WT_KAFKA_OFFSETS_VALUE_MAX); its length. */
+size_t wt__kafka_offsets_value(char *buf, size_t cap, uint64_t seq, uint64_t seg, uint64_t off);
+/** Parse an offsets-topic value. @returns false when it is not one. */
+bool wt__kafka_offsets_parse(const char *p, size_t len, uint64_t *seq);
 
 /** The producer of an open Kafka sink (tests inject faults through it). */
 rd_kafka_t *wt__kafka_handle(const struct wt_sink *s);
