@@ -417,7 +417,16 @@ void wt_sink_done(struct wt_sink *s, struct wt_batch *b, enum wt_sink_status st)
     s->done(s->done_ctx, s, b, st);
 }
 
-static int sinks_open(struct wt_pipeline *p, char *err, size_t errlen)
+void wt_sink_hold(struct wt_sink *s, struct wt_batch *b)
+{
+    struct wt_pipeline *p = s->done_ctx;
+    /* Without the spool the batch stays in memory (its position in the pipeline's
+     * queue is its ack order): nothing to release. */
+    if (p && p->spooler)
+        wt_spooler_sink_hold(p->spooler, (unsigned)(s - p->sinks), b);
+}
+
+static int sinks_open(struct wt_pipeline *p, bool durable, char *err, size_t errlen)
 {
     for (size_t i = 0; i < p->cfg->nsinks; i++) {
         const struct wt_sink_cfg *sc = &p->cfg->sinks[i];
@@ -427,6 +436,7 @@ static int sinks_open(struct wt_pipeline *p, char *err, size_t errlen)
         s->cfg = sc;
         s->loop = p->loop;
         s->needs_raw = true;
+        s->spooled = durable;
         s->done = sink_done;
         s->done_ctx = p;
         s->metrics = p->m;
@@ -647,7 +657,7 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
             return NULL;
         }
     }
-    if (sinks_open(p, err, errlen) != 0) {
+    if (sinks_open(p, durable, err, errlen) != 0) {
         wt_pipeline_free(p);
         return NULL;
     }
