@@ -31,7 +31,7 @@ enum wt_cfg_store { S_NONE, S_STR, S_BOOL, S_INT, S_U32, S_I64, S_SIZE, S_DBL };
 
 #define F_REQUIRED 1u
 /* Keys per table (the decoder keeps a seen[] bitmap of this size). */
-#define WT_CFG_OBJ_MAX_KEYS 16
+#define WT_CFG_OBJ_MAX_KEYS 24
 /* Bytes of a key path: "sinks[7].compress"; unknown key names are cut to fit. */
 #define WT_CFG_PATH_MAX 128
 
