@@ -434,6 +434,7 @@ static int sinks_open(struct wt_pipeline *p, bool durable, char *err, size_t err
         char l[WT_METRIC_LABELS_MAX], esc[128];
         s->ops = sc->type->ops;
         s->cfg = sc;
+        s->config = p->cfg;
         s->loop = p->loop;
         s->needs_raw = true;
         s->spooled = durable;
@@ -680,8 +681,10 @@ void wt_pipeline_apply(struct wt_pipeline *p, const struct wt_config *cfg)
     apply_cfg(p, cfg);
     /* The caller carried the sinks' settings over unchanged (cmd_run.c):
      * point each sink at its entry in the new document. */
-    for (unsigned i = 0; i < p->nsinks; i++)
+    for (unsigned i = 0; i < p->nsinks; i++) {
         p->sinks[i].cfg = &cfg->sinks[i];
+        p->sinks[i].config = cfg;
+    }
     if (p->spooler)
         wt_spooler_apply(p->spooler, cfg);
     update_pause(p);

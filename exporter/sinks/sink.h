@@ -52,6 +52,7 @@ struct wt_sink_ops {
 struct wt_sink {
     const struct wt_sink_ops *ops;
     const struct wt_sink_cfg *cfg;
+    const struct wt_config *config; /* the whole config (host, retention, queue, spool) */
     uv_loop_t *loop;
     wt_sink_done_fn done;
     void *done_ctx;
