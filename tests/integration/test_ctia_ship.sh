@@ -21,7 +21,7 @@ write_aged "$T/logs/a.log" 1 400 300
 write_aged "$T/logs/a.log" 401 400 240
 write_aged "$T/logs/a.log" 801 400 180
 start_daemon "$T/c.json"
-WT_IT_DEADLINE=60 wait_for "sum of sighting counts = 3 * $N" ctia_count_is $((3 * N))
+WT_WAIT_DEADLINE=60 wait_for "sum of sighting counts = 3 * $N" ctia_count_is $((3 * N))
 wait_for "every record acked" eval '[ "$(ctia_metric wtexport_ctia_held_batches)" = 0 ]'
 
 assert_eq 0 "$(ctia_stat errors)" "entity errors"
