@@ -10,7 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ctia_lib.sh"
 
-start_ctia
+# Tokens live 1 s: the sink renews them ahead of expires_in.
+start_ctia --ctia-token-ttl 1
 ctia_config "$T/c.json"
 "$WT" check-config -c "$T/c.json" >/dev/null || fail "check-config refused the config"
 
@@ -25,6 +26,7 @@ WT_WAIT_DEADLINE=60 wait_for "sum of sighting counts = 3 * $N" ctia_count_is $((
 wait_for "every record acked" eval '[ "$(ctia_metric wtexport_ctia_held_batches)" = 0 ]'
 
 assert_eq 0 "$(ctia_stat errors)" "entity errors"
+log "tokens issued: $(ctia_stat tokens_issued), refused for expiry: $(ctia_stat unauthorized)"
 assert_eq 0 "$(ctia_stat bad_bundles)" "bundles refused"
 created=$(ctia_stat created)
 # Per bucket: one sighting per client ip (400), one domain, one per url (400).
