@@ -387,7 +387,8 @@ cJSON *wt__ctia_sight_json(const struct wt__ctia_sight *s, const char *host)
     char a[25], b[25];
     const char *tname = wt_ctim_obs_type(s->type);
 
-    qsort(s->targets, s->ntargets, sizeof(*s->targets), by_count);
+    if (s->ntargets > 1)
+        qsort(s->targets, s->ntargets, sizeof(*s->targets), by_count);
     size_t nt = s->ntargets < WT_CTIM_TARGETS_MAX ? s->ntargets : WT_CTIM_TARGETS_MAX;
     for (size_t i = 0; i < nt; i++)
         tg[i] = (struct wt_ctim_target){s->targets[i].type,

@@ -1199,8 +1199,9 @@ static void on_import(struct ctia_sink *cs, struct slot *sl, struct ctia_bundle 
         return;
     }
     if (rc == CURLE_OK && http >= 200 && http <= 299) {
-        if (on_results(cs, sl, bd)) {
-            wt_http_budget_success(&cs->bg, sl->resp.len ? bd->len : bd->len, secs);
+        size_t len = bd->len;
+        if (on_results(cs, sl, bd)) { /* bd is freed or queued again */
+            wt_http_budget_success(&cs->bg, len, secs);
             note_success(cs);
             return;
         }
