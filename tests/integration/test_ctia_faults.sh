@@ -36,6 +36,8 @@ sse_log_has "split in two" || check_fail "no split logged"
 jq -e '.status == 400 and (.response | length > 0)' "$T"/state/dead-letter/ctia-ctia0/*.reason >/dev/null ||
     check_fail "the .reason file lacks the status or the answer"
 log "dead-lettered: $(dead_count) counted events; created: $(ctia_stat count_created)"
+# max_entities 200: bundles are split to it (the server refuses more than 2000 with 400).
+assert_ge "$(ctia_stat imports)" $(($(ctia_stat created) / 200)) "imports for $(ctia_stat created) sightings"
 
 # Tokens: one for every import so far; revoked by the server, it costs one 401 and a retry.
 assert_eq 1 "$(ctia_stat tokens_issued)" "tokens issued for $(ctia_stat imports) imports"

@@ -2,8 +2,9 @@
 # test_ctia_kill.sh - nothing counted twice, nothing lost, through SIGKILLs:
 # `wtexport run` ships logs of ten past minutes (1m buckets) into the CTIA
 # test server, which answers slowly (imports in flight, bundles of 100),
-# and is killed with SIGKILL three times: while importing, right after more
-# lines arrive, and while the journal is replayed. After each restart the
+# and is killed with SIGKILL four times: while importing, right after more
+# lines arrive, while the journal is replayed, and during an outage (every
+# import answered 503). After each restart the
 # spool replays the unacked records and the journal re-derives the same
 # sightings under the same external ids. In the end the counts of all
 # sightings created add up to the events' observables exactly (3 a line):
@@ -49,6 +50,17 @@ for age in 240 180 120; do chunk $age; done
 wait_for "input checkpointed" checkpointed
 kill_daemon
 log "killed #3 with $(ctia_stat count_created) of $((3 * N)) counted"
+start_daemon "$T/c.json"
+
+# 4. Killed during an outage (every import answered 503 for 8 s), with
+#    new lines and flushes journaled but not imported.
+wait_for "input checkpointed" checkpointed
+curl -s -X POST "http://127.0.0.1:$CTIA_PORT/ctia/outage?ms=8000" >/dev/null
+chunk 60
+wait_for "imports refused in the outage" eval '[ "$(ctia_stat outage_answers)" -ge 2 ]'
+wait_for "input checkpointed" checkpointed
+kill_daemon
+log "killed #4 in the outage with $(ctia_stat count_created) of $((3 * N)) counted"
 start_daemon "$T/c.json"
 
 WT_WAIT_DEADLINE=90 wait_for "sum of sighting counts = 3 * $N" ctia_count_is $((3 * N))

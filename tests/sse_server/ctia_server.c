@@ -13,6 +13,7 @@
  *                             "original_id", "result": "created" | "exists"
  *                             | "error", "type", "external_ids", "error"?}]}
  *   POST /ctia/expire-tokens  (test control) every token issued expires now
+ *   POST /ctia/outage?ms=N    (test control) imports answer 503 for N ms
  *
  * Each sighting is checked with the exporter's own CTIM checker
  * (wt_ctim_sighting_check): one that fails is an "error" result. A valid
@@ -55,7 +56,8 @@ struct wt_ctiasrv {
     struct wt_ssesrv_keyset ids; /* external ids stored ("accepted") */
     int out_fd;
     uint64_t tokens_issued, token_refused, imports, unauthorized, bad_bundles;
-    uint64_t created, exists, errors, count_created, count_all;
+    uint64_t created, exists, errors, count_created, count_all, outage_answers;
+    uint64_t outage_until; /* CLOCK_MONOTONIC ms */
 };
 
 static uint64_t mono(void)
@@ -218,6 +220,23 @@ void wt_ctiasrv_expire(struct wt_ctiasrv *c)
     pthread_mutex_unlock(&c->lock);
 }
 
+void wt_ctiasrv_outage(struct wt_ctiasrv *c, unsigned long ms)
+{
+    pthread_mutex_lock(&c->lock);
+    c->outage_until = mono() + ms;
+    pthread_mutex_unlock(&c->lock);
+}
+
+bool wt_ctiasrv_in_outage(struct wt_ctiasrv *c)
+{
+    pthread_mutex_lock(&c->lock);
+    bool on = mono() < c->outage_until;
+    if (on)
+        c->outage_answers++;
+    pthread_mutex_unlock(&c->lock);
+    return on;
+}
+
 static bool token_ok(struct wt_ctiasrv *c, const char *authorization)
 {
     if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
@@ -354,6 +373,7 @@ void wt_ctiasrv_stats(struct wt_ctiasrv *c, void *cjson_obj)
     NUM("errors", c->errors);
     NUM("count_created", c->count_created);
     NUM("count_all", c->count_all);
+    NUM("outage_answers", c->outage_answers);
 #undef NUM
     pthread_mutex_unlock(&c->lock);
     cJSON_AddItemToObject(o, "ctia", x);

@@ -11,6 +11,7 @@
  *   POST   /iroh/oauth2/token  OAuth2 client credentials -> access token
  *   POST   /ctia/bundle/import CTIA bundle import of sightings (Bearer token)
  *   POST   /ctia/expire-tokens every access token expires now (test control)
+ *   POST   /ctia/outage?ms=N   every import is answered 503 for N ms (test control)
  * and, never under the base path, GET /stats (JSON counters) and GET /healthz.
  *
  * Threads. libmicrohttpd runs one thread per connection
@@ -78,6 +79,7 @@ enum route {
     R_CTIA_TOKEN,
     R_CTIA_IMPORT,
     R_CTIA_EXPIRE,
+    R_CTIA_OUTAGE,
     R_STATS,
     R_HEALTHZ,
     R_NOT_FOUND,
@@ -916,6 +918,8 @@ static struct answer process_batch(struct server *s, struct MHD_Connection *c, s
 static struct answer ctia_import(struct server *s, struct MHD_Connection *c, struct req *r)
 {
     char *json = NULL;
+    if (wt_ctiasrv_in_outage(s->ctia))
+        return fail_with(503, "unavailable", "outage (POST /ctia/outage)");
     if (r->over)
         return fail_with(413, "too_large", "bundle larger than --max-body");
     int st = wt_ctiasrv_import(s->ctia, header(c, MHD_HTTP_HEADER_AUTHORIZATION), r->body, r->len,
@@ -1112,11 +1116,14 @@ static enum route route_of(struct server *s, struct req *r, const char *method, 
     }
     if (s->ctia != NULL &&
         (strcmp(url, "/iroh/oauth2/token") == 0 || strcmp(url, "/ctia/bundle/import") == 0 ||
-         strcmp(url, "/ctia/expire-tokens") == 0)) {
+         strcmp(url, "/ctia/expire-tokens") == 0 || strcmp(url, "/ctia/outage") == 0)) {
         r->allow = "POST";
         if (strcmp(method, "POST") != 0)
             return R_BAD_METHOD;
-        return url[1] == 'i' ? R_CTIA_TOKEN : url[6] == 'b' ? R_CTIA_IMPORT : R_CTIA_EXPIRE;
+        return url[1] == 'i'   ? R_CTIA_TOKEN
+               : url[6] == 'b' ? R_CTIA_IMPORT
+               : url[6] == 'e' ? R_CTIA_EXPIRE
+                               : R_CTIA_OUTAGE;
     }
     if (strncmp(url, s->o.base_path, s->o.base_len) != 0)
         return R_NOT_FOUND;
@@ -1266,6 +1273,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         int st = wt_ctiasrv_token(s->ctia, header(c, MHD_HTTP_HEADER_AUTHORIZATION), r->body,
                                   r->len, &j);
         return respond(s, c, r, (struct answer){st, j, -1, NULL});
+    }
+    case R_CTIA_OUTAGE: {
+        const char *ms = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ms");
+        wt_ctiasrv_outage(s->ctia, ms != NULL ? strtoul(ms, NULL, 10) : 0);
+        return respond(s, c, r, (struct answer){200, strdup("{\"outage\":true}"), -1, NULL});
     }
     case R_CTIA_EXPIRE:
         wt_ctiasrv_expire(s->ctia);

@@ -175,6 +175,10 @@ int wt_ctiasrv_import(struct wt_ctiasrv *c, const char *authorization, const cha
                       char **json);
 /** Make every access token issued so far expire now (POST /ctia/expire-tokens). */
 void wt_ctiasrv_expire(struct wt_ctiasrv *c);
+/** Answer every import 503 for the next ms milliseconds (POST /ctia/outage?ms=N). */
+void wt_ctiasrv_outage(struct wt_ctiasrv *c, unsigned long ms);
+/** Is an outage on? (The import is then answered 503 without looking at it.) */
+bool wt_ctiasrv_in_outage(struct wt_ctiasrv *c);
 /** Add the CTIA counters to the /stats object. */
 void wt_ctiasrv_stats(struct wt_ctiasrv *c, void *cjson_obj);
 
