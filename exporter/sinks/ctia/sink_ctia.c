@@ -631,7 +631,6 @@ static void progress(struct ctia_sink *cs)
 {
     if (cs->closing)
         return;
-    bool changed = false;
     for (struct ctia_flush *f = cs->flushes; f; f = f->next) {
         if (f->state == F_PERSIST && cs->durable_ver >= f->need_ver)
             f->state = F_IMPORT;
@@ -644,11 +643,11 @@ static void progress(struct ctia_sink *cs)
             cs->ver++;
             f->need_ver = cs->ver;
             f->state = F_FINISH;
-            changed = true;
         }
     }
-    if (changed)
-        persist(cs);
+    /* Also when nothing changed here: a change made while a write was running
+     * is written once that write is over. */
+    persist(cs);
     /* Done flushes whose mark is durable release their records, oldest first. */
     struct ctia_flush **pp = &cs->flushes, *prev = NULL;
     bool released = false;
