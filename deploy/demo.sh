@@ -4,7 +4,9 @@
 # spools the batches on disk and ships them to two sinks, the embedded
 # default file sink (zstd-compressed NDJSON) and a local SSE test server
 # started for the demo (it registers with it first). Then it shows what the
-# server received.
+# server received. Last, the same logs go to the server's CTIA endpoints
+# (OAuth2 token + bundle import, docs/ctia.md) as CTIM sightings, and it
+# shows how many sightings came from how many events, and one of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -50,8 +52,14 @@ done
 # The local SSE test server (docs/sse-protocol.md): registration token,
 # accepted events appended to a file.
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$demo/server/token"
+# The CTIA API client: its id and secret in files only the owner can read.
+(umask 077
+ echo "demo-client" >"$demo/server/ctia-client-id"
+ head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$demo/server/ctia-client-secret")
 "$srv" --listen 127.0.0.1:0 --port-file "$demo/server/port" --token-file "$demo/server/token" \
-    --events-out "$demo/server/events.ndjson" --log "$demo/server/requests.log" 2>/dev/null &
+    --events-out "$demo/server/events.ndjson" --log "$demo/server/requests.log" \
+    --ctia-client-id demo-client --ctia-secret-file "$demo/server/ctia-client-secret" \
+    --ctia-out "$demo/server/sightings.ndjson" 2>/dev/null &
 server=$!
 for _ in $(seq 100); do [ -s "$demo/server/port" ] && break; sleep 0.05; done
 port=$(cat "$demo/server/port")
@@ -119,6 +127,36 @@ curl -s -X POST -H "Authorization: Bearer $jh.$jp.$js" -H 'Content-Type: applica
 echo "== the same with wtexport lookup"
 "$bin" lookup -c "$demo/wtexport.json" domain bad.example.net | sed 's/^/     /'
 kill -TERM "$daemon"; wait "$daemon"; daemon=
+
+# CTIA: `wtexport run` imports a bucket once it ended (plus bucket_grace);
+# `replay` imports everything when its input ends, so the demo uses it.
+cat > "$demo/ctia.json" <<JSON
+{
+  "state_dir": "$demo/state-ctia",
+  "inputs": [ { "path": "$demo/logs/*.log" } ],
+  "sinks": [
+    { "type": "ctia", "token_url": "http://127.0.0.1:$port/iroh/oauth2/token",
+      "import_url": "http://127.0.0.1:$port/ctia/bundle/import",
+      "client_id_file": "$demo/server/ctia-client-id",
+      "client_secret_file": "$demo/server/ctia-client-secret", "bucket": "1h" }
+  ],
+  "metrics": { "listen": "" },
+  "log": { "level": "warn" }
+}
+JSON
+"$bin" replay -c "$demo/ctia.json" "$demo"/logs/*.log >/dev/null 2>&1
+stats=$(curl -s "http://127.0.0.1:$port/stats")
+echo
+echo "== CTIA private intelligence (test server): CTIM sightings, 1-hour buckets"
+echo "   $expected events -> $(jq .ctia.created <<<"$stats") sightings created in" \
+     "$(jq .ctia.imports <<<"$stats") bundle import(s) (their counts add up to" \
+     "$(jq .ctia.count_created <<<"$stats") observables), $(jq .ctia.errors <<<"$stats") refused"
+"$bin" replay -c "$demo/ctia.json" "$demo"/logs/*.log >/dev/null 2>&1
+again=$(curl -s "http://127.0.0.1:$port/stats")
+echo "   the same logs replayed: $(( $(jq .ctia.created <<<"$again") - $(jq .ctia.created <<<"$stats") ))" \
+     "created, $(jq .ctia.exists <<<"$again") answered exists (stable external ids)"
+echo "   one sighting (the busiest):"
+jq -s 'max_by(.count)' "$demo/server/sightings.ndjson" | sed 's/^/     /'
 echo
 echo "Run it yourself: $bin run -c $demo/wtexport.json   (docs/config.md, docs/sse-protocol.md,"
-echo "                 docs/observe-api.md; $bin lookup -c $demo/wtexport.json domain bad.example.net)"
+echo "                 docs/ctia.md, docs/observe-api.md; $bin lookup -c $demo/wtexport.json domain bad.example.net)"

@@ -430,7 +430,16 @@ void wt_sink_done(struct wt_sink *s, struct wt_batch *b, enum wt_sink_status st)
     s->done(s->done_ctx, s, b, st);
 }
 
-static int sinks_open(struct wt_pipeline *p, char *err, size_t errlen)
+void wt_sink_hold(struct wt_sink *s, struct wt_batch *b)
+{
+    struct wt_pipeline *p = s->done_ctx;
+    /* Without the spool the batch stays in memory (its position in the pipeline's
+     * queue is its ack order): nothing to release. */
+    if (p && p->spooler)
+        wt_spooler_sink_hold(p->spooler, (unsigned)(s - p->sinks), b);
+}
+
+static int sinks_open(struct wt_pipeline *p, bool durable, char *err, size_t errlen)
 {
     for (size_t i = 0; i < p->cfg->nsinks; i++) {
         const struct wt_sink_cfg *sc = &p->cfg->sinks[i];
@@ -438,8 +447,10 @@ static int sinks_open(struct wt_pipeline *p, char *err, size_t errlen)
         char l[WT_METRIC_LABELS_MAX], esc[128];
         s->ops = sc->type->ops;
         s->cfg = sc;
+        s->config = p->cfg;
         s->loop = p->loop;
         s->needs_raw = true;
+        s->spooled = durable;
         s->done = sink_done;
         s->done_ctx = p;
         s->metrics = p->m;
@@ -671,7 +682,7 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
             return NULL;
         }
     }
-    if (sinks_open(p, err, errlen) != 0) {
+    if (sinks_open(p, durable, err, errlen) != 0) {
         wt_pipeline_free(p);
         return NULL;
     }
@@ -718,8 +729,10 @@ void wt_pipeline_apply(struct wt_pipeline *p, const struct wt_config *cfg)
     apply_cfg(p, cfg);
     /* The caller carried the sinks' settings over unchanged (cmd_run.c):
      * point each sink at its entry in the new document. */
-    for (unsigned i = 0; i < p->nsinks; i++)
+    for (unsigned i = 0; i < p->nsinks; i++) {
         p->sinks[i].cfg = &cfg->sinks[i];
+        p->sinks[i].config = cfg;
+    }
     if (p->spooler)
         wt_spooler_apply(p->spooler, cfg);
     update_pause(p);

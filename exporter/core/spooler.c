@@ -26,12 +26,13 @@
 #include <time.h>
 #include <zstd.h>
 
-enum { R_SENT = 0, R_DONE = 1 };
+enum { R_SENT = 0, R_DONE = 1, R_HELD = 2 };
 
 struct reader {
     struct wt_spool_pos pos;      /* next record to read */
     struct wt_batch *head, *tail; /* in flight, in read order (b->next) */
     unsigned n;
+    unsigned nheld;         /* of n: held by the sink without their buffers (wt_sink_hold) */
     struct wt_batch *spare; /* reusable batches (b->next) */
     unsigned nspare;
     bool warned;
@@ -306,7 +307,8 @@ static void reader_feed(struct wt_spooler *sp, unsigned i)
 {
     struct reader *r = &sp->r[i];
     struct wt_sink *s = &sp->sinks[i];
-    while (r->n < WT_SPOOLER_INFLIGHT && s->ops->ready(s)) {
+    while (r->n - r->nheld < WT_SPOOLER_INFLIGHT && r->nheld < WT_SPOOLER_HELD_MAX &&
+           s->ops->ready(s)) {
         struct wt_batch *b = reader_batch(sp, r);
         int rc = read_record(sp, i, b);
         if (rc == WT_EAGAIN) {
@@ -356,6 +358,8 @@ void wt_spooler_sink_done(struct wt_spooler *sp, unsigned i, struct wt_batch *b)
 {
     struct reader *r = &sp->r[i];
     bool acked = false;
+    if (b->state == R_HELD)
+        r->nheld--;
     b->state = R_DONE;
     /* The cursor moves only over a run of finished records from the oldest. */
     while (r->head && r->head->state == R_DONE) {
@@ -384,6 +388,24 @@ void wt_spooler_sink_done(struct wt_spooler *sp, unsigned i, struct wt_batch *b)
         retry_full(sp);
     reader_feed(sp, i);
     wt_metric_set(sp->m_bytes, (int64_t)wt_spool_bytes(sp->spool));
+}
+
+void wt_spooler_sink_hold(struct wt_spooler *sp, unsigned i, struct wt_batch *b)
+{
+    struct reader *r = &sp->r[i];
+    if (b->state != R_SENT)
+        return;
+    b->state = R_HELD;
+    r->nheld++;
+    /* Only the small struct stays (its place in the cursor's order); a spare
+     * batch without buffers grows them again when it is reused. */
+    wt_free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    wt_free(b->z);
+    b->z = NULL;
+    b->zcap = 0;
+    reader_feed(sp, i);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -23,6 +23,8 @@
 
 /* Batches one sink may have in flight from the spool. */
 #define WT_SPOOLER_INFLIGHT 16
+/* Batches one sink may hold without their buffers (wt_sink_hold) at most. */
+#define WT_SPOOLER_HELD_MAX 100000
 /* Batches appended per fsync at most. */
 #define WT_SPOOLER_GROUP 32
 /* How often old segments are expired (cursors: every checkpoint_interval). */
@@ -54,6 +56,9 @@ bool wt_spooler_full(const struct wt_spooler *sp);
 
 /** A sink finished a batch the spooler sent it. */
 void wt_spooler_sink_done(struct wt_spooler *sp, unsigned sink, struct wt_batch *b);
+
+/** A sink holds a batch it was sent (wt_sink_hold): free its buffers, read on. */
+void wt_spooler_sink_hold(struct wt_spooler *sp, unsigned sink, struct wt_batch *b);
 
 /** Nothing waiting to be spooled and every sink caught up with nothing in flight. */
 bool wt_spooler_idle(const struct wt_spooler *sp);

@@ -158,8 +158,7 @@ static bool one_of(const char *v, const char *const *set)
     return false;
 }
 
-/* "YYYY-MM-DDTHH:MM:SS[.fff]Z" -> epoch ms; false for anything else. */
-static bool iso_time(const char *s, int64_t *ms)
+bool wt_ctim_time_parse(const char *s, int64_t *ms)
 {
     int y, mo, d, h, mi, sec, n = 0;
     unsigned frac = 0;
@@ -213,9 +212,9 @@ static bool check_time(const cJSON *o, const char *where, char *err, size_t errl
     const char *en = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "end_time"));
     if (!cJSON_IsObject(o))
         BAD("%s: must be an object", where);
-    if (!iso_time(st, &a))
+    if (!wt_ctim_time_parse(st, &a))
         BAD("%s.start_time: must be an ISO 8601 UTC time", where);
-    if (en && !iso_time(en, &b))
+    if (en && !wt_ctim_time_parse(en, &b))
         BAD("%s.end_time: must be an ISO 8601 UTC time", where);
     if (en && b < a)
         BAD("%s.end_time: before start_time", where);
@@ -291,5 +290,46 @@ bool wt_ctim_sighting_check(const cJSON *o, char *err, size_t errlen)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     if (id && !cJSON_IsString(id))
         BAD("id: must be a string");
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bundles                                                                  */
+/* ------------------------------------------------------------------------ */
+
+cJSON *wt_ctim_bundle_json(cJSON *sightings, const char *source)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !sightings || !cJSON_AddStringToObject(o, "type", "bundle") ||
+        !cJSON_AddStringToObject(o, "source", source)) {
+        cJSON_Delete(o);
+        cJSON_Delete(sightings);
+        return NULL;
+    }
+    cJSON_AddItemToObject(o, "sightings", sightings);
+    return o;
+}
+
+bool wt_ctim_bundle_check(const cJSON *o, size_t max, char *err, size_t errlen)
+{
+    if (max > WT_CTIM_BUNDLE_MAX)
+        max = WT_CTIM_BUNDLE_MAX;
+    if (!cJSON_IsObject(o))
+        BAD("a bundle must be an object");
+    if (!one_of(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type")),
+                (const char *const[]){"bundle", NULL}))
+        BAD("type: must be \"bundle\"");
+    const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "source"));
+    if (!src || !src[0])
+        BAD("source: must be a non-empty string");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "sightings");
+    if (!cJSON_IsArray(s) || cJSON_GetArraySize(s) < 1)
+        BAD("sightings: must be a non-empty array");
+    if ((size_t)cJSON_GetArraySize(s) > max)
+        BAD("sightings: %d entities, more than %zu", cJSON_GetArraySize(s), max);
+    for (const cJSON *m = o->child; m; m = m->next) {
+        if (cJSON_IsArray(m) && m->string && strcmp(m->string, "sightings") != 0)
+            BAD("%s: only sightings are imported by wtexport", m->string);
+    }
     return true;
 }

@@ -75,4 +75,29 @@ cJSON *wt_ctim_sighting_json(const struct wt_ctim_sighting *s);
  */
 bool wt_ctim_sighting_check(const cJSON *o, char *err, size_t errlen);
 
+/* Entities of one bundle import at most (CTIA's limit). */
+#define WT_CTIM_BUNDLE_MAX 2000
+
+/**
+ * A CTIM bundle {"type": "bundle", "source": source, "sightings": [...]}
+ * around sightings, a cJSON array the bundle takes over (also on failure).
+ * @returns a new cJSON object, or NULL when out of memory.
+ */
+cJSON *wt_ctim_bundle_json(cJSON *sightings, const char *source);
+
+/**
+ * Is o a bundle as wtexport imports it: type "bundle", a non-empty source,
+ * a "sightings" array of 1 to max entities (max <= WT_CTIM_BUNDLE_MAX), no
+ * other entity arrays? Each sighting is checked apart, with
+ * wt_ctim_sighting_check (an import answers per entity).
+ * @returns true, or false with the problem in err.
+ */
+bool wt_ctim_bundle_check(const cJSON *o, size_t max, char *err, size_t errlen);
+
+/**
+ * Parse an ISO 8601 UTC time as CTIM writes it, "YYYY-MM-DDTHH:MM:SS[.f]Z",
+ * into epoch ms. @returns false for anything else.
+ */
+bool wt_ctim_time_parse(const char *s, int64_t *ms);
+
 #endif /* WT_CTIM_H */

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#define WT_SINK_TYPES(X) X(file) X(sse) X(kafka)
+#define WT_SINK_TYPES(X) X(file) X(sse) X(kafka) X(ctia)
 
 #define DECLARE(t) extern const struct wt_sink_type wt_sink_##t##_type;
 WT_SINK_TYPES(DECLARE)

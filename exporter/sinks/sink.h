@@ -66,6 +66,7 @@ struct wt_sink_ops {
 struct wt_sink {
     const struct wt_sink_ops *ops;
     const struct wt_sink_cfg *cfg;
+    const struct wt_config *config; /* the whole config (host, retention, queue, spool) */
     uv_loop_t *loop;
     wt_sink_done_fn done;
     void *done_ctx;
@@ -73,6 +74,7 @@ struct wt_sink {
     int zstd_level;  /* with wants_zstd: the level it wants (the pipeline uses the highest) */
     bool needs_raw;  /* send() reads b->data (true unless the sink clears it in open) */
     bool failing;    /* for /healthz */
+    bool spooled;    /* batches come from the disk spool: b->id is stable across restarts */
     /* Metrics (labels: sink="name"). */
     struct wt_metric *m_batches, *m_events, *m_bytes_raw, *m_bytes_out, *m_acks, *m_errors;
     void *impl; /* the type's own state */
@@ -82,6 +84,17 @@ struct wt_sink {
 
 /** Report a batch's outcome (counts metrics, calls the pipeline). */
 void wt_sink_done(struct wt_sink *s, struct wt_batch *b, enum wt_sink_status st);
+
+/**
+ * The sink keeps b unacked (wt_sink_done follows later, maybe much later)
+ * but no longer reads b->data or b->z: with the spool, the batch's buffers
+ * are freed and it stops counting toward the sink's in-flight limit, so
+ * the sink may hold many (at most WT_SPOOLER_HELD_MAX); its record stays
+ * in the spool and its cursor does not pass it. Without the spool (replay)
+ * nothing changes: the batch stays in memory until done. Loop thread; at
+ * most once per batch, inside or after send().
+ */
+void wt_sink_hold(struct wt_sink *s, struct wt_batch *b);
 
 /** A sink type: everything the rest of the exporter knows of it. */
 struct wt_sink_type {

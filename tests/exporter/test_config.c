@@ -345,10 +345,10 @@ static void test_type_errors(void **state)
                 "inputs[0].path: must be an absolute path or glob (starting with \"/\")");
     check_error("{\"state_dir\": \"/s\", \"inputs\": [{\"path\": \"/a\"}], "
                 "\"sinks\": [{\"type\": 1, \"path\": \"-\"}]}",
-                "sinks[0].type: must be \"file\", \"sse\" or \"kafka\"");
+                "sinks[0].type: must be \"file\", \"sse\", \"kafka\" or \"ctia\"");
     check_error("{\"state_dir\": \"/s\", \"inputs\": [{\"path\": \"/a\"}], "
                 "\"sinks\": [{\"type\": \"File\", \"path\": \"-\"}]}",
-                "sinks[0].type: must be \"file\", \"sse\" or \"kafka\"");
+                "sinks[0].type: must be \"file\", \"sse\", \"kafka\" or \"ctia\"");
     check_error("{\"state_dir\": \"/s\", \"inputs\": [{\"path\": \"/a\"}], "
                 "\"sinks\": [{\"type\": \"file\", \"path\": \"out.zst\"}]}",
                 "sinks[0].path: must be \"-\" (stdout) or an absolute path");

@@ -38,6 +38,11 @@ static void usage(FILE *out)
           "  --max-events-bytes BYTES larger decompressed batches get 413 (default 256M)\n"
           "  --max-keys N             Idempotency-Keys remembered (default 1000000)\n"
           "  --fail-auth-once         the first events request with a valid credential gets 401\n"
+          "  --ctia-client-id ID      serve the CTIA endpoints (token, bundle import) for this\n"
+          "                           API client...\n"
+          "  --ctia-secret-file FILE  ...whose secret is the file's first line\n"
+          "  --ctia-out FILE          append every sighting created (NDJSON)\n"
+          "  --ctia-token-ttl S       seconds an access token lives (default 600)\n"
           "  --help                   this text\n"
           "BYTES take an optional K, M or G suffix (powers of 1024).\n",
           out);
@@ -180,6 +185,10 @@ enum {
     OPT_MAX_EVENTS_BYTES,
     OPT_MAX_KEYS,
     OPT_FAIL_AUTH_ONCE,
+    OPT_CTIA_CLIENT_ID,
+    OPT_CTIA_SECRET_FILE,
+    OPT_CTIA_OUT,
+    OPT_CTIA_TOKEN_TTL,
     OPT_HELP,
 };
 
@@ -204,6 +213,10 @@ static const struct option long_opts[] = {
     {"max-events-bytes", required_argument, NULL, OPT_MAX_EVENTS_BYTES},
     {"max-keys", required_argument, NULL, OPT_MAX_KEYS},
     {"fail-auth-once", no_argument, NULL, OPT_FAIL_AUTH_ONCE},
+    {"ctia-client-id", required_argument, NULL, OPT_CTIA_CLIENT_ID},
+    {"ctia-secret-file", required_argument, NULL, OPT_CTIA_SECRET_FILE},
+    {"ctia-out", required_argument, NULL, OPT_CTIA_OUT},
+    {"ctia-token-ttl", required_argument, NULL, OPT_CTIA_TOKEN_TTL},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -276,6 +289,18 @@ int wt_ssesrv_opts_parse(struct wt_ssesrv_opts *o, int argc, char **argv)
             break;
         case OPT_FAIL_AUTH_ONCE:
             o->fail_auth_once = true;
+            break;
+        case OPT_CTIA_CLIENT_ID:
+            o->ctia_client_id = optarg;
+            break;
+        case OPT_CTIA_SECRET_FILE:
+            o->ctia_secret_file = optarg;
+            break;
+        case OPT_CTIA_OUT:
+            o->ctia_out = optarg;
+            break;
+        case OPT_CTIA_TOKEN_TTL:
+            ok = parse_ulong(optarg, 86400, &o->ctia_token_ttl) && o->ctia_token_ttl > 0;
             break;
         case OPT_RATE:
             errno = 0;

@@ -7,6 +7,11 @@
  *   POST   /v1/devices        register with the token -> 201 {device_id, credential}
  *   DELETE /v1/devices/{id}   deregister (Bearer credential) -> 204
  *   POST   /v1/events         upload one batch (Bearer credential, Idempotency-Key)
+ * and, with --ctia-client-id (ctia_server.c), never under the base path:
+ *   POST   /iroh/oauth2/token  OAuth2 client credentials -> access token
+ *   POST   /ctia/bundle/import CTIA bundle import of sightings (Bearer token)
+ *   POST   /ctia/expire-tokens every access token expires now (test control)
+ *   POST   /ctia/outage?ms=N   every import is answered 503 for N ms (test control)
  * and, never under the base path, GET /stats (JSON counters) and GET /healthz.
  *
  * Threads. libmicrohttpd runs one thread per connection
@@ -17,8 +22,8 @@
  * decompression, validation) runs under it, except the events-file append,
  * which must be atomic with the key's "accepted" mark.
  *
- * Faults (--script) are consumed one per POST /v1/events whose body was
- * received, in arrival order of the complete requests:
+ * Faults (--script) are consumed one per POST /v1/events or
+ * /ctia/bundle/import whose body was received, in arrival order of the complete requests:
  *   NNN[:S]  answer NNN (with Retry-After: S) without looking at the batch;
  *            a 2xx item means "process normally"
  *   reset    read the request, then abort the connection (RST): no response
@@ -71,6 +76,10 @@ enum route {
     R_REGISTER,
     R_DEREGISTER,
     R_EVENTS,
+    R_CTIA_TOKEN,
+    R_CTIA_IMPORT,
+    R_CTIA_EXPIRE,
+    R_CTIA_OUTAGE,
     R_STATS,
     R_HEALTHZ,
     R_NOT_FOUND,
@@ -117,6 +126,7 @@ struct server {
     int events_fd, keys_fd; /* -1 when not configured */
     bool auth_failed_once;
     struct stats st;
+    struct wt_ctiasrv *ctia; /* NULL: no CTIA endpoints */
 };
 
 /* One HTTP request (MHD's *req_cls). */
@@ -456,7 +466,7 @@ static void note(struct server *s, struct req *r, int status, enum outcome o)
         snprintf(label, sizeof(label), "%d", status);
     else
         snprintf(label, sizeof(label), "%s", outcome_name[o]);
-    if (r->route == R_EVENTS) {
+    if (r->route == R_EVENTS || r->route == R_CTIA_IMPORT) {
         pthread_mutex_lock(&s->lock);
         if (status >= 0 && status < STATUS_MAX)
             s->st.by_status[status]++;
@@ -904,6 +914,19 @@ static struct answer process_batch(struct server *s, struct MHD_Connection *c, s
     return a;
 }
 
+/* POST /ctia/bundle/import (ctia_server.c), after the script's fault if any. */
+static struct answer ctia_import(struct server *s, struct MHD_Connection *c, struct req *r)
+{
+    char *json = NULL;
+    if (wt_ctiasrv_in_outage(s->ctia))
+        return fail_with(503, "unavailable", "outage (POST /ctia/outage)");
+    if (r->over)
+        return fail_with(413, "too_large", "bundle larger than --max-body");
+    int st = wt_ctiasrv_import(s->ctia, header(c, MHD_HTTP_HEADER_AUTHORIZATION), r->body, r->len,
+                               &json);
+    return (struct answer){st, json, -1, NULL};
+}
+
 static enum MHD_Result serve_events(struct server *s, struct MHD_Connection *c, struct req *r)
 {
     struct wt_ssesrv_step st = script_next(s, &r->step_no);
@@ -936,7 +959,7 @@ static enum MHD_Result serve_events(struct server *s, struct MHD_Connection *c, 
     case WT_SSESRV_CUT:
         break;
     }
-    struct answer a = process_batch(s, c, r);
+    struct answer a = r->route == R_CTIA_IMPORT ? ctia_import(s, c, r) : process_batch(s, c, r);
     return st.act == WT_SSESRV_CUT ? respond_cut(s, c, r, a) : respond(s, c, r, a);
 }
 
@@ -1063,6 +1086,8 @@ static char *stats_json(struct server *s)
     NUM("script_pos", s->script_pos);
     NUM("script_len", s->o.nscript);
 #undef NUM
+    if (s->ctia != NULL)
+        wt_ctiasrv_stats(s->ctia, o);
     for (int i = 0; i < STATUS_MAX; i++) {
         char k[8];
         snprintf(k, sizeof(k), "%d", i);
@@ -1088,6 +1113,17 @@ static enum route route_of(struct server *s, struct req *r, const char *method, 
     if (strcmp(url, "/stats") == 0 || strcmp(url, "/healthz") == 0) {
         r->allow = "GET, HEAD";
         return !get ? R_BAD_METHOD : url[1] == 's' ? R_STATS : R_HEALTHZ;
+    }
+    if (s->ctia != NULL &&
+        (strcmp(url, "/iroh/oauth2/token") == 0 || strcmp(url, "/ctia/bundle/import") == 0 ||
+         strcmp(url, "/ctia/expire-tokens") == 0 || strcmp(url, "/ctia/outage") == 0)) {
+        r->allow = "POST";
+        if (strcmp(method, "POST") != 0)
+            return R_BAD_METHOD;
+        return url[1] == 'i'   ? R_CTIA_TOKEN
+               : url[6] == 'b' ? R_CTIA_IMPORT
+               : url[6] == 'e' ? R_CTIA_EXPIRE
+                               : R_CTIA_OUTAGE;
     }
     if (strncmp(url, s->o.base_path, s->o.base_len) != 0)
         return R_NOT_FOUND;
@@ -1124,7 +1160,9 @@ static struct req *req_new(struct server *s, struct MHD_Connection *c, const cha
     copy_printable(r->path, sizeof(r->path), url);
     copy_printable(r->key, sizeof(r->key), header(c, "Idempotency-Key"));
     r->route = route_of(s, r, method, url);
-    r->limit = r->route == R_EVENTS ? s->o.max_body : r->route == R_REGISTER ? DEVICE_BODY_MAX : 0;
+    r->limit = r->route == R_EVENTS || r->route == R_CTIA_IMPORT    ? s->o.max_body
+               : r->route == R_REGISTER || r->route == R_CTIA_TOKEN ? DEVICE_BODY_MAX
+                                                                    : 0;
     /* Reserve a declared body up front (bounded by the route's limit). */
     const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long want = cl != NULL ? strtoull(cl, NULL, 10) : 0;
@@ -1228,6 +1266,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     switch (r->route) {
     case R_EVENTS:
         return serve_events(s, c, r);
+    case R_CTIA_IMPORT:
+        return serve_events(s, c, r);
+    case R_CTIA_TOKEN: {
+        char *j = NULL;
+        int st = wt_ctiasrv_token(s->ctia, header(c, MHD_HTTP_HEADER_AUTHORIZATION), r->body,
+                                  r->len, &j);
+        return respond(s, c, r, (struct answer){st, j, -1, NULL});
+    }
+    case R_CTIA_OUTAGE: {
+        const char *ms = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ms");
+        wt_ctiasrv_outage(s->ctia, ms != NULL ? strtoul(ms, NULL, 10) : 0);
+        return respond(s, c, r, (struct answer){200, strdup("{\"outage\":true}"), -1, NULL});
+    }
+    case R_CTIA_EXPIRE:
+        wt_ctiasrv_expire(s->ctia);
+        return respond(s, c, r, (struct answer){200, strdup("{\"expired\":true}"), -1, NULL});
     case R_REGISTER:
         return respond(s, c, r, do_register(s, r));
     case R_DEREGISTER:
@@ -1400,6 +1454,12 @@ static int setup(struct server *s)
     }
     if (s->o.state != NULL && state_load(s) != 0)
         return 1;
+    if (s->o.ctia_client_id != NULL) {
+        s->ctia = wt_ctiasrv_new(s->o.ctia_client_id, s->o.ctia_secret_file, s->o.ctia_out,
+                                 s->o.ctia_token_ttl);
+        if (s->ctia == NULL)
+            return 1;
+    }
     return 0;
 }
 
@@ -1414,6 +1474,7 @@ static void teardown(struct server *s)
     if (s->logf != NULL && s->logf != stderr)
         fclose(s->logf);
     wt_ssesrv_keyset_close(&s->keys);
+    wt_ctiasrv_free(s->ctia);
     wt_ssesrv_opts_close(&s->o);
     free(s->dev);
     free(s->token);

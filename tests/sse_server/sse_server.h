@@ -121,6 +121,8 @@ struct wt_ssesrv_step {
 struct wt_ssesrv_opts {
     const char *listen, *port_file, *token, *token_file, *credential;
     const char *events_out, *state, *log, *tls_cert, *tls_key, *script_arg;
+    const char *ctia_client_id, *ctia_secret_file, *ctia_out; /* CTIA endpoints (ctia_server.c) */
+    unsigned long ctia_token_ttl;                             /* seconds an access token lives */
     const char *base_path; /* "" or "/prefix" (trailing '/' not counted in base_len) */
     size_t base_len;
     bool retry_after_date, fail_auth_once, quiet;
@@ -140,5 +142,44 @@ struct wt_ssesrv_opts {
 int wt_ssesrv_opts_parse(struct wt_ssesrv_opts *o, int argc, char **argv);
 /** Free the parsed script. Accepts a zeroed struct. */
 void wt_ssesrv_opts_close(struct wt_ssesrv_opts *o);
+
+/* ------------------------------------------------------------------------ */
+/* CTIA endpoints (ctia_server.c)                                           */
+/* ------------------------------------------------------------------------ */
+
+#define WT_CTIASRV_DEFAULT_TTL 600 /* seconds of an access token */
+
+struct wt_ctiasrv;
+
+/**
+ * The CTIA side of the server: OAuth2 client credentials (the client id,
+ * and the secret read from its file) and bundle import, storing sightings
+ * by external id (created sightings appended to out, NDJSON, if not NULL).
+ * @returns NULL with a message on stderr.
+ */
+struct wt_ctiasrv *wt_ctiasrv_new(const char *client_id, const char *secret_file, const char *out,
+                                  unsigned long ttl_s);
+void wt_ctiasrv_free(struct wt_ctiasrv *c);
+
+/**
+ * POST /iroh/oauth2/token: authorization is the Authorization header (HTTP
+ * Basic), body the form. @returns the status; *json the answer (malloc'd).
+ */
+int wt_ctiasrv_token(struct wt_ctiasrv *c, const char *authorization, const char *body, size_t len,
+                     char **json);
+/**
+ * POST /ctia/bundle/import: authorization the Bearer header, body the bundle.
+ * @returns the status (200, 400, 401, 413); *json the answer (malloc'd).
+ */
+int wt_ctiasrv_import(struct wt_ctiasrv *c, const char *authorization, const char *body, size_t len,
+                      char **json);
+/** Make every access token issued so far expire now (POST /ctia/expire-tokens). */
+void wt_ctiasrv_expire(struct wt_ctiasrv *c);
+/** Answer every import 503 for the next ms milliseconds (POST /ctia/outage?ms=N). */
+void wt_ctiasrv_outage(struct wt_ctiasrv *c, unsigned long ms);
+/** Is an outage on? (The import is then answered 503 without looking at it.) */
+bool wt_ctiasrv_in_outage(struct wt_ctiasrv *c);
+/** Add the CTIA counters to the /stats object. */
+void wt_ctiasrv_stats(struct wt_ctiasrv *c, void *cjson_obj);
 
 #endif
