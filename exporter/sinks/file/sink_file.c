@@ -61,10 +61,14 @@ static void job_work(uv_work_t *req)
         size_t n = f->s->wants_zstd ? b->zlen : b->len;
         rc = wt_write_all(f->fd, p, n);
         /* The output's size after this batch: stored with the spool cursor
-         * when it is acked, and cut back to at a restart (exactly once). */
+         * when it is acked, and cut back to at a restart (exactly once).
+         * Only a spooled batch is this sink's own (each sink reads the spool
+         * into its own batches); from memory (replay) every sink shares it. */
         end += n;
-        b->sink_aux = end;
-        b->has_aux = start >= 0;
+        if (f->s->spooled) {
+            b->sink_aux = end;
+            b->has_aux = start >= 0;
+        }
     }
     if (rc == 0 && f->do_fsync && fsync(f->fd) != 0 && errno != EINVAL)
         rc = -errno;
