@@ -36,6 +36,10 @@ static int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
             return WT_EPARSE;
         r |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
+            /* One encoding per value: a last group of 0 (after others) is not
+             * the shortest form, which is all the encoder writes. */
+            if (b == 0 && shift > 0)
+                return WT_EPARSE;
             *v = r;
             return 0;
         }
