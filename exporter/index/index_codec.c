@@ -105,6 +105,8 @@ int wt_index_bucket_decode(const void *data, size_t n, int64_t hour_ms, struct w
         if (p >= end || *p == 0 || *p > WT_INDEX_VERDICT_LEN || (size_t)(end - p) < 1u + *p)
             return WT_EPARSE;
         size_t len = *p++;
+        if (memchr(p, '\0', len))
+            return WT_EPARSE; /* a verdict is text: the encoder writes it up to a NUL */
         memcpy(b->verdict[i], p, len);
         b->verdict[i][len] = '\0';
         p += len;
