@@ -2,8 +2,9 @@
  * ctia_int.h - internals of the CTIA sink shared by its files: its options
  * (ctia_config.c), the aggregation of events into sightings (ctia_agg.c),
  * the flush journal (ctia_state.c), credentials, tokens and import results
- * (ctia_auth.c), the sink (sink_ctia.c) and `wtexport status` (ctia_cmd.c);
- * and with tests/exporter/test_sink_ctia.c and tests/fuzz/fuzz_ctia.c.
+ * (ctia_auth.c), the sink (sink_ctia.c, ctia_flush.c, ctia_import.c) and
+ * `wtexport status` (ctia_cmd.c); and with tests/exporter/test_sink_ctia.c
+ * and tests/fuzz/fuzz_ctia.c.
  *
  * Not a public header. The aggregation, the journal and the decoders are
  * pure (no network, no loop); the sink puts them on the loop. The rule that
@@ -14,6 +15,7 @@
 
 #include "config.h"
 #include "ctim.h"
+#include "dead_letter.h"
 #include "http.h"
 #include "sink.h"
 
@@ -23,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 /* ------------------------------------------------------------------------ */
 /* Limits                                                                   */
@@ -319,5 +322,194 @@ int wt__ctia_state_add(struct wt__ctia_state *st, uint64_t after, int64_t before
  * numbers of buckets that end before oldest (events that old are expired).
  */
 void wt__ctia_state_prune(struct wt__ctia_state *st, int64_t now_ms, int64_t oldest);
+
+/* ------------------------------------------------------------------------ */
+/* The sink's state (sink_ctia.c, ctia_flush.c, ctia_import.c)              */
+/* ------------------------------------------------------------------------ */
+
+struct ctia_sink;
+
+struct held {
+    struct wt_batch *b;
+    uint64_t refs; /* sightings opened in it not yet imported */
+    bool dead;     /* some of its events were dead-lettered */
+    bool held;     /* wt_sink_hold done */
+};
+
+enum fstate {
+    F_PERSIST = 0, /* journal entry being made durable */
+    F_IMPORT,      /* sightings being imported */
+    F_FINISH,      /* all imported; the done mark being made durable */
+};
+
+struct ctia_flush {
+    struct ctia_flush *next;
+    enum fstate state;
+    uint64_t after;
+    int64_t before;
+    uint64_t need_ver;            /* journal version that must be durable first */
+    struct wt__ctia_sight *parts; /* all of them (->next) */
+    struct wt__ctia_sight **todo; /* not yet in a bundle: todo[ntodo_at..ntodo) */
+    size_t nparts, ntodo, todo_at;
+    size_t unresolved; /* parts without a final result */
+    bool dead;
+};
+
+struct ctia_bundle {
+    struct ctia_bundle *next;
+    struct ctia_flush *f;
+    struct wt__ctia_sight **items;
+    size_t n;
+    char *body;
+    size_t len;
+    unsigned attempts;
+    bool reauthed;
+    int64_t due, first_ms;
+};
+
+struct slot {
+    struct ctia_sink *cs;
+    CURL *eh;
+    struct ctia_bundle *bd; /* NULL: free */
+    struct curl_slist *hdrs;
+    uint64_t t0_ns;
+    char errbuf[CURL_ERROR_SIZE];
+    struct wt_http_resp resp;
+};
+
+/* A dead letter on the thread pool: sightings as NDJSON and a reason. */
+struct dl_job {
+    struct ctia_sink *cs;
+    struct dl_job *next;
+    uv_work_t work;
+    struct ctia_flush *f;
+    uint64_t after; /* f->after (f may go at close while the job runs) */
+    struct wt__ctia_sight **items;
+    size_t n;
+    char *ndjson;
+    size_t len;
+    cJSON *reason;
+    int rc;
+    bool running;
+    int64_t due;
+    char path[WT_DEAD_LETTER_PATH_MAX];
+};
+
+enum tstate { TOK_NONE = 0, TOK_FETCHING, TOK_OK };
+
+struct ctia_sink {
+    struct wt_sink *s;
+    char name[WT_SINK_NAME_MAX + 1];
+    char host[256];
+    char token_url[WT_CTIA_URL_MAX + 1];
+    char import_url[WT_CTIA_URL_MAX + 64];
+    char dl_dir[4200];
+    char state_dir[4096], state_name[WT_SINK_NAME_MAX + 16];
+    struct wt__ctia_secret sec;
+    unsigned concurrency;
+    int64_t timeout_ms;
+    size_t hold_limit; /* held record bytes that force an early flush */
+
+    struct wt__ctia_agg agg;
+    struct wt__ctia_state st;
+    size_t jnext, jloaded; /* journal entries re-applied so far, and loaded */
+    uint64_t ver, durable_ver;
+    bool persist_busy, persist_failed;
+    int64_t persist_due;
+    uv_work_t persist_work;
+    char *persist_text;
+    int persist_rc;
+    uint64_t persist_ver;
+
+    /* Held batches: held[0] has index hbase. */
+    struct held *held;
+    size_t nheld, hcap, hhead;
+    uint64_t hbase;
+    size_t held_bytes;
+    size_t to_hold; /* held[] entries from here on still need wt_sink_hold */
+    uint64_t last_id;
+    bool have_id;
+    int64_t last_batch_ms;
+
+    struct ctia_flush *flushes, *flushes_tail;
+    struct ctia_bundle *queue; /* bundles waiting (due) */
+    struct dl_job *dls;
+
+    struct wt_http_loop http;
+    bool http_ok;
+    struct slot slots[WT_CTIA_CONCURRENCY_MAX];
+    unsigned inflight;
+    CURL *tok_eh;
+    struct wt_http_resp tok_resp;
+    char tok_err[CURL_ERROR_SIZE];
+    enum tstate tok;
+    char token[WT_CTIA_TOKEN_MAX + 1];
+    int64_t tok_renew_at, tok_due;
+    unsigned tok_attempts;
+
+    uv_timer_t wake, tick, kick;
+    int64_t paused_until;
+    struct wt_http_budget bg;
+    uint64_t rng;
+    unsigned fail_streak;
+    bool problem_set, in_pump, in_ack, warned_bad;
+    bool closing;
+    unsigned pending;
+
+    struct wt_metrics *own_metrics;
+    struct wt_metric *m_res[3], *m_req[6], *m_open, *m_held, *m_flushes, *m_sightings_count,
+        *m_token, *m_dead, *m_events, *m_tx, *m_paused, *m_retries, *m_replayed;
+};
+
+enum { RQ_2XX = 0, RQ_3XX, RQ_4XX, RQ_5XX, RQ_ERROR, RQ_TIMEOUT };
+
+/* The options: through the sink, whose cfg a reload points at the new document. */
+#define O(cs) ((const struct wt_ctia_opts *)(cs)->s->cfg->opts)
+
+/* Retry period of a failed journal or dead-letter write. */
+#define WT_CTIA_WRITE_RETRY_MS 5000
+
+/* sink_ctia.c */
+
+/** The loop's time in ms (uv_now). */
+int64_t wt__ctia_now_ms(const struct ctia_sink *cs);
+/** p, or abort with a log line when it is NULL (out of memory). */
+void *wt__ctia_must(void *p);
+/** Ack held batches from the oldest while nothing pins them. */
+void wt__ctia_try_ack(struct ctia_sink *cs);
+/** A sighting is imported or dead-lettered: it no longer pins its records. */
+void wt__ctia_unpin(struct ctia_sink *cs, const struct wt__ctia_sight *x, bool dead);
+/** Start what is due: dead-letter retries, journal writes, the token, imports. */
+void wt__ctia_pump(struct ctia_sink *cs);
+/** Free cs and what it owns (secrets and token wiped first). */
+void wt__ctia_sink_free(struct ctia_sink *cs);
+
+/* ctia_flush.c */
+
+/** Start writing the journal if it changed since the last write. */
+void wt__ctia_persist(struct ctia_sink *cs);
+/** Finish what can finish: journal durable, flushes done, acks. */
+void wt__ctia_progress(struct ctia_sink *cs);
+/** Re-apply journal entries up to record id (inclusive: entries after id itself). */
+void wt__ctia_journal_replay(struct ctia_sink *cs, uint64_t id, bool inclusive);
+void wt__ctia_flush_free(struct ctia_flush *f);
+
+/* ctia_import.c */
+
+/** The next bundle of the oldest flush that has sightings left, or NULL. */
+struct ctia_bundle *wt__ctia_cut_bundle(struct ctia_sink *cs);
+void wt__ctia_bundle_free(struct ctia_bundle *bd);
+/** POST bundle bd on free slot sl. */
+void wt__ctia_start_import(struct ctia_sink *cs, struct slot *sl, struct ctia_bundle *bd);
+/** Ask {token_url} for a new token. */
+void wt__ctia_start_token(struct ctia_sink *cs);
+/** The end of a transfer and the end of a batch of them (wt_http_loop callbacks). */
+void wt__ctia_on_transfer(void *ctx, CURL *eh, CURLcode rc);
+void wt__ctia_after_transfers(void *ctx);
+/** Run the dead-letter write j on the thread pool (again, after a failure). */
+void wt__ctia_dl_start(struct ctia_sink *cs, struct dl_job *j);
+void wt__ctia_dl_free(struct dl_job *j);
+/** curl_slist_free_all after wiping each string (headers hold the token). */
+void wt__ctia_wipe_slist(struct curl_slist *l);
 
 #endif /* WT_CTIA_INT_H */

@@ -1,8 +1,9 @@
 /*
  * sink_kafka_int.h - internals of the Kafka sink shared by its files
- * (kafka_config.c, sink_kafka.c) and its tests: its options, pure helpers
- * over the bytes of NDJSON events, which need no broker, and a handle
- * accessor for fault injection.
+ * (kafka_config.c, kafka_helpers.c, sink_kafka.c, kafka_txn.c) and its
+ * tests: its options, pure helpers over the bytes of NDJSON events, which
+ * need no broker, and a handle accessor for fault injection. The state of
+ * an open sink is in kafka_sink_int.h, which the tests do not see.
  *
  * Not a public header: only sinks/kafka/ and tests/exporter/ include it.
  */
