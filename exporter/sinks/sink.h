@@ -48,10 +48,11 @@ struct wt_sink_ops {
     /* Release resources; nothing may be in flight. */
     void (*close)(struct wt_sink *s);
     /*
-     * Optional, durable (spool) mode only: called once after open and
-     * before the first send with what the sink stored with its spool cursor
-     * (b->sink_aux of the last batch acked before the restart; has false:
-     * nothing stored). The file sink truncates its output back to it.
+     * Optional: called once after open and before the first send with
+     * what the sink stored with its spool cursor (b->sink_aux of the last
+     * batch acked before the restart; has false: nothing stored). The file
+     * sink truncates its output back to it. Durable (spool) mode, and
+     * replay with state (state_tag set; aux from the replay state file).
      */
     void (*resume)(struct wt_sink *s, bool has, uint64_t aux);
 };
@@ -68,6 +69,15 @@ struct wt_sink {
     bool failing;    /* for /healthz */
     /* Metrics (labels: sink="name"). */
     struct wt_metric *m_batches, *m_events, *m_bytes_raw, *m_bytes_out, *m_acks, *m_errors;
+    /*
+     * Replay with state: the job's tag, set before resume() is called; a
+     * sink keeps per-job state files under it (the SSE part plan). NULL in run.
+     */
+    const char *state_tag;
+    /* Set by open when the sink has an aux value (see resume) for "nothing
+     * sent yet": the file sink's output size at open. */
+    bool has_aux0;
+    uint64_t aux0;
     void *impl; /* the type's own state */
     /* Registry for series a sink type adds itself (labels sink="name"); NULL: none. */
     struct wt_metrics *metrics;

@@ -289,8 +289,15 @@ static int file_open(struct wt_sink *s, char *err, size_t errlen)
             return -e;
         }
     }
-    if (!f->is_stdout)
+    if (!f->is_stdout) {
+        struct stat st;
         repair_tail(f, o->compress);
+        /* "Nothing written yet" for a replay's state (sink.h aux0). */
+        if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            s->aux0 = (uint64_t)st.st_size;
+            s->has_aux0 = true;
+        }
+    }
     uv_timer_init(s->loop, &f->retry);
     f->retry.data = f;
     return 0;

@@ -1343,6 +1343,8 @@ static void sse_close(struct wt_sink *s)
  * Durable mode (wtexport run): records come from the spool with stable
  * sequence numbers, so cut them per the persisted plan, and never re-cut a
  * part whose outcome is unknown (a timeout): exactly once with 409.
+ * `wtexport replay` with state does the same: its batch ids are stable
+ * across re-runs of one job (cmd_replay.c), and the plan is the job's.
  */
 static void sse_resume(struct wt_sink *s, bool has, uint64_t aux)
 {
@@ -1354,7 +1356,13 @@ static void sse_resume(struct wt_sink *s, bool has, uint64_t aux)
     slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    snprintf(ss->plan_path, sizeof(ss->plan_path), "%s/sse-%s.plan", slash ? dir : ".", ss->name);
+    if (s->state_tag)
+        /* Replay with state: a plan per job, beside its state file. */
+        snprintf(ss->plan_path, sizeof(ss->plan_path), "%s/replay-%s.sse-%s.plan",
+                 slash ? dir : ".", s->state_tag, ss->name);
+    else
+        snprintf(ss->plan_path, sizeof(ss->plan_path), "%s/sse-%s.plan", slash ? dir : ".",
+                 ss->name);
     int rc = plan_load(ss);
     if (rc != 0)
         wt_log_error(TAG, "%s: %s: cannot load the part plan: %s (records are sent whole)",
