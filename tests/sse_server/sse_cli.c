@@ -38,6 +38,8 @@ static void usage(FILE *out)
           "  --max-events-bytes BYTES larger decompressed batches get 413 (default 256M)\n"
           "  --max-keys N             Idempotency-Keys remembered (default 1000000)\n"
           "  --fail-auth-once         the first events request with a valid credential gets 401\n"
+          "  --bench                  store batches without validating each line (events are\n"
+          "                           counted as lines): benchmarks of the client\n"
           "  --help                   this text\n"
           "BYTES take an optional K, M or G suffix (powers of 1024).\n",
           out);
@@ -180,6 +182,7 @@ enum {
     OPT_MAX_EVENTS_BYTES,
     OPT_MAX_KEYS,
     OPT_FAIL_AUTH_ONCE,
+    OPT_BENCH,
     OPT_HELP,
 };
 
@@ -204,6 +207,7 @@ static const struct option long_opts[] = {
     {"max-events-bytes", required_argument, NULL, OPT_MAX_EVENTS_BYTES},
     {"max-keys", required_argument, NULL, OPT_MAX_KEYS},
     {"fail-auth-once", no_argument, NULL, OPT_FAIL_AUTH_ONCE},
+    {"bench", no_argument, NULL, OPT_BENCH},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -276,6 +280,9 @@ int wt_ssesrv_opts_parse(struct wt_ssesrv_opts *o, int argc, char **argv)
             break;
         case OPT_FAIL_AUTH_ONCE:
             o->fail_auth_once = true;
+            break;
+        case OPT_BENCH:
+            o->bench = true;
             break;
         case OPT_RATE:
             errno = 0;
