@@ -53,6 +53,7 @@
 #include <sys/stat.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,6 +129,14 @@ struct replay {
     uint64_t resume_off, resume_line; /* where the first file read starts */
     uv_timer_t state_timer;
     bool state_failed;
+    /* Writes: snapshots numbered st_seq; the newest on disk is st_written. */
+    pthread_mutex_t st_lock;
+    uint64_t st_seq, st_written;
+    uv_work_t st_work;
+    bool st_busy;
+    char *st_text;
+    uint64_t st_text_seq;
+    int st_rc;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -254,7 +263,8 @@ static uint64_t job_base(uint64_t job)
     return ((job & 0xffffffffULL) | 0x80000000ULL) << 24;
 }
 
-static int state_write(struct replay *r, bool complete)
+/* The state as JSON text (cJSON_free it), or NULL (out of memory). */
+static char *state_text(const struct replay *r, bool complete)
 {
     const struct wt_config *cfg = r->env.cfg;
     char job[17], ts[32];
@@ -266,7 +276,7 @@ static int state_write(struct replay *r, bool complete)
         cJSON_Delete(o);
         cJSON_Delete(files);
         cJSON_Delete(sinks);
-        return -ENOMEM;
+        return NULL;
     }
     cJSON_AddNumberToObject(o, "version", 1);
     cJSON_AddStringToObject(o, "tag", r->tag);
@@ -303,11 +313,32 @@ static int state_write(struct replay *r, bool complete)
     cJSON_AddItemToObject(o, "sinks", sinks);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
-    if (!text)
-        return -ENOMEM;
-    wt_crash_point("replay-state");
-    int rc = wt_write_atomic(cfg->state_dir, r->fname, text, strlen(text));
-    cJSON_free(text);
+    return text;
+}
+
+/*
+ * Write snapshot number seq, unless a newer one is on disk already (a
+ * background write may finish after the final one). Any thread: the
+ * writes are serialised (they share one temp file name).
+ */
+static int state_put(struct replay *r, const char *text, uint64_t seq)
+{
+    int rc = 0;
+    pthread_mutex_lock(&r->st_lock);
+    if (seq > r->st_written) {
+        wt_crash_point("replay-state");
+        rc = wt_write_atomic(r->env.cfg->state_dir, r->fname, text, strlen(text));
+        if (rc == 0)
+            r->st_written = seq;
+    }
+    pthread_mutex_unlock(&r->st_lock);
+    return rc;
+}
+
+/* Log and report the outcome of a state write (loop thread). */
+static void state_result(struct replay *r, int rc)
+{
+    const struct wt_config *cfg = r->env.cfg;
     if (rc != 0 && !r->state_failed)
         wt_log_error("replay",
                      "%s/%s: cannot write the replay state: %s (retrying; a re-run after a "
@@ -317,9 +348,37 @@ static int state_write(struct replay *r, bool complete)
         wt_log_info("replay", "%s/%s: written again", cfg->state_dir, r->fname);
     wt_metrics_problem(r->env.m, "replay-state", rc ? "cannot write the replay state" : NULL);
     r->state_failed = rc != 0;
-    if (rc == 0)
-        r->st_dirty = false;
+}
+
+/* Write the state now, on the loop thread (start, end, signals). */
+static int state_write(struct replay *r, bool complete)
+{
+    char *text = state_text(r, complete);
+    if (!text) {
+        state_result(r, -ENOMEM);
+        return -ENOMEM;
+    }
+    r->st_dirty = false;
+    int rc = state_put(r, text, ++r->st_seq);
+    cJSON_free(text);
+    state_result(r, rc);
     return rc;
+}
+
+/* Periodic writes go to the thread pool: an fsync must not stall reading. */
+static void state_work(uv_work_t *req)
+{
+    struct replay *r = req->data;
+    r->st_rc = state_put(r, r->st_text, r->st_text_seq);
+}
+
+static void state_work_done(uv_work_t *req, int status)
+{
+    struct replay *r = req->data;
+    cJSON_free(r->st_text);
+    r->st_text = NULL;
+    r->st_busy = false;
+    state_result(r, status ? status : r->st_rc);
 }
 
 static bool json_u64(const cJSON *o, const char *key, uint64_t *out)
@@ -410,8 +469,19 @@ static void remove_sink_job_files(struct replay *r)
 static void state_timer_cb(uv_timer_t *h)
 {
     struct replay *r = h->data;
-    if (r->st_dirty || r->state_failed)
-        state_write(r, false);
+    if (r->st_busy || !(r->st_dirty || r->state_failed))
+        return;
+    r->st_text = state_text(r, false);
+    if (!r->st_text)
+        return;
+    r->st_text_seq = ++r->st_seq;
+    r->st_dirty = false;
+    r->st_busy = true;
+    r->st_work.data = r;
+    if (uv_queue_work(r->env.loop, &r->st_work, state_work, state_work_done) != 0) {
+        state_work(&r->st_work);
+        state_work_done(&r->st_work, 0);
+    }
 }
 
 /* The one file sink whose output size the state keeps (-1: none). */
@@ -1007,6 +1077,7 @@ int wt_cmd_replay(int argc, char **argv)
         fprintf(stderr, "wtexport: out of memory\n");
         return WT_EXIT_FAIL;
     }
+    pthread_mutex_init(&r->st_lock, NULL);
     optind = 1;
     while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (o) {
@@ -1037,6 +1108,7 @@ int wt_cmd_replay(int argc, char **argv)
             break;
         case 'h':
             fputs(replay_usage, stdout);
+            pthread_mutex_destroy(&r->st_lock);
             wt_free(r);
             return WT_EXIT_OK;
         default:
@@ -1160,6 +1232,7 @@ out:
     wt_cmd_env_close(&r->env);
     wt_free(r->files);
     wt_free(r->buf);
+    pthread_mutex_destroy(&r->st_lock);
     wt_free(r);
     return ex;
 }
