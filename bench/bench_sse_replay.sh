@@ -12,6 +12,8 @@
 #   WT_BENCH_LINES=2000000 WT_BENCH_RUNS=5 WT_BENCH_DIR=/tmp/x
 #   WT_BENCH_SERVER=path/to/wt-sse-server (default: the first build's that has --bench)
 #   WT_BENCH_CONCURRENCY=4 (the sink's concurrency)
+#   WT_BENCH_CMD=run: `wtexport run` (through the spool) instead of replay, timed
+#   from start until the sink has acked every line, then SIGTERM
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 builds=()
@@ -19,11 +21,17 @@ for b in "${@:-$root/build}"; do builds+=("$(cd "$b" && pwd)"); done
 nlines=${WT_BENCH_LINES:-2000000}
 runs=${WT_BENCH_RUNS:-5}
 conc=${WT_BENCH_CONCURRENCY:-4}
+cmd=${WT_BENCH_CMD:-replay}
 work=${WT_BENCH_DIR:-$(mktemp -d /tmp/wt-bench-ssereplay.XXXXXX)}
 mkdir -p "$work"
 server_pid=
+daemon=
+rm -f "$work/never"
+mkfifo "$work/never"
+exec 4<>"$work/never"
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null || true
     [ -z "${WT_BENCH_DIR:-}" ] && rm -rf "$work"
 }
 trap cleanup EXIT
@@ -47,6 +55,19 @@ command -v zstd >/dev/null || { echo "zstd CLI missing (deploy/deps.sh)" >&2; ex
 command -v curl >/dev/null || { echo "curl missing" >&2; exit 1; }
 bin0=${builds[0]}/bin
 
+# run mode: poll the sink's acked events without starting a process (as bench_pipeline.sh).
+acked=
+poll_acked() { # port -> $acked
+    local line
+    acked=
+    exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || return 0
+    printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    while IFS= read -r line <&3; do
+        [[ $line == wtexport_sink_events_total* ]] && acked=${line##* }
+    done
+    exec 3<&-
+}
+pause() { read -r -t "$1" -u 4 _ || true; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 cpu_of() { awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
@@ -89,16 +110,29 @@ for r in $(seq "$runs"); do
         b=${builds[$i]}
         start_server
         rm -rf "$work/state"
+        mport=$((20000 + RANDOM % 20000))
         cat >"$work/cfg.json" <<JSON
 { "state_dir": "$work/state", "retention": "2d",
-  "inputs": [ { "path": "$log" } ],
+  "inputs": [ { "path": "$log" } ], "batch": { "linger": "$([ "$cmd" = run ] && echo 50ms || echo 1s)" },
   "sinks": [ { "type": "sse", "name": "sse0", "url": "http://127.0.0.1:$port", "concurrency": $conc } ],
-  "metrics": { "listen": "" }, "log": { "level": "warn" } }
+  "metrics": { "listen": "$([ "$cmd" = run ] && echo "127.0.0.1:$mport")" }, "log": { "level": "warn" } }
 JSON
         "$b/bin/wtexport" register -c "$work/cfg.json" --token-file "$work/token" >/dev/null
         cat "$log" >/dev/null
-        "$bin0/wt-rusage" -o "$work/w.ru" "$b/bin/wtexport" replay -c "$work/cfg.json" "$log" \
-            2>"$work/replay.err" || { echo "replay failed:" >&2; tail -5 "$work/replay.err" >&2; exit 1; }
+        if [ "$cmd" = run ]; then
+            "$bin0/wt-rusage" -o "$work/w.ru" "$b/bin/wtexport" run -c "$work/cfg.json" 2>"$work/replay.err" &
+            daemon=$!
+            while poll_acked "$mport"; [ "$acked" != "$lines" ]; do
+                kill -0 "$daemon" 2>/dev/null || { echo "wtexport exited early" >&2; exit 1; }
+                pause 0.02
+            done
+            kill -TERM "$daemon"
+            wait "$daemon" || { echo "wtexport run failed" >&2; exit 1; }
+            daemon=
+        else
+            "$bin0/wt-rusage" -o "$work/w.ru" "$b/bin/wtexport" replay -c "$work/cfg.json" "$log" \
+                2>"$work/replay.err" || { echo "replay failed:" >&2; tail -5 "$work/replay.err" >&2; exit 1; }
+        fi
         acc=$(curl -s "http://127.0.0.1:$port/stats" | sed -n 's/.*"accepted_events":\([0-9]*\).*/\1/p')
         stop_server
         [ "$acc" = "$lines" ] || { echo "server accepted $acc events, want $lines" >&2; exit 1; }
@@ -117,8 +151,8 @@ for i in "${!builds[@]}"; do
     w=$(printf '%s\n' ${walls[$i]} | median)
     c=$(printf '%s\n' ${cpus[$i]} | median)
     s=$(printf '%s\n' ${scpus[$i]} | median)
-    awk -v l="$lines" -v w="$w" -v c="$c" -v s="$s" -v zw="$z_wall" -v n="build $i" 'BEGIN {
-        printf "  %-34s %12.0f %10.2f %12.2f %14.2f %10.2f\n", n " replay -> sse", l / w, c, c / l * 1e6, s, zw / w }'
+    awk -v l="$lines" -v w="$w" -v c="$c" -v s="$s" -v zw="$z_wall" -v n="build $i" -v cmd="$cmd" 'BEGIN {
+        printf "  %-34s %12.0f %10.2f %12.2f %14.2f %10.2f\n", n " " cmd " -> sse", l / w, c, c / l * 1e6, s, zw / w }'
 done
 for i in "${!builds[@]}"; do
     w=$(printf '%s\n' ${walls[$i]} | median)
