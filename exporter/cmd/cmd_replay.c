@@ -6,8 +6,20 @@
  * Reading runs on the loop from an idle handle: each turn takes at most
  * WT_REPLAY_READS_PER_TURN decompressed chunks of WT_REPLAY_CHUNK bytes from
  * the current file, splits them into lines and feeds the pipeline; it stops
- * while the pipeline is full and starts again on its on_resume hook. Replay
- * keeps no checkpoints (on_ack does nothing) and writes nothing in state_dir.
+ * while the pipeline is full and starts again on its on_resume hook.
+ *
+ * State (docs/operations.md "Backfill"): a job is the list of files (path,
+ * device, inode, size, CRC of the first 4 KiB), the window and the sinks;
+ * its state is <state_dir>/replay-<tag>.json, rewritten atomically (at most
+ * every WT_REPLAY_STATE_MS, and at the end) with the position every sink
+ * acked: the file being read, the offset and line number after its last
+ * acked line, the id of the next batch, and each file sink's output size
+ * after the last acked batch. A re-run of the same job resumes there: file
+ * sinks are cut back to that size, batches are cut the same way again (no
+ * linger: only sizes and file ends close a batch) with the same ids, and
+ * the SSE sink cuts them per its job plan, so every re-sent part carries
+ * the Idempotency-Key it had (409). A finished job ships nothing again
+ * until --restart. --no-state: none of this (at-least-once on a re-run).
  *
  * Line format and max_line of a file: those of the first config input whose
  * glob matches the file's real path, else of the first input; --format
@@ -28,12 +40,20 @@
 #include "log.h"
 #include "pipeline.h"
 #include "progress.h"
+#include "sink.h"
 #include "wt_exporter.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,9 +68,19 @@
 /* How often the end checks whether everything is acked. */
 #define WT_DRAIN_CHECK_MS 20
 #define WT_HEARTBEAT_MS   1000
+/* The state file is rewritten at most this often while batches are acked. */
+#define WT_REPLAY_STATE_MS 250
+/* Bytes of each file's start that go into the job's identity. */
+#define WT_REPLAY_ID_BYTES 4096
+/* Largest state file read. */
+#define WT_REPLAY_STATE_MAX (4u * 1024 * 1024)
+/* Linger of a replay with state: batches close on size and file ends only. */
+#define WT_REPLAY_NO_LINGER_MS (1000LL * 86400 * 1000)
 
 struct rfile {
     const char *path;                /* as given: "src" in events */
+    uint64_t dev, ino;               /* identity (regular files) */
+    uint32_t head_crc;               /* CRC-32C of the first WT_REPLAY_ID_BYTES */
     uint64_t size;                   /* at the check, for progress */
     bool regular;                    /* size known */
     struct wt_input *pre;            /* a pipe, kept open from the check */
@@ -84,6 +114,29 @@ struct replay {
     uint64_t drain_started;
     uint64_t t0_ns;
     struct wt_progress pr;
+
+    /* State (see the top of the file); use_state false: --no-state or a pipe. */
+    bool use_state, restart;
+    char tag[17];   /* the job's identity: 16 hex digits */
+    char fname[64]; /* replay-<tag>.json in state_dir */
+    uint64_t job;   /* nonce of this job: batch ids start at job_base */
+    uint64_t next_batch;
+    size_t st_file;                 /* acked: file index ... */
+    uint64_t st_off, st_line;       /* ... and position in it */
+    bool aux_has[WT_CFG_MAX_SINKS]; /* per sink: an output size to keep */
+    uint64_t aux[WT_CFG_MAX_SINKS];
+    bool st_dirty, complete_before;
+    uint64_t resume_off, resume_line; /* where the first file read starts */
+    uv_timer_t state_timer;
+    bool state_failed;
+    /* Writes: snapshots numbered st_seq; the newest on disk is st_written. */
+    pthread_mutex_t st_lock;
+    uint64_t st_seq, st_written;
+    uv_work_t st_work;
+    bool st_busy;
+    char *st_text;
+    uint64_t st_text_seq;
+    int st_rc;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -140,6 +193,393 @@ static void print_summary(struct replay *r)
 }
 
 /* ------------------------------------------------------------------------ */
+/* State: resume an interrupted job, and never ship a finished one twice    */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t fnv64(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t fnv64_u64(uint64_t h, uint64_t v)
+{
+    return fnv64(h, &v, sizeof(v));
+}
+
+/* Device, inode and the CRC of the first bytes: what a file is, whatever its name. */
+static int file_identity(struct rfile *f)
+{
+    char head[WT_REPLAY_ID_BYTES];
+    struct stat st;
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = fstat(fd, &st) == 0 ? wt_pread_full(fd, head, sizeof(head), 0) : -1;
+    close(fd);
+    if (n < 0)
+        return -EIO;
+    f->dev = (uint64_t)st.st_dev;
+    f->ino = (uint64_t)st.st_ino;
+    f->head_crc = wt_crc32c(0, head, (size_t)n);
+    return 0;
+}
+
+/* The job's tag: files (in order), window, batch sizes and sink entries. */
+static void make_tag(struct replay *r)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const struct wt_config *cfg = r->env.cfg;
+    h = fnv64(h, "wtexport-replay-1", 17);
+    h = fnv64_u64(h, r->nfiles);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const struct rfile *f = &r->files[i];
+        h = fnv64(h, f->path, strlen(f->path) + 1);
+        h = fnv64_u64(h, f->dev);
+        h = fnv64_u64(h, f->ino);
+        h = fnv64_u64(h, f->size);
+        h = fnv64_u64(h, f->head_crc);
+    }
+    h = fnv64_u64(h, (uint64_t)r->since_ms);
+    h = fnv64_u64(h, (uint64_t)r->until_ms);
+    /* What cuts the batches, and every sink entry as written (where it ships). */
+    h = fnv64_u64(h, cfg->batch.max_events);
+    h = fnv64_u64(h, cfg->batch.max_bytes);
+    for (size_t i = 0; i < cfg->nsinks; i++) {
+        const char *src = cfg->sinks[i].source ? cfg->sinks[i].source : cfg->sinks[i].name;
+        h = fnv64(h, src, strlen(src) + 1);
+    }
+    snprintf(r->tag, sizeof(r->tag), "%016" PRIx64, h);
+    snprintf(r->fname, sizeof(r->fname), "replay-%s.json", r->tag);
+}
+
+/* Batch ids of a job: 2^55 and up, apart from a spool's sequence numbers. */
+static uint64_t job_base(uint64_t job)
+{
+    return ((job & 0xffffffffULL) | 0x80000000ULL) << 24;
+}
+
+/* The state as JSON text (cJSON_free it), or NULL (out of memory). */
+static char *state_text(const struct replay *r, bool complete)
+{
+    const struct wt_config *cfg = r->env.cfg;
+    char job[17], ts[32];
+    snprintf(job, sizeof(job), "%016" PRIx64, r->job);
+    wt_iso8601_ms(wt_wall_ms(), ts);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *files = cJSON_CreateArray(), *sinks = cJSON_CreateArray();
+    if (!o || !files || !sinks) {
+        cJSON_Delete(o);
+        cJSON_Delete(files);
+        cJSON_Delete(sinks);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(o, "version", 1);
+    cJSON_AddStringToObject(o, "tag", r->tag);
+    cJSON_AddStringToObject(o, "job", job);
+    cJSON_AddStringToObject(o, "updated_at", ts);
+    cJSON_AddBoolToObject(o, "complete", complete);
+    /* Numbers above 2^53 do not survive a double: strings. */
+    char nb[24], off[24], line[24];
+    snprintf(nb, sizeof(nb), "%" PRIu64, r->next_batch);
+    snprintf(off, sizeof(off), "%" PRIu64, r->st_off);
+    snprintf(line, sizeof(line), "%" PRIu64, r->st_line);
+    cJSON_AddStringToObject(o, "next_batch", nb);
+    cJSON_AddNumberToObject(o, "file", (double)r->st_file);
+    cJSON_AddStringToObject(o, "offset", off);
+    cJSON_AddStringToObject(o, "lineno", line);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "path", r->files[i].path);
+        cJSON_AddNumberToObject(f, "size", (double)r->files[i].size);
+        cJSON_AddItemToArray(files, f);
+    }
+    cJSON_AddItemToObject(o, "files", files);
+    for (size_t i = 0; i < cfg->nsinks; i++) {
+        cJSON *sk = cJSON_CreateObject();
+        cJSON_AddStringToObject(sk, "name", cfg->sinks[i].name);
+        cJSON_AddStringToObject(sk, "type", cfg->sinks[i].type->name);
+        if (r->aux_has[i]) {
+            char a[24];
+            snprintf(a, sizeof(a), "%" PRIu64, r->aux[i]);
+            cJSON_AddStringToObject(sk, "output_size", a);
+        }
+        cJSON_AddItemToArray(sinks, sk);
+    }
+    cJSON_AddItemToObject(o, "sinks", sinks);
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+/*
+ * Write snapshot number seq, unless a newer one is on disk already (a
+ * background write may finish after the final one). Any thread: the
+ * writes are serialised (they share one temp file name).
+ */
+static int state_put(struct replay *r, const char *text, uint64_t seq)
+{
+    int rc = 0;
+    pthread_mutex_lock(&r->st_lock);
+    if (seq > r->st_written) {
+        wt_crash_point("replay-state");
+        rc = wt_write_atomic(r->env.cfg->state_dir, r->fname, text, strlen(text));
+        if (rc == 0)
+            r->st_written = seq;
+    }
+    pthread_mutex_unlock(&r->st_lock);
+    return rc;
+}
+
+/* Log and report the outcome of a state write (loop thread). */
+static void state_result(struct replay *r, int rc)
+{
+    const struct wt_config *cfg = r->env.cfg;
+    if (rc != 0 && !r->state_failed)
+        wt_log_error("replay",
+                     "%s/%s: cannot write the replay state: %s (retrying; a re-run after a "
+                     "crash may ship the batches since the last write again)",
+                     cfg->state_dir, r->fname, wt_strerror(rc));
+    else if (rc == 0 && r->state_failed)
+        wt_log_info("replay", "%s/%s: written again", cfg->state_dir, r->fname);
+    wt_metrics_problem(r->env.m, "replay-state", rc ? "cannot write the replay state" : NULL);
+    r->state_failed = rc != 0;
+}
+
+/* Write the state now, on the loop thread (start, end, signals). */
+static int state_write(struct replay *r, bool complete)
+{
+    char *text = state_text(r, complete);
+    if (!text) {
+        state_result(r, -ENOMEM);
+        return -ENOMEM;
+    }
+    r->st_dirty = false;
+    int rc = state_put(r, text, ++r->st_seq);
+    cJSON_free(text);
+    state_result(r, rc);
+    return rc;
+}
+
+/* Periodic writes go to the thread pool: an fsync must not stall reading. */
+static void state_work(uv_work_t *req)
+{
+    struct replay *r = req->data;
+    r->st_rc = state_put(r, r->st_text, r->st_text_seq);
+}
+
+static void state_work_done(uv_work_t *req, int status)
+{
+    struct replay *r = req->data;
+    cJSON_free(r->st_text);
+    r->st_text = NULL;
+    r->st_busy = false;
+    state_result(r, status ? status : r->st_rc);
+}
+
+static bool json_u64(const cJSON *o, const char *key, uint64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    char *end;
+    if (!cJSON_IsString(v) || !v->valuestring[0])
+        return false;
+    errno = 0;
+    unsigned long long x = strtoull(v->valuestring, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = x;
+    return true;
+}
+
+/*
+ * Load the job's state. @returns 0 (found: r filled), -ENOENT (a new job),
+ * or WT_EPARSE (damaged: logged; the caller refuses to guess).
+ */
+static int state_load(struct replay *r)
+{
+    const struct wt_config *cfg = r->env.cfg;
+    char path[4200], *data = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, r->fname);
+    int rc = wt_read_file(path, WT_REPLAY_STATE_MAX, &data, &len);
+    if (rc != 0)
+        return rc == -ENOENT ? rc : WT_EPARSE;
+    cJSON *o = cJSON_ParseWithLength(data, len);
+    wt_free(data);
+    const cJSON *tag = cJSON_GetObjectItemCaseSensitive(o, "tag");
+    const cJSON *job = cJSON_GetObjectItemCaseSensitive(o, "job");
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(o, "file");
+    const cJSON *sinks = cJSON_GetObjectItemCaseSensitive(o, "sinks");
+    bool ok = cJSON_IsString(tag) && strcmp(tag->valuestring, r->tag) == 0 && cJSON_IsString(job) &&
+              cJSON_IsNumber(file) && file->valuedouble >= 0 &&
+              file->valuedouble <= (double)r->nfiles && cJSON_IsArray(sinks) &&
+              json_u64(o, "next_batch", &r->next_batch) && json_u64(o, "offset", &r->st_off) &&
+              json_u64(o, "lineno", &r->st_line);
+    if (ok) {
+        char *end;
+        r->job = strtoull(job->valuestring, &end, 16);
+        r->st_file = (size_t)file->valuedouble;
+        r->complete_before = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "complete"));
+        for (size_t i = 0; i < cfg->nsinks && i < (size_t)cJSON_GetArraySize(sinks); i++)
+            r->aux_has[i] = json_u64(cJSON_GetArrayItem(sinks, (int)i), "output_size", &r->aux[i]);
+    }
+    cJSON_Delete(o);
+    if (!ok) {
+        wt_log_error("replay",
+                     "%s is damaged: not resuming (move it away to ship these files again "
+                     "from the start, or use --restart)",
+                     path);
+        return WT_EPARSE;
+    }
+    return 0;
+}
+
+/* The job's files in state_dir: its state and the sinks' per-job files. */
+static void remove_job_files(struct replay *r)
+{
+    const char *dir = r->env.cfg->state_dir;
+    char pat[4200];
+    glob_t g;
+    snprintf(pat, sizeof(pat), "%s/replay-%s.*", dir, r->tag);
+    if (glob(pat, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            unlink(g.gl_pathv[i]);
+        globfree(&g);
+    }
+    wt_fsync_dir(dir);
+}
+
+/* Sinks' per-job files (the SSE plan) are useless once the job is complete. */
+static void remove_sink_job_files(struct replay *r)
+{
+    char pat[4200];
+    glob_t g;
+    snprintf(pat, sizeof(pat), "%s/replay-%s.*.plan", r->env.cfg->state_dir, r->tag);
+    if (glob(pat, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            unlink(g.gl_pathv[i]);
+        globfree(&g);
+    }
+}
+
+static void state_timer_cb(uv_timer_t *h)
+{
+    struct replay *r = h->data;
+    if (r->st_busy || !(r->st_dirty || r->state_failed))
+        return;
+    r->st_text = state_text(r, false);
+    if (!r->st_text)
+        return;
+    r->st_text_seq = ++r->st_seq;
+    r->st_dirty = false;
+    r->st_busy = true;
+    r->st_work.data = r;
+    if (uv_queue_work(r->env.loop, &r->st_work, state_work, state_work_done) != 0) {
+        state_work(&r->st_work);
+        state_work_done(&r->st_work, 0);
+    }
+}
+
+/* The one file sink whose output size the state keeps (-1: none). */
+static int aux_sink(struct replay *r)
+{
+    int found = -1;
+    for (unsigned i = 0; i < r->env.cfg->nsinks; i++) {
+        if (wt_pipeline_sink(r->p, i)->has_aux0) {
+            if (found >= 0)
+                return -2;
+            found = (int)i;
+        }
+    }
+    return found;
+}
+
+/*
+ * Before anything is sent: load or create the state, resume the sinks
+ * (a file sink cut back to its size at the state's position, the SSE sink
+ * on the job's plan), and number batches on from the state.
+ * @returns 0, 1 when the job is complete (nothing to do), or an exit code.
+ */
+static int state_start(struct replay *r)
+{
+    const struct wt_config *cfg = r->env.cfg;
+    int rc = wt_mkdir_p(cfg->state_dir);
+    if (rc != 0) {
+        wt_log_error("replay", "%s: %s", cfg->state_dir, wt_strerror(rc));
+        return WT_EXIT_FAIL;
+    }
+    if (r->restart)
+        remove_job_files(r);
+    rc = state_load(r);
+    if (rc == WT_EPARSE)
+        return WT_EXIT_FAIL;
+    bool fresh = rc == -ENOENT;
+    if (!fresh && r->complete_before) {
+        wt_log_info("replay",
+                    "these files were replayed to these sinks before (%s/%s): nothing to ship "
+                    "(--restart ships them again)",
+                    cfg->state_dir, r->fname);
+        return 1;
+    }
+    int ai = aux_sink(r);
+    if (ai == -2)
+        wt_log_warn("replay", "more than one file sink writes a file: after a crash, a re-run "
+                              "may write the last batches to them twice");
+    if (fresh) {
+        if (getrandom(&r->job, sizeof(r->job), GRND_NONBLOCK) != (ssize_t)sizeof(r->job))
+            r->job = wt_mono_ns() ^ ((uint64_t)getpid() << 32);
+        r->next_batch = job_base(r->job);
+        for (unsigned i = 0; i < cfg->nsinks; i++) {
+            r->aux_has[i] = (int)i == ai;
+            r->aux[i] = (int)i == ai ? wt_pipeline_sink(r->p, i)->aux0 : 0;
+        }
+    } else {
+        wt_log_info("replay",
+                    "resuming an interrupted replay (%s/%s): file %zu of %zu at offset %" PRIu64
+                    " (line %" PRIu64 ")",
+                    cfg->state_dir, r->fname, r->st_file + 1, r->nfiles, r->st_off, r->st_line);
+    }
+    for (unsigned i = 0; i < cfg->nsinks; i++) {
+        struct wt_sink *s = wt_pipeline_sink(r->p, i);
+        bool has = r->aux_has[i] && (int)i == ai;
+        s->state_tag = r->tag;
+        if (s->ops->resume)
+            s->ops->resume(s, has, r->aux[i]);
+    }
+    wt_pipeline_set_next_id(r->p, r->next_batch);
+    r->cur = r->st_file;
+    r->resume_off = r->st_off;
+    r->resume_line = r->st_line;
+    for (size_t i = 0; i < r->st_file; i++) {
+        r->done_before += r->files[i].size;
+        r->files_ok++;
+    }
+    /* Written before the first send: a crash from now on resumes. */
+    if (state_write(r, false) != 0)
+        return WT_EXIT_FAIL;
+    return 0;
+}
+
+static void on_batch(void *ctx, const struct wt_batch *b)
+{
+    struct replay *r = ctx;
+    if (!r->use_state)
+        return;
+    r->next_batch = b->id + 1;
+    if (b->has_aux) {
+        for (unsigned i = 0; i < r->env.cfg->nsinks; i++) {
+            if (r->aux_has[i])
+                r->aux[i] = b->sink_aux;
+        }
+    }
+    r->st_dirty = true;
+}
+
+/* ------------------------------------------------------------------------ */
 /* End                                                                      */
 /* ------------------------------------------------------------------------ */
 
@@ -154,6 +594,7 @@ static void close_all(struct replay *r)
     uv_close((uv_handle_t *)&r->drain, NULL);
     uv_close((uv_handle_t *)&r->progress_timer, NULL);
     uv_close((uv_handle_t *)&r->heartbeat, NULL);
+    uv_close((uv_handle_t *)&r->state_timer, NULL);
     r->handles_init = false;
     wt_pipeline_free(r->p);
     r->p = NULL;
@@ -182,6 +623,15 @@ static void finish(struct replay *r, bool idle)
     }
     print_summary(r);
     r->exit_code = exit_code(r);
+    uv_timer_stop(&r->state_timer);
+    if (r->use_state) {
+        /* Complete: a re-run ships nothing. Else the position reached. */
+        bool complete = idle && r->exit_code == WT_EXIT_OK;
+        if (state_write(r, complete) == 0 && complete)
+            remove_sink_job_files(r);
+        else if (complete)
+            r->exit_code = WT_EXIT_FAIL;
+    }
     wt_metrics_stop(r->env.m);
     if (!idle) {
         /* Work on the thread pool (a blocked sink) cannot be cancelled. */
@@ -249,6 +699,27 @@ static void end_file(struct replay *r, bool ok)
     r->cur++;
 }
 
+/* Resume: read (and drop) the first off decompressed bytes, acked before. */
+static int skip_to(struct replay *r, uint64_t off)
+{
+    while (r->off < off) {
+        uint64_t left = off - r->off;
+        size_t want = left < r->cap ? (size_t)left : r->cap;
+        ssize_t n = wt_input_read(r->in, r->buf, want);
+        if (n <= 0) {
+            wt_log_error("replay", "%s: ends before offset %" PRIu64 ", where the replay stopped",
+                         r->files[r->cur].path, off);
+            r->read_error = true;
+            end_file(r, false);
+            return -1;
+        }
+        r->off += (uint64_t)n;
+    }
+    wt_log_info("replay", "%s: resumed at offset %" PRIu64 " (line %" PRIu64 ")",
+                r->files[r->cur].path, off, r->resume_line);
+    return 0;
+}
+
 static void start_file(struct replay *r)
 {
     struct rfile *f = &r->files[r->cur];
@@ -267,6 +738,10 @@ static void start_file(struct replay *r)
     r->len = 0;
     r->off = 0;
     wt_splitter_init(&r->sp, f->icfg->max_line);
+    if (r->resume_off > 0 && skip_to(r, r->resume_off) != 0)
+        return;
+    r->sp.lineno = r->resume_line;
+    r->resume_off = r->resume_line = 0;
     wt_pipeline_source_init(r->p, &r->src, (uint32_t)r->cur,
                             (struct wt_str){f->path, strlen(f->path)}, f->icfg);
     wt_log_info("replay", "reading %s (%s, %llu bytes, format %s)", f->path,
@@ -391,11 +866,13 @@ static void on_resume(void *ctx)
 
 static void on_ack(void *ctx, uint32_t input, uint64_t offset, uint64_t lineno)
 {
-    /* Replay keeps no checkpoints. */
-    (void)ctx;
-    (void)input;
-    (void)offset;
-    (void)lineno;
+    struct replay *r = ctx;
+    if (!r->use_state)
+        return;
+    r->st_file = input;
+    r->st_off = offset;
+    r->st_line = lineno;
+    r->st_dirty = true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -416,6 +893,16 @@ static void signal_cb(uv_signal_t *h, int signum)
     }
     r->stopping = true;
     wt_progress_clear(&r->pr);
+    if (r->use_state) {
+        /* Batches not acked yet are sent again, the same way, by a re-run:
+         * flushing the open batch would cut it where a re-run does not. */
+        wt_log_info("replay", "%s: stopping; run the same command again to continue", name);
+        state_write(r, false);
+        print_summary(r);
+        wt_metrics_stop(r->env.m);
+        fflush(stderr);
+        _exit(WT_EXIT_FAIL);
+    }
     wt_log_info("replay", "%s: stopping; flushing and waiting up to %lld ms for acks", name,
                 (long long)r->env.cfg->drain_timeout_ms);
     uv_idle_stop(&r->reader);
@@ -447,12 +934,15 @@ static void heartbeat_cb(uv_timer_t *h)
 /* ------------------------------------------------------------------------ */
 
 static const char replay_usage[] =
-    "usage: wtexport replay -c FILE [--since TIME] [--until TIME] [--format FMT] LOGFILE...\n"
+    "usage: wtexport replay -c FILE [--since TIME] [--until TIME] [--format FMT]\n"
+    "                       [--restart | --no-state] LOGFILE...\n"
     "\n"
     "Read old access logs once, in the order given, through the same pipeline and\n"
     "sinks as 'run', and exit when every event is acknowledged (backfill). Files may\n"
-    "be plain, gzip or zstd (detected from their content). Replay keeps no\n"
-    "checkpoints: running it twice ships the events twice.\n"
+    "be plain, gzip or zstd (detected from their content). Progress is kept in\n"
+    "state_dir/replay-<job>.json: run the same command again after a crash or a\n"
+    "signal and it goes on where every sink had acked, shipping nothing twice; a\n"
+    "finished job ships nothing again.\n"
     "\n"
     "  -c, --config FILE  the configuration file (JSON; its inputs are not tailed)\n"
     "  --since TIME       skip events before TIME (counted as out_of_range)\n"
@@ -460,6 +950,8 @@ static const char replay_usage[] =
     "  --format FMT       auto, squid or w3c for every file (default: the format of\n"
     "                     the first config input whose glob matches the file, else\n"
     "                     of the first input; max_line and fields come from there too)\n"
+    "  --restart          forget this job's state and ship the files again\n"
+    "  --no-state         keep no state (a re-run ships everything again)\n"
     "  -h, --help         this text\n"
     "\n"
     "TIME: 2024-05-01T00:00:00Z, 2024-05-01T12:00:00+02:00 (RFC 3339 / ISO 8601 with\n"
@@ -565,17 +1057,19 @@ static void log_window(const struct replay *r)
 
 int wt_cmd_replay(int argc, char **argv)
 {
-    enum { OPT_SINCE = 256, OPT_UNTIL, OPT_FORMAT };
+    enum { OPT_SINCE = 256, OPT_UNTIL, OPT_FORMAT, OPT_RESTART, OPT_NO_STATE };
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"since", required_argument, NULL, OPT_SINCE},
                                          {"until", required_argument, NULL, OPT_UNTIL},
                                          {"format", required_argument, NULL, OPT_FORMAT},
+                                         {"restart", no_argument, NULL, OPT_RESTART},
+                                         {"no-state", no_argument, NULL, OPT_NO_STATE},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct replay *r = wt_calloc(1, sizeof(*r));
     const char *cfg_path = NULL;
     enum wt_format fmt = WT_FORMAT_AUTO;
-    bool have_fmt = false;
+    bool have_fmt = false, no_state = false;
     char err[512] = "";
     int o, ex = WT_EXIT_FAIL;
 
@@ -583,6 +1077,7 @@ int wt_cmd_replay(int argc, char **argv)
         fprintf(stderr, "wtexport: out of memory\n");
         return WT_EXIT_FAIL;
     }
+    pthread_mutex_init(&r->st_lock, NULL);
     optind = 1;
     while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (o) {
@@ -605,8 +1100,15 @@ int wt_cmd_replay(int argc, char **argv)
             }
             have_fmt = true;
             break;
+        case OPT_RESTART:
+            r->restart = true;
+            break;
+        case OPT_NO_STATE:
+            no_state = true;
+            break;
         case 'h':
             fputs(replay_usage, stdout);
+            pthread_mutex_destroy(&r->st_lock);
             wt_free(r);
             return WT_EXIT_OK;
         default:
@@ -617,6 +1119,10 @@ int wt_cmd_replay(int argc, char **argv)
         fprintf(stderr, "wtexport replay: %s\n",
                 !cfg_path ? "-c FILE is required" : "no LOGFILE given");
         goto usage_text;
+    }
+    if (r->restart && no_state) {
+        fprintf(stderr, "wtexport replay: --restart and --no-state exclude each other\n");
+        goto usage;
     }
     if (r->since_ms && r->until_ms && r->since_ms >= r->until_ms) {
         fprintf(stderr, "wtexport replay: --since must be before --until\n");
@@ -638,13 +1144,29 @@ int wt_cmd_replay(int argc, char **argv)
         ex = WT_EXIT_USAGE;
         goto out;
     }
+    r->use_state = !no_state;
+    for (size_t i = 0; i < r->nfiles && r->use_state; i++) {
+        if (!r->files[i].regular || file_identity(&r->files[i]) != 0) {
+            wt_log_warn("replay",
+                        "%s is not a regular file: no replay state is kept (a re-run "
+                        "ships everything again)",
+                        r->files[i].path);
+            r->use_state = false;
+        }
+    }
+    if (r->use_state) {
+        make_tag(r);
+        /* Batches close on size and file ends only, so a re-run cuts them again the same way. */
+        r->env.cfg->batch.linger_ms = WT_REPLAY_NO_LINGER_MS;
+    }
     r->buf = wt_malloc(r->cap);
     if (!r->buf) {
         wt_log_error("replay", "out of memory for a %zu-byte read buffer", r->cap);
         goto out;
     }
 
-    struct wt_pipeline_hooks hooks = {.ctx = r, .on_ack = on_ack, .on_resume = on_resume};
+    struct wt_pipeline_hooks hooks = {
+        .ctx = r, .on_ack = on_ack, .on_resume = on_resume, .on_batch = on_batch};
     r->p = wt_pipeline_new(r->env.loop, r->env.cfg, r->env.m, &hooks, false, r->since_ms,
                            r->until_ms, err, sizeof(err));
     if (!r->p) {
@@ -658,9 +1180,18 @@ int wt_cmd_replay(int argc, char **argv)
     uv_timer_init(r->env.loop, &r->drain);
     uv_timer_init(r->env.loop, &r->progress_timer);
     uv_timer_init(r->env.loop, &r->heartbeat);
+    uv_timer_init(r->env.loop, &r->state_timer);
     r->reader.data = r->sig_int.data = r->sig_term.data = r;
-    r->drain.data = r->progress_timer.data = r->heartbeat.data = r;
+    r->drain.data = r->progress_timer.data = r->heartbeat.data = r->state_timer.data = r;
     r->handles_init = true;
+    if (r->use_state) {
+        int st = state_start(r);
+        if (st != 0) {
+            ex = st == 1 ? WT_EXIT_OK : st;
+            goto out;
+        }
+        uv_timer_start(&r->state_timer, state_timer_cb, WT_REPLAY_STATE_MS, WT_REPLAY_STATE_MS);
+    }
     uv_signal_start(&r->sig_int, signal_cb, SIGINT);
     uv_signal_start(&r->sig_term, signal_cb, SIGTERM);
 
@@ -701,6 +1232,7 @@ out:
     wt_cmd_env_close(&r->env);
     wt_free(r->files);
     wt_free(r->buf);
+    pthread_mutex_destroy(&r->st_lock);
     wt_free(r);
     return ex;
 }

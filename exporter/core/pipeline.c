@@ -246,6 +246,8 @@ static void pop_done(struct wt_pipeline *p)
             p->tail = NULL;
         if (b->spool_seq)
             p->acked_seq = b->spool_seq;
+        if (p->hooks.on_batch && !p->spooler)
+            p->hooks.on_batch(p->hooks.ctx, b);
         for (unsigned i = 0; i < b->nmarks; i++) {
             if (p->hooks.on_ack)
                 p->hooks.on_ack(p->hooks.ctx, b->marks[i].input, b->marks[i].offset,
@@ -476,6 +478,11 @@ static int sinks_open(struct wt_pipeline *p, bool durable, char *err, size_t err
                 p->zlevel = s->zstd_level;
         }
     }
+    unsigned with_aux = 0;
+    for (unsigned i = 0; i < p->nsinks; i++)
+        with_aux += p->sinks[i].has_aux0;
+    for (unsigned i = 0; i < p->nsinks; i++)
+        p->sinks[i].own_aux = durable || (with_aux == 1 && p->sinks[i].has_aux0);
     return 0;
 }
 
@@ -747,6 +754,17 @@ bool wt_pipeline_wait_if_full(struct wt_pipeline *p)
         return true;
     }
     return p->paused;
+}
+
+void wt_pipeline_set_next_id(struct wt_pipeline *p, uint64_t id)
+{
+    assert(!p->open && !p->head);
+    p->next_id = id;
+}
+
+struct wt_sink *wt_pipeline_sink(struct wt_pipeline *p, unsigned i)
+{
+    return i < p->nsinks ? &p->sinks[i] : NULL;
 }
 
 void wt_pipeline_flush(struct wt_pipeline *p)

@@ -44,6 +44,13 @@ struct wt_pipeline_hooks {
     void (*on_ack)(void *ctx, uint32_t input, uint64_t offset, uint64_t lineno);
     /* The queue went below the low watermark: sources may read again. */
     void (*on_resume)(void *ctx);
+    /*
+     * Optional, memory mode (replay): batch b is acked by every sink (or
+     * held no event), in creation order, just before on_ack of its marks.
+     * b->id, b->marks and b->sink_aux (a file sink's output size after
+     * it) are valid during the call only.
+     */
+    void (*on_batch)(void *ctx, const struct wt_batch *b);
 };
 
 /** Counters kept by the pipeline (also exported as metrics). */
@@ -97,6 +104,16 @@ void wt_pipeline_too_long(struct wt_pipeline *p, struct wt_source *src, uint64_t
  * on_resume() follows once the spool has room again. Not a pure query.
  */
 bool wt_pipeline_wait_if_full(struct wt_pipeline *p);
+
+/**
+ * Memory mode: the id the next batch gets (replay numbers the batches of a
+ * job on from where an interrupted run stopped). Call before the first line.
+ */
+void wt_pipeline_set_next_id(struct wt_pipeline *p, uint64_t id);
+
+struct wt_sink;
+/** Sink i (0 .. the config's nsinks - 1), for a source that resumes them (replay). */
+struct wt_sink *wt_pipeline_sink(struct wt_pipeline *p, unsigned i);
 
 /** Close the open batch now (end of input, shutdown). */
 void wt_pipeline_flush(struct wt_pipeline *p);

@@ -55,10 +55,11 @@ struct wt_sink_ops {
      * follows); no thread-pool work of the sink may be running (pool_busy). */
     void (*close)(struct wt_sink *s);
     /*
-     * Optional, durable (spool) mode only: called once after open and
-     * before the first send with what the sink stored with its spool cursor
-     * (b->sink_aux of the last batch acked before the restart; has false:
-     * nothing stored). The file sink truncates its output back to it.
+     * Optional: called once after open and before the first send with
+     * what the sink stored with its spool cursor (b->sink_aux of the last
+     * batch acked before the restart; has false: nothing stored). The file
+     * sink truncates its output back to it. Durable (spool) mode, and
+     * replay with state (state_tag set; aux from the replay state file).
      */
     void (*resume)(struct wt_sink *s, bool has, uint64_t aux);
 };
@@ -77,6 +78,20 @@ struct wt_sink {
     bool spooled;    /* batches come from the disk spool: b->id is stable across restarts */
     /* Metrics (labels: sink="name"). */
     struct wt_metric *m_batches, *m_events, *m_bytes_raw, *m_bytes_out, *m_acks, *m_errors;
+    /*
+     * Replay with state: the job's tag, set before resume() is called; a
+     * sink keeps per-job state files under it (the SSE part plan). NULL in run.
+     */
+    const char *state_tag;
+    /* Set by open when the sink has an aux value (see resume) for "nothing
+     * sent yet": the file sink's output size at open. */
+    bool has_aux0;
+    uint64_t aux0;
+    /* May the sink store its aux value in the batches it is sent (sink_aux)?
+     * Set by the pipeline after open: from the spool each sink has its own
+     * batches; from memory (replay) all share them, so only the one sink
+     * with an aux value may (two writing one field on two threads race). */
+    bool own_aux;
     void *impl; /* the type's own state */
     /* Registry for series a sink type adds itself (labels sink="name"); NULL: none. */
     struct wt_metrics *metrics;

@@ -8,6 +8,9 @@
 #      0.5 s); the sink halves them, measures the throughput and sizes later
 #      requests to the budget: none of the second half times out, and the
 #      last ones finish within it (with slack for the server's overhead).
+# Both run replay with --no-state: with its state (the default), replay
+# retries a timed-out part as it is, as `run` does (exactly once), and the
+# halving on a timeout is replay --no-state's.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sse_lib.sh"
 
@@ -20,7 +23,7 @@ SSE_BATCH_EVENTS=400
 start_sse --script "hang"
 sse_config "$T/c.json" "$sink, \"concurrency\": 1"
 sse_register "$T/c.json"
-replay_sse "$T/c.json" "$T/in.log"
+replay_sse "$T/c.json" --no-state "$T/in.log"
 assert_eq 0 "$REPLAY_RC" "replay exit (hang)"
 check_exactly_once "$SSE_EVENTS" 1 "$N" host "after a hanging request"
 sse_log_has "timed out after .* sending it again as two halves" || fail "no split after the timeout"
@@ -42,7 +45,7 @@ start_sse --rate 0.1
 sse_config "$T/c.json" "$sink, \"concurrency\": 2" '"batch": {"max_events": 2000, "max_bytes": "2MiB", "linger": "200ms"}, "queue": {"max_bytes": "64MiB"}'
 sed -i 's/"batch": {"linger": "200ms", "max_events": 2000},//' "$T/c.json"
 sse_register "$T/c.json"
-replay_sse "$T/c.json" "$T/in2.log"
+replay_sse "$T/c.json" --no-state "$T/in2.log"
 assert_eq 0 "$REPLAY_RC" "replay exit (slow server)"
 # A request that timed out may still have been stored by the server (it is
 # only slow): its halves then store the events again. At least once.

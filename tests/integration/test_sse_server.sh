@@ -359,6 +359,19 @@ check "max_concurrent with --latency 300" 1 "$(($(stat max_concurrent) >= 2))"
 check "events after the parallel uploads" 13 "$(lines "$tmp/events-f.ndjson")"
 stop_server
 
+# --bench: stored without checking each line; events are counted as lines.
+start_server bench --credential bench-cred --bench --events-out "$tmp/events-b.ndjson" --quiet
+URL=http://127.0.0.1:$PORT
+CRED=bench-cred
+printf '{"no_ts":1}\n{"no_ts":2}\nnot json\n' | zstd -q -c >"$tmp/bench.zst"
+upload b-0001 "$tmp/bench.zst"
+check "--bench: lines not checked" 202 "$CODE"
+check "--bench: events counted as lines" 3 "$(json "$tmp/body" accepted)"
+upload b-0001 "$tmp/bench.zst"
+check "--bench: a key accepted before" 409 "$CODE"
+check "--bench: events stored once" 3 "$(lines "$tmp/events-b.ndjson")"
+stop_server
+
 if [ "$FAILS" -ne 0 ]; then
     echo "FAIL: test_sse_server: $FAILS check(s) failed" >&2
     show_context

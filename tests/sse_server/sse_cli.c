@@ -43,6 +43,8 @@ static void usage(FILE *out)
           "  --ctia-secret-file FILE  ...whose secret is the file's first line\n"
           "  --ctia-out FILE          append every sighting created (NDJSON)\n"
           "  --ctia-token-ttl S       seconds an access token lives (default 600)\n"
+          "  --bench                  store batches without validating each line (events are\n"
+          "                           counted as lines): benchmarks of the client\n"
           "  --help                   this text\n"
           "BYTES take an optional K, M or G suffix (powers of 1024).\n",
           out);
@@ -189,6 +191,7 @@ enum {
     OPT_CTIA_SECRET_FILE,
     OPT_CTIA_OUT,
     OPT_CTIA_TOKEN_TTL,
+    OPT_BENCH,
     OPT_HELP,
 };
 
@@ -217,6 +220,7 @@ static const struct option long_opts[] = {
     {"ctia-secret-file", required_argument, NULL, OPT_CTIA_SECRET_FILE},
     {"ctia-out", required_argument, NULL, OPT_CTIA_OUT},
     {"ctia-token-ttl", required_argument, NULL, OPT_CTIA_TOKEN_TTL},
+    {"bench", no_argument, NULL, OPT_BENCH},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -301,6 +305,9 @@ int wt_ssesrv_opts_parse(struct wt_ssesrv_opts *o, int argc, char **argv)
             break;
         case OPT_CTIA_TOKEN_TTL:
             ok = parse_ulong(optarg, 86400, &o->ctia_token_ttl) && o->ctia_token_ttl > 0;
+            break;
+        case OPT_BENCH:
+            o->bench = true;
             break;
         case OPT_RATE:
             errno = 0;

@@ -126,6 +126,7 @@ struct wt_ssesrv_opts {
     const char *base_path; /* "" or "/prefix" (trailing '/' not counted in base_len) */
     size_t base_len;
     bool retry_after_date, fail_auth_once, quiet;
+    bool bench;       /* store without validating each line; events = lines */
     double rate_mbps; /* 0: no processing delay */
     unsigned long latency_ms;
     size_t max_body, max_events_bytes, max_keys;

@@ -62,10 +62,9 @@ static void job_work(uv_work_t *req)
         rc = wt_write_all(f->fd, p, n);
         /* The output's size after this batch: stored with the spool cursor
          * when it is acked, and cut back to at a restart (exactly once).
-         * Only a spooled batch is this sink's own (each sink reads the spool
-         * into its own batches); from memory (replay) every sink shares it. */
+         * Only where the batch's field is this sink's to write (own_aux). */
         end += n;
-        if (f->s->spooled) {
+        if (f->s->own_aux) {
             b->sink_aux = end;
             b->has_aux = start >= 0;
         }
@@ -293,8 +292,15 @@ static int file_open(struct wt_sink *s, char *err, size_t errlen)
             return -e;
         }
     }
-    if (!f->is_stdout)
+    if (!f->is_stdout) {
+        struct stat st;
         repair_tail(f, o->compress);
+        /* "Nothing written yet" for a replay's state (sink.h aux0). */
+        if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            s->aux0 = (uint64_t)st.st_size;
+            s->has_aux0 = true;
+        }
+    }
     uv_timer_init(s->loop, &f->retry);
     f->retry.data = f;
     return 0;

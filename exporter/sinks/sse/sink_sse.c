@@ -116,7 +116,7 @@ struct sse_part {
     struct sse_batch *sb;
     struct sse_part *next; /* in ss->queue or ss->dl */
     enum pstate state;
-    size_t off, len;       /* bytes of b->data */
+    size_t off, len;       /* bytes of the batch's NDJSON */
     uint32_t first, count; /* line index in the batch, lines */
     unsigned attempts;     /* failed attempts: the backoff exponent */
     bool reauthed;         /* the one 401 retry was used */
@@ -138,8 +138,12 @@ struct sse_part {
 struct sse_batch {
     struct wt_batch *b;
     struct sse_batch *next;
+    /* The NDJSON: b->data (replay), or decompressed here from b->z when a
+     * part must be cut from it (run: the spool hands over frames only). */
+    size_t len;          /* NDJSON bytes (b->len, or the frame's content size) */
+    char *raw;           /* decompressed here, or NULL */
     int64_t first_ms;    /* loop ms of its first request; -1 before */
-    size_t cut;          /* bytes of b->data cut into parts */
+    size_t cut;          /* bytes of the NDJSON cut into parts */
     size_t target;       /* the record's cut size: from the plan, fixed at its first cut */
     uint32_t cut_lines;  /* lines cut */
     unsigned open_parts; /* parts not yet acked or dead-lettered */
@@ -272,6 +276,44 @@ static void metrics_create(struct sse_sink *ss, struct wt_metrics *m)
 /* Parts and batches                                                        */
 /* ------------------------------------------------------------------------ */
 
+/* The batch's NDJSON if it is at hand (b->data or decompressed), else NULL. */
+static const char *sb_bytes(const struct sse_batch *sb)
+{
+    return sb->raw ? sb->raw : sb->b->len ? sb->b->data : NULL;
+}
+
+/*
+ * The batch's NDJSON, decompressed from its frame on first use: only a
+ * record that must be cut (or split, or dead-lettered) is decompressed.
+ * @returns NULL when the frame does not decode (logged).
+ */
+static const char *sb_data(struct sse_sink *ss, struct sse_batch *sb)
+{
+    const char *d = sb_bytes(sb);
+    if (d)
+        return d;
+    sb->raw = wt_malloc(sb->len + 1);
+    if (!sb->raw) {
+        wt_log_error(TAG, "%s: out of memory for a batch of %zu bytes", ss->name, sb->len);
+        abort();
+    }
+    long n = wt_zstd_decompress(sb->b->z, sb->b->zlen, sb->raw, sb->len);
+    if (n < 0 || (size_t)n != sb->len) {
+        wt_log_error(TAG, "%s: batch %" PRIu64 " does not decompress: dropped", ss->name,
+                     sb->b->id);
+        wt_free(sb->raw);
+        sb->raw = NULL;
+        return NULL;
+    }
+    return sb->raw;
+}
+
+/* Is [off, off + len) the whole batch, which goes out as its own zstd frame? */
+static bool whole_frame(const struct sse_batch *sb, size_t off, size_t len)
+{
+    return off == 0 && len == sb->len && sb->b->z && sb->b->zlen;
+}
+
 static struct sse_part *part_new(struct sse_sink *ss, struct sse_batch *sb, size_t off, size_t len,
                                  uint32_t first, uint32_t count)
 {
@@ -287,8 +329,13 @@ static struct sse_part *part_new(struct sse_sink *ss, struct sse_batch *sb, size
     p->first = first;
     p->count = count;
     p->due = now_ms(ss);
-    if (wt__sse_idem_key(p->key, sizeof(p->key), ss->cred.device_id, sb->b->id, first, count,
-                         sb->b->data + off, len) < 0) {
+    /* The checksum of what goes out: the batch's own frame when the part is
+     * the whole batch (nothing decompressed), else the part's NDJSON. */
+    bool whole = whole_frame(sb, off, len);
+    const char *bytes = whole ? sb->b->z : sb_bytes(sb) + off;
+    size_t nbytes = whole ? sb->b->zlen : len;
+    if (wt__sse_idem_key(p->key, sizeof(p->key), ss->cred.device_id, sb->b->id, first, count, bytes,
+                         nbytes) < 0) {
         /* Cannot happen: the device id is checked on load (static_assert in sse_int.h). */
         wt_log_error(TAG, "%s: Idempotency-Key does not fit", ss->name);
         abort();
@@ -340,7 +387,7 @@ static void reap(struct sse_sink *ss)
         again = false;
         struct sse_batch *prev = NULL;
         for (struct sse_batch *sb = ss->bhead; sb; prev = sb, sb = sb->next) {
-            if (sb->open_parts > 0 || sb->cut < sb->b->len)
+            if (sb->open_parts > 0 || sb->cut < sb->len)
                 continue;
             if (prev)
                 prev->next = sb->next;
@@ -351,6 +398,7 @@ static void reap(struct sse_sink *ss)
             ss->nbatches--;
             struct wt_batch *b = sb->b;
             enum wt_sink_status st = sb->dead_events ? WT_SINK_DEAD : WT_SINK_ACKED;
+            wt_free(sb->raw);
             wt_free(sb);
             /* May call send() (and pump) again: the list is walked anew after it. */
             wt_sink_done(ss->s, b, st);
@@ -366,7 +414,7 @@ static void part_done(struct sse_sink *ss, struct sse_part *p)
     struct sse_batch *sb = p->sb;
     sb->open_parts--;
     part_free(p);
-    if (sb->open_parts == 0 && sb->cut >= sb->b->len)
+    if (sb->open_parts == 0 && sb->cut >= sb->len)
         reap(ss);
 }
 
@@ -505,17 +553,36 @@ static size_t plan_target(struct sse_sink *ss, const struct wt_batch *b)
     return e.target;
 }
 
+static void wake_cb(uv_timer_t *t);
+
 static struct sse_part *cut_next(struct sse_sink *ss)
 {
     for (struct sse_batch *sb = ss->bhead; sb; sb = sb->next) {
         struct wt_batch *b = sb->b;
-        if (sb->cut >= b->len)
+        if (sb->cut >= sb->len)
             continue;
         uint32_t lines;
-        /* run: one target per record (its plan); replay: each cut follows the budget. */
+        /* With a plan: one target per record; replay --no-state: each cut follows the budget. */
         if (sb->target == 0 || !ss->use_plan)
             sb->target = plan_target(ss, b);
-        size_t n = wt__sse_cut(b->data, b->len, sb->cut, sb->target, &lines);
+        size_t n;
+        if (sb->cut == 0 && sb->target >= sb->len && b->z && b->zlen) {
+            /* The whole record in one part: its frame as it is, and its
+             * line count from the record (one event a line). */
+            n = sb->len;
+            lines = b->nevents;
+        } else {
+            const char *d = sb_data(ss, sb);
+            if (!d) {
+                sb->dead_events += b->nevents;
+                sb->cut = sb->len;
+                wt_metric_add(ss->m_dead_events, b->nevents);
+                /* Reported at the next loop turn (reap edits this list). */
+                uv_timer_start(&ss->wake, wake_cb, 0, 0);
+                continue;
+            }
+            n = wt__sse_cut(d, sb->len, sb->cut, sb->target, &lines);
+        }
         struct sse_part *p = part_new(ss, sb, sb->cut, n, sb->cut_lines, lines);
         sb->cut += n;
         sb->cut_lines += lines;
@@ -530,7 +597,7 @@ static struct sse_part *cut_next(struct sse_sink *ss)
 static void split(struct sse_sink *ss, struct sse_part *p)
 {
     struct sse_batch *sb = p->sb;
-    const char *data = sb->b->data + p->off;
+    const char *data = sb_data(ss, sb) + p->off; /* decoded when p was sent */
     size_t l1 = wt__sse_halve(data, p->len, p->count);
     uint32_t c1 = p->count / 2;
     struct sse_part *a = part_new(ss, sb, p->off, l1, p->first, c1);
@@ -568,7 +635,7 @@ static int part_body(struct sse_sink *ss, struct sse_part *p)
     struct wt_batch *b = p->sb->b;
     if (p->z)
         return 0;
-    if (p->off == 0 && p->len == b->len && b->z && b->zlen) {
+    if (whole_frame(p->sb, p->off, p->len)) {
         p->z = b->z;
         p->zlen = b->zlen;
         p->z_owned = false;
@@ -579,8 +646,8 @@ static int part_body(struct sse_sink *ss, struct sse_part *p)
     if (!p->z)
         return -ENOMEM;
     p->z_owned = true;
-    size_t r =
-        ZSTD_compressCCtx(ss->zc, p->z, cap, b->data + p->off, p->len, WT_SSE_PART_ZSTD_LEVEL);
+    size_t r = ZSTD_compressCCtx(ss->zc, p->z, cap, sb_bytes(p->sb) + p->off, p->len,
+                                 WT_SSE_PART_ZSTD_LEVEL);
     if (ZSTD_isError(r)) {
         wt_log_error(TAG, "%s: zstd: %s", ss->name, ZSTD_getErrorName(r));
         return -EIO;
@@ -676,8 +743,6 @@ static struct sse_part *take_due(struct sse_sink *ss, int64_t now)
     }
     return NULL;
 }
-
-static void wake_cb(uv_timer_t *t);
 
 /* Arm the wake timer for the earliest backoff, pause end or dead-letter retry. */
 static void arm_wake(struct sse_sink *ss, int64_t now)
@@ -1030,7 +1095,7 @@ static void dl_work(uv_work_t *req)
     snprintf(suffix, sizeof(suffix), "-l%" PRIu32 "-n%" PRIu32, p->first, p->count);
     wt_dead_letter_name(base, sizeof(base), ss->name, when, p->sb->b->id, suffix);
     cJSON *reason = reason_json(p, ss->name, when);
-    p->dl_rc = reason ? wt_dead_letter_write(ss->dl_dir, base, p->sb->b->data + p->off, p->len,
+    p->dl_rc = reason ? wt_dead_letter_write(ss->dl_dir, base, sb_bytes(p->sb) + p->off, p->len,
                                              reason, p->dl_path, sizeof(p->dl_path))
                       : -ENOMEM;
     cJSON_Delete(reason);
@@ -1100,6 +1165,14 @@ static void dead_letter(struct sse_sink *ss, struct sse_part *p, long status, co
     }
     p->next = ss->dl;
     ss->dl = p;
+    /* The events as NDJSON for the file (decoded here, on the loop). */
+    if (!sb_data(ss, p->sb)) {
+        p->sb->cut = p->sb->len;
+        unlink_part(&ss->dl, p);
+        p->sb->dead_events += p->count;
+        part_done(ss, p);
+        return;
+    }
     dl_start(ss, p);
 }
 
@@ -1196,6 +1269,8 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
     }
     s->impl = ss;
     s->wants_zstd = true; /* a part that is the whole batch sends the pipeline's frame */
+    /* The spool's frames are decompressed here only for records that must be cut. */
+    s->needs_raw = false;
     struct wt_metrics *m = s->metrics;
     if (!m)
         m = ss->own_metrics = wt_metrics_new(); /* series kept, not served */
@@ -1241,13 +1316,27 @@ static void sse_send(struct wt_sink *s, struct wt_batch *b)
     }
     sb->b = b;
     sb->first_ms = -1;
+    sb->len = b->len;
+    if (b->len == 0 && b->z && b->zlen) {
+        /* A spool record (run): the NDJSON size is in the frame header. */
+        unsigned long long n = ZSTD_getFrameContentSize(b->z, b->zlen);
+        if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN ||
+            n > WT_SPOOL_RECORD_MAX) {
+            wt_log_error(TAG, "%s: batch %" PRIu64 " is not a zstd frame of known size: dropped",
+                         ss->name, b->id);
+            sb->dead_events = b->nevents;
+            wt_metric_add(ss->m_dead_events, b->nevents);
+        } else {
+            sb->len = (size_t)n;
+        }
+    }
     if (ss->btail)
         ss->btail->next = sb;
     else
         ss->bhead = sb;
     ss->btail = sb;
     ss->nbatches++;
-    if (b->len == 0) {
+    if (sb->len == 0) {
         /* Nothing to upload: done at the next loop turn, never inside send(). */
         uv_timer_start(&ss->wake, wake_cb, 0, 0);
         return;
@@ -1341,6 +1430,7 @@ static void sse_close(struct wt_sink *s)
         ss->pending++; /* a running job: its after-callback frees it */
     while (ss->bhead) {
         struct sse_batch *next = ss->bhead->next;
+        wt_free(ss->bhead->raw);
         wt_free(ss->bhead);
         ss->bhead = next;
     }
@@ -1354,6 +1444,8 @@ static void sse_close(struct wt_sink *s)
  * Durable mode (wtexport run): records come from the spool with stable
  * sequence numbers, so cut them per the persisted plan, and never re-cut a
  * part whose outcome is unknown (a timeout): exactly once with 409.
+ * `wtexport replay` with state does the same: its batch ids are stable
+ * across re-runs of one job (cmd_replay.c), and the plan is the job's.
  */
 static void sse_resume(struct wt_sink *s, bool has, uint64_t aux)
 {
@@ -1365,7 +1457,13 @@ static void sse_resume(struct wt_sink *s, bool has, uint64_t aux)
     slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    snprintf(ss->plan_path, sizeof(ss->plan_path), "%s/sse-%s.plan", slash ? dir : ".", ss->name);
+    if (s->state_tag)
+        /* Replay with state: a plan per job, beside its state file. */
+        snprintf(ss->plan_path, sizeof(ss->plan_path), "%s/replay-%s.sse-%s.plan",
+                 slash ? dir : ".", s->state_tag, ss->name);
+    else
+        snprintf(ss->plan_path, sizeof(ss->plan_path), "%s/sse-%s.plan", slash ? dir : ".",
+                 ss->name);
     int rc = plan_load(ss);
     if (rc != 0)
         wt_log_error(TAG, "%s: %s: cannot load the part plan: %s (records are sent whole)",
