@@ -180,7 +180,8 @@ static int load(const char *dir, int days, long per_day)
                 wt_obs_extract(&rec, &(struct wt_obs_opts){0}, &os);
             }
             if (mode == 2)
-                wt_index_add(cidx, &rec, &os, 1, WT_STR_LIT("/bench/calib.log"), (uint64_t)i);
+                wt_index_add(cidx, &rec, &os, 1,
+                             &(struct wt_srcpos){.dev = 1, .ino = 1, .offset = (uint64_t)i});
         }
         double t = thread_cpu() - a;
         if (t < cal[mode])
@@ -198,7 +199,7 @@ static int load(const char *dir, int days, long per_day)
         }
         wt_obs_extract(&rec, &(struct wt_obs_opts){0}, &os);
         off += (uint64_t)n + 1;
-        wt_index_add(idx, &rec, &os, 1, WT_STR_LIT("/bench/access.log"), off);
+        wt_index_add(idx, &rec, &os, 1, &(struct wt_srcpos){.dev = 1, .ino = 2, .offset = off});
         if (i % 200000 == 0)
             wt_index_commit(idx);
     }

@@ -88,7 +88,8 @@ static void add(struct env *e, int64_t ts_ms, const char *client, const char *ur
              (long long)(ts_ms / 1000), (long long)(ts_ms % 1000), client, result, url, verdict);
     assert_int_equal(wt_parse_line(&e->ps, line, strlen(line), &e->rec), 0);
     assert_int_equal(wt_obs_extract(&e->rec, &(struct wt_obs_opts){0}, &e->os), 0);
-    wt_index_add(e->idx, &e->rec, &e->os, 1, WT_STR_LIT("/var/log/a.log"), offset);
+    struct wt_srcpos at = {.dev = 1, .ino = 2, .gen = 3, .offset = offset, .lineno = offset / 100};
+    wt_index_add(e->idx, &e->rec, &e->os, 1, &at);
 }
 
 struct got {
@@ -160,10 +161,14 @@ static void test_buckets(void **state)
     /* Not seen. */
     assert_int_equal(look(e->idx, WT_OBS_DOMAIN, "b.example.com").n, 0);
     /* Where the committed records end, per input. */
-    struct wt_index_pos pos[4];
+    struct wt_srcpos pos[4];
+    assert_int_equal(wt_index_positions(e->idx, NULL, 0), 1);
     assert_int_equal(wt_index_positions(e->idx, pos, 4), 1);
-    assert_string_equal(pos[0].path, "/var/log/a.log");
+    assert_int_equal(pos[0].dev, 1);
+    assert_int_equal(pos[0].ino, 2);
+    assert_int_equal(pos[0].gen, 3);
     assert_int_equal(pos[0].offset, 400);
+    assert_int_equal(pos[0].lineno, 4);
     env_free(e);
 }
 
