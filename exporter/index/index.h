@@ -159,9 +159,12 @@ void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bu
 /**
  * The canonical form of an observable as the index keys it (the pipeline's
  * normalisers): "ip" also accepts an IPv6 address (and answers as ipv6).
+ * strip_query: a URL loses its query, as the pipeline indexes URLs with
+ * privacy.strip_query on (so a URL asked for with its query is found).
  * @returns the length in out, or WT_EPARSE (not a valid value of that type).
  */
-int wt_index_normalise(enum wt_obs_type *t, struct wt_str in, char *out, size_t cap);
+int wt_index_normalise(enum wt_obs_type *t, struct wt_str in, bool strip_query, char *out,
+                       size_t cap);
 
 /** Parse a CTIM type name ("ip", "ipv6", "domain", "url", "sha256"). WT_EPARSE otherwise. */
 int wt_index_type_from_str(struct wt_str s, enum wt_obs_type *t);

@@ -50,11 +50,13 @@ struct wt_observe_req {
  * Decode a request body: a JSON array of {"type": string, "value": string}.
  * Types the index does not hold are ignored (as the contract allows), so
  * are values that are not valid for their type; duplicates are merged.
+ * Values are normalised as the index keys them (strip_query: the
+ * pipeline's privacy.strip_query, wt_index_normalise).
  * @returns 0, or WT_EPARSE with the reason in msg (the body is not such an
  *          array), or -ENOMEM.
  */
-int wt_observe_decode(const char *body, size_t len, struct wt_observe_req *req, char *msg,
-                      size_t msglen);
+int wt_observe_decode(const char *body, size_t len, bool strip_query, struct wt_observe_req *req,
+                      char *msg, size_t msglen);
 void wt_observe_req_free(struct wt_observe_req *req);
 
 struct wt_observe_answer_opts {

@@ -33,8 +33,8 @@ static bool have(const struct wt_observe_req *req, enum wt_obs_type t, const cha
     return false;
 }
 
-int wt_observe_decode(const char *body, size_t len, struct wt_observe_req *req, char *msg,
-                      size_t msglen)
+int wt_observe_decode(const char *body, size_t len, bool strip_query, struct wt_observe_req *req,
+                      char *msg, size_t msglen)
 {
     req->n = 0;
     req->obs = NULL;
@@ -85,7 +85,7 @@ int wt_observe_decode(const char *body, size_t len, struct wt_observe_req *req, 
         if (wt_index_type_from_str(tv, &type) != 0)
             continue; /* a type we hold nothing of: ignored */
         int l = wt_index_normalise(&type, (struct wt_str){v->valuestring, strlen(v->valuestring)},
-                                   buf, sizeof(buf));
+                                   strip_query, buf, sizeof(buf));
         if (l <= 0 || have(req, type, buf, (size_t)l))
             continue; /* cannot have been seen, or asked twice */
         char *copy = wt_strndup(buf, (size_t)l);

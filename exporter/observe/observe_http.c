@@ -102,7 +102,8 @@ static enum MHD_Result serve_post(struct wt_observe *o, struct MHD_Connection *c
     if (strcmp(url, "/deliberate/observables") == 0)
         return send_data(c, cJSON_CreateObject());
     struct wt_observe_req req;
-    int rc = wt_observe_decode(st->body ? st->body : "", st->len, &req, msg, sizeof(msg));
+    int rc = wt_observe_decode(st->body ? st->body : "", st->len, o->cfg->privacy.strip_query, &req,
+                               msg, sizeof(msg));
     if (rc == -ENOMEM)
         return MHD_NO;
     if (rc)

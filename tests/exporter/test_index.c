@@ -324,11 +324,20 @@ static void test_decode_request(void **state)
                        "{\"type\":\"email\",\"value\":\"x@example.com\"},"
                        "{\"type\":\"ip\",\"value\":\"2001:DB8::1\"},"
                        "{\"type\":\"sha256\",\"value\":\"nothex\"}]";
-    assert_int_equal(wt_observe_decode(body, strlen(body), &req, msg, sizeof(msg)), 0);
+    assert_int_equal(wt_observe_decode(body, strlen(body), false, &req, msg, sizeof(msg)), 0);
     assert_int_equal(req.n, 2); /* duplicate merged, unknown type and bad hash ignored */
     assert_string_equal(req.obs[0].value, "a.example.com");
     assert_int_equal(req.obs[1].type, WT_OBS_IPV6);
     assert_string_equal(req.obs[1].value, "2001:db8::1");
+    wt_observe_req_free(&req);
+    /* privacy.strip_query: a URL asked for with its query finds what was indexed. */
+    body = "[{\"type\":\"url\",\"value\":\"HTTP://A.example.com:80/p?q=1#f\"}]";
+    assert_int_equal(wt_observe_decode(body, strlen(body), true, &req, msg, sizeof(msg)), 0);
+    assert_int_equal(req.n, 1);
+    assert_string_equal(req.obs[0].value, "http://a.example.com/p");
+    wt_observe_req_free(&req);
+    assert_int_equal(wt_observe_decode(body, strlen(body), false, &req, msg, sizeof(msg)), 0);
+    assert_string_equal(req.obs[0].value, "http://a.example.com/p?q=1");
     wt_observe_req_free(&req);
     const char *bad[] = {"",
                          "{}",
@@ -338,7 +347,7 @@ static void test_decode_request(void **state)
                          "[{\"type\":3,\"value\":\"1.2.3.4\"}]",
                          "[{"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(wt_observe_decode(bad[i], strlen(bad[i]), &req, msg, sizeof(msg)),
+        assert_int_equal(wt_observe_decode(bad[i], strlen(bad[i]), false, &req, msg, sizeof(msg)),
                          WT_EPARSE);
         assert_non_null(strstr(msg, "Invalid JSON payload received."));
     }
@@ -359,7 +368,7 @@ static void test_sightings(void **state)
                        "{\"type\":\"domain\",\"value\":\"unseen.example.com\"}]";
     struct wt_observe_req req;
     char msg[256];
-    assert_int_equal(wt_observe_decode(body, strlen(body), &req, msg, sizeof(msg)), 0);
+    assert_int_equal(wt_observe_decode(body, strlen(body), false, &req, msg, sizeof(msg)), 0);
     struct wt_observe_answer_opts o = {.host = "proxy1",
                                        .source_uri = "https://siem.example.com/q?v={value}",
                                        .limit = 100,
@@ -398,7 +407,7 @@ static void test_sightings(void **state)
     wt_observe_req_free(&req);
     /* Nothing seen: {} as the relay modules answer. */
     body = "[{\"type\":\"domain\",\"value\":\"unseen.example.com\"}]";
-    assert_int_equal(wt_observe_decode(body, strlen(body), &req, msg, sizeof(msg)), 0);
+    assert_int_equal(wt_observe_decode(body, strlen(body), false, &req, msg, sizeof(msg)), 0);
     data = wt_observe_sightings(e->idx, &req, &o);
     assert_null(data->child);
     cJSON_Delete(data);
