@@ -189,21 +189,15 @@ int wt_cmd_lookup(int argc, char **argv)
                                             .top = top,
                                             .since_ms = since,
                                             .until_ms = until};
-        cJSON *data = wt_observe_sightings(idx, &req, &ao), *doc = cJSON_CreateObject();
-        if (!data || !doc) {
-            cJSON_Delete(data);
-            cJSON_Delete(doc);
+        size_t len;
+        char *text = wt_observe_answer_text(idx, &req, &ao, &len);
+        if (!text) {
             fprintf(stderr, "wtexport lookup: reading the index failed\n");
             goto out;
         }
-        bool seen = cJSON_GetObjectItemCaseSensitive(data, "sightings") != NULL;
-        cJSON_AddItemToObject(doc, "data", data);
-        char *text = cJSON_PrintUnformatted(doc);
-        cJSON_Delete(doc);
-        if (text)
-            printf("%s\n", text);
-        cJSON_free(text);
-        ex = seen ? WT_EXIT_OK : WT_EXIT_FAIL;
+        printf("%s\n", text);
+        ex = strcmp(text, "{\"data\":{}}") != 0 ? WT_EXIT_OK : WT_EXIT_FAIL;
+        wt_free(text);
         goto out;
     }
     struct print_ctx pc = {0};

@@ -860,6 +860,77 @@ int wt_index_lookup(struct wt_index *idx, enum wt_obs_type t, struct wt_str valu
     return rc;
 }
 
+/* Observables searched per pass over the buckets (bounds the hits kept). */
+#define MANY_CHUNK 64
+
+struct many_key {
+    uint8_t key[WT_INDEX_KEY_MAX];
+    size_t len;
+    size_t which;
+};
+
+static int cmp_many_key(const void *a, const void *b)
+{
+    const struct many_key *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type *types,
+                         const struct wt_str *values, int64_t since_ms, int64_t until_ms,
+                         wt_index_hits_fn fn, void *ctx)
+{
+    struct many_key *keys = wt_malloc(MANY_CHUNK * sizeof(*keys));
+    struct wt_index_hit *hits = wt_malloc(MANY_CHUNK * WT_INDEX_BUCKETS_MAX * sizeof(*hits));
+    size_t nh[MANY_CHUNK];
+    MDB_txn *txn = NULL;
+    int rc = keys && hits ? 0 : -ENOMEM;
+    if (rc == 0) {
+        pthread_rwlock_rdlock(&idx->lk);
+        rc = mdb_txn_begin(idx->env, NULL, MDB_RDONLY, &txn);
+        if (rc) {
+            pthread_rwlock_unlock(&idx->lk);
+            rc = rc == MDB_READERS_FULL ? -EAGAIN : -EIO;
+        }
+    }
+    for (size_t from = 0; rc == 0 && from < n; from += MANY_CHUNK) {
+        size_t k = n - from < MANY_CHUNK ? n - from : MANY_CHUNK;
+        for (size_t j = 0; j < k; j++) {
+            keys[j].len = wt__index_key(types[from + j], values[from + j].p, values[from + j].len,
+                                        keys[j].key);
+            keys[j].which = j;
+            nh[j] = 0;
+        }
+        /* In key order: neighbouring keys share pages. */
+        qsort(keys, k, sizeof(*keys), cmp_many_key);
+        for (unsigned i = idx->nbk; i-- > 0;) {
+            int64_t hour_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
+            if (until_ms && hour_ms >= until_ms)
+                continue;
+            if (since_ms && hour_ms + WT_HOUR_MS <= since_ms)
+                break;
+            for (size_t j = 0; j < k; j++) {
+                MDB_val kv = {keys[j].len, keys[j].key}, v;
+                if (mdb_get(txn, idx->bk[i].dbi, &kv, &v) != 0)
+                    continue; /* not seen that hour (or the bucket went away) */
+                size_t w = keys[j].which;
+                hits[w * WT_INDEX_BUCKETS_MAX + nh[w]++] =
+                    (struct wt_index_hit){hour_ms, v.mv_data, v.mv_size};
+            }
+        }
+        for (size_t j = 0; j < k && rc == 0; j++)
+            rc = fn(ctx, from + j, hits + j * WT_INDEX_BUCKETS_MAX, nh[j]);
+    }
+    if (txn) {
+        mdb_txn_abort(txn);
+        pthread_rwlock_unlock(&idx->lk);
+    }
+    wt_free(keys);
+    wt_free(hits);
+    return rc;
+}
+
 int wt_index_positions(struct wt_index *idx, struct wt_srcpos *out, size_t cap)
 {
     MDB_txn *txn;

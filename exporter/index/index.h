@@ -152,6 +152,29 @@ typedef int (*wt_index_bucket_fn)(void *ctx, const struct wt_index_bucket *b);
 int wt_index_lookup(struct wt_index *idx, enum wt_obs_type t, struct wt_str value, int64_t since_ms,
                     int64_t until_ms, wt_index_bucket_fn fn, void *ctx);
 
+/** One stored bucket value of an observable (wt_index_lookup_many). */
+struct wt_index_hit {
+    int64_t hour_ms; /* the bucket's hour */
+    const void *p;   /* the encoded value (wt_index_bucket_decode), in the map */
+    size_t n;
+};
+
+/** hits[0, nhits) of observable `which`, newest first; valid only during the call. */
+typedef int (*wt_index_hits_fn)(void *ctx, size_t which, const struct wt_index_hit *hits,
+                                size_t nhits);
+
+/**
+ * wt_index_lookup for n observables at once, in one read transaction:
+ * each hour bucket is searched for every key before the next bucket (its
+ * pages stay in the CPU caches), and the values are handed over encoded,
+ * without copies. fn is called once per observable, in order (also with
+ * nhits 0). Values must be normalised. Thread-safe.
+ * @returns 0, fn's value (non-zero stops), or a negative error.
+ */
+int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type *types,
+                         const struct wt_str *values, int64_t since_ms, int64_t until_ms,
+                         wt_index_hits_fn fn, void *ctx);
+
 /** Merge src into dst (counts summed, times widened, clients kept to top). */
 void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bucket *src,
                            unsigned top);

@@ -19,6 +19,7 @@
 #define WT_OBSERVE_H
 
 #include "config.h"
+#include "ctim.h"
 #include "index.h"
 
 #include <cjson/cJSON.h>
@@ -65,6 +66,7 @@ struct wt_observe_answer_opts {
     unsigned limit;         /* sightings per observable (entities_limit) */
     unsigned top;           /* targets per sighting */
     int64_t since_ms, until_ms;
+    const char *source_uri_expanded; /* internal (set per observable) */
 };
 
 /**
@@ -76,6 +78,22 @@ struct wt_observe_answer_opts {
  */
 cJSON *wt_observe_sightings(struct wt_index *idx, const struct wt_observe_req *req,
                             const struct wt_observe_answer_opts *o);
+
+/**
+ * The whole /observe/observables answer body, {"data": ...} as above, as
+ * JSON text written directly (no cJSON tree: the fast path of the HTTP API
+ * and `wtexport lookup --json`); its length in *len.
+ * @returns wt_malloc'd text, or NULL (out of memory / index error).
+ */
+char *wt_observe_answer_text(struct wt_index *idx, const struct wt_observe_req *req,
+                             const struct wt_observe_answer_opts *o, size_t *len);
+
+/**
+ * The JSON text wt_ctim_sighting_json(s) prints (same members, same
+ * order), written directly; what wt_observe_answer_text uses.
+ * @returns wt_malloc'd text or NULL.
+ */
+char *wt_observe_sighting_text(const struct wt_ctim_sighting *s);
 
 /** The "data" member of a /refer/observables answer (an array). */
 cJSON *wt_observe_refer(const struct wt_observe_req *req, const char *refer_url);
