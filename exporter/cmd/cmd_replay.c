@@ -25,6 +25,7 @@
  */
 #include "input.h"
 #include "cmd_int.h"
+#include "index.h"
 #include "log.h"
 #include "pipeline.h"
 #include "progress.h"
@@ -60,6 +61,11 @@ struct rfile {
 struct replay {
     struct wt_cmd_env env; /* config, loop, metrics */
     struct wt_pipeline *p;
+    /* --index / --index-only: the index stage, and (index only) the config
+     * the pipeline sees: the loaded one without its sinks. */
+    struct wt_index *idx;
+    uv_timer_t idx_timer;
+    struct wt_config nosinks;
     int64_t since_ms, until_ms;
 
     /* Files, and the one being read (cur == nfiles: all read). */
@@ -154,9 +160,13 @@ static void close_all(struct replay *r)
     uv_close((uv_handle_t *)&r->drain, NULL);
     uv_close((uv_handle_t *)&r->progress_timer, NULL);
     uv_close((uv_handle_t *)&r->heartbeat, NULL);
+    if (r->idx)
+        uv_close((uv_handle_t *)&r->idx_timer, NULL);
     r->handles_init = false;
     wt_pipeline_free(r->p);
     r->p = NULL;
+    wt_index_close(r->idx); /* commits what the pipeline added */
+    r->idx = NULL;
 }
 
 static int exit_code(struct replay *r)
@@ -185,6 +195,8 @@ static void finish(struct replay *r, bool idle)
     wt_metrics_stop(r->env.m);
     if (!idle) {
         /* Work on the thread pool (a blocked sink) cannot be cancelled. */
+        if (r->idx)
+            wt_index_sync(r->idx);
         fflush(stderr);
         _exit(WT_EXIT_FAIL);
     }
@@ -447,7 +459,8 @@ static void heartbeat_cb(uv_timer_t *h)
 /* ------------------------------------------------------------------------ */
 
 static const char replay_usage[] =
-    "usage: wtexport replay -c FILE [--since TIME] [--until TIME] [--format FMT] LOGFILE...\n"
+    "usage: wtexport replay -c FILE [--since TIME] [--until TIME] [--format FMT]\n"
+    "                       [--index | --index-only] LOGFILE...\n"
     "\n"
     "Read old access logs once, in the order given, through the same pipeline and\n"
     "sinks as 'run', and exit when every event is acknowledged (backfill). Files may\n"
@@ -460,6 +473,10 @@ static const char replay_usage[] =
     "  --format FMT       auto, squid or w3c for every file (default: the format of\n"
     "                     the first config input whose glob matches the file, else\n"
     "                     of the first input; max_line and fields come from there too)\n"
+    "  --index            also add the events to the observable index (the config's\n"
+    "                     index settings; stop the daemon first, it does not see the\n"
+    "                     hours replay creates until it restarts)\n"
+    "  --index-only       only add them to the index: no sinks\n"
     "  -h, --help         this text\n"
     "\n"
     "TIME: 2024-05-01T00:00:00Z, 2024-05-01T12:00:00+02:00 (RFC 3339 / ISO 8601 with\n"
@@ -470,6 +487,34 @@ static const char replay_usage[] =
     "the summary at the end gives every counter. Exit status: 0 all acked, 1 a file\n"
     "could not be read to its end, a batch failed or SIGINT/SIGTERM, 2 usage or\n"
     "configuration error (including a file that cannot be opened).\n";
+
+static void idx_timer_cb(uv_timer_t *h)
+{
+    struct replay *r = h->data;
+    wt_index_commit(r->idx);
+}
+
+/* --index, --index-only: open the index as `run` does and feed it. */
+static int index_open(struct replay *r, bool only, char *err, size_t errlen)
+{
+    char path[4096];
+    const struct wt_config *cfg = r->env.cfg;
+    if (cfg->index.path)
+        snprintf(path, sizeof(path), "%s", cfg->index.path);
+    else
+        snprintf(path, sizeof(path), "%s/index", cfg->state_dir);
+    struct wt_index_opts io = {.path = path,
+                               .max_size = cfg->index.max_size,
+                               .top_clients = (unsigned)cfg->index.top_clients,
+                               .retention_ms = cfg->retention_ms};
+    r->idx = wt_index_open(&io, err, errlen);
+    if (!r->idx)
+        return -1;
+    wt_pipeline_set_index(r->p, r->idx);
+    wt_log_info("replay", "adding the events to the index at %s%s", path,
+                only ? " (index only: no sinks)" : "");
+    return 0;
+}
 
 static int parse_time_opt(const char *opt, const char *s, int64_t *out)
 {
@@ -565,17 +610,20 @@ static void log_window(const struct replay *r)
 
 int wt_cmd_replay(int argc, char **argv)
 {
-    enum { OPT_SINCE = 256, OPT_UNTIL, OPT_FORMAT };
+    enum { OPT_SINCE = 256, OPT_UNTIL, OPT_FORMAT, OPT_INDEX, OPT_INDEX_ONLY };
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"since", required_argument, NULL, OPT_SINCE},
                                          {"until", required_argument, NULL, OPT_UNTIL},
                                          {"format", required_argument, NULL, OPT_FORMAT},
+                                         {"index", no_argument, NULL, OPT_INDEX},
+                                         {"index-only", no_argument, NULL, OPT_INDEX_ONLY},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct replay *r = wt_calloc(1, sizeof(*r));
     const char *cfg_path = NULL;
     enum wt_format fmt = WT_FORMAT_AUTO;
     bool have_fmt = false;
+    int index = 0; /* 1: --index, 2: --index-only */
     char err[512] = "";
     int o, ex = WT_EXIT_FAIL;
 
@@ -604,6 +652,10 @@ int wt_cmd_replay(int argc, char **argv)
                 goto usage;
             }
             have_fmt = true;
+            break;
+        case OPT_INDEX:
+        case OPT_INDEX_ONLY:
+            index = o == OPT_INDEX ? 1 : 2;
             break;
         case 'h':
             fputs(replay_usage, stdout);
@@ -645,10 +697,18 @@ int wt_cmd_replay(int argc, char **argv)
     }
 
     struct wt_pipeline_hooks hooks = {.ctx = r, .on_ack = on_ack, .on_resume = on_resume};
-    r->p = wt_pipeline_new(r->env.loop, r->env.cfg, r->env.m, &hooks, false, r->since_ms,
-                           r->until_ms, err, sizeof(err));
+    if (index == 2) {
+        r->nosinks = *r->env.cfg;
+        r->nosinks.nsinks = 0;
+    }
+    r->p = wt_pipeline_new(r->env.loop, index == 2 ? &r->nosinks : r->env.cfg, r->env.m, &hooks,
+                           false, r->since_ms, r->until_ms, err, sizeof(err));
     if (!r->p) {
         wt_log_error("replay", "%s", err);
+        goto out;
+    }
+    if (index && index_open(r, index == 2, err, sizeof(err)) != 0) {
+        wt_log_error("replay", "index: %s", err);
         goto out;
     }
 
@@ -658,6 +718,12 @@ int wt_cmd_replay(int argc, char **argv)
     uv_timer_init(r->env.loop, &r->drain);
     uv_timer_init(r->env.loop, &r->progress_timer);
     uv_timer_init(r->env.loop, &r->heartbeat);
+    if (r->idx) {
+        uv_timer_init(r->env.loop, &r->idx_timer);
+        r->idx_timer.data = r;
+        uint64_t iv = (uint64_t)r->env.cfg->index.commit_interval_ms;
+        uv_timer_start(&r->idx_timer, idx_timer_cb, iv, iv);
+    }
     r->reader.data = r->sig_int.data = r->sig_term.data = r;
     r->drain.data = r->progress_timer.data = r->heartbeat.data = r;
     r->handles_init = true;
@@ -695,6 +761,8 @@ out:
         close_all(r);
     else if (r->p)
         wt_pipeline_free(r->p);
+    if (!r->handles_init)
+        wt_index_close(r->idx);
     input_free(r->in);
     for (size_t i = 0; r->files && i < r->nfiles; i++)
         input_free(r->files[i].pre);

@@ -357,8 +357,9 @@ static void close_open(struct wt_pipeline *p)
     else
         p->head = b;
     p->tail = b;
-    if (b->nevents == 0) {
-        /* Only positions (malformed, expired lines): nothing to send. */
+    if (b->nevents == 0 || p->nsinks == 0) {
+        /* Only positions (malformed, expired lines), or no sinks (replay
+         * --index-only): nothing to send. */
         b->state = B_DONE;
         pop_done(p);
         return;
@@ -605,6 +606,14 @@ void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *
     wt_obs_extract(&p->rec, &p->oopts, &p->os);
     if (p->index && end_offset > src->index_from)
         index_add(p, src, lineno, end_offset);
+    if (p->nsinks == 0) {
+        /* Only the index stage (replay --index-only): no event to encode. */
+        p->n.events++;
+        for (unsigned i = 0; i < p->os.n; i++)
+            p->n.obs[p->os.item[i].type]++;
+        mark(p, src, end_offset, lineno);
+        return;
+    }
     p->eopts.src = src->path;
 
     struct wt_batch *b = open_batch(p);
