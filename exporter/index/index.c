@@ -650,7 +650,8 @@ static int write_buffer(struct wt_index *idx, const struct ibuf *b, uint64_t *en
     if (rc)
         return rc;
     /* Sorted by (hour, key): one get/put per distinct key, in key order. */
-    qsort(idx->items, n, sizeof(*idx->items), cmp_item);
+    if (n > 0) /* items is NULL until the first record (qsort wants an array) */
+        qsort(idx->items, n, sizeof(*idx->items), cmp_item);
     MDB_txn *txn;
     rc = mdb_txn_begin(idx->env, NULL, 0, &txn);
     if (rc)
