@@ -885,16 +885,7 @@ int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type 
     struct many_key *keys = wt_malloc(MANY_CHUNK * sizeof(*keys));
     struct wt_index_hit *hits = wt_malloc(MANY_CHUNK * WT_INDEX_BUCKETS_MAX * sizeof(*hits));
     size_t nh[MANY_CHUNK];
-    MDB_txn *txn = NULL;
     int rc = keys && hits ? 0 : -ENOMEM;
-    if (rc == 0) {
-        pthread_rwlock_rdlock(&idx->lk);
-        rc = mdb_txn_begin(idx->env, NULL, MDB_RDONLY, &txn);
-        if (rc) {
-            pthread_rwlock_unlock(&idx->lk);
-            rc = rc == MDB_READERS_FULL ? -EAGAIN : -EIO;
-        }
-    }
     for (size_t from = 0; rc == 0 && from < n; from += MANY_CHUNK) {
         size_t k = n - from < MANY_CHUNK ? n - from : MANY_CHUNK;
         for (size_t j = 0; j < k; j++) {
@@ -905,6 +896,14 @@ int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type 
         }
         /* In key order: neighbouring keys share pages. */
         qsort(keys, k, sizeof(*keys), cmp_many_key);
+        MDB_txn *txn;
+        pthread_rwlock_rdlock(&idx->lk);
+        rc = mdb_txn_begin(idx->env, NULL, MDB_RDONLY, &txn);
+        if (rc) {
+            pthread_rwlock_unlock(&idx->lk);
+            rc = rc == MDB_READERS_FULL ? -EAGAIN : -EIO;
+            break;
+        }
         for (unsigned i = idx->nbk; i-- > 0;) {
             int64_t hour_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
             if (until_ms && hour_ms >= until_ms)
@@ -920,12 +919,13 @@ int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type 
                     (struct wt_index_hit){hour_ms, v.mv_data, v.mv_size};
             }
         }
+        /* The bucket table is no longer used: the writer may add or drop
+         * buckets while the answer is built. The values stay valid while
+         * the read transaction lives (MVCC). */
+        pthread_rwlock_unlock(&idx->lk);
         for (size_t j = 0; j < k && rc == 0; j++)
             rc = fn(ctx, from + j, hits + j * WT_INDEX_BUCKETS_MAX, nh[j]);
-    }
-    if (txn) {
         mdb_txn_abort(txn);
-        pthread_rwlock_unlock(&idx->lk);
     }
     wt_free(keys);
     wt_free(hits);
