@@ -133,14 +133,6 @@ int wt_cmd_lookup(int argc, char **argv)
                 tname);
         return WT_EXIT_USAGE;
     }
-    char norm[8192];
-    int nl = wt_index_normalise(&type, (struct wt_str){value, strlen(value)}, norm, sizeof(norm));
-    if (nl <= 0) {
-        fprintf(stderr, "wtexport lookup: '%s' is not a valid %s\n", value, tname);
-        return WT_EXIT_USAGE;
-    }
-    norm[nl] = '\0';
-
     struct wt_config cfg = {0};
     char path[4096], host[256] = "unknown", err[512];
     int64_t retention = WT_RETENTION_MAX_MS;
@@ -163,6 +155,17 @@ int wt_cmd_lookup(int argc, char **argv)
     } else {
         snprintf(path, sizeof(path), "%s", index_dir);
     }
+    /* As the pipeline normalised what it indexed (privacy.strip_query). */
+    char norm[8192];
+    int nl = wt_index_normalise(&type, (struct wt_str){value, strlen(value)},
+                                cfg_path && cfg.privacy.strip_query, norm, sizeof(norm));
+    if (nl <= 0) {
+        fprintf(stderr, "wtexport lookup: '%s' is not a valid %s\n", value, tname);
+        if (cfg_path)
+            wt_config_free(&cfg);
+        return WT_EXIT_USAGE;
+    }
+    norm[nl] = '\0';
     if (!cfg.host && gethostname(host, sizeof(host)) != 0)
         snprintf(host, sizeof(host), "unknown");
     host[sizeof(host) - 1] = '\0';
@@ -186,21 +189,15 @@ int wt_cmd_lookup(int argc, char **argv)
                                             .top = top,
                                             .since_ms = since,
                                             .until_ms = until};
-        cJSON *data = wt_observe_sightings(idx, &req, &ao), *doc = cJSON_CreateObject();
-        if (!data || !doc) {
-            cJSON_Delete(data);
-            cJSON_Delete(doc);
+        size_t len;
+        char *text = wt_observe_answer_text(idx, &req, &ao, &len);
+        if (!text) {
             fprintf(stderr, "wtexport lookup: reading the index failed\n");
             goto out;
         }
-        bool seen = cJSON_GetObjectItemCaseSensitive(data, "sightings") != NULL;
-        cJSON_AddItemToObject(doc, "data", data);
-        char *text = cJSON_PrintUnformatted(doc);
-        cJSON_Delete(doc);
-        if (text)
-            printf("%s\n", text);
-        cJSON_free(text);
-        ex = seen ? WT_EXIT_OK : WT_EXIT_FAIL;
+        printf("%s\n", text);
+        ex = strcmp(text, "{\"data\":{}}") != 0 ? WT_EXIT_OK : WT_EXIT_FAIL;
+        wt_free(text);
         goto out;
     }
     struct print_ctx pc = {0};

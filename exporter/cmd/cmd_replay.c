@@ -37,6 +37,7 @@
  */
 #include "input.h"
 #include "cmd_int.h"
+#include "index.h"
 #include "log.h"
 #include "pipeline.h"
 #include "progress.h"
@@ -90,6 +91,14 @@ struct rfile {
 struct replay {
     struct wt_cmd_env env; /* config, loop, metrics */
     struct wt_pipeline *p;
+    /* --index / --index-only: the index stage, and (index only) the config
+     * the pipeline sees: the loaded one without its sinks. */
+    struct wt_index *idx;
+    uv_timer_t idx_timer;
+    struct wt_config nosinks;
+    /* The config the pipeline runs with (env.cfg, or nosinks): its sinks are
+     * the ones the state knows. */
+    const struct wt_config *pcfg;
     int64_t since_ms, until_ms;
 
     /* Files, and the one being read (cur == nfiles: all read). */
@@ -233,7 +242,7 @@ static int file_identity(struct rfile *f)
 static void make_tag(struct replay *r)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    const struct wt_config *cfg = r->env.cfg;
+    const struct wt_config *cfg = r->pcfg;
     h = fnv64(h, "wtexport-replay-1", 17);
     h = fnv64_u64(h, r->nfiles);
     for (size_t i = 0; i < r->nfiles; i++) {
@@ -266,7 +275,7 @@ static uint64_t job_base(uint64_t job)
 /* The state as JSON text (cJSON_free it), or NULL (out of memory). */
 static char *state_text(const struct replay *r, bool complete)
 {
-    const struct wt_config *cfg = r->env.cfg;
+    const struct wt_config *cfg = r->pcfg;
     char job[17], ts[32];
     snprintf(job, sizeof(job), "%016" PRIx64, r->job);
     wt_iso8601_ms(wt_wall_ms(), ts);
@@ -338,7 +347,7 @@ static int state_put(struct replay *r, const char *text, uint64_t seq)
 /* Log and report the outcome of a state write (loop thread). */
 static void state_result(struct replay *r, int rc)
 {
-    const struct wt_config *cfg = r->env.cfg;
+    const struct wt_config *cfg = r->pcfg;
     if (rc != 0 && !r->state_failed)
         wt_log_error("replay",
                      "%s/%s: cannot write the replay state: %s (retrying; a re-run after a "
@@ -401,7 +410,7 @@ static bool json_u64(const cJSON *o, const char *key, uint64_t *out)
  */
 static int state_load(struct replay *r)
 {
-    const struct wt_config *cfg = r->env.cfg;
+    const struct wt_config *cfg = r->pcfg;
     char path[4200], *data = NULL;
     size_t len = 0;
     snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, r->fname);
@@ -488,7 +497,7 @@ static void state_timer_cb(uv_timer_t *h)
 static int aux_sink(struct replay *r)
 {
     int found = -1;
-    for (unsigned i = 0; i < r->env.cfg->nsinks; i++) {
+    for (unsigned i = 0; i < r->pcfg->nsinks; i++) {
         if (wt_pipeline_sink(r->p, i)->has_aux0) {
             if (found >= 0)
                 return -2;
@@ -506,7 +515,7 @@ static int aux_sink(struct replay *r)
  */
 static int state_start(struct replay *r)
 {
-    const struct wt_config *cfg = r->env.cfg;
+    const struct wt_config *cfg = r->pcfg;
     int rc = wt_mkdir_p(cfg->state_dir);
     if (rc != 0) {
         wt_log_error("replay", "%s: %s", cfg->state_dir, wt_strerror(rc));
@@ -571,7 +580,7 @@ static void on_batch(void *ctx, const struct wt_batch *b)
         return;
     r->next_batch = b->id + 1;
     if (b->has_aux) {
-        for (unsigned i = 0; i < r->env.cfg->nsinks; i++) {
+        for (unsigned i = 0; i < r->pcfg->nsinks; i++) {
             if (r->aux_has[i])
                 r->aux[i] = b->sink_aux;
         }
@@ -595,9 +604,13 @@ static void close_all(struct replay *r)
     uv_close((uv_handle_t *)&r->progress_timer, NULL);
     uv_close((uv_handle_t *)&r->heartbeat, NULL);
     uv_close((uv_handle_t *)&r->state_timer, NULL);
+    if (r->idx)
+        uv_close((uv_handle_t *)&r->idx_timer, NULL);
     r->handles_init = false;
     wt_pipeline_free(r->p);
     r->p = NULL;
+    wt_index_close(r->idx); /* commits what the pipeline added */
+    r->idx = NULL;
 }
 
 static int exit_code(struct replay *r)
@@ -635,6 +648,8 @@ static void finish(struct replay *r, bool idle)
     wt_metrics_stop(r->env.m);
     if (!idle) {
         /* Work on the thread pool (a blocked sink) cannot be cancelled. */
+        if (r->idx)
+            wt_index_sync(r->idx);
         fflush(stderr);
         _exit(WT_EXIT_FAIL);
     }
@@ -935,7 +950,8 @@ static void heartbeat_cb(uv_timer_t *h)
 
 static const char replay_usage[] =
     "usage: wtexport replay -c FILE [--since TIME] [--until TIME] [--format FMT]\n"
-    "                       [--restart | --no-state] LOGFILE...\n"
+    "                       [--restart | --no-state]\n"
+    "                       [--index | --index-only] LOGFILE...\n"
     "\n"
     "Read old access logs once, in the order given, through the same pipeline and\n"
     "sinks as 'run', and exit when every event is acknowledged (backfill). Files may\n"
@@ -952,6 +968,10 @@ static const char replay_usage[] =
     "                     of the first input; max_line and fields come from there too)\n"
     "  --restart          forget this job's state and ship the files again\n"
     "  --no-state         keep no state (a re-run ships everything again)\n"
+    "  --index            also add the events to the observable index (the config's\n"
+    "                     index settings; stop the daemon first, it does not see the\n"
+    "                     hours replay creates until it restarts)\n"
+    "  --index-only       only add them to the index: no sinks\n"
     "  -h, --help         this text\n"
     "\n"
     "TIME: 2024-05-01T00:00:00Z, 2024-05-01T12:00:00+02:00 (RFC 3339 / ISO 8601 with\n"
@@ -962,6 +982,34 @@ static const char replay_usage[] =
     "the summary at the end gives every counter. Exit status: 0 all acked, 1 a file\n"
     "could not be read to its end, a batch failed or SIGINT/SIGTERM, 2 usage or\n"
     "configuration error (including a file that cannot be opened).\n";
+
+static void idx_timer_cb(uv_timer_t *h)
+{
+    struct replay *r = h->data;
+    wt_index_commit(r->idx);
+}
+
+/* --index, --index-only: open the index as `run` does and feed it. */
+static int index_open(struct replay *r, bool only, char *err, size_t errlen)
+{
+    char path[4096];
+    const struct wt_config *cfg = r->env.cfg;
+    if (cfg->index.path)
+        snprintf(path, sizeof(path), "%s", cfg->index.path);
+    else
+        snprintf(path, sizeof(path), "%s/index", cfg->state_dir);
+    struct wt_index_opts io = {.path = path,
+                               .max_size = cfg->index.max_size,
+                               .top_clients = (unsigned)cfg->index.top_clients,
+                               .retention_ms = cfg->retention_ms};
+    r->idx = wt_index_open(&io, err, errlen);
+    if (!r->idx)
+        return -1;
+    wt_pipeline_set_index(r->p, r->idx);
+    wt_log_info("replay", "adding the events to the index at %s%s", path,
+                only ? " (index only: no sinks)" : "");
+    return 0;
+}
 
 static int parse_time_opt(const char *opt, const char *s, int64_t *out)
 {
@@ -1057,19 +1105,30 @@ static void log_window(const struct replay *r)
 
 int wt_cmd_replay(int argc, char **argv)
 {
-    enum { OPT_SINCE = 256, OPT_UNTIL, OPT_FORMAT, OPT_RESTART, OPT_NO_STATE };
+    enum {
+        OPT_SINCE = 256,
+        OPT_UNTIL,
+        OPT_FORMAT,
+        OPT_RESTART,
+        OPT_NO_STATE,
+        OPT_INDEX,
+        OPT_INDEX_ONLY
+    };
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"since", required_argument, NULL, OPT_SINCE},
                                          {"until", required_argument, NULL, OPT_UNTIL},
                                          {"format", required_argument, NULL, OPT_FORMAT},
                                          {"restart", no_argument, NULL, OPT_RESTART},
                                          {"no-state", no_argument, NULL, OPT_NO_STATE},
+                                         {"index", no_argument, NULL, OPT_INDEX},
+                                         {"index-only", no_argument, NULL, OPT_INDEX_ONLY},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct replay *r = wt_calloc(1, sizeof(*r));
     const char *cfg_path = NULL;
     enum wt_format fmt = WT_FORMAT_AUTO;
     bool have_fmt = false, no_state = false;
+    int index = 0; /* 1: --index, 2: --index-only */
     char err[512] = "";
     int o, ex = WT_EXIT_FAIL;
 
@@ -1106,6 +1165,10 @@ int wt_cmd_replay(int argc, char **argv)
         case OPT_NO_STATE:
             no_state = true;
             break;
+        case OPT_INDEX:
+        case OPT_INDEX_ONLY:
+            index = o == OPT_INDEX ? 1 : 2;
+            break;
         case 'h':
             fputs(replay_usage, stdout);
             pthread_mutex_destroy(&r->st_lock);
@@ -1139,6 +1202,11 @@ int wt_cmd_replay(int argc, char **argv)
     if (ex != 0)
         goto out;
     ex = WT_EXIT_FAIL;
+    if (index == 2) {
+        r->nosinks = *r->env.cfg;
+        r->nosinks.nsinks = 0;
+    }
+    r->pcfg = index == 2 ? &r->nosinks : r->env.cfg;
     setup_icfg(r, have_fmt, fmt);
     if (check_files(r, argv + optind, r->nfiles) != 0) {
         ex = WT_EXIT_USAGE;
@@ -1167,10 +1235,14 @@ int wt_cmd_replay(int argc, char **argv)
 
     struct wt_pipeline_hooks hooks = {
         .ctx = r, .on_ack = on_ack, .on_resume = on_resume, .on_batch = on_batch};
-    r->p = wt_pipeline_new(r->env.loop, r->env.cfg, r->env.m, &hooks, false, r->since_ms,
-                           r->until_ms, err, sizeof(err));
+    r->p = wt_pipeline_new(r->env.loop, r->pcfg, r->env.m, &hooks, false, r->since_ms, r->until_ms,
+                           err, sizeof(err));
     if (!r->p) {
         wt_log_error("replay", "%s", err);
+        goto out;
+    }
+    if (index && index_open(r, index == 2, err, sizeof(err)) != 0) {
+        wt_log_error("replay", "index: %s", err);
         goto out;
     }
 
@@ -1181,6 +1253,12 @@ int wt_cmd_replay(int argc, char **argv)
     uv_timer_init(r->env.loop, &r->progress_timer);
     uv_timer_init(r->env.loop, &r->heartbeat);
     uv_timer_init(r->env.loop, &r->state_timer);
+    if (r->idx) {
+        uv_timer_init(r->env.loop, &r->idx_timer);
+        r->idx_timer.data = r;
+        uint64_t iv = (uint64_t)r->env.cfg->index.commit_interval_ms;
+        uv_timer_start(&r->idx_timer, idx_timer_cb, iv, iv);
+    }
     r->reader.data = r->sig_int.data = r->sig_term.data = r;
     r->drain.data = r->progress_timer.data = r->heartbeat.data = r->state_timer.data = r;
     r->handles_init = true;
@@ -1226,6 +1304,8 @@ out:
         close_all(r);
     else if (r->p)
         wt_pipeline_free(r->p);
+    if (!r->handles_init)
+        wt_index_close(r->idx);
     input_free(r->in);
     for (size_t i = 0; r->files && i < r->nfiles; i++)
         input_free(r->files[i].pre);

@@ -359,8 +359,9 @@ static void close_open(struct wt_pipeline *p)
     else
         p->head = b;
     p->tail = b;
-    if (b->nevents == 0) {
-        /* Only positions (malformed, expired lines): nothing to send. */
+    if (b->nevents == 0 || p->nsinks == 0) {
+        /* Only positions (malformed, expired lines), or no sinks (replay
+         * --index-only): nothing to send. */
         b->state = B_DONE;
         pop_done(p);
         return;
@@ -511,6 +512,7 @@ void wt_pipeline_source_init(struct wt_pipeline *p, struct wt_source *src, uint3
     (void)p;
     src->id = id;
     src->path = path;
+    src->ship_from = src->index_from = 0;
     wt_parser_init(&src->ps, icfg ? icfg->format : WT_FORMAT_AUTO);
     if (icfg && icfg->fields)
         wt_parser_set_fields(&src->ps, icfg->fields, strlen(icfg->fields));
@@ -554,9 +556,37 @@ static bool encode_into(struct wt_pipeline *p, struct wt_batch *b, uint64_t line
     return true;
 }
 
+static void index_add(struct wt_pipeline *p, struct wt_source *src, uint64_t lineno,
+                      uint64_t end_offset)
+{
+    struct wt_srcpos at = src->at;
+    at.offset = end_offset;
+    at.lineno = lineno;
+    wt_index_add(p->index, &p->rec, &p->os, src->id, at.dev || at.ino ? &at : NULL);
+}
+
+/* A line the spool holds but the index lost in a crash: index it only. */
+static void line_index_only(struct wt_pipeline *p, struct wt_source *src, const char *line,
+                            size_t len, uint64_t lineno, uint64_t end_offset)
+{
+    if (wt_parse_line(&src->ps, line, len, &p->rec) != 0)
+        return;
+    if (p->rec.ts_ms < wall_now_ms(p) - p->cfg->retention_ms)
+        return;
+    if (!p->index || end_offset <= src->index_from)
+        return;
+    wt_obs_extract(&p->rec, &p->oopts, &p->os);
+    index_add(p, src, lineno, end_offset);
+    p->n.reindexed++;
+}
+
 void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *line, size_t len,
                       uint64_t lineno, uint64_t end_offset)
 {
+    if (end_offset <= src->ship_from) {
+        line_index_only(p, src, line, len, lineno, end_offset);
+        return;
+    }
     p->n.lines++;
     int rc = wt_parse_line(&src->ps, line, len, &p->rec);
     if (rc != 0) {
@@ -592,8 +622,16 @@ void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *
         return;
     }
     wt_obs_extract(&p->rec, &p->oopts, &p->os);
-    if (p->index)
-        wt_index_add(p->index, &p->rec, &p->os, src->id, src->path, end_offset);
+    if (p->index && end_offset > src->index_from)
+        index_add(p, src, lineno, end_offset);
+    if (p->nsinks == 0) {
+        /* Only the index stage (replay --index-only): no event to encode. */
+        p->n.events++;
+        for (unsigned i = 0; i < p->os.n; i++)
+            p->n.obs[p->os.item[i].type]++;
+        mark(p, src, end_offset, lineno);
+        return;
+    }
     p->eopts.src = src->path;
 
     struct wt_batch *b = open_batch(p);
@@ -727,6 +765,25 @@ void wt_pipeline_checkpointed(struct wt_pipeline *p, uint64_t token)
 void wt_pipeline_set_index(struct wt_pipeline *p, struct wt_index *idx)
 {
     p->index = idx;
+}
+
+bool wt_pipeline_indexing(const struct wt_pipeline *p)
+{
+    return p->index != NULL;
+}
+
+size_t wt_pipeline_index_positions(const struct wt_pipeline *p, struct wt_srcpos *out, size_t cap)
+{
+    if (!p->index)
+        return 0;
+    int n = wt_index_positions(p->index, out, cap);
+    if (n < 0) {
+        wt_log_warn("pipeline",
+                    "reading the index's positions: %s (no crash recovery of the index)",
+                    wt_strerror(n));
+        return 0;
+    }
+    return out && (size_t)n > cap ? cap : (size_t)n;
 }
 
 void wt_pipeline_apply(struct wt_pipeline *p, const struct wt_config *cfg)

@@ -36,6 +36,11 @@ struct wt_source {
     /* The file's identity (dev 0, ino 0: none), kept current by the source;
      * stored with each spool record next to the offset and line number. */
     struct wt_srcpos at;
+    /* Crash recovery of the index (0: none; wt_pipeline_source_init clears
+     * them): a line ending at or before ship_from is only indexed (it
+     * reached the spool before the crash, not the index); one ending at or
+     * before index_from is not indexed (the index held it already). */
+    uint64_t ship_from, index_from;
 };
 
 struct wt_pipeline_hooks {
@@ -58,6 +63,7 @@ struct wt_pipeline_counts {
     /* lines = parsed + malformed + too_long + empty + skipped (comments, W3C headers) */
     uint64_t lines, parsed, malformed, too_long, empty, skipped, expired, out_of_range, oversize;
     uint64_t events, batches, acked_batches, failed_batches;
+    uint64_t reindexed; /* lines only indexed at start (crash recovery of the index) */
     uint64_t obs[WT_OBS_NTYPES];
     uint64_t bytes_raw, bytes_z;
 };
@@ -124,6 +130,16 @@ void wt_pipeline_flush(struct wt_pipeline *p);
  * its checkpoint. 0 without a spool.
  */
 size_t wt_pipeline_srcpos(const struct wt_pipeline *p, struct wt_srcpos *out, size_t cap);
+
+/**
+ * The positions up to which the index (wt_pipeline_set_index) holds each
+ * input file's records, for a source to set ship_from / index_from.
+ * out NULL: only count. @returns how many (0 without an index).
+ */
+size_t wt_pipeline_index_positions(const struct wt_pipeline *p, struct wt_srcpos *out, size_t cap);
+
+/** Does the pipeline feed an index (wt_pipeline_set_index)? */
+bool wt_pipeline_indexing(const struct wt_pipeline *p);
 
 /**
  * A token for "every position acked to the sources so far": take it when

@@ -97,6 +97,10 @@ struct wt_tail {
     size_t nloaded;
     struct wt_srcpos *spos;
     size_t nspos;
+    /* Where the index's committed records end per file (crash recovery). */
+    struct wt_srcpos *ipos;
+    size_t nipos;
+    bool indexing; /* the pipeline feeds an index */
     bool ckpt_dirty, ckpt_busy;
     struct ckpt_job job;
     bool warned_limit, warned_ckpt;
@@ -238,6 +242,51 @@ static uint64_t last_line_start(int fd, uint64_t size)
     return from == 0 ? 0 : size;
 }
 
+/*
+ * The index commits on its own schedule, so after a crash it may end before
+ * or after where f resumes (the last line that reached the spool). Before:
+ * read from the index's position, and the lines up to the resume point are
+ * only indexed (they are in the spool already). After: the lines up to the
+ * index's position are shipped but not indexed again. resumed: a previous
+ * run read f (a checkpoint or spool position); if the index holds nothing
+ * of this generation of f, it starts at 0, unless f was last written
+ * before the retention window (nothing in it would be indexed).
+ */
+static void index_recovery(struct wt_tail *t, struct tfile *f, int fd, bool resumed,
+                           int64_t mtime_ms)
+{
+    if (!t->indexing)
+        return;
+    struct wt_srcpos c = {0};
+    bool have = false;
+    for (size_t i = 0; i < t->nipos && !have; i++) {
+        const struct wt_srcpos *k = &t->ipos[i];
+        have = k->dev == f->dev && k->ino == f->ino && k->gen == f->gen && k->offset <= f->size &&
+               wt_fp_matches(fd, k->fp, k->fp_len) == 1;
+        if (have)
+            c = *k;
+    }
+    if (!have && (!resumed || mtime_ms < wt_wall_ms() - t->cfg->retention_ms))
+        return;
+    if (c.offset < f->off) {
+        wt_log_info("tail",
+                    "%s: re-indexing lines %llu to %llu (%llu bytes) that reached the spool "
+                    "but not the index before a crash",
+                    f->path, (unsigned long long)c.lineno + 1, (unsigned long long)f->sp.lineno,
+                    (unsigned long long)(f->off - c.offset));
+        f->src.ship_from = f->off;
+        f->off = c.offset;
+        f->sp.lineno = c.lineno;
+        f->dirty = true;
+    } else if (c.offset > f->off) {
+        wt_log_info("tail",
+                    "%s: the index holds lines up to %llu already: shipping them without "
+                    "indexing them again",
+                    f->path, (unsigned long long)c.lineno);
+        f->src.index_from = c.offset;
+    }
+}
+
 static void open_file(struct wt_tail *t, const char *path, const struct wt_input_cfg *icfg)
 {
     if (t->nfiles >= WT_TAIL_MAX_FILES) {
@@ -305,6 +354,8 @@ static void open_file(struct wt_tail *t, const char *path, const struct wt_input
     }
     wt_fp_of_fd(fd, &f->fp, &f->fp_len);
     new_generation(t, f, off, lineno, icfg);
+    index_recovery(t, f, fd, found,
+                   (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
     lag_metric(t, f);
     f->next = t->files;
     t->files = f;
@@ -485,11 +536,13 @@ static bool read_chunk(struct wt_tail *t, struct tfile *f)
         pos += used;
         f->off += used;
         /* One call may skip several over-long lines: count each. */
-        for (uint64_t k = too_long; k < f->sp.too_long; k++)
+        /* Lines read again only for the index were counted and acked before. */
+        bool shipped = f->off > f->src.ship_from;
+        for (uint64_t k = too_long; shipped && k < f->sp.too_long; k++)
             wt_pipeline_too_long(t->p, &f->src, f->sp.lineno);
         if (rc != 0) {
             /* Only a skipped line ended here: its position still needs acking. */
-            if (used > 0 && !f->sp.skipping)
+            if (used > 0 && !f->sp.skipping && shipped)
                 wt_pipeline_mark(t->p, &f->src, f->off, f->sp.lineno);
             break;
         }
@@ -887,6 +940,13 @@ int wt_tail_start(struct wt_tail *t, struct wt_pipeline *p, char *err, size_t er
         if (t->spos)
             t->nspos = wt_pipeline_srcpos(p, t->spos, nspos);
     }
+    t->indexing = wt_pipeline_indexing(p);
+    size_t nipos = wt_pipeline_index_positions(p, NULL, 0);
+    if (nipos > 0) {
+        t->ipos = wt_calloc(nipos, sizeof(*t->ipos));
+        if (t->ipos)
+            t->nipos = wt_pipeline_index_positions(p, t->ipos, nipos);
+    }
     t->started = true;
     t->initial_scan = true;
     /* Written at the first tick even if nothing moves: it covers the
@@ -900,6 +960,9 @@ int wt_tail_start(struct wt_tail *t, struct wt_pipeline *p, char *err, size_t er
     wt_free(t->spos);
     t->spos = NULL;
     t->nspos = 0;
+    wt_free(t->ipos);
+    t->ipos = NULL;
+    t->nipos = 0;
     watch_dirs(t);
     uv_timer_start(&t->poll, poll_cb, WT_TAIL_POLL_MS, WT_TAIL_POLL_MS);
     uv_timer_start(&t->scan, scan_cb, (uint64_t)t->cfg->scan_interval_ms, 0);

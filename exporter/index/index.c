@@ -40,21 +40,23 @@ static_assert(WT_INDEX_TOP_MAX <= 255 && WT_INDEX_VERDICTS_MAX <= 255, "counts a
 
 struct src_pos {
     uint32_t id;
-    char *path; /* wt_strdup'd */
-    uint64_t offset;
+    struct wt_srcpos at; /* where its last record added ends */
     bool used;
+};
+
+/* The value of a "pos:" key (dev, ino) in the meta database. */
+struct pos_val {
+    struct wt_srcpos at;
+    int64_t updated_ms; /* wall clock of the commit that wrote it */
 };
 
 struct ibuf {
     char *p;
     size_t len, cap;
     uint64_t nrec;
-    /* Positions at hand-over (paths owned by the buffer). */
+    /* Positions at hand-over. */
     size_t npos;
-    struct {
-        char *path;
-        uint64_t offset;
-    } pos[WT_INDEX_SOURCES_MAX];
+    struct wt_srcpos pos[WT_INDEX_SOURCES_MAX];
 };
 
 struct bucket_ref {
@@ -301,13 +303,8 @@ void wt_index_close(struct wt_index *idx)
     }
     if (idx->env)
         mdb_env_close(idx->env);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2; i++)
         wt_free(idx->bufs[i].p);
-        for (size_t k = 0; k < idx->bufs[i].npos; k++)
-            wt_free(idx->bufs[i].pos[k].path);
-    }
-    for (unsigned i = 0; i < WT_INDEX_SOURCES_MAX; i++)
-        wt_free(idx->src[i].path);
     pthread_rwlock_destroy(&idx->lk);
     pthread_mutex_destroy(&idx->mu);
     pthread_cond_destroy(&idx->cv_work);
@@ -327,15 +324,8 @@ static void snapshot_positions(struct wt_index *idx, struct ibuf *b)
 {
     b->npos = 0;
     for (unsigned i = 0; i < WT_INDEX_SOURCES_MAX; i++) {
-        struct src_pos *s = &idx->src[i];
-        if (!s->used || !s->path)
-            continue;
-        char *p = wt_strdup(s->path);
-        if (!p)
-            continue; /* only recovery precision is lost */
-        b->pos[b->npos].path = p;
-        b->pos[b->npos].offset = s->offset;
-        b->npos++;
+        if (idx->src[i].used)
+            b->pos[b->npos++] = idx->src[i].at;
     }
 }
 
@@ -361,7 +351,7 @@ static bool hand_over(struct wt_index *idx, bool wait)
     return true;
 }
 
-static void track_position(struct wt_index *idx, uint32_t id, struct wt_str path, uint64_t off)
+static void track_position(struct wt_index *idx, uint32_t id, const struct wt_srcpos *at)
 {
     struct src_pos *s = &idx->src[idx->last_src];
     if (!(s->used && s->id == id)) {
@@ -377,18 +367,16 @@ static void track_position(struct wt_index *idx, uint32_t id, struct wt_str path
                 freei = i;
         }
         if (!s) {
-            /* A new source (once per file): copy its path. */
+            /* A new source (once per file generation). */
             if (freei == WT_INDEX_SOURCES_MAX)
                 freei = id % WT_INDEX_SOURCES_MAX;
             s = &idx->src[freei];
-            wt_free(s->path);
-            s->path = wt_strndup(path.p, path.len);
             s->id = id;
             s->used = true;
             idx->last_src = freei;
         }
     }
-    s->offset = off;
+    s->at = *at;
 }
 
 static bool is_blocked(const struct wt_record *rec)
@@ -405,11 +393,11 @@ static bool is_blocked(const struct wt_record *rec)
 }
 
 void wt_index_add(struct wt_index *idx, const struct wt_record *rec, const struct wt_obs_set *os,
-                  uint32_t src, struct wt_str path, uint64_t end_offset)
+                  uint32_t src, const struct wt_srcpos *at)
 {
     idx->dirty = true;
-    if (path.len)
-        track_position(idx, src, path, end_offset);
+    if (at)
+        track_position(idx, src, at);
     if (os->n == 0)
         return;
     struct wt_str client = os->client_ip.len <= 255 ? os->client_ip : WT_STR_NULL;
@@ -604,16 +592,53 @@ static void apply_record(struct wt_index_bucket *b, const char *rec, unsigned to
         wt__index_client_add(b, top, addr, (uint8_t)alen, 1);
 }
 
-static void store_positions(struct wt_index *idx, MDB_txn *txn, const struct ibuf *b)
+#define POS_KEY_LEN (sizeof(POS_PREFIX) - 1 + 16)
+
+static void pos_key(uint64_t dev, uint64_t ino, char key[POS_KEY_LEN])
 {
-    char key[4096 + sizeof(POS_PREFIX)];
+    memcpy(key, POS_PREFIX, sizeof(POS_PREFIX) - 1);
+    memcpy(key + sizeof(POS_PREFIX) - 1, &dev, 8);
+    memcpy(key + sizeof(POS_PREFIX) - 1 + 8, &ino, 8);
+}
+
+/*
+ * Record where the buffer's records end per file, in the transaction that
+ * commits them, and forget files not written to within the retention
+ * window (and entries of an older format).
+ */
+static int store_positions(struct wt_index *idx, MDB_txn *txn, const struct ibuf *b, int64_t now,
+                           int64_t cutoff_ms)
+{
+    char key[POS_KEY_LEN];
     for (size_t i = 0; i < b->npos; i++) {
-        int n = snprintf(key, sizeof(key), POS_PREFIX "%s", b->pos[i].path);
-        if (n <= 0 || (size_t)n >= sizeof(key) || (size_t)n > WT_INDEX_KEY_MAX)
-            continue;
-        MDB_val k = {(size_t)n, key}, v = {8, (void *)&b->pos[i].offset};
-        mdb_put(txn, idx->meta, &k, &v, 0);
+        struct pos_val pv = {.at = b->pos[i], .updated_ms = now};
+        pos_key(pv.at.dev, pv.at.ino, key);
+        MDB_val k = {sizeof(key), key}, v = {sizeof(pv), &pv};
+        int rc = mdb_put(txn, idx->meta, &k, &v, 0);
+        if (rc)
+            return rc;
     }
+    MDB_cursor *cur;
+    MDB_val k = {sizeof(POS_PREFIX) - 1, POS_PREFIX}, v;
+    int rc = mdb_cursor_open(txn, idx->meta, &cur);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < sizeof(POS_PREFIX) - 1 ||
+            memcmp(k.mv_data, POS_PREFIX, sizeof(POS_PREFIX) - 1) != 0)
+            break;
+        struct pos_val pv;
+        bool keep = k.mv_size == POS_KEY_LEN && v.mv_size == sizeof(pv);
+        if (keep) {
+            memcpy(&pv, v.mv_data, sizeof(pv));
+            keep = pv.updated_ms >= cutoff_ms;
+        }
+        if (!keep && (rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* One write transaction for the whole buffer. */
@@ -625,7 +650,8 @@ static int write_buffer(struct wt_index *idx, const struct ibuf *b, uint64_t *en
     if (rc)
         return rc;
     /* Sorted by (hour, key): one get/put per distinct key, in key order. */
-    qsort(idx->items, n, sizeof(*idx->items), cmp_item);
+    if (n > 0) /* items is NULL until the first record (qsort wants an array) */
+        qsort(idx->items, n, sizeof(*idx->items), cmp_item);
     MDB_txn *txn;
     rc = mdb_txn_begin(idx->env, NULL, 0, &txn);
     if (rc)
@@ -667,8 +693,10 @@ static int write_buffer(struct wt_index *idx, const struct ibuf *b, uint64_t *en
         (*entries)++;
         i = j;
     }
-    if (rc == 0)
-        store_positions(idx, txn, b);
+    if (rc == 0) {
+        int64_t now = now_ms(idx);
+        rc = store_positions(idx, txn, b, now, now - idx->o.retention_ms);
+    }
     if (rc) {
         mdb_txn_abort(txn);
         idx->nnew = 0;
@@ -786,8 +814,6 @@ static void *writer_main(void *arg)
         process(idx, b);
         b->len = 0;
         b->nrec = 0;
-        for (size_t k = 0; k < b->npos; k++)
-            wt_free(b->pos[k].path);
         b->npos = 0;
         pthread_mutex_lock(&idx->mu);
         idx->handed = NULL;
@@ -835,7 +861,78 @@ int wt_index_lookup(struct wt_index *idx, enum wt_obs_type t, struct wt_str valu
     return rc;
 }
 
-int wt_index_positions(struct wt_index *idx, struct wt_index_pos *out, size_t cap)
+/* Observables searched per pass over the buckets (bounds the hits kept). */
+#define MANY_CHUNK 64
+
+struct many_key {
+    uint8_t key[WT_INDEX_KEY_MAX];
+    size_t len;
+    size_t which;
+};
+
+static int cmp_many_key(const void *a, const void *b)
+{
+    const struct many_key *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type *types,
+                         const struct wt_str *values, int64_t since_ms, int64_t until_ms,
+                         wt_index_hits_fn fn, void *ctx)
+{
+    struct many_key *keys = wt_malloc(MANY_CHUNK * sizeof(*keys));
+    struct wt_index_hit *hits = wt_malloc(MANY_CHUNK * WT_INDEX_BUCKETS_MAX * sizeof(*hits));
+    size_t nh[MANY_CHUNK];
+    int rc = keys && hits ? 0 : -ENOMEM;
+    for (size_t from = 0; rc == 0 && from < n; from += MANY_CHUNK) {
+        size_t k = n - from < MANY_CHUNK ? n - from : MANY_CHUNK;
+        for (size_t j = 0; j < k; j++) {
+            keys[j].len = wt__index_key(types[from + j], values[from + j].p, values[from + j].len,
+                                        keys[j].key);
+            keys[j].which = j;
+            nh[j] = 0;
+        }
+        /* In key order: neighbouring keys share pages. */
+        qsort(keys, k, sizeof(*keys), cmp_many_key);
+        MDB_txn *txn;
+        pthread_rwlock_rdlock(&idx->lk);
+        rc = mdb_txn_begin(idx->env, NULL, MDB_RDONLY, &txn);
+        if (rc) {
+            pthread_rwlock_unlock(&idx->lk);
+            rc = rc == MDB_READERS_FULL ? -EAGAIN : -EIO;
+            break;
+        }
+        for (unsigned i = idx->nbk; i-- > 0;) {
+            int64_t hour_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
+            if (until_ms && hour_ms >= until_ms)
+                continue;
+            if (since_ms && hour_ms + WT_HOUR_MS <= since_ms)
+                break;
+            for (size_t j = 0; j < k; j++) {
+                MDB_val kv = {keys[j].len, keys[j].key}, v;
+                if (mdb_get(txn, idx->bk[i].dbi, &kv, &v) != 0)
+                    continue; /* not seen that hour (or the bucket went away) */
+                size_t w = keys[j].which;
+                hits[w * WT_INDEX_BUCKETS_MAX + nh[w]++] =
+                    (struct wt_index_hit){hour_ms, v.mv_data, v.mv_size};
+            }
+        }
+        /* The bucket table is no longer used: the writer may add or drop
+         * buckets while the answer is built. The values stay valid while
+         * the read transaction lives (MVCC). */
+        pthread_rwlock_unlock(&idx->lk);
+        for (size_t j = 0; j < k && rc == 0; j++)
+            rc = fn(ctx, from + j, hits + j * WT_INDEX_BUCKETS_MAX, nh[j]);
+        mdb_txn_abort(txn);
+    }
+    wt_free(keys);
+    wt_free(hits);
+    return rc;
+}
+
+int wt_index_positions(struct wt_index *idx, struct wt_srcpos *out, size_t cap)
 {
     MDB_txn *txn;
     MDB_cursor *cur;
@@ -851,19 +948,21 @@ int wt_index_positions(struct wt_index *idx, struct wt_index_pos *out, size_t ca
         mdb_txn_abort(txn);
         return -EIO;
     }
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && n < cap;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        size_t pl = sizeof(POS_PREFIX) - 1;
-        if (k.mv_size <= pl || memcmp(k.mv_data, POS_PREFIX, pl) != 0)
+        if (k.mv_size < sizeof(POS_PREFIX) - 1 ||
+            memcmp(k.mv_data, POS_PREFIX, sizeof(POS_PREFIX) - 1) != 0)
             break;
-        if (v.mv_size != 8 || k.mv_size - pl >= sizeof(out[n].path))
-            continue;
-        memcpy(out[n].path, (const char *)k.mv_data + pl, k.mv_size - pl);
-        out[n].path[k.mv_size - pl] = '\0';
-        memcpy(&out[n].offset, v.mv_data, 8);
+        struct pos_val pv;
+        if (k.mv_size != POS_KEY_LEN || v.mv_size != sizeof(pv))
+            continue; /* an older format: pruned by the next commit */
+        if (out && n < cap) {
+            memcpy(&pv, v.mv_data, sizeof(pv));
+            out[n] = pv.at;
+        }
         n++;
     }
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
-    return (int)n;
+    return rc == MDB_NOTFOUND || rc == 0 ? (int)n : -EIO;
 }

@@ -31,15 +31,16 @@
  * A kill -9 loses what was added since the last commit (at most about one
  * commit_interval plus the transaction in progress); LMDB never exposes a
  * torn transaction. The committed transaction also records, per input
- * file, the position of the last record it holds, so a restart can
- * re-index the lines between that position and the checkpoint from the log
- * file (wt_index_recover).
+ * file, the position of the last record it holds (wt_index_positions), so
+ * a restart re-indexes the lines between that position and where the file
+ * resumes, and does not index again what lies before it (tail.c).
  */
 #ifndef WT_INDEX_H
 #define WT_INDEX_H
 
 #include "wt_common.h"
 #include "wt_parsers.h"
+#include "wt_queue.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -83,11 +84,14 @@ struct wt_index *wt_index_open(const struct wt_index_opts *o, char *err, size_t 
 void wt_index_close(struct wt_index *idx);
 
 /**
- * Add one parsed record (loop thread). src/path/end_offset name the input
- * position the record ends at (path may be empty: no position kept).
+ * Add one parsed record (loop thread). src names the input (one id per file
+ * generation); at, when not NULL, is where the record ends in it: the
+ * file's identity (dev, ino, fingerprint, generation) with the offset after
+ * the record's line and that line's number. Each commit stores the last
+ * position of every input it holds records of (wt_index_positions).
  */
 void wt_index_add(struct wt_index *idx, const struct wt_record *rec, const struct wt_obs_set *os,
-                  uint32_t src, struct wt_str path, uint64_t end_offset);
+                  uint32_t src, const struct wt_srcpos *at);
 
 /** Hand what was added to the writer, unless it is busy (then at the next call). */
 void wt_index_commit(struct wt_index *idx);
@@ -148,6 +152,29 @@ typedef int (*wt_index_bucket_fn)(void *ctx, const struct wt_index_bucket *b);
 int wt_index_lookup(struct wt_index *idx, enum wt_obs_type t, struct wt_str value, int64_t since_ms,
                     int64_t until_ms, wt_index_bucket_fn fn, void *ctx);
 
+/** One stored bucket value of an observable (wt_index_lookup_many). */
+struct wt_index_hit {
+    int64_t hour_ms; /* the bucket's hour */
+    const void *p;   /* the encoded value (wt_index_bucket_decode), in the map */
+    size_t n;
+};
+
+/** hits[0, nhits) of observable `which`, newest first; valid only during the call. */
+typedef int (*wt_index_hits_fn)(void *ctx, size_t which, const struct wt_index_hit *hits,
+                                size_t nhits);
+
+/**
+ * wt_index_lookup for n observables at once, in one read transaction:
+ * each hour bucket is searched for every key before the next bucket (its
+ * pages stay in the CPU caches), and the values are handed over encoded,
+ * without copies. fn is called once per observable, in order (also with
+ * nhits 0). Values must be normalised. Thread-safe.
+ * @returns 0, fn's value (non-zero stops), or a negative error.
+ */
+int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type *types,
+                         const struct wt_str *values, int64_t since_ms, int64_t until_ms,
+                         wt_index_hits_fn fn, void *ctx);
+
 /** Merge src into dst (counts summed, times widened, clients kept to top). */
 void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bucket *src,
                            unsigned top);
@@ -155,9 +182,12 @@ void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bu
 /**
  * The canonical form of an observable as the index keys it (the pipeline's
  * normalisers): "ip" also accepts an IPv6 address (and answers as ipv6).
+ * strip_query: a URL loses its query, as the pipeline indexes URLs with
+ * privacy.strip_query on (so a URL asked for with its query is found).
  * @returns the length in out, or WT_EPARSE (not a valid value of that type).
  */
-int wt_index_normalise(enum wt_obs_type *t, struct wt_str in, char *out, size_t cap);
+int wt_index_normalise(enum wt_obs_type *t, struct wt_str in, bool strip_query, char *out,
+                       size_t cap);
 
 /** Parse a CTIM type name ("ip", "ipv6", "domain", "url", "sha256"). WT_EPARSE otherwise. */
 int wt_index_type_from_str(struct wt_str s, enum wt_obs_type *t);
@@ -170,16 +200,15 @@ int wt_index_bucket_decode(const void *p, size_t n, int64_t hour_ms, struct wt_i
 /** Encode b into out (cap bytes). @returns the length or WT_EFULL. */
 int wt_index_bucket_encode(const struct wt_index_bucket *b, void *out, size_t cap);
 
-/** The position of one input file the committed index holds records up to. */
-struct wt_index_pos {
-    char path[4096];
-    uint64_t offset;
-};
-
 /**
- * The positions recorded by the last commit (for crash recovery).
- * @returns how many were written into out (at most cap), or a negative error.
+ * Crash recovery: for each input file (dev, ino) the committed index holds
+ * records of, the position its last committed record ends at (identity,
+ * generation, offset and line number). Every record of that file
+ * generation up to offset is in the index, none after it. A file not
+ * written to for longer than the retention window is forgotten.
+ * out NULL: only count.
+ * @returns how many there are (at most cap are written), or a negative error.
  */
-int wt_index_positions(struct wt_index *idx, struct wt_index_pos *out, size_t cap);
+int wt_index_positions(struct wt_index *idx, struct wt_srcpos *out, size_t cap);
 
 #endif /* WT_INDEX_H */

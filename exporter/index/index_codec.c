@@ -264,7 +264,8 @@ int wt_index_type_from_str(struct wt_str s, enum wt_obs_type *t)
     return WT_EPARSE;
 }
 
-int wt_index_normalise(enum wt_obs_type *t, struct wt_str in, char *out, size_t cap)
+int wt_index_normalise(enum wt_obs_type *t, struct wt_str in, bool strip_query, char *out,
+                       size_t cap)
 {
     int n;
     switch (*t) {
@@ -279,7 +280,7 @@ int wt_index_normalise(enum wt_obs_type *t, struct wt_str in, char *out, size_t 
     case WT_OBS_DOMAIN:
         return wt_norm_domain(in, out, cap);
     case WT_OBS_URL:
-        return wt_norm_url(in, false, out, cap);
+        return wt_norm_url(in, strip_query, out, cap);
     case WT_OBS_SHA256:
         return wt_norm_sha256(in, out, cap);
     default:

@@ -19,6 +19,7 @@
 #define WT_OBSERVE_H
 
 #include "config.h"
+#include "ctim.h"
 #include "index.h"
 
 #include <cjson/cJSON.h>
@@ -50,11 +51,13 @@ struct wt_observe_req {
  * Decode a request body: a JSON array of {"type": string, "value": string}.
  * Types the index does not hold are ignored (as the contract allows), so
  * are values that are not valid for their type; duplicates are merged.
+ * Values are normalised as the index keys them (strip_query: the
+ * pipeline's privacy.strip_query, wt_index_normalise).
  * @returns 0, or WT_EPARSE with the reason in msg (the body is not such an
  *          array), or -ENOMEM.
  */
-int wt_observe_decode(const char *body, size_t len, struct wt_observe_req *req, char *msg,
-                      size_t msglen);
+int wt_observe_decode(const char *body, size_t len, bool strip_query, struct wt_observe_req *req,
+                      char *msg, size_t msglen);
 void wt_observe_req_free(struct wt_observe_req *req);
 
 struct wt_observe_answer_opts {
@@ -63,6 +66,7 @@ struct wt_observe_answer_opts {
     unsigned limit;         /* sightings per observable (entities_limit) */
     unsigned top;           /* targets per sighting */
     int64_t since_ms, until_ms;
+    const char *source_uri_expanded; /* internal (set per observable) */
 };
 
 /**
@@ -74,6 +78,22 @@ struct wt_observe_answer_opts {
  */
 cJSON *wt_observe_sightings(struct wt_index *idx, const struct wt_observe_req *req,
                             const struct wt_observe_answer_opts *o);
+
+/**
+ * The whole /observe/observables answer body, {"data": ...} as above, as
+ * JSON text written directly (no cJSON tree: the fast path of the HTTP API
+ * and `wtexport lookup --json`); its length in *len.
+ * @returns wt_malloc'd text, or NULL (out of memory / index error).
+ */
+char *wt_observe_answer_text(struct wt_index *idx, const struct wt_observe_req *req,
+                             const struct wt_observe_answer_opts *o, size_t *len);
+
+/**
+ * The JSON text wt_ctim_sighting_json(s) prints (same members, same
+ * order), written directly; what wt_observe_answer_text uses.
+ * @returns wt_malloc'd text or NULL.
+ */
+char *wt_observe_sighting_text(const struct wt_ctim_sighting *s);
 
 /** The "data" member of a /refer/observables answer (an array). */
 cJSON *wt_observe_refer(const struct wt_observe_req *req, const char *refer_url);

@@ -33,8 +33,8 @@ static bool have(const struct wt_observe_req *req, enum wt_obs_type t, const cha
     return false;
 }
 
-int wt_observe_decode(const char *body, size_t len, struct wt_observe_req *req, char *msg,
-                      size_t msglen)
+int wt_observe_decode(const char *body, size_t len, bool strip_query, struct wt_observe_req *req,
+                      char *msg, size_t msglen)
 {
     req->n = 0;
     req->obs = NULL;
@@ -85,7 +85,7 @@ int wt_observe_decode(const char *body, size_t len, struct wt_observe_req *req, 
         if (wt_index_type_from_str(tv, &type) != 0)
             continue; /* a type we hold nothing of: ignored */
         int l = wt_index_normalise(&type, (struct wt_str){v->valuestring, strlen(v->valuestring)},
-                                   buf, sizeof(buf));
+                                   strip_query, buf, sizeof(buf));
         if (l <= 0 || have(req, type, buf, (size_t)l))
             continue; /* cannot have been seen, or asked twice */
         char *copy = wt_strndup(buf, (size_t)l);
@@ -104,19 +104,6 @@ int wt_observe_decode(const char *body, size_t len, struct wt_observe_req *req, 
 /* ------------------------------------------------------------------------ */
 /* Sightings                                                                */
 /* ------------------------------------------------------------------------ */
-
-struct collect {
-    struct wt_index_bucket *b; /* WT_INDEX_BUCKETS_MAX */
-    size_t n;
-};
-
-static int collect_cb(void *ctx, const struct wt_index_bucket *b)
-{
-    struct collect *c = ctx;
-    if (c->n < WT_INDEX_BUCKETS_MAX)
-        c->b[c->n++] = *b;
-    return 0;
-}
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
@@ -165,9 +152,163 @@ char *wt_observe_expand(const char *tpl, enum wt_obs_type t, const char *value)
     return out;
 }
 
-/* One CTIM sighting of a bucket (or a merged range of buckets). */
-static cJSON *sighting(const struct wt_observe_obs *ob, const struct wt_index_bucket *b,
-                       const struct wt_observe_answer_opts *o)
+/* A growable text buffer; a failed allocation sticks (oom). */
+struct sb {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static bool sb_room(struct sb *b, size_t more)
+{
+    if (b->oom)
+        return false;
+    if (b->len + more <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more)
+        cap *= 2;
+    char *np = wt_realloc(b->p, cap);
+    if (!np) {
+        b->oom = true;
+        return false;
+    }
+    b->p = np;
+    b->cap = cap;
+    return true;
+}
+
+static void sb_put(struct sb *b, const char *s, size_t n)
+{
+    if (sb_room(b, n)) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+    }
+}
+
+/* lit must be a string literal ("" lit refuses anything else). */
+#define SB_LIT(b, lit) sb_put((b), "" lit, sizeof("" lit) - 1)
+
+/* A JSON string (quoted, escaped). */
+static void sb_str(struct sb *b, const char *s, size_t n)
+{
+    /* Worst case: every byte as \u00XX (or U+FFFD, 3 bytes), plus quotes. */
+    if (!sb_room(b, 6 * n + 2))
+        return;
+    struct wt_buf w = {b->p + b->len, 0, b->cap - b->len};
+    if (wt_json_append_str(&w, s, n) != 0) {
+        b->oom = true;
+        return;
+    }
+    b->len += w.len;
+}
+
+static void sb_cstr(struct sb *b, const char *s)
+{
+    sb_str(b, s, strlen(s));
+}
+
+static void sb_u64(struct sb *b, uint64_t v)
+{
+    char d[24];
+    size_t i = sizeof(d);
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sb_put(b, d + i, sizeof(d) - i);
+}
+
+static void sb_observable(struct sb *b, enum wt_obs_type t, struct wt_str v)
+{
+    SB_LIT(b, "{\"type\":");
+    sb_cstr(b, wt_ctim_obs_type(t));
+    SB_LIT(b, ",\"value\":");
+    sb_str(b, v.p, v.len);
+    SB_LIT(b, "}");
+}
+
+static void sb_observed_time(struct sb *b, int64_t start_ms, int64_t end_ms)
+{
+    char a[25], e[25];
+    wt_iso8601_ms(start_ms, a);
+    wt_iso8601_ms(end_ms, e);
+    SB_LIT(b, "{\"start_time\":");
+    sb_cstr(b, a);
+    SB_LIT(b, ",\"end_time\":");
+    sb_cstr(b, e);
+    SB_LIT(b, "}");
+}
+
+/*
+ * The text of wt_ctim_sighting_json(s) (the same members in the same
+ * order), written straight into b: an answer of 2000 sightings would
+ * otherwise build and free some 150 000 cJSON nodes. test_index checks
+ * that both encoders agree.
+ */
+static void sb_sighting(struct sb *b, const struct wt_ctim_sighting *s)
+{
+    SB_LIT(b, "{\"observables\":[");
+    sb_observable(b, s->type, s->value);
+    SB_LIT(b, "],\"type\":\"sighting\",\"count\":");
+    sb_u64(b, s->count);
+    SB_LIT(b, ",\"observed_time\":");
+    sb_observed_time(b, s->start_ms, s->end_ms);
+    SB_LIT(b, ",\"confidence\":");
+    sb_cstr(b, s->confidence ? s->confidence : "High");
+    SB_LIT(b, ",\"sensor\":\"network.proxy\",\"source\":");
+    sb_cstr(b, s->source ? s->source : "wtexport");
+    SB_LIT(b, ",\"internal\":true,\"targets\":[");
+    for (size_t i = 0; i < s->ntargets && i < WT_CTIM_TARGETS_MAX; i++) {
+        if (i)
+            SB_LIT(b, ",");
+        SB_LIT(b, "{\"type\":\"endpoint\",\"observables\":[");
+        sb_observable(b, s->targets[i].type, s->targets[i].addr);
+        SB_LIT(b, "],\"observed_time\":");
+        sb_observed_time(b, s->start_ms, s->end_ms);
+        SB_LIT(b, "}");
+    }
+    SB_LIT(b, "],\"tlp\":");
+    sb_cstr(b, s->tlp ? s->tlp : "amber");
+    if (s->id) {
+        SB_LIT(b, ",\"id\":");
+        sb_cstr(b, s->id);
+    }
+    if (s->source_uri) {
+        SB_LIT(b, ",\"source_uri\":");
+        sb_cstr(b, s->source_uri);
+    }
+    if (s->title) {
+        SB_LIT(b, ",\"title\":");
+        sb_cstr(b, s->title);
+    }
+    if (s->description) {
+        SB_LIT(b, ",\"description\":");
+        sb_cstr(b, s->description);
+    }
+    if (s->external_id) {
+        SB_LIT(b, ",\"external_ids\":[");
+        sb_cstr(b, s->external_id);
+        SB_LIT(b, "]");
+    }
+    SB_LIT(b, "}");
+}
+
+char *wt_observe_sighting_text(const struct wt_ctim_sighting *s)
+{
+    struct sb b = {0};
+    sb_sighting(&b, s);
+    sb_put(&b, "", 1);
+    if (b.oom) {
+        wt_free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* One CTIM sighting of a bucket (or a merged range of buckets), into b. */
+static void sighting(struct sb *out, const struct wt_observe_obs *ob,
+                     const struct wt_index_bucket *b, const struct wt_observe_answer_opts *o)
 {
     struct wt_ctim_target tg[WT_INDEX_TOP_MAX];
     char addr[WT_INDEX_TOP_MAX][48];
@@ -204,7 +345,6 @@ static cJSON *sighting(const struct wt_observe_obs *ob, const struct wt_index_bu
     h = fnv(h, &b->end_ms, sizeof(b->end_ms));
     snprintf(id, sizeof(id), "transient:sighting-%016llx", (unsigned long long)h);
     snprintf(ext, sizeof(ext), "wtexport-sighting-%016llx", (unsigned long long)h);
-    char *uri = o->source_uri ? wt_observe_expand(o->source_uri, ob->type, ob->value) : NULL;
     struct wt_ctim_sighting s = {
         .id = id,
         .external_id = ext,
@@ -215,69 +355,109 @@ static cJSON *sighting(const struct wt_observe_obs *ob, const struct wt_index_bu
         .end_ms = b->last_ms,
         .confidence = "High",
         .source = "wtexport",
-        .source_uri = uri,
+        .source_uri = o->source_uri_expanded,
         .title = title,
         .description = desc,
         .tlp = "amber",
         .targets = tg,
         .ntargets = nt,
     };
-    cJSON *j = wt_ctim_sighting_json(&s);
-    wt_free(uri);
-    return j;
+    sb_sighting(out, &s);
 }
 
-/* Add an observable's sightings to docs. */
-static int observe_one(struct wt_index *idx, const struct wt_observe_obs *ob,
-                       const struct wt_observe_answer_opts *o, struct collect *c, cJSON *docs)
+struct answer {
+    const struct wt_observe_req *req;
+    struct wt_observe_answer_opts o;
+    struct sb docs;
+    size_t ndocs;
+    struct wt_index_bucket *m, *one; /* the range being merged, one decoded bucket */
+};
+
+/* One observable's buckets (newest first) as at most o.limit sightings. */
+static int answer_one(void *ctx, size_t which, const struct wt_index_hit *hits, size_t n)
 {
-    c->n = 0;
-    int rc = wt_index_lookup(idx, ob->type, (struct wt_str){ob->value, ob->len}, o->since_ms,
-                             o->until_ms, collect_cb, c);
-    if (rc)
-        return rc;
-    size_t limit = o->limit ? o->limit : 1;
-    size_t groups = c->n < limit ? c->n : limit;
-    /* Newest first; group g takes buckets [g*n/groups, (g+1)*n/groups). */
-    for (size_t g = 0; g < groups; g++) {
-        size_t from = g * c->n / groups, to = (g + 1) * c->n / groups;
-        struct wt_index_bucket *m = &c->b[from];
-        for (size_t k = from + 1; k < to; k++)
-            wt_index_bucket_merge(m, &c->b[k], o->top);
-        cJSON *s = sighting(ob, m, o);
-        if (!s)
+    struct answer *a = ctx;
+    const struct wt_observe_obs *ob = &a->req->obs[which];
+    size_t limit = a->o.limit ? a->o.limit : 1;
+    size_t groups = n < limit ? n : limit;
+    char *uri = NULL;
+    if (groups && a->o.source_uri) {
+        uri = wt_observe_expand(a->o.source_uri, ob->type, ob->value);
+        if (!uri)
             return -ENOMEM;
-        cJSON_AddItemToArray(docs, s);
     }
-    return 0;
+    a->o.source_uri_expanded = uri;
+    /* Group g merges buckets [g*n/groups, (g+1)*n/groups): consecutive hours. */
+    for (size_t g = 0; g < groups; g++) {
+        size_t from = g * n / groups, to = (g + 1) * n / groups;
+        a->m->count = 0;
+        for (size_t k = from; k < to; k++) {
+            struct wt_index_bucket *dst = k == from ? a->m : a->one;
+            if (wt_index_bucket_decode(hits[k].p, hits[k].n, hits[k].hour_ms, dst) != 0)
+                continue; /* damaged: left out, as a single lookup does */
+            if (k != from)
+                wt_index_bucket_merge(a->m, a->one, a->o.top);
+        }
+        if (a->m->count == 0)
+            continue;
+        if (a->ndocs++)
+            SB_LIT(&a->docs, ",");
+        sighting(&a->docs, ob, a->m, &a->o);
+    }
+    wt_free(uri);
+    a->o.source_uri_expanded = NULL;
+    return a->docs.oom ? -ENOMEM : 0;
+}
+
+char *wt_observe_answer_text(struct wt_index *idx, const struct wt_observe_req *req,
+                             const struct wt_observe_answer_opts *o, size_t *len)
+{
+    struct answer a = {.req = req, .o = *o};
+    enum wt_obs_type *types = wt_malloc((req->n + 1) * sizeof(*types));
+    struct wt_str *values = wt_malloc((req->n + 1) * sizeof(*values));
+    a.m = wt_malloc(sizeof(*a.m));
+    a.one = wt_malloc(sizeof(*a.one));
+    int rc = types && values && a.m && a.one ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < req->n; i++) {
+        types[i] = req->obs[i].type;
+        values[i] = (struct wt_str){req->obs[i].value, req->obs[i].len};
+    }
+    if (rc == 0)
+        rc = wt_index_lookup_many(idx, req->n, types, values, o->since_ms, o->until_ms, answer_one,
+                                  &a);
+    wt_free(types);
+    wt_free(values);
+    wt_free(a.m);
+    wt_free(a.one);
+    struct sb out = {0};
+    if (rc == 0 && a.ndocs == 0) {
+        SB_LIT(&out, "{\"data\":{}}");
+    } else if (rc == 0) {
+        SB_LIT(&out, "{\"data\":{\"sightings\":{\"count\":");
+        sb_u64(&out, a.ndocs);
+        SB_LIT(&out, ",\"docs\":[");
+        sb_put(&out, a.docs.p, a.docs.len);
+        SB_LIT(&out, "]}}}");
+    }
+    wt_free(a.docs.p);
+    sb_put(&out, "", 1);
+    if (rc || out.oom) {
+        wt_free(out.p);
+        return NULL;
+    }
+    *len = out.len - 1;
+    return out.p;
 }
 
 cJSON *wt_observe_sightings(struct wt_index *idx, const struct wt_observe_req *req,
                             const struct wt_observe_answer_opts *o)
 {
-    struct collect c = {wt_malloc(WT_INDEX_BUCKETS_MAX * sizeof(*c.b)), 0};
-    cJSON *data = cJSON_CreateObject(), *docs = cJSON_CreateArray();
-    int rc = c.b && data && docs ? 0 : -ENOMEM;
-    for (size_t i = 0; i < req->n && rc == 0; i++)
-        rc = observe_one(idx, &req->obs[i], o, &c, docs);
-    wt_free(c.b);
-    if (rc) {
-        cJSON_Delete(data);
-        cJSON_Delete(docs);
-        return NULL;
-    }
-    int n = cJSON_GetArraySize(docs);
-    if (n == 0) {
-        cJSON_Delete(docs);
-        return data;
-    }
-    cJSON *s = cJSON_AddObjectToObject(data, "sightings");
-    if (!s || !cJSON_AddNumberToObject(s, "count", n)) {
-        cJSON_Delete(data);
-        cJSON_Delete(docs);
-        return NULL;
-    }
-    cJSON_AddItemToObject(s, "docs", docs);
+    size_t len;
+    char *text = wt_observe_answer_text(idx, req, o, &len);
+    cJSON *doc = text ? cJSON_ParseWithLength(text, len) : NULL;
+    wt_free(text);
+    cJSON *data = cJSON_DetachItemFromObjectCaseSensitive(doc, "data");
+    cJSON_Delete(doc);
     return data;
 }
 

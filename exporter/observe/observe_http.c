@@ -37,20 +37,25 @@ struct req_state {
     bool too_big;
 };
 
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, char *text, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cJSON *doc)
 {
     char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
     cJSON_Delete(doc);
     if (!text)
         return MHD_NO;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret = send_text(c, status, text, strlen(text));
     cJSON_free(text);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
     return ret;
 }
 
@@ -102,14 +107,16 @@ static enum MHD_Result serve_post(struct wt_observe *o, struct MHD_Connection *c
     if (strcmp(url, "/deliberate/observables") == 0)
         return send_data(c, cJSON_CreateObject());
     struct wt_observe_req req;
-    int rc = wt_observe_decode(st->body ? st->body : "", st->len, &req, msg, sizeof(msg));
+    int rc = wt_observe_decode(st->body ? st->body : "", st->len, o->cfg->privacy.strip_query, &req,
+                               msg, sizeof(msg));
     if (rc == -ENOMEM)
         return MHD_NO;
     if (rc)
         return send_error(c, MHD_HTTP_OK, "invalid argument", msg);
-    cJSON *data;
     if (strcmp(url, "/refer/observables") == 0) {
-        data = wt_observe_refer(&req, o->cfg->observe.refer_url);
+        cJSON *data = wt_observe_refer(&req, o->cfg->observe.refer_url);
+        wt_observe_req_free(&req);
+        return send_data(c, data);
     } else {
         unsigned limit = (unsigned)o->cfg->observe.entities_limit;
         if (token_limit > 0 && (unsigned)token_limit < limit)
@@ -121,10 +128,15 @@ static enum MHD_Result serve_post(struct wt_observe *o, struct MHD_Connection *c
             .top = (unsigned)o->cfg->index.top_clients,
             .since_ms = wt_wall_ms() - o->cfg->retention_ms,
         };
-        data = wt_observe_sightings(o->idx, &req, &ao);
+        size_t len;
+        char *text = wt_observe_answer_text(o->idx, &req, &ao, &len);
+        wt_observe_req_free(&req);
+        if (!text)
+            return send_error(c, MHD_HTTP_OK, "internal error", "Something went wrong.");
+        enum MHD_Result ret = send_text(c, MHD_HTTP_OK, text, len);
+        wt_free(text);
+        return ret;
     }
-    wt_observe_req_free(&req);
-    return send_data(c, data);
 }
 
 static bool is_post_path(const char *url)

@@ -88,7 +88,8 @@ static void add(struct env *e, int64_t ts_ms, const char *client, const char *ur
              (long long)(ts_ms / 1000), (long long)(ts_ms % 1000), client, result, url, verdict);
     assert_int_equal(wt_parse_line(&e->ps, line, strlen(line), &e->rec), 0);
     assert_int_equal(wt_obs_extract(&e->rec, &(struct wt_obs_opts){0}, &e->os), 0);
-    wt_index_add(e->idx, &e->rec, &e->os, 1, WT_STR_LIT("/var/log/a.log"), offset);
+    struct wt_srcpos at = {.dev = 1, .ino = 2, .gen = 3, .offset = offset, .lineno = offset / 100};
+    wt_index_add(e->idx, &e->rec, &e->os, 1, &at);
 }
 
 struct got {
@@ -160,10 +161,14 @@ static void test_buckets(void **state)
     /* Not seen. */
     assert_int_equal(look(e->idx, WT_OBS_DOMAIN, "b.example.com").n, 0);
     /* Where the committed records end, per input. */
-    struct wt_index_pos pos[4];
+    struct wt_srcpos pos[4];
+    assert_int_equal(wt_index_positions(e->idx, NULL, 0), 1);
     assert_int_equal(wt_index_positions(e->idx, pos, 4), 1);
-    assert_string_equal(pos[0].path, "/var/log/a.log");
+    assert_int_equal(pos[0].dev, 1);
+    assert_int_equal(pos[0].ino, 2);
+    assert_int_equal(pos[0].gen, 3);
     assert_int_equal(pos[0].offset, 400);
+    assert_int_equal(pos[0].lineno, 4);
     env_free(e);
 }
 
@@ -319,11 +324,20 @@ static void test_decode_request(void **state)
                        "{\"type\":\"email\",\"value\":\"x@example.com\"},"
                        "{\"type\":\"ip\",\"value\":\"2001:DB8::1\"},"
                        "{\"type\":\"sha256\",\"value\":\"nothex\"}]";
-    assert_int_equal(wt_observe_decode(body, strlen(body), &req, msg, sizeof(msg)), 0);
+    assert_int_equal(wt_observe_decode(body, strlen(body), false, &req, msg, sizeof(msg)), 0);
     assert_int_equal(req.n, 2); /* duplicate merged, unknown type and bad hash ignored */
     assert_string_equal(req.obs[0].value, "a.example.com");
     assert_int_equal(req.obs[1].type, WT_OBS_IPV6);
     assert_string_equal(req.obs[1].value, "2001:db8::1");
+    wt_observe_req_free(&req);
+    /* privacy.strip_query: a URL asked for with its query finds what was indexed. */
+    body = "[{\"type\":\"url\",\"value\":\"HTTP://A.example.com:80/p?q=1#f\"}]";
+    assert_int_equal(wt_observe_decode(body, strlen(body), true, &req, msg, sizeof(msg)), 0);
+    assert_int_equal(req.n, 1);
+    assert_string_equal(req.obs[0].value, "http://a.example.com/p");
+    wt_observe_req_free(&req);
+    assert_int_equal(wt_observe_decode(body, strlen(body), false, &req, msg, sizeof(msg)), 0);
+    assert_string_equal(req.obs[0].value, "http://a.example.com/p?q=1");
     wt_observe_req_free(&req);
     const char *bad[] = {"",
                          "{}",
@@ -333,7 +347,7 @@ static void test_decode_request(void **state)
                          "[{\"type\":3,\"value\":\"1.2.3.4\"}]",
                          "[{"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(wt_observe_decode(bad[i], strlen(bad[i]), &req, msg, sizeof(msg)),
+        assert_int_equal(wt_observe_decode(bad[i], strlen(bad[i]), false, &req, msg, sizeof(msg)),
                          WT_EPARSE);
         assert_non_null(strstr(msg, "Invalid JSON payload received."));
     }
@@ -354,7 +368,7 @@ static void test_sightings(void **state)
                        "{\"type\":\"domain\",\"value\":\"unseen.example.com\"}]";
     struct wt_observe_req req;
     char msg[256];
-    assert_int_equal(wt_observe_decode(body, strlen(body), &req, msg, sizeof(msg)), 0);
+    assert_int_equal(wt_observe_decode(body, strlen(body), false, &req, msg, sizeof(msg)), 0);
     struct wt_observe_answer_opts o = {.host = "proxy1",
                                        .source_uri = "https://siem.example.com/q?v={value}",
                                        .limit = 100,
@@ -393,7 +407,7 @@ static void test_sightings(void **state)
     wt_observe_req_free(&req);
     /* Nothing seen: {} as the relay modules answer. */
     body = "[{\"type\":\"domain\",\"value\":\"unseen.example.com\"}]";
-    assert_int_equal(wt_observe_decode(body, strlen(body), &req, msg, sizeof(msg)), 0);
+    assert_int_equal(wt_observe_decode(body, strlen(body), false, &req, msg, sizeof(msg)), 0);
     data = wt_observe_sightings(e->idx, &req, &o);
     assert_null(data->child);
     cJSON_Delete(data);
@@ -401,13 +415,75 @@ static void test_sightings(void **state)
     env_free(e);
 }
 
+static bool same_order(const cJSON *a, const cJSON *b)
+{
+    for (a = a->child, b = b->child; a && b; a = a->next, b = b->next) {
+        if ((a->string || b->string) && (!a->string || !b->string || strcmp(a->string, b->string)))
+            return false;
+        if (!same_order(a, b))
+            return false;
+    }
+    return !a && !b;
+}
+
+/* The observe answers' direct text encoder prints what the CTIM encoder builds. */
+static void test_sighting_text(void **state)
+{
+    (void)state;
+    struct wt_ctim_target tg[3] = {
+        {WT_OBS_IP, WT_STR_LIT("10.0.0.1"), 7},
+        {WT_OBS_IPV6, WT_STR_LIT("2001:db8::1"), 3},
+        {WT_OBS_IP, WT_STR_LIT("10.0.0.2"), 1},
+    };
+    struct wt_ctim_sighting s = {
+        .id = "transient:sighting-0123456789abcdef",
+        .external_id = "wtexport-sighting-0123456789abcdef",
+        .type = WT_OBS_URL,
+        .value = WT_STR_LIT("http://a.example.com/p?q=\"x\"\\y\x01\xc3\xa9"),
+        .count = 12345678901ULL,
+        .start_ms = 1714568400000LL,
+        .end_ms = 1714568400999LL,
+        .confidence = "High",
+        .source = "wtexport",
+        .source_uri = "https://siem.example.com/q?v=a%20b",
+        .title = "Web proxy p saw this url",
+        .description = "11 request(s) \"quoted\"\ttab",
+        .tlp = "amber",
+        .targets = tg,
+        .ntargets = 3,
+    };
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) { /* the optional members left out */
+            s.id = s.external_id = s.source_uri = s.title = s.description = NULL;
+            s.confidence = s.source = s.tlp = NULL;
+        }
+        if (round == 2)
+            s.ntargets = 0;
+        cJSON *want = wt_ctim_sighting_json(&s);
+        char *text = wt_observe_sighting_text(&s);
+        assert_non_null(want);
+        assert_non_null(text);
+        cJSON *got = cJSON_Parse(text);
+        assert_non_null(got);
+        char *wtext = cJSON_PrintUnformatted(want);
+        if (!cJSON_Compare(want, got, true))
+            fail_msg("round %d:\n want %s\n got  %s", round, wtext, text);
+        /* Same members in the same order (string escapes may differ: \t vs \u0009). */
+        assert_true(same_order(want, got));
+        cJSON_free(wtext);
+        cJSON_Delete(got);
+        cJSON_Delete(want);
+        wt_free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buckets),   cmocka_unit_test(test_top_clients),
-        cmocka_unit_test(test_expiry),    cmocka_unit_test(test_commit_interval),
-        cmocka_unit_test(test_codec),     cmocka_unit_test(test_decode_request),
-        cmocka_unit_test(test_sightings),
+        cmocka_unit_test(test_sighting_text),   cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_top_clients),     cmocka_unit_test(test_expiry),
+        cmocka_unit_test(test_commit_interval), cmocka_unit_test(test_codec),
+        cmocka_unit_test(test_decode_request),  cmocka_unit_test(test_sightings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

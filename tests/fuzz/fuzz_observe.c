@@ -18,7 +18,7 @@ static void request(const uint8_t *data, size_t size)
 {
     struct wt_observe_req req;
     char msg[256] = "";
-    int rc = wt_observe_decode((const char *)data, size, &req, msg, sizeof(msg));
+    int rc = wt_observe_decode((const char *)data, size, size % 2, &req, msg, sizeof(msg));
     if (rc != 0) {
         if (req.n || req.obs || (rc == WT_EPARSE && msg[0] == '\0'))
             abort();
@@ -31,7 +31,8 @@ static void request(const uint8_t *data, size_t size)
         char again[8192];
         enum wt_obs_type t = o->type;
         /* Normalised values are fixed points of the normaliser. */
-        int l = wt_index_normalise(&t, (struct wt_str){o->value, o->len}, again, sizeof(again));
+        int l = wt_index_normalise(&t, (struct wt_str){o->value, o->len}, size % 2, again,
+                                   sizeof(again));
         if (l != (int)o->len || t != o->type || memcmp(again, o->value, o->len) != 0)
             abort();
         for (size_t k = 0; k < i; k++) {
