@@ -5,6 +5,7 @@
  * generated reference (docs/config.md) and the check-config command.
  */
 #include "config.h"
+#include "input_file.h"
 #include "file_int.h"
 #include "log.h"
 #include "sink.h"
@@ -91,7 +92,7 @@ static void check_errors(const char *json, const char *const *msgs, unsigned n)
     }
     /* On failure the config owns nothing. */
     assert_null(cfg.state_dir);
-    assert_null(cfg.inputs[0].path);
+    assert_null(cfg.inputs[0].opts);
     assert_null(cfg.sinks[0].opts);
     assert_int_equal(cfg.ninputs, 0);
 }
@@ -138,9 +139,9 @@ static void test_defaults_minimal(void **state)
     assert_int_equal(cfg.retention_ms, 2 * 86400 * 1000LL);
     assert_int_equal(cfg.scan_interval_ms, 10000);
     assert_int_equal(cfg.ninputs, 1);
-    assert_string_equal(cfg.inputs[0].path, "/var/log/a*.log");
+    assert_string_equal(wt_input_file_path(&cfg.inputs[0]), "/var/log/a*.log");
     assert_int_equal(cfg.inputs[0].format, WT_FORMAT_AUTO);
-    assert_false(cfg.inputs[0].read_from_end);
+    assert_false(wt_input_file_read_from_end(&cfg.inputs[0]));
     assert_null(cfg.inputs[0].fields);
     assert_int_equal(cfg.inputs[0].max_line, 64 * 1024);
     assert_int_equal(cfg.batch.max_events, 5000);
@@ -194,11 +195,11 @@ static void test_every_key_set(void **state)
     assert_int_equal(cfg.scan_interval_ms, 500);
     assert_int_equal(cfg.ninputs, 2);
     assert_int_equal(cfg.inputs[0].format, WT_FORMAT_W3C);
-    assert_true(cfg.inputs[0].read_from_end);
+    assert_true(wt_input_file_read_from_end(&cfg.inputs[0]));
     assert_string_equal(cfg.inputs[0].fields, "timestamp c-ip cs-url");
     assert_int_equal(cfg.inputs[0].max_line, 1024);
     assert_int_equal(cfg.inputs[1].format, WT_FORMAT_SQUID);
-    assert_false(cfg.inputs[1].read_from_end);
+    assert_false(wt_input_file_read_from_end(&cfg.inputs[1]));
     assert_int_equal(cfg.inputs[1].max_line, 64 * 1024);
     assert_int_equal(cfg.batch.max_events, 1000000);
     assert_int_equal(cfg.batch.max_bytes, 64 * 1024);
@@ -522,7 +523,7 @@ static void test_array_limits(void **state)
     assert_int_equal(parse(json), 0);
     assert_int_equal(cfg.ninputs, WT_CFG_MAX_INPUTS);
     assert_int_equal(cfg.nsinks, WT_CFG_MAX_SINKS);
-    assert_string_equal(cfg.inputs[63].path, "/l/63");
+    assert_string_equal(wt_input_file_path(&cfg.inputs[63]), "/l/63");
     assert_string_equal(cfg.sinks[7].name, "file7");
     wt_config_free(&cfg);
 
@@ -914,7 +915,8 @@ static void test_example_file_valid(void **state)
     assert_int_equal(ex.retention_ms, cfg.retention_ms);
     assert_int_equal(ex.scan_interval_ms, cfg.scan_interval_ms);
     assert_int_equal(ex.inputs[0].format, cfg.inputs[0].format);
-    assert_int_equal(ex.inputs[0].read_from_end, cfg.inputs[0].read_from_end);
+    assert_int_equal(wt_input_file_read_from_end(&ex.inputs[0]),
+                     wt_input_file_read_from_end(&cfg.inputs[0]));
     assert_int_equal(ex.inputs[0].max_line, cfg.inputs[0].max_line);
     assert_memory_equal(&ex.batch, &cfg.batch, sizeof(cfg.batch));
     assert_memory_equal(&ex.queue, &cfg.queue, sizeof(cfg.queue));
