@@ -493,6 +493,7 @@ void wt_pipeline_source_init(struct wt_pipeline *p, struct wt_source *src, uint3
     (void)p;
     src->id = id;
     src->path = path;
+    src->sender = (struct wt_str){NULL, 0};
     wt_parser_init(&src->ps, icfg ? icfg->format : WT_FORMAT_AUTO);
     if (icfg && icfg->fields)
         wt_parser_set_fields(&src->ps, icfg->fields, strlen(icfg->fields));
@@ -577,6 +578,7 @@ void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *
     if (p->index)
         wt_index_add(p->index, &p->rec, &p->os, src->id, src->path, end_offset);
     p->eopts.src = src->path;
+    p->eopts.syslog_host = src->sender;
 
     struct wt_batch *b = open_batch(p);
     if (b->nevents >= p->cfg->batch.max_events) {
