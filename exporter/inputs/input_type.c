@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define WT_INPUT_TYPES(X) X(file)
+#define WT_INPUT_TYPES(X) X(file) X(syslog)
 
 #define DECLARE(t) extern const struct wt_input_type wt_input_##t##_type;
 WT_INPUT_TYPES(DECLARE)
