@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "input_file.h"
+#include "input_type.h"
 #include "file_int.h"
 #include "log.h"
 #include "sink.h"
@@ -1511,6 +1512,60 @@ static void test_apply_threads(void **state)
     free(saved);
 }
 
+/* Issue 16: inputs of type syslog, mixed with files; their keys and rules. */
+static void test_syslog_input_keys(void **state)
+{
+    (void)state;
+#define SYSLOG_BASE                                                                                \
+    "{\"state_dir\": \"/var/lib/wt\", \"inputs\": [{\"path\": \"/l/a\"}, %s],"                     \
+    " \"sinks\": [{\"type\": \"file\", \"path\": \"/o\"}]}"
+    char json[2048];
+
+    snprintf(json, sizeof(json), SYSLOG_BASE,
+             "{\"type\": \"syslog\", \"listen\": \"udp://[::]:514\", \"format\": \"w3c\","
+             " \"fields\": \"timestamp c-ip cs-url\", \"rcvbuf\": \"8MiB\"}");
+    assert_int_equal(parse(json), 0);
+    assert_int_equal(cfg.ninputs, 2);
+    assert_string_equal(cfg.inputs[0].type->name, "file");
+    assert_string_equal(cfg.inputs[1].type->name, "syslog");
+    assert_null(wt_input_file_path(&cfg.inputs[1]));
+    assert_int_equal(cfg.inputs[1].format, WT_FORMAT_W3C);
+    assert_non_null(cfg.inputs[1].source);
+    wt_config_free(&cfg);
+
+    static const struct {
+        const char *entry, *msg;
+    } bad[] = {
+        {"{\"type\": \"syslog\"}", "inputs[1].listen: required"},
+        {"{\"type\": \"syslog\", \"listen\": \"udp://host\"}",
+         "inputs[1].listen: must be \"udp://ADDR:PORT\", \"tcp://ADDR:PORT\" or "
+         "\"tls://ADDR:PORT\" (an IPv6 address in brackets)"},
+        {"{\"type\": \"syslog\", \"listen\": \"http://1.2.3.4:1\"}",
+         "inputs[1].listen: must be \"udp://ADDR:PORT\", \"tcp://ADDR:PORT\" or "
+         "\"tls://ADDR:PORT\" (an IPv6 address in brackets)"},
+        {"{\"type\": \"syslog\", \"listen\": \"tls://0.0.0.0:6514\", \"tls_key_file\": \"/k\"}",
+         "inputs[1].tls_cert_file: required with a tls:// listen address"},
+        {"{\"type\": \"syslog\", \"listen\": \"tcp://0.0.0.0:514\", \"tls_ca_file\": \"/k\"}",
+         "inputs[1].tls_ca_file: only with a tls:// listen address"},
+        {"{\"type\": \"syslog\", \"listen\": \"tcp://0.0.0.0:514\", \"path\": \"/x\"}",
+         "inputs[1].path: unknown key"},
+        {"{\"type\": \"syslog\", \"listen\": \"tcp://0.0.0.0:514\", \"max_message\": 100}",
+         "inputs[1].max_message: must be a size from 480B to 16MiB (e.g. \"64KiB\"; units B, "
+         "KiB, MiB, GiB, not KB, MB, GB)"},
+        {"{\"type\": \"pipe\", \"listen\": \"tcp://0.0.0.0:514\"}",
+         "inputs[1].type: must be \"file\" or \"syslog\""},
+        {"{\"type\": \"file\", \"path\": \"/l/b\", \"listen\": \"tcp://0.0.0.0:514\"}",
+         "inputs[1].listen: unknown key"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(json, sizeof(json), SYSLOG_BASE, bad[i].entry);
+        check_error(json, bad[i].msg);
+    }
+    /* The file input's rule still holds, and so does a listener's. */
+    snprintf(json, sizeof(json), SYSLOG_BASE, "{\"path\": \"/l/a\"}");
+    check_error(json, "inputs[1].path: same as inputs[0].path");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1538,6 +1593,7 @@ int main(void)
         cmocka_unit_test(test_kafka_sink_keys),
         cmocka_unit_test(test_sse_sink_keys),
         cmocka_unit_test(test_apply_threads),
+        cmocka_unit_test(test_syslog_input_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,8 +215,10 @@ static int lf_frame(struct wt_syslog_framer *f, const char *buf, size_t len, siz
     if (!nl) {
         if (len < f->max_msg + 2)
             return WT_EAGAIN;
-        f->skip_to_lf = true;
-        *used = len;
+        /* Too long: skip to its LF, which may already be in buf. */
+        nl = memchr(buf + window, '\n', len - window);
+        f->skip_to_lf = nl == NULL;
+        *used = nl ? (size_t)(nl - buf) + 1 : len;
         return WT_ETOOLONG;
     }
     size_t n = (size_t)(nl - buf);
