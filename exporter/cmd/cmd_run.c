@@ -76,9 +76,12 @@ static void log_counters(struct daemon *d, const char *when)
 static void on_ack(void *ctx, uint32_t input, uint64_t offset, uint64_t lineno)
 {
     struct daemon *d = ctx;
-    /* A syslog message has no position to ack to its sender. */
+    /* A syslog message has no position to ack to its sender, but the spool
+     * keeps records until a checkpoint covers them: the tailer writes one. */
     if (input < WT_INPUT_ID_BASE)
         d->tail_hooks.on_ack(d->tail_hooks.ctx, input, offset, lineno);
+    else
+        wt_tail_others_acked(d->tail);
 }
 
 static void on_resume(void *ctx)

@@ -962,6 +962,11 @@ size_t wt_tail_nfiles(const struct wt_tail *t)
     return t->nfiles;
 }
 
+void wt_tail_others_acked(struct wt_tail *t)
+{
+    t->ckpt_dirty = true;
+}
+
 static void on_closed(uv_handle_t *h)
 {
     struct wt_tail *t = h->data;

@@ -34,6 +34,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Bytes of a malformed message shown in its warning. */
+#define WT_SYSLOG_SHOWN 40
+
 #ifndef SO_RXQ_OVFL
 #define SO_RXQ_OVFL 40
 #endif
@@ -118,11 +121,16 @@ static void deliver(struct syslog_in *in, const char *peer, const char *m, size_
     wt_metric_add(in->m_msgs, 1);
     wt_metric_add(in->m_bytes, n);
     if (wt_syslog_header(m, n, &sm) != 0) {
+        char shown[WT_SYSLOG_SHOWN + 1];
+        size_t k = 0;
+        for (; k < n && k < WT_SYSLOG_SHOWN; k++)
+            shown[k] = m[k] >= 0x20 && m[k] < 0x7f ? m[k] : '?';
+        shown[k] = '\0';
         wt_metric_add(in->m_malformed, 1);
         wt_log_once(&in->warned_malformed, WT_LOG_WARN, "syslog",
-                    "%s: a message from %s has no valid syslog header: dropped (further ones "
-                    "are only counted in wtexport_syslog_malformed_total)",
-                    in->url, peer);
+                    "%s: a message from %s has no valid syslog header (it starts \"%s\"): "
+                    "dropped (further ones are only counted in wtexport_syslog_malformed_total)",
+                    in->url, peer, shown);
         return;
     }
     in->seq++;
