@@ -9,7 +9,8 @@
 # (sent = received + counted drops). Then logger (util-linux) sends in both
 # TCP framings and UDP, plus oversized and malformed messages, which are
 # counted and never reach the sink; and a client without a certificate is
-# refused by the TLS input (counted).
+# refused by the TLS input (counted); max_connections and idle_timeout
+# close connections (counted).
 . "$(dirname "$0")/lib.sh"
 command -v rsyslogd >/dev/null || { echo "SKIP: rsyslogd not installed"; exit 77; }
 command -v logger >/dev/null || { echo "SKIP: logger not installed"; exit 77; }
@@ -17,8 +18,8 @@ N=${WT_SYSLOG_LINES:-5000}
 CFG=$T/cfg.json
 RS=$T/rs
 mkdir -p "$RS"
-P_UDP=$(free_port) && P_OCT=$(free_port) && P_LF=$(free_port) && P_TLS=$(free_port) ||
-    fail "no free ports"
+P_UDP=$(free_port) && P_OCT=$(free_port) && P_LF=$(free_port) && P_TLS=$(free_port) &&
+    P_LIM=$(free_port) || fail "no free ports"
 
 # Certificates: the test CA signs the server's and a client's.
 bash "$WT_SRC/tests/sse_server/gen_certs.sh" "$T/certs" >/dev/null 2>&1 || fail "gen_certs.sh"
@@ -40,7 +41,9 @@ cat >"$CFG" <<EOF2
     {"type": "syslog", "listen": "tcp://[::1]:$P_LF", "max_message": "2KiB"},
     {"type": "syslog", "listen": "tls://127.0.0.1:$P_TLS",
      "tls_cert_file": "$T/certs/server.pem", "tls_key_file": "$T/certs/server.key",
-     "tls_ca_file": "$T/certs/ca.pem"}
+     "tls_ca_file": "$T/certs/ca.pem"},
+    {"type": "syslog", "listen": "tcp://127.0.0.1:$P_LIM", "max_connections": 2,
+     "idle_timeout": "1s"}
   ],
   "sinks": [{"type": "file", "path": "$DOUT", "compress": "none"}],
   "batch": {"linger": "200ms"},
@@ -145,6 +148,17 @@ echo "<13>1 - - - - - - x" | timeout 10 openssl s_client -quiet -connect "127.0.
     -CAfile "$T/certs/ca.pem" >/dev/null 2>&1
 wait_for "a TLS failure counted for a client without a certificate" metric_is \
     "wtexport_syslog_tls_failures_total{input=\"tls://127.0.0.1:$P_TLS\"}" $((tls_fail0 + 1))
+
+# Limits: a third connection is refused, idle ones are closed after 1 s.
+LIM="input=\"tcp://127.0.0.1:$P_LIM\""
+exec 5<>"/dev/tcp/127.0.0.1/$P_LIM" 6<>"/dev/tcp/127.0.0.1/$P_LIM"
+wait_for "two connections open" metric_is "wtexport_syslog_connections{$LIM}" 2
+exec 4<>"/dev/tcp/127.0.0.1/$P_LIM"
+wait_for "the third connection refused" metric_is \
+    "wtexport_syslog_connections_refused_total{$LIM}" 1
+wait_for "both idle connections closed" metric_is "wtexport_syslog_idle_closed_total{$LIM}" 2
+metric_is "wtexport_syslog_connections{$LIM}" 0 || fail "connections left open after idle_timeout"
+exec 4>&- 5>&- 6>&-
 
 total=$(count_lines "$DOUT")
 stop_daemon

@@ -615,11 +615,17 @@ static void metrics_create(struct syslog_in *in, struct wt_metrics *m)
                         "Syslog messages without a valid header, or broken TCP frames: dropped.");
     in->m_oversize = C("wtexport_syslog_oversize_total",
                        "Syslog messages longer than max_message: dropped whole.");
-    in->m_refused = C("wtexport_syslog_connections_refused_total",
-                      "Connections closed at once: max_connections reached.");
-    in->m_idle = C("wtexport_syslog_idle_closed_total", "Connections closed after idle_timeout.");
-    in->m_tls_fail = C("wtexport_syslog_tls_failures_total",
-                       "TLS handshakes or reads that failed (connection closed).");
+    if (in->proto != WT_SYSLOG_UDP) {
+        in->m_refused = C("wtexport_syslog_connections_refused_total",
+                          "Connections closed at once: max_connections reached.");
+        in->m_idle =
+            C("wtexport_syslog_idle_closed_total", "Connections closed after idle_timeout.");
+        in->m_tls_fail = C("wtexport_syslog_tls_failures_total",
+                           "TLS handshakes or reads that failed (connection closed).");
+        in->m_conns = wt_metrics_get(m, WT_METRIC_GAUGE, "wtexport_syslog_connections",
+                                     "Open syslog connections.", lab, NULL, 0);
+        return;
+    }
 #undef C
     char lf[sizeof(lab) + 32];
     snprintf(lf, sizeof(lf), "%s,reason=\"queue_full\"", lab);
@@ -632,8 +638,6 @@ static void metrics_create(struct syslog_in *in, struct wt_metrics *m)
                                        "UDP datagrams dropped: by the exporter while its queue is "
                                        "full, or by the kernel (receive buffer full).",
                                        lf, NULL, 0);
-    in->m_conns = wt_metrics_get(m, WT_METRIC_GAUGE, "wtexport_syslog_connections",
-                                 "Open syslog connections.", lab, NULL, 0);
 }
 
 static int tls_setup(struct syslog_in *in, const struct wt_syslog_opts *o, char *err, size_t errlen)
@@ -742,12 +746,11 @@ static int syslog_open(void **impl, const struct wt_input_env *env, size_t i, ui
     in->idle_ms = o->idle_timeout_ms;
     snprintf(in->url, sizeof(in->url), "%s", o->listen);
     wt_pipeline_source_init(env->p, &in->src, id, (struct wt_str){in->url, strlen(in->url)}, icfg);
+    rc = wt__syslog_listen_parse(o->listen, &in->proto, host, sizeof(host), &port);
     metrics_create(in, env->m);
     uv_timer_init(in->loop, &in->sweep);
     in->sweep.data = in;
     in->handles++;
-
-    rc = wt__syslog_listen_parse(o->listen, &in->proto, host, sizeof(host), &port);
     if (rc == 0 && strchr(host, ':'))
         rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
     else if (rc == 0)
