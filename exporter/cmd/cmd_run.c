@@ -247,6 +247,17 @@ static void reload(struct daemon *d)
                      d->cfg_path, errs->n + errs->dropped);
         goto out;
     }
+    for (size_t i = 0; i < nc->ninputs || i < d->env.cfg->ninputs; i++) {
+        /* A listener keeps running as configured at start (syslog.md). */
+        const struct wt_input_cfg *a = i < nc->ninputs ? &nc->inputs[i] : NULL;
+        const struct wt_input_cfg *b = i < d->env.cfg->ninputs ? &d->env.cfg->inputs[i] : NULL;
+        bool listener = (a && a->type->ops) || (b && b->type->ops);
+        if (listener && (!a || !b || strcmp(a->source, b->source) != 0)) {
+            wt_log_warn("config", "reload: changes to syslog inputs need a restart; the "
+                                  "running listeners are kept");
+            break;
+        }
+    }
     carry_over(nc, d->env.cfg);
     wt_log_setup((enum wt_log_level)nc->log.level, nc->log.json);
     wt_pipeline_apply(d->p, nc);
