@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install every Debian package wtexport needs to build, test, fuzz, benchmark,
 # package (make deb: debhelper, dpkg-dev, lintian; promtool from prometheus
-# for the alert rules; systemd-analyze from systemd) and run its demo.
+# for the alert rules; systemd-analyze from systemd) and run its demo; the
+# syslog tests use rsyslog (with its gtls and ossl drivers) and logger (bsdutils).
 # Idempotent: when everything is present it only checks (dpkg-query) and
 # exits within a second. Runs as root, or through sudo.
 set -eu
@@ -12,7 +13,7 @@ librdkafka-dev libcjson-dev libmicrohttpd-dev libcmocka-dev \
 liblmdb-dev lmdb-utils libjwt-dev libssl-dev \
 clang libclang-rt-14-dev clang-format curl jq gnuplot-nox procps time iproute2 gzip \
 debhelper dpkg-dev fakeroot lintian prometheus bash-completion groff-base man-db \
-systemd adduser passwd util-linux"
+systemd adduser passwd util-linux bsdutils rsyslog rsyslog-gnutls rsyslog-openssl"
 
 missing=""
 for p in $PKGS; do

@@ -423,6 +423,7 @@ JW_INLINE void encode(struct jw *w, uint64_t lineno, const struct wt_record *rec
     jw_ts(w, rec->ts_ms);
     JW_STR(w, "host", opts->host);
     JW_STR(w, "src", opts->src);
+    JW_STR(w, "syslog_host", opts->syslog_host);
     if (rec->format == WT_FORMAT_W3C)
         JW_LIT(w, ",\"format\":\"w3c\"");
     else
@@ -492,9 +493,9 @@ JW_INLINE void encode(struct jw *w, uint64_t lineno, const struct wt_record *rec
 static size_t event_bound(const struct wt_record *rec, const struct wt_obs_set *os,
                           const struct wt_event_opts *opts)
 {
-    size_t n = opts->host.len + opts->src.len + rec->client.len + os->client_ip.len +
-               rec->method.len + rec->result.len + rec->url.len + os->url.len + os->domain.len +
-               os->server_ip.len + rec->hier.len + rec->mime.len + rec->acl.len +
+    size_t n = opts->host.len + opts->src.len + opts->syslog_host.len + rec->client.len +
+               os->client_ip.len + rec->method.len + rec->result.len + rec->url.len + os->url.len +
+               os->domain.len + os->server_ip.len + rec->hier.len + rec->mime.len + rec->acl.len +
                rec->category.len + rec->wbrs.len + rec->amp_verdict.len + rec->amp_threat.len +
                rec->amp_file.len + os->sha256.len + rec->user.len;
     for (unsigned i = 0; i < os->n; i++)

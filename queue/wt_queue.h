@@ -29,9 +29,10 @@
 #define WT_EVENT_MAX(line_len) ((size_t)(line_len)*18 + 4096)
 
 struct wt_event_opts {
-    bool export_user;   /* include "user" (off by default: privacy) */
-    struct wt_str host; /* exporter host name; empty: field omitted */
-    struct wt_str src;  /* input path; empty: field omitted */
+    bool export_user;          /* include "user" (off by default: privacy) */
+    struct wt_str host;        /* exporter host name; empty: field omitted */
+    struct wt_str src;         /* input path; empty: field omitted */
+    struct wt_str syslog_host; /* the sending host of a syslog message; empty: omitted */
 };
 
 /**

@@ -36,6 +36,7 @@
  * is shipped).
  */
 #include "input.h"
+#include "input_file.h"
 #include "cmd_int.h"
 #include "index.h"
 #include "log.h"
@@ -1028,7 +1029,8 @@ static const struct wt_input_cfg *icfg_for(const struct replay *r, const char *p
     char real[PATH_MAX];
     const char *p = realpath(path, real) ? real : path;
     for (size_t i = 0; i < r->env.cfg->ninputs; i++) {
-        if (fnmatch(r->env.cfg->inputs[i].path, p, FNM_PATHNAME) == 0)
+        const char *glob = wt_input_file_path(&r->env.cfg->inputs[i]);
+        if (glob && fnmatch(glob, p, FNM_PATHNAME) == 0)
             return &r->icfg[i];
     }
     return r->env.cfg->ninputs ? &r->icfg[0] : &r->icfg[WT_CFG_MAX_INPUTS];

@@ -13,6 +13,7 @@
 #include "observe.h"
 #include "wt_common.h"
 #include "pipeline.h"
+#include "input_type.h"
 #include "tail.h"
 #include "wt_exporter.h"
 
@@ -33,6 +34,8 @@ struct daemon {
     struct wt_cmd_env env; /* config, loop, metrics */
     const char *cfg_path;
     struct wt_tail *tail;
+    struct wt_pipeline_hooks tail_hooks; /* the tailer's; hooks() shares them with inputs */
+    struct wt_inputs *inputs;            /* inputs other than files (syslog) */
     struct wt_pipeline *p;
     uv_signal_t sig_term, sig_int, sig_hup, sig_usr1;
     uv_timer_t heartbeat, drain;
@@ -67,6 +70,28 @@ static void log_counters(struct daemon *d, const char *when)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Pipeline hooks: acks go to the tailer's files, resumes to every input    */
+/* ------------------------------------------------------------------------ */
+
+static void on_ack(void *ctx, uint32_t input, uint64_t offset, uint64_t lineno)
+{
+    struct daemon *d = ctx;
+    /* A syslog message has no position to ack to its sender, but the spool
+     * keeps records until a checkpoint covers them: the tailer writes one. */
+    if (input < WT_INPUT_ID_BASE)
+        d->tail_hooks.on_ack(d->tail_hooks.ctx, input, offset, lineno);
+    else
+        wt_tail_others_acked(d->tail);
+}
+
+static void on_resume(void *ctx)
+{
+    struct daemon *d = ctx;
+    d->tail_hooks.on_resume(d->tail_hooks.ctx);
+    wt_inputs_resume(d->inputs);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Shutdown                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -88,6 +113,8 @@ static void close_all(struct daemon *d)
     wt_observe_stop(d->obs);
     d->obs = NULL;
     wt_tail_free(d->tail);
+    wt_inputs_free(d->inputs);
+    d->inputs = NULL;
     wt_pipeline_free(d->p);
     wt_index_close(d->idx); /* commits what the pipeline added */
     d->idx = NULL;
@@ -139,6 +166,7 @@ static void shutdown_start(struct daemon *d, const char *why)
     wt_log_info("run", "%s: stopping; flushing and waiting up to %lld ms for acks", why,
                 (long long)d->env.cfg->drain_timeout_ms);
     wt_tail_stop(d->tail);
+    wt_inputs_stop(d->inputs);
     wt_pipeline_flush(d->p);
     d->drain_started = uv_now(d->env.loop);
     uv_timer_start(&d->drain, drain_cb, 0, WT_DRAIN_CHECK_MS);
@@ -218,6 +246,17 @@ static void reload(struct daemon *d)
         wt_log_error("config", "reload: %s has %u error(s); keeping the running config",
                      d->cfg_path, errs->n + errs->dropped);
         goto out;
+    }
+    for (size_t i = 0; i < nc->ninputs || i < d->env.cfg->ninputs; i++) {
+        /* A listener keeps running as configured at start (syslog.md). */
+        const struct wt_input_cfg *a = i < nc->ninputs ? &nc->inputs[i] : NULL;
+        const struct wt_input_cfg *b = i < d->env.cfg->ninputs ? &d->env.cfg->inputs[i] : NULL;
+        bool listener = (a && a->type->ops) || (b && b->type->ops);
+        if (listener && (!a || !b || strcmp(a->source, b->source) != 0)) {
+            wt_log_warn("config", "reload: changes to syslog inputs need a restart; the "
+                                  "running listeners are kept");
+            break;
+        }
     }
     carry_over(nc, d->env.cfg);
     wt_log_setup((enum wt_log_level)nc->log.level, nc->log.json);
@@ -413,7 +452,8 @@ int wt_cmd_run(int argc, char **argv)
         wt_log_error("run", "out of memory");
         goto out;
     }
-    struct wt_pipeline_hooks hooks = wt_tail_hooks(d.tail);
+    d.tail_hooks = wt_tail_hooks(d.tail);
+    struct wt_pipeline_hooks hooks = {.ctx = &d, .on_ack = on_ack, .on_resume = on_resume};
     d.p = wt_pipeline_new(d.env.loop, d.env.cfg, d.env.m, &hooks, true, 0, 0, err, sizeof(err));
     if (!d.p) {
         wt_log_error("run", "%s", err);
@@ -432,6 +472,11 @@ int wt_cmd_run(int argc, char **argv)
         goto out;
     }
     if (wt_tail_start(d.tail, d.p, err, sizeof(err)) != 0) {
+        wt_log_error("run", "%s", err);
+        goto out;
+    }
+    struct wt_input_env ienv = {.loop = d.env.loop, .cfg = d.env.cfg, .p = d.p, .m = d.env.m};
+    if (wt_inputs_open(&d.inputs, &ienv, err, sizeof(err)) != 0) {
         wt_log_error("run", "%s", err);
         goto out;
     }
@@ -457,6 +502,8 @@ int wt_cmd_run(int argc, char **argv)
     d.tail = NULL;
     d.p = NULL;
 out:
+    wt_inputs_stop(d.inputs);
+    wt_inputs_free(d.inputs);
     wt_observe_stop(d.obs);
     if (d.idx_timer_on)
         uv_close((uv_handle_t *)&d.idx_timer, NULL);

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "config_int.h"
 #include "config_keys.h"
+#include "input_type.h"
 #include "sink.h"
 #include "wt_common.h"
 #include "log.h"
@@ -508,41 +509,46 @@ static void decode_obj(struct wt_cfg_ctx *c, const cJSON *obj, const char *path,
     }
 }
 
-/* A sink: its type picks the second key table. */
-/* A sink: its type picks the second key table and the struct of its options. */
-static void decode_sink(struct wt_cfg_ctx *c, const cJSON *el, const char *path, char *base)
+/* A typed entry (a sink, an input): its type picks the second key table
+ * and the struct of its options. */
+static void decode_typed(struct wt_cfg_ctx *c, const cJSON *el, const char *path, char *base,
+                         const struct wt_cfg_obj *o)
 {
-    struct wt_sink_cfg *s = (struct wt_sink_cfg *)(void *)base;
-    const struct wt_cfg_key *tk = &wt__cfg_sink_obj.keys[0];
+    const struct wt_cfg_typed *ty = o->typed;
+    const void **type = (const void **)(void *)(base + ty->type_off);
+    void **opts = (void **)(void *)(base + ty->opts_off);
+    char **source = (char **)(void *)(base + ty->source_off);
+    const struct wt_cfg_key *tk = &o->keys[0];
     const cJSON *t = child(el, tk->name);
     char kp[WT_CFG_PATH_MAX];
-    int64_t v;
+    int64_t v = tk->def;
 
     assert(strcmp(tk->name, "type") == 0);
     key_path(kp, path, tk->name);
-    if (!t) {
+    if (!t && (tk->flags & F_REQUIRED)) {
         err_add(c->errs, kp, "required");
         return;
     }
-    if (!scalar_value(t, tk, &v)) {
+    if (t && !scalar_value(t, tk, &v)) {
         err_want(c, kp, tk);
         return; /* the other keys depend on the type */
     }
-    s->type = wt_sink_types[v];
-    s->opts = wt_calloc(1, s->type->keys->size);
-    if (!s->opts) {
+    *type = ty->type_at((size_t)v);
+    const struct wt_cfg_obj *keys = ty->keys_of(*type);
+    *opts = wt_calloc(1, keys->size);
+    if (!*opts) {
         c->nomem = true;
-        s->type = NULL;
+        *type = NULL;
         return;
     }
-    apply_defaults(c, s->opts, s->type->keys);
-    char *const bases[] = {base, s->opts};
-    const struct wt_cfg_obj *const tabs[] = {&wt__cfg_sink_obj, s->type->keys};
+    apply_defaults(c, *opts, keys);
+    char *const bases[] = {base, *opts};
+    const struct wt_cfg_obj *const tabs[] = {o, keys};
     decode_obj(c, el, path, bases, tabs, 2);
-    /* The entry as written, so a reload can tell whether the sink changed. */
-    cJSON_free(s->source);
-    s->source = cJSON_PrintUnformatted(el);
-    if (!s->source)
+    /* The entry as written, so a reload can tell whether it changed. */
+    cJSON_free(*source);
+    *source = cJSON_PrintUnformatted(el);
+    if (!*source)
         c->nomem = true;
 }
 
@@ -563,8 +569,8 @@ static void decode_array(struct wt_cfg_ctx *c, const cJSON *it, const char *path
             continue;
         }
         apply_defaults(c, eb, k->sub);
-        if (k->sub == &wt__cfg_sink_obj) {
-            decode_sink(c, el, ep, eb);
+        if (k->sub->typed) {
+            decode_typed(c, el, ep, eb, k->sub);
         } else {
             char *const bases[] = {eb};
             const struct wt_cfg_obj *const tabs[] = {k->sub};
@@ -681,7 +687,8 @@ static void decode_value(struct wt_cfg_ctx *c, const cJSON *it, const char *path
 /* Rules across keys                                                        */
 /* ------------------------------------------------------------------------ */
 
-static void check_inputs(struct wt_cfg_ctx *c, const struct wt_config *cfg)
+/* Every input: the common rules, then its type's own. */
+static void check_inputs(struct wt_cfg_ctx *c, struct wt_config *cfg)
 {
     char kp[WT_CFG_PATH_MAX];
     for (size_t i = 0; i < cfg->ninputs; i++) {
@@ -701,13 +708,8 @@ static void check_inputs(struct wt_cfg_ctx *c, const struct wt_config *cfg)
                     "fit a batch; lower max_line or raise batch.max_bytes",
                     ml, bm);
         }
-        for (size_t j = 0; in->path && j < i; j++) {
-            if (cfg->inputs[j].path && strcmp(in->path, cfg->inputs[j].path) == 0) {
-                snprintf(kp, sizeof(kp), "inputs[%zu].path", i);
-                err_add(c->errs, kp, "same as inputs[%zu].path", j);
-                break;
-            }
-        }
+        if (in->type && in->type->check)
+            in->type->check(c, cfg, i);
     }
 }
 
@@ -868,7 +870,7 @@ int wt_config_parse(const char *json, size_t len, struct wt_config *cfg,
 
     memset(cfg, 0, sizeof(*cfg));
     errs->n = errs->dropped = 0;
-    wt__cfg_sink_types_init();
+    wt__cfg_types_init();
 
     /* cJSON stops strings at a NUL byte; JSON has none outside \u0000. */
     const char *nul = memchr(json, '\0', len);
@@ -972,20 +974,22 @@ static void free_obj(char *base, const struct wt_cfg_obj *o)
                 free_obj(base + k->off + (size_t)j * k->sub->size, k->sub);
         }
     }
-    if (o != &wt__cfg_sink_obj)
+    if (!o->typed)
         return;
-    /* A sink entry: its options and what was derived, not decoded. */
-    struct wt_sink_cfg *s = (struct wt_sink_cfg *)(void *)base;
-    if (s->opts) {
-        free_obj(s->opts, s->type->keys);
-        if (s->type->free_opts)
-            s->type->free_opts(s->opts);
-        wt_free(s->opts);
+    /* A typed entry: its options and what was derived, not decoded. */
+    const struct wt_cfg_typed *ty = o->typed;
+    const void **type = (const void **)(void *)(base + ty->type_off);
+    void **opts = (void **)(void *)(base + ty->opts_off);
+    char **source = (char **)(void *)(base + ty->source_off);
+    if (*opts) {
+        free_obj(*opts, ty->keys_of(*type));
+        ty->free_opts(*type, *opts);
+        wt_free(*opts);
     }
-    cJSON_free(s->source);
-    s->opts = NULL;
-    s->source = NULL;
-    s->type = NULL;
+    cJSON_free(*source);
+    *opts = NULL;
+    *source = NULL;
+    *type = NULL;
 }
 
 void wt_config_free(struct wt_config *cfg)

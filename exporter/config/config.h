@@ -85,12 +85,21 @@
 #define WT_ZSTD_LEVEL_MAX     19
 #define WT_SINK_NAME_MAX      32 /* bytes of a sink name, [a-z0-9_-] */
 
+struct wt_input_type; /* input_type.h: what an input type is */
+
+/**
+ * One entry of `inputs`: the keys every input has, and the options of its
+ * type (`file`, the default, or `syslog`) in a struct of the type's own,
+ * decoded, defaulted and freed by the config engine. A file input's keys
+ * are read through input_file.h (wt_input_file_path).
+ */
 struct wt_input_cfg {
-    char *path;            /* glob */
+    const struct wt_input_type *type;
+    char *source;          /* the entry's JSON as written (compact) */
     enum wt_format format; /* auto | squid | w3c */
-    bool read_from_end;    /* read_from: "end" (only for files with no checkpoint) */
     char *fields;          /* W3C field list for header-less input, or NULL */
     size_t max_line;       /* bytes, default WT_LINE_MAX_DEFAULT */
+    void *opts;            /* the type's options (type->keys->size bytes), owned */
 };
 
 struct wt_sink_type; /* sink.h: what a sink type is */
@@ -200,7 +209,8 @@ int wt_parse_duration_ms(const char *s, int64_t *out_ms);
 int wt_parse_size(const char *s, uint64_t *out);
 
 /** Write the key reference in Markdown (docs/config.md is this output): the
- *  core tables, then each registered sink type's (sink.c). */
+ *  core tables, then each registered input type's (input_type.c) and sink
+ *  type's (sink.c). */
 void wt_config_write_reference(FILE *out);
 /**
  * Write a complete, valid example config: every key at its default, one

@@ -14,9 +14,11 @@
 extern const struct wt_cfg_obj wt__cfg_top_obj;
 /* The keys every sink entry has; "type" (first) is decoded by the engine. */
 extern const struct wt_cfg_obj wt__cfg_sink_obj;
+/* The keys every input entry has; "type" (first) is decoded by the engine. */
+extern const struct wt_cfg_obj wt__cfg_input_obj;
 
-/** Fill the enum list of the sink `type` key from the registry (idempotent). */
-void wt__cfg_sink_types_init(void);
+/** Fill the enum lists of the `type` keys from the registries (idempotent). */
+void wt__cfg_types_init(void);
 
 /** A printable host name of 1 to 255 bytes without spaces? */
 bool wt__cfg_check_host(const char *v);

@@ -9,8 +9,9 @@
  * description, example). The same table drives decoding (every error with
  * its key path, never stopping at the first), defaults, freeing,
  * docs/config.md and deploy/wtexport.example.json, so the documentation
- * cannot drift from the code. A sink type brings its own table and checks
- * (struct wt_sink_type in sink.h); the engine knows no sink by name.
+ * cannot drift from the code. A sink or input type brings its own table and
+ * checks (struct wt_sink_type in sink.h, struct wt_input_type in
+ * input_type.h); the engine knows no type by name (struct wt_cfg_typed).
  */
 #ifndef WT_CONFIG_KEYS_H
 #define WT_CONFIG_KEYS_H
@@ -71,12 +72,34 @@ struct wt_cfg_key {
     const char *example; /* JSON text */
 };
 
+/**
+ * An array entry whose first key, `type`, picks a second key table and a
+ * struct of that type's options (sinks[], inputs[]). The engine knows the
+ * types only through this: the registry's entries, each with its key table.
+ * The `type` key is a K_ENUM over names(); F_REQUIRED, or its def is the
+ * index of the default type.
+ */
+struct wt_cfg_typed {
+    size_t type_off;   /* of the `const void *` type pointer in the entry */
+    size_t opts_off;   /* of the `void *` options (owned) */
+    size_t source_off; /* of the `char *` entry JSON as written (owned, cJSON_free) */
+    /* The registry: type v (0..), NULL past the end. */
+    const void *(*type_at)(size_t v);
+    /* The key table of a type (its options struct is keys->size bytes). */
+    const struct wt_cfg_obj *(*keys_of)(const void *type);
+    /* Free what opts holds beyond its keys' strings; NULL: nothing. */
+    void (*free_opts)(const void *type, void *opts);
+    /* What a section of one type's keys is about ("sink", "input"). */
+    const char *what;
+};
+
 struct wt_cfg_obj {
     const char *title; /* section heading of the reference */
     const char *doc;   /* paragraph under it */
     const struct wt_cfg_key *keys;
     size_t nkeys;
     size_t size; /* bytes of the struct the offsets are in (arrays, sink options) */
+    const struct wt_cfg_typed *typed; /* entries of a typed array; NULL: plain */
 };
 
 /** Decoding state of one document (opaque to the parts' checks). */

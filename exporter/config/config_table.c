@@ -8,6 +8,7 @@
 #include "config_keys.h"
 #include "log.h"
 #include "metrics.h"
+#include "input_type.h"
 #include "sink.h"
 #include "wt_common.h"
 
@@ -29,15 +30,48 @@ static_assert(WT_METRICS_TIMEOUT_MIN_MS <= WT_METRICS_HTTP_TIMEOUT_DEFAULT_S * 1
 
 static const struct wt_cfg_enum formats[] = {
     {"auto", WT_FORMAT_AUTO}, {"squid", WT_FORMAT_SQUID}, {"w3c", WT_FORMAT_W3C}, {NULL, 0}};
-static const struct wt_cfg_enum read_froms[] = {{"head", 0}, {"end", 1}, {NULL, 0}};
 static const struct wt_cfg_enum log_levels[] = {{"error", WT_LOG_ERROR},
                                                 {"warn", WT_LOG_WARN},
                                                 {"info", WT_LOG_INFO},
                                                 {"debug", WT_LOG_DEBUG},
                                                 {NULL, 0}};
 static const struct wt_cfg_enum log_formats[] = {{"text", 0}, {"json", 1}, {NULL, 0}};
-/* The sink type names, filled from the registry (wt__cfg_sink_types_init). */
+/* The sink and input type names, filled from the registries (wt__cfg_types_init). */
 static struct wt_cfg_enum sink_types[WT_CFG_MAX_SINK_TYPES + 1];
+static struct wt_cfg_enum input_types[WT_CFG_MAX_INPUT_TYPES + 1];
+
+/* The registries as the engine sees them (struct wt_cfg_typed). */
+static const void *input_type_at(size_t v)
+{
+    return wt_input_types[v];
+}
+
+static const struct wt_cfg_obj *input_keys_of(const void *t)
+{
+    return ((const struct wt_input_type *)t)->keys;
+}
+
+static void input_free_opts(const void *t, void *opts)
+{
+    if (((const struct wt_input_type *)t)->free_opts)
+        ((const struct wt_input_type *)t)->free_opts(opts);
+}
+
+static const void *sink_type_at(size_t v)
+{
+    return wt_sink_types[v];
+}
+
+static const struct wt_cfg_obj *sink_keys_of(const void *t)
+{
+    return ((const struct wt_sink_type *)t)->keys;
+}
+
+static void sink_free_opts(const void *t, void *opts)
+{
+    if (((const struct wt_sink_type *)t)->free_opts)
+        ((const struct wt_sink_type *)t)->free_opts(opts);
+}
 
 /* String checks: true when the value is acceptable. */
 
@@ -87,17 +121,15 @@ static bool check_listen(const char *v)
     return v[0] == '\0' || wt_hostport_parse(v, host, sizeof(host), &port) == 0;
 }
 
+/* Keys every input has; then the keys of its type (its wt_input_type.keys). */
 static const struct wt_cfg_key input_keys[] = {
-    {.name = "path",
-     .type = K_STR,
-     .store = S_STR,
-     .off = INPUT(path),
-     .flags = F_REQUIRED,
-     .check = wt_cfg_check_abs_path,
-     .want = "an absolute path or glob (starting with \"/\")",
-     .doc = "Access log file or glob(7) pattern. The pattern is re-scanned every scan_interval; "
-            "rotated files are followed to their end.",
-     .example = "\"/var/log/squid/access*.log\""},
+    {.name = "type",
+     .type = K_ENUM,
+     .store = S_NONE, /* decode_typed() sets wt_input_cfg.type */
+     .enums = input_types,
+     .def = 0, /* the registry's first: "file" */
+     .doc = "Input type; the other keys depend on it (see below).",
+     .example = "\"syslog\""},
     {.name = "format",
      .type = K_ENUM,
      .store = S_INT,
@@ -107,15 +139,6 @@ static const struct wt_cfg_key input_keys[] = {
      .doc = "Line format: squid (WSA/Squid native access log), w3c (W3C extended, columns named "
             "by a #Fields: line) or auto (squid until a #Fields: line is seen).",
      .example = "\"w3c\""},
-    {.name = "read_from",
-     .type = K_ENUM,
-     .store = S_BOOL,
-     .off = INPUT(read_from_end),
-     .def = 0,
-     .enums = read_froms,
-     .doc = "Where to start reading a file that has no checkpoint yet: head (the whole file) or "
-            "end (only lines written from now on).",
-     .example = "\"end\""},
     {.name = "fields",
      .type = K_STR,
      .store = S_STR,
@@ -138,12 +161,25 @@ static const struct wt_cfg_key input_keys[] = {
      .example = "\"256KiB\""},
 };
 
-static const struct wt_cfg_obj input_obj = {
+static const struct wt_cfg_typed input_typed = {
+    .type_off = INPUT(type),
+    .opts_off = INPUT(opts),
+    .source_off = INPUT(source),
+    .type_at = input_type_at,
+    .keys_of = input_keys_of,
+    .free_opts = input_free_opts,
+    .what = "input",
+};
+
+const struct wt_cfg_obj wt__cfg_input_obj = {
     .title = "`inputs[]`",
-    .doc = "Each entry of `inputs` is one access log (or a glob of them) to tail.",
+    .doc = "Each entry of `inputs` is one source of access-log lines: files to tail (the "
+           "default) or a syslog listener. The keys of an entry are the common keys plus "
+           "those of its type.",
     .keys = input_keys,
     .nkeys = WT_CFG_NKEYS(input_keys),
     .size = sizeof(struct wt_input_cfg),
+    .typed = &input_typed,
 };
 
 static const struct wt_cfg_key batch_keys[] = {
@@ -272,7 +308,7 @@ static const struct wt_cfg_obj privacy_obj = {
 static const struct wt_cfg_key sink_keys[] = {
     {.name = "type",
      .type = K_ENUM,
-     .store = S_NONE, /* decode_sink() sets wt_sink_cfg.type */
+     .store = S_NONE, /* decode_typed() sets wt_sink_cfg.type */
      .enums = sink_types,
      .flags = F_REQUIRED,
      .doc = "Sink type; the other keys depend on it (see below).",
@@ -288,6 +324,16 @@ static const struct wt_cfg_key sink_keys[] = {
      .example = "\"archive\""},
 };
 
+static const struct wt_cfg_typed sink_typed = {
+    .type_off = SINK(type),
+    .opts_off = SINK(opts),
+    .source_off = SINK(source),
+    .type_at = sink_type_at,
+    .keys_of = sink_keys_of,
+    .free_opts = sink_free_opts,
+    .what = "sink",
+};
+
 const struct wt_cfg_obj wt__cfg_sink_obj = {
     .title = "`sinks[]`",
     .doc = "Each entry of `sinks` is one destination; every batch goes to every sink. The keys "
@@ -295,6 +341,7 @@ const struct wt_cfg_obj wt__cfg_sink_obj = {
     .keys = sink_keys,
     .nkeys = WT_CFG_NKEYS(sink_keys),
     .size = sizeof(struct wt_sink_cfg),
+    .typed = &sink_typed,
 };
 
 static const struct wt_cfg_key metrics_keys[] = {
@@ -646,9 +693,9 @@ static const struct wt_cfg_key top_keys[] = {
      .count_off = CFG(ninputs),
      .min = 1,
      .max = WT_CFG_MAX_INPUTS,
-     .sub = &input_obj,
+     .sub = &wt__cfg_input_obj,
      .flags = F_REQUIRED,
-     .doc = "The access logs to tail: see `inputs[]`."},
+     .doc = "Where access-log lines come from (files, syslog): see `inputs[]`."},
     {.name = "batch",
      .type = K_OBJ,
      .off = CFG(batch),
@@ -712,9 +759,17 @@ const struct wt_cfg_obj wt__cfg_top_obj = {
     .nkeys = WT_CFG_NKEYS(top_keys),
 };
 
-void wt__cfg_sink_types_init(void)
+void wt__cfg_types_init(void)
 {
     size_t n = 0;
+    for (const struct wt_input_type *const *t = wt_input_types; *t; t++) {
+        assert(n < WT_CFG_MAX_INPUT_TYPES);
+        input_types[n].name = (*t)->name;
+        input_types[n].value = (int)n;
+        n++;
+    }
+    input_types[n].name = NULL;
+    n = 0;
     for (const struct wt_sink_type *const *t = wt_sink_types; *t; t++) {
         assert(n < WT_CFG_MAX_SINK_TYPES);
         sink_types[n].name = (*t)->name;

@@ -513,6 +513,7 @@ void wt_pipeline_source_init(struct wt_pipeline *p, struct wt_source *src, uint3
     src->id = id;
     src->path = path;
     src->ship_from = src->index_from = 0;
+    src->sender = (struct wt_str){NULL, 0};
     wt_parser_init(&src->ps, icfg ? icfg->format : WT_FORMAT_AUTO);
     if (icfg && icfg->fields)
         wt_parser_set_fields(&src->ps, icfg->fields, strlen(icfg->fields));
@@ -633,6 +634,7 @@ void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *
         return;
     }
     p->eopts.src = src->path;
+    p->eopts.syslog_host = src->sender;
 
     struct wt_batch *b = open_batch(p);
     if (b->nevents >= p->cfg->batch.max_events) {

@@ -30,8 +30,11 @@
 
 /** One input stream's parser state and identity in events. */
 struct wt_source {
-    uint32_t id;         /* stable while the source lives; used in marks */
-    struct wt_str path;  /* "src" in events (owned by the caller) */
+    uint32_t id;        /* stable while the source lives; used in marks */
+    struct wt_str path; /* "src" in events (owned by the caller) */
+    /* "syslog_host" of the next line's event (owned by the caller, set per
+     * line by a syslog input; empty for files: omitted). */
+    struct wt_str sender;
     struct wt_parser ps; /* per-stream parser state (W3C layout) */
     /* The file's identity (dev 0, ino 0: none), kept current by the source;
      * stored with each spool record next to the offset and line number. */

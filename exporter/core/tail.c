@@ -15,6 +15,7 @@
  */
 #include "tail.h"
 #include "checkpoint.h"
+#include "input_file.h"
 #include "log.h"
 
 #include <errno.h>
@@ -137,7 +138,8 @@ static struct tfile *find_by_id(struct wt_tail *t, uint32_t id)
 static const struct wt_input_cfg *input_for(const struct wt_config *cfg, const char *path)
 {
     for (size_t i = 0; i < cfg->ninputs; i++) {
-        if (fnmatch(cfg->inputs[i].path, path, FNM_PATHNAME) == 0)
+        const char *glob = wt_input_file_path(&cfg->inputs[i]);
+        if (glob && fnmatch(glob, path, FNM_PATHNAME) == 0)
             return &cfg->inputs[i];
     }
     return NULL;
@@ -348,7 +350,7 @@ static void open_file(struct wt_tail *t, const char *path, const struct wt_input
                     path, (unsigned long long)c.offset, (unsigned)c.gen,
                     (unsigned long long)unread);
         how = "from the start (a new generation)";
-    } else if (t->initial_scan && icfg && icfg->read_from_end) {
+    } else if (t->initial_scan && icfg && wt_input_file_read_from_end(icfg)) {
         off = last_line_start(fd, f->size);
         how = "from the end (read_from: end)";
     }
@@ -379,14 +381,17 @@ static void scan(struct wt_tail *t)
         f->seen = false;
     for (size_t i = 0; i < t->cfg->ninputs; i++) {
         const struct wt_input_cfg *in = &t->cfg->inputs[i];
+        const char *pattern = wt_input_file_path(in);
+        if (!pattern)
+            continue; /* not a file input */
         glob_t g;
-        int rc = glob(in->path, GLOB_NOSORT, NULL, &g);
+        int rc = glob(pattern, GLOB_NOSORT, NULL, &g);
         if (rc == GLOB_NOMATCH) {
             globfree(&g);
             continue;
         }
         if (rc != 0) {
-            wt_log_warn("tail", "%s: glob failed (%d)", in->path, rc);
+            wt_log_warn("tail", "%s: glob failed (%d)", pattern, rc);
             failing = true;
             globfree(&g);
             continue;
@@ -713,7 +718,10 @@ static void watch_dirs(struct wt_tail *t)
 {
     for (size_t i = 0; i < t->cfg->ninputs; i++) {
         char dir[PATH_MAX];
-        snprintf(dir, sizeof(dir), "%s", t->cfg->inputs[i].path);
+        const char *pattern = wt_input_file_path(&t->cfg->inputs[i]);
+        if (!pattern)
+            continue; /* not a file input */
+        snprintf(dir, sizeof(dir), "%s", pattern);
         char *slash = strrchr(dir, '/');
         if (!slash)
             continue;
@@ -1015,6 +1023,11 @@ bool wt_tail_failing(const struct wt_tail *t)
 size_t wt_tail_nfiles(const struct wt_tail *t)
 {
     return t->nfiles;
+}
+
+void wt_tail_others_acked(struct wt_tail *t)
+{
+    t->ckpt_dirty = true;
 }
 
 static void on_closed(uv_handle_t *h)

@@ -50,6 +50,13 @@ int wt_tail_checkpoint_sync(struct wt_tail *t);
 /** Any input failing (unreadable)? */
 bool wt_tail_failing(const struct wt_tail *t);
 
+/**
+ * Lines of another input (syslog) reached the spool: write the checkpoints
+ * at the next checkpoint_interval even if no file moved, so the spool learns
+ * (wt_pipeline_checkpointed) that its records may be deleted.
+ */
+void wt_tail_others_acked(struct wt_tail *t);
+
 /** Number of files followed (open or finishing). */
 size_t wt_tail_nfiles(const struct wt_tail *t);
 

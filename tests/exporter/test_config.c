@@ -5,6 +5,8 @@
  * generated reference (docs/config.md) and the check-config command.
  */
 #include "config.h"
+#include "input_file.h"
+#include "input_type.h"
 #include "file_int.h"
 #include "log.h"
 #include "sink.h"
@@ -91,7 +93,7 @@ static void check_errors(const char *json, const char *const *msgs, unsigned n)
     }
     /* On failure the config owns nothing. */
     assert_null(cfg.state_dir);
-    assert_null(cfg.inputs[0].path);
+    assert_null(cfg.inputs[0].opts);
     assert_null(cfg.sinks[0].opts);
     assert_int_equal(cfg.ninputs, 0);
 }
@@ -138,9 +140,9 @@ static void test_defaults_minimal(void **state)
     assert_int_equal(cfg.retention_ms, 2 * 86400 * 1000LL);
     assert_int_equal(cfg.scan_interval_ms, 10000);
     assert_int_equal(cfg.ninputs, 1);
-    assert_string_equal(cfg.inputs[0].path, "/var/log/a*.log");
+    assert_string_equal(wt_input_file_path(&cfg.inputs[0]), "/var/log/a*.log");
     assert_int_equal(cfg.inputs[0].format, WT_FORMAT_AUTO);
-    assert_false(cfg.inputs[0].read_from_end);
+    assert_false(wt_input_file_read_from_end(&cfg.inputs[0]));
     assert_null(cfg.inputs[0].fields);
     assert_int_equal(cfg.inputs[0].max_line, 64 * 1024);
     assert_int_equal(cfg.batch.max_events, 5000);
@@ -194,11 +196,11 @@ static void test_every_key_set(void **state)
     assert_int_equal(cfg.scan_interval_ms, 500);
     assert_int_equal(cfg.ninputs, 2);
     assert_int_equal(cfg.inputs[0].format, WT_FORMAT_W3C);
-    assert_true(cfg.inputs[0].read_from_end);
+    assert_true(wt_input_file_read_from_end(&cfg.inputs[0]));
     assert_string_equal(cfg.inputs[0].fields, "timestamp c-ip cs-url");
     assert_int_equal(cfg.inputs[0].max_line, 1024);
     assert_int_equal(cfg.inputs[1].format, WT_FORMAT_SQUID);
-    assert_false(cfg.inputs[1].read_from_end);
+    assert_false(wt_input_file_read_from_end(&cfg.inputs[1]));
     assert_int_equal(cfg.inputs[1].max_line, 64 * 1024);
     assert_int_equal(cfg.batch.max_events, 1000000);
     assert_int_equal(cfg.batch.max_bytes, 64 * 1024);
@@ -522,7 +524,7 @@ static void test_array_limits(void **state)
     assert_int_equal(parse(json), 0);
     assert_int_equal(cfg.ninputs, WT_CFG_MAX_INPUTS);
     assert_int_equal(cfg.nsinks, WT_CFG_MAX_SINKS);
-    assert_string_equal(cfg.inputs[63].path, "/l/63");
+    assert_string_equal(wt_input_file_path(&cfg.inputs[63]), "/l/63");
     assert_string_equal(cfg.sinks[7].name, "file7");
     wt_config_free(&cfg);
 
@@ -914,7 +916,8 @@ static void test_example_file_valid(void **state)
     assert_int_equal(ex.retention_ms, cfg.retention_ms);
     assert_int_equal(ex.scan_interval_ms, cfg.scan_interval_ms);
     assert_int_equal(ex.inputs[0].format, cfg.inputs[0].format);
-    assert_int_equal(ex.inputs[0].read_from_end, cfg.inputs[0].read_from_end);
+    assert_int_equal(wt_input_file_read_from_end(&ex.inputs[0]),
+                     wt_input_file_read_from_end(&cfg.inputs[0]));
     assert_int_equal(ex.inputs[0].max_line, cfg.inputs[0].max_line);
     assert_memory_equal(&ex.batch, &cfg.batch, sizeof(cfg.batch));
     assert_memory_equal(&ex.queue, &cfg.queue, sizeof(cfg.queue));
@@ -1513,6 +1516,60 @@ static void test_apply_threads(void **state)
     free(saved);
 }
 
+/* Issue 16: inputs of type syslog, mixed with files; their keys and rules. */
+static void test_syslog_input_keys(void **state)
+{
+    (void)state;
+#define SYSLOG_BASE                                                                                \
+    "{\"state_dir\": \"/var/lib/wt\", \"inputs\": [{\"path\": \"/l/a\"}, %s],"                     \
+    " \"sinks\": [{\"type\": \"file\", \"path\": \"/o\"}]}"
+    char json[2048];
+
+    snprintf(json, sizeof(json), SYSLOG_BASE,
+             "{\"type\": \"syslog\", \"listen\": \"udp://[::]:514\", \"format\": \"w3c\","
+             " \"fields\": \"timestamp c-ip cs-url\", \"rcvbuf\": \"8MiB\"}");
+    assert_int_equal(parse(json), 0);
+    assert_int_equal(cfg.ninputs, 2);
+    assert_string_equal(cfg.inputs[0].type->name, "file");
+    assert_string_equal(cfg.inputs[1].type->name, "syslog");
+    assert_null(wt_input_file_path(&cfg.inputs[1]));
+    assert_int_equal(cfg.inputs[1].format, WT_FORMAT_W3C);
+    assert_non_null(cfg.inputs[1].source);
+    wt_config_free(&cfg);
+
+    static const struct {
+        const char *entry, *msg;
+    } bad[] = {
+        {"{\"type\": \"syslog\"}", "inputs[1].listen: required"},
+        {"{\"type\": \"syslog\", \"listen\": \"udp://host\"}",
+         "inputs[1].listen: must be \"udp://ADDR:PORT\", \"tcp://ADDR:PORT\" or "
+         "\"tls://ADDR:PORT\" (an IPv6 address in brackets)"},
+        {"{\"type\": \"syslog\", \"listen\": \"http://1.2.3.4:1\"}",
+         "inputs[1].listen: must be \"udp://ADDR:PORT\", \"tcp://ADDR:PORT\" or "
+         "\"tls://ADDR:PORT\" (an IPv6 address in brackets)"},
+        {"{\"type\": \"syslog\", \"listen\": \"tls://0.0.0.0:6514\", \"tls_key_file\": \"/k\"}",
+         "inputs[1].tls_cert_file: required with a tls:// listen address"},
+        {"{\"type\": \"syslog\", \"listen\": \"tcp://0.0.0.0:514\", \"tls_ca_file\": \"/k\"}",
+         "inputs[1].tls_ca_file: only with a tls:// listen address"},
+        {"{\"type\": \"syslog\", \"listen\": \"tcp://0.0.0.0:514\", \"path\": \"/x\"}",
+         "inputs[1].path: unknown key"},
+        {"{\"type\": \"syslog\", \"listen\": \"tcp://0.0.0.0:514\", \"max_message\": 100}",
+         "inputs[1].max_message: must be a size from 480B to 16MiB (e.g. \"64KiB\"; units B, "
+         "KiB, MiB, GiB, not KB, MB, GB)"},
+        {"{\"type\": \"pipe\", \"listen\": \"tcp://0.0.0.0:514\"}",
+         "inputs[1].type: must be \"file\" or \"syslog\""},
+        {"{\"type\": \"file\", \"path\": \"/l/b\", \"listen\": \"tcp://0.0.0.0:514\"}",
+         "inputs[1].listen: unknown key"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(json, sizeof(json), SYSLOG_BASE, bad[i].entry);
+        check_error(json, bad[i].msg);
+    }
+    /* The file input's rule still holds, and so does a listener's. */
+    snprintf(json, sizeof(json), SYSLOG_BASE, "{\"path\": \"/l/a\"}");
+    check_error(json, "inputs[1].path: same as inputs[0].path");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1540,6 +1597,7 @@ int main(void)
         cmocka_unit_test(test_kafka_sink_keys),
         cmocka_unit_test(test_sse_sink_keys),
         cmocka_unit_test(test_apply_threads),
+        cmocka_unit_test(test_syslog_input_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 #include "file_int.h"
+#include "input_file.h"
+#include "input_type.h"
 #include "sink.h"
 
 #include <stdint.h>
@@ -45,7 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cfg.spool.max_bytes < 2 * cfg.spool.segment_bytes)
             abort();
         for (size_t i = 0; i < cfg.ninputs; i++) {
-            if (!cfg.inputs[i].path || cfg.inputs[i].path[0] != '/' ||
+            const char *path = wt_input_file_path(&cfg.inputs[i]);
+            if (!cfg.inputs[i].type || !cfg.inputs[i].opts ||
+                (cfg.inputs[i].type == wt_input_types[0] && (!path || path[0] != '/')) ||
                 cfg.inputs[i].max_line < WT_LINE_MAX_MIN ||
                 cfg.inputs[i].max_line > WT_LINE_MAX_LIMIT)
                 abort();

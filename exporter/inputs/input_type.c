@@ -1,0 +1,94 @@
+/*
+ * input_type.c - the registry of built-in input types (one word each in
+ * WT_INPUT_TYPES; a type's folder defines wt_input_<name>_type; the first
+ * is the default of `type`) and the set of running non-file inputs.
+ */
+#include "input_type.h"
+
+#include "wt_common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define WT_INPUT_TYPES(X) X(file) X(syslog)
+
+#define DECLARE(t) extern const struct wt_input_type wt_input_##t##_type;
+WT_INPUT_TYPES(DECLARE)
+#undef DECLARE
+
+#define ENTRY(t) &wt_input_##t##_type,
+const struct wt_input_type *const wt_input_types[] = {WT_INPUT_TYPES(ENTRY) NULL};
+#undef ENTRY
+
+const struct wt_input_type *wt_input_type_find(const char *name)
+{
+    for (const struct wt_input_type *const *t = wt_input_types; *t; t++) {
+        if (strcmp((*t)->name, name) == 0)
+            return *t;
+    }
+    return NULL;
+}
+
+struct wt_inputs {
+    size_t n;
+    struct {
+        const struct wt_input_ops *ops;
+        void *impl;
+    } in[WT_CFG_MAX_INPUTS];
+};
+
+int wt_inputs_open(struct wt_inputs **out, const struct wt_input_env *env, char *err, size_t errlen)
+{
+    struct wt_inputs *s = wt_calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < env->cfg->ninputs; i++) {
+        const struct wt_input_ops *ops = env->cfg->inputs[i].type->ops;
+        if (!ops)
+            continue; /* a file: the tailer's */
+        void *impl = NULL;
+        int rc = ops->open(&impl, env, i, WT_INPUT_ID_BASE + (uint32_t)i, err, errlen);
+        if (rc != 0) {
+            wt_inputs_stop(s);
+            wt_inputs_free(s); /* the handles close with the loop's next turn */
+            return rc;
+        }
+        s->in[s->n].ops = ops;
+        s->in[s->n].impl = impl;
+        s->n++;
+    }
+    *out = s;
+    return 0;
+}
+
+void wt_inputs_resume(struct wt_inputs *s)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        s->in[i].ops->resume(s->in[i].impl);
+}
+
+void wt_inputs_stop(struct wt_inputs *s)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        s->in[i].ops->stop(s->in[i].impl);
+}
+
+bool wt_inputs_failing(const struct wt_inputs *s)
+{
+    for (size_t i = 0; s && i < s->n; i++) {
+        if (s->in[i].ops->failing && s->in[i].ops->failing(s->in[i].impl))
+            return true;
+    }
+    return false;
+}
+
+void wt_inputs_free(struct wt_inputs *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        s->in[i].ops->free(s->in[i].impl);
+    wt_free(s);
+}
