@@ -755,6 +755,18 @@ int wt_spool_ack_aux(struct wt_spool *sp, unsigned sink, const struct wt_spool_p
     return ack(sp, sink, after, &aux);
 }
 
+int wt_spool_set_aux(struct wt_spool *sp, unsigned sink, uint64_t aux)
+{
+    if (sink >= sp->nsinks)
+        return -EINVAL;
+    pthread_mutex_lock(&sp->lock);
+    sp->sinks[sink].aux = aux;
+    sp->sinks[sink].has_aux = true;
+    sp->sinks[sink].dirty = true;
+    pthread_mutex_unlock(&sp->lock);
+    return 0;
+}
+
 int wt_spool_cursor_aux(const struct wt_spool *sp, unsigned sink, uint64_t *aux)
 {
     pthread_mutex_t *lk = (pthread_mutex_t *)&sp->lock;

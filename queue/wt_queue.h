@@ -365,6 +365,14 @@ int wt_spool_ack_aux(struct wt_spool *sp, unsigned sink, const struct wt_spool_p
 int wt_spool_cursor_aux(const struct wt_spool *sp, unsigned sink, uint64_t *aux);
 
 /**
+ * @brief Give a sink's cursor an aux value without moving it (a sink that
+ * has none yet: the file sink's output size before it writes anything), to
+ * be persisted by the next wt_spool_sync_cursors().
+ * @returns 0, or -EINVAL for a bad index.
+ */
+int wt_spool_set_aux(struct wt_spool *sp, unsigned sink, uint64_t aux);
+
+/**
  * @brief Keep every segment holding a record with a sequence number at or
  * above seq, whatever the cursors say (0: no floor, the default). The
  * exporter raises it as its input checkpoint covers the records' positions,

@@ -579,12 +579,25 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                     "%s: a damaged sink cursor was reset to the oldest record "
                     "(those records are sent again)",
                     sp->dir);
+    bool first_aux = false;
     for (unsigned i = 0; i < n; i++) {
         /* Each sink learns what it stored with its cursor (file: size). */
         uint64_t aux = 0;
         int has = wt_spool_cursor_aux(sp->spool, i, &aux);
         if (sinks[i].ops->resume)
             sinks[i].ops->resume(&sinks[i], has == 1, aux);
+        /* A sink with nothing saved yet (a first start, or a crash before its
+         * first cursor write) gets its "nothing written" value saved now,
+         * before it writes anything: a crash before its first ack then cuts
+         * the output back to it instead of keeping what will be sent again. */
+        if (has != 1 && sinks[i].has_aux0 && wt_spool_set_aux(sp->spool, i, sinks[i].aux0) == 0)
+            first_aux = true;
+    }
+    if (first_aux) {
+        int src = wt_spool_sync_cursors(sp->spool);
+        if (src != 0)
+            wt_log_error("spool", "%s: cannot save the sinks' first cursors: %s", sp->dir,
+                         wt_strerror(src));
     }
     for (unsigned i = 0; i < n; i++) {
         char l[WT_METRIC_LABELS_MAX], esc[128];
