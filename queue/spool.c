@@ -154,7 +154,7 @@ void wt__spool_close_fd(int *fd)
  * u64 segment id, u64 sequence number of the first record, u32 reserved (0),
  * u32 CRC32C of bytes 0..35.
  */
-static void seg_hdr_encode(unsigned char h[SEG_HDR], uint64_t id, uint64_t first_seq)
+void wt__spool_seg_hdr_encode(unsigned char h[SEG_HDR], uint64_t id, uint64_t first_seq)
 {
     memset(h, 0, SEG_HDR);
     memcpy(h, SEG_MAGIC, 8);
@@ -317,7 +317,7 @@ static bool seg_passed_by_all(const struct wt_spool *sp, unsigned i)
 {
     const struct seg *s = &sp->segs[i];
     /* Records whose source positions may still be needed at a restart. */
-    if (sp->keep_seq && s->first_seq + s->records > sp->keep_seq)
+    if (sp->keep_seq && s->end_seq > sp->keep_seq)
         return false;
     for (unsigned k = 0; k < sp->nsinks; k++) {
         const struct sink *c = &sp->sinks[k];
@@ -338,6 +338,7 @@ static int seg_drop(struct wt_spool *sp, unsigned i)
     if (unlinkat(sp->dirfd, name, 0) != 0 && errno != ENOENT)
         return -errno;
     wt__spool_close_fd(&s->fd);
+    wt__spool_holes_drop(sp, s->id);
     for (unsigned k = 0; k < sp->nsinks; k++)
         if (sp->sinks[k].rseg == s->id)
             wt__spool_close_fd(&sp->sinks[k].rfd);
@@ -384,7 +385,7 @@ int wt__spool_seg_create(struct wt_spool *sp)
     int fd = openat(sp->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    seg_hdr_encode(h, id, sp->next_seq);
+    wt__spool_seg_hdr_encode(h, id, sp->next_seq);
     struct iovec iov = {h, SEG_HDR};
     rc = pwritev_full(fd, &iov, 1, 0);
     if (rc != 0) {
@@ -392,8 +393,12 @@ int wt__spool_seg_create(struct wt_spool *sp)
         unlinkat(sp->dirfd, name, 0);
         return rc;
     }
-    sp->segs[sp->nsegs++] =
-        (struct seg){.id = id, .first_seq = sp->next_seq, .size = SEG_HDR, .synced = 0, .fd = fd};
+    sp->segs[sp->nsegs++] = (struct seg){.id = id,
+                                         .first_seq = sp->next_seq,
+                                         .end_seq = sp->next_seq,
+                                         .size = SEG_HDR,
+                                         .synced = 0,
+                                         .fd = fd};
     sp->bytes += SEG_HDR;
     sp->next_id++;
     sp->dir_gen++;
@@ -505,6 +510,7 @@ int wt_spool_append(struct wt_spool *sp, const void *payload, size_t len,
     if (seq_out)
         *seq_out = sp->next_seq;
     sp->next_seq++;
+    a->end_seq = sp->next_seq;
 out:
     pthread_mutex_unlock(&sp->lock);
     return rc;
@@ -610,9 +616,11 @@ static int locate(const struct wt_spool *sp, struct wt_spool_pos *pos)
         return -EINVAL;
     if (sp->segs[i].id != pos->segment || pos->offset < SEG_HDR)
         *pos = (struct wt_spool_pos){sp->segs[i].id, SEG_HDR};
+    wt__spool_hole_skip(sp, pos); /* damage found at open, reported then */
     while (pos->offset >= sp->segs[i].size && i + 1 < sp->nsegs) {
         i++;
         *pos = (struct wt_spool_pos){sp->segs[i].id, SEG_HDR};
+        wt__spool_hole_skip(sp, pos);
     }
     if (pos->offset > sp->segs[i].size)
         return -EINVAL;
@@ -674,6 +682,25 @@ static int read_record(struct wt_spool *sp, unsigned sink, unsigned i,
     return 0;
 }
 
+/*
+ * The record at *p is damaged: point *next at the next whole record after
+ * it in segment i, if there is one before the end of committed data.
+ * Best effort: on any error *next stays where it is.
+ */
+static void resync_after(struct wt_spool *sp, unsigned sink, unsigned i,
+                         const struct wt_spool_pos *p, struct wt_spool_pos *next)
+{
+    const struct seg *s = &sp->segs[i];
+    const uint64_t end = i + 1 == sp->nsegs ? sp->commit.offset : s->size;
+    unsigned char *chunk = wt_malloc(SCAN_CHUNK);
+    struct rchk c;
+    uint64_t at;
+    const int fd = read_fd(sp, sink, i);
+    if (chunk && fd >= 0 && wt__spool_resync(fd, p->offset + 1, end, 0, chunk, &at, &c) == 1)
+        *next = (struct wt_spool_pos){s->id, at};
+    wt_free(chunk);
+}
+
 int wt_spool_next(struct wt_spool *sp, unsigned sink, struct wt_spool_pos *pos,
                   struct wt_spool_rec *out, void *buf, size_t cap)
 {
@@ -691,13 +718,15 @@ int wt_spool_next(struct wt_spool *sp, unsigned sink, struct wt_spool_pos *pos,
     if (rc == 0) {
         *pos = out->next;
     } else if (rc == WT_EPARSE) {
-        /* Damaged since open: the rest of this segment cannot be walked. */
+        /* Damaged since open: resume at the next whole record of this
+         * segment (committed data only), else at the next segment. */
         const unsigned u = (unsigned)i;
         out->pos = p;
         if (u + 1 < sp->nsegs)
             out->next = (struct wt_spool_pos){sp->segs[u + 1].id, SEG_HDR};
         else
-            out->next = (struct wt_spool_pos){sp->segs[u].id, sp->segs[u].size};
+            out->next = (struct wt_spool_pos){sp->segs[u].id, sp->commit.offset};
+        resync_after(sp, sink, u, &p, &out->next);
         *pos = p;
     } else if (rc == WT_EAGAIN || rc == WT_EFULL) {
         *pos = p; /* same place, normalised */

@@ -188,6 +188,30 @@ _Static_assert(WT_SPOOL_MAX_SINKS <= 32, "bad_cursors is a 32-bit mask");
 /** Spool handle (opaque). Thread-safe: every call may come from any thread. */
 struct wt_spool;
 
+/** Kinds of damage wt_spool_open finds (docs/spool.md "What damage costs"). */
+enum wt_spool_damage_kind {
+    WT_SPOOL_DAMAGE_RECORDS, /* corrupt bytes between good records: skipped */
+    WT_SPOOL_DAMAGE_TAIL,    /* a torn or corrupt end of a segment: cut */
+    WT_SPOOL_DAMAGE_HEADER,  /* a bad segment header, rewritten from its records */
+    WT_SPOOL_DAMAGE_SEGMENT, /* a segment with no readable record: set aside (.bad) */
+    WT_SPOOL_DAMAGE_MISSING, /* segment files missing between present ones */
+};
+
+/** One damage found at open, reported once through wt_spool_opts.on_damage. */
+struct wt_spool_damage {
+    enum wt_spool_damage_kind kind;
+    uint64_t segment;   /* segment id (MISSING: the first missing id) */
+    uint64_t offset;    /* where the damage starts in that file */
+    uint64_t bytes;     /* bytes skipped or cut (MISSING: how many segment ids) */
+    uint64_t records;   /* records lost */
+    uint64_t events;    /* events lost, as far as the damaged headers tell */
+    bool records_known; /* records is exact (from the sequence numbers) */
+    bool events_known;  /* events is exact (every lost record's header was whole) */
+};
+
+/** Called from wt_spool_open, on the opening thread, once per damage. */
+typedef void (*wt_spool_damage_fn)(void *ctx, const struct wt_spool_damage *d);
+
 struct wt_spool_opts {
     const char *dir;               /* created 0700 if missing (parent must exist) */
     uint64_t max_bytes;            /* cap on all segment files; 0: default */
@@ -195,17 +219,23 @@ struct wt_spool_opts {
     unsigned nsinks;               /* 1..WT_SPOOL_MAX_SINKS */
     const char *const *sink_names; /* nsinks unique names; cursor file cursor-<name> */
     bool gc_durable;               /* delete a segment only once persisted cursors passed it */
+    wt_spool_damage_fn on_damage;  /* each damage found at open (may be NULL) */
+    void *damage_ctx;
 };
 
 /** What wt_spool_open found and repaired; the caller counts and logs it. */
 struct wt_spool_recovery {
-    uint64_t records, bytes;  /* records kept; bytes of all segment files */
-    uint64_t cut_records;     /* torn or corrupt records cut (one per cut point) */
-    uint64_t cut_bytes;       /* bytes removed: cut tails, empty torn segment files */
-    unsigned segments;        /* segment files kept */
-    unsigned bad_segments;    /* segments set aside as seg-<id>.wts.bad (bad header) */
-    uint32_t bad_cursors;     /* bit i: sink i's cursor file was damaged (-> oldest) */
-    unsigned cursors_clamped; /* cursors off a record boundary or past the end, moved */
+    uint64_t records, bytes;   /* records kept; bytes of all segment files */
+    uint64_t cut_records;      /* torn or corrupt records cut (one per cut point) */
+    uint64_t cut_bytes;        /* bytes removed: cut tails, empty torn segment files */
+    unsigned segments;         /* segment files kept */
+    unsigned bad_segments;     /* segments set aside as seg-<id>.wts.bad (bad header) */
+    uint32_t bad_cursors;      /* bit i: sink i's cursor file was damaged (-> oldest) */
+    unsigned cursors_clamped;  /* cursors off a record boundary or past the end, moved */
+    unsigned damages;          /* damages reported through on_damage */
+    uint64_t lost_records;     /* records lost to them (known counts only) */
+    uint64_t lost_events;      /* events lost to them (as far as known) */
+    unsigned repaired_headers; /* segment headers rewritten from their records */
 };
 
 /** Per-record metadata, stored in the record header. */

@@ -74,7 +74,7 @@ struct wt_spooler {
     char dir[PATH_MAX];
 
     struct wt_metric *m_bytes, *m_full, *m_recovered, *m_cut_records, *m_cut_bytes, *m_expired,
-        *m_dropped, *m_cursor_errors;
+        *m_dropped, *m_cursor_errors, *m_lost_records, *m_lost_events;
     bool warned_sync;
 };
 
@@ -481,6 +481,63 @@ static struct wt_metric *counter(struct wt_metrics *m, const char *name, const c
     return wt_metrics_get(m, WT_METRIC_COUNTER, name, help, NULL, NULL, 0);
 }
 
+static const char *const damage_kind[] = {"records", "tail", "header", "segment", "missing"};
+
+/* One damage found by the spool's open: one log line and the counters. */
+static void on_damage(void *ctx, const struct wt_spool_damage *d)
+{
+    struct wt_spooler *sp = ctx;
+    char l[32], recs[48], evs[48];
+    snprintf(l, sizeof(l), "kind=\"%s\"", damage_kind[d->kind]);
+    wt_metric_add(wt_metrics_get(sp->m, WT_METRIC_COUNTER, "wtexport_spool_damage_total",
+                                 "Damage found in the spool at start, by kind.", l, NULL, 0),
+                  1);
+    wt_metric_add(sp->m_lost_records, d->records);
+    wt_metric_add(sp->m_lost_events, d->events);
+    snprintf(recs, sizeof(recs), "%s%llu", d->records_known ? "" : "at least ",
+             (unsigned long long)d->records);
+    snprintf(evs, sizeof(evs), "%s%llu", d->events_known ? "" : "at least ",
+             (unsigned long long)d->events);
+    switch (d->kind) {
+    case WT_SPOOL_DAMAGE_RECORDS:
+        wt_log_error("spool",
+                     "%s: segment %016llx offset %llu: %llu corrupt bytes skipped; %s records "
+                     "(%s events) lost, reading resumes at the next whole record",
+                     sp->dir, (unsigned long long)d->segment, (unsigned long long)d->offset,
+                     (unsigned long long)d->bytes, recs, evs);
+        break;
+    case WT_SPOOL_DAMAGE_TAIL:
+        wt_log_warn("spool",
+                    "%s: segment %016llx offset %llu: a torn or corrupt tail was cut (%llu "
+                    "bytes); %s records (%s events) in it%s",
+                    sp->dir, (unsigned long long)d->segment, (unsigned long long)d->offset,
+                    (unsigned long long)d->bytes, recs, evs,
+                    d->records_known ? " lost"
+                                     : " (records never committed are read again from the input)");
+        break;
+    case WT_SPOOL_DAMAGE_HEADER:
+        wt_log_warn("spool",
+                    "%s: segment %016llx: a bad segment header was rewritten from its "
+                    "records; nothing lost",
+                    sp->dir, (unsigned long long)d->segment);
+        break;
+    case WT_SPOOL_DAMAGE_SEGMENT:
+        wt_log_error("spool",
+                     "%s: segment %016llx has no readable record: set aside as .wts.bad; "
+                     "%s records lost",
+                     sp->dir, (unsigned long long)d->segment,
+                     d->records_known ? recs : "an unknown number of");
+        break;
+    case WT_SPOOL_DAMAGE_MISSING:
+        wt_log_error("spool",
+                     "%s: %llu segment file(s) from %016llx are missing between present ones "
+                     "(deleted outside wtexport, or expired); %s records lost",
+                     sp->dir, (unsigned long long)d->bytes, (unsigned long long)d->segment,
+                     d->records_known ? recs : "an unknown number of");
+        break;
+    }
+}
+
 struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                                   struct wt_metrics *m, struct wt_sink *sinks, unsigned n,
                                   wt_spooled_fn on_spooled, void *ctx, char *err, size_t errlen)
@@ -511,7 +568,13 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                               .segment_bytes = cfg->spool.segment_bytes,
                               .nsinks = n,
                               .sink_names = names,
-                              .gc_durable = true};
+                              .gc_durable = true,
+                              .on_damage = on_damage,
+                              .damage_ctx = sp};
+    sp->m_lost_records = counter(m, "wtexport_spool_lost_records_total",
+                                 "Spool records lost to damage found at start.");
+    sp->m_lost_events = counter(m, "wtexport_spool_lost_events_total",
+                                "Events in spool records lost to damage (as far as known).");
     memset(&rec, 0, sizeof(rec));
     char why[256] = "";
     int rc = wt_spool_open(&sp->spool, &o, &rec, why, sizeof(why));
@@ -543,12 +606,13 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
     wt_metric_add(sp->m_recovered, rec.records);
     wt_metric_add(sp->m_cut_records, rec.cut_records);
     wt_metric_add(sp->m_cut_bytes, rec.cut_bytes);
-    if (rec.cut_records || rec.cut_bytes || rec.bad_segments)
+    /* Each damage was logged by on_damage; this sums them up. */
+    if (rec.damages)
         wt_log_warn("spool",
-                    "%s: a torn or corrupt tail was cut at start (%llu cut point(s), "
-                    "%llu bytes, %u bad segment(s)); the %llu records before it are intact",
-                    sp->dir, (unsigned long long)rec.cut_records, (unsigned long long)rec.cut_bytes,
-                    rec.bad_segments, (unsigned long long)rec.records);
+                    "%s: %u damage(s) found at start: %llu records (%llu events) lost; "
+                    "%llu records intact",
+                    sp->dir, rec.damages, (unsigned long long)rec.lost_records,
+                    (unsigned long long)rec.lost_events, (unsigned long long)rec.records);
     else if (rec.records)
         wt_log_info("spool", "%s: %llu records waiting from the last run", sp->dir,
                     (unsigned long long)rec.records);
