@@ -75,9 +75,9 @@ void wt__spool_seg_name(char out[NAME_BUF], uint64_t id, const char *suffix)
     snprintf(out, NAME_BUF, "seg-%016" PRIx64 ".wts%s", id, suffix);
 }
 
-static void cursor_name(char out[NAME_BUF], const char *sink, bool tmp)
+static void cursor_name(char out[NAME_BUF], const char *sink)
 {
-    snprintf(out, NAME_BUF, "%s" CURSOR_PREFIX "%s%s", tmp ? "." : "", sink, tmp ? ".tmp" : "");
+    snprintf(out, NAME_BUF, CURSOR_PREFIX "%s", sink);
 }
 
 static int hexval(char c)
@@ -382,7 +382,7 @@ int wt__spool_seg_create(struct wt_spool *sp)
         return rc;
     uint64_t id = sp->next_id;
     wt__spool_seg_name(name, id, "");
-    int fd = openat(sp->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = openat(sp->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
     wt__spool_seg_hdr_encode(h, id, sp->next_seq);
@@ -639,7 +639,7 @@ static int read_fd(struct wt_spool *sp, unsigned sink, unsigned i)
         return k->rfd;
     wt__spool_close_fd(&k->rfd);
     wt__spool_seg_name(name, s->id, "");
-    k->rfd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
+    k->rfd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (k->rfd < 0)
         return -errno;
     k->rseg = s->id;
@@ -883,8 +883,12 @@ static bool cursor_decode(const char *s, size_t n, struct wt_spool_pos *p, bool 
 int wt__spool_cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *p)
 {
     char name[NAME_BUF], buf[CURSOR_FILE_MAX + 1];
-    cursor_name(name, sp->sinks[k].name, false);
-    int fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
+    cursor_name(name, sp->sinks[k].name);
+    int fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP) {
+        /* A planted symlink is no cursor: damaged, rewritten at the next sync. */
+        return WT_EPARSE;
+    }
     if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
     ssize_t r = wt_pread_full(fd, buf, sizeof(buf), 0);
@@ -899,13 +903,15 @@ int wt__spool_cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *
 static int cursor_store(int dirfd, const char *sink, const struct wt_spool_pos *p, bool has_aux,
                         uint64_t aux)
 {
-    char tmp[NAME_BUF], dst[NAME_BUF], buf[CURSOR_FILE_MAX];
-    cursor_name(tmp, sink, true);
-    cursor_name(dst, sink, false);
+    char tmp[NAME_BUF], dst[NAME_BUF], buf[CURSOR_FILE_MAX], prefix[NAME_BUF];
+    cursor_name(dst, sink);
+    /* A new file under a unique name: nothing planted in the directory is
+     * ever opened for writing, and rename replaces a symlink at dst itself. */
+    snprintf(prefix, sizeof(prefix), "." CURSOR_PREFIX "%s.", sink);
     size_t n = cursor_encode(buf, sizeof(buf), p, has_aux, aux);
-    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = wt_create_unique(dirfd, prefix, ".tmp", tmp, sizeof(tmp));
     if (fd < 0)
-        return -errno;
+        return fd;
     struct iovec iov = {buf, n};
     int rc = pwritev_full(fd, &iov, 1, 0);
     if (rc == 0 && fdatasync(fd) != 0)

@@ -236,6 +236,7 @@ struct wt_spool_recovery {
     uint64_t lost_records;     /* records lost to them (known counts only) */
     uint64_t lost_events;      /* events lost to them (as far as known) */
     unsigned repaired_headers; /* segment headers rewritten from their records */
+    unsigned symlinks_removed; /* symlinks planted as segment files, deleted */
 };
 
 /** Per-record metadata, stored in the record header. */

@@ -616,6 +616,11 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
     else if (rec.records)
         wt_log_info("spool", "%s: %llu records waiting from the last run", sp->dir,
                     (unsigned long long)rec.records);
+    if (rec.symlinks_removed)
+        wt_log_warn("spool",
+                    "%s: %u symbolic link(s) named like segment files were deleted unread "
+                    "(someone planted them: check who can write the directory)",
+                    sp->dir, rec.symlinks_removed);
     if (rec.bad_cursors)
         wt_log_warn("spool",
                     "%s: a damaged sink cursor was reset to the oldest record "

@@ -1043,6 +1043,55 @@ static void test_read_time_corruption(void **state)
     expect_eagain(f, 0, &p);
 }
 
+/* Symlinks planted in the spool directory never redirect a write: not at
+ * the old fixed cursor temp name, not as a cursor file, not as a segment. */
+static void test_planted_symlinks(void **state)
+{
+    struct fx *f = *state;
+    char target[256], link[256], path[256];
+    open_ok(f, 1, 0, 0);
+    append_seq(f, 1, 100);
+    assert_int_equal(wt_spool_commit(f->sp), 0);
+    snprintf(target, sizeof(target), "%s/precious", f->root);
+    spit(target, "keep me", 7);
+    snprintf(link, sizeof(link), "%s/.cursor-sse.tmp", f->dir);
+    assert_int_equal(symlink(target, link), 0);
+    consume(f, 0, 1, 1, 100);
+    assert_int_equal(wt_spool_sync_cursors(f->sp), 0);
+    const struct wt_spool_pos c = cursor(f, 0);
+    close_sp(f);
+    size_t n;
+    unsigned char *b = slurp(target, &n);
+    assert_int_equal(n, 7);
+    assert_memory_equal(b, "keep me", 7);
+    free(b);
+
+    /* A symlink as the cursor file: damaged (not followed), then replaced. */
+    snprintf(path, sizeof(path), "%s/cursor-sse", f->dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(target, path), 0);
+    open_ok(f, 1, 0, 0);
+    assert_int_equal(f->rec.bad_cursors, 1);
+    consume(f, 0, 1, 1, 100);
+    assert_int_equal(wt_spool_sync_cursors(f->sp), 0);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(cursor(f, 0).offset, c.offset);
+    close_sp(f);
+
+    /* A symlink as a segment file: deleted, never opened for writing. */
+    seg_path(f, c.segment + 5, path, sizeof(path));
+    assert_int_equal(symlink(target, path), 0);
+    open_ok(f, 1, 0, 0);
+    assert_int_equal(f->rec.symlinks_removed, 1);
+    assert_int_equal(access(path, F_OK), -1);
+    b = slurp(target, &n);
+    assert_int_equal(n, 7);
+    assert_memory_equal(b, "keep me", 7);
+    free(b);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Files, options, locking, threads                                         */
 /* ------------------------------------------------------------------------ */
@@ -1262,6 +1311,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_segment_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_cursor_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_time_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_planted_symlinks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_against_second_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
