@@ -575,6 +575,7 @@ int wt_spool_commit(struct wt_spool *sp)
     int rc = sp->broken;
     const struct seg *a = wt__spool_active(sp);
     const struct wt_spool_pos target = {a->id, a->size};
+    const uint64_t t_records = a->records, t_events = a->events, t_end = a->end_seq;
     /* Until a directory fsync covers this generation, no commit may
      * publish records in segments created up to now. */
     const uint64_t gen = sp->dir_gen;
@@ -592,10 +593,79 @@ int wt_spool_commit(struct wt_spool *sp)
     pthread_mutex_lock(&sp->lock);
     if (rc == 0 && need_dir && gen > sp->dir_synced)
         sp->dir_synced = gen;
-    if (rc == 0 && pos_cmp(&target, &sp->commit) > 0)
+    if (rc == 0 && pos_cmp(&target, &sp->commit) > 0) {
         sp->commit = target;
+        sp->commit_records = t_records;
+        sp->commit_events = t_events;
+        sp->commit_end_seq = t_end;
+    }
     if (rc != 0 && rc != -EMFILE && rc != -ENFILE && sp->broken == 0)
         sp->broken = rc;
+    pthread_mutex_unlock(&sp->lock);
+    return rc;
+}
+
+/* Delete segment i, which holds only uncommitted records (never read). */
+static int seg_discard(struct wt_spool *sp, unsigned i)
+{
+    struct seg *s = &sp->segs[i];
+    char name[NAME_BUF];
+    wt__spool_seg_name(name, s->id, "");
+    if (unlinkat(sp->dirfd, name, 0) != 0 && errno != ENOENT)
+        return -errno;
+    wt__spool_close_fd(&s->fd);
+    wt__spool_holes_drop(sp, s->id);
+    sp->bytes -= s->size;
+    memmove(s, s + 1, (sp->nsegs - i - 1) * sizeof(*s));
+    sp->nsegs--;
+    return 0;
+}
+
+int wt_spool_discard_uncommitted(struct wt_spool *sp)
+{
+    int rc = 0;
+    pthread_mutex_lock(&sp->lock);
+    const struct wt_spool_pos c = sp->commit;
+    /* Segments after the commit point hold only uncommitted records. */
+    const unsigned keep = wt__spool_seg_find(sp, c.segment + 1);
+    bool removed = false;
+    while (rc == 0 && sp->nsegs > keep) {
+        rc = seg_discard(sp, sp->nsegs - 1);
+        removed = true;
+    }
+    struct seg *s = keep > 0 ? &sp->segs[keep - 1] : NULL;
+    if (rc == 0 && s && s->id == c.segment && s->size > c.offset) {
+        char name[NAME_BUF];
+        wt__spool_seg_name(name, s->id, "");
+        if (s->fd < 0)
+            s->fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (s->fd < 0 || ftruncate(s->fd, (off_t)c.offset) != 0 || fdatasync(s->fd) != 0) {
+            rc = -errno;
+        } else {
+            sp->bytes -= s->size - c.offset;
+            s->size = s->synced = c.offset;
+            s->records = sp->commit_records;
+            s->events = sp->commit_events;
+            s->end_seq = sp->commit_end_seq;
+        }
+    }
+    /* Deletes must be durable before the same numbers are used again. */
+    if (rc == 0 && removed && fsync(sp->dirfd) != 0)
+        rc = -errno;
+    if (rc == 0)
+        sp->next_seq = sp->commit_end_seq;
+    /* After a failed fsync nothing more is written to that file: a new
+     * segment takes the next records. */
+    if (rc == 0 && (sp->broken || sp->nsegs == 0)) {
+        rc = wt__spool_seg_create(sp);
+        if (rc == 0 && sp->nsegs > 1) {
+            struct seg *old = &sp->segs[sp->nsegs - 2];
+            if (old->synced >= old->size)
+                wt__spool_close_fd(&old->fd);
+        }
+    }
+    if (rc == 0)
+        sp->broken = 0;
     pthread_mutex_unlock(&sp->lock);
     return rc;
 }

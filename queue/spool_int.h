@@ -98,7 +98,10 @@ struct wt_spool {
     uint64_t next_seq, next_id;
     uint64_t dir_gen;    /* bumped when a segment is created */
     uint64_t dir_synced; /* the dir_gen the last directory fsync covered */
-    int broken;          /* sticky error of a failed fsync */
+    int broken;          /* error of a failed fsync, until wt_spool_discard_uncommitted */
+    /* What the segment holding `commit` held at that position (records,
+     * events, the sequence number after them): restored by a discard. */
+    uint64_t commit_records, commit_events, commit_end_seq;
     unsigned nsinks;
     struct sink sinks[WT_SPOOL_MAX_SINKS];
     bool gc_durable;   /* delete only what persisted cursors passed */

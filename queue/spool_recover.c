@@ -799,6 +799,9 @@ int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
     wt__spool_active(sp)->synced = wt__spool_active(sp)->size;
     sp->dir_synced = sp->dir_gen;
     sp->commit = (struct wt_spool_pos){wt__spool_active(sp)->id, wt__spool_active(sp)->size};
+    sp->commit_records = wt__spool_active(sp)->records;
+    sp->commit_events = wt__spool_active(sp)->events;
+    sp->commit_end_seq = sp->next_seq;
     rec->segments = sp->nsegs;
     rec->bytes = sp->bytes;
     for (unsigned i = 0; i < sp->nsegs; i++)

@@ -316,10 +316,25 @@ int wt_spool_append(struct wt_spool *sp, const void *payload, size_t len,
  * @brief Make every record appended before this call durable: fdatasync the
  * segments written since the last commit, and the directory if a segment was
  * created. Only then may the input checkpoint advance. Blocking.
- * @returns 0, or -errno. A failed fsync is sticky: later appends and commits
- *          return it (the page cache can no longer be trusted); reopen.
+ * @returns 0, or -errno. A failed fsync sticks: later appends and commits
+ *          return it (the page cache can no longer be trusted) until
+ *          wt_spool_discard_uncommitted succeeds.
  */
 int wt_spool_commit(struct wt_spool *sp);
+
+/**
+ * @brief Drop every record appended after the last successful commit and
+ * clear the error of a failed fsync, so appends and commits work again
+ * (after a full disk, say). The segments holding only such records are
+ * deleted, the one holding the commit point is truncated there and synced;
+ * after a failed fsync the next records go to a new segment, never again
+ * to a file whose page cache the kernel may have dropped. No reader ever
+ * saw the dropped records (readers see committed data only): the caller
+ * appends them again from memory, with the same sequence numbers.
+ * @returns 0, or -errno (still failing: call it again later; what it did
+ *          so far is consistent).
+ */
+int wt_spool_discard_uncommitted(struct wt_spool *sp);
 
 /**
  * @brief The durable cursor of a sink: the position after its last acked

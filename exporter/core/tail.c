@@ -14,6 +14,7 @@
  * (scan_interval, or sooner after a create/rename event) re-runs the globs.
  */
 #include "tail.h"
+#include "state_health.h"
 #include "checkpoint.h"
 #include "log.h"
 
@@ -99,7 +100,8 @@ struct wt_tail {
     size_t nspos;
     bool ckpt_dirty, ckpt_busy;
     struct ckpt_job job;
-    bool warned_limit, warned_ckpt;
+    bool warned_limit;
+    struct wt_state_health h_ckpt;
     bool need_reap;
     unsigned closing; /* handles whose close callback is pending */
 
@@ -759,20 +761,24 @@ static void ckpt_done(uv_work_t *req, int status)
     wt_free(j->data);
     j->data = NULL;
     t->ckpt_busy = false;
+    bool ended;
     if (rc != 0) {
         wt_metric_add(t->m_ckpt_errors, 1);
         t->ckpt_dirty = true;
-        wt_log_once(&t->warned_ckpt, WT_LOG_ERROR, "tail", "writing checkpoints in %s: %s",
-                    t->cfg->state_dir, wt_strerror(rc));
+        /* One line per outage; retried every checkpoint_interval. */
+        if (wt_state_health_failed(&t->h_ckpt, uv_now(t->loop)))
+            wt_log_error("tail",
+                         "writing checkpoints in %s: %s (retrying every "
+                         "checkpoint_interval)",
+                         t->cfg->state_dir, wt_strerror(rc));
         wt_metrics_problem(t->m, "checkpoints", "cannot write checkpoints");
     } else {
         wt_metric_add(t->m_ckpt_writes, 1);
         /* The spool may now drop the records whose positions this covers. */
         wt_pipeline_checkpointed(t->p, j->token);
-        if (t->warned_ckpt) {
-            t->warned_ckpt = false;
-            wt_log_info("tail", "checkpoints written again");
-        }
+        const uint64_t ms = wt_state_health_ok(&t->h_ckpt, uv_now(t->loop), &ended);
+        if (ended)
+            wt_log_info("tail", "checkpoints written again after %.1f s", (double)ms / 1000);
         wt_metrics_problem(t->m, "checkpoints", NULL);
     }
 }
@@ -859,6 +865,7 @@ struct wt_tail *wt_tail_new(uv_loop_t *loop, const struct wt_config *cfg, struct
                        "Files truncated or replaced in place (copytruncate).", NULL, NULL, 0);
     t->m_ckpt_writes = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_checkpoint_writes_total",
                                       "Checkpoint files written.", NULL, NULL, 0);
+    wt_state_health_init(&t->h_ckpt, m, "checkpoint");
     t->m_ckpt_errors = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_checkpoint_errors_total",
                                       "Checkpoint writes that failed.", NULL, NULL, 0);
     t->m_unread = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_file_unread_bytes_total",

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spool_int.h" /* broken, to stand for a failed fsync */
 #include "wt_queue.h"
 
 #define SEG_HDR WT_SPOOL_SEGMENT_HEADER_BYTES
@@ -1092,6 +1093,57 @@ static void test_planted_symlinks(void **state)
     free(b);
 }
 
+/* After a failed write or fsync (a full disk), discarding what was not
+ * committed makes the spool work again: the same records are appended again
+ * with the same numbers, nothing is lost or doubled, and a reopen is clean. */
+static void test_discard_uncommitted(void **state)
+{
+    struct fx *f = *state;
+    open_ok(f, 1, SMALL_SEG, 0);
+    for (uint64_t s = 1; s <= 4; s++)
+        append_seq(f, s, LEN1K);
+    assert_int_equal(wt_spool_commit(f->sp), 0);
+    const uint64_t seg1 = cursor(f, 0).segment;
+    /* Uncommitted: 5 and 6 in the active segment, 7..9 in a new one. */
+    for (uint64_t s = 5; s <= 9; s++)
+        append_seq(f, s, LEN1K);
+    assert_int_equal(count_files(f, ".wts"), 3);
+    assert_int_equal(wt_spool_discard_uncommitted(f->sp), 0);
+    assert_int_equal(count_files(f, ".wts"), 2);
+    assert_int_equal(wt_spool_next_seq(f->sp), 5);
+    for (uint64_t s = 5; s <= 7; s++)
+        append_seq(f, s, LEN1K);
+
+    /* A failed fsync: the next records go to a new segment. */
+    f->sp->broken = -EIO;
+    unsigned char b[8] = {0};
+    struct wt_spool_meta m = meta_of(8);
+    assert_int_equal(wt_spool_append(f->sp, b, sizeof(b), &m, NULL), -EIO);
+    assert_int_equal(wt_spool_commit(f->sp), -EIO);
+    assert_int_equal(wt_spool_discard_uncommitted(f->sp), 0);
+    assert_int_equal(wt_spool_next_seq(f->sp), 5);
+    assert_int_equal(count_files(f, ".wts"), 3); /* seg1, seg2 (cut back), a new one */
+    for (uint64_t s = 5; s <= 9; s++)
+        append_seq(f, s, LEN1K);
+    assert_int_equal(wt_spool_commit(f->sp), 0);
+    struct wt_spool_pos p = cursor(f, 0);
+    for (uint64_t s = 1; s <= 9; s++)
+        expect_rec(f, 0, &p, s, LEN1K, NULL);
+    expect_eagain(f, 0, &p);
+    close_sp(f);
+    open_ok(f, 1, SMALL_SEG, 0);
+    assert_int_equal(f->rec.records, 9);
+    assert_int_equal(f->rec.damages, 0);
+    assert_int_equal(f->rec.cut_records, 0);
+    p = cursor(f, 0);
+    assert_int_equal(p.segment, seg1);
+    for (uint64_t s = 1; s <= 9; s++)
+        expect_rec(f, 0, &p, s, LEN1K, NULL);
+    /* Nothing to discard: a no-op. */
+    assert_int_equal(wt_spool_discard_uncommitted(f->sp), 0);
+    assert_int_equal(wt_spool_next_seq(f->sp), 10);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Files, options, locking, threads                                         */
 /* ------------------------------------------------------------------------ */
@@ -1312,6 +1364,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damaged_cursor_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_time_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_planted_symlinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discard_uncommitted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_against_second_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
