@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int wt_write_all(int fd, const void *buf, size_t n)
@@ -87,26 +88,108 @@ int wt_fsync_dir(const char *dir)
     return rc;
 }
 
+int wt_create_unique(int dirfd, const char *prefix, const char *suffix, char *name, size_t cap)
+{
+    static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static _Atomic unsigned long counter;
+    struct timespec ts;
+    for (int tries = 0; tries < 100; tries++) {
+        clock_gettime(CLOCK_REALTIME, &ts);
+        /* Unique enough within the process; O_EXCL settles the rest. */
+        unsigned long v = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 20) ^
+                          (++counter * 2654435761UL);
+        char x[7];
+        for (int i = 0; i < 6; i++, v /= 62)
+            x[i] = set[v % 62];
+        x[6] = '\0';
+        if ((size_t)snprintf(name, cap, "%s%s%s", prefix, x, suffix) >= cap)
+            return -ENAMETOOLONG;
+        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd >= 0 ? fd : -errno;
+    }
+    return -EEXIST;
+}
+
 int wt_write_atomic(const char *dir, const char *name, const void *data, size_t len)
 {
-    char tmp[4352], dst[4352];
-    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-    snprintf(dst, sizeof(dst), "%s/%s", dir, name);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
+    char tmp[512], prefix[300];
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
         return -errno;
+    snprintf(prefix, sizeof(prefix), ".%s.", name);
+    int fd = wt_create_unique(dfd, prefix, "", tmp, sizeof(tmp));
+    if (fd < 0) {
+        close(dfd);
+        return fd;
+    }
     int rc = wt_write_all(fd, data, len);
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
     if (close(fd) != 0 && rc == 0)
         rc = -errno;
-    if (rc == 0 && rename(tmp, dst) != 0)
+    /* rename replaces whatever is at name, a planted symlink included. */
+    if (rc == 0 && renameat(dfd, tmp, dfd, name) != 0)
         rc = -errno;
-    if (rc != 0) {
-        unlink(tmp);
-        return rc;
+    if (rc != 0)
+        unlinkat(dfd, tmp, 0);
+    else if (fsync(dfd) != 0)
+        rc = -errno;
+    close(dfd);
+    return rc;
+}
+
+int wt_dir_check_private(const char *path, bool allow_symlink, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -errno;
     }
-    return wt_fsync_dir(dir);
+    if (S_ISLNK(st.st_mode)) {
+        if (!allow_symlink) {
+            snprintf(err, errlen,
+                     "%s is a symbolic link: refused (whoever can change the link decides "
+                     "where state is written); use the real path, or set "
+                     "allow_symlinked_state: true",
+                     path);
+            return -ELOOP;
+        }
+        if (stat(path, &st) != 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return -errno;
+        }
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a directory", path);
+        return -ENOTDIR;
+    }
+    const uid_t me = geteuid();
+    if (st.st_uid != me) {
+        if (me == 0)
+            snprintf(err, errlen,
+                     "%s is owned by uid %u, not by root, while running as root: refused "
+                     "(its owner could plant files that root then writes through); "
+                     "chown it to root or run as its owner",
+                     path, (unsigned)st.st_uid);
+        else
+            snprintf(err, errlen,
+                     "%s is owned by uid %u, not by the daemon's user (uid %u): refused; "
+                     "chown it to the daemon's user",
+                     path, (unsigned)st.st_uid, (unsigned)me);
+        return -EPERM;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, errlen,
+                 "%s is writable by %s (mode %04o): refused (another user could plant "
+                 "files in it); chmod go-w it (0700 is best)",
+                 path, st.st_mode & S_IWOTH ? "every user" : "its group",
+                 (unsigned)(st.st_mode & 07777));
+        return -EPERM;
+    }
+    return 0;
 }
 
 int wt_mkdir_p(const char *path)

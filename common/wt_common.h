@@ -142,11 +142,30 @@ ssize_t wt_pread_full(int fd, void *buf, size_t n, uint64_t off);
 int wt_read_file(const char *path, size_t max, char **out, size_t *len);
 
 /**
- * Write data to dir/name atomically with mode 0600: a temp file in dir
- * (O_NOFOLLOW), fsync, rename over name, fsync of dir. Symlinks are not
- * followed. @returns 0 or -errno (the first error, fsyncs included).
+ * Write data to dir/name atomically with mode 0600: a new temp file in dir
+ * with a unique name (.<name>.XXXXXX, created O_EXCL|O_NOFOLLOW|O_CLOEXEC,
+ * so nothing planted there is ever opened), fsync, rename over name (which
+ * replaces a symlink planted at name, never its target), fsync of dir.
+ * @returns 0 or -errno (the first error, fsyncs included).
  */
 int wt_write_atomic(const char *dir, const char *name, const void *data, size_t len);
+
+/**
+ * Create a new file dirfd/<prefix>XXXXXX<suffix> (X: random [A-Za-z0-9])
+ * with O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC and mode 0600, retrying on a name
+ * that exists. name (cap bytes) gets the name used.
+ * @returns the descriptor (O_WRONLY) or -errno.
+ */
+int wt_create_unique(int dirfd, const char *prefix, const char *suffix, char *name, size_t cap);
+
+/**
+ * Check that a state directory is the daemon's own: not a symlink (unless
+ * allow_symlink; then its target is checked), a directory, owned by the
+ * effective user, and not writable by group or others. A missing path is
+ * fine (0): it will be created 0700. err gets a reason fit for the log.
+ * @returns 0, -ELOOP (a symlink), -EPERM (owner or mode), -ENOTDIR, -errno.
+ */
+int wt_dir_check_private(const char *path, bool allow_symlink, char *err, size_t errlen);
 
 /**
  * Test-only crash point. With WT_CRASH_AT=<name>[:<n>] in the environment,

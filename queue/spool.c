@@ -75,9 +75,9 @@ void wt__spool_seg_name(char out[NAME_BUF], uint64_t id, const char *suffix)
     snprintf(out, NAME_BUF, "seg-%016" PRIx64 ".wts%s", id, suffix);
 }
 
-static void cursor_name(char out[NAME_BUF], const char *sink, bool tmp)
+static void cursor_name(char out[NAME_BUF], const char *sink)
 {
-    snprintf(out, NAME_BUF, "%s" CURSOR_PREFIX "%s%s", tmp ? "." : "", sink, tmp ? ".tmp" : "");
+    snprintf(out, NAME_BUF, CURSOR_PREFIX "%s", sink);
 }
 
 static int hexval(char c)
@@ -154,7 +154,7 @@ void wt__spool_close_fd(int *fd)
  * u64 segment id, u64 sequence number of the first record, u32 reserved (0),
  * u32 CRC32C of bytes 0..35.
  */
-static void seg_hdr_encode(unsigned char h[SEG_HDR], uint64_t id, uint64_t first_seq)
+void wt__spool_seg_hdr_encode(unsigned char h[SEG_HDR], uint64_t id, uint64_t first_seq)
 {
     memset(h, 0, SEG_HDR);
     memcpy(h, SEG_MAGIC, 8);
@@ -317,7 +317,7 @@ static bool seg_passed_by_all(const struct wt_spool *sp, unsigned i)
 {
     const struct seg *s = &sp->segs[i];
     /* Records whose source positions may still be needed at a restart. */
-    if (sp->keep_seq && s->first_seq + s->records > sp->keep_seq)
+    if (sp->keep_seq && s->end_seq > sp->keep_seq)
         return false;
     for (unsigned k = 0; k < sp->nsinks; k++) {
         const struct sink *c = &sp->sinks[k];
@@ -338,6 +338,7 @@ static int seg_drop(struct wt_spool *sp, unsigned i)
     if (unlinkat(sp->dirfd, name, 0) != 0 && errno != ENOENT)
         return -errno;
     wt__spool_close_fd(&s->fd);
+    wt__spool_holes_drop(sp, s->id);
     for (unsigned k = 0; k < sp->nsinks; k++)
         if (sp->sinks[k].rseg == s->id)
             wt__spool_close_fd(&sp->sinks[k].rfd);
@@ -381,10 +382,10 @@ int wt__spool_seg_create(struct wt_spool *sp)
         return rc;
     uint64_t id = sp->next_id;
     wt__spool_seg_name(name, id, "");
-    int fd = openat(sp->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = openat(sp->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    seg_hdr_encode(h, id, sp->next_seq);
+    wt__spool_seg_hdr_encode(h, id, sp->next_seq);
     struct iovec iov = {h, SEG_HDR};
     rc = pwritev_full(fd, &iov, 1, 0);
     if (rc != 0) {
@@ -392,8 +393,12 @@ int wt__spool_seg_create(struct wt_spool *sp)
         unlinkat(sp->dirfd, name, 0);
         return rc;
     }
-    sp->segs[sp->nsegs++] =
-        (struct seg){.id = id, .first_seq = sp->next_seq, .size = SEG_HDR, .synced = 0, .fd = fd};
+    sp->segs[sp->nsegs++] = (struct seg){.id = id,
+                                         .first_seq = sp->next_seq,
+                                         .end_seq = sp->next_seq,
+                                         .size = SEG_HDR,
+                                         .synced = 0,
+                                         .fd = fd};
     sp->bytes += SEG_HDR;
     sp->next_id++;
     sp->dir_gen++;
@@ -505,6 +510,7 @@ int wt_spool_append(struct wt_spool *sp, const void *payload, size_t len,
     if (seq_out)
         *seq_out = sp->next_seq;
     sp->next_seq++;
+    a->end_seq = sp->next_seq;
 out:
     pthread_mutex_unlock(&sp->lock);
     return rc;
@@ -569,6 +575,7 @@ int wt_spool_commit(struct wt_spool *sp)
     int rc = sp->broken;
     const struct seg *a = wt__spool_active(sp);
     const struct wt_spool_pos target = {a->id, a->size};
+    const uint64_t t_records = a->records, t_events = a->events, t_end = a->end_seq;
     /* Until a directory fsync covers this generation, no commit may
      * publish records in segments created up to now. */
     const uint64_t gen = sp->dir_gen;
@@ -586,10 +593,79 @@ int wt_spool_commit(struct wt_spool *sp)
     pthread_mutex_lock(&sp->lock);
     if (rc == 0 && need_dir && gen > sp->dir_synced)
         sp->dir_synced = gen;
-    if (rc == 0 && pos_cmp(&target, &sp->commit) > 0)
+    if (rc == 0 && pos_cmp(&target, &sp->commit) > 0) {
         sp->commit = target;
+        sp->commit_records = t_records;
+        sp->commit_events = t_events;
+        sp->commit_end_seq = t_end;
+    }
     if (rc != 0 && rc != -EMFILE && rc != -ENFILE && sp->broken == 0)
         sp->broken = rc;
+    pthread_mutex_unlock(&sp->lock);
+    return rc;
+}
+
+/* Delete segment i, which holds only uncommitted records (never read). */
+static int seg_discard(struct wt_spool *sp, unsigned i)
+{
+    struct seg *s = &sp->segs[i];
+    char name[NAME_BUF];
+    wt__spool_seg_name(name, s->id, "");
+    if (unlinkat(sp->dirfd, name, 0) != 0 && errno != ENOENT)
+        return -errno;
+    wt__spool_close_fd(&s->fd);
+    wt__spool_holes_drop(sp, s->id);
+    sp->bytes -= s->size;
+    memmove(s, s + 1, (sp->nsegs - i - 1) * sizeof(*s));
+    sp->nsegs--;
+    return 0;
+}
+
+int wt_spool_discard_uncommitted(struct wt_spool *sp)
+{
+    int rc = 0;
+    pthread_mutex_lock(&sp->lock);
+    const struct wt_spool_pos c = sp->commit;
+    /* Segments after the commit point hold only uncommitted records. */
+    const unsigned keep = wt__spool_seg_find(sp, c.segment + 1);
+    bool removed = false;
+    while (rc == 0 && sp->nsegs > keep) {
+        rc = seg_discard(sp, sp->nsegs - 1);
+        removed = true;
+    }
+    struct seg *s = keep > 0 ? &sp->segs[keep - 1] : NULL;
+    if (rc == 0 && s && s->id == c.segment && s->size > c.offset) {
+        char name[NAME_BUF];
+        wt__spool_seg_name(name, s->id, "");
+        if (s->fd < 0)
+            s->fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (s->fd < 0 || ftruncate(s->fd, (off_t)c.offset) != 0 || fdatasync(s->fd) != 0) {
+            rc = -errno;
+        } else {
+            sp->bytes -= s->size - c.offset;
+            s->size = s->synced = c.offset;
+            s->records = sp->commit_records;
+            s->events = sp->commit_events;
+            s->end_seq = sp->commit_end_seq;
+        }
+    }
+    /* Deletes must be durable before the same numbers are used again. */
+    if (rc == 0 && removed && fsync(sp->dirfd) != 0)
+        rc = -errno;
+    if (rc == 0)
+        sp->next_seq = sp->commit_end_seq;
+    /* After a failed fsync nothing more is written to that file: a new
+     * segment takes the next records. */
+    if (rc == 0 && (sp->broken || sp->nsegs == 0)) {
+        rc = wt__spool_seg_create(sp);
+        if (rc == 0 && sp->nsegs > 1) {
+            struct seg *old = &sp->segs[sp->nsegs - 2];
+            if (old->synced >= old->size)
+                wt__spool_close_fd(&old->fd);
+        }
+    }
+    if (rc == 0)
+        sp->broken = 0;
     pthread_mutex_unlock(&sp->lock);
     return rc;
 }
@@ -610,9 +686,11 @@ static int locate(const struct wt_spool *sp, struct wt_spool_pos *pos)
         return -EINVAL;
     if (sp->segs[i].id != pos->segment || pos->offset < SEG_HDR)
         *pos = (struct wt_spool_pos){sp->segs[i].id, SEG_HDR};
+    wt__spool_hole_skip(sp, pos); /* damage found at open, reported then */
     while (pos->offset >= sp->segs[i].size && i + 1 < sp->nsegs) {
         i++;
         *pos = (struct wt_spool_pos){sp->segs[i].id, SEG_HDR};
+        wt__spool_hole_skip(sp, pos);
     }
     if (pos->offset > sp->segs[i].size)
         return -EINVAL;
@@ -631,7 +709,7 @@ static int read_fd(struct wt_spool *sp, unsigned sink, unsigned i)
         return k->rfd;
     wt__spool_close_fd(&k->rfd);
     wt__spool_seg_name(name, s->id, "");
-    k->rfd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
+    k->rfd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (k->rfd < 0)
         return -errno;
     k->rseg = s->id;
@@ -674,6 +752,25 @@ static int read_record(struct wt_spool *sp, unsigned sink, unsigned i,
     return 0;
 }
 
+/*
+ * The record at *p is damaged: point *next at the next whole record after
+ * it in segment i, if there is one before the end of committed data.
+ * Best effort: on any error *next stays where it is.
+ */
+static void resync_after(struct wt_spool *sp, unsigned sink, unsigned i,
+                         const struct wt_spool_pos *p, struct wt_spool_pos *next)
+{
+    const struct seg *s = &sp->segs[i];
+    const uint64_t end = i + 1 == sp->nsegs ? sp->commit.offset : s->size;
+    unsigned char *chunk = wt_malloc(SCAN_CHUNK);
+    struct rchk c;
+    uint64_t at;
+    const int fd = read_fd(sp, sink, i);
+    if (chunk && fd >= 0 && wt__spool_resync(fd, p->offset + 1, end, 0, chunk, &at, &c) == 1)
+        *next = (struct wt_spool_pos){s->id, at};
+    wt_free(chunk);
+}
+
 int wt_spool_next(struct wt_spool *sp, unsigned sink, struct wt_spool_pos *pos,
                   struct wt_spool_rec *out, void *buf, size_t cap)
 {
@@ -691,13 +788,15 @@ int wt_spool_next(struct wt_spool *sp, unsigned sink, struct wt_spool_pos *pos,
     if (rc == 0) {
         *pos = out->next;
     } else if (rc == WT_EPARSE) {
-        /* Damaged since open: the rest of this segment cannot be walked. */
+        /* Damaged since open: resume at the next whole record of this
+         * segment (committed data only), else at the next segment. */
         const unsigned u = (unsigned)i;
         out->pos = p;
         if (u + 1 < sp->nsegs)
             out->next = (struct wt_spool_pos){sp->segs[u + 1].id, SEG_HDR};
         else
-            out->next = (struct wt_spool_pos){sp->segs[u].id, sp->segs[u].size};
+            out->next = (struct wt_spool_pos){sp->segs[u].id, sp->commit.offset};
+        resync_after(sp, sink, u, &p, &out->next);
         *pos = p;
     } else if (rc == WT_EAGAIN || rc == WT_EFULL) {
         *pos = p; /* same place, normalised */
@@ -866,8 +965,12 @@ static bool cursor_decode(const char *s, size_t n, struct wt_spool_pos *p, bool 
 int wt__spool_cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *p)
 {
     char name[NAME_BUF], buf[CURSOR_FILE_MAX + 1];
-    cursor_name(name, sp->sinks[k].name, false);
-    int fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
+    cursor_name(name, sp->sinks[k].name);
+    int fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP) {
+        /* A planted symlink is no cursor: damaged, rewritten at the next sync. */
+        return WT_EPARSE;
+    }
     if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
     ssize_t r = wt_pread_full(fd, buf, sizeof(buf), 0);
@@ -882,13 +985,15 @@ int wt__spool_cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *
 static int cursor_store(int dirfd, const char *sink, const struct wt_spool_pos *p, bool has_aux,
                         uint64_t aux)
 {
-    char tmp[NAME_BUF], dst[NAME_BUF], buf[CURSOR_FILE_MAX];
-    cursor_name(tmp, sink, true);
-    cursor_name(dst, sink, false);
+    char tmp[NAME_BUF], dst[NAME_BUF], buf[CURSOR_FILE_MAX], prefix[NAME_BUF];
+    cursor_name(dst, sink);
+    /* A new file under a unique name: nothing planted in the directory is
+     * ever opened for writing, and rename replaces a symlink at dst itself. */
+    snprintf(prefix, sizeof(prefix), "." CURSOR_PREFIX "%s.", sink);
     size_t n = cursor_encode(buf, sizeof(buf), p, has_aux, aux);
-    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = wt_create_unique(dirfd, prefix, ".tmp", tmp, sizeof(tmp));
     if (fd < 0)
-        return -errno;
+        return fd;
     struct iovec iov = {buf, n};
     int rc = pwritev_full(fd, &iov, 1, 0);
     if (rc == 0 && fdatasync(fd) != 0)

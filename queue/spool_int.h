@@ -49,6 +49,28 @@ struct seg {
     int64_t ts_max; /* newest event, if has_ts */
     bool has_ts;
     int fd;
+    /* Open only: the sequence number after its last record (lost ones
+     * included), and a tail cut there (cut_bytes > 0). */
+    uint64_t end_seq; /* also kept up to date by appends */
+    uint64_t cut_off, cut_bytes, cut_events, cut_records;
+    bool guessed; /* first_seq taken from the first whole record (header repaired) */
+};
+
+/* Corrupt bytes between two good records of a segment, found at open:
+ * readers jump from start to end (the next good record). */
+struct hole {
+    uint64_t seg, start, end;
+};
+/* Holes remembered per spool; past it a reader finds the damage itself
+ * (WT_EPARSE, then it resynchronises). */
+#define MAX_HOLES 4096
+
+/* A record read and checked whole (header, positions, CRC of all). */
+struct rchk {
+    unsigned char h[REC_HDR];
+    unsigned char pos[WT_SPOOL_MAX_SRCPOS * SRCPOS];
+    uint32_t plen, len;
+    uint64_t seq;
 };
 
 struct sink {
@@ -76,7 +98,10 @@ struct wt_spool {
     uint64_t next_seq, next_id;
     uint64_t dir_gen;    /* bumped when a segment is created */
     uint64_t dir_synced; /* the dir_gen the last directory fsync covered */
-    int broken;          /* sticky error of a failed fsync */
+    int broken;          /* error of a failed fsync, until wt_spool_discard_uncommitted */
+    /* What the segment holding `commit` held at that position (records,
+     * events, the sequence number after them): restored by a discard. */
+    uint64_t commit_records, commit_events, commit_end_seq;
     unsigned nsinks;
     struct sink sinks[WT_SPOOL_MAX_SINKS];
     bool gc_durable;   /* delete only what persisted cursors passed */
@@ -84,6 +109,8 @@ struct wt_spool {
     /* Newest position per (dev, ino, gen) found at open. */
     struct wt_srcpos *srcpos;
     size_t nsrcpos, srcpos_total;
+    struct hole *holes; /* sorted by (seg, start) */
+    unsigned nholes;
 };
 
 /* Helpers of spool.c that recovery uses too. */
@@ -103,5 +130,11 @@ unsigned wt__spool_seg_find(const struct wt_spool *sp, uint64_t id);
 bool wt__spool_seg_hdr_valid(const unsigned char h[SEG_HDR], uint64_t id, uint64_t *first_seq);
 void wt__spool_seg_name(char out[NAME_BUF], uint64_t id, const char *suffix);
 int wt__spool_seg_reserve(struct wt_spool *sp);
+void wt__spool_seg_hdr_encode(unsigned char h[SEG_HDR], uint64_t id, uint64_t first_seq);
+int wt__spool_rec_check(int fd, uint64_t off, uint64_t fsize, unsigned char *chunk, struct rchk *c);
+int wt__spool_resync(int fd, uint64_t from, uint64_t fsize, uint64_t min_seq, unsigned char *chunk,
+                     uint64_t *at, struct rchk *c);
+void wt__spool_hole_skip(const struct wt_spool *sp, struct wt_spool_pos *pos);
+void wt__spool_holes_drop(struct wt_spool *sp, uint64_t seg);
 
 #endif /* WT_SPOOL_INT_H */

@@ -227,56 +227,354 @@ static void remember_srcpos(struct wt_spool *sp, const unsigned char *p)
     sp->srcpos[sp->nsrcpos++] = a;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Checking records, resynchronising after damage                          */
+/* ------------------------------------------------------------------------ */
+
+int wt__spool_rec_check(int fd, uint64_t off, uint64_t fsize, unsigned char *chunk, struct rchk *c)
+{
+    ssize_t r = wt_pread_full(fd, c->h, REC_HDR, off);
+    if (r < 0)
+        return (int)r;
+    if (r != REC_HDR || !wt__spool_rec_hdr_plausible(c->h, off, fsize))
+        return 0;
+    c->len = wt__spool_get32(c->h + 4);
+    c->plen = wt__spool_rec_plen(c->h);
+    c->seq = wt__spool_get64(c->h + 12);
+    uint32_t crc = wt__spool_rec_hdr_crc(c->h), done = 0;
+    r = wt_pread_full(fd, c->pos, c->plen, off + REC_HDR);
+    if (r < 0)
+        return (int)r;
+    if ((size_t)r != c->plen)
+        return 0;
+    crc = wt_crc32c(crc, c->pos, c->plen);
+    while (done < c->len) {
+        const size_t want = c->len - done < SCAN_CHUNK ? c->len - done : SCAN_CHUNK;
+        r = wt_pread_full(fd, chunk, want, off + REC_HDR + c->plen + done);
+        if (r < 0)
+            return (int)r;
+        if ((size_t)r != want)
+            return 0; /* the file shrank under us */
+        crc = wt_crc32c(crc, chunk, want);
+        done += (uint32_t)want;
+    }
+    return crc == wt__spool_get32(c->h + 8);
+}
+
+/*
+ * Scan forward from `from` for the next record that is whole: its magic,
+ * plausible lengths, a CRC over all of it, and a sequence number of at least
+ * min_seq (an older one is a stale copy). Candidates are only offsets where
+ * a record magic starts, so the cost is one read of the damaged range plus
+ * one CRC per false candidate. @returns 1 (*at, *c), 0 none, or -errno.
+ */
+int wt__spool_resync(int fd, uint64_t from, uint64_t fsize, uint64_t min_seq, unsigned char *chunk,
+                     uint64_t *at, struct rchk *c)
+{
+    enum { WIN = 4096 };
+    unsigned char w[WIN + 3];
+    for (uint64_t o = from; o + REC_HDR <= fsize; o += WIN) {
+        const ssize_t r = wt_pread_full(fd, w, sizeof(w), o);
+        if (r < 0)
+            return (int)r;
+        for (ssize_t i = 0; i + 4 <= r && i < WIN; i++) {
+            if (w[i] != 'W' || w[i + 1] != 'T' || w[i + 2] != 'R' ||
+                (w[i + 3] != '1' && w[i + 3] != '2'))
+                continue;
+            const int v = wt__spool_rec_check(fd, o + (uint64_t)i, fsize, chunk, c);
+            if (v < 0)
+                return v;
+            if (v == 1 && c->seq >= min_seq) {
+                *at = o + (uint64_t)i;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * Count what a damaged range [from, to) held by walking the headers that
+ * still chain (plausible, consecutive sequence numbers from seq).
+ * *exact: the chain covers the range to the byte.
+ */
+static void damaged_count(int fd, uint64_t from, uint64_t to, uint64_t seq, uint64_t *records,
+                          uint64_t *events, bool *exact)
+{
+    unsigned char h[REC_HDR];
+    uint64_t o = from, n = 0, e = 0;
+    while (o < to) {
+        if (wt_pread_full(fd, h, REC_HDR, o) != REC_HDR || !wt__spool_rec_hdr_plausible(h, o, to) ||
+            wt__spool_get64(h + 12) != seq + n)
+            break;
+        e += wt__spool_get32(h + 36);
+        n++;
+        o += REC_HDR + (uint64_t)wt__spool_rec_plen(h) + wt__spool_get32(h + 4);
+    }
+    *records = n;
+    *events = e;
+    *exact = o == to;
+}
+
+static void report(struct wt_spool_recovery *rec, const struct wt_spool_opts *o,
+                   const struct wt_spool_damage *d)
+{
+    rec->damages++;
+    rec->lost_records += d->records;
+    rec->lost_events += d->events;
+    if (o->on_damage)
+        o->on_damage(o->damage_ctx, d);
+}
+
+void wt__spool_hole_skip(const struct wt_spool *sp, struct wt_spool_pos *pos)
+{
+    for (unsigned i = 0; i < sp->nholes; i++) {
+        const struct hole *h = &sp->holes[i];
+        if (h->seg == pos->segment && pos->offset >= h->start && pos->offset < h->end)
+            pos->offset = h->end;
+    }
+}
+
+void wt__spool_holes_drop(struct wt_spool *sp, uint64_t seg)
+{
+    unsigned j = 0;
+    for (unsigned i = 0; i < sp->nholes; i++)
+        if (sp->holes[i].seg != seg)
+            sp->holes[j++] = sp->holes[i];
+    sp->nholes = j;
+}
+
+/*
+ * Corrupt bytes [off, at) of segment s, followed by a good record with
+ * sequence number seq_at, where expect was due: remember the hole for the
+ * readers, move cursors inside it to its end, report it.
+ */
+static void hole_found(struct wt_spool *sp, struct seg *s, int fd, uint64_t off, uint64_t at,
+                       uint64_t expect, uint64_t seq_at, struct wt_spool_recovery *rec,
+                       const struct wt_spool_opts *o)
+{
+    struct wt_spool_damage d = {.kind = WT_SPOOL_DAMAGE_RECORDS,
+                                .segment = s->id,
+                                .offset = off,
+                                .bytes = at - off,
+                                .records = seq_at - expect,
+                                .records_known = true};
+    uint64_t n;
+    bool exact;
+    damaged_count(fd, off, at, expect, &n, &d.events, &exact);
+    d.events_known = exact && n == d.records;
+    if (s->guessed && s->records == 0 && off == SEG_HDR)
+        d.records_known = false; /* what came before the first whole record is unknown */
+    if (n > d.records) {
+        /* A repaired header guessed first_seq: trust the chain. */
+        d.records = n;
+        d.records_known = exact;
+    }
+    for (unsigned k = 0; k < sp->nsinks; k++) {
+        struct sink *c = &sp->sinks[k];
+        if (!c->placed && !c->oldest && c->cur.segment == s->id && c->cur.offset >= off &&
+            c->cur.offset <= at) {
+            c->cur.offset = at; /* a sink that stood at the damage: not clamped */
+            c->placed = true;
+        }
+    }
+    if (at > off && sp->nholes < MAX_HOLES) {
+        if (!sp->holes)
+            sp->holes = wt_calloc(MAX_HOLES, sizeof(*sp->holes));
+        if (sp->holes)
+            sp->holes[sp->nholes++] = (struct hole){s->id, off, at};
+    }
+    report(rec, o, &d);
+}
+
 /*
  * Walk the records of segment s (file fd, fsize bytes), checking each fully.
+ * A bad record is skipped alone: the walk resynchronises on the next whole
+ * record with a sequence number at least the one due. Damage with no whole
+ * record after it is the tail, cut by the caller.
  * @returns the offset after the last good record, or -errno on I/O errors.
  */
 static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t fsize,
-                            unsigned char *chunk, struct wt_spool_recovery *rec)
+                            unsigned char *chunk, struct wt_spool_recovery *rec,
+                            const struct wt_spool_opts *o)
 {
     uint64_t off = SEG_HDR, expect = s->first_seq;
-    unsigned char h[REC_HDR], pos[WT_SPOOL_MAX_SRCPOS * SRCPOS];
+    struct rchk c;
     while (off < fsize) {
-        ssize_t r = wt_pread_full(fd, h, REC_HDR, off);
-        if (r < 0)
-            return r;
-        if (r != REC_HDR || !wt__spool_rec_hdr_plausible(h, off, fsize) ||
-            wt__spool_get64(h + 12) != expect)
-            break;
-        const uint32_t len = wt__spool_get32(h + 4), plen = wt__spool_rec_plen(h);
-        uint32_t crc = wt__spool_rec_hdr_crc(h), done = 0;
-        r = wt_pread_full(fd, pos, plen, off + REC_HDR);
-        if (r < 0)
-            return r;
-        if ((size_t)r != plen)
-            break;
-        crc = wt_crc32c(crc, pos, plen);
-        while (done < len) {
-            const size_t want = len - done < SCAN_CHUNK ? len - done : SCAN_CHUNK;
-            r = wt_pread_full(fd, chunk, want, off + REC_HDR + plen + done);
-            if (r < 0)
-                return r;
-            if ((size_t)r != want)
-                break; /* the file shrank under us */
-            crc = wt_crc32c(crc, chunk, want);
-            done += (uint32_t)want;
+        int v = wt__spool_rec_check(fd, off, fsize, chunk, &c);
+        if (v < 0)
+            return v;
+        if (v == 0 || c.seq != expect) {
+            uint64_t at;
+            v = wt__spool_resync(fd, off, fsize, expect, chunk, &at, &c);
+            if (v < 0)
+                return v;
+            if (v == 0)
+                break;
+            hole_found(sp, s, fd, off, at, expect, c.seq, rec, o);
+            off = at;
+            expect = c.seq;
         }
-        if (done != len || crc != wt__spool_get32(h + 8))
-            break;
-        for (uint32_t i = 0; i < plen; i += SRCPOS)
-            remember_srcpos(sp, pos + i);
+        for (uint32_t i = 0; i < c.plen; i += SRCPOS)
+            remember_srcpos(sp, c.pos + i);
         place_cursors(sp, s->id, off, rec);
-        const int64_t ts_max = (int64_t)wt__spool_get64(h + 28);
+        const int64_t ts_max = (int64_t)wt__spool_get64(c.h + 28);
         if (!s->has_ts || ts_max > s->ts_max)
             s->ts_max = ts_max;
         s->has_ts = true;
         s->records++;
-        s->events += wt__spool_get32(h + 36);
-        off += REC_HDR + (uint64_t)plen + len;
+        s->events += wt__spool_get32(c.h + 36);
+        off += REC_HDR + (uint64_t)c.plen + c.len;
         expect++;
+    }
+    s->end_seq = expect;
+    if (off < fsize) {
+        bool exact;
+        damaged_count(fd, off, fsize, expect, &s->cut_records, &s->cut_events, &exact);
+        s->cut_off = off;
+        s->cut_bytes = fsize - off;
     }
     place_cursors(sp, s->id, off, rec);
     return (int64_t)off;
+}
+
+/* The previous kept segment when it is segment id - 1, else NULL. */
+static const struct seg *prev_of(const struct wt_spool *sp, uint64_t id)
+{
+    if (sp->nsegs == 0 || sp->segs[sp->nsegs - 1].id + 1 != id)
+        return NULL;
+    return &sp->segs[sp->nsegs - 1];
+}
+
+/*
+ * A segment header is bad but records follow it: rewrite the header from
+ * what is known (the previous segment's end, or the first whole record) so
+ * one flipped byte there costs nothing. @returns 1 repaired, 0 no whole
+ * record (set the file aside), -errno.
+ */
+static int repair_header(struct wt_spool *sp, uint64_t id, int fd, uint64_t fsize,
+                         unsigned char *chunk, uint64_t *first_seq, struct wt_spool_recovery *rec,
+                         const struct wt_spool_opts *o)
+{
+    const struct seg *prev = prev_of(sp, id);
+    const uint64_t min = prev ? prev->end_seq : 1;
+    struct rchk c;
+    uint64_t at;
+    unsigned char h[SEG_HDR];
+    int v = wt__spool_resync(fd, SEG_HDR, fsize, min, chunk, &at, &c);
+    if (v <= 0)
+        return v;
+    *first_seq = prev ? prev->end_seq : c.seq;
+    wt__spool_seg_hdr_encode(h, id, *first_seq);
+    if (pwrite(fd, h, SEG_HDR, 0) != SEG_HDR)
+        return errno ? -errno : -EIO;
+    rec->repaired_headers++;
+    const struct wt_spool_damage d = {.kind = WT_SPOOL_DAMAGE_HEADER,
+                                      .segment = id,
+                                      .bytes = SEG_HDR,
+                                      .records_known = true,
+                                      .events_known = true};
+    report(rec, o, &d);
+    return 1;
+}
+
+/* Ids of segments set aside during this open, for the report. */
+struct setaside {
+    uint64_t *ids;
+    unsigned n, cap;
+};
+
+static int setaside_add(struct setaside *a, uint64_t id)
+{
+    if (a->n == a->cap) {
+        unsigned cap = a->cap ? a->cap * 2 : 16;
+        uint64_t *p = wt_realloc(a->ids, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        a->ids = p;
+        a->cap = cap;
+    }
+    a->ids[a->n++] = id;
+    return 0;
+}
+
+static bool setaside_has(const struct setaside *a, uint64_t id)
+{
+    for (unsigned i = 0; i < a->n; i++)
+        if (a->ids[i] == id)
+            return true;
+    return false;
+}
+
+/*
+ * After every segment is loaded: report cut tails, segments set aside and
+ * segments missing between present ones. The sequence numbers tell what
+ * was lost: the next segment's header holds the number of its first record.
+ */
+static void report_gaps(struct wt_spool *sp, const struct setaside *aside,
+                        struct wt_spool_recovery *rec, const struct wt_spool_opts *o)
+{
+    unsigned reported = 0;
+    for (unsigned i = 0; i < sp->nsegs; i++) {
+        const struct seg *a = &sp->segs[i];
+        const struct seg *b = i + 1 < sp->nsegs ? &sp->segs[i + 1] : NULL;
+        const uint64_t gap = b && b->first_seq > a->end_seq ? b->first_seq - a->end_seq : 0;
+        if (a->cut_bytes) {
+            struct wt_spool_damage d = {.kind = WT_SPOOL_DAMAGE_TAIL,
+                                        .segment = a->id,
+                                        .offset = a->cut_off,
+                                        .bytes = a->cut_bytes,
+                                        .records = a->cut_records,
+                                        .events = a->cut_events};
+            if (b && b->id == a->id + 1) {
+                /* A sealed segment: the next one says how many records. */
+                d.records_known = true;
+                d.events_known = gap == a->cut_records;
+                d.records = gap;
+            }
+            report(rec, o, &d);
+        }
+        if (!b || b->id == a->id + 1)
+            continue;
+        uint64_t missing = 0, first_missing = 0, bad = 0;
+        for (uint64_t id = a->id + 1; id < b->id && id - a->id <= WT_SPOOL_MAX_SEGMENTS; id++) {
+            if (setaside_has(aside, id)) {
+                bad++;
+                continue;
+            }
+            if (!missing)
+                first_missing = id;
+            missing++;
+        }
+        for (uint64_t id = a->id + 1; id < b->id && bad; id++) {
+            if (!setaside_has(aside, id))
+                continue;
+            const struct wt_spool_damage d = {.kind = WT_SPOOL_DAMAGE_SEGMENT,
+                                              .segment = id,
+                                              .records = missing == 0 && bad == 1 ? gap : 0,
+                                              .records_known = missing == 0 && bad == 1};
+            report(rec, o, &d);
+            reported++;
+        }
+        /* Ids without records (torn creations, deleted) leave no sequence gap. */
+        if (missing && gap) {
+            const struct wt_spool_damage d = {.kind = WT_SPOOL_DAMAGE_MISSING,
+                                              .segment = first_missing,
+                                              .bytes = missing,
+                                              .records = bad ? 0 : gap,
+                                              .records_known = bad == 0};
+            report(rec, o, &d);
+        }
+    }
+    /* Set-aside segments before the first or after the last kept one. */
+    for (unsigned j = 0; j < aside->n && reported < aside->n; j++) {
+        const uint64_t id = aside->ids[j];
+        const unsigned i = wt__spool_seg_find(sp, id);
+        if (i > 0 && i < sp->nsegs)
+            continue; /* between kept segments: reported above */
+        const struct wt_spool_damage d = {.kind = WT_SPOOL_DAMAGE_SEGMENT, .segment = id};
+        report(rec, o, &d);
+    }
 }
 
 /*
@@ -285,17 +583,26 @@ static int64_t scan_records(struct wt_spool *sp, struct seg *s, int fd, uint64_t
  * and is deleted; a longer one is renamed .bad for a human to look at.
  */
 static int load_segment(struct wt_spool *sp, uint64_t id, unsigned char *chunk,
-                        struct wt_spool_recovery *rec, char *err, size_t errlen)
+                        struct wt_spool_recovery *rec, const struct wt_spool_opts *o,
+                        struct setaside *aside, char *err, size_t errlen)
 {
     char name[NAME_BUF], bad[NAME_BUF];
     unsigned char h[SEG_HDR];
     struct stat st;
     uint64_t first_seq = 0;
+    const unsigned repaired = rec->repaired_headers;
     int rc = wt__spool_seg_reserve(sp);
     if (rc != 0)
         return rc;
     wt__spool_seg_name(name, id, "");
-    int fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC);
+    int fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP) {
+        /* A symlink planted as a segment: recovery would write through it. */
+        if (unlinkat(sp->dirfd, name, 0) != 0)
+            return -errno;
+        rec->symlinks_removed++;
+        return 0;
+    }
     if (fd < 0 || fstat(fd, &st) != 0) {
         rc = -errno;
         goto fail;
@@ -307,6 +614,15 @@ static int load_segment(struct wt_spool *sp, uint64_t id, unsigned char *chunk,
     }
     const uint64_t fsize = (uint64_t)st.st_size;
     if (r != SEG_HDR || !wt__spool_seg_hdr_valid(h, id, &first_seq)) {
+        int v = fsize < SEG_HDR + REC_HDR
+                    ? 0
+                    : repair_header(sp, id, fd, fsize, chunk, &first_seq, rec, o);
+        if (v < 0) {
+            rc = v;
+            goto fail;
+        }
+        if (v == 1)
+            goto scan;
         close(fd);
         if (fsize < SEG_HDR + REC_HDR) {
             rec->cut_bytes += fsize;
@@ -318,11 +634,13 @@ static int load_segment(struct wt_spool *sp, uint64_t id, unsigned char *chunk,
         if (renameat(sp->dirfd, name, sp->dirfd, bad) != 0)
             return -errno;
         rec->bad_segments++;
-        return 0;
+        return setaside_add(aside, id);
     }
+scan:;
     struct seg *s = &sp->segs[sp->nsegs];
     *s = (struct seg){.id = id, .first_seq = first_seq, .fd = -1};
-    const int64_t end = scan_records(sp, s, fd, fsize, chunk, rec);
+    s->guessed = rec->repaired_headers > repaired && !prev_of(sp, id);
+    const int64_t end = scan_records(sp, s, fd, fsize, chunk, rec, o);
     if (end < 0) {
         rc = (int)end;
         goto fail;
@@ -344,8 +662,8 @@ static int load_segment(struct wt_spool *sp, uint64_t id, unsigned char *chunk,
     s->fd = fd;
     sp->nsegs++;
     sp->bytes += s->size;
-    if (s->first_seq + s->records > sp->next_seq)
-        sp->next_seq = s->first_seq + s->records;
+    if (s->end_seq > sp->next_seq)
+        sp->next_seq = s->end_seq; /* lost records' numbers are not handed out again */
     return 0;
 fail:
     snprintf(err, errlen, "spool: %s: %s", name, wt_strerror(rc));
@@ -366,6 +684,7 @@ static void clamp_cursors(struct wt_spool *sp, struct wt_spool_recovery *rec)
         s->placed = true;
         if (s->oldest) {
             *c = (struct wt_spool_pos){sp->segs[0].id, SEG_HDR};
+            wt__spool_hole_skip(sp, c);
             continue;
         }
         const unsigned i = wt__spool_seg_find(sp, c->segment);
@@ -383,6 +702,7 @@ static void clamp_cursors(struct wt_spool *sp, struct wt_spool_recovery *rec)
         } else {
             /* Absent, or in a deleted segment: the next segment's first record. */
             *c = (struct wt_spool_pos){sp->segs[i].id, SEG_HDR};
+            wt__spool_hole_skip(sp, c);
         }
     }
 }
@@ -398,6 +718,7 @@ static void spool_free(struct wt_spool *sp)
     pthread_mutex_destroy(&sp->sync_lock);
     wt_free(sp->segs);
     wt_free(sp->srcpos);
+    wt_free(sp->holes);
     wt_free(sp);
 }
 
@@ -409,6 +730,7 @@ int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
     uint64_t *ids = NULL;
     unsigned nids = 0;
     unsigned char *chunk = NULL;
+    struct setaside aside = {NULL, 0, 0};
     int rc;
 
     *out = NULL;
@@ -446,10 +768,11 @@ int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
         goto fail;
     }
     for (unsigned j = 0; j < nids; j++) {
-        rc = load_segment(sp, ids[j], chunk, rec, err, errlen);
+        rc = load_segment(sp, ids[j], chunk, rec, o, &aside, err, errlen);
         if (rc != 0)
             goto fail;
     }
+    report_gaps(sp, &aside, rec, o);
     if (nids > 0 && ids[nids - 1] >= sp->next_id)
         sp->next_id = ids[nids - 1] + 1;
     /* Sealed segments need no descriptor; the newest one stays active. */
@@ -476,17 +799,22 @@ int wt_spool_open(struct wt_spool **out, const struct wt_spool_opts *o,
     wt__spool_active(sp)->synced = wt__spool_active(sp)->size;
     sp->dir_synced = sp->dir_gen;
     sp->commit = (struct wt_spool_pos){wt__spool_active(sp)->id, wt__spool_active(sp)->size};
+    sp->commit_records = wt__spool_active(sp)->records;
+    sp->commit_events = wt__spool_active(sp)->events;
+    sp->commit_end_seq = sp->next_seq;
     rec->segments = sp->nsegs;
     rec->bytes = sp->bytes;
     for (unsigned i = 0; i < sp->nsegs; i++)
         rec->records += sp->segs[i].records;
     wt_free(chunk);
     wt_free(ids);
+    wt_free(aside.ids);
     *out = sp;
     return 0;
 fail:
     wt_free(chunk);
     wt_free(ids);
+    wt_free(aside.ids);
     spool_free(sp);
     return rc;
 }

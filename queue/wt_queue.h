@@ -189,6 +189,30 @@ _Static_assert(WT_SPOOL_MAX_SINKS <= 32, "bad_cursors is a 32-bit mask");
 /** Spool handle (opaque). Thread-safe: every call may come from any thread. */
 struct wt_spool;
 
+/** Kinds of damage wt_spool_open finds (docs/spool.md "What damage costs"). */
+enum wt_spool_damage_kind {
+    WT_SPOOL_DAMAGE_RECORDS, /* corrupt bytes between good records: skipped */
+    WT_SPOOL_DAMAGE_TAIL,    /* a torn or corrupt end of a segment: cut */
+    WT_SPOOL_DAMAGE_HEADER,  /* a bad segment header, rewritten from its records */
+    WT_SPOOL_DAMAGE_SEGMENT, /* a segment with no readable record: set aside (.bad) */
+    WT_SPOOL_DAMAGE_MISSING, /* segment files missing between present ones */
+};
+
+/** One damage found at open, reported once through wt_spool_opts.on_damage. */
+struct wt_spool_damage {
+    enum wt_spool_damage_kind kind;
+    uint64_t segment;   /* segment id (MISSING: the first missing id) */
+    uint64_t offset;    /* where the damage starts in that file */
+    uint64_t bytes;     /* bytes skipped or cut (MISSING: how many segment ids) */
+    uint64_t records;   /* records lost */
+    uint64_t events;    /* events lost, as far as the damaged headers tell */
+    bool records_known; /* records is exact (from the sequence numbers) */
+    bool events_known;  /* events is exact (every lost record's header was whole) */
+};
+
+/** Called from wt_spool_open, on the opening thread, once per damage. */
+typedef void (*wt_spool_damage_fn)(void *ctx, const struct wt_spool_damage *d);
+
 struct wt_spool_opts {
     const char *dir;               /* created 0700 if missing (parent must exist) */
     uint64_t max_bytes;            /* cap on all segment files; 0: default */
@@ -196,17 +220,24 @@ struct wt_spool_opts {
     unsigned nsinks;               /* 1..WT_SPOOL_MAX_SINKS */
     const char *const *sink_names; /* nsinks unique names; cursor file cursor-<name> */
     bool gc_durable;               /* delete a segment only once persisted cursors passed it */
+    wt_spool_damage_fn on_damage;  /* each damage found at open (may be NULL) */
+    void *damage_ctx;
 };
 
 /** What wt_spool_open found and repaired; the caller counts and logs it. */
 struct wt_spool_recovery {
-    uint64_t records, bytes;  /* records kept; bytes of all segment files */
-    uint64_t cut_records;     /* torn or corrupt records cut (one per cut point) */
-    uint64_t cut_bytes;       /* bytes removed: cut tails, empty torn segment files */
-    unsigned segments;        /* segment files kept */
-    unsigned bad_segments;    /* segments set aside as seg-<id>.wts.bad (bad header) */
-    uint32_t bad_cursors;     /* bit i: sink i's cursor file was damaged (-> oldest) */
-    unsigned cursors_clamped; /* cursors off a record boundary or past the end, moved */
+    uint64_t records, bytes;   /* records kept; bytes of all segment files */
+    uint64_t cut_records;      /* torn or corrupt records cut (one per cut point) */
+    uint64_t cut_bytes;        /* bytes removed: cut tails, empty torn segment files */
+    unsigned segments;         /* segment files kept */
+    unsigned bad_segments;     /* segments set aside as seg-<id>.wts.bad (bad header) */
+    uint32_t bad_cursors;      /* bit i: sink i's cursor file was damaged (-> oldest) */
+    unsigned cursors_clamped;  /* cursors off a record boundary or past the end, moved */
+    unsigned damages;          /* damages reported through on_damage */
+    uint64_t lost_records;     /* records lost to them (known counts only) */
+    uint64_t lost_events;      /* events lost to them (as far as known) */
+    unsigned repaired_headers; /* segment headers rewritten from their records */
+    unsigned symlinks_removed; /* symlinks planted as segment files, deleted */
 };
 
 /** Per-record metadata, stored in the record header. */
@@ -286,10 +317,25 @@ int wt_spool_append(struct wt_spool *sp, const void *payload, size_t len,
  * @brief Make every record appended before this call durable: fdatasync the
  * segments written since the last commit, and the directory if a segment was
  * created. Only then may the input checkpoint advance. Blocking.
- * @returns 0, or -errno. A failed fsync is sticky: later appends and commits
- *          return it (the page cache can no longer be trusted); reopen.
+ * @returns 0, or -errno. A failed fsync sticks: later appends and commits
+ *          return it (the page cache can no longer be trusted) until
+ *          wt_spool_discard_uncommitted succeeds.
  */
 int wt_spool_commit(struct wt_spool *sp);
+
+/**
+ * @brief Drop every record appended after the last successful commit and
+ * clear the error of a failed fsync, so appends and commits work again
+ * (after a full disk, say). The segments holding only such records are
+ * deleted, the one holding the commit point is truncated there and synced;
+ * after a failed fsync the next records go to a new segment, never again
+ * to a file whose page cache the kernel may have dropped. No reader ever
+ * saw the dropped records (readers see committed data only): the caller
+ * appends them again from memory, with the same sequence numbers.
+ * @returns 0, or -errno (still failing: call it again later; what it did
+ *          so far is consistent).
+ */
+int wt_spool_discard_uncommitted(struct wt_spool *sp);
 
 /**
  * @brief The durable cursor of a sink: the position after its last acked

@@ -411,6 +411,29 @@ static const char run_usage[] =
     "to its sinks until SIGTERM/SIGINT. SIGHUP reloads the config, SIGUSR1 logs\n"
     "all counters. See docs/config.md.\n";
 
+/*
+ * The state and spool directories must be the daemon's own (issue 17): not
+ * a symlink unless allow_symlinked_state, owned by the daemon's user, not
+ * writable by anyone else. A missing one is created 0700 later.
+ */
+static bool state_dirs_ok(const struct wt_config *cfg, bool spool)
+{
+    char err[1024], dir[4200];
+    const char *path = cfg->state_dir;
+    if (spool) {
+        if (cfg->spool.dir)
+            path = cfg->spool.dir;
+        else
+            snprintf(dir, sizeof(dir), "%s/spool", cfg->state_dir);
+        path = cfg->spool.dir ? cfg->spool.dir : dir;
+    }
+    if (wt_dir_check_private(path, cfg->allow_symlinked_state, err, sizeof(err)) != 0) {
+        wt_log_error("run", "%s %s", spool ? "spool directory" : "state_dir", err);
+        return false;
+    }
+    return true;
+}
+
 int wt_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -442,11 +465,16 @@ int wt_cmd_run(int argc, char **argv)
     if (ex != 0)
         goto out;
     ex = WT_EXIT_FAIL;
+    if (!state_dirs_ok(d.env.cfg, false))
+        goto out;
     int rc = wt_mkdir_p(d.env.cfg->state_dir);
     if (rc != 0) {
         wt_log_error("run", "state_dir %s: %s", d.env.cfg->state_dir, wt_strerror(rc));
         goto out;
     }
+    /* Again now that state_dir exists: the spool directory inside it. */
+    if (!state_dirs_ok(d.env.cfg, true))
+        goto out;
     d.tail = wt_tail_new(d.env.loop, d.env.cfg, d.env.m);
     if (!d.tail) {
         wt_log_error("run", "out of memory");

@@ -118,7 +118,8 @@ struct wt_sink_cfg {
 
 struct wt_config {
     char *state_dir;
-    char *host; /* host name in events; default gethostname() */
+    bool allow_symlinked_state; /* state_dir or spool.dir may be a symlink */
+    char *host;                 /* host name in events; default gethostname() */
     int64_t retention_ms;
     int64_t scan_interval_ms;       /* inputs glob re-scan */
     int64_t checkpoint_interval_ms; /* file checkpoints and spool cursors are written this often */

@@ -624,6 +624,16 @@ static const struct wt_cfg_key top_keys[] = {
      .want = "an absolute path (the daemon's working directory is no place for state)",
      .doc = "Directory of the exporter's state (read offsets, spool).",
      .example = "\"/var/lib/wtexport\""},
+    {.name = "allow_symlinked_state",
+     .type = K_BOOL,
+     .store = S_BOOL,
+     .off = CFG(allow_symlinked_state),
+     .def = false,
+     .doc = "Accept a `state_dir` or `spool.dir` that is a symbolic link (its target is "
+            "checked instead). Off: `run` refuses to start on one, since whoever can change "
+            "the link decides where state is written. `run` also refuses a state or spool "
+            "directory that a user other than the daemon's owns or can write.",
+     .example = "true"},
     {.name = "host",
      .type = K_STR,
      .store = S_STR,

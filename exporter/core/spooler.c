@@ -6,8 +6,12 @@
  * fit (up to WT_SPOOLER_GROUP) and commits them with one fsync. When the
  * spool is full the job stops, the spooler reports full (reading pauses)
  * and the rest waits until an ack or an expiry frees space. A failed write
- * or fsync is sticky: nothing more is spooled (nothing is acked either, so
- * nothing is lost) and /healthz reports it until a restart.
+ * or fsync (a full disk) stops spooling: reading pauses, /healthz reports
+ * it, and a retry timer with backoff first discards what the spool holds
+ * uncommitted (after a failed fsync the page cache cannot be trusted), then
+ * appends the waiting batches again from memory; nothing was acked to the
+ * input, so nothing is lost or doubled. One log line when it stops, one
+ * when it resumes.
  *
  * Reads: each sink's reader reads records after its position (bounded
  * preads of data just written, so from the page cache), decompresses them
@@ -17,6 +21,7 @@
  */
 #include "spooler.h"
 #include "log.h"
+#include "state_health.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -62,8 +67,13 @@ struct wt_spooler {
     bool job_full;
     uint64_t job_dropped_events;
 
-    bool full;   /* the last append found no room */
-    bool failed; /* a write or fsync failed: sticky */
+    bool full;        /* the last append found no room */
+    bool failed;      /* a write or fsync failed: retrying (retry timer) */
+    bool job_discard; /* the next job first drops uncommitted records */
+    uint64_t backoff_ms;
+    uv_timer_t retry;
+    unsigned open_handles; /* timers not closed yet: sp is freed at 0 */
+    struct wt_state_health h_spool, h_cursor;
 
     uv_timer_t timer;
     uint64_t last_expire;
@@ -75,8 +85,7 @@ struct wt_spooler {
     char dir[PATH_MAX];
 
     struct wt_metric *m_bytes, *m_full, *m_recovered, *m_cut_records, *m_cut_bytes, *m_expired,
-        *m_dropped, *m_cursor_errors;
-    bool warned_sync;
+        *m_dropped, *m_cursor_errors, *m_lost_records, *m_lost_events;
 };
 
 static bool pos_before(const struct wt_spool_pos *a, const struct wt_spool_pos *b)
@@ -89,6 +98,7 @@ static bool pos_before(const struct wt_spool_pos *a, const struct wt_spool_pos *
 /* ------------------------------------------------------------------------ */
 
 static void job_start(struct wt_spooler *sp);
+static void retry_cb(uv_timer_t *h);
 
 static void job_work(uv_work_t *req)
 {
@@ -97,6 +107,12 @@ static void job_work(uv_work_t *req)
     sp->job_rc = 0;
     sp->job_full = false;
     sp->job_dropped_events = 0;
+    sp->job_appended = 0;
+    if (sp->job_discard) {
+        sp->job_rc = wt_spool_discard_uncommitted(sp->spool);
+        if (sp->job_rc != 0)
+            return;
+    }
     for (i = 0; i < sp->job_n; i++) {
         struct wt_batch *b = sp->job_b[i];
         struct wt_srcpos at[WT_BATCH_MAX_MARKS];
@@ -140,14 +156,33 @@ static void job_done(uv_work_t *req, int status)
     int rc = status ? status : sp->job_rc;
     sp->job_busy = false;
     if (rc != 0) {
+        /* Whatever the job appended is uncommitted: the retry drops it and
+         * appends the same batches again (they are still waiting). */
         sp->failed = true;
-        wt_log_error("spool",
-                     "%s: writing failed: %s; nothing more is spooled or "
-                     "checkpointed until a restart (no data is lost)",
-                     sp->dir, wt_strerror(rc));
-        wt_metrics_problem(sp->m, "spool", "the spool cannot be written");
+        sp->job_discard = true;
+        sp->backoff_ms = sp->backoff_ms ? sp->backoff_ms * 2 : WT_SPOOLER_RETRY_MIN_MS;
+        if (sp->backoff_ms > WT_SPOOLER_RETRY_MAX_MS)
+            sp->backoff_ms = WT_SPOOLER_RETRY_MAX_MS;
+        if (wt_state_health_failed(&sp->h_spool, uv_now(sp->loop))) {
+            wt_log_error("spool",
+                         "%s: writing failed: %s; input paused, retrying until it works "
+                         "(nothing is lost)",
+                         sp->dir, wt_strerror(rc));
+            wt_metrics_problem(sp->m, "spool", "the spool cannot be written (retrying)");
+        }
         wt_metric_set(sp->m_full, 1);
+        uv_timer_start(&sp->retry, retry_cb, sp->backoff_ms, 0);
         return;
+    }
+    if (sp->failed) {
+        bool ended;
+        const uint64_t ms = wt_state_health_ok(&sp->h_spool, uv_now(sp->loop), &ended);
+        sp->failed = false;
+        sp->job_discard = false;
+        sp->backoff_ms = 0;
+        wt_log_info("spool", "%s: writing works again after %.1f s; spooling resumed", sp->dir,
+                    (double)ms / 1000);
+        wt_metrics_problem(sp->m, "spool", NULL);
     }
     if (sp->job_dropped_events) {
         wt_metric_add(sp->m_dropped, sp->job_dropped_events);
@@ -175,9 +210,9 @@ static void job_done(uv_work_t *req, int status)
         job_start(sp);
 }
 
-static void job_start(struct wt_spooler *sp)
+static void job_run(struct wt_spooler *sp)
 {
-    if (sp->job_busy || sp->failed || !sp->wait_head)
+    if (sp->job_busy)
         return;
     unsigned n = 0;
     for (struct wt_batch *b = sp->wait_head; b && n < WT_SPOOLER_GROUP; b = b->qnext)
@@ -190,6 +225,22 @@ static void job_start(struct wt_spooler *sp)
         wt_log_error("spool", "uv_queue_work: %s", uv_strerror(rc));
         abort();
     }
+}
+
+static void job_start(struct wt_spooler *sp)
+{
+    if (sp->job_busy || sp->failed || !sp->wait_head)
+        return;
+    job_run(sp);
+}
+
+/* Backoff expired after a failed write: discard, then try again (also with
+ * no batch waiting: the discard alone may be what failed). */
+static void retry_cb(uv_timer_t *h)
+{
+    struct wt_spooler *sp = h->data;
+    if (sp->failed)
+        job_run(sp);
 }
 
 void wt_spooler_put(struct wt_spooler *sp, struct wt_batch *b)
@@ -348,8 +399,7 @@ static void reader_feed(struct wt_spooler *sp, unsigned i)
 
 static void readers_feed(struct wt_spooler *sp)
 {
-    if (sp->failed)
-        return;
+    /* Also while writing fails: acks free space, committed data is fine. */
     for (unsigned i = 0; i < sp->nsinks; i++)
         reader_feed(sp, i);
 }
@@ -425,16 +475,22 @@ static void sync_done(uv_work_t *req, int status)
     int rc = status ? status : sp->sync_rc;
     sp->sync_busy = false;
     /* Failed cursors stay dirty and are written again at the next tick. */
+    bool ended;
     if (rc != 0) {
         wt_metric_add(sp->m_cursor_errors, 1);
-        wt_log_once(&sp->warned_sync, WT_LOG_ERROR, "spool",
-                    "%s: persisting sink cursors: %s (retrying every checkpoint_interval)", sp->dir,
-                    wt_strerror(rc));
-        wt_metrics_problem(sp->m, "cursors", "cannot write spool cursors");
-    } else if (sp->warned_sync) {
-        sp->warned_sync = false;
-        wt_log_info("spool", "%s: sink cursors written again", sp->dir);
-        wt_metrics_problem(sp->m, "cursors", NULL);
+        if (wt_state_health_failed(&sp->h_cursor, uv_now(sp->loop))) {
+            wt_log_error("spool",
+                         "%s: persisting sink cursors: %s (retrying every checkpoint_interval)",
+                         sp->dir, wt_strerror(rc));
+            wt_metrics_problem(sp->m, "cursors", "cannot write spool cursors");
+        }
+    } else {
+        const uint64_t ms = wt_state_health_ok(&sp->h_cursor, uv_now(sp->loop), &ended);
+        if (ended) {
+            wt_log_info("spool", "%s: sink cursors written again after %.1f s", sp->dir,
+                        (double)ms / 1000);
+            wt_metrics_problem(sp->m, "cursors", NULL);
+        }
     }
 }
 
@@ -503,6 +559,63 @@ static struct wt_metric *counter(struct wt_metrics *m, const char *name, const c
     return wt_metrics_get(m, WT_METRIC_COUNTER, name, help, NULL, NULL, 0);
 }
 
+static const char *const damage_kind[] = {"records", "tail", "header", "segment", "missing"};
+
+/* One damage found by the spool's open: one log line and the counters. */
+static void on_damage(void *ctx, const struct wt_spool_damage *d)
+{
+    struct wt_spooler *sp = ctx;
+    char l[32], recs[48], evs[48];
+    snprintf(l, sizeof(l), "kind=\"%s\"", damage_kind[d->kind]);
+    wt_metric_add(wt_metrics_get(sp->m, WT_METRIC_COUNTER, "wtexport_spool_damage_total",
+                                 "Damage found in the spool at start, by kind.", l, NULL, 0),
+                  1);
+    wt_metric_add(sp->m_lost_records, d->records);
+    wt_metric_add(sp->m_lost_events, d->events);
+    snprintf(recs, sizeof(recs), "%s%llu", d->records_known ? "" : "at least ",
+             (unsigned long long)d->records);
+    snprintf(evs, sizeof(evs), "%s%llu", d->events_known ? "" : "at least ",
+             (unsigned long long)d->events);
+    switch (d->kind) {
+    case WT_SPOOL_DAMAGE_RECORDS:
+        wt_log_error("spool",
+                     "%s: segment %016llx offset %llu: %llu corrupt bytes skipped; %s records "
+                     "(%s events) lost, reading resumes at the next whole record",
+                     sp->dir, (unsigned long long)d->segment, (unsigned long long)d->offset,
+                     (unsigned long long)d->bytes, recs, evs);
+        break;
+    case WT_SPOOL_DAMAGE_TAIL:
+        wt_log_warn("spool",
+                    "%s: segment %016llx offset %llu: a torn or corrupt tail was cut (%llu "
+                    "bytes); %s records (%s events) in it%s",
+                    sp->dir, (unsigned long long)d->segment, (unsigned long long)d->offset,
+                    (unsigned long long)d->bytes, recs, evs,
+                    d->records_known ? " lost"
+                                     : " (records never committed are read again from the input)");
+        break;
+    case WT_SPOOL_DAMAGE_HEADER:
+        wt_log_warn("spool",
+                    "%s: segment %016llx: a bad segment header was rewritten from its "
+                    "records; nothing lost",
+                    sp->dir, (unsigned long long)d->segment);
+        break;
+    case WT_SPOOL_DAMAGE_SEGMENT:
+        wt_log_error("spool",
+                     "%s: segment %016llx has no readable record: set aside as .wts.bad; "
+                     "%s records lost",
+                     sp->dir, (unsigned long long)d->segment,
+                     d->records_known ? recs : "an unknown number of");
+        break;
+    case WT_SPOOL_DAMAGE_MISSING:
+        wt_log_error("spool",
+                     "%s: %llu segment file(s) from %016llx are missing between present ones "
+                     "(deleted outside wtexport, or expired); %s records lost",
+                     sp->dir, (unsigned long long)d->bytes, (unsigned long long)d->segment,
+                     d->records_known ? recs : "an unknown number of");
+        break;
+    }
+}
+
 struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                                   struct wt_metrics *m, struct wt_sink *sinks, unsigned n,
                                   wt_spooled_fn on_spooled, void *ctx, char *err, size_t errlen)
@@ -533,7 +646,13 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                               .segment_bytes = cfg->spool.segment_bytes,
                               .nsinks = n,
                               .sink_names = names,
-                              .gc_durable = true};
+                              .gc_durable = true,
+                              .on_damage = on_damage,
+                              .damage_ctx = sp};
+    sp->m_lost_records = counter(m, "wtexport_spool_lost_records_total",
+                                 "Spool records lost to damage found at start.");
+    sp->m_lost_events = counter(m, "wtexport_spool_lost_events_total",
+                                "Events in spool records lost to damage (as far as known).");
     memset(&rec, 0, sizeof(rec));
     char why[256] = "";
     int rc = wt_spool_open(&sp->spool, &o, &rec, why, sizeof(why));
@@ -560,20 +679,32 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                             "Events that could not be spooled or read back, counted and logged.");
     sp->m_cursor_errors = counter(m, "wtexport_spool_cursor_errors_total",
                                   "Sink cursor writes that failed (retried).");
+    wt_state_health_init(&sp->h_spool, m, "spool");
+    wt_state_health_init(&sp->h_cursor, m, "cursor");
+    wt_metric_set(
+        wt_metrics_get(m, WT_METRIC_GAUGE, "wtexport_spool_max_bytes",
+                       "The spool's size limit (spool.max_bytes).", NULL, NULL, 0),
+        (int64_t)(cfg->spool.max_bytes ? cfg->spool.max_bytes : WT_SPOOL_MAX_BYTES_DEFAULT));
     /* Nothing is deleted until a checkpoint covers its input positions. */
     wt_spool_keep_from(sp->spool, 1);
     wt_metric_add(sp->m_recovered, rec.records);
     wt_metric_add(sp->m_cut_records, rec.cut_records);
     wt_metric_add(sp->m_cut_bytes, rec.cut_bytes);
-    if (rec.cut_records || rec.cut_bytes || rec.bad_segments)
+    /* Each damage was logged by on_damage; this sums them up. */
+    if (rec.damages)
         wt_log_warn("spool",
-                    "%s: a torn or corrupt tail was cut at start (%llu cut point(s), "
-                    "%llu bytes, %u bad segment(s)); the %llu records before it are intact",
-                    sp->dir, (unsigned long long)rec.cut_records, (unsigned long long)rec.cut_bytes,
-                    rec.bad_segments, (unsigned long long)rec.records);
+                    "%s: %u damage(s) found at start: %llu records (%llu events) lost; "
+                    "%llu records intact",
+                    sp->dir, rec.damages, (unsigned long long)rec.lost_records,
+                    (unsigned long long)rec.lost_events, (unsigned long long)rec.records);
     else if (rec.records)
         wt_log_info("spool", "%s: %llu records waiting from the last run", sp->dir,
                     (unsigned long long)rec.records);
+    if (rec.symlinks_removed)
+        wt_log_warn("spool",
+                    "%s: %u symbolic link(s) named like segment files were deleted unread "
+                    "(someone planted them: check who can write the directory)",
+                    sp->dir, rec.symlinks_removed);
     if (rec.bad_cursors)
         wt_log_warn("spool",
                     "%s: a damaged sink cursor was reset to the oldest record "
@@ -609,6 +740,9 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
     }
     uv_timer_init(loop, &sp->timer);
     sp->timer.data = sp;
+    uv_timer_init(loop, &sp->retry);
+    sp->retry.data = sp;
+    sp->open_handles = 2;
     uv_timer_start(&sp->timer, timer_cb, (uint64_t)cfg->checkpoint_interval_ms,
                    (uint64_t)cfg->checkpoint_interval_ms);
     sp->last_expire = 0; /* expire at the first tick */
@@ -653,7 +787,9 @@ static void free_batches(struct wt_batch *b)
 
 static void on_timer_closed(uv_handle_t *h)
 {
-    wt_free(h->data);
+    struct wt_spooler *sp = h->data;
+    if (--sp->open_handles == 0)
+        wt_free(sp);
 }
 
 void wt_spooler_free(struct wt_spooler *sp)
@@ -667,4 +803,5 @@ void wt_spooler_free(struct wt_spooler *sp)
         free_batches(sp->r[i].spare);
     }
     uv_close((uv_handle_t *)&sp->timer, on_timer_closed);
+    uv_close((uv_handle_t *)&sp->retry, on_timer_closed);
 }

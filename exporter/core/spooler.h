@@ -29,6 +29,9 @@
 #define WT_SPOOLER_GROUP 32
 /* How often old segments are expired (cursors: every checkpoint_interval). */
 #define WT_SPOOLER_EXPIRE_MS 10000
+/* After a failed spool write, retry after this, doubling up to the max. */
+#define WT_SPOOLER_RETRY_MIN_MS 100
+#define WT_SPOOLER_RETRY_MAX_MS 5000
 
 struct wt_spooler;
 

@@ -14,10 +14,12 @@
  * (scan_interval, or sooner after a create/rename event) re-runs the globs.
  */
 #include "tail.h"
+#include "state_health.h"
 #include "checkpoint.h"
 #include "input_file.h"
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -27,12 +29,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Delay of the re-scan after a create/rename event in a watched directory. */
 #define WT_TAIL_RESCAN_DELAY_MS 50
 /* Watched directories at most. */
 #define WT_TAIL_MAX_WATCHES 64
+/* Names whose rotated files are looked for outside the globs. */
+#define WT_TAIL_MAX_ROTNAMES 16
+/* Files remembered as opened (so a rotated one is not adopted twice). */
+#define WT_TAIL_SEEN_MAX 4096
 
 struct tfile {
     struct wt_source src;
@@ -104,12 +111,27 @@ struct wt_tail {
     bool indexing; /* the pipeline feeds an index */
     bool ckpt_dirty, ckpt_busy;
     struct ckpt_job job;
-    bool warned_limit, warned_ckpt;
+    bool warned_limit;
+    struct wt_state_health h_ckpt;
     bool need_reap;
     unsigned closing; /* handles whose close callback is pending */
 
+    /* Names (glob matches) that had files rotated out of the globs: files
+     * written since hwm next to them are looked for at every scan. */
+    struct rotname {
+        char path[PATH_MAX];
+        struct timespec hwm;
+    } rot[WT_TAIL_MAX_ROTNAMES];
+    unsigned nrot;
+    /* Files opened so far (a ring): never adopted again. */
+    struct seenfile {
+        uint64_t dev, ino, fp;
+        uint32_t fp_len;
+    } seen[WT_TAIL_SEEN_MAX];
+    unsigned nseen;
+
     struct wt_metric *m_files, *m_rotations, *m_truncations, *m_ckpt_writes, *m_ckpt_errors,
-        *m_unread;
+        *m_unread, *m_adopted;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -355,6 +377,7 @@ static void open_file(struct wt_tail *t, const char *path, const struct wt_input
         how = "from the end (read_from: end)";
     }
     wt_fp_of_fd(fd, &f->fp, &f->fp_len);
+    t->seen[t->nseen++ % WT_TAIL_SEEN_MAX] = (struct seenfile){f->dev, f->ino, f->fp, f->fp_len};
     new_generation(t, f, off, lineno, icfg);
     index_recovery(t, f, fd, found,
                    (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
@@ -364,6 +387,246 @@ static void open_file(struct wt_tail *t, const char *path, const struct wt_input
     t->nfiles++;
     wt_metric_set(t->m_files, (int64_t)t->nfiles);
     wt_log_info("tail", "following %s %s (offset %llu)", path, how, (unsigned long long)off);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rotation out of the globs: files found by identity                       */
+/* ------------------------------------------------------------------------ */
+
+/* The directory part of path ("." if none). */
+static void dir_of(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, cap, ".");
+    else if (slash == path)
+        snprintf(out, cap, "/");
+    else
+        snprintf(out, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* A name a rotation tool gives a compressed copy: never read as text. */
+static bool compressed_name(const char *name)
+{
+    static const char *const sfx[] = {".gz", ".zst", ".bz2", ".xz", ".lz4", ".Z", ".zip"};
+    const size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+        const size_t k = strlen(sfx[i]);
+        if (n > k && strcmp(name + n - k, sfx[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The input of a file found outside the globs: the one whose glob matched
+ * its old path, else the first whose glob lies in the same directory. */
+static const struct wt_input_cfg *input_near(const struct wt_config *cfg, const char *old_path,
+                                             const char *dir)
+{
+    const struct wt_input_cfg *in = input_for(cfg, old_path);
+    char d[PATH_MAX];
+    for (size_t i = 0; !in && i < cfg->ninputs; i++) {
+        dir_of(cfg->inputs[i].path, d, sizeof(d));
+        if (strcmp(d, dir) == 0)
+            in = &cfg->inputs[i];
+    }
+    return in;
+}
+
+/* Follow path, found outside the globs, as an orphan: finish it, then close. */
+static struct tfile *adopt(struct wt_tail *t, const char *path, const struct wt_input_cfg *icfg,
+                           const char *why)
+{
+    const size_t before = t->nfiles;
+    open_file(t, path, icfg);
+    if (t->nfiles == before)
+        return NULL;
+    struct tfile *f = t->files; /* open_file puts it first */
+    f->orphan = true;
+    f->dirty = true;
+    wt_metric_add(t->m_adopted, 1);
+    wt_log_info("tail", "%s: %s: finishing it", path, why);
+    return f;
+}
+
+static bool ts_after(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/*
+ * Was the file at path (st) opened before, or is it a copy of one (a
+ * copytruncate rotation)? Same first bytes as a file opened before; the
+ * inode alone is not enough (inodes are reused).
+ */
+static bool seen_before(const struct wt_tail *t, const char *path, const struct stat *st)
+{
+    char buf[WT_FP_BYTES];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return true; /* cannot tell: leave it */
+    const ssize_t got = wt_pread_full(fd, buf, sizeof(buf), 0);
+    close(fd);
+    if (got < 0)
+        return true;
+    const uint64_t full = wt_fp_hash(buf, (size_t)got);
+    const unsigned n = t->nseen < WT_TAIL_SEEN_MAX ? t->nseen : WT_TAIL_SEEN_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        const struct seenfile *e = &t->seen[i];
+        if (e->fp_len > (uint32_t)got)
+            continue;
+        const uint64_t h = e->fp_len == (uint32_t)got ? full : wt_fp_hash(buf, e->fp_len);
+        /* A copy is told by a whole fingerprint; shorter ones (a file
+         * opened nearly empty) could match another file's first line. */
+        if (h == e->fp && (e->fp_len == WT_FP_BYTES ||
+                           (e->dev == (uint64_t)st->st_dev && e->ino == (uint64_t)st->st_ino)))
+            return true;
+    }
+    return false;
+}
+
+/* Remember that a file under glob match path was rotated away, written last at mtime. */
+static void rot_note(struct wt_tail *t, const char *path, const struct timespec *mtime)
+{
+    unsigned i = 0;
+    while (i < t->nrot && strcmp(t->rot[i].path, path) != 0)
+        i++;
+    if (i == t->nrot) {
+        if (t->nrot == WT_TAIL_MAX_ROTNAMES)
+            return;
+        snprintf(t->rot[i].path, sizeof(t->rot[i].path), "%s", path);
+        t->rot[i].hwm = *mtime;
+        t->nrot++;
+    } else if (ts_after(mtime, &t->rot[i].hwm)) {
+        t->rot[i].hwm = *mtime;
+    }
+}
+
+/*
+ * Files that appeared under a glob-matched name and were rotated away
+ * before any scan saw them are in the same directory, named
+ * <name>[.-_@]..., never opened, and written no earlier than the newest
+ * file already rotated away from that name (older rotated files were
+ * written before it; same-tick ones are told apart by seen_before).
+ * Follow each from its start.
+ */
+static void adopt_siblings(struct wt_tail *t, struct rotname *r)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 256];
+    dir_of(r->path, dir, sizeof(dir));
+    const char *slash = strrchr(r->path, '/');
+    const char *base = slash ? slash + 1 : r->path;
+    const size_t blen = strlen(base);
+    const struct wt_input_cfg *in = input_near(t->cfg, r->path, dir);
+    DIR *d = in && blen ? opendir(dir) : NULL;
+    if (!d)
+        return;
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (strncmp(e->d_name, base, blen) != 0 || e->d_name[blen] == '\0' ||
+            !strchr(".-_@", e->d_name[blen]) || compressed_name(e->d_name))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || ts_after(&r->hwm, &st.st_mtim) ||
+            find_by_inode(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino) || seen_before(t, path, &st))
+            continue;
+        /* hwm stays: a file older than this one may still have been
+         * under the glob's name while the directory was read. */
+        adopt(t, path, in, "rotated away before it was ever opened");
+    }
+    closedir(d);
+}
+
+static void rot_scan(struct wt_tail *t)
+{
+    for (unsigned i = 0; i < t->nrot; i++)
+        adopt_siblings(t, &t->rot[i]);
+}
+
+/* A followed file was rotated out of the globs. */
+static void rotated_away(struct wt_tail *t, struct tfile *f)
+{
+    struct stat st;
+    if (fstat(f->fd, &st) == 0 && input_for(t->cfg, f->path))
+        rot_note(t, f->path, &st.st_mtim);
+}
+
+/* The name of the regular file in dir with (dev, ino), if any. */
+static bool find_in_dir(const char *dir, uint64_t dev, uint64_t ino, char *out, size_t cap)
+{
+    DIR *d = opendir(dir);
+    const struct dirent *e;
+    bool found = false;
+    if (!d)
+        return false;
+    while (!found && (e = readdir(d)) != NULL) {
+        struct stat st;
+        if ((uint64_t)e->d_ino != ino)
+            continue;
+        snprintf(out, cap, "%s/%s", dir, e->d_name);
+        found = stat(out, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_dev == dev &&
+                (uint64_t)st.st_ino == ino;
+    }
+    closedir(d);
+    return found;
+}
+
+/*
+ * At start, after the first scan: a checkpointed file that no glob found
+ * under its path was renamed away while wtexport was down (or while it
+ * was finishing it). Look for it by identity (device, inode, then the
+ * fingerprint in open_file) in the same directory and finish it from its
+ * checkpoint. Then, for each name that lost a file so, look for files
+ * rotated through that name meanwhile: written after the newest file the
+ * checkpoint knows under it (whatever was read before is older).
+ */
+static void find_moved(struct wt_tail *t)
+{
+    bool *moved = wt_calloc(t->nloaded + 1, sizeof(*moved));
+    if (!moved)
+        return;
+    for (size_t i = 0; i < t->nloaded; i++) {
+        const struct wt_ckpt *c = &t->loaded[i];
+        char dir[PATH_MAX], path[PATH_MAX + 256];
+        if (find_by_inode(t, c->dev, c->ino))
+            continue;
+        dir_of(c->path, dir, sizeof(dir));
+        const struct wt_input_cfg *in = input_near(t->cfg, c->path, dir);
+        if (in && find_in_dir(dir, c->dev, c->ino, path, sizeof(path)))
+            moved[i] = adopt(t, path, in, "renamed away (found by identity)") != NULL;
+    }
+    /* Each name files are rotated away from: a literal input path, or a
+     * checkpointed path a glob matches. Its family: the checkpointed files
+     * under it or under a rotated name of it (<name>[.-_@]...). */
+    for (size_t i = 0; i < t->cfg->ninputs + t->nloaded; i++) {
+        const bool lit = i < t->cfg->ninputs;
+        const char *name = lit ? t->cfg->inputs[i].path : t->loaded[i - t->cfg->ninputs].path;
+        if (lit ? strpbrk(name, "*?[") != NULL : !input_for(t->cfg, name))
+            continue;
+        const size_t nlen = strlen(name);
+        bool found = false, any_moved = false;
+        struct timespec since = {0, 0};
+        for (size_t j = 0; j < t->nloaded; j++) {
+            const char *p = t->loaded[j].path;
+            if (strncmp(p, name, nlen) != 0 || (p[nlen] && !strchr(".-_@", p[nlen])))
+                continue;
+            const struct tfile *f = find_by_inode(t, t->loaded[j].dev, t->loaded[j].ino);
+            struct stat st;
+            any_moved |= moved[j];
+            if (f && fstat(f->fd, &st) == 0) {
+                found = true;
+                if (ts_after(&st.st_mtim, &since))
+                    since = st.st_mtim;
+            }
+        }
+        /* Only a name that lost a file to a rename out of the globs: a
+         * copy (copytruncate) next to a name is not a rotated file. */
+        if (found && any_moved)
+            rot_note(t, name, &since);
+    }
+    wt_free(moved);
+    rot_scan(t);
 }
 
 /* Does path still name f's inode? */
@@ -427,8 +690,10 @@ static void scan(struct wt_tail *t)
             f->dirty = true;
             wt_metric_add(t->m_rotations, 1);
             wt_log_info("tail", "%s was rotated away or deleted: finishing it", f->path);
+            rotated_away(t, f);
         }
     }
+    rot_scan(t);
     t->failing = failing;
     wt_metrics_problem(t->m, "inputs", failing ? "an input glob failed" : NULL);
     start_reader(t);
@@ -820,20 +1085,24 @@ static void ckpt_done(uv_work_t *req, int status)
     wt_free(j->data);
     j->data = NULL;
     t->ckpt_busy = false;
+    bool ended;
     if (rc != 0) {
         wt_metric_add(t->m_ckpt_errors, 1);
         t->ckpt_dirty = true;
-        wt_log_once(&t->warned_ckpt, WT_LOG_ERROR, "tail", "writing checkpoints in %s: %s",
-                    t->cfg->state_dir, wt_strerror(rc));
+        /* One line per outage; retried every checkpoint_interval. */
+        if (wt_state_health_failed(&t->h_ckpt, uv_now(t->loop)))
+            wt_log_error("tail",
+                         "writing checkpoints in %s: %s (retrying every "
+                         "checkpoint_interval)",
+                         t->cfg->state_dir, wt_strerror(rc));
         wt_metrics_problem(t->m, "checkpoints", "cannot write checkpoints");
     } else {
         wt_metric_add(t->m_ckpt_writes, 1);
         /* The spool may now drop the records whose positions this covers. */
         wt_pipeline_checkpointed(t->p, j->token);
-        if (t->warned_ckpt) {
-            t->warned_ckpt = false;
-            wt_log_info("tail", "checkpoints written again");
-        }
+        const uint64_t ms = wt_state_health_ok(&t->h_ckpt, uv_now(t->loop), &ended);
+        if (ended)
+            wt_log_info("tail", "checkpoints written again after %.1f s", (double)ms / 1000);
         wt_metrics_problem(t->m, "checkpoints", NULL);
     }
 }
@@ -920,6 +1189,11 @@ struct wt_tail *wt_tail_new(uv_loop_t *loop, const struct wt_config *cfg, struct
                        "Files truncated or replaced in place (copytruncate).", NULL, NULL, 0);
     t->m_ckpt_writes = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_checkpoint_writes_total",
                                       "Checkpoint files written.", NULL, NULL, 0);
+    wt_state_health_init(&t->h_ckpt, m, "checkpoint");
+    t->m_adopted = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_files_found_by_identity_total",
+                                  "Rotated files found outside the globs (by identity at start, "
+                                  "or rotated away before a scan saw them) and finished.",
+                                  NULL, NULL, 0);
     t->m_ckpt_errors = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_checkpoint_errors_total",
                                       "Checkpoint writes that failed.", NULL, NULL, 0);
     t->m_unread = wt_metrics_get(m, WT_METRIC_COUNTER, "wtexport_file_unread_bytes_total",
@@ -962,6 +1236,9 @@ int wt_tail_start(struct wt_tail *t, struct wt_pipeline *p, char *err, size_t er
     t->ckpt_dirty = true;
     scan(t);
     t->initial_scan = false;
+    /* Files renamed out of the globs while down, and files rotated
+     * through their names meanwhile. */
+    find_moved(t);
     wt_free(t->loaded);
     t->loaded = NULL;
     t->nloaded = 0;

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spool_int.h" /* broken, to stand for a failed fsync */
 #include "wt_queue.h"
 
 #define SEG_HDR WT_SPOOL_SEGMENT_HEADER_BYTES
@@ -71,6 +72,18 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Damage reports of the last open. */
+static struct wt_spool_damage dmg[16];
+static unsigned ndmg;
+
+static void on_dmg(void *ctx, const struct wt_spool_damage *d)
+{
+    (void)ctx;
+    if (ndmg < 16)
+        dmg[ndmg] = *d;
+    ndmg++;
+}
+
 static int try_open(struct fx *f, unsigned nsinks, uint64_t seg_bytes, uint64_t max_bytes)
 {
     char err[256];
@@ -78,7 +91,9 @@ static int try_open(struct fx *f, unsigned nsinks, uint64_t seg_bytes, uint64_t 
                               .max_bytes = max_bytes,
                               .segment_bytes = seg_bytes,
                               .nsinks = nsinks,
-                              .sink_names = names3};
+                              .sink_names = names3,
+                              .on_damage = on_dmg};
+    ndmg = 0;
     wt_spool_close(f->sp);
     f->sp = NULL;
     int rc = wt_spool_open(&f->sp, &o, &f->rec, err, sizeof(err));
@@ -663,37 +678,98 @@ static void test_torn_tail_every_byte(void **state)
     free(orig);
 }
 
-static void test_corrupt_payload_cut(void **state)
+/* Every flipped byte of a record in the middle (magic, length, CRC, sequence
+ * number, event count, positions length, payload) costs that record alone:
+ * the records after it are read, and the damage is reported once with the
+ * segment, the offset and what was lost. */
+static void test_one_flip_costs_one_record(void **state)
 {
     struct fx *f = *state;
     char path[256];
-    open_ok(f, 1, 0, 0);
+    static const uint64_t offs[] = {0,  1,  3,  4,  6,  8,       11,           12,
+                                    19, 30, 36, 44, 48, REC_HDR, REC_HDR + 50, REC_HDR + 99};
+    const uint64_t rec2 = SEG_HDR + REC_HDR + 100;
+    for (size_t t = 0; t < sizeof(offs) / sizeof(offs[0]); t++) {
+        close_sp(f);
+        nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+        open_ok(f, 1, 0, 0);
+        for (uint64_t s = 1; s <= 5; s++)
+            append_seq(f, s, 100);
+        assert_int_equal(wt_spool_commit(f->sp), 0);
+        const uint64_t seg = cursor(f, 0).segment;
+        close_sp(f);
+        seg_path(f, seg, path, sizeof(path));
+        const uint64_t size = file_size(path);
+        xor_byte(path, rec2 + offs[t], 0x10);
+        open_ok(f, 1, 0, 0);
+        assert_int_equal(f->rec.records, 4);
+        assert_int_equal(f->rec.cut_records, 0);
+        assert_int_equal(f->rec.lost_records, 1);
+        assert_int_equal(ndmg, 1);
+        assert_int_equal(dmg[0].kind, WT_SPOOL_DAMAGE_RECORDS);
+        assert_int_equal(dmg[0].segment, seg);
+        assert_int_equal(dmg[0].offset, rec2);
+        assert_int_equal(dmg[0].bytes, REC_HDR + 100);
+        assert_int_equal(dmg[0].records, 1);
+        assert_true(dmg[0].records_known);
+        assert_int_equal(file_size(path), size); /* nothing cut */
+        struct wt_spool_pos p = cursor(f, 0);
+        static const uint64_t want[] = {1, 3, 4, 5};
+        for (size_t i = 0; i < 4; i++)
+            expect_rec(f, 0, &p, want[i], 100, NULL);
+        expect_eagain(f, 0, &p);
+        /* Numbering goes on after the newest record, never reusing the lost one. */
+        append_seq(f, 6, 100);
+        assert_int_equal(wt_spool_commit(f->sp), 0);
+        expect_rec(f, 0, &p, 6, 100, NULL);
+    }
+    /* A payload flip: the damaged header still tells the events lost. */
+    assert_int_equal(dmg[0].events, meta_of(2).nevents);
+    assert_true(dmg[0].events_known);
+}
+
+static void test_corrupt_payload_skipped(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    open_ok(f, 2, 0, 0);
     for (uint64_t s = 1; s <= 4; s++)
         append_seq(f, s, 100);
     assert_int_equal(wt_spool_commit(f->sp), 0);
+    consume(f, 1, 1, 2, 100); /* sink 1 stands at the record that will be damaged */
+    assert_int_equal(wt_spool_sync_cursors(f->sp), 0);
     const uint64_t seg = cursor(f, 0).segment;
     close_sp(f);
     seg_path(f, seg, path, sizeof(path));
-    const uint64_t rec2 = SEG_HDR + 2 * (REC_HDR + 100);
-    xor_byte(path, rec2 + REC_HDR + 50, 0x01); /* one bit of record 3's payload */
-    open_ok(f, 1, 0, 0);
-    assert_int_equal(f->rec.records, 2);
-    assert_int_equal(f->rec.cut_records, 1);
-    assert_int_equal(f->rec.cut_bytes, 2 * (REC_HDR + 100));
-    assert_int_equal(file_size(path), rec2);
-    struct wt_spool_pos p = cursor(f, 0);
+    const uint64_t rec3 = SEG_HDR + 2 * (REC_HDR + 100);
+    xor_byte(path, rec3 + REC_HDR + 50, 0x01); /* one bit of record 3's payload */
+    open_ok(f, 2, 0, 0);
+    assert_int_equal(f->rec.records, 3);
+    assert_int_equal(f->rec.lost_records, 1);
+    assert_int_equal(f->rec.lost_events, meta_of(3).nevents);
+    assert_int_equal(f->rec.cursors_clamped, 0);
+    /* Sink 1's cursor moved over the damage to record 4. */
+    assert_int_equal(cursor(f, 1).offset, rec3 + REC_HDR + 100);
+    struct wt_spool_pos p = cursor(f, 1);
+    expect_rec(f, 1, &p, 4, 100, NULL);
+    p = cursor(f, 0);
     expect_rec(f, 0, &p, 1, 100, NULL);
     expect_rec(f, 0, &p, 2, 100, NULL);
+    expect_rec(f, 0, &p, 4, 100, NULL);
     expect_eagain(f, 0, &p);
-    /* Numbering resumes after the last good record. */
-    append_seq(f, 3, 10);
+    /* Damage with no whole record after it is a tail: cut, and reported
+     * once (here records 3 and 4, the last two). */
     close_sp(f);
-
-    /* A flipped header field (ts_max) fails the CRC as well. */
-    xor_byte(path, SEG_HDR + REC_HDR + 100 + 28, 0x80);
-    open_ok(f, 1, 0, 0);
-    assert_int_equal(f->rec.records, 1);
+    xor_byte(path, file_size(path) - 3, 0x01);
+    open_ok(f, 2, 0, 0);
+    assert_int_equal(f->rec.records, 2);
     assert_int_equal(f->rec.cut_records, 1);
+    assert_int_equal(file_size(path), rec3);
+    assert_int_equal(ndmg, 1);
+    assert_int_equal(dmg[0].kind, WT_SPOOL_DAMAGE_TAIL);
+    assert_int_equal(dmg[0].offset, rec3);
+    assert_int_equal(dmg[0].records, 2); /* as the damaged headers tell */
+    assert_false(dmg[0].records_known);  /* the active segment: nothing after it */
 }
 
 static void test_garbage_after_valid(void **state)
@@ -743,7 +819,7 @@ static void test_garbage_after_valid(void **state)
     assert_int_equal(f->rec.cut_bytes, REC_HDR + 100);
 }
 
-/* A corrupt record in an older segment ends that segment only. */
+/* A corrupt record in an older segment costs that record only. */
 static void test_corrupt_older_segment(void **state)
 {
     struct fx *f = *state;
@@ -757,19 +833,21 @@ static void test_corrupt_older_segment(void **state)
     seg_path(f, seg1, path, sizeof(path));
     xor_byte(path, SEG_HDR + RSZ1K + REC_HDR + 10, 0x40); /* record 2's payload */
     open_ok(f, 1, SMALL_SEG, 0);
-    assert_int_equal(f->rec.records, 7);
-    assert_int_equal(f->rec.cut_records, 1);
-    assert_int_equal(f->rec.cut_bytes, 2 * RSZ1K);
+    assert_int_equal(f->rec.records, 8);
+    assert_int_equal(f->rec.cut_records, 0);
+    assert_int_equal(f->rec.lost_records, 1);
     assert_int_equal(f->rec.segments, 3);
     struct wt_spool_pos p = cursor(f, 0);
-    static const uint64_t want[] = {1, 4, 5, 6, 7, 8, 9};
-    for (size_t i = 0; i < 7; i++)
+    static const uint64_t want[] = {1, 3, 4, 5, 6, 7, 8, 9};
+    for (size_t i = 0; i < 8; i++)
         expect_rec(f, 0, &p, want[i], LEN1K, NULL);
     expect_eagain(f, 0, &p);
 }
 
-/* A segment whose header is bad is renamed .bad; one too short to hold a
- * record (a torn creation) is deleted. */
+/* A flipped byte in a segment header costs nothing: the header is rewritten
+ * from the previous segment's end. A segment with no whole record is set
+ * aside (.bad) and reported with the records it held; one too short to hold
+ * a record (a torn creation) is deleted. */
 static void test_bad_segment_header(void **state)
 {
     struct fx *f = *state;
@@ -783,7 +861,31 @@ static void test_bad_segment_header(void **state)
     close_sp(f);
 
     seg_path(f, seg1 + 1, path, sizeof(path));
-    xor_byte(path, 3, 0x20); /* the magic */
+    for (uint64_t off = 0; off < SEG_HDR; off += 7) {
+        xor_byte(path, off, 0x20);
+        open_ok(f, 2, SMALL_SEG, 0);
+        assert_int_equal(f->rec.bad_segments, 0);
+        assert_int_equal(f->rec.repaired_headers, 1);
+        assert_int_equal(f->rec.records, 9);
+        assert_int_equal(f->rec.lost_records, 0);
+        assert_int_equal(ndmg, 1);
+        assert_int_equal(dmg[0].kind, WT_SPOOL_DAMAGE_HEADER);
+        assert_int_equal(dmg[0].segment, seg1 + 1);
+        struct wt_spool_pos p = cursor(f, 0);
+        for (uint64_t s = 1; s <= 9; s++)
+            expect_rec(f, 0, &p, s, LEN1K, NULL);
+        close_sp(f);
+        open_ok(f, 2, SMALL_SEG, 0); /* repaired for good */
+        assert_int_equal(f->rec.repaired_headers, 0);
+        assert_int_equal(ndmg, 0);
+        close_sp(f);
+    }
+
+    /* Nothing readable in it: set aside, and the records it held are known. */
+    unsigned char junk[SEG3];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (unsigned char)(i * 89 + 3);
+    spit(path, junk, sizeof(junk));
     char torn[256];
     seg_path(f, seg1 + 3, torn, sizeof(torn));
     spit(torn, "WTSPOO", 6);
@@ -794,6 +896,11 @@ static void test_bad_segment_header(void **state)
     assert_int_equal(f->rec.records, 6);
     assert_int_equal(f->rec.cut_bytes, 6);
     assert_int_equal(f->rec.cut_records, 0);
+    assert_int_equal(ndmg, 1);
+    assert_int_equal(dmg[0].kind, WT_SPOOL_DAMAGE_SEGMENT);
+    assert_int_equal(dmg[0].segment, seg1 + 1);
+    assert_int_equal(dmg[0].records, 3);
+    assert_true(dmg[0].records_known);
     snprintf(bad, sizeof(bad), "%s.bad", path);
     assert_int_equal(access(bad, F_OK), 0);
     assert_int_equal(access(path, F_OK), -1);
@@ -813,6 +920,52 @@ static void test_bad_segment_header(void **state)
     struct wt_spool_rec r;
     expect_rec(f, 0, &p, 10, LEN1K, &r);
     assert_int_equal(r.pos.segment, seg1 + 4);
+}
+
+/* A segment deleted from the middle, and a sealed segment truncated: each
+ * reported once with the records lost (the next segment's first sequence
+ * number tells how many). */
+static void test_missing_and_truncated_segments(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    open_ok(f, 1, SMALL_SEG, 0);
+    for (uint64_t s = 1; s <= 12; s++)
+        append_seq(f, s, LEN1K);
+    assert_int_equal(wt_spool_commit(f->sp), 0);
+    const uint64_t seg1 = cursor(f, 0).segment;
+    close_sp(f);
+    seg_path(f, seg1 + 1, path, sizeof(path));
+    assert_int_equal(unlink(path), 0);
+    seg_path(f, seg1 + 2, path, sizeof(path));
+    assert_int_equal(truncate(path, SEG_HDR + RSZ1K + 10), 0); /* inside record 8 */
+    open_ok(f, 1, SMALL_SEG, 0);
+    assert_int_equal(f->rec.records, 3 + 1 + 3);
+    assert_int_equal(f->rec.lost_records, 3 + 2);
+    assert_int_equal(ndmg, 2);
+    assert_int_equal(dmg[0].kind, WT_SPOOL_DAMAGE_MISSING);
+    assert_int_equal(dmg[0].segment, seg1 + 1);
+    assert_int_equal(dmg[0].bytes, 1);
+    assert_int_equal(dmg[0].records, 3);
+    assert_true(dmg[0].records_known);
+    assert_int_equal(dmg[1].kind, WT_SPOOL_DAMAGE_TAIL);
+    assert_int_equal(dmg[1].segment, seg1 + 2);
+    assert_int_equal(dmg[1].offset, SEG_HDR + RSZ1K);
+    assert_int_equal(dmg[1].records, 2);
+    assert_true(dmg[1].records_known);
+    struct wt_spool_pos p = cursor(f, 0);
+    static const uint64_t want[] = {1, 2, 3, 7, 10, 11, 12};
+    for (size_t i = 0; i < 7; i++)
+        expect_rec(f, 0, &p, want[i], LEN1K, NULL);
+    expect_eagain(f, 0, &p);
+    /* Segments that every sink passed and that were deleted are not damage. */
+    consume(f, 0, 1, 3, LEN1K);
+    assert_int_equal(wt_spool_sync_cursors(f->sp), 0);
+    close_sp(f);
+    open_ok(f, 1, SMALL_SEG, 0);
+    /* The gap is no longer between present segments and the tail was cut:
+     * nothing is reported twice. */
+    assert_int_equal(ndmg, 0);
 }
 
 static void test_damaged_cursor_files(void **state)
@@ -883,10 +1036,112 @@ static void test_read_time_corruption(void **state)
     assert_int_equal(wt_spool_next(f->sp, 0, &p, &r, buf, sizeof(buf)), WT_EPARSE);
     assert_int_equal(p.offset, at.offset);
     assert_int_equal(r.next.segment, at.segment);
-    assert_int_equal(r.next.offset, SEG_HDR + 3 * (REC_HDR + 100));
+    /* The next whole record: only the damaged one is lost. */
+    assert_int_equal(r.next.offset, SEG_HDR + 2 * (REC_HDR + 100));
     assert_int_equal(wt_spool_ack(f->sp, 0, &r.next), 0);
     p = r.next;
+    expect_rec(f, 0, &p, 3, 100, NULL);
     expect_eagain(f, 0, &p);
+}
+
+/* Symlinks planted in the spool directory never redirect a write: not at
+ * the old fixed cursor temp name, not as a cursor file, not as a segment. */
+static void test_planted_symlinks(void **state)
+{
+    struct fx *f = *state;
+    char target[256], link[256], path[256];
+    open_ok(f, 1, 0, 0);
+    append_seq(f, 1, 100);
+    assert_int_equal(wt_spool_commit(f->sp), 0);
+    snprintf(target, sizeof(target), "%s/precious", f->root);
+    spit(target, "keep me", 7);
+    snprintf(link, sizeof(link), "%s/.cursor-sse.tmp", f->dir);
+    assert_int_equal(symlink(target, link), 0);
+    consume(f, 0, 1, 1, 100);
+    assert_int_equal(wt_spool_sync_cursors(f->sp), 0);
+    const struct wt_spool_pos c = cursor(f, 0);
+    close_sp(f);
+    size_t n;
+    unsigned char *b = slurp(target, &n);
+    assert_int_equal(n, 7);
+    assert_memory_equal(b, "keep me", 7);
+    free(b);
+
+    /* A symlink as the cursor file: damaged (not followed), then replaced. */
+    snprintf(path, sizeof(path), "%s/cursor-sse", f->dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(target, path), 0);
+    open_ok(f, 1, 0, 0);
+    assert_int_equal(f->rec.bad_cursors, 1);
+    consume(f, 0, 1, 1, 100);
+    assert_int_equal(wt_spool_sync_cursors(f->sp), 0);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(cursor(f, 0).offset, c.offset);
+    close_sp(f);
+
+    /* A symlink as a segment file: deleted, never opened for writing. */
+    seg_path(f, c.segment + 5, path, sizeof(path));
+    assert_int_equal(symlink(target, path), 0);
+    open_ok(f, 1, 0, 0);
+    assert_int_equal(f->rec.symlinks_removed, 1);
+    assert_int_equal(access(path, F_OK), -1);
+    b = slurp(target, &n);
+    assert_int_equal(n, 7);
+    assert_memory_equal(b, "keep me", 7);
+    free(b);
+}
+
+/* After a failed write or fsync (a full disk), discarding what was not
+ * committed makes the spool work again: the same records are appended again
+ * with the same numbers, nothing is lost or doubled, and a reopen is clean. */
+static void test_discard_uncommitted(void **state)
+{
+    struct fx *f = *state;
+    open_ok(f, 1, SMALL_SEG, 0);
+    for (uint64_t s = 1; s <= 4; s++)
+        append_seq(f, s, LEN1K);
+    assert_int_equal(wt_spool_commit(f->sp), 0);
+    const uint64_t seg1 = cursor(f, 0).segment;
+    /* Uncommitted: 5 and 6 in the active segment, 7..9 in a new one. */
+    for (uint64_t s = 5; s <= 9; s++)
+        append_seq(f, s, LEN1K);
+    assert_int_equal(count_files(f, ".wts"), 3);
+    assert_int_equal(wt_spool_discard_uncommitted(f->sp), 0);
+    assert_int_equal(count_files(f, ".wts"), 2);
+    assert_int_equal(wt_spool_next_seq(f->sp), 5);
+    for (uint64_t s = 5; s <= 7; s++)
+        append_seq(f, s, LEN1K);
+
+    /* A failed fsync: the next records go to a new segment. */
+    f->sp->broken = -EIO;
+    unsigned char b[8] = {0};
+    struct wt_spool_meta m = meta_of(8);
+    assert_int_equal(wt_spool_append(f->sp, b, sizeof(b), &m, NULL), -EIO);
+    assert_int_equal(wt_spool_commit(f->sp), -EIO);
+    assert_int_equal(wt_spool_discard_uncommitted(f->sp), 0);
+    assert_int_equal(wt_spool_next_seq(f->sp), 5);
+    assert_int_equal(count_files(f, ".wts"), 3); /* seg1, seg2 (cut back), a new one */
+    for (uint64_t s = 5; s <= 9; s++)
+        append_seq(f, s, LEN1K);
+    assert_int_equal(wt_spool_commit(f->sp), 0);
+    struct wt_spool_pos p = cursor(f, 0);
+    for (uint64_t s = 1; s <= 9; s++)
+        expect_rec(f, 0, &p, s, LEN1K, NULL);
+    expect_eagain(f, 0, &p);
+    close_sp(f);
+    open_ok(f, 1, SMALL_SEG, 0);
+    assert_int_equal(f->rec.records, 9);
+    assert_int_equal(f->rec.damages, 0);
+    assert_int_equal(f->rec.cut_records, 0);
+    p = cursor(f, 0);
+    assert_int_equal(p.segment, seg1);
+    for (uint64_t s = 1; s <= 9; s++)
+        expect_rec(f, 0, &p, s, LEN1K, NULL);
+    /* Nothing to discard: a no-op. */
+    assert_int_equal(wt_spool_discard_uncommitted(f->sp), 0);
+    assert_int_equal(wt_spool_next_seq(f->sp), 10);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1100,12 +1355,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_active_segment_reclaimed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expire_by_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_every_byte, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_corrupt_payload_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_flip_costs_one_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_payload_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_and_truncated_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_after_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_older_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_segment_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_cursor_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_time_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_planted_symlinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discard_uncommitted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_against_second_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),

@@ -489,7 +489,7 @@ static int plan_rewrite(struct sse_sink *ss)
         return rc;
     if (ss->plan_fd >= 0)
         close(ss->plan_fd);
-    ss->plan_fd = open(ss->plan_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    ss->plan_fd = open(ss->plan_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
     return ss->plan_fd < 0 ? -errno : 0;
 }
 

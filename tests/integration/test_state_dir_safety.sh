@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# A state directory no one can subvert (issue 17, point 2):
+#   - `run` refuses to start, with a clear message and nothing written, when
+#     state_dir or the spool directory is a symlink (unless
+#     allow_symlinked_state), is writable by group or others, or (as root)
+#     is owned by another user;
+#   - symlinks planted at the old fixed temp names of the checkpoint and the
+#     spool cursor never redirect a write and never stop checkpointing: the
+#     link targets are untouched and every line is shipped exactly once.
+. "$(dirname "$0")/lib.sh"
+
+CFG=$T/cfg.json
+LOGF=$T/logs/access.log
+S=$T/state
+mkdir -p "$T/logs"
+: >"$LOGF"
+make_config "$CFG"
+
+# refused WHAT PATTERN: run must exit non-zero at once, saying PATTERN.
+refused() {
+    local what=$1 want=$2 rc
+    timeout 30 "$WT" run -c "$CFG" >"$T/run.out" 2>"$T/run.err"
+    rc=$?
+    [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "$what: run exited $rc, expected a refusal"
+    grep -qF -- "$want" "$T/run.err" ||
+        fail "$what: the error does not say '$want': $(cat "$T/run.err")"
+    log "ok: $what refused: $(grep -F -- "$want" "$T/run.err" | head -n 1)"
+}
+
+# ------------------------------------------------------------ symlinks
+mkdir -m 0700 "$T/real"
+ln -s "$T/real" "$S"
+refused "a symlinked state_dir" "is a symbolic link"
+[ -z "$(ls -A "$T/real")" ] || fail "something was written through the symlink: $(ls -A "$T/real")"
+
+CFG_EXTRA='"allow_symlinked_state": true' make_config "$CFG"
+start_daemon "$CFG"
+gen_lines 1 100 >>"$LOGF"
+wait_for "100 lines shipped through an allowed symlink" out_has_at_least "$DOUT" 100
+stop_daemon
+[ -d "$T/real/spool" ] || fail "no spool in the symlink's target"
+rm -f "$S" "$DOUT"
+rm -rf "$T/real"
+: >"$LOGF"
+make_config "$CFG"
+
+mkdir -m 0700 "$S" "$T/elsewhere"
+ln -s "$T/elsewhere" "$S/spool"
+refused "a symlinked spool directory" "spool directory"
+rm -f "$S/spool"
+
+# ------------------------------------------------------------ owner and mode
+chmod 0777 "$S"
+refused "a state_dir writable by every user" "writable by every user"
+chmod 0770 "$S"
+refused "a state_dir writable by its group" "writable by its group"
+chmod 0700 "$S"
+mkdir -m 0700 "$S/spool"
+chmod 0757 "$S/spool"
+refused "a spool directory writable by others" "writable by every user"
+chmod 0700 "$S/spool"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+    chown nobody "$S"
+    refused "a state_dir owned by nobody, running as root" "while running as root"
+    chown root "$S"
+    chown nobody "$S/spool"
+    refused "a spool directory owned by nobody, running as root" "while running as root"
+    chown root "$S/spool"
+else
+    log "skipped the ownership cases: they need root and a user nobody"
+fi
+
+# ------------------------------------------------------------ planted temp links
+echo "keep me" >"$T/precious"
+ln -s "$T/precious" "$S/.checkpoints.json.tmp"
+ln -s "$T/precious" "$S/spool/.cursor-file0.tmp"
+CFG_EXTRA='"checkpoint_interval": "200ms"' make_config "$CFG"
+start_daemon "$CFG"
+gen_lines 101 500 >>"$LOGF"
+wait_for "500 lines shipped" out_has_at_least "$DOUT" 500
+ckpt_has() { grep -q '"lineno":"500"' "$S/checkpoints.json" 2>/dev/null; }
+wait_for "the checkpoint at line 500 despite the planted link" ckpt_has
+# After the checkpoint moved, plant one at the destination itself.
+rm -f "$S/checkpoints.json"
+ln -s "$T/precious" "$S/checkpoints.json"
+gen_lines 601 100 >>"$LOGF"
+ckpt_regular() { [ -f "$S/checkpoints.json" ] && [ ! -L "$S/checkpoints.json" ] &&
+    grep -q '"lineno":"600"' "$S/checkpoints.json"; }
+wait_for "the checkpoint link replaced by a real file at line 600" ckpt_regular
+stop_daemon
+assert_eq "keep me" "$(cat "$T/precious")" "the planted links' target"
+check_exactly_once "$DOUT" 101 700
+pass
