@@ -426,7 +426,10 @@ static const struct wt_input_cfg *input_near(const struct wt_config *cfg, const 
     const struct wt_input_cfg *in = input_for(cfg, old_path);
     char d[PATH_MAX];
     for (size_t i = 0; !in && i < cfg->ninputs; i++) {
-        dir_of(cfg->inputs[i].path, d, sizeof(d));
+        const char *pattern = wt_input_file_path(&cfg->inputs[i]);
+        if (!pattern)
+            continue; /* not a file input */
+        dir_of(pattern, d, sizeof(d));
         if (strcmp(d, dir) == 0)
             in = &cfg->inputs[i];
     }
@@ -601,8 +604,9 @@ static void find_moved(struct wt_tail *t)
      * under it or under a rotated name of it (<name>[.-_@]...). */
     for (size_t i = 0; i < t->cfg->ninputs + t->nloaded; i++) {
         const bool lit = i < t->cfg->ninputs;
-        const char *name = lit ? t->cfg->inputs[i].path : t->loaded[i - t->cfg->ninputs].path;
-        if (lit ? strpbrk(name, "*?[") != NULL : !input_for(t->cfg, name))
+        const char *name =
+            lit ? wt_input_file_path(&t->cfg->inputs[i]) : t->loaded[i - t->cfg->ninputs].path;
+        if (!name || (lit ? strpbrk(name, "*?[") != NULL : !input_for(t->cfg, name)))
             continue;
         const size_t nlen = strlen(name);
         bool found = false, any_moved = false;
