@@ -186,4 +186,12 @@ int wt_http_retry_after(const char *v, int64_t now_ms, int64_t *delay_ms);
 /** Does this status pause the whole sink when it carries a Retry-After? (429, 503) */
 bool wt_http_pausing_status(long http);
 
+/**
+ * Does the finished transfer eh (status http) ask the whole sink to pause:
+ * a pausing status with a Retry-After in the future? @returns true with
+ * the delay from now in *delay_ms and the header's text in *value (valid
+ * while eh is not reused), for the log line.
+ */
+bool wt_http_pause_asked(CURL *eh, long http, int64_t *delay_ms, const char **value);
+
 #endif /* WT_HTTP_H */

@@ -52,6 +52,17 @@ void wt_http_curl_common(CURL *eh, const char *url, const char *ca_file, const c
     curl_easy_setopt(eh, CURLOPT_ERRORBUFFER, errbuf);
 }
 
+bool wt_http_pause_asked(CURL *eh, long http, int64_t *delay_ms, const char **value)
+{
+    struct curl_header *h = NULL;
+    if (!wt_http_pausing_status(http) ||
+        curl_easy_header(eh, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h ||
+        wt_http_retry_after(h->value, wt_wall_ms(), delay_ms) != 0 || *delay_ms <= 0)
+        return false;
+    *value = h->value;
+    return true;
+}
+
 const char *wt_http_tls_hint(CURLcode rc, const char *errbuf)
 {
     const char *e = errbuf ? errbuf : "";

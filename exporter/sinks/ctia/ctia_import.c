@@ -429,18 +429,16 @@ static void describe(const struct slot *sl, CURLcode rc, long http, char *buf, s
 
 static bool maybe_pause(struct ctia_sink *cs, CURL *eh, long http)
 {
-    struct curl_header *h = NULL;
     int64_t delay;
-    if (!wt_http_pausing_status(http) ||
-        curl_easy_header(eh, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h ||
-        wt_http_retry_after(h->value, wt_wall_ms(), &delay) != 0 || delay <= 0)
+    const char *value;
+    if (!wt_http_pause_asked(eh, http, &delay, &value))
         return false;
     int64_t until = wt__ctia_now_ms(cs) + delay + 5;
     if (until > cs->paused_until) {
         cs->paused_until = until;
         wt_metric_set(cs->m_paused, (wt_wall_ms() + delay + 999) / 1000);
         wt_log_warn(TAG, "%s: HTTP %ld with Retry-After %s: no request for %" PRId64 " ms",
-                    cs->name, http, h->value, delay);
+                    cs->name, http, value, delay);
     }
     return true;
 }

@@ -906,18 +906,16 @@ static void describe(const struct slot *sl, CURLcode rc, long http, char *buf, s
 /* A Retry-After on a 429/503: pause the whole sink. @returns true when paused. */
 static bool maybe_pause(struct sse_sink *ss, CURL *eh, long http)
 {
-    struct curl_header *h = NULL;
     int64_t delay;
-    if (!wt_http_pausing_status(http) ||
-        curl_easy_header(eh, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h ||
-        wt_http_retry_after(h->value, wt_wall_ms(), &delay) != 0 || delay <= 0)
+    const char *value;
+    if (!wt_http_pause_asked(eh, http, &delay, &value))
         return false;
     int64_t until = now_ms(ss) + delay + WT_SSE_PAUSE_MARGIN_MS;
     if (until > ss->paused_until) {
         ss->paused_until = until;
         wt_metric_set(ss->m_paused_until, (wt_wall_ms() + delay + 999) / 1000);
         wt_log_warn(TAG, "%s: HTTP %ld with Retry-After %s: no request for %" PRId64 " ms",
-                    ss->name, http, h->value, delay);
+                    ss->name, http, value, delay);
     }
     return true;
 }
