@@ -271,6 +271,28 @@ static void put_acl(struct out *o, const struct txn *t)
     puts0(o, t->acl_rest);
 }
 
+/* W3C cs-username x-hierarchy-origin cs-mime-type x-acltag, as both W3C
+ * layouts write them (a MIME type with a space is quoted). */
+static void put_w3c_user_to_acl(struct out *o, struct rng *r, const struct txn *t)
+{
+    if (t->user) /* cs-username, quoted */
+        put(o, t->c->user, t->c->ulen);
+    else
+        putc1(o, '-');
+    putc1(o, ' ');
+    put_hier(o, r, t); /* x-hierarchy-origin */
+    putc1(o, ' ');
+    if (strchr(t->mime, ' ')) { /* cs-mime-type: quoted when it holds a space */
+        putc1(o, '"');
+        puts0(o, t->mime);
+        putc1(o, '"');
+    } else {
+        puts0(o, t->mime);
+    }
+    putc1(o, ' ');
+    put_acl(o, t); /* x-acltag */
+}
+
 void line_squid(struct gen *g, struct out *o, const struct txn *t)
 {
     struct rng *r = &g->r;
@@ -330,22 +352,7 @@ void line_w3c(struct gen *g, struct out *o, const struct txn *t)
     putc1(o, ' ');
     put_url(o, r, t, g); /* cs-url */
     putc1(o, ' ');
-    if (t->user) /* cs-username, quoted */
-        put(o, t->c->user, t->c->ulen);
-    else
-        putc1(o, '-');
-    putc1(o, ' ');
-    put_hier(o, r, t); /* x-hierarchy-origin */
-    putc1(o, ' ');
-    if (strchr(t->mime, ' ')) { /* cs-mime-type: quoted when it holds a space */
-        putc1(o, '"');
-        puts0(o, t->mime);
-        putc1(o, '"');
-    } else {
-        puts0(o, t->mime);
-    }
-    putc1(o, ' ');
-    put_acl(o, t); /* x-acltag */
+    put_w3c_user_to_acl(o, r, t);
     putc1(o, ' ');
     bool contacted = !t->denied || t->f;
     if (contacted) /* s-ip */
@@ -434,22 +441,7 @@ void line_w3c_default(struct gen *g, struct out *o, const struct txn *t)
     putc1(o, ' ');
     put_url(o, r, t, g); /* cs-url */
     putc1(o, ' ');
-    if (t->user) /* cs-username, quoted */
-        put(o, t->c->user, t->c->ulen);
-    else
-        putc1(o, '-');
-    putc1(o, ' ');
-    put_hier(o, r, t); /* x-hierarchy-origin */
-    putc1(o, ' ');
-    if (strchr(t->mime, ' ')) { /* cs-mime-type: quoted when it holds a space */
-        putc1(o, '"');
-        puts0(o, t->mime);
-        putc1(o, '"');
-    } else {
-        puts0(o, t->mime);
-    }
-    putc1(o, ' ');
-    put_acl(o, t); /* x-acltag */
+    put_w3c_user_to_acl(o, r, t);
     putc1(o, ' ');
     put_verdicts(o, t); /* x-result-code: the list, its quoted values with spaces */
     PUTL(o, " -\n");    /* x-suspect-user-agent */
