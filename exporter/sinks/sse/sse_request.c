@@ -296,14 +296,7 @@ static void describe(const struct slot *sl, CURLcode rc, long http, char *buf, s
         return;
     }
     /* The server's reason, printable, cut short. */
-    char body[200];
-    size_t n = sl->resp_len < sizeof(body) - 1 ? sl->resp_len : sizeof(body) - 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)sl->resp[i];
-        body[i] = ch >= ' ' && ch < 0x7f ? (char)ch : ' ';
-    }
-    body[n] = '\0';
-    snprintf(buf, cap, "HTTP %ld%s%s", http, n ? ": " : "", body);
+    wt_http_status_text(buf, cap, http, sl->resp, sl->resp_len);
 }
 
 /* A Retry-After on a 429/503: pause the whole sink. @returns true when paused. */
