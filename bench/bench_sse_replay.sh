@@ -39,7 +39,7 @@ exec 4<>"$work/never"
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
     [ -n "$daemon" ] && kill "$daemon" 2>/dev/null || true
-    [ -z "${WT_BENCH_DIR:-}" ] && rm -rf "$work"
+    [ -n "${WT_BENCH_DIR:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
