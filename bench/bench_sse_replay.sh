@@ -8,6 +8,13 @@
 # comparisons on a noisy machine); medians of RUNS runs. The load average
 # is printed at the start and the end. Exit status reflects errors only.
 #
+# The floor, in the same runs (CPU time of the parts no sink can avoid):
+# zstd level 1 over the NDJSON the sink ships (the events of `wtexport
+# parse`), one frame per 1 MiB batch as the pipeline compresses
+# (wt-bench-zbatch, from the first build that has it), and per build
+# `wtexport parse` of the log to /dev/null (read, parse, extract, encode).
+# Their sum is what a line costs before batching, HTTP or spool work.
+#
 #   bench/bench_sse_replay.sh [BUILD_DIR...]   (default: build)
 #   WT_BENCH_LINES=2000000 WT_BENCH_RUNS=5 WT_BENCH_DIR=/tmp/x
 #   WT_BENCH_SERVER=path/to/wt-sse-server (default: the first build's that has --bench)
@@ -32,7 +39,7 @@ exec 4<>"$work/never"
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
     [ -n "$daemon" ] && kill "$daemon" 2>/dev/null || true
-    [ -z "${WT_BENCH_DIR:-}" ] && rm -rf "$work"
+    [ -n "${WT_BENCH_DIR:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -100,14 +107,26 @@ stop_server() {
     server_pid=
 }
 
-declare -A walls cpus scpus
-zs=()
+zbatch=
+for b in "${builds[@]}"; do
+    [ -x "$b/bin/wt-bench-zbatch" ] && { zbatch=$b/bin/wt-bench-zbatch; break; }
+done
+echo "== the events the sink ships (wtexport parse), for the floor rows"
+"$bin0/wtexport" parse "$log" >"$work/events.ndjson" 2>/dev/null
+echo "   $(stat -c %s "$work/events.ndjson") bytes of NDJSON"
+
+declare -A walls cpus scpus pcpus
+zs=() zcs=() zes=()
 for r in $(seq "$runs"); do
     cat "$log" >/dev/null
     "$bin0/wt-rusage" -o "$work/z.ru" sh -c "zstd -1 -q -c '$log' > '$work/raw.zst'"
     zs+=("$(kv wall_s <"$work/z.ru")")
+    zcs+=("$(cpu_of "$work/z.ru")")
+    [ -z "$zbatch" ] || zes+=("$("$zbatch" "$work/events.ndjson" 1048576 1 | kv cpu_s)")
     for i in "${!builds[@]}"; do
         b=${builds[$i]}
+        "$bin0/wt-rusage" -o "$work/p.ru" "$b/bin/wtexport" parse "$log" >/dev/null 2>&1
+        pcpus[$i]+="$(cpu_of "$work/p.ru") "
         start_server
         rm -rf "$work/state"
         mport=$((20000 + RANDOM % 20000))
@@ -143,10 +162,17 @@ JSON
     done
 done
 z_wall=$(printf '%s\n' "${zs[@]}" | median)
+z_cpu=$(printf '%s\n' "${zcs[@]}" | median)
+ze_cpu=$([ -n "$zbatch" ] && printf '%s\n' "${zes[@]}" | median || echo 0)
 
 echo "== load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '\n  %-34s %12s %10s %12s %14s %10s\n' "" "lines/s" "cpu s" "cpu-us/line" "server cpu s" "vs zstd-1"
-awk -v l="$lines" -v zw="$z_wall" 'BEGIN { printf "  %-34s %12.0f %10s %12s %14s %10s\n", "zstd -1 (raw file)", l / zw, "-", "-", "-", "1.00" }'
+awk -v l="$lines" -v zw="$z_wall" -v c="$z_cpu" 'BEGIN { printf "  %-34s %12.0f %10.2f %12.2f %14s %10s\n", "zstd -1 (raw file)", l / zw, c, c / l * 1e6, "-", "1.00" }'
+awk -v l="$lines" -v c="$ze_cpu" 'BEGIN { printf "  %-34s %12s %10.2f %12.2f %14s %10s\n", "floor: zstd 1 per batch (NDJSON)", "-", c, c / l * 1e6, "-", "-" }'
+for i in "${!builds[@]}"; do
+    c=$(printf '%s\n' ${pcpus[$i]} | median)
+    awk -v l="$lines" -v c="$c" -v n="floor: build $i parse" 'BEGIN { printf "  %-34s %12s %10.2f %12.2f %14s %10s\n", n, "-", c, c / l * 1e6, "-", "-" }'
+done
 for i in "${!builds[@]}"; do
     w=$(printf '%s\n' ${walls[$i]} | median)
     c=$(printf '%s\n' ${cpus[$i]} | median)
@@ -163,4 +189,10 @@ for i in "${!builds[@]}"; do
         "server_cpu_s=$s ratio_vs_zstd1=$(awk -v w="$w" -v zw="$z_wall" 'BEGIN { printf "%.2f", zw / w }')" \
         "walls=[${walls[$i]% }] cpus=[${cpus[$i]% }]"
 done
-echo "RESULT zstd1_lines_per_s=$(awk -v l="$lines" -v zw="$z_wall" 'BEGIN { printf "%.0f", l / zw }') zstd1_walls=[${zs[*]}]"
+echo "RESULT zstd1_lines_per_s=$(awk -v l="$lines" -v zw="$z_wall" 'BEGIN { printf "%.0f", l / zw }') zstd1_walls=[${zs[*]}]" \
+    "zstd1_cpu_us_per_line=$(awk -v l="$lines" -v c="$z_cpu" 'BEGIN { printf "%.3f", c / l * 1e6 }')" \
+    "floor_zstd1_ndjson_cpu_us_per_line=$(awk -v l="$lines" -v c="$ze_cpu" 'BEGIN { printf "%.3f", c / l * 1e6 }')"
+for i in "${!builds[@]}"; do
+    c=$(printf '%s\n' ${pcpus[$i]} | median)
+    echo "RESULT build=${builds[$i]} floor_parse_cpu_us_per_line=$(awk -v l="$lines" -v c="$c" 'BEGIN { printf "%.3f", c / l * 1e6 }') parse_cpus=[${pcpus[$i]% }]"
+done

@@ -94,6 +94,16 @@ void wt_http_curl_common(CURL *eh, const char *url, const char *ca_file, const c
  */
 const char *wt_http_tls_hint(CURLcode rc, const char *errbuf);
 
+/* Bytes of a response body quoted by wt_http_status_text. */
+#define WT_HTTP_BODY_QUOTE_MAX 199
+
+/**
+ * "HTTP <status>: <body>" into buf for logs and dead-letter reasons: the
+ * first WT_HTTP_BODY_QUOTE_MAX bytes of the server's body, each byte that is
+ * not printable ASCII shown as a space; "HTTP <status>" when len is 0.
+ */
+void wt_http_status_text(char *buf, size_t cap, long http, const char *body, size_t len);
+
 /** A response body kept by wt_http_collect: bounded, NUL-terminated. */
 struct wt_http_resp {
     long status; /* 0: no response (err says why) */

@@ -84,6 +84,18 @@ const char *wt_http_tls_hint(CURLcode rc, const char *errbuf)
     return "set ca_file to the CA that signed the server's certificate";
 }
 
+void wt_http_status_text(char *buf, size_t cap, long http, const char *body, size_t len)
+{
+    char q[WT_HTTP_BODY_QUOTE_MAX + 1];
+    size_t n = len < WT_HTTP_BODY_QUOTE_MAX ? len : WT_HTTP_BODY_QUOTE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)body[i];
+        q[i] = ch >= ' ' && ch < 0x7f ? (char)ch : ' ';
+    }
+    q[n] = '\0';
+    snprintf(buf, cap, "HTTP %ld%s%s", http, n ? ": " : "", q);
+}
+
 size_t wt_http_collect(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct wt_http_resp *r = userp;

@@ -285,6 +285,26 @@ static void test_tls_hint(void **state)
                            "ca_file cannot be read"));
 }
 
+/* The response body quoted into a log line (both HTTP sinks). */
+static void test_status_text(void **state)
+{
+    (void)state;
+    char buf[600], body[300];
+    wt_http_status_text(buf, sizeof(buf), 503, "", 0);
+    assert_string_equal(buf, "HTTP 503");
+    wt_http_status_text(buf, sizeof(buf), 400, "bad\tline\n\x01\xc3\xa9!", 13);
+    assert_string_equal(buf, "HTTP 400: bad line    !");
+    /* A NUL in the body does not end the quote early. */
+    wt_http_status_text(buf, sizeof(buf), 409, "a\0b", 3);
+    assert_string_equal(buf, "HTTP 409: a b");
+    memset(body, 'x', sizeof(body));
+    wt_http_status_text(buf, sizeof(buf), 500, body, sizeof(body));
+    assert_int_equal(strlen(buf), strlen("HTTP 500: ") + WT_HTTP_BODY_QUOTE_MAX);
+    /* Bounded by the caller's buffer. */
+    wt_http_status_text(buf, 12, 500, body, sizeof(body));
+    assert_string_equal(buf, "HTTP 500: x");
+}
+
 static void test_retry_after_seconds(void **state)
 {
     (void)state;
@@ -558,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_backoff_bounds),
         cmocka_unit_test(test_rand),
         cmocka_unit_test(test_tls_hint),
+        cmocka_unit_test(test_status_text),
         cmocka_unit_test(test_retry_after_seconds),
         cmocka_unit_test(test_retry_after_date),
         cmocka_unit_test(test_idem_key),

@@ -417,14 +417,7 @@ static void describe(const struct slot *sl, CURLcode rc, long http, char *buf, s
                  sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(rc));
         return;
     }
-    char body[200];
-    size_t n = sl->resp.len < sizeof(body) - 1 ? sl->resp.len : sizeof(body) - 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)sl->resp.body[i];
-        body[i] = ch >= ' ' && ch < 0x7f ? (char)ch : ' ';
-    }
-    body[n] = '\0';
-    snprintf(buf, cap, "HTTP %ld%s%s", http, n ? ": " : "", body);
+    wt_http_status_text(buf, cap, http, sl->resp.body, sl->resp.len);
 }
 
 static bool maybe_pause(struct ctia_sink *cs, CURL *eh, long http)

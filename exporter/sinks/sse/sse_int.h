@@ -1,7 +1,9 @@
 /*
  * sse_int.h - internals of the SSE sink shared by its files: its options
- * (sse_config.c), the sink (sink_sse.c), registration (sse_register.c) and
- * its commands (sse_cmd.c); and with tests/exporter/test_sink_sse.c.
+ * (sse_config.c), the sink (sink_sse.c: operations and metrics; sse_plan.c:
+ * batches, parts and the part plan; sse_request.c: requests and answers;
+ * sse_dead.c: dead letters), registration (sse_register.c) and its
+ * commands (sse_cmd.c); and with tests/exporter/test_sink_sse.c.
  *
  * Not a public header: the pure helpers (part cutting, Idempotency-Key,
  * status classes) need no network; the credential file serves the sink and
@@ -21,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
+#include <zstd.h>
 
 /* ------------------------------------------------------------------------ */
 /* Limits                                                                   */
@@ -199,5 +203,205 @@ int wt__sse_register(const char *base, const char *ca_file, const char *proxy, c
  */
 int wt__sse_deregister(const char *base, const char *ca_file, const char *proxy,
                        const struct wt__sse_cred *c, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* The sink: sink_sse.c (operations, metrics), sse_plan.c (batches, parts,  */
+/* the part plan), sse_request.c (requests, answers), sse_dead.c (dead     */
+/* letters)                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Batches held at once; ready() is false beyond. */
+#define WT_SSE_MAX_BATCHES 64
+/* Retry period of a dead-letter write that failed. */
+#define WT_SSE_DL_RETRY_MS 5000
+/* Connection phase of a request, at most (and at most transaction_timeout). */
+#define WT_SSE_CONNECT_TIMEOUT_MS 30000
+/* zstd level of parts compressed here (whole batches come compressed). */
+#define WT_SSE_PART_ZSTD_LEVEL 1
+/* Consecutive failed requests before the sink reports failing (/healthz). */
+#define WT_SSE_FAILING_AFTER 3
+/* A pause ends this much after the Retry-After moment: timers may fire up to 1 ms early. */
+#define WT_SSE_PAUSE_MARGIN_MS 5
+
+static_assert(WT_SSE_MAX_BATCHES >= 2, "batches in flight");
+static_assert(WT_SSE_CONCURRENCY_MAX <= 1024, "slots are an array");
+
+/* ------------------------------------------------------------------------ */
+/* State                                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct sse_sink;
+struct sse_batch;
+
+enum pstate {
+    P_QUEUED = 0, /* waiting for a request slot (due: not before) */
+    P_FLIGHT,     /* a request is running */
+    P_DL_WAIT,    /* to be written to the dead-letter directory (due: retry time) */
+    P_DL_JOB,     /* dead-letter write running on the thread pool */
+};
+
+/*
+ * The part plan. A record (spool seq) is cut greedily into parts of at most
+ * `target` NDJSON bytes, so (seq, target) is the whole plan of a record. It
+ * is appended to <state_dir>/sse-<name>.plan before the record's first part
+ * goes out; after a restart a record sent before is cut the same way, so
+ * its parts carry the same bytes and the same Idempotency-Keys (409: a
+ * no-op). Entry: u64 seq, u32 target, u32 CRC32C of those 12 bytes.
+ */
+struct plan_ent {
+    uint64_t seq;
+    uint32_t target;
+};
+#define WT_SSE_PLAN_ENT  16
+#define WT_SSE_PLAN_KEEP 65536 /* entries kept when the file is rewritten */
+
+/* One request's worth of whole lines of a batch. */
+struct sse_part {
+    struct sse_sink *ss;
+    struct sse_batch *sb;
+    struct sse_part *next; /* in ss->queue or ss->dl */
+    enum pstate state;
+    size_t off, len;       /* bytes of the batch's NDJSON */
+    uint32_t first, count; /* line index in the batch, lines */
+    unsigned attempts;     /* failed attempts: the backoff exponent */
+    bool reauthed;         /* the one 401 retry was used */
+    int64_t due;           /* loop ms */
+    char *z;               /* the compressed body (z_owned: ours, else b->z) */
+    size_t zlen;
+    bool z_owned;
+    char key[WT_SSE_KEY_MAX + 1];
+    /* Dead letter. */
+    uv_work_t work;
+    int dl_rc;
+    long dl_status;
+    char dl_reason[512];
+    char *dl_resp; /* response body or NULL */
+    size_t dl_resp_len;
+    char dl_path[4400]; /* .ndjson file written */
+};
+
+struct sse_batch {
+    struct wt_batch *b;
+    struct sse_batch *next;
+    /* The NDJSON: b->data (replay), or decompressed here from b->z when a
+     * part must be cut from it (run: the spool hands over frames only). */
+    size_t len;          /* NDJSON bytes (b->len, or the frame's content size) */
+    char *raw;           /* decompressed here, or NULL */
+    int64_t first_ms;    /* loop ms of its first request; -1 before */
+    size_t cut;          /* bytes of the NDJSON cut into parts */
+    size_t target;       /* the record's cut size: from the plan, fixed at its first cut */
+    uint32_t cut_lines;  /* lines cut */
+    unsigned open_parts; /* parts not yet acked or dead-lettered */
+    uint64_t dead_events;
+};
+
+/* An easy handle and the request it carries. */
+struct slot {
+    struct sse_sink *ss;
+    CURL *eh;
+    struct sse_part *part; /* NULL: free */
+    struct curl_slist *hdrs;
+    uint64_t t0_ns;
+    char errbuf[CURL_ERROR_SIZE];
+    char resp[WT_SSE_RESPONSE_MAX];
+    size_t resp_len;
+};
+
+struct sse_sink {
+    struct wt_sink *s;
+    char name[WT_SINK_NAME_MAX + 1];
+    char base[WT_SSE_URL_MAX + 1];
+    char events_url[WT_SSE_URL_MAX + 32];
+    char ca_file[4096];
+    char proxy[WT_SSE_URL_MAX + 1];
+    bool have_ca, have_proxy;
+    char cred_path[4096];
+    char dl_dir[4200];
+    /* The part plan (durable mode): the cut size of each record sent. */
+    bool use_plan, warned_plan;
+    int plan_fd;
+    char plan_path[4200];
+    struct plan_ent *plan;
+    size_t nplan, capplan;
+    struct wt__sse_cred cred;
+    unsigned concurrency;
+    int64_t timeout_ms, base_ms, cap_ms, max_dur_ms;
+
+    struct wt_http_loop http; /* curl on the loop */
+    bool http_ok;             /* http initialised (to be closed) */
+    ZSTD_CCtx *zc;
+    uv_timer_t wake; /* backoff, pause and dead-letter retries */
+    struct slot slots[WT_SSE_CONCURRENCY_MAX];
+    unsigned inflight;
+
+    struct sse_batch *bhead, *btail;
+    unsigned nbatches;
+    struct sse_part *queue; /* P_QUEUED parts, in send order */
+    struct sse_part *dl;    /* P_DL_WAIT and P_DL_JOB parts */
+    int64_t paused_until;   /* loop ms; 0: not paused */
+    struct wt_http_budget bg;
+    uint64_t rng;
+    unsigned fail_streak; /* failed requests since the last success */
+    bool auth_bad;        /* a second 401 in a row */
+    bool problem_set;     /* a health problem is reported (metrics) */
+    bool in_pump;
+
+    bool closing;
+    unsigned pending; /* handle closes and jobs to wait for before freeing */
+
+    struct wt_metrics *own_metrics; /* when the pipeline gave no registry */
+    struct wt_metric *m_tx_seconds, *m_over_budget, *m_retries, *m_splits, *m_dead_events,
+        *m_bytes_sent, *m_target, *m_paused_until, *m_reauth, *m_connects;
+    struct wt_metric *m_req[6]; /* by class: 2xx 3xx 4xx 5xx error timeout */
+};
+
+enum { RQ_2XX = 0, RQ_3XX, RQ_4XX, RQ_5XX, RQ_ERROR, RQ_TIMEOUT };
+
+static inline int64_t wt__sse_now_ms(const struct sse_sink *ss)
+{
+    return (int64_t)uv_now(ss->s->loop);
+}
+
+/* sink_sse.c */
+void wt__sse_sink_free(struct sse_sink *ss);
+
+/* sse_plan.c */
+/** The batch's NDJSON if it is at hand (b->data or decompressed), else NULL. */
+const char *wt__sse_sb_bytes(const struct sse_batch *sb);
+/** The batch's NDJSON, decompressed on first use; NULL when it does not decode (logged). */
+const char *wt__sse_sb_data(struct sse_sink *ss, struct sse_batch *sb);
+/** Is [off, off + len) the whole batch, which goes out as its own zstd frame? */
+bool wt__sse_whole_frame(const struct sse_batch *sb, size_t off, size_t len);
+void wt__sse_part_free(struct sse_part *p);
+/** Queue a part: at the head (splits, immediate retries) or the tail. */
+void wt__sse_enqueue(struct sse_sink *ss, struct sse_part *p, bool front);
+void wt__sse_unlink_part(struct sse_part **head, struct sse_part *p);
+/** Report every finished batch (all parts acked or dead-lettered) to the pipeline. */
+void wt__sse_reap(struct sse_sink *ss);
+/** A part is acked or dead-lettered: drop it, and report its batch when complete. */
+void wt__sse_part_done(struct sse_sink *ss, struct sse_part *p);
+/** Load <plan_path> (a torn last entry is dropped) and rewrite it. @returns 0 or -errno. */
+int wt__sse_plan_load(struct sse_sink *ss);
+/** Cut the next part from the oldest batch that has bytes left, or NULL. */
+struct sse_part *wt__sse_cut_next(struct sse_sink *ss);
+/** Replace p (queued to be sent again) by its two halves, at the head of the queue. */
+void wt__sse_split(struct sse_sink *ss, struct sse_part *p);
+
+/* sse_request.c */
+void wt__sse_wipe_slist(struct curl_slist *l);
+/** Arm the wake timer for the earliest backoff, pause end or dead-letter retry. */
+void wt__sse_arm_wake(struct sse_sink *ss, int64_t now);
+/** Start what may start now: dead-letter writes due, then requests up to concurrency. */
+void wt__sse_pump(struct sse_sink *ss);
+void wt__sse_wake_cb(uv_timer_t *t);
+/** http_loop callbacks: a transfer finished; a round of transfers finished. */
+void wt__sse_on_transfer(void *ctx, CURL *eh, CURLcode rc);
+void wt__sse_after_transfers(void *ctx);
+
+/* sse_dead.c */
+void wt__sse_dl_start(struct sse_sink *ss, struct sse_part *p);
+/** Refuse p for good: its events go to the dead-letter directory (then part_done). */
+void wt__sse_dead_letter(struct sse_sink *ss, struct sse_part *p, long status, const char *reason,
+                         const char *resp, size_t resp_len);
 
 #endif /* WT_SSE_INT_H */
