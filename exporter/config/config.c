@@ -354,7 +354,7 @@ static void free_obj(char *base, const struct wt_cfg_obj *o)
                 pv[j].name = pv[j].value = NULL;
             }
             *(size_t *)(void *)(base + k->count_off) = 0;
-        } else if (k->type == K_OBJ) {
+        } else if (k->type == K_OBJ || k->type == K_EMBED) {
             free_obj(base + k->off, k->sub);
         } else if (k->type == K_ARR) {
             for (int64_t j = 0; j < k->max; j++)

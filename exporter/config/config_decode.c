@@ -192,6 +192,9 @@ static void want_text(const struct wt_cfg_key *k, char *buf, size_t cap)
     case K_OBJ:
         snprintf(buf, cap, "an object");
         break;
+    case K_EMBED:
+        buf[0] = '\0'; /* never decoded itself: its keys are */
+        break;
     case K_MAP:
         snprintf(buf, cap, "an object of at most %lld %s (string, number or boolean values)",
                  (long long)k->max, k->want);
@@ -368,6 +371,7 @@ void wt__cfg_apply_defaults(struct wt_cfg_ctx *c, char *base, const struct wt_cf
         const struct wt_cfg_key *k = &o->keys[i];
         switch (k->type) {
         case K_OBJ:
+        case K_EMBED:
             wt__cfg_apply_defaults(c, base + k->off, k->sub);
             break;
         case K_ARR:
@@ -401,25 +405,49 @@ static const struct wt_cfg_key *find_key(const struct wt_cfg_obj *const *tabs, s
     for (*t = 0; *t < ntabs; (*t)++) {
         assert(tabs[*t]->nkeys <= WT_CFG_OBJ_MAX_KEYS);
         for (*i = 0; *i < tabs[*t]->nkeys; (*i)++) {
-            if (strcmp(tabs[*t]->keys[*i].name, name) == 0)
+            if (tabs[*t]->keys[*i].type != K_EMBED && strcmp(tabs[*t]->keys[*i].name, name) == 0)
                 return &tabs[*t]->keys[*i];
         }
     }
     return NULL;
 }
 
+/* The tables of an object: tabs[] and the blocks they embed (K_EMBED),
+ * each with its base, into xtabs/xbases. @returns how many. */
+static size_t with_embedded(char *const *bases, const struct wt_cfg_obj *const *tabs, size_t ntabs,
+                            char **xbases, const struct wt_cfg_obj **xtabs)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < ntabs; t++) {
+        xbases[n] = bases[t];
+        xtabs[n++] = tabs[t];
+        for (size_t i = 0; i < tabs[t]->nkeys; i++) {
+            if (tabs[t]->keys[i].type != K_EMBED)
+                continue;
+            assert(n < 2 * (1 + WT_CFG_MAX_EMBED));
+            xbases[n] = bases[t] + tabs[t]->keys[i].off;
+            xtabs[n++] = tabs[t]->keys[i].sub;
+        }
+    }
+    return n;
+}
+
 /*
- * Decode the members of obj by the keys of tabs[0..ntabs), each into its
- * bases[t]: unknown
- * keys, duplicates and missing required keys are errors.
+ * Decode the members of obj by the keys of tabs[0..ntabs) and of the blocks
+ * they embed, each into its base: unknown keys, duplicates and missing
+ * required keys are errors.
  */
 void wt__cfg_decode_obj(struct wt_cfg_ctx *c, const cJSON *obj, const char *path,
-                        char *const *bases, const struct wt_cfg_obj *const *tabs, size_t ntabs)
+                        char *const *in_bases, const struct wt_cfg_obj *const *in_tabs,
+                        size_t in_ntabs)
 {
-    bool seen[2][WT_CFG_OBJ_MAX_KEYS] = {{false}};
+    bool seen[2 * (1 + WT_CFG_MAX_EMBED)][WT_CFG_OBJ_MAX_KEYS] = {{false}};
     char kp[WT_CFG_PATH_MAX];
+    char *bases[2 * (1 + WT_CFG_MAX_EMBED)];
+    const struct wt_cfg_obj *tabs[2 * (1 + WT_CFG_MAX_EMBED)];
 
-    assert(ntabs <= 2);
+    assert(in_ntabs <= 2);
+    size_t ntabs = with_embedded(in_bases, in_tabs, in_ntabs, bases, tabs);
     for (const cJSON *it = obj->child; it; it = it->next) {
         const char *name = it->string ? it->string : "";
         size_t t, i;

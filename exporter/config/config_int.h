@@ -49,7 +49,8 @@ __attribute__((format(printf, 3, 4))) void wt__cfg_err_add(struct wt_config_erro
 /** Store the defaults of o's keys into the struct at base. */
 void wt__cfg_apply_defaults(struct wt_cfg_ctx *c, char *base, const struct wt_cfg_obj *o);
 /**
- * Decode the members of obj by the keys of tabs[0..ntabs), each into its
+ * Decode the members of obj by the keys of tabs[0..ntabs) (at most two)
+ * and of the blocks they embed (K_EMBED), each into its
  * bases[t]: unknown keys, duplicates and missing required keys are errors.
  */
 void wt__cfg_decode_obj(struct wt_cfg_ctx *c, const cJSON *obj, const char *path,
