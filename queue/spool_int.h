@@ -1,9 +1,9 @@
 /*
- * spool_int.h - what the spool's two files share (spool.c: format, segment
- * table, append, commit, reading, cursors, expiry; spool_recover.c: open
- * and recovery): the on-disk constants, the in-memory state and the
- * helpers both use. Not part of the queue module's contract: include only
- * inside queue/ and tests/queue/.
+ * spool_int.h - what the spool's three files share (spool.c: format,
+ * segment table, append, commit; spool_read.c: reading, cursors, expiry,
+ * accounting; spool_recover.c: open and recovery): the on-disk constants,
+ * the in-memory state and the helpers more than one uses. Not part of the queue module's contract:
+ * include only inside queue/ and tests/queue/.
  */
 #ifndef WT_SPOOL_INT_H
 #define WT_SPOOL_INT_H
@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define SEG_HDR        WT_SPOOL_SEGMENT_HEADER_BYTES
 #define REC_HDR        WT_SPOOL_RECORD_HEADER_BYTES
@@ -136,5 +137,29 @@ int wt__spool_resync(int fd, uint64_t from, uint64_t fsize, uint64_t min_seq, un
                      uint64_t *at, struct rchk *c);
 void wt__spool_hole_skip(const struct wt_spool *sp, struct wt_spool_pos *pos);
 void wt__spool_holes_drop(struct wt_spool *sp, uint64_t seg);
+
+/* Helpers of spool.c that reading and the cursors (spool_read.c) use. */
+/* Has every sink acked everything, the active segment included? */
+bool wt__spool_all_consumed(const struct wt_spool *sp);
+void wt__spool_cursor_name(char out[NAME_BUF], const char *sink);
+/* Parse exactly n lower-case hex digits. */
+bool wt__spool_parse_hex(const char *s, size_t n, uint64_t *out);
+/* Write iov[0..n) at off, all of it. @returns 0 or -errno. */
+int wt__spool_pwritev_full(int fd, struct iovec *iov, int n, uint64_t off);
+void wt__spool_rec_hdr_decode(const unsigned char h[REC_HDR], struct wt_spool_rec *out);
+/* Would a record of rsz bytes fit now? *roll: it needs a new segment. */
+bool wt__spool_room_for(const struct wt_spool *sp, uint64_t rsz, bool *roll);
+/* Delete segment i (never the active one) and forget it. */
+int wt__spool_seg_drop(struct wt_spool *sp, unsigned i);
+
+/* Order of two positions: -1, 0 or 1. */
+static inline int wt__spool_pos_cmp(const struct wt_spool_pos *a, const struct wt_spool_pos *b)
+{
+    if (a->segment != b->segment)
+        return a->segment < b->segment ? -1 : 1;
+    if (a->offset != b->offset)
+        return a->offset < b->offset ? -1 : 1;
+    return 0;
+}
 
 #endif /* WT_SPOOL_INT_H */

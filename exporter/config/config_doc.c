@@ -63,7 +63,7 @@ static const char *type_name(const struct wt_cfg_key *k)
     static const char *const names[] = {
         [K_STR] = "string", [K_BOOL] = "boolean", [K_INT] = "integer", [K_DUR] = "duration",
         [K_SIZE] = "size",  [K_ENUM] = "string",  [K_OBJ] = "object",  [K_ARR] = "array of objects",
-        [K_MAP] = "object", [K_FRAC] = "number"};
+        [K_MAP] = "object", [K_FRAC] = "number",  [K_EMBED] = ""};
     return names[k->type];
 }
 
@@ -115,6 +115,7 @@ static void default_text(const struct wt_cfg_key *k, char *buf, size_t cap)
         break;
     case K_OBJ:
     case K_ARR:
+    case K_EMBED:
         break;
     }
 }
@@ -152,6 +153,7 @@ static void range_text(const struct wt_cfg_key *k, char *buf, size_t cap)
         }
         break;
     case K_OBJ:
+    case K_EMBED:
         break;
     case K_ARR:
         snprintf(buf, cap, "%lld .. %lld entries", (long long)k->min, (long long)k->max);
@@ -167,15 +169,18 @@ static void range_text(const struct wt_cfg_key *k, char *buf, size_t cap)
     }
 }
 
-static void write_table(FILE *out, const struct wt_cfg_obj *o)
+/* One row per key; the keys of an embedded block in its place. */
+static void write_rows(FILE *out, const struct wt_cfg_obj *o)
 {
     char def[128], range[256], ex[128];
 
-    fputs("| key | type | default | range | description | example |\n", out);
-    fputs("|---|---|---|---|---|---|\n", out);
     for (size_t i = 0; i < o->nkeys; i++) {
         const struct wt_cfg_key *k = &o->keys[i];
         char key[64];
+        if (k->type == K_EMBED) {
+            write_rows(out, k->sub);
+            continue;
+        }
         snprintf(key, sizeof(key), "`%s`", k->name);
         default_text(k, def, sizeof(def));
         range_text(k, range, sizeof(range));
@@ -190,14 +195,48 @@ static void write_table(FILE *out, const struct wt_cfg_obj *o)
     }
 }
 
+static void write_table(FILE *out, const struct wt_cfg_obj *o)
+{
+    fputs("| key | type | default | range | description | example |\n", out);
+    fputs("|---|---|---|---|---|---|\n", out);
+    write_rows(out, o);
+}
+
 static void write_section(FILE *out, const char *hashes, const struct wt_cfg_obj *o)
 {
     fprintf(out, "\n%s %s\n\n%s\n\n", hashes, o->title, o->doc);
     write_table(out, o);
 }
 
+/* The sections of o's object keys (and its embedded blocks'), each object's
+ * once: several types share an embedded block's. done[0..*ndone) were written. */
+static void write_sub_sections(FILE *out, const struct wt_cfg_obj *o,
+                               const struct wt_cfg_obj **done, size_t *ndone, size_t cap)
+{
+    for (size_t j = 0; j < o->nkeys; j++) {
+        const struct wt_cfg_key *k = &o->keys[j];
+        if (k->type == K_EMBED) {
+            write_sub_sections(out, k->sub, done, ndone, cap);
+            continue;
+        }
+        if (k->type != K_OBJ)
+            continue;
+        bool seen = false;
+        for (size_t d = 0; d < *ndone; d++)
+            seen = seen || done[d] == k->sub;
+        if (seen)
+            continue;
+        if (*ndone < cap)
+            done[(*ndone)++] = k->sub;
+        write_section(out, "####", k->sub);
+    }
+}
+
 void wt_config_write_reference(FILE *out)
 {
+    const struct wt_cfg_obj *done[64];
+    size_t ndone = 0;
+
     wt__cfg_types_init();
     fputs(reference_intro, out);
     write_section(out, "##", &wt__cfg_top_obj);
@@ -210,10 +249,7 @@ void wt_config_write_reference(FILE *out)
         for (size_t v = 0; ty && ty->type_at(v); v++) {
             const struct wt_cfg_obj *tk = ty->keys_of(ty->type_at(v));
             write_section(out, "###", tk);
-            for (size_t j = 0; j < tk->nkeys; j++) {
-                if (tk->keys[j].type == K_OBJ)
-                    write_section(out, "####", tk->keys[j].sub);
-            }
+            write_sub_sections(out, tk, done, &ndone, sizeof(done) / sizeof(done[0]));
         }
     }
 }
@@ -262,17 +298,22 @@ static bool example_value(const struct wt_cfg_key *k, char *buf, size_t cap)
 static void write_example_obj(FILE *out, const struct wt_cfg_obj *const *tabs, size_t ntabs,
                               int indent);
 
-/* Write the members of an example object, after its "{". */
+/* Write the members of an example object, after its "{" (*first: none yet). */
 static void write_example_keys(FILE *out, const struct wt_cfg_obj *const *tabs, size_t ntabs,
-                               int indent)
+                               int indent, bool *firstp)
 {
-    bool first = true;
+    bool first = *firstp;
     char v[128];
 
     for (size_t t = 0; t < ntabs; t++) {
         for (size_t i = 0; i < tabs[t]->nkeys; i++) {
             const struct wt_cfg_key *k = &tabs[t]->keys[i];
             bool nested = k->type == K_OBJ || k->type == K_ARR;
+            if (k->type == K_EMBED) {
+                const struct wt_cfg_obj *const sub[] = {k->sub};
+                write_example_keys(out, sub, 1, indent, &first);
+                continue;
+            }
             if (!nested && !example_value(k, v, sizeof(v)))
                 continue;
             fprintf(out, "%s\n%*s\"%s\": ", first ? "" : ",", indent, "", k->name);
@@ -293,13 +334,15 @@ static void write_example_keys(FILE *out, const struct wt_cfg_obj *const *tabs, 
             }
         }
     }
+    *firstp = first;
 }
 
 static void write_example_obj(FILE *out, const struct wt_cfg_obj *const *tabs, size_t ntabs,
                               int indent)
 {
+    bool first = true;
     fputc('{', out);
-    write_example_keys(out, tabs, ntabs, indent + 2);
+    write_example_keys(out, tabs, ntabs, indent + 2, &first);
     fprintf(out, "\n%*s}", indent, "");
 }
 

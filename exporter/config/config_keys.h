@@ -25,14 +25,32 @@
 /* Key types. K_MAP: an object of free-form names, each a string (a number
  * or boolean is kept as its text), into an array of struct wt_cfg_pair at
  * off, count at count_off. K_FRAC: a JSON number with a fraction,
- * min/max/def in millionths, stored as a double. */
-enum wt_cfg_type { K_STR, K_BOOL, K_INT, K_DUR, K_SIZE, K_ENUM, K_OBJ, K_ARR, K_MAP, K_FRAC };
+ * min/max/def in millionths, stored as a double. K_EMBED: not a key but a
+ * block of keys that several tables share (e.g. the HTTP sinks' keys,
+ * exporter/http/http_keys.h): the keys of sub are members of this object,
+ * their values at off + their own offsets; nameless, documented in place.
+ * A table embeds at most WT_CFG_MAX_EMBED blocks; a block embeds none. */
+enum wt_cfg_type {
+    K_STR,
+    K_BOOL,
+    K_INT,
+    K_DUR,
+    K_SIZE,
+    K_ENUM,
+    K_OBJ,
+    K_ARR,
+    K_MAP,
+    K_FRAC,
+    K_EMBED
+};
 /* The C type of the value at wt_cfg_key.off. */
 enum wt_cfg_store { S_NONE, S_STR, S_BOOL, S_INT, S_U32, S_I64, S_SIZE, S_DBL };
 
 #define F_REQUIRED 1u
 /* Keys per table (the decoder keeps a seen[] bitmap of this size). */
 #define WT_CFG_OBJ_MAX_KEYS 24
+/* K_EMBED blocks per table. */
+#define WT_CFG_MAX_EMBED 2
 /* Bytes of a key path: "sinks[7].compress"; unknown key names are cut to fit. */
 #define WT_CFG_PATH_MAX 128
 
@@ -55,14 +73,14 @@ struct wt_cfg_key {
     const char *name;
     enum wt_cfg_type type;
     enum wt_cfg_store store;
-    size_t off;                      /* of the value; K_OBJ: of its struct; K_ARR: of element 0 */
+    size_t off;                      /* value; K_OBJ, K_EMBED: its struct; K_ARR: element 0 */
     size_t count_off;                /* K_ARR, K_MAP: of the size_t element count */
     int64_t min, max;                /* K_INT; K_DUR in ms; K_SIZE in bytes; K_ARR, K_MAP entries */
     int64_t def;                     /* default of K_BOOL, K_INT, K_DUR, K_SIZE, K_ENUM */
     const char *def_str;             /* K_STR: default value, NULL for none */
     const char *def_doc;             /* default as documented when it is computed */
     const struct wt_cfg_enum *enums; /* K_ENUM */
-    const struct wt_cfg_obj *sub;    /* K_OBJ, K_ARR element */
+    const struct wt_cfg_obj *sub;    /* K_OBJ, K_EMBED, K_ARR element */
     bool (*check)(const char *value); /* K_STR: valid? */
     const char *want;                 /* K_STR: error says "must be <want>" */
     /* K_MAP: is the entry valid? If not, the reason goes to msg. */

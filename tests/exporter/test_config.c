@@ -12,6 +12,7 @@
 #include "sink.h"
 #include "sink_kafka_int.h"
 #include "sse_int.h"
+#include "ctia_int.h"
 #include "wt_exporter.h"
 
 #include <stdarg.h>
@@ -31,6 +32,7 @@
 #define FILEO(sc)  ((const struct wt_file_opts *)(sc).opts)
 #define KAFKAO(sc) ((const struct wt_kafka_opts *)(sc).opts)
 #define SSEO(sc)   ((const struct wt_sse_opts *)(sc).opts)
+#define CTIAO(sc)  ((const struct wt_ctia_opts *)(sc).opts)
 
 #define DOCS_CONFIG_MD WT_TEST_DATA_DIR "/../../docs/config.md"
 #define EXAMPLE_JSON   WT_TEST_DATA_DIR "/../../deploy/wtexport.example.json"
@@ -1467,10 +1469,110 @@ static void test_sse_sink_keys(void **state)
     size_t glen;
     char *gen = capture(wt_config_write_reference, &glen);
     assert_non_null(strstr(gen, "### `type: \"sse\"`"));
-    assert_non_null(strstr(gen, "#### `retry` (`type: \"sse\"`)"));
+    assert_non_null(strstr(gen, "#### `retry` (`type: \"sse\"`, `type: \"ctia\"`)"));
     assert_non_null(strstr(gen, "| `budget_fraction` | number | `0.25` | 0.05 .. 1 |"));
     assert_null(strstr(gen, "Reserved: not supported yet"));
     free(gen);
+}
+
+/* How often needle occurs in hay. (Not inlined: gcc 12 takes the text of
+ * capture() for a dangling stack pointer.) */
+__attribute__((noinline)) static size_t occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Does needle occur in hay after the first from? */
+__attribute__((noinline)) static bool occurs_after(const char *hay, const char *from,
+                                                   const char *needle)
+{
+    const char *p = strstr(hay, from);
+    return p && strstr(p, needle);
+}
+
+/* A ctia sink entry with its credentials from the environment. */
+static const char *ctia_doc(const char *sink)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof(buf),
+             "{\"state_dir\": \"/s\", \"inputs\": [{\"path\": \"/a\"}],\n"
+             " \"sinks\": [{\"type\": \"ctia\", \"region\": \"eu\", "
+             "\"client_id_env\": \"WT_TEST_CTIA_ID\", "
+             "\"client_secret_env\": \"WT_TEST_CTIA_SECRET\"%s%s}]}\n",
+             sink ? ", " : "", sink ? sink : "");
+    return buf;
+}
+
+/* The HTTP keys are one block (http_keys.c) both HTTP sinks embed: decoded
+ * into each sink's own options, defaulted, checked and documented alike. */
+static void test_http_keys_block(void **state)
+{
+    (void)state;
+    setenv("WT_TEST_CTIA_ID", "client-id", 1);
+    setenv("WT_TEST_CTIA_SECRET", "client-secret", 1);
+
+    /* Defaults, in a ctia sink as in an sse one (test_sse_sink_keys). */
+    assert_int_equal(parse(ctia_doc(NULL)), 0);
+    const struct wt_ctia_opts *o = CTIAO(cfg.sinks[0]);
+    assert_null(o->ca_file);
+    assert_null(o->proxy);
+    assert_int_equal(o->concurrency, 4);
+    assert_int_equal(o->transaction_timeout_ms, 60000);
+    assert_true(o->budget_fraction > 0.2499 && o->budget_fraction < 0.2501);
+    assert_int_equal(o->retry.base_ms, 500);
+    assert_int_equal(o->retry.cap_ms, 60000);
+    assert_int_equal(o->retry.max_duration_ms, 0);
+    assert_string_equal(o->dead_letter, "/s/dead-letter");
+    wt_config_free(&cfg);
+
+    /* Every key of the block set, among the sink's own keys. */
+    assert_int_equal(parse(ctia_doc("\"ca_file\": \"/etc/ca.pem\", \"bucket\": \"1h\", "
+                                    "\"proxy\": \"http://proxy:3128\", \"concurrency\": 64, "
+                                    "\"transaction_timeout\": \"10m\", \"budget_fraction\": 0.5, "
+                                    "\"retry\": {\"base\": \"10ms\", \"cap\": \"1h\", "
+                                    "\"max_duration\": \"2d\"}, \"max_entities\": 7")),
+                     0);
+    o = CTIAO(cfg.sinks[0]);
+    assert_string_equal(o->ca_file, "/etc/ca.pem");
+    assert_string_equal(o->proxy, "http://proxy:3128");
+    assert_int_equal(o->concurrency, 64);
+    assert_int_equal(o->transaction_timeout_ms, 600000);
+    assert_true(o->budget_fraction > 0.4999 && o->budget_fraction < 0.5001);
+    assert_int_equal(o->retry.base_ms, 10);
+    assert_int_equal(o->retry.cap_ms, 3600000);
+    assert_int_equal(o->retry.max_duration_ms, 2LL * 86400000);
+    assert_int_equal(o->bucket_ms, 3600000);
+    assert_int_equal(o->max_entities, 7);
+    wt_config_free(&cfg);
+
+    /* Errors of the block's keys carry the entry's path; duplicates and typos are caught. */
+    check_error(ctia_doc("\"concurrency\": 0"),
+                "sinks[0].concurrency: must be an integer from 1 to 64");
+    check_error(ctia_doc("\"proxy\": \"a:1\", \"proxy\": \"b:2\""),
+                "sinks[0].proxy: duplicate key");
+    check_error(ctia_doc("\"proxies\": \"a:1\""), "sinks[0].proxies: unknown key");
+    check_error(ctia_doc("\"retry\": {\"base\": \"2m\", \"cap\": \"1m\"}"),
+                "sinks[0].retry.cap: must be at least retry.base");
+    check_error(sse_doc("\"region\": \"eu\", \"ca_file\": \"ca.pem\"", NULL),
+                "sinks[0].ca_file: must be an absolute path");
+    check_error(ctia_doc("\"token_url\": \"http://x.example.com/t\""),
+                "sinks[0].token_url: must be an https:// URL without query or fragment "
+                "(http:// only to 127.0.0.1, [::1] or localhost)");
+
+    /* The reference lists the block's keys in both tables and the retry object once. */
+    size_t glen;
+    char *gen = capture(wt_config_write_reference, &glen);
+    const char *row = "| `concurrency` | integer | `4` | 1 .. 64 |";
+    assert_true(occurs_after(gen, "### `type: \"sse\"`", row));
+    assert_true(occurs_after(gen, "### `type: \"ctia\"`", row));
+    assert_int_equal(occurrences(gen, "#### `retry` (`type: \"sse\"`, `type: \"ctia\"`)"), 1);
+    assert_int_equal(occurrences(gen, "#### `retry`"), 1);
+    free(gen);
+    unsetenv("WT_TEST_CTIA_ID");
+    unsetenv("WT_TEST_CTIA_SECRET");
 }
 
 /* threads: a set value wins; 0 keeps the environment's, else one per CPU (>= 2). */
@@ -1596,6 +1698,7 @@ int main(void)
         cmocka_unit_test(test_check_config_command),
         cmocka_unit_test(test_kafka_sink_keys),
         cmocka_unit_test(test_sse_sink_keys),
+        cmocka_unit_test(test_http_keys_block),
         cmocka_unit_test(test_apply_threads),
         cmocka_unit_test(test_syslog_input_keys),
     };

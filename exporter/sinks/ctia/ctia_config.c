@@ -5,6 +5,7 @@
  */
 #include "config_keys.h"
 #include "ctia_int.h"
+#include "http_keys.h"
 #include "sink.h"
 #include "wt_common.h"
 
@@ -12,13 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static_assert(WT_CTIA_RETRY_BASE_MIN_MS <= WT_CTIA_RETRY_BASE_DEFAULT_MS &&
-                  WT_CTIA_RETRY_BASE_DEFAULT_MS <= WT_CTIA_RETRY_CAP_DEFAULT_MS &&
-                  WT_CTIA_RETRY_CAP_DEFAULT_MS <= WT_CTIA_RETRY_CAP_MAX_MS,
-              "ctia retry: the default base is below the default cap");
-static_assert(WT_CTIA_BUDGET_PPM_MIN <= WT_CTIA_BUDGET_PPM_DEFAULT &&
-                  WT_CTIA_BUDGET_PPM_DEFAULT <= WT_CTIA_BUDGET_PPM_MAX,
-              "ctia budget_fraction");
+/* The HTTP keys are the block's (http_keys.h); the sink sizes its slots and
+ * URL buffers by these. */
+WT_HTTP_SINK_OPTS_LAYOUT(struct wt_ctia_opts);
+static_assert(WT_CTIA_CONCURRENCY_MAX == WT_HTTP_CONCURRENCY_MAX &&
+                  WT_CTIA_CONCURRENCY_DEFAULT == WT_HTTP_CONCURRENCY_DEFAULT &&
+                  WT_CTIA_URL_MAX == WT_HTTP_URL_MAX,
+              "ctia concurrency and URL length are the HTTP block's");
 static_assert(WT_CTIA_MAX_OPEN_MIN <= WT_CTIA_MAX_OPEN_DEFAULT &&
                   WT_CTIA_MAX_OPEN_DEFAULT <= WT_CTIA_MAX_OPEN_MAX,
               "ctia max_open_sightings");
@@ -99,36 +100,6 @@ static bool check_region(const char *v)
     return wt__ctia_region_token_url(v) != NULL;
 }
 
-/* "https://host[:port][/path]" without query or fragment; http:// only to loopback. */
-static bool check_url(const char *v)
-{
-    const char *h;
-    if (strncmp(v, "https://", 8) == 0)
-        h = v + 8;
-    else if (strncmp(v, "http://", 7) == 0)
-        h = v + 7;
-    else
-        return false;
-    if (h[0] == '\0' || h[0] == '/' || h[0] == ':' || strlen(v) > WT_CTIA_URL_MAX)
-        return false;
-    for (const char *p = v; *p; p++) {
-        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || *p == '?' || *p == '#')
-            return false;
-    }
-    return h == v + 8 || wt_http_url_loopback(v);
-}
-
-static bool check_proxy(const char *v)
-{
-    if (v[0] == '\0' || strlen(v) > WT_CTIA_URL_MAX)
-        return false;
-    for (const char *p = v; *p; p++) {
-        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-            return false;
-    }
-    return true;
-}
-
 /* An environment variable name: [A-Za-z_][A-Za-z0-9_]*. */
 static bool check_env_name(const char *v)
 {
@@ -141,49 +112,6 @@ static bool check_env_name(const char *v)
 /* ------------------------------------------------------------------------ */
 /* Keys                                                                     */
 /* ------------------------------------------------------------------------ */
-
-#define CTIA_RETRY(m) (offsetof(struct wt_ctia_opts, retry.m) - CO(retry))
-
-static const struct wt_cfg_key ctia_retry_keys[] = {
-    {.name = "base",
-     .type = K_DUR,
-     .store = S_I64,
-     .off = CTIA_RETRY(base_ms),
-     .min = WT_CTIA_RETRY_BASE_MIN_MS,
-     .max = WT_CTIA_RETRY_CAP_MAX_MS,
-     .def = WT_CTIA_RETRY_BASE_DEFAULT_MS,
-     .doc = "First backoff ceiling: the n-th retry of a request waits a random time in "
-            "[0, min(cap, base * 2^n)] (full jitter).",
-     .example = "\"1s\""},
-    {.name = "cap",
-     .type = K_DUR,
-     .store = S_I64,
-     .off = CTIA_RETRY(cap_ms),
-     .min = WT_CTIA_RETRY_BASE_MIN_MS,
-     .max = WT_CTIA_RETRY_CAP_MAX_MS,
-     .def = WT_CTIA_RETRY_CAP_DEFAULT_MS,
-     .doc = "Largest backoff ceiling; at least base.",
-     .example = "\"5m\""},
-    {.name = "max_duration",
-     .type = K_DUR,
-     .store = S_I64,
-     .off = CTIA_RETRY(max_duration_ms),
-     .min = 0,
-     .max = WT_CTIA_RETRY_MAX_DURATION_MAX_MS,
-     .def = 0,
-     .doc = "How long a bundle is retried, from its first attempt, before its sightings go "
-            "to the dead-letter directory; 0 retries for ever.",
-     .example = "\"1d\""},
-};
-
-static const struct wt_cfg_obj ctia_retry_obj = {
-    .title = "`retry` (`type: \"ctia\"`)",
-    .doc = "Retries of token and import requests that failed for a reason that may pass: "
-           "connection errors, timeouts, 408, 429, 5xx. A Retry-After on a 429 or 503 pauses "
-           "the whole sink instead.",
-    .keys = ctia_retry_keys,
-    .nkeys = WT_CFG_NKEYS(ctia_retry_keys),
-};
 
 static const struct wt_cfg_enum ctia_targets_kinds[] = {
     {"ip", WT_CTIA_TARGETS_IP}, {"none", WT_CTIA_TARGETS_NONE}, {NULL, 0}};
@@ -206,7 +134,7 @@ static const struct wt_cfg_key ctia_key_table[] = {
      .store = S_STR,
      .off = CO(token_url),
      .def_doc = "the region's",
-     .check = check_url,
+     .check = wt_http_check_url,
      .want = "an https:// URL without query or fragment (http:// only to 127.0.0.1, [::1] "
              "or localhost)",
      .doc = "OAuth2 token endpoint (client credentials) instead of a region's "
@@ -217,7 +145,7 @@ static const struct wt_cfg_key ctia_key_table[] = {
      .store = S_STR,
      .off = CO(import_url),
      .def_doc = "the region's",
-     .check = check_url,
+     .check = wt_http_check_url,
      .want = "an https:// URL without query or fragment (http:// only to 127.0.0.1, [::1] "
              "or localhost)",
      .doc = "Bundle import endpoint instead of a region's "
@@ -324,58 +252,7 @@ static const struct wt_cfg_key ctia_key_table[] = {
             "When reached, the oldest buckets are imported early (never dropped); their "
             "later events form a later part.",
      .example = "500000"},
-    {.name = "ca_file",
-     .type = K_STR,
-     .store = S_STR,
-     .off = CO(ca_file),
-     .def_doc = "none: the system CAs",
-     .check = wt_cfg_check_abs_path,
-     .want = "an absolute path",
-     .doc = "PEM file of the CA certificates that sign the servers' certificates (a private "
-            "CA). TLS verification is always on.",
-     .example = "\"/etc/wtexport/ctia-ca.pem\""},
-    {.name = "proxy",
-     .type = K_STR,
-     .store = S_STR,
-     .off = CO(proxy),
-     .def_doc = "none: direct (the http_proxy/https_proxy environment is ignored)",
-     .check = check_proxy,
-     .want = "a proxy URL without spaces (e.g. \"http://proxy.example.com:3128\")",
-     .doc = "Outbound HTTP proxy for every token and import request.",
-     .example = "\"http://proxy.example.com:3128\""},
-    {.name = "concurrency",
-     .type = K_INT,
-     .store = S_INT,
-     .off = CO(concurrency),
-     .min = 1,
-     .max = WT_CTIA_CONCURRENCY_MAX,
-     .def = WT_CTIA_CONCURRENCY_DEFAULT,
-     .doc = "Import requests in flight at most (and connections kept open).",
-     .example = "8"},
-    {.name = "transaction_timeout",
-     .type = K_DUR,
-     .store = S_I64,
-     .off = CO(transaction_timeout_ms),
-     .min = WT_CTIA_TIMEOUT_MIN_MS,
-     .max = WT_CTIA_TIMEOUT_MAX_MS,
-     .def = WT_CTIA_TIMEOUT_DEFAULT_MS,
-     .doc = "Hard limit of one request; an import that runs out is sent again as two halves.",
-     .example = "\"30s\""},
-    {.name = "budget_fraction",
-     .type = K_FRAC,
-     .store = S_DBL,
-     .off = CO(budget_fraction),
-     .min = WT_CTIA_BUDGET_PPM_MIN,
-     .max = WT_CTIA_BUDGET_PPM_MAX,
-     .def = WT_CTIA_BUDGET_PPM_DEFAULT,
-     .doc = "Bundles are sized from the measured throughput so that one import is expected "
-            "to take this share of transaction_timeout.",
-     .example = "0.1"},
-    {.name = "retry",
-     .type = K_OBJ,
-     .off = CO(retry),
-     .sub = &ctia_retry_obj,
-     .doc = "Backoff of failed requests: see `retry` (`type: \"ctia\"`)."},
+    {.type = K_EMBED, .off = CO(ca_file), .sub = &wt_http_sink_obj},
     {.name = "dead_letter",
      .type = K_STR,
      .store = S_STR,

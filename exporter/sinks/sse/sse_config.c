@@ -3,6 +3,7 @@
  * registry (sink.c), with its commands (sse_cmd.c).
  */
 #include "config_keys.h"
+#include "http_keys.h"
 #include "sink.h"
 #include "sse_int.h"
 
@@ -11,103 +12,22 @@
 #include <stdio.h>
 #include <string.h>
 
-static_assert(1 <= WT_SSE_CONCURRENCY_DEFAULT &&
-                  WT_SSE_CONCURRENCY_DEFAULT <= WT_SSE_CONCURRENCY_MAX,
-              "sse concurrency");
-static_assert(WT_SSE_TIMEOUT_MIN_MS <= WT_SSE_TIMEOUT_DEFAULT_MS &&
-                  WT_SSE_TIMEOUT_DEFAULT_MS <= WT_SSE_TIMEOUT_MAX_MS,
-              "sse transaction_timeout");
-static_assert(WT_SSE_BUDGET_PPM_MIN <= WT_SSE_BUDGET_PPM_DEFAULT &&
-                  WT_SSE_BUDGET_PPM_DEFAULT <= WT_SSE_BUDGET_PPM_MAX &&
-                  WT_SSE_BUDGET_PPM_MAX <= 1000000,
-              "sse budget_fraction is a fraction");
-static_assert(WT_SSE_RETRY_BASE_MIN_MS <= WT_SSE_RETRY_BASE_DEFAULT_MS &&
-                  WT_SSE_RETRY_BASE_DEFAULT_MS <= WT_SSE_RETRY_CAP_DEFAULT_MS &&
-                  WT_SSE_RETRY_CAP_DEFAULT_MS <= WT_SSE_RETRY_CAP_MAX_MS,
-              "sse retry: the default base is below the default cap");
+/* The HTTP keys are the block's (http_keys.h); the sink sizes its slots and
+ * URL buffers by these. */
+WT_HTTP_SINK_OPTS_LAYOUT(struct wt_sse_opts);
+static_assert(WT_SSE_CONCURRENCY_MAX == WT_HTTP_CONCURRENCY_MAX &&
+                  WT_SSE_CONCURRENCY_DEFAULT == WT_HTTP_CONCURRENCY_DEFAULT &&
+                  WT_SSE_URL_MAX == WT_HTTP_URL_MAX,
+              "sse concurrency and URL length are the HTTP block's");
 
 #define SSEO(m) offsetof(struct wt_sse_opts, m)
 
-/* The region names, and URLs (plain http only to a loopback host). */
+/* The region names; URLs are checked by wt_http_check_url (http_keys.h). */
 
 static bool check_region(const char *v)
 {
     return strcmp(v, "nam") == 0 || strcmp(v, "eu") == 0 || strcmp(v, "apjc") == 0;
 }
-
-/* "https://host[:port][/path]", or "http://" to 127.x.x.x, [::1] or localhost. */
-static bool check_base_url(const char *v)
-{
-    const char *h;
-    if (strncmp(v, "https://", 8) == 0)
-        h = v + 8;
-    else if (strncmp(v, "http://", 7) == 0)
-        h = v + 7;
-    else
-        return false;
-    if (h[0] == '\0' || h[0] == '/' || h[0] == ':' || strlen(v) > WT_SSE_URL_MAX)
-        return false;
-    for (const char *p = v; *p; p++) {
-        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || *p == '?' || *p == '#')
-            return false;
-    }
-    return h == v + 8 || wt_http_url_loopback(v);
-}
-
-/* A proxy: curl's syntax ("http://proxy:3128", "proxy:3128"), printable, no spaces. */
-static bool check_proxy(const char *v)
-{
-    if (v[0] == '\0' || strlen(v) > WT_SSE_URL_MAX)
-        return false;
-    for (const char *p = v; *p; p++) {
-        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-            return false;
-    }
-    return true;
-}
-
-#define SSE_RETRY(m) (offsetof(struct wt_sse_opts, retry.m) - SSEO(retry))
-
-static const struct wt_cfg_key sse_retry_keys[] = {
-    {.name = "base",
-     .type = K_DUR,
-     .store = S_I64,
-     .off = SSE_RETRY(base_ms),
-     .min = WT_SSE_RETRY_BASE_MIN_MS,
-     .max = WT_SSE_RETRY_CAP_MAX_MS,
-     .def = WT_SSE_RETRY_BASE_DEFAULT_MS,
-     .doc = "First backoff ceiling: the n-th retry of a request waits a random time in "
-            "[0, min(cap, base * 2^n)] (full jitter).",
-     .example = "\"1s\""},
-    {.name = "cap",
-     .type = K_DUR,
-     .store = S_I64,
-     .off = SSE_RETRY(cap_ms),
-     .min = WT_SSE_RETRY_BASE_MIN_MS,
-     .max = WT_SSE_RETRY_CAP_MAX_MS,
-     .def = WT_SSE_RETRY_CAP_DEFAULT_MS,
-     .doc = "Largest backoff ceiling; at least base.",
-     .example = "\"5m\""},
-    {.name = "max_duration",
-     .type = K_DUR,
-     .store = S_I64,
-     .off = SSE_RETRY(max_duration_ms),
-     .min = 0,
-     .max = WT_SSE_RETRY_MAX_DURATION_MAX_MS,
-     .def = 0,
-     .doc = "How long a batch is retried, from its first attempt, before its undelivered "
-            "events go to the dead-letter directory; 0 retries for ever.",
-     .example = "\"1d\""},
-};
-
-static const struct wt_cfg_obj sse_retry_obj = {
-    .title = "`retry` (`type: \"sse\"`)",
-    .doc = "Retries of requests that failed for a reason that may pass: connection errors, "
-           "timeouts, 408, 429, 5xx. A Retry-After on a 429 or 503 pauses the whole sink "
-           "instead.",
-    .keys = sse_retry_keys,
-    .nkeys = WT_CFG_NKEYS(sse_retry_keys),
-};
 
 static const struct wt_cfg_key sse_key_table[] = {
     {.name = "region",
@@ -125,64 +45,13 @@ static const struct wt_cfg_key sse_key_table[] = {
      .store = S_STR,
      .off = SSEO(url),
      .def_doc = "none; region or url is required",
-     .check = check_base_url,
+     .check = wt_http_check_url,
      .want = "an https:// URL without query or fragment (http:// only to 127.0.0.1, [::1] "
              "or localhost)",
      .doc = "Base URL of the SSE API instead of a region (a private deployment, or the local "
             "test server); requests go to <url>/v1/... Not with region.",
      .example = "\"https://sse.example.com\""},
-    {.name = "ca_file",
-     .type = K_STR,
-     .store = S_STR,
-     .off = SSEO(ca_file),
-     .def_doc = "none: the system CAs",
-     .check = wt_cfg_check_abs_path,
-     .want = "an absolute path",
-     .doc = "PEM file of the CA certificates that sign the server's certificate (a private "
-            "CA). TLS verification is always on.",
-     .example = "\"/etc/wtexport/sse-ca.pem\""},
-    {.name = "proxy",
-     .type = K_STR,
-     .store = S_STR,
-     .off = SSEO(proxy),
-     .def_doc = "none: direct (the http_proxy/https_proxy environment is ignored)",
-     .check = check_proxy,
-     .want = "a proxy URL without spaces (e.g. \"http://proxy.example.com:3128\")",
-     .doc = "Outbound HTTP proxy for every SSE request (HTTPS goes through it with CONNECT).",
-     .example = "\"http://proxy.example.com:3128\""},
-    {.name = "concurrency",
-     .type = K_INT,
-     .store = S_INT,
-     .off = SSEO(concurrency),
-     .min = 1,
-     .max = WT_SSE_CONCURRENCY_MAX,
-     .def = WT_SSE_CONCURRENCY_DEFAULT,
-     .doc = "Requests in flight at most (and connections kept open).",
-     .example = "8"},
-    {.name = "transaction_timeout",
-     .type = K_DUR,
-     .store = S_I64,
-     .off = SSEO(transaction_timeout_ms),
-     .min = WT_SSE_TIMEOUT_MIN_MS,
-     .max = WT_SSE_TIMEOUT_MAX_MS,
-     .def = WT_SSE_TIMEOUT_DEFAULT_MS,
-     .doc = "Hard limit of one request; a request that runs out is sent again as two halves.",
-     .example = "\"30s\""},
-    {.name = "budget_fraction",
-     .type = K_FRAC,
-     .store = S_DBL,
-     .off = SSEO(budget_fraction),
-     .min = WT_SSE_BUDGET_PPM_MIN,
-     .max = WT_SSE_BUDGET_PPM_MAX,
-     .def = WT_SSE_BUDGET_PPM_DEFAULT,
-     .doc = "Requests are sized from the measured throughput so that one is expected to take "
-            "this share of transaction_timeout.",
-     .example = "0.1"},
-    {.name = "retry",
-     .type = K_OBJ,
-     .off = SSEO(retry),
-     .sub = &sse_retry_obj,
-     .doc = "Backoff of failed requests: see `retry` (`type: \"sse\"`)."},
+    {.type = K_EMBED, .off = SSEO(ca_file), .sub = &wt_http_sink_obj},
     {.name = "dead_letter",
      .type = K_STR,
      .store = S_STR,

@@ -30,21 +30,11 @@
 /* Limits                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Bounds of its keys (sse_config.c, docs/sse-protocol.md). */
-#define WT_SSE_CONCURRENCY_DEFAULT       4
-#define WT_SSE_CONCURRENCY_MAX           64
-#define WT_SSE_TIMEOUT_DEFAULT_MS        (60 * 1000)
-#define WT_SSE_TIMEOUT_MIN_MS            1000
-#define WT_SSE_TIMEOUT_MAX_MS            (10 * 60 * 1000)
-#define WT_SSE_BUDGET_PPM_DEFAULT        250000 /* budget_fraction in millionths: 0.25 */
-#define WT_SSE_BUDGET_PPM_MIN            50000
-#define WT_SSE_BUDGET_PPM_MAX            1000000
-#define WT_SSE_RETRY_BASE_DEFAULT_MS     500
-#define WT_SSE_RETRY_BASE_MIN_MS         10
-#define WT_SSE_RETRY_CAP_DEFAULT_MS      (60 * 1000)
-#define WT_SSE_RETRY_CAP_MAX_MS          (60 * 60 * 1000)
-#define WT_SSE_RETRY_MAX_DURATION_MAX_MS (30LL * 86400 * 1000) /* 0 = unlimited */
-#define WT_SSE_URL_MAX                   1024                  /* bytes of url and proxy */
+/* Bounds of its keys: the HTTP key block's (exporter/http/http_keys.h;
+ * sse_config.c checks they agree), sizing the slots and URL buffers. */
+#define WT_SSE_CONCURRENCY_DEFAULT 4
+#define WT_SSE_CONCURRENCY_MAX     64
+#define WT_SSE_URL_MAX             1024 /* bytes of url and proxy */
 
 /** The keys of a `type: "sse"` entry (sse_config.c). */
 struct wt_sse_opts {
