@@ -8,6 +8,7 @@
 #include "http.h"
 #include "http_keys.h"
 
+#include <assert.h>
 #include <string.h>
 
 static_assert(1 <= WT_HTTP_CONCURRENCY_DEFAULT &&

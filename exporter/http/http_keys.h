@@ -4,17 +4,15 @@
  * of keys a sink's table embeds (K_EMBED, config_keys.h), with their
  * bounds, and the URL and proxy checks of those sinks' tables.
  *
- * A sink's options struct holds the block's values from its member ca_file
- * on, laid out as struct wt_http_sink_opts; WT_HTTP_SINK_OPTS_LAYOUT(T)
- * checks that at compile time, and the sink's table embeds
- * wt_http_sink_obj at offsetof(T, ca_file).
+ * A sink's options struct holds the block's values as a member of type
+ * struct wt_http_sink_opts (sse and ctia call it `http`), and the sink's
+ * table embeds wt_http_sink_obj at that member's offset.
  */
 #ifndef WT_HTTP_KEYS_H
 #define WT_HTTP_KEYS_H
 
 #include "config_keys.h"
 
-#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,21 +46,9 @@ struct wt_http_sink_opts {
     } retry;
 };
 
-/** The block: embed it with {.type = K_EMBED, .off = offsetof(T, ca_file), .sub = &...}. */
+/** The block: a sink's options hold a struct wt_http_sink_opts member m, and its
+ * table embeds the block with {.type = K_EMBED, .off = offsetof(T, m), .sub = &...}. */
 extern const struct wt_cfg_obj wt_http_sink_obj;
-
-/* Member m of T sits where struct wt_http_sink_opts has it, counted from ca_file. */
-#define WT_HTTP_SINK_AT(T, m)                                                                      \
-    (offsetof(T, m) - offsetof(T, ca_file) == offsetof(struct wt_http_sink_opts, m) &&             \
-     sizeof(((T *)0)->m) == sizeof(((struct wt_http_sink_opts *)0)->m))
-/** Does T hold the block's values from ca_file on, as struct wt_http_sink_opts? */
-#define WT_HTTP_SINK_OPTS_LAYOUT(T)                                                                \
-    static_assert(                                                                                 \
-        WT_HTTP_SINK_AT(T, ca_file) && WT_HTTP_SINK_AT(T, proxy) &&                                \
-            WT_HTTP_SINK_AT(T, concurrency) && WT_HTTP_SINK_AT(T, transaction_timeout_ms) &&       \
-            WT_HTTP_SINK_AT(T, budget_fraction) && WT_HTTP_SINK_AT(T, retry.base_ms) &&            \
-            WT_HTTP_SINK_AT(T, retry.cap_ms) && WT_HTTP_SINK_AT(T, retry.max_duration_ms),         \
-        #T " holds the HTTP keys' values as struct wt_http_sink_opts")
 
 /** "https://host[:port][/path]" without query or fragment; http:// only to loopback. */
 bool wt_http_check_url(const char *v);

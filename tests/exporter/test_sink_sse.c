@@ -421,7 +421,7 @@ static void test_classify(void **state)
 static void test_regions_and_urls(void **state)
 {
     (void)state;
-    char buf[WT_SSE_URL_MAX + 1];
+    char buf[WT_HTTP_URL_MAX + 1];
     assert_string_equal(wt__sse_region_url("nam"), "https://api-sse.cisco.com");
     assert_string_equal(wt__sse_region_url("eu"), "https://api.eu.sse.itd.cisco.com");
     assert_string_equal(wt__sse_region_url("apjc"), "https://api.apj.sse.itd.cisco.com");

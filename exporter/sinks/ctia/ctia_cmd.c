@@ -41,7 +41,7 @@ bool wt__ctia_status(const struct wt_config *cfg, const struct wt_sink_cfg *sc,
                      const char *cfg_path)
 {
     const struct wt_ctia_opts *o = sc->opts;
-    char tok_url[WT_CTIA_URL_MAX + 1], imp_url[WT_CTIA_URL_MAX + 64], err[700];
+    char tok_url[WT_HTTP_URL_MAX + 1], imp_url[WT_HTTP_URL_MAX + 64], err[700];
     char errbuf[CURL_ERROR_SIZE], token[WT_CTIA_TOKEN_MAX + 1];
     struct wt__ctia_secret sec;
     struct wt_http_resp r = {0};
@@ -67,7 +67,7 @@ bool wt__ctia_status(const struct wt_config *cfg, const struct wt_sink_cfg *sc,
         printf("  token:         FAILED: out of memory\n");
         goto out;
     }
-    wt__ctia_token_setup(eh, tok_url, o->ca_file, o->proxy, &sec, errbuf);
+    wt__ctia_token_setup(eh, tok_url, o->http.ca_file, o->http.proxy, &sec, errbuf);
     curl_easy_setopt(eh, CURLOPT_TIMEOUT_MS, STATUS_TIMEOUT_MS);
     curl_easy_setopt(eh, CURLOPT_CONNECTTIMEOUT_MS, WT_HTTP_CLI_CONNECT_TIMEOUT_MS);
     curl_easy_setopt(eh, CURLOPT_WRITEFUNCTION, wt_http_collect);

@@ -13,13 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The HTTP keys are the block's (http_keys.h); the sink sizes its slots and
- * URL buffers by these. */
-WT_HTTP_SINK_OPTS_LAYOUT(struct wt_ctia_opts);
-static_assert(WT_CTIA_CONCURRENCY_MAX == WT_HTTP_CONCURRENCY_MAX &&
-                  WT_CTIA_CONCURRENCY_DEFAULT == WT_HTTP_CONCURRENCY_DEFAULT &&
-                  WT_CTIA_URL_MAX == WT_HTTP_URL_MAX,
-              "ctia concurrency and URL length are the HTTP block's");
 static_assert(WT_CTIA_MAX_OPEN_MIN <= WT_CTIA_MAX_OPEN_DEFAULT &&
                   WT_CTIA_MAX_OPEN_DEFAULT <= WT_CTIA_MAX_OPEN_MAX,
               "ctia max_open_sightings");
@@ -252,7 +245,7 @@ static const struct wt_cfg_key ctia_key_table[] = {
             "When reached, the oldest buckets are imported early (never dropped); their "
             "later events form a later part.",
      .example = "500000"},
-    {.type = K_EMBED, .off = CO(ca_file), .sub = &wt_http_sink_obj},
+    {.type = K_EMBED, .off = CO(http), .sub = &wt_http_sink_obj},
     {.name = "dead_letter",
      .type = K_STR,
      .store = S_STR,
@@ -328,8 +321,8 @@ static void ctia_check(struct wt_cfg_ctx *c, struct wt_config *cfg, size_t i)
         snprintf(kp, sizeof(kp), "sinks[%zu].bucket", i);
         wt_cfg_error(c, kp, "must divide a day (1m, 5m, 10m, 15m, 30m, 1h, 2h, ... 1d)");
     }
-    if (!wt_cfg_failed(c, &o->retry.base_ms) && !wt_cfg_failed(c, &o->retry.cap_ms) &&
-        o->retry.base_ms > o->retry.cap_ms) {
+    if (!wt_cfg_failed(c, &o->http.retry.base_ms) && !wt_cfg_failed(c, &o->http.retry.cap_ms) &&
+        o->http.retry.base_ms > o->http.retry.cap_ms) {
         snprintf(kp, sizeof(kp), "sinks[%zu].retry.cap", i);
         wt_cfg_error(c, kp, "must be at least retry.base");
     }

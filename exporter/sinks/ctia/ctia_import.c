@@ -280,14 +280,14 @@ static void note_failure(struct ctia_sink *cs, const char *what)
 
 static uint64_t backoff(struct ctia_sink *cs, unsigned attempt)
 {
-    return wt_http_backoff_ms((uint64_t)O(cs)->retry.base_ms, (uint64_t)O(cs)->retry.cap_ms,
-                              attempt, wt_http_rand(&cs->rng));
+    return wt_http_backoff_ms((uint64_t)O(cs)->http.retry.base_ms,
+                              (uint64_t)O(cs)->http.retry.cap_ms, attempt, wt_http_rand(&cs->rng));
 }
 
 static void retry_later(struct ctia_sink *cs, struct ctia_bundle *bd, const char *why)
 {
     int64_t now = wt__ctia_now_ms(cs);
-    int64_t maxd = O(cs)->retry.max_duration_ms;
+    int64_t maxd = O(cs)->http.retry.max_duration_ms;
     if (maxd > 0 && bd->first_ms >= 0 && now - bd->first_ms >= maxd) {
         char reason[600];
         snprintf(reason, sizeof(reason), "retry.max_duration (%" PRId64 " ms) exceeded; last: %s",
@@ -318,7 +318,7 @@ void wt__ctia_start_import(struct ctia_sink *cs, struct slot *sl, struct ctia_bu
     l = wt__ctia_must(curl_slist_append(l, h));
     explicit_bzero(h, sizeof(h));
     CURL *eh = sl->eh;
-    wt_http_curl_common(eh, cs->import_url, O(cs)->ca_file, O(cs)->proxy, sl->errbuf);
+    wt_http_curl_common(eh, cs->import_url, O(cs)->http.ca_file, O(cs)->http.proxy, sl->errbuf);
     curl_easy_setopt(eh, CURLOPT_POST, 1L);
     curl_easy_setopt(eh, CURLOPT_POSTFIELDS, bd->body);
     curl_easy_setopt(eh, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bd->len);
@@ -355,7 +355,8 @@ void wt__ctia_start_token(struct ctia_sink *cs)
         return;
     }
     CURL *eh = cs->tok_eh;
-    wt__ctia_token_setup(eh, cs->token_url, O(cs)->ca_file, O(cs)->proxy, &cs->sec, cs->tok_err);
+    wt__ctia_token_setup(eh, cs->token_url, O(cs)->http.ca_file, O(cs)->http.proxy, &cs->sec,
+                         cs->tok_err);
     curl_easy_setopt(eh, CURLOPT_TIMEOUT_MS, (long)cs->timeout_ms);
     curl_easy_setopt(
         eh, CURLOPT_CONNECTTIMEOUT_MS,

@@ -17,6 +17,7 @@
 #include "ctim.h"
 #include "dead_letter.h"
 #include "http.h"
+#include "http_keys.h"
 #include "sink.h"
 
 #include <assert.h>
@@ -31,7 +32,6 @@
 /* Limits                                                                   */
 /* ------------------------------------------------------------------------ */
 
-#define WT_CTIA_URL_MAX           1024
 #define WT_CTIA_BUCKET_MIN_MS     (60LL * 1000)
 #define WT_CTIA_BUCKET_MAX_MS     (86400LL * 1000)
 #define WT_CTIA_BUCKET_DEFAULT_MS (3600LL * 1000)
@@ -40,9 +40,6 @@
 #define WT_CTIA_MAX_OPEN_DEFAULT  100000
 #define WT_CTIA_MAX_OPEN_MIN      10
 #define WT_CTIA_MAX_OPEN_MAX      10000000
-/* The HTTP key block's (http_keys.h; ctia_config.c checks they agree). */
-#define WT_CTIA_CONCURRENCY_DEFAULT 4
-#define WT_CTIA_CONCURRENCY_MAX     64
 /* Bytes of a client id or secret, and of an access token. */
 #define WT_CTIA_SECRET_MAX 1024
 #define WT_CTIA_TOKEN_MAX  8192
@@ -71,20 +68,13 @@ struct wt_ctia_opts {
     char *client_secret_file; /* ... and the secret */
     char *client_id_env;      /* or the names of environment variables holding them */
     char *client_secret_env;
-    int64_t bucket_ms;       /* aggregation interval */
-    int64_t bucket_grace_ms; /* late events still join a bucket this long after its end */
-    int max_entities;        /* sightings per bundle, 1..WT_CTIM_BUNDLE_MAX */
-    char *observable_types;  /* "ip,domain,..."; NULL: all */
-    int targets;             /* enum wt_ctia_targets */
-    int max_open_sightings;  /* memory bound: then the oldest buckets are flushed early */
-    char *ca_file;
-    char *proxy;
-    int concurrency;
-    int64_t transaction_timeout_ms;
-    double budget_fraction;
-    struct {
-        int64_t base_ms, cap_ms, max_duration_ms;
-    } retry;
+    int64_t bucket_ms;             /* aggregation interval */
+    int64_t bucket_grace_ms;       /* late events still join a bucket this long after its end */
+    int max_entities;              /* sightings per bundle, 1..WT_CTIM_BUNDLE_MAX */
+    char *observable_types;        /* "ip,domain,..."; NULL: all */
+    int targets;                   /* enum wt_ctia_targets */
+    int max_open_sightings;        /* memory bound: then the oldest buckets are flushed early */
+    struct wt_http_sink_opts http; /* ca_file, proxy, concurrency, timeouts, retry */
     char *dead_letter;
     /* Not keys (set by the check). */
     unsigned types_mask; /* bit (1 << enum wt_obs_type) per exported type */
@@ -391,8 +381,8 @@ struct ctia_sink {
     struct wt_sink *s;
     char name[WT_SINK_NAME_MAX + 1];
     char host[256];
-    char token_url[WT_CTIA_URL_MAX + 1];
-    char import_url[WT_CTIA_URL_MAX + 64];
+    char token_url[WT_HTTP_URL_MAX + 1];
+    char import_url[WT_HTTP_URL_MAX + 64];
     char dl_dir[4200];
     char state_dir[4096], state_name[WT_SINK_NAME_MAX + 16];
     struct wt__ctia_secret sec;
@@ -427,7 +417,7 @@ struct ctia_sink {
 
     struct wt_http_loop http;
     bool http_ok;
-    struct slot slots[WT_CTIA_CONCURRENCY_MAX];
+    struct slot slots[WT_HTTP_CONCURRENCY_MAX];
     unsigned inflight;
     CURL *tok_eh;
     struct wt_http_resp tok_resp;

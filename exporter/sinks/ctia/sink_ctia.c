@@ -375,7 +375,7 @@ void wt__ctia_sink_free(struct ctia_sink *cs)
 {
     wt__ctia_secrets_wipe(&cs->sec);
     explicit_bzero(cs->token, sizeof(cs->token));
-    for (unsigned i = 0; i < WT_CTIA_CONCURRENCY_MAX; i++)
+    for (unsigned i = 0; i < WT_HTTP_CONCURRENCY_MAX; i++)
         wt_free(cs->slots[i].resp.body);
     if (cs->tok_resp.body)
         explicit_bzero(cs->tok_resp.body, cs->tok_resp.cap);
@@ -457,16 +457,16 @@ static int ctia_open(struct wt_sink *s, char *err, size_t errlen)
     snprintf(cs->state_dir, sizeof(cs->state_dir), "%.*s", slash ? (int)(slash - sf) : 1,
              slash ? sf : ".");
     snprintf(cs->state_name, sizeof(cs->state_name), "%s", slash ? slash + 1 : sf);
-    cs->concurrency = (unsigned)o->concurrency;
-    if (cs->concurrency < 1 || cs->concurrency > WT_CTIA_CONCURRENCY_MAX)
-        cs->concurrency = WT_CTIA_CONCURRENCY_DEFAULT;
-    cs->timeout_ms = o->transaction_timeout_ms;
+    cs->concurrency = (unsigned)o->http.concurrency;
+    if (cs->concurrency < 1 || cs->concurrency > WT_HTTP_CONCURRENCY_MAX)
+        cs->concurrency = WT_HTTP_CONCURRENCY_DEFAULT;
+    cs->timeout_ms = o->http.transaction_timeout_ms;
     size_t cap = g ? (s->spooled ? (size_t)(g->spool.max_bytes / 4) : g->queue.max_bytes / 4)
                    : (size_t)16 << 20;
     cs->hold_limit = cap;
     cs->last_batch_ms = (int64_t)uv_now(s->loop);
-    wt_http_budget_init(&cs->bg, o->budget_fraction * (double)cs->timeout_ms / 1000.0, TARGET_MIN,
-                        TARGET_MAX, TARGET_INITIAL);
+    wt_http_budget_init(&cs->bg, o->http.budget_fraction * (double)cs->timeout_ms / 1000.0,
+                        TARGET_MIN, TARGET_MAX, TARGET_INITIAL);
     if (getrandom(&cs->rng, sizeof(cs->rng), GRND_NONBLOCK) != (ssize_t)sizeof(cs->rng))
         cs->rng = (uint64_t)wt_wall_ms() ^ ((uint64_t)getpid() << 32);
     wt__ctia_state_init(&cs->st);
@@ -551,7 +551,7 @@ static void ctia_close(struct wt_sink *s)
     s->impl = NULL;
     cs->closing = true;
     /* What is open or in flight was never acked: the spool replays it at the next start. */
-    for (unsigned i = 0; i < WT_CTIA_CONCURRENCY_MAX; i++) {
+    for (unsigned i = 0; i < WT_HTTP_CONCURRENCY_MAX; i++) {
         struct slot *sl = &cs->slots[i];
         if (sl->bd) {
             wt_http_loop_remove(&cs->http, sl->eh);

@@ -133,7 +133,7 @@ void wt__sse_sink_free(struct sse_sink *ss)
 static int load_credential(struct sse_sink *ss, const struct wt_sse_opts *o, char *err,
                            size_t errlen)
 {
-    char why[600], where[WT_SSE_URL_MAX + 16];
+    char why[600], where[WT_HTTP_URL_MAX + 16];
     int rc = wt__sse_cred_load(ss->cred_path, &ss->cred, why, sizeof(why));
     if (rc == -ENOENT) {
         snprintf(err, errlen,
@@ -177,22 +177,22 @@ static int sse_open(struct wt_sink *s, char *err, size_t errlen)
     snprintf(ss->name, sizeof(ss->name), "%s", sc->name);
     wt__sse_base_url(o, ss->base, sizeof(ss->base));
     snprintf(ss->events_url, sizeof(ss->events_url), "%s/v1/events", ss->base);
-    ss->have_ca = o->ca_file != NULL;
-    snprintf(ss->ca_file, sizeof(ss->ca_file), "%s", o->ca_file ? o->ca_file : "");
-    ss->have_proxy = o->proxy != NULL;
-    snprintf(ss->proxy, sizeof(ss->proxy), "%s", o->proxy ? o->proxy : "");
+    ss->have_ca = o->http.ca_file != NULL;
+    snprintf(ss->ca_file, sizeof(ss->ca_file), "%s", o->http.ca_file ? o->http.ca_file : "");
+    ss->have_proxy = o->http.proxy != NULL;
+    snprintf(ss->proxy, sizeof(ss->proxy), "%s", o->http.proxy ? o->http.proxy : "");
     snprintf(ss->cred_path, sizeof(ss->cred_path), "%s", o->cred_file ? o->cred_file : "");
     /* config.c fills in the default (<state_dir>/dead-letter). */
     snprintf(ss->dl_dir, sizeof(ss->dl_dir), "%s/sse-%s",
              o->dead_letter ? o->dead_letter : "dead-letter", sc->name);
-    ss->concurrency = (unsigned)o->concurrency;
-    if (ss->concurrency < 1 || ss->concurrency > WT_SSE_CONCURRENCY_MAX)
-        ss->concurrency = WT_SSE_CONCURRENCY_DEFAULT;
-    ss->timeout_ms = o->transaction_timeout_ms;
-    ss->base_ms = o->retry.base_ms;
-    ss->cap_ms = o->retry.cap_ms;
-    ss->max_dur_ms = o->retry.max_duration_ms;
-    wt_http_budget_init(&ss->bg, o->budget_fraction * (double)ss->timeout_ms / 1000.0,
+    ss->concurrency = (unsigned)o->http.concurrency;
+    if (ss->concurrency < 1 || ss->concurrency > WT_HTTP_CONCURRENCY_MAX)
+        ss->concurrency = WT_HTTP_CONCURRENCY_DEFAULT;
+    ss->timeout_ms = o->http.transaction_timeout_ms;
+    ss->base_ms = o->http.retry.base_ms;
+    ss->cap_ms = o->http.retry.cap_ms;
+    ss->max_dur_ms = o->http.retry.max_duration_ms;
+    wt_http_budget_init(&ss->bg, o->http.budget_fraction * (double)ss->timeout_ms / 1000.0,
                         WT_SSE_TARGET_MIN, WT_SSE_TARGET_MAX, WT_SSE_TARGET_INITIAL);
     if (getrandom(&ss->rng, sizeof(ss->rng), GRND_NONBLOCK) != (ssize_t)sizeof(ss->rng))
         ss->rng = (uint64_t)wt_wall_ms() ^ ((uint64_t)getpid() << 32);
@@ -345,8 +345,8 @@ static void sse_close(struct wt_sink *s)
     s->impl = NULL;
     ss->closing = true;
     /* Requests still running are abandoned (their batches were never acked). */
-    for (unsigned i = 0; i < WT_SSE_CONCURRENCY_MAX; i++) {
-        struct slot *sl = &ss->slots[i];
+    for (unsigned i = 0; i < WT_HTTP_CONCURRENCY_MAX; i++) {
+        struct sse_slot *sl = &ss->slots[i];
         if (sl->part) {
             wt_http_loop_remove(&ss->http, sl->eh);
             wt__sse_wipe_slist(sl->hdrs);

@@ -219,7 +219,7 @@ static int cmd_register(int argc, char **argv)
     struct reg_args a = {0};
     struct wt_config cfg;
     struct wt__sse_cred c;
-    char err[1024], base[WT_SSE_URL_MAX + 1], where[WT_SSE_URL_MAX + 16];
+    char err[1024], base[WT_HTTP_URL_MAX + 1], where[WT_HTTP_URL_MAX + 16];
     char tok[WT_SSE_TOKEN_MAX + 2];
 
     const struct wt_sink_cfg *sc;
@@ -259,7 +259,8 @@ static int cmd_register(int argc, char **argv)
     }
     wt__sse_base_url(o, base, sizeof(base));
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    rc = wt__sse_register(base, o->ca_file, o->proxy, tok, cfg.host, &c, err, sizeof(err));
+    rc =
+        wt__sse_register(base, o->http.ca_file, o->http.proxy, tok, cfg.host, &c, err, sizeof(err));
     explicit_bzero(tok, sizeof(tok));
     if (rc == 0) {
         if (o->region)
@@ -295,7 +296,7 @@ static int cmd_deregister(int argc, char **argv)
     struct reg_args a = {0};
     struct wt_config cfg;
     struct wt__sse_cred c;
-    char err[1024], where[WT_SSE_URL_MAX + 16];
+    char err[1024], where[WT_HTTP_URL_MAX + 16];
 
     const struct wt_sink_cfg *sc;
     int ex = setup(argc, argv, deregister_usage, false, true, &a, &cfg, &sc);
@@ -321,7 +322,7 @@ static int cmd_deregister(int argc, char **argv)
     /* The device lives where it was registered, whatever the config says now. */
     const char *base = c.region[0] ? wt__sse_region_url(c.region) : c.url;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    rc = wt__sse_deregister(base, o->ca_file, o->proxy, &c, err, sizeof(err));
+    rc = wt__sse_deregister(base, o->http.ca_file, o->http.proxy, &c, err, sizeof(err));
     bool remove = rc == 0 || rc == -ENOENT || a.force;
     if (rc == -ENOENT)
         fprintf(stderr,
@@ -357,7 +358,7 @@ bool wt__sse_status(const struct wt_config *cfg, const struct wt_sink_cfg *sc, c
 {
     const struct wt_sse_opts *o = sc->opts;
     struct wt__sse_cred c;
-    char err[1024], base[WT_SSE_URL_MAX + 1], where[WT_SSE_URL_MAX + 16];
+    char err[1024], base[WT_HTTP_URL_MAX + 1], where[WT_HTTP_URL_MAX + 16];
     struct stat st;
 
     (void)cfg;

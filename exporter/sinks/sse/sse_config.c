@@ -12,14 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The HTTP keys are the block's (http_keys.h); the sink sizes its slots and
- * URL buffers by these. */
-WT_HTTP_SINK_OPTS_LAYOUT(struct wt_sse_opts);
-static_assert(WT_SSE_CONCURRENCY_MAX == WT_HTTP_CONCURRENCY_MAX &&
-                  WT_SSE_CONCURRENCY_DEFAULT == WT_HTTP_CONCURRENCY_DEFAULT &&
-                  WT_SSE_URL_MAX == WT_HTTP_URL_MAX,
-              "sse concurrency and URL length are the HTTP block's");
-
 #define SSEO(m) offsetof(struct wt_sse_opts, m)
 
 /* The region names; URLs are checked by wt_http_check_url (http_keys.h). */
@@ -51,7 +43,7 @@ static const struct wt_cfg_key sse_key_table[] = {
      .doc = "Base URL of the SSE API instead of a region (a private deployment, or the local "
             "test server); requests go to <url>/v1/... Not with region.",
      .example = "\"https://sse.example.com\""},
-    {.type = K_EMBED, .off = SSEO(ca_file), .sub = &wt_http_sink_obj},
+    {.type = K_EMBED, .off = SSEO(http), .sub = &wt_http_sink_obj},
     {.name = "dead_letter",
      .type = K_STR,
      .store = S_STR,
@@ -92,8 +84,8 @@ static void sse_check(struct wt_cfg_ctx *c, struct wt_config *cfg, size_t i)
         snprintf(kp, sizeof(kp), "sinks[%zu].region", i);
         wt_cfg_error(c, kp, "required (or url)");
     }
-    if (!wt_cfg_failed(c, &s->retry.base_ms) && !wt_cfg_failed(c, &s->retry.cap_ms) &&
-        s->retry.base_ms > s->retry.cap_ms) {
+    if (!wt_cfg_failed(c, &s->http.retry.base_ms) && !wt_cfg_failed(c, &s->http.retry.cap_ms) &&
+        s->http.retry.base_ms > s->http.retry.cap_ms) {
         snprintf(kp, sizeof(kp), "sinks[%zu].retry.cap", i);
         wt_cfg_error(c, kp, "must be at least retry.base");
     }

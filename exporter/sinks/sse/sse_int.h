@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "http_keys.h"
 #include "sink.h"
 
 #include <assert.h>
@@ -30,27 +31,15 @@
 /* Limits                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Bounds of its keys: the HTTP key block's (exporter/http/http_keys.h;
- * sse_config.c checks they agree), sizing the slots and URL buffers. */
-#define WT_SSE_CONCURRENCY_DEFAULT 4
-#define WT_SSE_CONCURRENCY_MAX     64
-#define WT_SSE_URL_MAX             1024 /* bytes of url and proxy */
+/* The HTTP keys' bounds (WT_HTTP_*) are the block's: exporter/http/http_keys.h. */
 
 /** The keys of a `type: "sse"` entry (sse_config.c). */
 struct wt_sse_opts {
-    char *region;                   /* "nam" | "eu" | "apjc"; NULL when url is set */
-    char *url;                      /* explicit base URL; NULL when region is set */
-    char *ca_file;                  /* PEM CA bundle; NULL: the system CAs */
-    char *proxy;                    /* outbound HTTP proxy URL; NULL: none */
-    int concurrency;                /* requests in flight, 1..WT_SSE_CONCURRENCY_MAX */
-    int64_t transaction_timeout_ms; /* hard limit of one request */
-    double budget_fraction;         /* share of the timeout a request is sized for */
-    struct {
-        int64_t base_ms, cap_ms; /* backoff: full jitter in [0, min(cap, base * 2^n)] */
-        int64_t max_duration_ms; /* per batch from its first attempt; 0 = unlimited */
-    } retry;
-    char *dead_letter; /* dead-letter directory; default "<state_dir>/dead-letter" */
-    char *cred_file;   /* not a key: "<state_dir>/sse-<name>.json" (set by the check) */
+    char *region;                  /* "nam" | "eu" | "apjc"; NULL when url is set */
+    char *url;                     /* explicit base URL; NULL when region is set */
+    struct wt_http_sink_opts http; /* ca_file, proxy, concurrency, timeouts, retry */
+    char *dead_letter;             /* dead-letter directory; default "<state_dir>/dead-letter" */
+    char *cred_file;               /* not a key: "<state_dir>/sse-<name>.json" (set by the check) */
 };
 
 extern const struct wt_sink_ops wt__sse_ops;
@@ -149,8 +138,8 @@ const char *wt__sse_base_url(const struct wt_sse_opts *o, char *buf, size_t cap)
  * The credential never leaves this file and memory (never logged).
  */
 struct wt__sse_cred {
-    char region[8];               /* "" when registered by url */
-    char url[WT_SSE_URL_MAX + 1]; /* "" when registered by region */
+    char region[8];                /* "" when registered by url */
+    char url[WT_HTTP_URL_MAX + 1]; /* "" when registered by region */
     char device_id[WT_SSE_DEVICE_ID_MAX + 1];
     char credential[WT_SSE_CREDENTIAL_MAX + 1];
     char registered_at[32]; /* ISO 8601 UTC */
@@ -214,7 +203,7 @@ int wt__sse_deregister(const char *base, const char *ca_file, const char *proxy,
 #define WT_SSE_PAUSE_MARGIN_MS 5
 
 static_assert(WT_SSE_MAX_BATCHES >= 2, "batches in flight");
-static_assert(WT_SSE_CONCURRENCY_MAX <= 1024, "slots are an array");
+static_assert(WT_HTTP_CONCURRENCY_MAX <= 1024, "slots are an array");
 
 /* ------------------------------------------------------------------------ */
 /* State                                                                    */
@@ -286,7 +275,7 @@ struct sse_batch {
 };
 
 /* An easy handle and the request it carries. */
-struct slot {
+struct sse_slot {
     struct sse_sink *ss;
     CURL *eh;
     struct sse_part *part; /* NULL: free */
@@ -300,10 +289,10 @@ struct slot {
 struct sse_sink {
     struct wt_sink *s;
     char name[WT_SINK_NAME_MAX + 1];
-    char base[WT_SSE_URL_MAX + 1];
-    char events_url[WT_SSE_URL_MAX + 32];
+    char base[WT_HTTP_URL_MAX + 1];
+    char events_url[WT_HTTP_URL_MAX + 32];
     char ca_file[4096];
-    char proxy[WT_SSE_URL_MAX + 1];
+    char proxy[WT_HTTP_URL_MAX + 1];
     bool have_ca, have_proxy;
     char cred_path[4096];
     char dl_dir[4200];
@@ -321,7 +310,7 @@ struct sse_sink {
     bool http_ok;             /* http initialised (to be closed) */
     ZSTD_CCtx *zc;
     uv_timer_t wake; /* backoff, pause and dead-letter retries */
-    struct slot slots[WT_SSE_CONCURRENCY_MAX];
+    struct sse_slot slots[WT_HTTP_CONCURRENCY_MAX];
     unsigned inflight;
 
     struct sse_batch *bhead, *btail;
@@ -345,7 +334,7 @@ struct sse_sink {
     struct wt_metric *m_req[6]; /* by class: 2xx 3xx 4xx 5xx error timeout */
 };
 
-enum { RQ_2XX = 0, RQ_3XX, RQ_4XX, RQ_5XX, RQ_ERROR, RQ_TIMEOUT };
+enum { SSE_RQ_2XX = 0, SSE_RQ_3XX, SSE_RQ_4XX, SSE_RQ_5XX, SSE_RQ_ERROR, SSE_RQ_TIMEOUT };
 
 static inline int64_t wt__sse_now_ms(const struct sse_sink *ss)
 {

@@ -160,7 +160,7 @@ int wt__sse_cred_save(const char *path, const struct wt__sse_cred *c, char *err,
         return rc;
     }
     /* The JSON is written by hand: every value is checked to need no escape. */
-    char text[WT_SSE_URL_MAX + WT_SSE_DEVICE_ID_MAX + WT_SSE_CREDENTIAL_MAX + 256];
+    char text[WT_HTTP_URL_MAX + WT_SSE_DEVICE_ID_MAX + WT_SSE_CREDENTIAL_MAX + 256];
     int n = snprintf(text, sizeof(text),
                      "{\n  \"%s\": \"%s\",\n  \"device_id\": \"%s\",\n  \"credential\": \"%s\",\n"
                      "  \"registered_at\": \"%s\"\n}\n",
@@ -182,7 +182,7 @@ int wt__sse_cred_save(const char *path, const struct wt__sse_cred *c, char *err,
 
 bool wt__sse_cred_matches(const struct wt__sse_cred *c, const struct wt_sse_opts *o)
 {
-    char a[WT_SSE_URL_MAX + 1], b[WT_SSE_URL_MAX + 1];
+    char a[WT_HTTP_URL_MAX + 1], b[WT_HTTP_URL_MAX + 1];
     if (o->region)
         return c->region[0] && strcmp(c->region, o->region) == 0;
     if (!c->url[0] || !o->url)
@@ -235,7 +235,7 @@ static void now_iso(char *buf, size_t cap)
 int wt__sse_register(const char *base, const char *ca_file, const char *proxy, const char *token,
                      const char *name, struct wt__sse_cred *c, char *err, size_t errlen)
 {
-    char url[WT_SSE_URL_MAX + 32], body_buf[8192], why[256];
+    char url[WT_HTTP_URL_MAX + 32], body_buf[8192], why[256];
     struct wt_http_resp r = {.body = body_buf, .cap = sizeof(body_buf)};
 
     snprintf(url, sizeof(url), "%s/v1/devices", base);
@@ -290,7 +290,7 @@ int wt__sse_register(const char *base, const char *ca_file, const char *proxy, c
 int wt__sse_deregister(const char *base, const char *ca_file, const char *proxy,
                        const struct wt__sse_cred *c, char *err, size_t errlen)
 {
-    char url[WT_SSE_URL_MAX + WT_SSE_DEVICE_ID_MAX + 32], body_buf[4096], why[256];
+    char url[WT_HTTP_URL_MAX + WT_SSE_DEVICE_ID_MAX + 32], body_buf[4096], why[256];
     struct wt_http_resp r = {.body = body_buf, .cap = sizeof(body_buf)};
 
     snprintf(url, sizeof(url), "%s/v1/devices/%s", base, c->device_id);

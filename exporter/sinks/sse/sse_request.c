@@ -24,7 +24,7 @@
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
-    struct slot *sl = userp;
+    struct sse_slot *sl = userp;
     size_t n = size * nmemb;
     size_t room = sizeof(sl->resp) - 1 - sl->resp_len;
     size_t take = n < room ? n : room;
@@ -61,7 +61,7 @@ static int part_body(struct sse_sink *ss, struct sse_part *p)
     return 0;
 }
 
-static struct slot *free_slot(struct sse_sink *ss)
+static struct sse_slot *free_slot(struct sse_sink *ss)
 {
     for (unsigned i = 0; i < ss->concurrency; i++) {
         if (!ss->slots[i].part)
@@ -79,7 +79,7 @@ void wt__sse_wipe_slist(struct curl_slist *l)
 
 static void start(struct sse_sink *ss, struct sse_part *p)
 {
-    struct slot *sl = free_slot(ss);
+    struct sse_slot *sl = free_slot(ss);
     char h[WT_SSE_CREDENTIAL_MAX + WT_SSE_KEY_MAX + 64];
     struct curl_slist *l = NULL;
 
@@ -284,7 +284,7 @@ static void reload_credential(struct sse_sink *ss)
 }
 
 /* "HTTP 503: reason" or "curl error text" for logs and dead-letter reasons. */
-static void describe(const struct slot *sl, CURLcode rc, long http, char *buf, size_t cap)
+static void describe(const struct sse_slot *sl, CURLcode rc, long http, char *buf, size_t cap)
 {
     if (rc != CURLE_OK) {
         const char *e = sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(rc);
@@ -320,7 +320,7 @@ static bool maybe_pause(struct sse_sink *ss, CURL *eh, long http)
  * A request of p ended. sl (its response, error text, handle) is read
  * before p is acked: acking may start a new request on the same slot.
  */
-static void on_done(struct sse_sink *ss, struct slot *sl, struct sse_part *p, CURLcode rc)
+static void on_done(struct sse_sink *ss, struct sse_slot *sl, struct sse_part *p, CURLcode rc)
 {
     long http = 0;
     curl_off_t pretransfer_us = 0;
@@ -340,12 +340,12 @@ static void on_done(struct sse_sink *ss, struct slot *sl, struct sse_part *p, CU
         wt_metric_add(ss->m_over_budget, 1);
 
     enum wt__sse_outcome out = wt__sse_classify(rc, http, connected);
-    int cls = rc == CURLE_OPERATION_TIMEDOUT ? RQ_TIMEOUT
-              : rc != CURLE_OK               ? RQ_ERROR
-              : http >= 500                  ? RQ_5XX
-              : http >= 400                  ? RQ_4XX
-              : http >= 300                  ? RQ_3XX
-                                             : RQ_2XX;
+    int cls = rc == CURLE_OPERATION_TIMEDOUT ? SSE_RQ_TIMEOUT
+              : rc != CURLE_OK               ? SSE_RQ_ERROR
+              : http >= 500                  ? SSE_RQ_5XX
+              : http >= 400                  ? SSE_RQ_4XX
+              : http >= 300                  ? SSE_RQ_3XX
+                                             : SSE_RQ_2XX;
     wt_metric_add(ss->m_req[cls], 1);
     describe(sl, rc, http, what, sizeof(what));
     wt_log_debug(TAG, "%s: key=%s -> %s in %.3f s", ss->name, p->key, what, secs);
@@ -431,7 +431,7 @@ void wt__sse_on_transfer(void *ctx, CURL *eh, CURLcode rc)
     struct sse_sink *ss = ctx;
     char *priv = NULL;
     curl_easy_getinfo(eh, CURLINFO_PRIVATE, &priv);
-    struct slot *sl = (struct slot *)(void *)priv;
+    struct sse_slot *sl = (struct sse_slot *)(void *)priv;
     ss->inflight--;
     wt__sse_wipe_slist(sl->hdrs);
     sl->hdrs = NULL;
