@@ -415,7 +415,7 @@ static int state_load(struct replay *r)
     char path[4200], *data = NULL;
     size_t len = 0;
     snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, r->fname);
-    int rc = wt_read_file(path, WT_REPLAY_STATE_MAX, &data, &len);
+    int rc = wt_read_state_file(path, WT_REPLAY_STATE_MAX, &data, &len);
     if (rc != 0)
         return rc == -ENOENT ? rc : WT_EPARSE;
     cJSON *o = cJSON_ParseWithLength(data, len);
@@ -1002,7 +1002,8 @@ static int index_open(struct replay *r, bool only, char *err, size_t errlen)
     struct wt_index_opts io = {.path = path,
                                .max_size = cfg->index.max_size,
                                .top_clients = (unsigned)cfg->index.top_clients,
-                               .retention_ms = cfg->retention_ms};
+                               .retention_ms = cfg->retention_ms,
+                               .allow_symlink = cfg->allow_symlinked_state};
     r->idx = wt_index_open(&io, err, errlen);
     if (!r->idx)
         return -1;

@@ -497,7 +497,7 @@ static int plan_load(struct sse_sink *ss)
 {
     char *data = NULL;
     size_t len = 0;
-    int rc = wt_read_file(ss->plan_path, 64u * 1024 * 1024, &data, &len);
+    int rc = wt_read_state_file(ss->plan_path, 64u * 1024 * 1024, &data, &len);
     if (rc == -ENOENT)
         rc = 0;
     if (rc != 0)
