@@ -356,6 +356,12 @@ static int index_start(struct daemon *d, char *err, size_t errlen)
                                .top_clients = (unsigned)d->env.cfg->index.top_clients,
                                .retention_ms = d->env.cfg->retention_ms,
                                .allow_symlink = d->env.cfg->allow_symlinked_state};
+    /* The directory itself is checked by wt_index_open, those above it here. */
+    char why[1024];
+    if (wt_dir_check_ancestors(path, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "index directory %s", why);
+        return -1;
+    }
     d->idx = wt_index_open(&io, err, errlen);
     if (!d->idx)
         return -1;

@@ -7,7 +7,8 @@
 #   - it refuses too when a directory above state_dir is writable by group
 #     or others without the sticky bit (naming that directory);
 #   - symlinks planted at the index's data or lock file, or as the index
-#     directory, are refused, never written through;
+#     directory, are refused, never written through; so is an index.path
+#     under a group-writable directory;
 #   - symlinks planted at the old fixed temp names of the checkpoint and the
 #     spool cursor never redirect a write and never stop checkpointing: the
 #     link targets are untouched and every line is shipped exactly once;
@@ -101,6 +102,12 @@ refused "a symlinked index directory" "index directory $S/index is a symbolic li
 [ -z "$(ls -A "$T/idx-elsewhere")" ] || fail "written through the index link: $(ls -A "$T/idx-elsewhere")"
 rm -f "$S/index"
 assert_eq "keep me" "$(cat "$T/precious")" "the planted index links' target"
+# An index.path elsewhere: the directories above it are checked too.
+mkdir -m 0700 "$T/idx-parent"
+chmod 0770 "$T/idx-parent"
+CFG_EXTRA='"index": {"enabled": true, "path": "'"$T/idx-parent/index"'"}' make_config "$CFG"
+refused "a group-writable directory above index.path" "index directory $T/idx-parent (above $T/idx-parent/index) is writable by its group"
+[ -z "$(ls -A "$T/idx-parent")" ] || fail "written under a refused index.path: $(ls -A "$T/idx-parent")"
 make_config "$CFG"
 
 # ------------------------------------------------------------ stale temp files
