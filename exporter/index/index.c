@@ -224,7 +224,7 @@ static int pin_files(struct wt_index *idx, char *err, size_t errlen)
                      dir, lmdb_files[i], dir);
             rc = -1;
         } else if (fd < 0) {
-            set_err(err, errlen, lmdb_files[i], -errno);
+            snprintf(err, errlen, "%s/%s: %s", dir, lmdb_files[i], strerror(errno));
             rc = -1;
         } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
             snprintf(err, errlen, "%s/%s is not a regular file: refused", dir, lmdb_files[i]);
