@@ -16,6 +16,7 @@
 #include "ctim.h"
 #include "index.h"
 #include "index_int.h"
+#include "loop_util.h"
 #include "observe.h"
 
 #include <errno.h>
@@ -480,23 +481,12 @@ static void test_sighting_text(void **state)
     }
 }
 
-static void put_text(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-}
-
+/* The whole text of path is text. */
 static void expect_file(const char *path, const char *text)
 {
-    char buf[64] = "";
-    FILE *fp = fopen(path, "r");
-    assert_non_null(fp);
-    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    assert_string_equal(buf, text);
+    char *got = lu_slurp(path, NULL);
+    assert_string_equal(got, text);
+    free(got);
 }
 
 static struct wt_index *try_open(const char *dir, bool allow_symlink, bool ro, char *err,
@@ -525,7 +515,7 @@ static void test_planted_symlinks(void **state)
     snprintf(data, sizeof(data), "%s/data.mdb", dir);
     snprintf(lock, sizeof(lock), "%s/lock.mdb", dir);
     snprintf(link, sizeof(link), "%s/link", root);
-    put_text(target, "keep me");
+    lu_append(target, "keep me");
     assert_int_equal(mkdir(dir, 0700), 0);
     fake_now = 100 * H;
 
