@@ -12,7 +12,8 @@
 #     reachable" without it;
 #   - a credential file that is a symbolic link (even to a valid
 #     credential) is refused by run and register, never followed, its
-#     target untouched (issue 17);
+#     target untouched; a symlink planted as the part plan is not read and
+#     is replaced by a new plan, its target untouched (issue 17);
 #   - deregister deletes the device at the server and the file;
 #   - the token and the credential appear in no output, log or /metrics.
 . "$(dirname "$0")/lib.sh"
@@ -96,6 +97,9 @@ rm -f "$cred_file"
 mv "$T/elsewhere.json" "$cred_file"
 
 # --- status with the daemon running ----------------------------------------------
+# (with a symlink planted as the part plan: not read, replaced by a new plan)
+echo "keep me" >"$T/plan-target"
+ln -s "$T/plan-target" "$T/state/sse-sse0.plan"
 gen_lines 1 300 host >"$T/logs/a.log"
 start_daemon "$T/c.json"
 delivered() { [ "$(sse_stat accepted_events)" -ge 300 ]; }
@@ -111,6 +115,11 @@ grep -q 'wtexport_sink_events_total{sink="sse0",type="sse"} 300' "$T/status.out"
     fail "status: no sink counters"
 curl -s -m 5 "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt"
 stop_daemon
+dlog_has "sse-sse0.plan: a symbolic link: refused .*: starting a new part plan" ||
+    fail "no warning about the planted part plan link"
+[ -f "$T/state/sse-sse0.plan" ] && [ ! -L "$T/state/sse-sse0.plan" ] ||
+    fail "the planted part plan link was not replaced by a file"
+assert_eq "keep me" "$(cat "$T/plan-target")" "the planted part plan link's target"
 
 # --- deregister ---------------------------------------------------------------
 "$WT" deregister -c "$T/c.json" >"$out" 2>&1
