@@ -22,6 +22,10 @@ const char *wt_strerror(int err)
         return "no record (header or comment)";
     case WT_ECONFIG:
         return "invalid configuration";
+    case WT_ESYMLINK:
+        return "a symbolic link: refused (state files are never read through one)";
+    case WT_ENOTREG:
+        return "not a regular file: refused";
     default:
         break;
     }

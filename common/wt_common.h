@@ -27,6 +27,8 @@
 #define WT_ETOOLONG (-10004) /* a line or value exceeds its limit */
 #define WT_ESKIP    (-10005) /* header, comment or blank line: no record */
 #define WT_ECONFIG  (-10006) /* invalid configuration */
+#define WT_ESYMLINK (-10007) /* a state file is a symbolic link: not followed */
+#define WT_ENOTREG  (-10008) /* a state file is not a regular file */
 
 /** @returns a static description of an error code (WT_E* or -errno). */
 const char *wt_strerror(int err);
@@ -142,6 +144,39 @@ ssize_t wt_pread_full(int fd, void *buf, size_t n, uint64_t off);
 int wt_read_file(const char *path, size_t max, char **out, size_t *len);
 
 /**
+ * Open a state file (one the daemon wrote under its state directories) for
+ * reading: O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK, then checked to be a regular
+ * file, so a planted symlink is never followed and a planted FIFO or device
+ * never blocks or is read. dirfd is a directory descriptor or AT_FDCWD.
+ * @returns the descriptor, WT_ESYMLINK (name is a symlink), WT_ENOTREG, or
+ * -errno (-ENOENT when absent).
+ */
+int wt_state_open(int dirfd, const char *name);
+
+/**
+ * wt_read_file for a state file: opened by wt_state_open (never through a
+ * symlink, only a regular file). Files the operator names in the config
+ * (secrets, certificates, the config itself) are read with wt_read_file,
+ * since they may legitimately be symlinks (e.g. Kubernetes secrets).
+ * @returns 0, WT_ESYMLINK, WT_ENOTREG, -EFBIG, or -errno.
+ */
+int wt_read_state_file(const char *path, size_t max, char **out, size_t *len);
+
+/** Minimum age (mtime) of a temp file wt_remove_stale_temps removes, in s:
+ *  a younger one may belong to a write in progress by another process. */
+#define WT_STALE_TEMP_AGE_S 60
+
+/**
+ * Remove the temporary files a crash left in dir: names exactly of
+ * wt_write_atomic's pattern (.<name>.XXXXXX, X in [A-Za-z0-9], name not
+ * empty) that are regular files or symlinks (the link itself is removed,
+ * never its target; unlinkat does not follow) whose mtime is at least
+ * min_age_s seconds old. Directories and other types are left alone.
+ * @returns the number removed (a missing dir: 0) or -errno.
+ */
+int wt_remove_stale_temps(const char *dir, unsigned min_age_s);
+
+/**
  * Write data to dir/name atomically with mode 0600: a new temp file in dir
  * with a unique name (.<name>.XXXXXX, created O_EXCL|O_NOFOLLOW|O_CLOEXEC,
  * so nothing planted there is ever opened), fsync, rename over name (which
@@ -166,6 +201,18 @@ int wt_create_unique(int dirfd, const char *prefix, const char *suffix, char *na
  * @returns 0, -ELOOP (a symlink), -EPERM (owner or mode), -ENOTDIR, -errno.
  */
 int wt_dir_check_private(const char *path, bool allow_symlink, char *err, size_t errlen);
+
+/**
+ * Check the ancestors of a state directory (the "safe path" rule of
+ * OpenSSH's StrictModes): each directory above path, up to /, both along
+ * path as written and along its resolved real path, must be owned by root
+ * or the effective user and must not be writable by group or others unless
+ * it has the sticky bit (like /tmp). Ancestors that do not exist yet are
+ * skipped (they are created 0700). path itself is wt_dir_check_private's.
+ * err gets a reason naming the directory.
+ * @returns 0, -EPERM (owner or mode), -ENOTDIR, or -errno.
+ */
+int wt_dir_check_ancestors(const char *path, char *err, size_t errlen);
 
 /**
  * Test-only crash point. With WT_CRASH_AT=<name>[:<n>] in the environment,

@@ -319,13 +319,13 @@ int wt__spool_cursor_load(struct wt_spool *sp, unsigned k, struct wt_spool_pos *
 {
     char name[NAME_BUF], buf[CURSOR_FILE_MAX + 1];
     wt__spool_cursor_name(name, sp->sinks[k].name);
-    int fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 && errno == ELOOP) {
+    int fd = wt_state_open(sp->dirfd, name);
+    if (fd == WT_ESYMLINK || fd == WT_ENOTREG) {
         /* A planted symlink is no cursor: damaged, rewritten at the next sync. */
         return WT_EPARSE;
     }
     if (fd < 0)
-        return errno == ENOENT ? 0 : -errno;
+        return fd == -ENOENT ? 0 : fd;
     ssize_t r = wt_pread_full(fd, buf, sizeof(buf), 0);
     close(fd);
     if (r < 0)

@@ -180,7 +180,8 @@ static int index_open(struct replay *r, bool only, char *err, size_t errlen)
     struct wt_index_opts io = {.path = path,
                                .max_size = cfg->index.max_size,
                                .top_clients = (unsigned)cfg->index.top_clients,
-                               .retention_ms = cfg->retention_ms};
+                               .retention_ms = cfg->retention_ms,
+                               .allow_symlink = cfg->allow_symlinked_state};
     r->idx = wt_index_open(&io, err, errlen);
     if (!r->idx)
         return -1;

@@ -249,7 +249,7 @@ static int state_load(struct replay *r)
     char path[4200], *data = NULL;
     size_t len = 0;
     snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, r->fname);
-    int rc = wt_read_file(path, WT_REPLAY_STATE_MAX, &data, &len);
+    int rc = wt_read_state_file(path, WT_REPLAY_STATE_MAX, &data, &len);
     if (rc != 0)
         return rc == -ENOENT ? rc : WT_EPARSE;
     cJSON *o = cJSON_ParseWithLength(data, len);

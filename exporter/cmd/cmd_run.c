@@ -354,7 +354,14 @@ static int index_start(struct daemon *d, char *err, size_t errlen)
     struct wt_index_opts io = {.path = path,
                                .max_size = d->env.cfg->index.max_size,
                                .top_clients = (unsigned)d->env.cfg->index.top_clients,
-                               .retention_ms = d->env.cfg->retention_ms};
+                               .retention_ms = d->env.cfg->retention_ms,
+                               .allow_symlink = d->env.cfg->allow_symlinked_state};
+    /* The directory itself is checked by wt_index_open, those above it here. */
+    char why[1024];
+    if (wt_dir_check_ancestors(path, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "index directory %s", why);
+        return -1;
+    }
     d->idx = wt_index_open(&io, err, errlen);
     if (!d->idx)
         return -1;
@@ -414,24 +421,51 @@ static const char run_usage[] =
 /*
  * The state and spool directories must be the daemon's own (issue 17): not
  * a symlink unless allow_symlinked_state, owned by the daemon's user, not
- * writable by anyone else. A missing one is created 0700 later.
+ * writable by anyone else, and so must every directory above them (owned by
+ * root or the daemon's user, not writable by others unless sticky). A
+ * missing one is created 0700 later.
  */
 static bool state_dirs_ok(const struct wt_config *cfg, bool spool)
 {
     char err[1024], dir[4200];
     const char *path = cfg->state_dir;
     if (spool) {
-        if (cfg->spool.dir)
-            path = cfg->spool.dir;
-        else
-            snprintf(dir, sizeof(dir), "%s/spool", cfg->state_dir);
+        snprintf(dir, sizeof(dir), "%s/spool", cfg->state_dir);
         path = cfg->spool.dir ? cfg->spool.dir : dir;
     }
-    if (wt_dir_check_private(path, cfg->allow_symlinked_state, err, sizeof(err)) != 0) {
+    if (wt_dir_check_ancestors(path, err, sizeof(err)) != 0 ||
+        wt_dir_check_private(path, cfg->allow_symlinked_state, err, sizeof(err)) != 0) {
         wt_log_error("run", "%s %s", spool ? "spool directory" : "state_dir", err);
         return false;
     }
     return true;
+}
+
+/*
+ * Remove the temp files (.<name>.XXXXXX) a crash left in the directories
+ * the daemon owns, before anything writes there; one line with the count.
+ */
+static void remove_stale_temps(const struct wt_config *cfg)
+{
+    char spool[4200], index[4200];
+    snprintf(spool, sizeof(spool), "%s/spool", cfg->state_dir);
+    snprintf(index, sizeof(index), "%s/index", cfg->state_dir);
+    const char *dirs[3] = {cfg->state_dir, cfg->spool.dir ? cfg->spool.dir : spool,
+                           cfg->index.path ? cfg->index.path : index};
+    int total = 0;
+    for (int i = 0; i < 3; i++) {
+        int n = wt_remove_stale_temps(dirs[i], WT_STALE_TEMP_AGE_S);
+        if (n < 0)
+            wt_log_warn("run", "%s: cannot look for stale temporary files: %s", dirs[i],
+                        wt_strerror(n));
+        else
+            total += n;
+    }
+    if (total > 0)
+        wt_log_info("run",
+                    "removed %d stale temporary file(s) (.<name>.XXXXXX, older than %d s) "
+                    "left by an earlier crash in %s and the directories under it",
+                    total, WT_STALE_TEMP_AGE_S, cfg->state_dir);
 }
 
 int wt_cmd_run(int argc, char **argv)
@@ -475,6 +509,7 @@ int wt_cmd_run(int argc, char **argv)
     /* Again now that state_dir exists: the spool directory inside it. */
     if (!state_dirs_ok(d.env.cfg, true))
         goto out;
+    remove_stale_temps(d.env.cfg);
     d.tail = wt_tail_new(d.env.loop, d.env.cfg, d.env.m);
     if (!d.tail) {
         wt_log_error("run", "out of memory");

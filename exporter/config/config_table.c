@@ -629,10 +629,12 @@ static const struct wt_cfg_key top_keys[] = {
      .store = S_BOOL,
      .off = CFG(allow_symlinked_state),
      .def = false,
-     .doc = "Accept a `state_dir` or `spool.dir` that is a symbolic link (its target is "
-            "checked instead). Off: `run` refuses to start on one, since whoever can change "
-            "the link decides where state is written. `run` also refuses a state or spool "
-            "directory that a user other than the daemon's owns or can write.",
+     .doc = "Accept a `state_dir`, `spool.dir` or `index.path` that is a symbolic link (its "
+            "target is checked instead). Off: `run` refuses to start on one, since whoever can "
+            "change the link decides where state is written. `run` also refuses a state, spool "
+            "or index directory that a user other than the daemon's owns or can write, and a "
+            "directory above them that another user (not root) owns or that group or others "
+            "can write without the sticky bit.",
      .example = "true"},
     {.name = "host",
      .type = K_STR,

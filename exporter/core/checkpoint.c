@@ -184,14 +184,14 @@ int wt_ckpt_read(const char *dir, struct wt_ckpt **out, size_t *n, char *err, si
     *out = NULL;
     *n = 0;
     snprintf(path, sizeof(path), "%s/%s", dir, WT_CKPT_FILE);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 && errno == ELOOP) {
-        /* Planted: never followed; the next write replaces the link. */
-        snprintf(err, errlen, "a symbolic link, not read");
+    int fd = wt_state_open(AT_FDCWD, path);
+    if (fd == WT_ESYMLINK || fd == WT_ENOTREG) {
+        /* Planted: never followed; the next write replaces a link. */
+        snprintf(err, errlen, "%s", wt_strerror(fd));
         return WT_EPARSE;
     }
     if (fd < 0)
-        return errno == ENOENT ? 0 : -errno;
+        return fd == -ENOENT ? 0 : fd;
     if (fstat(fd, &st) != 0 || st.st_size > 64 * 1024 * 1024) {
         close(fd);
         snprintf(err, errlen, "unreadable or too large");

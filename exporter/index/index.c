@@ -9,12 +9,14 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static_assert(WT_INDEX_BUCKETS_MAX >= 30 * 24 + 2, "the longest retention fits");
 static_assert(WT_INDEX_TOP_MAX <= 255 && WT_INDEX_VERDICTS_MAX <= 255, "counts are one byte");
@@ -68,6 +70,7 @@ struct wt_index {
     struct wt_index_opts o;
     char *path;
     MDB_env *env;
+    int pin[2]; /* data.mdb and lock.mdb as opened without following links */
     MDB_dbi meta;
 
     /* Buckets by hour, ascending. Readers hold lk shared while they use a
@@ -187,6 +190,83 @@ static int load_buckets(struct wt_index *idx, MDB_txn *txn)
 /* Open and close                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* The files LMDB keeps in its directory (it opens them by name itself). */
+static const char *const lmdb_files[2] = {"data.mdb", "lock.mdb"};
+
+/*
+ * LMDB opens <dir>/data.mdb and <dir>/lock.mdb with O_CREAT and follows
+ * symlinks. Open (create: 0600) them first ourselves, O_NOFOLLOW, as
+ * regular files, and keep the descriptors until the environment is closed
+ * (closing one earlier would drop LMDB's fcntl locks on the lock file), so
+ * that a symlink planted at either name is refused instead of followed.
+ * A read-only open creates nothing: a missing file is left to LMDB.
+ */
+static int pin_files(struct wt_index *idx, char *err, size_t errlen)
+{
+    const char *dir = idx->path;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        set_err(err, errlen, dir, -errno);
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        const int common = O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+        int fd = openat(dfd, lmdb_files[i],
+                        (idx->o.readonly ? O_RDONLY : O_RDWR | O_CREAT) | common, 0600);
+        if (fd < 0 && errno == ENOENT && idx->o.readonly)
+            continue;
+        struct stat st;
+        if (fd < 0 && errno == ELOOP) {
+            snprintf(err, errlen,
+                     "%s/%s is a symbolic link: refused (LMDB would write through it); "
+                     "remove it and find out who could write %s",
+                     dir, lmdb_files[i], dir);
+            rc = -1;
+        } else if (fd < 0) {
+            snprintf(err, errlen, "%s/%s: %s", dir, lmdb_files[i], strerror(errno));
+            rc = -1;
+        } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "%s/%s is not a regular file: refused", dir, lmdb_files[i]);
+            close(fd);
+            rc = -1;
+        } else {
+            idx->pin[i] = fd;
+        }
+    }
+    close(dfd);
+    return rc;
+}
+
+/* After mdb_env_open: LMDB must have opened the very files pin_files did. */
+static int pin_check(struct wt_index *idx, char *err, size_t errlen)
+{
+    int dfd = open(idx->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        set_err(err, errlen, idx->path, -errno);
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        struct stat want, got;
+        if (idx->pin[i] < 0 || fstat(idx->pin[i], &want) != 0)
+            continue;
+        mdb_filehandle_t lfd = -1;
+        /* The data file LMDB uses, by its descriptor; the lock file by name. */
+        bool same = i == 0 ? mdb_env_get_fd(idx->env, &lfd) == 0 && fstat(lfd, &got) == 0
+                           : fstatat(dfd, lmdb_files[i], &got, AT_SYMLINK_NOFOLLOW) == 0;
+        if (!same || got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
+            snprintf(err, errlen,
+                     "%s/%s was replaced while the index was opened: refused; find out "
+                     "who could write %s",
+                     idx->path, lmdb_files[i], idx->path);
+            rc = -1;
+        }
+    }
+    close(dfd);
+    return rc;
+}
+
 static void *writer_main(void *arg);
 
 struct wt_index *wt_index_open(const struct wt_index_opts *o, char *err, size_t errlen)
@@ -199,6 +279,7 @@ struct wt_index *wt_index_open(const struct wt_index_opts *o, char *err, size_t 
         return NULL;
     }
     idx->o = *o;
+    idx->pin[0] = idx->pin[1] = -1;
     if (idx->o.top_clients < 1 || idx->o.top_clients > WT_INDEX_TOP_MAX)
         idx->o.top_clients = 10;
     if (!idx->o.buf_bytes)
@@ -224,7 +305,15 @@ struct wt_index *wt_index_open(const struct wt_index_opts *o, char *err, size_t 
             set_err(err, errlen, o->path, rc);
             goto fail;
         }
+        /* The index directory is the daemon's own, like the spool's. */
+        char why[1024];
+        if (wt_dir_check_private(o->path, o->allow_symlink, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "index directory %s", why);
+            goto fail;
+        }
     }
+    if (pin_files(idx, err, errlen) != 0)
+        goto fail;
     if ((rc = mdb_env_create(&idx->env)) ||
         (rc = mdb_env_set_maxdbs(idx->env, WT_INDEX_BUCKETS_MAX + 4)) ||
         (rc = mdb_env_set_mapsize(idx->env, o->max_size))) {
@@ -239,6 +328,8 @@ struct wt_index *wt_index_open(const struct wt_index_opts *o, char *err, size_t 
         set_err(err, errlen, o->path, rc);
         goto fail;
     }
+    if (pin_check(idx, err, errlen) != 0)
+        goto fail;
     rc = mdb_txn_begin(idx->env, NULL, o->readonly ? MDB_RDONLY : 0, &txn);
     if (rc) {
         set_err(err, errlen, "lmdb txn", rc);
@@ -303,6 +394,10 @@ void wt_index_close(struct wt_index *idx)
     }
     if (idx->env)
         mdb_env_close(idx->env);
+    for (int i = 0; i < 2; i++) {
+        if (idx->pin[i] >= 0)
+            close(idx->pin[i]);
+    }
     for (int i = 0; i < 2; i++)
         wt_free(idx->bufs[i].p);
     pthread_rwlock_destroy(&idx->lk);

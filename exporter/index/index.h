@@ -71,6 +71,7 @@ struct wt_index_opts {
     size_t buf_bytes;        /* 0: WT_INDEX_BUF_DEFAULT */
     bool readonly;           /* lookups only (wtexport lookup, while the daemon runs) */
     bool nosync;             /* bulk load: no fsync per commit (bench only) */
+    bool allow_symlink;      /* path may be a symlink (allow_symlinked_state) */
     int64_t (*now_ms)(void); /* NULL: wt_wall_ms (tests inject a clock) */
 };
 

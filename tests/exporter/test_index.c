@@ -4,7 +4,8 @@
  * clients (exact up to N, the busiest beyond), expiry of whole buckets,
  * commits only when handed to the writer (what another process sees),
  * positions for recovery, the bucket codec, the request decoder, and
- * sightings that pass the CTIM checker the CTIA sink uses.
+ * sightings that pass the CTIM checker the CTIA sink uses, and index files
+ * that a planted symlink cannot redirect (issue 17).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,11 +16,14 @@
 #include "ctim.h"
 #include "index.h"
 #include "index_int.h"
+#include "loop_util.h"
 #include "observe.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -477,13 +481,107 @@ static void test_sighting_text(void **state)
     }
 }
 
+/* The whole text of path is text. */
+static void expect_file(const char *path, const char *text)
+{
+    char *got = lu_slurp(path, NULL);
+    assert_string_equal(got, text);
+    free(got);
+}
+
+static struct wt_index *try_open(const char *dir, bool allow_symlink, bool ro, char *err,
+                                 size_t errlen)
+{
+    struct wt_index_opts o = {.path = dir,
+                              .max_size = 64u << 20,
+                              .top_clients = 10,
+                              .retention_ms = 48 * H,
+                              .readonly = ro,
+                              .allow_symlink = allow_symlink,
+                              .now_ms = clock_fn};
+    return wt_index_open(&o, err, errlen);
+}
+
+/* Symlinks planted at the index's data or lock file, or as its directory,
+ * never redirect a write: refused with a clear message, targets intact. */
+static void test_planted_symlinks(void **state)
+{
+    (void)state;
+    char root[64], dir[96], target[96], data[128], lock[128], link[96], err[1024];
+    snprintf(root, sizeof(root), "/tmp/wt-index-XXXXXX");
+    assert_non_null(mkdtemp(root));
+    snprintf(dir, sizeof(dir), "%s/index", root);
+    snprintf(target, sizeof(target), "%s/precious", root);
+    snprintf(data, sizeof(data), "%s/data.mdb", dir);
+    snprintf(lock, sizeof(lock), "%s/lock.mdb", dir);
+    snprintf(link, sizeof(link), "%s/link", root);
+    lu_append(target, "keep me");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    fake_now = 100 * H;
+
+    for (int i = 0; i < 2; i++) {
+        const char *planted = i == 0 ? data : lock;
+        assert_int_equal(symlink(target, planted), 0);
+        assert_null(try_open(dir, false, false, err, sizeof(err)));
+        assert_non_null(strstr(err, planted));
+        assert_non_null(strstr(err, "is a symbolic link: refused"));
+        /* Not even a read-only open (wtexport lookup) follows it. */
+        assert_null(try_open(dir, false, true, err, sizeof(err)));
+        assert_non_null(strstr(err, "is a symbolic link: refused"));
+        expect_file(target, "keep me");
+        assert_int_equal(unlink(planted), 0);
+    }
+    /* Neither file was created through the link. */
+    struct stat st;
+    assert_int_equal(lstat(target, &st), 0);
+    assert_int_equal(st.st_size, 7);
+
+    /* Now it opens: both files are regular, 0600, and LMDB's own. */
+    struct wt_index *idx = try_open(dir, false, false, err, sizeof(err));
+    if (!idx)
+        fail_msg("open: %s", err);
+    wt_index_close(idx);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(lstat(i == 0 ? data : lock, &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_mode & 0777, 0600);
+    }
+    /* A FIFO at the lock file's name: refused at once, never blocks. */
+    assert_int_equal(unlink(lock), 0);
+    assert_int_equal(mkfifo(lock, 0600), 0);
+    assert_null(try_open(dir, false, false, err, sizeof(err)));
+    assert_non_null(strstr(err, "not a regular file"));
+    assert_int_equal(unlink(lock), 0);
+
+    /* The directory itself: a symlink only when allowed. */
+    assert_int_equal(symlink(dir, link), 0);
+    assert_null(try_open(link, false, false, err, sizeof(err)));
+    assert_non_null(strstr(err, "index directory"));
+    assert_non_null(strstr(err, "is a symbolic link"));
+    idx = try_open(link, true, false, err, sizeof(err));
+    if (!idx)
+        fail_msg("open through an allowed link: %s", err);
+    wt_index_close(idx);
+    /* ... and it must be the daemon's own: not writable by others. */
+    assert_int_equal(chmod(dir, 0770), 0);
+    assert_null(try_open(dir, false, false, err, sizeof(err)));
+    assert_non_null(strstr(err, "writable by its group"));
+    assert_int_equal(chmod(dir, 0700), 0);
+    expect_file(target, "keep me");
+
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sighting_text),   cmocka_unit_test(test_buckets),
-        cmocka_unit_test(test_top_clients),     cmocka_unit_test(test_expiry),
-        cmocka_unit_test(test_commit_interval), cmocka_unit_test(test_codec),
-        cmocka_unit_test(test_decode_request),  cmocka_unit_test(test_sightings),
+        cmocka_unit_test(test_sighting_text),    cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_top_clients),      cmocka_unit_test(test_expiry),
+        cmocka_unit_test(test_commit_interval),  cmocka_unit_test(test_codec),
+        cmocka_unit_test(test_decode_request),   cmocka_unit_test(test_sightings),
+        cmocka_unit_test(test_planted_symlinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

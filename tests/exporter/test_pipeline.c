@@ -368,6 +368,35 @@ static void test_acks_in_order(void **state)
     assert_int_equal(lu_check_keys(r->drained, "k", 0, fed), fed);
 }
 
+/* Blank lines have their own counter, apart from comments and malformed
+ * lines (issue 17): lines = parsed + malformed + too_long + empty + skipped. */
+static void test_line_counters(void **state)
+{
+    struct rig *r = *state;
+    static const char *const odd[] = {"", "   ", "\t \t", "# a comment", "not a squid line"};
+    r->check_order = false;
+    rig_start(r, "{\"max_events\": 1000, \"linger\": \"1m\"}", "", zstd_sink(r), false);
+    feed(r, 3);
+    for (unsigned i = 0; i < 5; i++, r->fed++)
+        wt_pipeline_line(r->p, &r->src, odd[i], strlen(odd[i]), r->fed + 1,
+                         (uint64_t)(r->fed + 1) * LINE_STEP);
+    feed(r, 2);
+    wt_pipeline_flush(r->p);
+    LU_WAIT(&r->loop, last_ack(r) == (uint64_t)r->fed * LINE_STEP);
+    const struct wt_pipeline_counts *c = wt_pipeline_counts(r->p);
+    assert_int_equal(c->lines, 10);
+    assert_int_equal(c->parsed, 5);
+    assert_int_equal(c->empty, 3);
+    assert_int_equal(c->skipped, 1);
+    assert_int_equal(c->malformed, 1);
+    assert_int_equal(c->lines, c->parsed + c->malformed + c->too_long + c->empty + c->skipped);
+    assert_int_equal(lu_counter(r->m, "wtexport_lines_read_total", NULL), 10);
+    assert_int_equal(lu_counter(r->m, "wtexport_lines_empty_total", NULL), 3);
+    assert_int_equal(lu_counter(r->m, "wtexport_lines_skipped_total", NULL), 1);
+    assert_int_equal(lu_counter(r->m, "wtexport_lines_malformed_total", NULL), 1);
+    rig_stop(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +404,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cut_by_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_by_linger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_line_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acks_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_while_busy, setup, teardown),
     };

@@ -10,6 +10,10 @@
 #   - status shows region/url, device id, registration state and, with the
 #     daemon running, its health and the sink's counters; "daemon not
 #     reachable" without it;
+#   - a credential file that is a symbolic link (even to a valid
+#     credential) is refused by run and register, never followed, its
+#     target untouched; a symlink planted as the part plan is not read and
+#     is replaced by a new plan, its target untouched (issue 17);
 #   - deregister deletes the device at the server and the file;
 #   - the token and the credential appear in no output, log or /metrics.
 . "$(dirname "$0")/lib.sh"
@@ -74,7 +78,28 @@ grep -q "registered with url $SSE_URL, but configured for region eu: run 'wtexpo
 grep -q "not the configured endpoint: deregister first" "$out" || fail "status (eu): $(cat "$out")"
 assert_eq 1 "$(sse_stat devices)" "devices at the server after the refusals"
 
+# --- a symlinked credential file: refused, never followed -------------------------
+mv "$cred_file" "$T/elsewhere.json"
+ln -s "$T/elsewhere.json" "$cred_file"
+sum=$(sha256sum <"$T/elsewhere.json")
+"$WT" run -c "$T/c.json" >"$out" 2>&1
+assert_eq 1 "$?" "run exit with a symlinked credential file"
+grep -q "sink sse0: $cred_file: a symbolic link: refused" "$out" ||
+    fail "run with a symlinked credential file: $(cat "$out")"
+"$WT" register -c "$T/c.json" --token-file "$T/tok" >"$out" 2>&1
+assert_eq 1 "$?" "register exit with a symlinked credential file"
+grep -q "$cred_file: a symbolic link: refused" "$out" ||
+    fail "register with a symlinked credential file: $(cat "$out")"
+assert_eq "$sum" "$(sha256sum <"$T/elsewhere.json")" "the link's target"
+[ -L "$cred_file" ] || fail "the link was replaced"
+assert_eq 1 "$(sse_stat devices)" "devices at the server after the symlink refusals"
+rm -f "$cred_file"
+mv "$T/elsewhere.json" "$cred_file"
+
 # --- status with the daemon running ----------------------------------------------
+# (with a symlink planted as the part plan: not read, replaced by a new plan)
+echo "keep me" >"$T/plan-target"
+ln -s "$T/plan-target" "$T/state/sse-sse0.plan"
 gen_lines 1 300 host >"$T/logs/a.log"
 start_daemon "$T/c.json"
 delivered() { [ "$(sse_stat accepted_events)" -ge 300 ]; }
@@ -90,6 +115,11 @@ grep -q 'wtexport_sink_events_total{sink="sse0",type="sse"} 300' "$T/status.out"
     fail "status: no sink counters"
 curl -s -m 5 "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt"
 stop_daemon
+dlog_has "sse-sse0.plan: a symbolic link: refused .*: starting a new part plan" ||
+    fail "no warning about the planted part plan link"
+[ -f "$T/state/sse-sse0.plan" ] && [ ! -L "$T/state/sse-sse0.plan" ] ||
+    fail "the planted part plan link was not replaced by a file"
+assert_eq "keep me" "$(cat "$T/plan-target")" "the planted part plan link's target"
 
 # --- deregister ---------------------------------------------------------------
 "$WT" deregister -c "$T/c.json" >"$out" 2>&1

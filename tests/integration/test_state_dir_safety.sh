@@ -4,9 +4,17 @@
 #     state_dir or the spool directory is a symlink (unless
 #     allow_symlinked_state), is writable by group or others, or (as root)
 #     is owned by another user;
+#   - it refuses too when a directory above state_dir is writable by group
+#     or others without the sticky bit (naming that directory);
+#   - symlinks planted at the index's data or lock file, or as the index
+#     directory, are refused, never written through; so is an index.path
+#     under a group-writable directory;
 #   - symlinks planted at the old fixed temp names of the checkpoint and the
 #     spool cursor never redirect a write and never stop checkpointing: the
-#     link targets are untouched and every line is shipped exactly once.
+#     link targets are untouched and every line is shipped exactly once;
+#   - stale temp files (.<name>.XXXXXX) a crash left are removed at start
+#     (a symlink so named as a name only), one log line with the count;
+#     anything else is left alone.
 . "$(dirname "$0")/lib.sh"
 
 CFG=$T/cfg.json
@@ -70,8 +78,59 @@ else
     log "skipped the ownership cases: they need root and a user nobody"
 fi
 
-# ------------------------------------------------------------ planted temp links
+# ------------------------------------------------------------ ancestors
+chmod 0770 "$T"
+refused "a group-writable directory above state_dir" "$T (above $S) is writable by its group without the sticky bit"
+chmod 0757 "$T"
+refused "an other-writable directory above state_dir" "$T (above $S) is writable by every user without the sticky bit"
+chmod 1777 "$T" # sticky, like /tmp: fine (checked by the starts below)
+assert_eq "spool" "$(ls -A "$S")" "state_dir after the refusals (only the spool made above)"
+
+# ------------------------------------------------------------ index files
 echo "keep me" >"$T/precious"
+CFG_EXTRA='"index": {"enabled": true, "commit_interval": "200ms"}' make_config "$CFG"
+mkdir -m 0700 "$S/index"
+for f in data.mdb lock.mdb; do
+    ln -s "$T/precious" "$S/index/$f"
+    refused "a symlink planted at the index's $f" "$S/index/$f is a symbolic link: refused"
+    rm -f "$S/index/$f"
+done
+rm -rf "$S/index" # an empty data.mdb was made before lock.mdb was refused
+mkdir -m 0700 "$T/idx-elsewhere"
+ln -s "$T/idx-elsewhere" "$S/index"
+refused "a symlinked index directory" "index directory $S/index is a symbolic link"
+[ -z "$(ls -A "$T/idx-elsewhere")" ] || fail "written through the index link: $(ls -A "$T/idx-elsewhere")"
+rm -f "$S/index"
+assert_eq "keep me" "$(cat "$T/precious")" "the planted index links' target"
+# An index.path elsewhere: the directories above it are checked too.
+mkdir -m 0700 "$T/idx-parent"
+chmod 0770 "$T/idx-parent"
+CFG_EXTRA='"index": {"enabled": true, "path": "'"$T/idx-parent/index"'"}' make_config "$CFG"
+refused "a group-writable directory above index.path" "index directory $T/idx-parent (above $T/idx-parent/index) is writable by its group"
+[ -z "$(ls -A "$T/idx-parent")" ] || fail "written under a refused index.path: $(ls -A "$T/idx-parent")"
+make_config "$CFG"
+
+# ------------------------------------------------------------ stale temp files
+# Left by a crash inside wt_write_atomic: old enough (WT_STALE_TEMP_AGE_S).
+old=$(date -d '-5 minutes' '+%Y%m%d%H%M.%S')
+echo half >"$S/.checkpoints.json.AbC123"
+echo half >"$S/spool/.sse-x.plan.Zz9Yy8"
+ln -s "$T/precious" "$S/.sse-sse0.json.Qw3Er4"
+echo keep >"$S/.notes.tmp"          # not the pattern
+echo keep >"$S/.young.AbCdEf"       # a write in progress elsewhere: too young
+touch -h -t "$old" "$S/.checkpoints.json.AbC123" "$S/spool/.sse-x.plan.Zz9Yy8" \
+    "$S/.sse-sse0.json.Qw3Er4" "$S/.notes.tmp"
+start_daemon "$CFG"
+wait_log "removed 3 stale temporary file(s)"
+for f in "$S/.checkpoints.json.AbC123" "$S/spool/.sse-x.plan.Zz9Yy8" "$S/.sse-sse0.json.Qw3Er4"; do
+    [ ! -e "$f" ] && [ ! -L "$f" ] || fail "stale $f not removed"
+done
+[ -f "$S/.notes.tmp" ] && [ -f "$S/.young.AbCdEf" ] || fail "a file that is no stale temp was removed"
+assert_eq "keep me" "$(cat "$T/precious")" "the stale temp link's target"
+stop_daemon
+rm -f "$S/.notes.tmp" "$S/.young.AbCdEf"
+
+# ------------------------------------------------------------ planted temp links
 ln -s "$T/precious" "$S/.checkpoints.json.tmp"
 ln -s "$T/precious" "$S/spool/.cursor-file0.tmp"
 CFG_EXTRA='"checkpoint_interval": "200ms"' make_config "$CFG"

@@ -52,7 +52,9 @@ int wt__ctia_secret_read(const char *file, const char *env, const char *what, ch
         memcpy(out, v, strlen(v) + 1);
         return 0;
     }
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* An operator's file: it may be a symlink (e.g. a Kubernetes secret); the
+     * checks below apply to its target. O_NONBLOCK: a FIFO never blocks. */
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         snprintf(err, errlen, "%s %s: %s", what, file, strerror(e));

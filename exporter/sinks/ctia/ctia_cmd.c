@@ -20,7 +20,7 @@ static void journal_summary(const struct wt_ctia_opts *o)
     char *text = NULL, err[300];
     size_t len = 0;
     struct wt__ctia_state st;
-    if (!o->state_file || wt_read_file(o->state_file, 64u << 20, &text, &len) != 0) {
+    if (!o->state_file || wt_read_state_file(o->state_file, 64u << 20, &text, &len) != 0) {
         printf("  journal:       none yet\n");
         return;
     }

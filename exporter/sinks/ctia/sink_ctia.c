@@ -404,7 +404,7 @@ static int load_state(struct ctia_sink *cs, const char *path, char *err, size_t 
 {
     char *text = NULL, why[300];
     size_t len = 0;
-    int rc = wt_read_file(path, 64u << 20, &text, &len);
+    int rc = wt_read_state_file(path, 64u << 20, &text, &len);
     if (rc == -ENOENT)
         return 0;
     if (rc == 0)

@@ -243,7 +243,13 @@ int wt__sse_plan_load(struct sse_sink *ss)
 {
     char *data = NULL;
     size_t len = 0;
-    int rc = wt_read_file(ss->plan_path, 64u * 1024 * 1024, &data, &len);
+    int rc = wt_read_state_file(ss->plan_path, 64u * 1024 * 1024, &data, &len);
+    if (rc == WT_ESYMLINK || rc == WT_ENOTREG) {
+        /* Planted: not read; the rewrite below replaces a link. */
+        wt_log_warn(TAG, "%s: %s: %s: starting a new part plan", ss->name, ss->plan_path,
+                    wt_strerror(rc));
+        rc = -ENOENT;
+    }
     if (rc == -ENOENT)
         rc = 0;
     if (rc != 0)

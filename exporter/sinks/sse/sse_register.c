@@ -106,13 +106,13 @@ int wt__sse_cred_load(const char *path, struct wt__sse_cred *c, char *err, size_
     size_t len = 0;
 
     wt__sse_cred_wipe(c);
-    int rc = wt_read_file(path, WT_SSE_CRED_FILE_MAX, &buf, &len);
+    int rc = wt_read_state_file(path, WT_SSE_CRED_FILE_MAX, &buf, &len);
     if (rc == -EFBIG) {
         snprintf(err, errlen, "%s: larger than %d bytes", path, WT_SSE_CRED_FILE_MAX);
         return WT_EPARSE;
     }
     if (rc != 0) {
-        snprintf(err, errlen, "%s: %s", path, rc == -ENOMEM ? "out of memory" : strerror(-rc));
+        snprintf(err, errlen, "%s: %s", path, wt_strerror(rc));
         return rc;
     }
     cJSON *root = cJSON_ParseWithLength(buf, len);
