@@ -82,3 +82,26 @@ void wt_cmd_env_close(struct wt_cmd_env *env)
     wt_free(env->cfg);
     *env = (struct wt_cmd_env){0};
 }
+
+/*
+ * The state and spool directories must be the daemon's own (issue 17): not
+ * a symlink unless allow_symlinked_state, owned by the daemon's user, not
+ * writable by anyone else, and so must every directory above them (owned by
+ * root or the daemon's user, not writable by others unless sticky). A
+ * missing one is created 0700 later.
+ */
+bool wt_cmd_state_dir_ok(const struct wt_config *cfg, const char *tag, bool spool)
+{
+    char err[1024], dir[4200];
+    const char *path = cfg->state_dir;
+    if (spool) {
+        snprintf(dir, sizeof(dir), "%s/spool", cfg->state_dir);
+        path = cfg->spool.dir ? cfg->spool.dir : dir;
+    }
+    if (wt_dir_check_ancestors(path, err, sizeof(err)) != 0 ||
+        wt_dir_check_private(path, cfg->allow_symlinked_state, err, sizeof(err)) != 0) {
+        wt_log_error(tag, "%s %s", spool ? "spool directory" : "state_dir", err);
+        return false;
+    }
+    return true;
+}

@@ -40,4 +40,13 @@ int wt_cmd_env_open(struct wt_cmd_env *env, const char *tag, const char *cfg_pat
  */
 void wt_cmd_env_close(struct wt_cmd_env *env);
 
+/**
+ * Is state_dir (spool: the spool directory) safe to write in (issue 17):
+ * not a symlink unless allow_symlinked_state, the user's own, writable by
+ * no one else, and every directory above it owned by root or the user and
+ * not writable by others unless sticky? A missing one passes (created 0700
+ * later). No: logged with tag, false.
+ */
+bool wt_cmd_state_dir_ok(const struct wt_config *cfg, const char *tag, bool spool);
+
 #endif /* WT_CMD_INT_H */

@@ -383,6 +383,9 @@ int wt_cmd_replay(int argc, char **argv)
     if (ex != 0)
         goto out;
     ex = WT_EXIT_FAIL;
+    /* Its state, the sinks' part plans and cursors go under state_dir. */
+    if (!wt_cmd_state_dir_ok(r->env.cfg, "replay", false))
+        goto out;
     if (index == 2) {
         r->nosinks = *r->env.cfg;
         r->nosinks.nsinks = 0;

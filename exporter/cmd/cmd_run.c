@@ -419,29 +419,6 @@ static const char run_usage[] =
     "all counters. See docs/config.md.\n";
 
 /*
- * The state and spool directories must be the daemon's own (issue 17): not
- * a symlink unless allow_symlinked_state, owned by the daemon's user, not
- * writable by anyone else, and so must every directory above them (owned by
- * root or the daemon's user, not writable by others unless sticky). A
- * missing one is created 0700 later.
- */
-static bool state_dirs_ok(const struct wt_config *cfg, bool spool)
-{
-    char err[1024], dir[4200];
-    const char *path = cfg->state_dir;
-    if (spool) {
-        snprintf(dir, sizeof(dir), "%s/spool", cfg->state_dir);
-        path = cfg->spool.dir ? cfg->spool.dir : dir;
-    }
-    if (wt_dir_check_ancestors(path, err, sizeof(err)) != 0 ||
-        wt_dir_check_private(path, cfg->allow_symlinked_state, err, sizeof(err)) != 0) {
-        wt_log_error("run", "%s %s", spool ? "spool directory" : "state_dir", err);
-        return false;
-    }
-    return true;
-}
-
-/*
  * Remove the temp files (.<name>.XXXXXX) a crash left in the directories
  * the daemon owns, before anything writes there; one line with the count.
  */
@@ -499,7 +476,7 @@ int wt_cmd_run(int argc, char **argv)
     if (ex != 0)
         goto out;
     ex = WT_EXIT_FAIL;
-    if (!state_dirs_ok(d.env.cfg, false))
+    if (!wt_cmd_state_dir_ok(d.env.cfg, "run", false))
         goto out;
     int rc = wt_mkdir_p(d.env.cfg->state_dir);
     if (rc != 0) {
@@ -507,7 +484,7 @@ int wt_cmd_run(int argc, char **argv)
         goto out;
     }
     /* Again now that state_dir exists: the spool directory inside it. */
-    if (!state_dirs_ok(d.env.cfg, true))
+    if (!wt_cmd_state_dir_ok(d.env.cfg, "run", true))
         goto out;
     remove_stale_temps(d.env.cfg);
     d.tail = wt_tail_new(d.env.loop, d.env.cfg, d.env.m);

@@ -4,6 +4,7 @@
 #     state_dir or the spool directory is a symlink (unless
 #     allow_symlinked_state), is writable by group or others, or (as root)
 #     is owned by another user;
+#   - `replay` refuses the same (a symlinked state_dir, an unsafe ancestor);
 #   - it refuses too when a directory above state_dir is writable by group
 #     or others without the sticky bit (naming that directory);
 #   - symlinks planted at the index's data or lock file, or as the index
@@ -35,10 +36,25 @@ refused() {
     log "ok: $what refused: $(grep -F -- "$want" "$T/run.err" | head -n 1)"
 }
 
+# refused_replay WHAT PATTERN: `replay` (which writes its state, part plans
+# and cursors under state_dir too) refuses the same, shipping nothing.
+refused_replay() {
+    local what=$1 want=$2 rc
+    timeout 30 "$WT" replay -c "$CFG" "$WT_SRC/tests/data/wsa_squid_public.log" \
+        >"$T/replay.out" 2>"$T/replay.err"
+    rc=$?
+    [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "replay, $what: exited $rc, expected a refusal"
+    grep -qF -- "$want" "$T/replay.err" ||
+        fail "replay, $what: the error does not say '$want': $(cat "$T/replay.err")"
+    [ ! -s "$DOUT" ] || fail "replay, $what: something was shipped"
+    log "ok: replay refuses $what"
+}
+
 # ------------------------------------------------------------ symlinks
 mkdir -m 0700 "$T/real"
 ln -s "$T/real" "$S"
 refused "a symlinked state_dir" "is a symbolic link"
+refused_replay "a symlinked state_dir" "is a symbolic link"
 [ -z "$(ls -A "$T/real")" ] || fail "something was written through the symlink: $(ls -A "$T/real")"
 
 CFG_EXTRA='"allow_symlinked_state": true' make_config "$CFG"
@@ -81,6 +97,7 @@ fi
 # ------------------------------------------------------------ ancestors
 chmod 0770 "$T"
 refused "a group-writable directory above state_dir" "$T (above $S) is writable by its group without the sticky bit"
+refused_replay "a group-writable directory above state_dir" "$T (above $S) is writable by its group without the sticky bit"
 chmod 0757 "$T"
 refused "an other-writable directory above state_dir" "$T (above $S) is writable by every user without the sticky bit"
 chmod 1777 "$T" # sticky, like /tmp: fine (checked by the starts below)
