@@ -77,11 +77,14 @@ static void on_ack(void *ctx, uint32_t input, uint64_t offset, uint64_t lineno)
 {
     struct daemon *d = ctx;
     /* A syslog message has no position to ack to its sender, but the spool
-     * keeps records until a checkpoint covers them: the tailer writes one. */
-    if (input < WT_INPUT_ID_BASE)
+     * keeps records until a checkpoint covers them: the tailer writes one.
+     * A Kafka input commits its offsets. */
+    if (input < WT_INPUT_ID_BASE) {
         d->tail_hooks.on_ack(d->tail_hooks.ctx, input, offset, lineno);
-    else
+    } else {
+        wt_inputs_ack(d->inputs, input, offset, lineno);
         wt_tail_others_acked(d->tail);
+    }
 }
 
 static void on_resume(void *ctx)
@@ -309,6 +312,8 @@ static void heartbeat_cb(uv_timer_t *h)
     struct daemon *d = h->data;
     wt_metrics_heartbeat(d->env.m);
     wt_metrics_problem(d->env.m, "sinks", wt_pipeline_failing(d->p) ? "a sink is failing" : NULL);
+    wt_metrics_problem(d->env.m, "inputs",
+                       wt_inputs_failing(d->inputs) ? "an input is failing" : NULL);
     wt_pipeline_counts(d->p); /* publishes counters */
 }
 
