@@ -14,14 +14,14 @@
 # not absolute figures. Exit status reflects errors only, never speed.
 #
 #   bench/bench_kafka_input.sh [BUILD_DIR]      (default: build)
-#   WT_BENCH_EVENTS=40000 WT_BENCH_RUNS=3 WT_BENCH_PARTITIONS=8
+#   WT_BENCH_EVENTS=100000 WT_BENCH_RUNS=3 WT_BENCH_PARTITIONS=16
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 bin=$build/bin
-events=${WT_BENCH_EVENTS:-40000}
+events=${WT_BENCH_EVENTS:-100000}
 runs=${WT_BENCH_RUNS:-3}
-parts=${WT_BENCH_PARTITIONS:-8}
+parts=${WT_BENCH_PARTITIONS:-16}
 work=$(mktemp -d /tmp/wt-bench-kafka-input.XXXXXX)
 pids=()
 mock=

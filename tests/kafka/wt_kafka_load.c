@@ -4,7 +4,8 @@
  *
  *   wt-kafka-load produce --bootstrap B --topic T --file F [--repeat N]
  *       every non-empty line of F (N times over, default 1) as one message,
- *       no key (librdkafka's partitioner spreads them); waits for every
+ *       keyed by its number (the partitioner spreads them evenly: the mock
+ *       cluster keeps only the last 5 MiB of a partition); waits for every
  *       delivery report; prints "produced=N failed=N".
  *
  *   wt-kafka-load consume --bootstrap B --topic T --group G --count N
@@ -94,10 +95,13 @@ static int produce(const char *boot, const char *topic, const char *file, long r
                 len--;
             if (len == 0)
                 continue;
+            char key[24];
+            int klen = snprintf(key, sizeof(key), "%llu", n);
             for (;;) {
                 rd_kafka_resp_err_t e = rd_kafka_producev(
-                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(line, (size_t)len),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, (size_t)klen),
+                    RD_KAFKA_V_VALUE(line, (size_t)len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_END);
                 if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                     rd_kafka_poll(rk, 10);
                     continue;
