@@ -351,7 +351,15 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         wt_log_info(TAG, "%s: %d partition(s) revoked: %s", in->name, parts->cnt, list);
         revoke_parts(in, parts, coop);
     } else {
+        /* Everything is unassigned: what is in flight is ignored when acked. */
         wt_log_warn(TAG, "%s: rebalance failed: %s", in->name, rd_kafka_err2str(err));
+        for (size_t i = 0; i < in->tr.nparts; i++) {
+            if (in->tr.parts[i].assigned) {
+                wt__kin_revoke(&in->tr, i);
+                lag_metric(in, &in->tr.parts[i], false);
+            }
+        }
+        in->last_rkt = NULL;
         rd_kafka_assign(rk, NULL);
     }
     size_t n = 0;
