@@ -87,6 +87,12 @@ static void on_ack(void *ctx, uint32_t input, uint64_t offset, uint64_t lineno)
     }
 }
 
+static void on_delivered(void *ctx, uint64_t token)
+{
+    struct daemon *d = ctx;
+    wt_inputs_delivered(d->inputs, token);
+}
+
 static void on_resume(void *ctx)
 {
     struct daemon *d = ctx;
@@ -486,7 +492,8 @@ int wt_cmd_run(int argc, char **argv)
         goto out;
     }
     d.tail_hooks = wt_tail_hooks(d.tail);
-    struct wt_pipeline_hooks hooks = {.ctx = &d, .on_ack = on_ack, .on_resume = on_resume};
+    struct wt_pipeline_hooks hooks = {
+        .ctx = &d, .on_ack = on_ack, .on_resume = on_resume, .on_delivered = on_delivered};
     d.p = wt_pipeline_new(d.env.loop, d.env.cfg, d.env.m, &hooks, true, 0, 0, err, sizeof(err));
     if (!d.p) {
         wt_log_error("run", "%s", err);

@@ -734,6 +734,12 @@ static void apply_cfg(struct wt_pipeline *p, const struct wt_config *cfg)
     p->batch_mem = cfg->batch.max_bytes + ZSTD_compressBound(cfg->batch.max_bytes);
 }
 
+static void on_delivered(void *ctx, uint64_t seq)
+{
+    struct wt_pipeline *p = ctx;
+    p->hooks.on_delivered(p->hooks.ctx, seq);
+}
+
 struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg,
                                     struct wt_metrics *m, const struct wt_pipeline_hooks *hooks,
                                     bool durable, int64_t since_ms, int64_t until_ms, char *err,
@@ -777,6 +783,8 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
             wt_pipeline_free(p);
             return NULL;
         }
+        if (hooks->on_delivered)
+            wt_spooler_on_delivered(p->spooler, on_delivered, p);
         /* The records from the last run are covered by the first checkpoint
          * this run writes (each file resumes from their positions). */
         p->acked_seq = wt_spooler_next_seq(p->spooler) - 1;

@@ -59,6 +59,13 @@ struct wt_pipeline_hooks {
      * it) are valid during the call only.
      */
     void (*on_batch)(void *ctx, const struct wt_batch *b);
+    /*
+     * Optional, durable mode (run): every sink has finished the spool
+     * records up to token (acked or dead-lettered). Tokens are those of
+     * wt_pipeline_ckpt_token: one taken during on_ack is delivered once a
+     * call here carries a token at or past it.
+     */
+    void (*on_delivered)(void *ctx, uint64_t token);
 };
 
 /** Counters kept by the pipeline (also exported as metrics). */

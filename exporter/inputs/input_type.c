@@ -88,6 +88,14 @@ void wt_inputs_ack(struct wt_inputs *s, uint32_t id, uint64_t offset, uint64_t l
     }
 }
 
+void wt_inputs_delivered(struct wt_inputs *s, uint64_t token)
+{
+    for (size_t i = 0; s && i < s->n; i++) {
+        if (s->in[i].ops->delivered)
+            s->in[i].ops->delivered(s->in[i].impl, token);
+    }
+}
+
 void wt_inputs_stop(struct wt_inputs *s)
 {
     for (size_t i = 0; s && i < s->n; i++)

@@ -106,6 +106,43 @@ static void test_ring_full_and_wrap(void **state)
     wt__kin_track_free(&t);
 }
 
+/* Spooled is not acked: a message counts once every sink finished its record. */
+static void test_acked_once_delivered(void **state)
+{
+    struct wt_kin_track t;
+    (void)state;
+    assert_int_equal(wt__kin_track_init(&t, 8, 2), 0);
+    long p = wt__kin_slot(&t, 0, 0);
+    wt__kin_assign(&t, (size_t)p);
+    uint64_t a = wt__kin_feed(&t, (size_t)p, 0);
+    uint64_t b = wt__kin_feed(&t, (size_t)p, 1);
+    uint64_t c = wt__kin_feed(&t, (size_t)p, 2);
+    /* a and b in spool record 5 (two acks of one record), c in record 6. */
+    wt__kin_spooled(&t, a, 5);
+    wt__kin_spooled(&t, b, 5);
+    wt__kin_spooled(&t, c, 6);
+    assert_int_equal(t.pn, 2);
+    assert_int_equal(wt__kin_commit_offset(&t, (size_t)p), -1);
+    assert_int_equal(t.n, 3);
+    /* Records before 5 delivered: nothing of ours. */
+    assert_int_equal(wt__kin_delivered(&t, 4), 0);
+    assert_int_equal(wt__kin_commit_offset(&t, (size_t)p), -1);
+    /* 5 delivered: a and b. */
+    assert_int_equal(wt__kin_delivered(&t, 5), 2);
+    assert_int_equal(wt__kin_commit_offset(&t, (size_t)p), 2);
+    /* A later record delivered covers 6 too. */
+    assert_int_equal(wt__kin_delivered(&t, 9), 1);
+    assert_int_equal(wt__kin_commit_offset(&t, (size_t)p), 3);
+    assert_int_equal(t.n, 0);
+    assert_int_equal(t.pn, 0);
+    /* Spooled in a record already delivered (a batch without events keeps
+     * the previous token): acked at once. */
+    uint64_t d = wt__kin_feed(&t, (size_t)p, 3);
+    wt__kin_spooled(&t, d, 9);
+    assert_int_equal(wt__kin_commit_offset(&t, (size_t)p), 4);
+    wt__kin_track_free(&t);
+}
+
 static void event_ok(const char *line, int64_t want)
 {
     int64_t ts = 0;
@@ -159,11 +196,9 @@ static void test_topics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_commit_after_acks),
-        cmocka_unit_test(test_revoke_drops_in_flight),
-        cmocka_unit_test(test_ring_full_and_wrap),
-        cmocka_unit_test(test_event_check),
-        cmocka_unit_test(test_topics),
+        cmocka_unit_test(test_commit_after_acks),  cmocka_unit_test(test_revoke_drops_in_flight),
+        cmocka_unit_test(test_ring_full_and_wrap), cmocka_unit_test(test_acked_once_delivered),
+        cmocka_unit_test(test_event_check),        cmocka_unit_test(test_topics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

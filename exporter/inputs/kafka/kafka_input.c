@@ -10,13 +10,17 @@
  * does. A repeating uv_timer is the safety net (and commits, samples lag).
  *
  * Offsets: each message fed to the pipeline is tracked (kafka_input_track.c)
- * until the pipeline acks its lines (on_ack: the batch is in the spool);
- * only then may its partition's offset be committed, never beyond the
- * highest offset below which every message is acked. Commits go out every
+ * until every sink has finished its events: the pipeline acks its lines
+ * once their batch is in the spool (on_ack, with the spool record's token),
+ * and the spooler reports when every sink has acked (or dead-lettered)
+ * that record (on_delivered). Only then may its partition's offset be
+ * committed, never beyond the highest offset below which every message is
+ * acked. Commits go out every
  * commit_interval, at every revocation (synchronously, for the revoked
  * partitions) and at stop. A kill -9 therefore reads again at most the
- * messages not yet committed: those in flight (max_in_flight) and those
- * acked within the last commit_interval.
+ * messages not yet committed: those in flight (max_in_flight: consumed and
+ * not yet acked by every sink) and those acked within the last
+ * commit_interval.
  *
  * Backpressure: when the pipeline is full, or max_in_flight messages wait
  * for acks, every assigned partition is paused (rd_kafka_pause_partitions:
@@ -701,8 +705,8 @@ static void metrics_create(struct kafka_in *in)
     in->m_rebal =
         C("wtexport_kafka_input_rebalances_total", "Partition assignments and revocations served.");
     in->m_assigned = G("wtexport_kafka_input_partitions", "Partitions assigned to this shipper.");
-    in->m_inflight =
-        G("wtexport_kafka_input_in_flight", "Messages consumed whose lines are not acked yet.");
+    in->m_inflight = G("wtexport_kafka_input_in_flight",
+                       "Messages consumed whose events not every sink has acked yet.");
 #undef C
 #undef G
 }
@@ -825,15 +829,28 @@ static void kin_resume(void *impl)
         resume_all(in);
 }
 
+/* Messages left the ring: read on if max_in_flight alone paused us. */
+static void released(struct kafka_in *in)
+{
+    wt_metric_set(in->m_inflight, (int64_t)in->tr.n);
+    if (in->paused && in->tr.n <= in->tr.cap / 2 && !wt_pipeline_wait_if_full(in->p))
+        resume_all(in);
+}
+
+/* In the spool: acked once every sink has finished that spool record. */
 static void kin_ack(void *impl, uint64_t offset, uint64_t lineno)
 {
     struct kafka_in *in = impl;
     (void)lineno;
-    wt__kin_acked(&in->tr, offset);
-    wt_metric_set(in->m_inflight, (int64_t)in->tr.n);
-    /* Paused for max_in_flight alone: read on once half of it is acked. */
-    if (in->paused && in->tr.n <= in->tr.cap / 2 && !wt_pipeline_wait_if_full(in->p))
-        resume_all(in);
+    wt__kin_spooled(&in->tr, offset, wt_pipeline_ckpt_token(in->p));
+    released(in);
+}
+
+static void kin_delivered(void *impl, uint64_t token)
+{
+    struct kafka_in *in = impl;
+    if (wt__kin_delivered(&in->tr, token) > 0)
+        released(in);
 }
 
 static bool kin_failing(const void *impl)
@@ -847,6 +864,7 @@ const struct wt_input_ops wt__kin_ops = {
     .open = kin_open,
     .resume = kin_resume,
     .ack = kin_ack,
+    .delivered = kin_delivered,
     .stop = kin_stop,
     .free = kin_free,
     .failing = kin_failing,

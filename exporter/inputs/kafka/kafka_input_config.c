@@ -122,10 +122,10 @@ static const struct wt_cfg_key kin_key_table[] = {
      .min = WT_KIN_INFLIGHT_MIN,
      .max = WT_KIN_INFLIGHT_LIMIT,
      .def = WT_KIN_INFLIGHT_DEFAULT,
-     .doc = "Messages consumed and not yet acked, at most (24 bytes each); at the limit the "
-            "input pauses its partitions until acks come. After a crash or a rebalance, at "
-            "most this many messages (plus what commit_interval leaves uncommitted) are read "
-            "again.",
+     .doc = "Messages consumed and not yet acked by every sink, at most (40 bytes each); at "
+            "the limit the input pauses its partitions until acks come. After a crash or a "
+            "rebalance, at most this many messages (plus what commit_interval leaves "
+            "uncommitted) are read again.",
      .example = "20000"},
     {.name = "max_partitions",
      .type = K_INT,
@@ -163,8 +163,8 @@ static const struct wt_cfg_obj kin_keys = {
     .doc = "Fleet mode (docs/fleet.md): consume a Kafka topic in a consumer group. `format` "
            "event reads wtexport's own events as a kafka sink writes them (one event or one "
            "NDJSON batch per message, shipped as they are); squid, w3c or auto read raw "
-           "access-log lines (one or more per message). Offsets are committed once the "
-           "message's lines are in the spool. A reload does not change a running consumer: "
+           "access-log lines (one or more per message). A message's offset is committed once "
+           "every sink has acked its events. A reload does not change a running consumer: "
            "restart to change these keys.",
     .keys = kin_key_table,
     .nkeys = WT_CFG_NKEYS(kin_key_table),

@@ -79,9 +79,17 @@ struct wt_kin_fed {
     int64_t offset;
 };
 
+/** Fed messages up to seq are in the spool record token (or before). */
+struct wt_kin_spooled {
+    uint64_t token, seq;
+};
+
 struct wt_kin_track {
     struct wt_kin_fed *ring; /* in feeding order */
     size_t cap, head, n;
+    struct wt_kin_spooled *pend; /* spooled, not yet delivered by every sink: cap at most */
+    size_t phead, pn;
+    uint64_t delivered; /* every sink finished the spool up to this token */
     struct wt_kin_part *parts;
     size_t nparts, maxparts;
     uint64_t seq; /* the last seq handed out */
@@ -103,6 +111,14 @@ static inline bool wt__kin_full(const struct wt_kin_track *t)
 }
 /** Message offset of slot is about to be fed: @returns its seq (never 0). Not when full. */
 uint64_t wt__kin_feed(struct wt_kin_track *t, size_t slot, int64_t offset);
+/**
+ * Every message fed up to seq is in the spool, in record token or before
+ * (on_ack, in feeding order): acked (wt__kin_acked) once every sink has
+ * finished token (wt__kin_delivered), at once if it has already.
+ */
+void wt__kin_spooled(struct wt_kin_track *t, uint64_t seq, uint64_t token);
+/** Every sink finished the spool up to token. @returns messages acked by it. */
+size_t wt__kin_delivered(struct wt_kin_track *t, uint64_t token);
 /**
  * Every message fed up to seq is acked (in feeding order): each one's
  * partition, if still assigned in the same generation, may commit past it.

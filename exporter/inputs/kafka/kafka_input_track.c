@@ -4,7 +4,9 @@
  *
  * Tracker. Every message fed to the pipeline gets the next seq and a place
  * in a ring, in feeding order. The pipeline acks positions in the order it
- * was fed (pipeline.h), so an ack of seq S settles every message up to S:
+ * was fed (pipeline.h), once their batch is in the spool, with the spool
+ * record's token; the message is acked once every sink has finished that
+ * record (on_delivered). An ack of seq S then settles every message up to S:
  * for each, its partition's acked offset moves to it. Within a partition
  * messages are fed in offset order, so acked is always the highest offset
  * below which every consumed message is acked: committing acked + 1 never
@@ -43,8 +45,9 @@ int wt__kin_track_init(struct wt_kin_track *t, size_t ring_cap, size_t max_parts
 {
     memset(t, 0, sizeof(*t));
     t->ring = wt_calloc(ring_cap, sizeof(*t->ring));
+    t->pend = wt_calloc(ring_cap, sizeof(*t->pend));
     t->parts = wt_calloc(max_parts, sizeof(*t->parts));
-    if (!t->ring || !t->parts) {
+    if (!t->ring || !t->pend || !t->parts) {
         wt__kin_track_free(t);
         return -ENOMEM;
     }
@@ -56,10 +59,12 @@ int wt__kin_track_init(struct wt_kin_track *t, size_t ring_cap, size_t max_parts
 void wt__kin_track_free(struct wt_kin_track *t)
 {
     wt_free(t->ring);
+    wt_free(t->pend);
     wt_free(t->parts);
     t->ring = NULL;
+    t->pend = NULL;
     t->parts = NULL;
-    t->cap = t->n = t->nparts = 0;
+    t->cap = t->n = t->pn = t->nparts = 0;
 }
 
 long wt__kin_slot(struct wt_kin_track *t, uint32_t topic, int32_t partition)
@@ -116,6 +121,42 @@ size_t wt__kin_acked(struct wt_kin_track *t, uint64_t seq)
         t->head = (t->head + 1) % t->cap;
         t->n--;
         done++;
+    }
+    return done;
+}
+
+void wt__kin_spooled(struct wt_kin_track *t, uint64_t seq, uint64_t token)
+{
+    if (token <= t->delivered && t->pn == 0) {
+        wt__kin_acked(t, seq);
+        return;
+    }
+    /* One entry per spool record: a later ack of the same record extends it. */
+    if (t->pn > 0) {
+        struct wt_kin_spooled *last = &t->pend[(t->phead + t->pn - 1) % t->cap];
+        if (last->token >= token) {
+            if (seq > last->seq)
+                last->seq = seq;
+            return;
+        }
+    }
+    if (t->pn == t->cap) { /* cannot happen: each entry holds a message in flight */
+        t->pend[(t->phead + t->pn - 1) % t->cap] = (struct wt_kin_spooled){token, seq};
+        return;
+    }
+    t->pend[(t->phead + t->pn) % t->cap] = (struct wt_kin_spooled){token, seq};
+    t->pn++;
+}
+
+size_t wt__kin_delivered(struct wt_kin_track *t, uint64_t token)
+{
+    size_t done = 0;
+    if (token > t->delivered)
+        t->delivered = token;
+    while (t->pn > 0 && t->pend[t->phead].token <= t->delivered) {
+        done += wt__kin_acked(t, t->pend[t->phead].seq);
+        t->phead = (t->phead + 1) % t->cap;
+        t->pn--;
     }
     return done;
 }
