@@ -67,6 +67,8 @@ const char *wt_format_name(enum wt_format f)
         return "squid";
     case WT_FORMAT_W3C:
         return "w3c";
+    case WT_FORMAT_EVENT:
+        return "event";
     default:
         return "auto";
     }

@@ -100,6 +100,9 @@ enum wt_format {
     WT_FORMAT_AUTO = 0, /* squid until a `#Fields:` line is seen, then w3c */
     WT_FORMAT_SQUID,
     WT_FORMAT_W3C,
+    /* Not a line format: events already encoded (docs/events.md), as a
+     * Kafka input reads them; wt_parser_init refuses it. */
+    WT_FORMAT_EVENT,
 };
 
 /** Era of the `<...>` scan-verdict list, chosen by its field count. */

@@ -77,11 +77,20 @@ static void on_ack(void *ctx, uint32_t input, uint64_t offset, uint64_t lineno)
 {
     struct daemon *d = ctx;
     /* A syslog message has no position to ack to its sender, but the spool
-     * keeps records until a checkpoint covers them: the tailer writes one. */
-    if (input < WT_INPUT_ID_BASE)
+     * keeps records until a checkpoint covers them: the tailer writes one.
+     * A Kafka input commits its offsets. */
+    if (input < WT_INPUT_ID_BASE) {
         d->tail_hooks.on_ack(d->tail_hooks.ctx, input, offset, lineno);
-    else
+    } else {
+        wt_inputs_ack(d->inputs, input, offset, lineno);
         wt_tail_others_acked(d->tail);
+    }
+}
+
+static void on_delivered(void *ctx, uint64_t token)
+{
+    struct daemon *d = ctx;
+    wt_inputs_delivered(d->inputs, token);
 }
 
 static void on_resume(void *ctx)
@@ -309,6 +318,8 @@ static void heartbeat_cb(uv_timer_t *h)
     struct daemon *d = h->data;
     wt_metrics_heartbeat(d->env.m);
     wt_metrics_problem(d->env.m, "sinks", wt_pipeline_failing(d->p) ? "a sink is failing" : NULL);
+    wt_metrics_problem(d->env.m, "inputs",
+                       wt_inputs_failing(d->inputs) ? "an input is failing" : NULL);
     wt_pipeline_counts(d->p); /* publishes counters */
 }
 
@@ -493,7 +504,8 @@ int wt_cmd_run(int argc, char **argv)
         goto out;
     }
     d.tail_hooks = wt_tail_hooks(d.tail);
-    struct wt_pipeline_hooks hooks = {.ctx = &d, .on_ack = on_ack, .on_resume = on_resume};
+    struct wt_pipeline_hooks hooks = {
+        .ctx = &d, .on_ack = on_ack, .on_resume = on_resume, .on_delivered = on_delivered};
     d.p = wt_pipeline_new(d.env.loop, d.env.cfg, d.env.m, &hooks, true, 0, 0, err, sizeof(err));
     if (!d.p) {
         wt_log_error("run", "%s", err);

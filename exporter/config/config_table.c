@@ -28,8 +28,11 @@ static_assert(WT_METRICS_TIMEOUT_MIN_MS <= WT_METRICS_HTTP_TIMEOUT_DEFAULT_S * 1
 #define INPUT(m) offsetof(struct wt_input_cfg, m)
 #define SINK(m)  offsetof(struct wt_sink_cfg, m)
 
-static const struct wt_cfg_enum formats[] = {
-    {"auto", WT_FORMAT_AUTO}, {"squid", WT_FORMAT_SQUID}, {"w3c", WT_FORMAT_W3C}, {NULL, 0}};
+static const struct wt_cfg_enum formats[] = {{"auto", WT_FORMAT_AUTO},
+                                             {"squid", WT_FORMAT_SQUID},
+                                             {"w3c", WT_FORMAT_W3C},
+                                             {"event", WT_FORMAT_EVENT},
+                                             {NULL, 0}};
 static const struct wt_cfg_enum log_levels[] = {{"error", WT_LOG_ERROR},
                                                 {"warn", WT_LOG_WARN},
                                                 {"info", WT_LOG_INFO},
@@ -137,7 +140,8 @@ static const struct wt_cfg_key input_keys[] = {
      .def = WT_FORMAT_AUTO,
      .enums = formats,
      .doc = "Line format: squid (WSA/Squid native access log), w3c (W3C extended, columns named "
-            "by a #Fields: line) or auto (squid until a #Fields: line is seen).",
+            "by a #Fields: line) or auto (squid until a #Fields: line is seen); for a kafka "
+            "input also event (wtexport's own events, as a kafka sink writes them).",
      .example = "\"w3c\""},
     {.name = "fields",
      .type = K_STR,

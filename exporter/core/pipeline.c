@@ -557,6 +557,55 @@ static bool encode_into(struct wt_pipeline *p, struct wt_batch *b, uint64_t line
     return true;
 }
 
+/* Copy one encoded event and its newline into b; false: no room. */
+static bool copy_into(struct wt_batch *b, const char *json, size_t len, int64_t ts_ms)
+{
+    struct wt_buf w = wt_batch_space(b);
+    if (len + 1 > w.cap)
+        return false;
+    memcpy(w.p, json, len);
+    w.p[len] = '\n';
+    wt_batch_commit_event(b, len + 1, ts_ms);
+    return true;
+}
+
+/*
+ * One event into the open batch (a new one when it is full): the record
+ * just parsed (json NULL) or an event already encoded; then src's mark.
+ */
+static void ship(struct wt_pipeline *p, struct wt_source *src, const char *json, size_t len,
+                 int64_t ts_ms, uint64_t lineno, uint64_t end_offset)
+{
+    struct wt_batch *b = open_batch(p);
+    if (b->nevents >= p->cfg->batch.max_events) {
+        close_open(p);
+        b = open_batch(p);
+    }
+    bool ok = json ? copy_into(b, json, len, ts_ms) : encode_into(p, b, lineno);
+    if (!ok) {
+        if (b->nevents > 0) {
+            close_open(p);
+            b = open_batch(p);
+        }
+        ok = json ? copy_into(b, json, len, ts_ms) : encode_into(p, b, lineno);
+        if (!ok) {
+            p->n.oversize++;
+            wt_log_once(&p->warned_oversize, WT_LOG_WARN, "pipeline",
+                        "%.*s:%llu: event larger than batch.max_bytes dropped (further ones "
+                        "are only counted in wtexport_events_oversize_total)",
+                        (int)src->path.len, src->path.p, (unsigned long long)lineno);
+            mark(p, src, end_offset, lineno);
+            return;
+        }
+    }
+    p->n.events++;
+    for (unsigned i = 0; !json && i < p->os.n; i++)
+        p->n.obs[p->os.item[i].type]++;
+    mark(p, src, end_offset, lineno);
+    if (b->nevents >= p->cfg->batch.max_events)
+        close_open(p);
+}
+
 static void index_add(struct wt_pipeline *p, struct wt_source *src, uint64_t lineno,
                       uint64_t end_offset)
 {
@@ -635,33 +684,20 @@ void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *
     }
     p->eopts.src = src->path;
     p->eopts.syslog_host = src->sender;
+    ship(p, src, NULL, 0, p->rec.ts_ms, lineno, end_offset);
+}
 
-    struct wt_batch *b = open_batch(p);
-    if (b->nevents >= p->cfg->batch.max_events) {
-        close_open(p);
-        b = open_batch(p);
+void wt_pipeline_event(struct wt_pipeline *p, struct wt_source *src, const char *json, size_t len,
+                       int64_t ts_ms, uint64_t lineno, uint64_t end_offset)
+{
+    p->n.lines++;
+    p->n.parsed++;
+    if (ts_ms < wall_now_ms(p) - p->cfg->retention_ms) {
+        p->n.expired++;
+        mark(p, src, end_offset, lineno);
+        return;
     }
-    if (!encode_into(p, b, lineno)) {
-        if (b->nevents > 0) {
-            close_open(p);
-            b = open_batch(p);
-        }
-        if (!encode_into(p, b, lineno)) {
-            p->n.oversize++;
-            wt_log_once(&p->warned_oversize, WT_LOG_WARN, "pipeline",
-                        "%.*s:%llu: event larger than batch.max_bytes dropped (further ones "
-                        "are only counted in wtexport_events_oversize_total)",
-                        (int)src->path.len, src->path.p, (unsigned long long)lineno);
-            mark(p, src, end_offset, lineno);
-            return;
-        }
-    }
-    p->n.events++;
-    for (unsigned i = 0; i < p->os.n; i++)
-        p->n.obs[p->os.item[i].type]++;
-    mark(p, src, end_offset, lineno);
-    if (b->nevents >= p->cfg->batch.max_events)
-        close_open(p);
+    ship(p, src, json, len, ts_ms, lineno, end_offset);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -696,6 +732,12 @@ static void apply_cfg(struct wt_pipeline *p, const struct wt_config *cfg)
         wt_obs_set_init(&p->os, p->scratch, need);
     }
     p->batch_mem = cfg->batch.max_bytes + ZSTD_compressBound(cfg->batch.max_bytes);
+}
+
+static void on_delivered(void *ctx, uint64_t seq)
+{
+    struct wt_pipeline *p = ctx;
+    p->hooks.on_delivered(p->hooks.ctx, seq);
 }
 
 struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg,
@@ -741,6 +783,8 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
             wt_pipeline_free(p);
             return NULL;
         }
+        if (hooks->on_delivered)
+            wt_spooler_on_delivered(p->spooler, on_delivered, p);
         /* The records from the last run are covered by the first checkpoint
          * this run writes (each file resumes from their positions). */
         p->acked_seq = wt_spooler_next_seq(p->spooler) - 1;

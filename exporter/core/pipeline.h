@@ -59,6 +59,13 @@ struct wt_pipeline_hooks {
      * it) are valid during the call only.
      */
     void (*on_batch)(void *ctx, const struct wt_batch *b);
+    /*
+     * Optional, durable mode (run): every sink has finished the spool
+     * records up to token (acked or dead-lettered). Tokens are those of
+     * wt_pipeline_ckpt_token: one taken during on_ack is delivered once a
+     * call here carries a token at or past it.
+     */
+    void (*on_delivered)(void *ctx, uint64_t token);
 };
 
 /** Counters kept by the pipeline (also exported as metrics). */
@@ -99,6 +106,14 @@ void wt_pipeline_source_init(struct wt_pipeline *p, struct wt_source *src, uint3
 /** A complete line (no newline) of src ending at end_offset (after its newline). */
 void wt_pipeline_line(struct wt_pipeline *p, struct wt_source *src, const char *line, size_t len,
                       uint64_t lineno, uint64_t end_offset);
+
+/**
+ * An event already encoded (one JSON object of docs/events.md, no newline:
+ * a Kafka input of format "event") of src ending at end_offset, with its
+ * time ts_ms: into the open batch as it is, after the retention test.
+ */
+void wt_pipeline_event(struct wt_pipeline *p, struct wt_source *src, const char *json, size_t len,
+                       int64_t ts_ms, uint64_t lineno, uint64_t end_offset);
 
 /** Bytes of src up to offset yield no line (skipped), but their position must be acked. */
 void wt_pipeline_mark(struct wt_pipeline *p, struct wt_source *src, uint64_t offset,

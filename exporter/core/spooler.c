@@ -41,6 +41,7 @@ struct reader {
     struct wt_batch *spare; /* reusable batches (b->next) */
     unsigned nspare;
     bool warned;
+    uint64_t done_seq; /* the newest record finished in order (0: none this run) */
     struct wt_metric *m_pending;
 };
 
@@ -53,6 +54,9 @@ struct wt_spooler {
     unsigned nsinks;
     wt_spooled_fn on_spooled;
     void *ctx;
+    wt_delivered_fn on_delivered;
+    void *dctx;
+    uint64_t delivered; /* last seq reported to on_delivered */
 
     /* Batches put and not yet spooled, in put order (b->qnext). */
     struct wt_batch *wait_head, *wait_tail;
@@ -419,6 +423,8 @@ void wt_spooler_sink_done(struct wt_spooler *sp, unsigned i, struct wt_batch *b)
         if (!r->head)
             r->tail = NULL;
         r->n--;
+        if (h->id > r->done_seq)
+            r->done_seq = h->id;
         int rc = h->has_aux ? wt_spool_ack_aux(sp->spool, i, &after, h->sink_aux)
                             : wt_spool_ack(sp->spool, i, &after);
         if (rc == 0)
@@ -436,8 +442,23 @@ void wt_spooler_sink_done(struct wt_spooler *sp, unsigned i, struct wt_batch *b)
     }
     if (acked)
         retry_full(sp);
+    if (sp->on_delivered) {
+        uint64_t low = UINT64_MAX;
+        for (unsigned k = 0; k < sp->nsinks; k++)
+            low = sp->r[k].done_seq < low ? sp->r[k].done_seq : low;
+        if (low != UINT64_MAX && low > sp->delivered) {
+            sp->delivered = low;
+            sp->on_delivered(sp->dctx, low);
+        }
+    }
     reader_feed(sp, i);
     wt_metric_set(sp->m_bytes, (int64_t)wt_spool_bytes(sp->spool));
+}
+
+void wt_spooler_on_delivered(struct wt_spooler *sp, wt_delivered_fn fn, void *ctx)
+{
+    sp->on_delivered = fn;
+    sp->dctx = ctx;
 }
 
 void wt_spooler_sink_hold(struct wt_spooler *sp, unsigned i, struct wt_batch *b)

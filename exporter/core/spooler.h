@@ -48,6 +48,12 @@ struct wt_spooler *wt_spooler_new(uv_loop_t *loop, const struct wt_config *cfg,
                                   struct wt_metrics *m, struct wt_sink *sinks, unsigned n,
                                   wt_spooled_fn on_spooled, void *ctx, char *err, size_t errlen);
 
+/* Every sink has finished (acked or dead-lettered) every record up to seq. */
+typedef void (*wt_delivered_fn)(void *ctx, uint64_t seq);
+
+/** Call fn as records get finished by every sink, in order (records read this run). */
+void wt_spooler_on_delivered(struct wt_spooler *sp, wt_delivered_fn fn, void *ctx);
+
 /**
  * Queue a compressed batch (b->z) for the spool; on_spooled follows, in put
  * order. The spooler links waiting batches through b->qnext only.

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define WT_INPUT_TYPES(X) X(file) X(syslog)
+#define WT_INPUT_TYPES(X) X(file) X(syslog) X(kafka)
 
 #define DECLARE(t) extern const struct wt_input_type wt_input_##t##_type;
 WT_INPUT_TYPES(DECLARE)
@@ -29,11 +29,21 @@ const struct wt_input_type *wt_input_type_find(const char *name)
     return NULL;
 }
 
+void wt_input_check_line_format(struct wt_cfg_ctx *c, const struct wt_config *cfg, size_t i)
+{
+    char kp[WT_CFG_PATH_MAX];
+    if (cfg->inputs[i].format == WT_FORMAT_EVENT) {
+        snprintf(kp, sizeof(kp), "inputs[%zu].format", i);
+        wt_cfg_error(c, kp, "\"event\" only with type \"kafka\"");
+    }
+}
+
 struct wt_inputs {
     size_t n;
     struct {
         const struct wt_input_ops *ops;
         void *impl;
+        uint32_t id;
     } in[WT_CFG_MAX_INPUTS];
 };
 
@@ -57,6 +67,7 @@ int wt_inputs_open(struct wt_inputs **out, const struct wt_input_env *env, char 
         }
         s->in[s->n].ops = ops;
         s->in[s->n].impl = impl;
+        s->in[s->n].id = WT_INPUT_ID_BASE + (uint32_t)i;
         s->n++;
     }
     *out = s;
@@ -67,6 +78,22 @@ void wt_inputs_resume(struct wt_inputs *s)
 {
     for (size_t i = 0; s && i < s->n; i++)
         s->in[i].ops->resume(s->in[i].impl);
+}
+
+void wt_inputs_ack(struct wt_inputs *s, uint32_t id, uint64_t offset, uint64_t lineno)
+{
+    for (size_t i = 0; s && i < s->n; i++) {
+        if (s->in[i].id == id && s->in[i].ops->ack)
+            s->in[i].ops->ack(s->in[i].impl, offset, lineno);
+    }
+}
+
+void wt_inputs_delivered(struct wt_inputs *s, uint64_t token)
+{
+    for (size_t i = 0; s && i < s->n; i++) {
+        if (s->in[i].ops->delivered)
+            s->in[i].ops->delivered(s->in[i].impl, token);
+    }
 }
 
 void wt_inputs_stop(struct wt_inputs *s)

@@ -47,6 +47,10 @@ struct wt_input_ops {
                 size_t errlen);
     /* The pipeline has room again (on_resume): read again. */
     void (*resume)(void *impl);
+    /* Every line fed up to offset is in the spool (on_ack, in feeding order). NULL: ignored. */
+    void (*ack)(void *impl, uint64_t offset, uint64_t lineno);
+    /* Every sink finished the spool up to token (see pipeline.h on_delivered). NULL: ignored. */
+    void (*delivered)(void *impl, uint64_t token);
     /* Stop reading and close handles; the loop finishes the closing. */
     void (*stop)(void *impl);
     /* Free, after stop and the loop closed the handles. NULL is fine. */
@@ -71,6 +75,9 @@ struct wt_input_type {
 /** The built-in input types, NULL-terminated (input_type.c); the first is the default. */
 extern const struct wt_input_type *const wt_input_types[];
 
+/** Refuse format "event" for inputs[i] (a type that reads access-log lines only). */
+void wt_input_check_line_format(struct wt_cfg_ctx *c, const struct wt_config *cfg, size_t i);
+
 /** The type called name, or NULL. */
 const struct wt_input_type *wt_input_type_find(const char *name);
 
@@ -89,6 +96,10 @@ int wt_inputs_open(struct wt_inputs **out, const struct wt_input_env *env, char 
                    size_t errlen);
 /** The pipeline has room again: every input may read. NULL is fine. */
 void wt_inputs_resume(struct wt_inputs *s);
+/** The pipeline acked input id up to offset (on_ack): to that input. NULL is fine. */
+void wt_inputs_ack(struct wt_inputs *s, uint32_t id, uint64_t offset, uint64_t lineno);
+/** Every sink finished the spool up to token (on_delivered): to every input. NULL is fine. */
+void wt_inputs_delivered(struct wt_inputs *s, uint64_t token);
 /** Stop reading, close handles (shutdown). NULL is fine. */
 void wt_inputs_stop(struct wt_inputs *s);
 /** Any input failing? */

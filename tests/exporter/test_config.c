@@ -272,9 +272,9 @@ static void test_type_errors(void **state)
         {"\"log\": null", NULL, NULL, "log: must be an object"},
         {"\"shutdown\": 10", NULL, NULL, "shutdown: must be an object"},
         {NULL, "\"format\": \"squid2\"", NULL,
-         "inputs[0].format: must be \"auto\", \"squid\" or \"w3c\""},
+         "inputs[0].format: must be \"auto\", \"squid\", \"w3c\" or \"event\""},
         {NULL, "\"format\": \"W3C\"", NULL,
-         "inputs[0].format: must be \"auto\", \"squid\" or \"w3c\""},
+         "inputs[0].format: must be \"auto\", \"squid\", \"w3c\" or \"event\""},
         {NULL, "\"read_from\": 0", NULL, "inputs[0].read_from: must be \"head\" or \"end\""},
         {NULL, "\"fields\": true", NULL, E_FIELDS},
         {NULL, "\"fields\": \"  \"", NULL, E_FIELDS},
@@ -652,7 +652,7 @@ static void test_errors_reported_together(void **state)
         E_RETENTION,
         "inputs[0].path: must be an absolute path or glob (starting with \"/\")",
         "inputs[0].bogus: unknown key",
-        "inputs[0].format: must be \"auto\", \"squid\" or \"w3c\"",
+        "inputs[0].format: must be \"auto\", \"squid\", \"w3c\" or \"event\"",
         E_MAX_EVENTS,
         E_BATCH_BYTES,
         E_LINGER,
@@ -1659,7 +1659,7 @@ static void test_syslog_input_keys(void **state)
          "inputs[1].max_message: must be a size from 480B to 16MiB (e.g. \"64KiB\"; units B, "
          "KiB, MiB, GiB, not KB, MB, GB)"},
         {"{\"type\": \"pipe\", \"listen\": \"tcp://0.0.0.0:514\"}",
-         "inputs[1].type: must be \"file\" or \"syslog\""},
+         "inputs[1].type: must be \"file\", \"syslog\" or \"kafka\""},
         {"{\"type\": \"file\", \"path\": \"/l/b\", \"listen\": \"tcp://0.0.0.0:514\"}",
          "inputs[1].listen: unknown key"},
     };
@@ -1670,6 +1670,66 @@ static void test_syslog_input_keys(void **state)
     /* The file input's rule still holds, and so does a listener's. */
     snprintf(json, sizeof(json), SYSLOG_BASE, "{\"path\": \"/l/a\"}");
     check_error(json, "inputs[1].path: same as inputs[0].path");
+}
+
+/* Issue 16: inputs of type kafka (fleet mode); their keys and rules. */
+static void test_kafka_input_keys(void **state)
+{
+    (void)state;
+    char json[2048];
+
+    snprintf(json, sizeof(json), SYSLOG_BASE,
+             "{\"type\": \"kafka\", \"brokers\": \"k1:9092,k2:9092\", \"topic\": "
+             "\"wt,^wsa-.*\", \"group\": \"ship\", \"format\": \"event\", "
+             "\"max_in_flight\": 5000, \"commit_interval\": \"250ms\", "
+             "\"properties\": {\"session.timeout.ms\": 10000}}");
+    assert_int_equal(parse(json), 0);
+    assert_string_equal(cfg.inputs[1].type->name, "kafka");
+    assert_int_equal(cfg.inputs[1].format, WT_FORMAT_EVENT);
+    assert_null(wt_input_file_path(&cfg.inputs[1]));
+    wt_config_free(&cfg);
+
+#define KIN(extra)                                                                                 \
+    "{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": \"wt\", \"group\": \"g\"" extra "}"
+    static const struct {
+        const char *entry, *msg;
+    } bad[] = {
+        {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": \"wt\"}",
+         "inputs[1].group: required"},
+        {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": \"a,,b\", \"group\": \"g\"}",
+         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns separated by "
+         "commas (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" and \"-\")"},
+        {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": \"a,a\", \"group\": \"g\"}",
+         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns separated by "
+         "commas (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" and \"-\")"},
+        {KIN(", \"properties\": {\"enable.auto.commit\": true}"),
+         "inputs[1].properties.enable.auto.commit: set by \"the input (commits after acks)\""},
+        {KIN(", \"properties\": {\"group.id\": \"x\"}"),
+         "inputs[1].properties.group.id: set by \"group\""},
+        {KIN(", \"properties\": {\"no.such.property\": 1}"),
+         "inputs[1].properties.no.such.property: No such configuration property: "
+         "\"no.such.property\""},
+        {KIN(", \"max_in_flight\": 1"),
+         "inputs[1].max_in_flight: must be an integer from 16 to 16777216"},
+        {KIN(", \"listen\": \"tcp://0.0.0.0:1\""), "inputs[1].listen: unknown key"},
+        /* format event is the kafka input's only. */
+        {"{\"path\": \"/l/b\", \"format\": \"event\"}",
+         "inputs[1].format: \"event\" only with type \"kafka\""},
+        {"{\"type\": \"syslog\", \"listen\": \"udp://[::]:514\", \"format\": \"event\"}",
+         "inputs[1].format: \"event\" only with type \"kafka\""},
+    };
+#undef KIN
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(json, sizeof(json), SYSLOG_BASE, bad[i].entry);
+        check_error(json, bad[i].msg);
+    }
+    /* One consumer per group and brokers. */
+    snprintf(json, sizeof(json),
+             "{\"state_dir\": \"/var/lib/wt\", \"inputs\": [%s, %s],"
+             " \"sinks\": [{\"type\": \"file\", \"path\": \"/o\"}]}",
+             "{\"type\": \"kafka\", \"brokers\": \"k:1\", \"topic\": \"a\", \"group\": \"g\"}",
+             "{\"type\": \"kafka\", \"brokers\": \"k:1\", \"topic\": \"b\", \"group\": \"g\"}");
+    check_error(json, "inputs[1].group: same as inputs[0].group on the same brokers");
 }
 
 int main(void)
@@ -1701,6 +1761,7 @@ int main(void)
         cmocka_unit_test(test_http_keys_block),
         cmocka_unit_test(test_apply_threads),
         cmocka_unit_test(test_syslog_input_keys),
+        cmocka_unit_test(test_kafka_input_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,9 @@
  *   the other sink's cursor reaches the end; positions are acked to the
  *   source once spooled, not once sent. The cursors persist: after a
  *   restart no sink gets a record again.
+ * - on_delivered reports a spool record only once every sink has finished
+ *   it: the token taken at on_ack is delivered after the stalled sink's
+ *   FIFO is read, not before (the Kafka input commits on it).
  * - A full spool pauses input and resumes it: the real tailer reads a large
  *   log into a 64 KiB spool whose only sink is stalled; reading stops, and
  *   resumes as the FIFO is read, until every line is out exactly once.
@@ -29,7 +32,8 @@ struct rig {
     struct wt_source src;
     char dir[256], out[512], fifo[512], log[512];
     unsigned fed;
-    uint64_t acked; /* last offset acked to the test's source */
+    uint64_t acked;                /* last offset acked to the test's source */
+    uint64_t ack_token, delivered; /* wt_pipeline_ckpt_token at the last ack; on_delivered */
     int fifo_fd;
     char *drained;
     size_t ndrained, drained_cap;
@@ -94,6 +98,14 @@ static void on_ack(void *ctx, uint32_t input, uint64_t offset, uint64_t lineno)
     assert_int_equal(input, 1);
     assert_true(offset > r->acked);
     r->acked = offset;
+    r->ack_token = wt_pipeline_ckpt_token(r->p);
+}
+
+static void on_delivered(void *ctx, uint64_t token)
+{
+    struct rig *r = ctx;
+    assert_true(token > r->delivered);
+    r->delivered = token;
 }
 
 static void on_resume(void *ctx)
@@ -116,7 +128,8 @@ static void rig_start(struct rig *r, const char *extra, const char *sinks_json, 
               r->dir, extra, r->log, sinks_json);
     r->m = wt_metrics_new();
     assert_non_null(r->m);
-    struct wt_pipeline_hooks hooks = {.ctx = r, .on_ack = on_ack, .on_resume = on_resume};
+    struct wt_pipeline_hooks hooks = {
+        .ctx = r, .on_ack = on_ack, .on_resume = on_resume, .on_delivered = on_delivered};
     if (with_tail) {
         r->t = wt_tail_new(&r->loop, &r->cfg, r->m);
         assert_non_null(r->t);
@@ -221,6 +234,25 @@ static void test_cursor_advance(void **state)
     assert_int_equal(lu_check_keys(r->drained, "k", 0, 215), 215);
 }
 
+static void test_delivered_waits_for_every_sink(void **state)
+{
+    struct rig *r = *state;
+    rig_start(r, "\"batch\": {\"max_events\": 10, \"linger\": \"1m\"},", two_sinks(r), false);
+    feed(r, 200);
+    wt_pipeline_flush(r->p);
+    LU_WAIT(&r->loop, r->acked == 200 * LINE_STEP);
+    uint64_t last = r->ack_token;
+    assert_true(last > 0);
+    /* The fast sink has everything; the stalled one not: not delivered. */
+    LU_WAIT(&r->loop, lu_events_in(r->out) == 200);
+    LU_WAIT(&r->loop, pending(r, "stalled") > 0);
+    assert_true(r->delivered < last);
+    /* Once the stalled sink caught up, every record is delivered. */
+    LU_WAIT(&r->loop, drain(r) && r->delivered >= last && wt_pipeline_idle(r->p));
+    assert_int_equal(r->delivered, last);
+    rig_stop(r);
+}
+
 static void test_full_spool_pauses_input(void **state)
 {
     struct rig *r = *state;
@@ -267,6 +299,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cursor_advance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delivered_waits_for_every_sink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_spool_pauses_input, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,6 +65,7 @@ static void file_input_check(struct wt_cfg_ctx *c, struct wt_config *cfg, size_t
 {
     const char *p = wt_input_file_path(&cfg->inputs[i]);
     char kp[WT_CFG_PATH_MAX];
+    wt_input_check_line_format(c, cfg, i);
     for (size_t j = 0; p && j < i; j++) {
         const char *pj = wt_input_file_path(&cfg->inputs[j]);
         if (pj && strcmp(p, pj) == 0) {

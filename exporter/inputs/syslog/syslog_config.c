@@ -147,6 +147,7 @@ static void syslog_check(struct wt_cfg_ctx *c, struct wt_config *cfg, size_t i)
     enum wt_syslog_proto proto;
     uint16_t port;
 
+    wt_input_check_line_format(c, cfg, i);
     if (!o->listen || wt__syslog_listen_parse(o->listen, &proto, host, sizeof(host), &port))
         return; /* the listen key's own error */
     if (proto == WT_SYSLOG_TLS) {

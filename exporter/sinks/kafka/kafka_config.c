@@ -4,6 +4,7 @@
  * property, on a scratch configuration.
  */
 #include "config_keys.h"
+#include "kafka_conf.h"
 #include "sink.h"
 #include "sink_kafka_int.h"
 #include "wt_parsers.h"
@@ -22,40 +23,11 @@ static const struct wt_cfg_enum kafka_key_kinds[] = {{"observable", WT_KAFKA_KEY
 static const struct wt_cfg_enum kafka_messages[] = {
     {"event", WT_KAFKA_MESSAGE_EVENT}, {"batch", WT_KAFKA_MESSAGE_BATCH}, {NULL, 0}};
 
-static bool check_brokers(const char *v)
-{
-    if (v[0] == '\0')
-        return false;
-    for (const char *p = v; *p; p++) {
-        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-            return false;
-    }
-    return true;
-}
-
-/* Kafka's own rule for topic names. */
-static bool check_topic(const char *v)
-{
-    size_t n = strlen(v);
-    if (n == 0 || n > 249 || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
-        return false;
-    return strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
 static bool check_kafka_property(const char *name, const char *value, char *msg, size_t cap)
 {
-    if (strcmp(name, "bootstrap.servers") == 0 || strcmp(name, "metadata.broker.list") == 0) {
-        snprintf(msg, cap, "set by \"brokers\"");
-        return false;
-    }
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, name, value, msg, cap);
-    rd_kafka_conf_destroy(conf);
-    /* Some of its messages end with a newline: one error, one line. */
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
-    return r == RD_KAFKA_CONF_OK;
+    static const char *const reserved[] = {"bootstrap.servers", "metadata.broker.list", NULL};
+    static const char *const by[] = {"brokers", "brokers"};
+    return wt_kafka_check_property(name, value, msg, cap, reserved, by);
 }
 
 static const struct wt_cfg_key kafka_key_table[] = {
@@ -64,7 +36,7 @@ static const struct wt_cfg_key kafka_key_table[] = {
      .store = S_STR,
      .off = KAFKAO(brokers),
      .flags = F_REQUIRED,
-     .check = check_brokers,
+     .check = wt_kafka_check_brokers,
      .want = "a comma-separated list of host:port without spaces",
      .doc = "Bootstrap brokers (librdkafka bootstrap.servers); the rest of the cluster is "
             "discovered from them.",
@@ -74,7 +46,7 @@ static const struct wt_cfg_key kafka_key_table[] = {
      .store = S_STR,
      .off = KAFKAO(topic),
      .flags = F_REQUIRED,
-     .check = check_topic,
+     .check = wt_kafka_check_topic,
      .want = "a topic name of 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" and \"-\"",
      .doc = "Topic of every message. Create it beforehand (see docs/kafka.md) unless the "
             "cluster creates topics automatically.",
@@ -140,7 +112,7 @@ static const struct wt_cfg_key kafka_key_table[] = {
      .store = S_STR,
      .off = KAFKAO(offsets_topic),
      .def_doc = "`\"<topic>.wtexport-offsets\"`",
-     .check = check_topic,
+     .check = wt_kafka_check_topic,
      .want = "a topic name of 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" and \"-\"",
      .doc = "exactly_once only: the compacted topic that holds each sink's committed spool "
             "position (key: the transactional.id). Create it with cleanup.policy=compact, or "

@@ -9,6 +9,7 @@
 #ifndef WT_KAFKA_SINK_INT_H
 #define WT_KAFKA_SINK_INT_H
 
+#include "kafka_conf.h"
 #include "sink.h"
 #include "sink_kafka_int.h"
 
@@ -131,9 +132,6 @@ void wt__kafka_set_state(struct kafka_sink *k, struct ktrack *t, enum tstate st)
 void wt__kafka_refuse(struct ktrack *t, const void *value, size_t len, rd_kafka_resp_err_t err);
 /** librdkafka's log callback (log.queue: served on the loop thread). */
 void wt__kafka_on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
-/** rd_kafka_conf_set() with its message in err. @returns 0 or WT_ECONFIG. */
-int wt__kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
-                       size_t errlen);
 /** Create k->rk, its topic handles and the main queue's wake-up on the pipe. */
 int wt__kafka_producer_new(struct kafka_sink *k, char *err, size_t errlen);
 /** Destroy the producer without serving its queue (no delivery reports). */

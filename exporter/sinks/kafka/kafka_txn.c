@@ -256,20 +256,20 @@ static void load_start(struct kafka_sink *k)
     snprintf(j->topic, sizeof(j->topic), "%s", k->offsets_topic);
     snprintf(j->key, sizeof(j->key), "%s", k->txn_id);
     j->conf = rd_kafka_conf_new();
-    int rc = wt__kafka_conf_set(j->conf, "bootstrap.servers", o->brokers, err, sizeof(err));
+    int rc = wt_kafka_conf_set(j->conf, "bootstrap.servers", o->brokers, err, sizeof(err));
     if (rc == 0)
-        rc = wt__kafka_conf_set(j->conf, "isolation.level", "read_committed", err, sizeof(err));
+        rc = wt_kafka_conf_set(j->conf, "isolation.level", "read_committed", err, sizeof(err));
     if (rc == 0)
-        rc = wt__kafka_conf_set(j->conf, "enable.auto.commit", "false", err, sizeof(err));
+        rc = wt_kafka_conf_set(j->conf, "enable.auto.commit", "false", err, sizeof(err));
     if (rc == 0)
-        rc = wt__kafka_conf_set(j->conf, "client.id", "wtexport-offsets", err, sizeof(err));
+        rc = wt_kafka_conf_set(j->conf, "client.id", "wtexport-offsets", err, sizeof(err));
     /* assign() needs a group.id; nothing is committed to the group. */
     if (rc == 0)
-        rc = wt__kafka_conf_set(j->conf, "group.id", "wtexport-offsets-reader", err, sizeof(err));
+        rc = wt_kafka_conf_set(j->conf, "group.id", "wtexport-offsets-reader", err, sizeof(err));
     for (size_t i = 0; rc == 0 && i < o->nproperties; i++) {
         if (consumer_property(o->properties[i].name))
-            rc = wt__kafka_conf_set(j->conf, o->properties[i].name, o->properties[i].value, err,
-                                    sizeof(err));
+            rc = wt_kafka_conf_set(j->conf, o->properties[i].name, o->properties[i].value, err,
+                                   sizeof(err));
     }
     if (rc != 0) {
         /* The producer took the same values: cannot happen. */

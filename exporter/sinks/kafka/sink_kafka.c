@@ -237,17 +237,6 @@ void wt__kafka_on_log(const rd_kafka_t *rk, int level, const char *fac, const ch
 /* Producer                                                                 */
 /* ------------------------------------------------------------------------ */
 
-int wt__kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
-                       size_t errlen)
-{
-    char msg[512];
-    if (rd_kafka_conf_set(conf, name, value, msg, sizeof(msg)) != RD_KAFKA_CONF_OK) {
-        snprintf(err, errlen, "%s", msg);
-        return WT_ECONFIG;
-    }
-    return 0;
-}
-
 /* Create rk, its topic handle and the main queue's wake-up on the pipe. */
 int wt__kafka_producer_new(struct kafka_sink *k, char *err, size_t errlen)
 {
@@ -259,22 +248,22 @@ int wt__kafka_producer_new(struct kafka_sink *k, char *err, size_t errlen)
         {"enable.idempotence", "true"}, {"acks", "all"},           {"compression.type", "zstd"},
         {"message.timeout.ms", "0"},    {"client.id", "wtexport"},
     };
-    int rc = wt__kafka_conf_set(conf, "bootstrap.servers", o->brokers, err, errlen);
+    int rc = wt_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err, errlen);
     for (size_t i = 0; rc == 0 && i < sizeof(defaults) / sizeof(defaults[0]); i++) {
         /* Transactions: a message times out with its transaction
          * (transaction.timeout.ms), which librdkafka needs; then the
          * transaction is aborted and its batches sent again. */
         if (k->eo && strcmp(defaults[i][0], "message.timeout.ms") == 0)
             continue;
-        rc = wt__kafka_conf_set(conf, defaults[i][0], defaults[i][1], err, errlen);
+        rc = wt_kafka_conf_set(conf, defaults[i][0], defaults[i][1], err, errlen);
     }
     if (rc == 0 && k->eo)
-        rc = wt__kafka_conf_set(conf, "transactional.id", k->txn_id, err, errlen);
+        rc = wt_kafka_conf_set(conf, "transactional.id", k->txn_id, err, errlen);
     for (size_t i = 0; rc == 0 && i < o->nproperties; i++)
-        rc = wt__kafka_conf_set(conf, o->properties[i].name, o->properties[i].value, err, errlen);
+        rc = wt_kafka_conf_set(conf, o->properties[i].name, o->properties[i].value, err, errlen);
     /* Logs are served on the loop with everything else, whatever the user says. */
     if (rc == 0)
-        rc = wt__kafka_conf_set(conf, "log.queue", "true", err, errlen);
+        rc = wt_kafka_conf_set(conf, "log.queue", "true", err, errlen);
     if (rc != 0) {
         rd_kafka_conf_destroy(conf);
         return rc;
