@@ -388,6 +388,26 @@ void wt__cfg_apply_defaults(struct wt_cfg_ctx *c, char *base, const struct wt_cf
     }
 }
 
+/* An F_LIST array: non-empty strings without commas, joined with ",". */
+static bool join_list(const cJSON *arr, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (const cJSON *e = arr->child; e; e = e->next) {
+        if (!cJSON_IsString(e) || !e->valuestring || !e->valuestring[0] ||
+            strchr(e->valuestring, ','))
+            return false;
+        size_t n = strlen(e->valuestring);
+        if (len + (len > 0) + n >= cap)
+            return false;
+        if (len > 0)
+            buf[len++] = ',';
+        memcpy(buf + len, e->valuestring, n + 1);
+        len += n;
+    }
+    return len > 0;
+}
+
 /* First child named exactly name (cJSON_GetObjectItem ignores case). */
 static const cJSON *child(const cJSON *obj, const char *name)
 {
@@ -642,6 +662,13 @@ static void decode_value(struct wt_cfg_ctx *c, const cJSON *it, const char *path
         if (cJSON_IsString(it) && it->valuestring && (!k->check || k->check(it->valuestring))) {
             wt_cfg_set_str(c, p, it->valuestring);
             return;
+        }
+        if ((k->flags & F_LIST) && cJSON_IsArray(it)) {
+            char joined[WT_CFG_LIST_MAX];
+            if (join_list(it, joined, sizeof(joined)) && (!k->check || k->check(joined))) {
+                wt_cfg_set_str(c, p, joined);
+                return;
+            }
         }
         break;
     default:

@@ -64,6 +64,8 @@ static const char *type_name(const struct wt_cfg_key *k)
         [K_STR] = "string", [K_BOOL] = "boolean", [K_INT] = "integer", [K_DUR] = "duration",
         [K_SIZE] = "size",  [K_ENUM] = "string",  [K_OBJ] = "object",  [K_ARR] = "array of objects",
         [K_MAP] = "object", [K_FRAC] = "number",  [K_EMBED] = ""};
+    if (k->type == K_STR && (k->flags & F_LIST))
+        return "string or array of strings";
     return names[k->type];
 }
 

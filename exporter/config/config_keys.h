@@ -47,6 +47,10 @@ enum wt_cfg_type {
 enum wt_cfg_store { S_NONE, S_STR, S_BOOL, S_INT, S_U32, S_I64, S_SIZE, S_DBL };
 
 #define F_REQUIRED 1u
+/* K_STR: a JSON array of strings is taken too, joined with "," (no element
+ * may hold a comma) before the check; at most WT_CFG_LIST_MAX bytes. */
+#define F_LIST          2u
+#define WT_CFG_LIST_MAX 4096
 /* Keys per table (the decoder keeps a seen[] bitmap of this size). */
 #define WT_CFG_OBJ_MAX_KEYS 24
 /* K_EMBED blocks per table. */

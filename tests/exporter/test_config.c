@@ -7,6 +7,7 @@
 #include "config.h"
 #include "input_file.h"
 #include "input_type.h"
+#include "kafka_input_int.h"
 #include "file_int.h"
 #include "log.h"
 #include "sink.h"
@@ -1689,6 +1690,14 @@ static void test_kafka_input_keys(void **state)
     assert_null(wt_input_file_path(&cfg.inputs[1]));
     wt_config_free(&cfg);
 
+    /* topic as an array: the same as the comma-separated string. */
+    snprintf(json, sizeof(json), SYSLOG_BASE,
+             "{\"type\": \"kafka\", \"brokers\": \"k1:9092\", \"topic\": "
+             "[\"wt\", \"^wsa-.*\"], \"group\": \"ship\"}");
+    assert_int_equal(parse(json), 0);
+    assert_string_equal(((const struct wt_kin_opts *)cfg.inputs[1].opts)->topic, "wt,^wsa-.*");
+    wt_config_free(&cfg);
+
 #define KIN(extra)                                                                                 \
     "{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": \"wt\", \"group\": \"g\"" extra "}"
     static const struct {
@@ -1697,11 +1706,34 @@ static void test_kafka_input_keys(void **state)
         {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": \"wt\"}",
          "inputs[1].group: required"},
         {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": \"a,,b\", \"group\": \"g\"}",
-         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns separated by "
-         "commas (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" and \"-\")"},
+         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns, separated by "
+         "commas or as an array (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" "
+         "and \"-\")"},
+        {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": [\"a\", \"a\"], \"group\": "
+         "\"g\"}",
+         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns, separated by "
+         "commas or as an array (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" "
+         "and \"-\")"},
+        {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": [\"a,b\"], \"group\": \"g\"}",
+         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns, separated by "
+         "commas or as an array (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" "
+         "and \"-\")"},
+        {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": [], \"group\": \"g\"}",
+         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns, separated by "
+         "commas or as an array (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" "
+         "and \"-\")"},
+        {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": [\"a\", 1], \"group\": \"g\"}",
+         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns, separated by "
+         "commas or as an array (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" "
+         "and \"-\")"},
+        {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": [\"\"], \"group\": \"g\"}",
+         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns, separated by "
+         "commas or as an array (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" "
+         "and \"-\")"},
         {"{\"type\": \"kafka\", \"brokers\": \"k:9092\", \"topic\": \"a,a\", \"group\": \"g\"}",
-         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns separated by "
-         "commas (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" and \"-\")"},
+         "inputs[1].topic: must be 1 to 16 distinct topic names or ^patterns, separated by "
+         "commas or as an array (a name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" "
+         "and \"-\")"},
         {KIN(", \"properties\": {\"enable.auto.commit\": true}"),
          "inputs[1].properties.enable.auto.commit: set by \"the input (commits after acks)\""},
         {KIN(", \"properties\": {\"group.id\": \"x\"}"),

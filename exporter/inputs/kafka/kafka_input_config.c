@@ -82,11 +82,12 @@ static const struct wt_cfg_key kin_key_table[] = {
      .type = K_STR,
      .store = S_STR,
      .off = KINO(topic),
-     .flags = F_REQUIRED,
+     .flags = F_REQUIRED | F_LIST,
      .check = check_topics,
-     .want = "1 to 16 distinct topic names or ^patterns separated by commas (a name: 1 to 249 "
-             "characters from a-z, A-Z, 0-9, \".\", \"_\" and \"-\")",
-     .doc = "Topic to consume, or several separated by commas; one starting with ^ is a regular "
+     .want = "1 to 16 distinct topic names or ^patterns, separated by commas or as an array (a "
+             "name: 1 to 249 characters from a-z, A-Z, 0-9, \".\", \"_\" and \"-\")",
+     .doc = "Topic to consume, or several (an array, or one string separated by commas); one "
+            "starting with ^ is a regular "
             "expression (every matching topic, e.g. \"^wsa-.*\"; no comma in it). Partitions "
             "added later, and topics created later that match a pattern, are picked up at the "
             "next metadata refresh (topic.metadata.refresh.interval.ms).",
