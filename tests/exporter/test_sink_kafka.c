@@ -562,9 +562,10 @@ static void test_offsets_value(void **state)
 {
     (void)state;
     char v[WT_KAFKA_OFFSETS_VALUE_MAX];
-    size_t n = wt__kafka_offsets_value(v, sizeof(v), 42, 7, 1234);
+    size_t n = wt__kafka_offsets_value(v, sizeof(v), 42, 7, 1234, "00000000000000ff-3", 2);
     assert_true(n > 0);
-    assert_string_equal(v, "{\"v\":1,\"seq\":42,\"segment\":7,\"offset\":1234}");
+    assert_string_equal(v, "{\"v\":1,\"seq\":42,\"segment\":7,\"offset\":1234,"
+                           "\"txn\":\"00000000000000ff-3\",\"prev\":2}");
     uint64_t seq = 0;
     assert_true(wt__kafka_offsets_parse(v, n, &seq));
     assert_int_equal(seq, 42);

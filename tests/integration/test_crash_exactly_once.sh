@@ -8,9 +8,15 @@
 # and at named crash points (WT_CRASH_AT) that random timing rarely hits:
 # after a spool commit, after the file sink's write and fsync but before
 # its cursor is saved, before a cursor write, before a checkpoint write,
-# and when a truncation is detected. Sinks: file (NDJSON), file (zstd) and,
-# unless CRASH_SSE=0, sse (the test server). In the end every seq is in
-# every sink exactly once: 0 lost, 0 duplicated.
+# between a Kafka transaction's offsets record and its commit, and when a
+# truncation is detected. Sinks: file (NDJSON), file (zstd) and, unless
+# CRASH_SSE=0, sse (the test server), unless CRASH_KAFKA=0, kafka with
+# "exactly_once": true (librdkafka's mock cluster). In the end every seq is
+# in every sink exactly once: 0 lost, 0 duplicated. At Kafka: as read with
+# isolation.level=read_committed, counting only committed transactions,
+# which wt-kafka-check --txn-offsets tells from the sink's offsets topic
+# (the mock cluster writes no transaction markers; see wt_kafka_check.c),
+# and a negative control shows that check fails on a duplicate.
 #
 # Copytruncate loses for real what the old generation held past the
 # daemon's position (the copy is named a.log.N, outside the input glob, as
@@ -18,10 +24,12 @@
 # file, so every loss counted is the exporter's.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sse_lib.sh"
+. "$(dirname "$0")/kafka_lib.sh"
 
 SEED=${WT_CRASH_SEED:-12}
 KILLS=${WT_CRASH_KILLS:-24}
 SSE=${CRASH_SSE:-1}
+KAFKA=${CRASH_KAFKA:-1}
 NAMED=${CRASH_NAMED:-1} # 0: no WT_CRASH_AT (to measure a binary without crash points)
 RANDOM=$SEED
 A=$T/logs/a.log
@@ -29,7 +37,7 @@ CFG=$T/cfg.json
 OUT0=$T/out0.ndjson
 OUT1=$T/out1.ndjson.zst
 PORT=$(free_port) || fail "no free port"
-log "seed $SEED, $KILLS kills, sse=$SSE"
+log "seed $SEED, $KILLS kills, sse=$SSE, kafka=$KAFKA"
 
 if [ "$SSE" = 1 ]; then
     start_sse
@@ -37,12 +45,18 @@ if [ "$SSE" = 1 ]; then
 else
     SSE_SINK=
 fi
+if [ "$KAFKA" = 1 ]; then
+    start_mock 6
+    KAFKA_SINK=", {\"type\": \"kafka\", \"name\": \"kafka0\", \"brokers\": \"$BOOT\", \"topic\": \"wt\", \"exactly_once\": true}"
+else
+    KAFKA_SINK=
+fi
 cat >"$CFG" <<EOF
 {
   "state_dir": "$T/state",
   "inputs": [{"path": "$T/logs/*.log"}],
   "sinks": [{"type": "file", "name": "file0", "path": "$OUT0", "compress": "none"},
-            {"type": "file", "name": "file1", "path": "$OUT1", "compress": "zstd"}$SSE_SINK],
+            {"type": "file", "name": "file1", "path": "$OUT1", "compress": "zstd"}$SSE_SINK$KAFKA_SINK],
   "batch": {"linger": "100ms", "max_events": 300},
   "checkpoint_interval": "300ms",
   "scan_interval": "1s",
@@ -82,6 +96,7 @@ caught_up() {
 
 CRASH_POINTS=(spool-committed file-written cursor-sync checkpoint-write)
 [ "$SSE" = 1 ] && CRASH_POINTS+=(sse-planned)
+[ "$KAFKA" = 1 ] && CRASH_POINTS+=(kafka-produced)
 NROT=0
 WRITER_CHUNK=40 start_writer "$A" 1 1000000 host
 declare -A KINDS=()
@@ -188,7 +203,13 @@ start_daemon "$CFG"
 have_all() {
     [ "$(out_seqs "$OUT0" host | sort -u | wc -l)" -ge "$LAST" ] &&
         [ "$(zstd -dcq "$OUT1" 2>/dev/null | grep -c 'example.com/seq/')" -ge "$LAST" ] &&
-        { [ "$SSE" != 1 ] || [ "$(sse_stat accepted_events)" -ge "$LAST" ]; }
+        { [ "$SSE" != 1 ] || [ "$(sse_stat accepted_events)" -ge "$LAST" ]; } &&
+        { [ "$KAFKA" != 1 ] || kafka_pending_none; }
+}
+# Everything is spooled (the other sinks hold it all) and the kafka sink
+# acked it: its last transaction is committed.
+kafka_pending_none() {
+    [ "$(metric_series wtexport_spool_pending_bytes | awk '/sink="kafka0"/ { print $2; exit }')" = 0 ]
 }
 WT_WAIT_DEADLINE=180 wait_for "every sink to hold seq 1..$LAST" have_all
 stop_daemon
@@ -202,5 +223,30 @@ check_exactly_once "$T/out1.ndjson" 1 "$LAST" host "file sink (zstd)"
 if [ "$SSE" = 1 ]; then
     check_exactly_once "$SSE_EVENTS" 1 "$LAST" host "sse sink (events stored by the server)"
     keys_acked_at_most_once
+fi
+if [ "$KAFKA" = 1 ]; then
+    seq 1 "$LAST" >"$T/seqs"
+    kcheck --topic wt --key observable --expect-seq "$T/seqs" --txn-offsets wt.wtexport-offsets --timeout 60
+    log "kafka: $(kcheck_field events) events read, $(kcheck_field uncommitted_events) of them in $(($(kcheck_field txns) - $(kcheck_field committed_txns))) of $(kcheck_field txns) transactions that did not commit (the mock hands them out)"
+    assert_eq 0 "$(kcheck_field missing)" "kafka events lost (committed transactions)"
+    assert_eq 0 "$(kcheck_field duplicates)" "kafka events duplicated (committed transactions)"
+    assert_eq 0 "$(kcheck_field bad_txn)" "kafka offsets records out of order"
+    assert_eq 0 "$KCHECK_RC" "wt-kafka-check exit"
+    # Negative control: a second exporter with its own state and
+    # transactional.id ships the same lines again, in committed
+    # transactions: the check must count them twice and fail.
+    sed -e "s|\"state_dir\": \"$T/state\"|\"state_dir\": \"$T/state2\"|" \
+        -e 's|"exactly_once": true}|"exactly_once": true, "properties": {"transactional.id": "control"}}|' \
+        -e "s|$OUT0|$T/c0.ndjson|; s|$OUT1|$T/c1.ndjson.zst|" "$CFG" |
+        jq '.sinks |= map(select(.type == "kafka"))' >"$T/cfg2.json"
+    start_daemon "$T/cfg2.json"
+    WT_WAIT_DEADLINE=120 wait_for "the control exporter to ship the logs again" \
+        eval 'kafka_acked_at_least 1 && caught_up && kafka_pending_none'
+    CONTROL=$(kafka_acked)
+    stop_daemon
+    kcheck --topic wt --key observable --expect-seq "$T/seqs" --txn-offsets wt.wtexport-offsets --timeout 60
+    [ "$KCHECK_RC" = 1 ] && [ "$(kcheck_field duplicates)" = "$CONTROL" ] ||
+        check_fail "negative control: the check did not fail with the $CONTROL events shipped twice"
+    log "ok: negative control fails (the control exporter shipped $CONTROL events again; duplicates=$(kcheck_field duplicates))"
 fi
 pass

@@ -379,6 +379,7 @@ static void eo_committed(struct kafka_sink *k)
 {
     k->committed_seq = k->txn_seq;
     k->have_committed = true;
+    k->txn_prev = k->txn_no;
     k->ntxn = 0;
     k->ncommits++;
     k->xp = X_IDLE;
@@ -431,8 +432,8 @@ static void eo_seal(struct kafka_sink *k)
         k->xp = X_COMMIT;
         return;
     }
-    size_t n =
-        wt__kafka_offsets_value(v, sizeof(v), last->b->id, last->b->spool_seg, last->b->spool_off);
+    size_t n = wt__kafka_offsets_value(v, sizeof(v), last->b->id, last->b->spool_seg,
+                                       last->b->spool_off, k->txn_tag, k->txn_prev);
     rd_kafka_resp_err_t err =
         rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->okt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                           RD_KAFKA_V_VALUE(v, n), RD_KAFKA_V_KEY(k->txn_id, strlen(k->txn_id)),
@@ -487,6 +488,9 @@ void wt__kafka_eo_step(struct kafka_sink *k)
             eo_failed(k, "begin_transaction", err);
             return;
         }
+        k->txn_no++;
+        snprintf(k->txn_tag, sizeof(k->txn_tag), "%016" PRIx64 "-%" PRIu64, k->txn_instance,
+                 k->txn_no);
         k->xp = X_OPEN;
         /* fall through */
     case X_OPEN:

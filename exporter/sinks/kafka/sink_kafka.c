@@ -71,6 +71,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TAG "sink.kafka"
@@ -249,6 +251,18 @@ int wt__kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *valu
 }
 
 /* Create rk, its topic handle and the main queue's wake-up on the pipe. */
+/* exactly_once: a random name for this producer's transactions. */
+static uint64_t txn_instance(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        v = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32);
+    }
+    return v;
+}
+
 int wt__kafka_producer_new(struct kafka_sink *k, char *err, size_t errlen)
 {
     const struct wt_kafka_opts *o = k->s->cfg->opts;
@@ -306,6 +320,9 @@ int wt__kafka_producer_new(struct kafka_sink *k, char *err, size_t errlen)
         }
         k->xp = X_INIT;
         k->txn_inited = false;
+        k->txn_instance = txn_instance();
+        k->txn_no = k->txn_prev = 0;
+        k->txn_tag[0] = '\0';
     }
     return 0;
 }
@@ -381,13 +398,20 @@ static enum prod produce_one(struct kafka_sink *k, struct ktrack *t, struct wt_s
 {
     static const char version[] = {'0' + WT_EVENT_VERSION, '\0'};
     static_assert(WT_EVENT_VERSION >= 0 && WT_EVENT_VERSION <= 9, "one-digit version header");
+    /* One header list per message, as RD_KAFKA_V_HEADER makes; taken by
+     * producev on success. */
+    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(k->eo ? 3 : 2);
+    rd_kafka_header_add(hdrs, WT_KAFKA_HDR_HOST, -1, t->host.p, (ssize_t)t->host.len);
+    rd_kafka_header_add(hdrs, WT_KAFKA_HDR_VERSION, -1, version, 1);
+    if (k->eo)
+        rd_kafka_header_add(hdrs, WT_KAFKA_HDR_TXN, -1, k->txn_tag, -1);
     rd_kafka_resp_err_t err =
         rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_MSGFLAGS(0),
                           RD_KAFKA_V_VALUE((void *)value.p, value.len),
                           RD_KAFKA_V_KEY(key ? key->p : NULL, key ? key->len : 0),
-                          RD_KAFKA_V_HEADER(WT_KAFKA_HDR_HOST, t->host.p, (ssize_t)t->host.len),
-                          RD_KAFKA_V_HEADER(WT_KAFKA_HDR_VERSION, version, (ssize_t)1),
-                          RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
+                          RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
+    if (err)
+        rd_kafka_headers_destroy(hdrs);
     switch (err) {
     case RD_KAFKA_RESP_ERR_NO_ERROR:
         t->outstanding++;
