@@ -80,6 +80,24 @@ start_maybe_crashing() {
     bg_track "$DPID"
 }
 ready_or_dead() { ! alive "$DPID" || daemon_ready; }
+# What moves while the daemon works: its CPU time, its log, its state and
+# what the sinks received. The waits below follow it (wait_progress: the
+# deadline restarts on every change), so a machine slowed down by a
+# parallel build never times them out, and a stuck daemon still does. The
+# writer's position is not in it: it moves while the daemon is stuck.
+daemon_progress() {
+    local cpu=0
+    if [ -n "$DPID" ] && [ -r "/proc/$DPID/stat" ]; then
+        cpu=$(sed 's/^.*) //' "/proc/$DPID/stat" 2>/dev/null | cut -d' ' -f12,13)
+    fi
+    echo "$cpu $(wc -c <"$DLOG") $(du -sb "$T/state" 2>/dev/null | cut -f1)" \
+        "$(stat -c %s "$OUT0" "$OUT1" 2>/dev/null | tr '\n' ' ')"
+}
+# dwait DESC CMD: wait for CMD (a shell command line, eval'd) while the
+# daemon makes progress.
+dwait() {
+    wait_progress "$1" "eval $2" daemon_progress
+}
 kill_now() {
     if [ -n "$DPID" ] && alive "$DPID"; then
         kill -KILL "$DPID" 2>/dev/null
@@ -105,7 +123,7 @@ for k in $(seq 1 "$KILLS"); do
     case $kind in
     0) # right after start
         start_maybe_crashing
-        wait_for "start" ready_or_dead
+        dwait "start" ready_or_dead
         sleep_ms "$(rand_ms 150)"
         what="after start"
         ;;
@@ -117,7 +135,7 @@ for k in $(seq 1 "$KILLS"); do
         ;;
     3) # rename rotation
         start_maybe_crashing
-        wait_for "start" ready_or_dead
+        dwait "start" ready_or_dead
         sleep_ms "$(rand_ms 500)"
         NROT=$((NROT + 1))
         mv "$A" "$T/logs/a-$NROT.log" && writer_reopen
@@ -126,10 +144,10 @@ for k in $(seq 1 "$KILLS"); do
         ;;
     4) # copytruncate: once the daemon read everything
         start_maybe_crashing
-        wait_for "start" ready_or_dead
+        dwait "start" ready_or_dead
         if alive "$DPID"; then
             writer_pause
-            WT_WAIT_DEADLINE=120 wait_for "the daemon to read all of a.log" eval '! alive $DPID || caught_up'
+            dwait "the daemon to read all of a.log" '! alive $DPID || caught_up'
             NROT=$((NROT + 1))
             cp "$A" "$A.$NROT" && truncate -s 0 "$A"
             writer_resume
@@ -151,7 +169,7 @@ for k in $(seq 1 "$KILLS"); do
         export WT_CRASH_AT
         start_maybe_crashing
         unset WT_CRASH_AT
-        WT_WAIT_DEADLINE=60 wait_for "the daemon to reach $cp" eval '! alive $DPID'
+        dwait "the daemon to reach $cp" '! alive $DPID'
         what="at crash point $cp"
         ;;
     esac
@@ -163,9 +181,9 @@ done
 # A copytruncate while the daemon is down, once it had read everything: the
 # file is read from its start, with a log line, and nothing is lost.
 start_maybe_crashing
-wait_for "start" daemon_ready
+dwait "start" daemon_ready
 writer_pause
-WT_WAIT_DEADLINE=120 wait_for "the daemon to read all of a.log" caught_up
+dwait "the daemon to read all of a.log" caught_up
 kill_now
 NROT=$((NROT + 1))
 cp "$A" "$A.$NROT" && truncate -s 0 "$A"
@@ -176,18 +194,18 @@ WT_CRASH_AT=tail-truncated
 export WT_CRASH_AT
 start_maybe_crashing
 unset WT_CRASH_AT
-wait_for "start" ready_or_dead
+dwait "start" ready_or_dead
 dlog_has 'was truncated or replaced while wtexport was not running' ||
     check_fail "no log line for the copytruncate while the daemon was down"
 log "ok: $(dlog | grep 'while wtexport was not running' | head -n 1 | cut -c 1-240)"
 if alive "$DPID"; then
     writer_pause
-    WT_WAIT_DEADLINE=120 wait_for "the daemon to read all of a.log" eval '! alive $DPID || caught_up'
+    dwait "the daemon to read all of a.log" '! alive $DPID || caught_up'
     NROT=$((NROT + 1))
     cp "$A" "$A.$NROT" && truncate -s 0 "$A"
     writer_resume
     [ "$NAMED" = 0 ] && sleep_ms 500
-    [ "$NAMED" = 0 ] || WT_WAIT_DEADLINE=60 wait_for "the daemon to die at tail-truncated" eval '! alive $DPID'
+    [ "$NAMED" = 0 ] || dwait "the daemon to die at tail-truncated" '! alive $DPID'
 fi
 kill_now
 KINDS["truncated while down + tail-truncated"]=1
@@ -211,7 +229,7 @@ have_all() {
 kafka_pending_none() {
     [ "$(metric_series wtexport_spool_pending_bytes | awk '/sink="kafka0"/ { print $2; exit }')" = 0 ]
 }
-WT_WAIT_DEADLINE=180 wait_for "every sink to hold seq 1..$LAST" have_all
+dwait "every sink to hold seq 1..$LAST" have_all
 stop_daemon
 
 for kind in "${!KINDS[@]}"; do log "kills $kind: ${KINDS[$kind]}"; done
@@ -240,8 +258,8 @@ if [ "$KAFKA" = 1 ]; then
         -e "s|$OUT0|$T/c0.ndjson|; s|$OUT1|$T/c1.ndjson.zst|" "$CFG" |
         jq '.sinks |= map(select(.type == "kafka"))' >"$T/cfg2.json"
     start_daemon "$T/cfg2.json"
-    WT_WAIT_DEADLINE=120 wait_for "the control exporter to ship the logs again" \
-        eval 'kafka_acked_at_least 1 && caught_up && kafka_pending_none'
+    dwait "the control exporter to ship the logs again" \
+        'kafka_acked_at_least 1 && caught_up && kafka_pending_none'
     CONTROL=$(kafka_acked)
     stop_daemon
     kcheck --topic wt --key observable --expect-seq "$T/seqs" --txn-offsets wt.wtexport-offsets --timeout 60
