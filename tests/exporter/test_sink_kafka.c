@@ -549,6 +549,20 @@ static unsigned read_committed(struct harness *h, const char *topic, uint64_t *l
             uint64_t seq;
             if (last_seq && wt__kafka_offsets_parse(m->payload, m->len, &seq))
                 *last_seq = seq;
+            /* Every message and offsets record names its transaction. */
+            rd_kafka_headers_t *hd = NULL;
+            const void *tv = NULL;
+            size_t tl = 0;
+            if (np == 4) {
+                assert_int_equal(rd_kafka_message_headers(m, &hd), RD_KAFKA_RESP_ERR_NO_ERROR);
+                assert_int_equal(rd_kafka_header_get_last(hd, WT_KAFKA_HDR_TXN, &tv, &tl), 0);
+            } else {
+                tv = memmem(m->payload, m->len, "\"txn\":\"", 7);
+                assert_non_null(tv);
+                tv = (const char *)tv + 7;
+                tl = (size_t)((const char *)memchr(tv, '"', 40) - (const char *)tv);
+            }
+            assert_true(tl > 17 && tl < WT_KAFKA_TXN_TAG_MAX && ((const char *)tv)[16] == '-');
         }
         rd_kafka_message_destroy(m);
     }
