@@ -357,10 +357,8 @@ static size_t missing(const struct check *c, FILE *out)
     return n;
 }
 
-/* Read every partition of topic from its beginning to its high watermark
- * (as of the start), handing each message to fn. 0, or -1 on timeout. */
-static int read_all(rd_kafka_t *rk, const char *topic, double deadline,
-                    void (*fn)(struct check *, const rd_kafka_message_t *), struct check *c)
+/* The number of partitions of topic, asked until deadline; 0: none known. */
+static int topic_partitions(rd_kafka_t *rk, const char *topic, double deadline)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
@@ -379,6 +377,15 @@ static int read_all(rd_kafka_t *rk, const char *topic, double deadline,
     if (md)
         rd_kafka_metadata_destroy(md);
     rd_kafka_topic_destroy(rkt);
+    return nparts;
+}
+
+/* Read every partition of topic from its beginning to its high watermark
+ * (as of the start), handing each message to fn. 0, or -1 on timeout. */
+static int read_all(rd_kafka_t *rk, const char *topic, double deadline,
+                    void (*fn)(struct check *, const rd_kafka_message_t *), struct check *c)
+{
+    int nparts = topic_partitions(rk, topic, deadline);
     if (nparts == 0)
         return -1;
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(nparts);
@@ -559,23 +566,7 @@ int main(int argc, char **argv)
     double deadline = now_s() + timeout;
 
     /* Partitions of the topic. */
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    int nparts = 0;
-    while (now_s() < deadline) {
-        if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-            md->topic_cnt == 1 && !md->topics[0].err && md->topics[0].partition_cnt > 0) {
-            nparts = md->topics[0].partition_cnt;
-            break;
-        }
-        if (md)
-            rd_kafka_metadata_destroy(md);
-        md = NULL;
-        usleep(200 * 1000);
-    }
-    if (md)
-        rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
+    int nparts = topic_partitions(rk, topic, deadline);
     if (nparts == 0) {
         fprintf(stderr, "wt-kafka-check: no metadata for topic %s\n", topic);
         rd_kafka_destroy(rk);
