@@ -21,6 +21,8 @@
 #      a new transaction; the aborted attempt, offsets record included,
 #      stays visible in the mock and the check leaves it out (its
 #      successor's "prev" does not name it): exactly once.
+#   5. two replay jobs of one file with exactly_once: both ship every
+#      event (a job's committed position covers no other job's batches).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kafka_lib.sh"
 
@@ -112,4 +114,23 @@ assert_eq 0 "$(kcheck_field duplicates)" "events duplicated (after an abort)"
 [ "$(kcheck_field uncommitted_events)" -ge "$N4" ] ||
     fail "the aborted attempt (at least $N4 events) is not left out: $KCHECK_OUT"
 log "ok: the aborted transaction's $(kcheck_field uncommitted_events) events left out"
+
+# --- 5. replay: each job ships everything ------------------------------------
+# Two replay jobs of the same file (a fresh state each): the second is not
+# skipped as "already committed" by the first job's position (batch ids of
+# another job), and both run under <id>:replay, never the daemon's id.
+N5=2000
+mock_cmd topic wt5 4
+gen_lines 1 "$N5" >"$T/r.log"
+sed -e 's/"topic": "wt"/"topic": "wt5"/' -e "s|$T/state|$T/state5|" "$T/c.json" >"$T/c5.json"
+for job in 1 2; do
+    rm -rf "$T/state5"
+    "$WT" replay -c "$T/c5.json" "$T/r.log" 2>"$T/replay$job.err" || fail "replay job $job: exit $?"
+    grep -q "events=$N5 batches=\([0-9]*\) acked_batches=\1 failed_batches=0" "$T/replay$job.err" ||
+        fail "replay job $job: $(grep 'events=' "$T/replay$job.err")"
+done
+seq 1 "$N5" >"$T/seqs"
+kcheck --topic wt5 --key observable --expect-seq "$T/seqs" --timeout 60
+assert_eq 0 "$(kcheck_field missing)" "events missing (two replay jobs)"
+assert_eq $((2 * N5)) "$(kcheck_field events)" "events of two replay jobs"
 pass

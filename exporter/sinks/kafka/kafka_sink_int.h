@@ -98,7 +98,8 @@ struct kafka_sink {
 
     /* exactly_once */
     bool eo;
-    bool durable; /* resume() was called: batch ids are spool sequence numbers */
+    bool durable;    /* resume() was called: batch ids are spool sequence numbers */
+    bool replay_job; /* ... or, replay with state, ids of a job (WT_KAFKA_JOB_SHIFT) */
     bool fenced;
     bool need_abort; /* a produce call found the transaction failed */
     bool blocked;    /* the last produce hit QUEUE_FULL */

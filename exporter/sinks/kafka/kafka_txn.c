@@ -296,6 +296,9 @@ void wt__kafka_eo_skip_committed(struct kafka_sink *k)
     for (struct ktrack *t = k->head; t; t = t->next) {
         if (t->state != T_PRODUCE || t->txn || t->b->id > k->committed_seq)
             continue;
+        if (k->replay_job &&
+            t->b->id >> WT_KAFKA_JOB_SHIFT != k->committed_seq >> WT_KAFKA_JOB_SHIFT)
+            continue; /* another replay job's position */
         t->off = t->b->len;
         wt__kafka_set_state(k, t, T_WAIT); /* outstanding 0: wt__kafka_finish() acks it */
         if (k->skipped_batches++ == 0)
@@ -464,10 +467,11 @@ void wt__kafka_eo_step(struct kafka_sink *k)
         if (uv_now(k->s->loop) < k->retry_at || k->loading)
             return;
         if (!k->id_final) {
-            /* No resume() after open: no spool (replay). Its own id, so it
-             * never fences the daemon's producer. */
+            /* No resume() after open (replay without state), or replay
+             * with state: its own id, so it never fences the daemon's
+             * producer. */
             k->id_final = true;
-            if (!k->durable) {
+            if (!k->durable || k->replay_job) {
                 char e[512];
                 size_t n = strlen(k->txn_id);
                 snprintf(k->txn_id + n, sizeof(k->txn_id) - n, ":replay");

@@ -703,13 +703,15 @@ static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
     return 0;
 }
 
-/* Durable (spool) mode: batch ids are spool sequence numbers. */
+/* Durable (spool) mode: batch ids are spool sequence numbers. Replay
+ * with state (state_tag): ids of the job, from its base (cmd_replay.c). */
 static void kafka_resume(struct wt_sink *s, bool has, uint64_t aux)
 {
     struct kafka_sink *k = s->impl;
     (void)has;
     (void)aux;
     k->durable = true;
+    k->replay_job = s->state_tag != NULL;
 }
 
 static void kafka_send(struct wt_sink *s, struct wt_batch *b)
@@ -751,9 +753,12 @@ static void kafka_send(struct wt_sink *s, struct wt_batch *b)
 static bool kafka_ready(const struct wt_sink *s)
 {
     const struct kafka_sink *k = s->impl;
+    /* Also while init_transactions and the read-back run (X_INIT, X_LOAD):
+     * batches wait in T_PRODUCE, and the committed ones are skipped when
+     * the position is known. Refusing them then would stall replay, whose
+     * pipeline offers batches again only on an ack. */
     if (k->eo)
-        return k->xp >= X_IDLE && k->xp != X_FENCED && !k->blocked && !k->fatal &&
-               k->ntrk < WT_KAFKA_MAX_INFLIGHT;
+        return k->xp != X_FENCED && !k->blocked && !k->fatal && k->ntrk < WT_KAFKA_MAX_INFLIGHT;
     return k->nproduce == 0 && k->ntrk < WT_KAFKA_MAX_INFLIGHT && !k->fatal;
 }
 
