@@ -30,10 +30,6 @@ N1=3000 N2=2000 N3=1500
 OFFSETS=wt.wtexport-offsets
 start_mock 6
 kafka_config "$T/c.json" '"name": "kafka0", "exactly_once": true'
-# Everything spooled was acked by the kafka sink (its transaction committed).
-kafka_pending_none() {
-    [ "$(metric_series wtexport_spool_pending_bytes | awk '/sink="kafka0"/ { print $2; exit }')" = 0 ]
-}
 # Every line of the log read (and spooled), and acked by the kafka sink.
 shipped() {
     local lag
