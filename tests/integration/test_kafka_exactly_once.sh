@@ -22,7 +22,9 @@
 #      stays visible in the mock and the check leaves it out (its
 #      successor's "prev" does not name it): exactly once.
 #   5. two replay jobs of one file with exactly_once: both ship every
-#      event (a job's committed position covers no other job's batches).
+#      event (a job's committed position covers no other job's batches);
+#   6. a replay killed at kafka-produced and run again: the re-run skips
+#      what the killed run's transaction holds; exactly once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kafka_lib.sh"
 
@@ -129,4 +131,18 @@ seq 1 "$N5" >"$T/seqs"
 kcheck --topic wt5 --key observable --expect-seq "$T/seqs" --timeout 60
 assert_eq 0 "$(kcheck_field missing)" "events missing (two replay jobs)"
 assert_eq $((2 * N5)) "$(kcheck_field events)" "events of two replay jobs"
+
+# --- 6. replay killed between an offsets record and its commit, re-run -------
+mock_cmd topic wt6 4
+sed -e 's/"topic": "wt"/"topic": "wt6"/' -e "s|$T/state|$T/state6|" "$T/c.json" >"$T/c6.json"
+WT_CRASH_AT=kafka-produced:1 "$WT" replay -c "$T/c6.json" "$T/r.log" 2>"$T/replay6a.err"
+rc=$?
+assert_eq 137 "$rc" "replay killed at kafka-produced: exit"
+"$WT" replay -c "$T/c6.json" "$T/r.log" 2>"$T/replay6b.err" || fail "replay re-run: exit $?"
+grep -q "already committed to Kafka: acked without producing it again" "$T/replay6b.err" ||
+    fail "the re-run sent again what the killed run committed"
+kcheck --topic wt6 --key observable --expect-seq "$T/seqs" --txn-offsets wt6.wtexport-offsets --timeout 60
+assert_eq 0 "$KCHECK_RC" "wt-kafka-check exit (replay re-run)"
+assert_eq 0 "$(kcheck_field missing)" "events missing (replay re-run)"
+assert_eq 0 "$(kcheck_field duplicates)" "events duplicated (replay re-run)"
 pass
