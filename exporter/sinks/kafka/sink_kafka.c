@@ -43,7 +43,12 @@
  * the commit. At start (and after a producer restart), init_transactions
  * fences an older instance and aborts its open transaction, a consumer on
  * the thread pool reads the committed position back (read_committed), and
- * batches at or before it are acked without being produced. The
+ * batches at or before it are acked without being produced (batches
+ * arriving meanwhile wait). Each message carries its transaction's tag
+ * (header wtexport-txn), and the offsets record names it and the last
+ * committed transaction, so a reader can tell committed from aborted
+ * without the broker's markers (the tests do: the mock cluster has none).
+ * The
  * transactional calls run on the loop thread with a short timeout and are
  * resumed from the timer when they time out (librdkafka makes them
  * resumable), so the loop never blocks for longer than WT_KAFKA_TXN_CALL_MS;
@@ -250,7 +255,6 @@ int wt__kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *valu
     return 0;
 }
 
-/* Create rk, its topic handle and the main queue's wake-up on the pipe. */
 /* exactly_once: a random name for this producer's transactions. */
 static uint64_t txn_instance(void)
 {
@@ -263,6 +267,7 @@ static uint64_t txn_instance(void)
     return v;
 }
 
+/* Create rk, its topic handle and the main queue's wake-up on the pipe. */
 int wt__kafka_producer_new(struct kafka_sink *k, char *err, size_t errlen)
 {
     const struct wt_kafka_opts *o = k->s->cfg->opts;
