@@ -249,11 +249,14 @@ if [ "$KAFKA" = 1 ]; then
     assert_eq 0 "$KCHECK_RC" "wt-kafka-check exit"
     # Negative control: a second exporter with its own state and
     # transactional.id ships the same lines again, in committed
-    # transactions: the check must count them twice and fail.
+    # transactions: the check must count them twice and fail. It also
+    # reads the copytruncate copies (a.log.N; there is always one), so it
+    # never has nothing to ship.
     sed -e "s|\"state_dir\": \"$T/state\"|\"state_dir\": \"$T/state2\"|" \
         -e 's|"exactly_once": true}|"exactly_once": true, "properties": {"transactional.id": "control"}}|' \
         -e "s|$OUT0|$T/c0.ndjson|; s|$OUT1|$T/c1.ndjson.zst|" "$CFG" |
-        jq '.sinks |= map(select(.type == "kafka"))' >"$T/cfg2.json"
+        jq --arg copies "$T/logs/a.log.*" \
+            '.sinks |= map(select(.type == "kafka")) | .inputs += [{"path": $copies}]' >"$T/cfg2.json"
     start_daemon "$T/cfg2.json"
     dwait "the control exporter to ship the logs again" \
         'kafka_acked_at_least 1 && caught_up && kafka_pending_none'
