@@ -4,10 +4,13 @@
 # 3 brokers, a separate process on the same host), from the first byte until
 # every batch is acked by delivery reports. Reports events/s and NDJSON MB/s,
 # wtexport's CPU seconds (user + sys) and peak RSS, and the mock cluster's
-# CPU, for message=event and message=batch, next to a baseline in the same
-# run: the same replay into the file sink, compress none (so the Kafka cost
-# shows as a ratio). Medians of RUNS runs. Exit status reflects errors only,
-# never speed.
+# CPU, for message=event and message=batch (idempotent producer, the
+# default) and for message=event with "exactly_once": true (transactional
+# producer; replay has no spool, so no offsets record: the cost is the
+# transactions), next to a baseline in the same run: the same replay into
+# the file sink, compress none (so the Kafka cost shows as a ratio), and
+# exactly_once as a ratio to the idempotent row. Medians of RUNS runs.
+# Exit status reflects errors only, never speed.
 #
 #   bench/bench_kafka.sh [BUILD_DIR]          (default: build)
 #   WT_BENCH_LINES=1000000 WT_BENCH_RUNS=3 WT_BENCH_PARTITIONS=6 WT_BENCH_DIR=/tmp/x
@@ -106,13 +109,17 @@ echo "== wtexport replay, median of $runs run(s) each"
 run "file (baseline)" "{ \"type\": \"file\", \"path\": \"$work/out.ndjson\", \"compress\": \"none\", \"fsync\": false }"
 run "kafka message=event" "{ \"type\": \"kafka\", \"brokers\": \"$boot\", \"topic\": \"wt\" }"
 run "kafka message=batch" "{ \"type\": \"kafka\", \"brokers\": \"$boot\", \"topic\": \"wt\", \"message\": \"batch\", \"properties\": { \"message.max.bytes\": 2000000 } }"
+run "kafka exactly_once" "{ \"type\": \"kafka\", \"brokers\": \"$boot\", \"topic\": \"wt\", \"exactly_once\": true }"
 
 echo "== cost of Kafka relative to the file sink"
 awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[NR, kv[1]] = kv[2] } }
      END {
+        split("message=event message=batch exactly_once", name, " ")
         for (r = 2; r <= NR; r++)
             printf "   %s: %.2fx the wall time, %.2fx the CPU, %.2fx the peak RSS of the file sink\n",
-                r == 2 ? "message=event" : "message=batch",
-                v[r, "wall_s"] / v[1, "wall_s"], v[r, "cpu_s"] / v[1, "cpu_s"],
+                name[r - 1], v[r, "wall_s"] / v[1, "wall_s"], v[r, "cpu_s"] / v[1, "cpu_s"],
                 v[r, "peak_rss_MiB"] / v[1, "peak_rss_MiB"]
+        printf "   exactly_once: %.2fx the wall time, %.2fx the CPU, %.2fx the mock CPU of message=event (idempotent)\n",
+            v[4, "wall_s"] / v[2, "wall_s"], v[4, "cpu_s"] / v[2, "cpu_s"],
+            v[4, "mock_cpu_s"] / v[2, "mock_cpu_s"]
      }' "$work/results"

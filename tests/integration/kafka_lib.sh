@@ -11,6 +11,7 @@
 #                             a config: inputs $T/logs/*.log, one kafka sink
 #                             "kafka0" to $BOOT topic wt, metrics on $PORT
 #   kafka_acked               events acked by the kafka sink (metric)
+#   kafka_pending_none        the kafka sink acked all the spool holds
 #   kcheck ARGS...            wt-kafka-check --bootstrap $BOOT ARGS; its
 #                             summary line in KCHECK_OUT, status in KCHECK_RC
 #   kcheck_field NAME         a field of that summary (missing=, ...)
@@ -76,6 +77,11 @@ kafka_acked() {
     metric_series wtexport_sink_events_total | awk '/sink="kafka0"/ { print $2; exit }'
 }
 kafka_acked_at_least() { [ "$(kafka_acked)" -ge "$1" ] 2>/dev/null; }
+# Nothing in the spool that the kafka sink has not acked (with exactly_once:
+# its last transaction committed).
+kafka_pending_none() {
+    [ "$(metric_series wtexport_spool_pending_bytes | awk '/sink="kafka0"/ { print $2; exit }')" = 0 ]
+}
 # What moves while a Kafka test makes progress: the writer and the acks.
 kafka_progress() { echo "$(writer_pos) $(kafka_acked)"; }
 # kwait DESC CMD...: wait for CMD with a deadline that restarts on progress.

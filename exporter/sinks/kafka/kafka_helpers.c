@@ -118,11 +118,13 @@ bool wt__kafka_err_permanent(rd_kafka_resp_err_t err)
     }
 }
 
-size_t wt__kafka_offsets_value(char *buf, size_t cap, uint64_t seq, uint64_t seg, uint64_t off)
+size_t wt__kafka_offsets_value(char *buf, size_t cap, uint64_t seq, uint64_t seg, uint64_t off,
+                               const char *txn, uint64_t prev)
 {
     int n = snprintf(buf, cap,
-                     "{\"v\":1,\"seq\":%" PRIu64 ",\"segment\":%" PRIu64 ",\"offset\":%" PRIu64 "}",
-                     seq, seg, off);
+                     "{\"v\":1,\"seq\":%" PRIu64 ",\"segment\":%" PRIu64 ",\"offset\":%" PRIu64
+                     ",\"txn\":\"%s\",\"prev\":%" PRIu64 "}",
+                     seq, seg, off, txn, prev);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 

@@ -99,7 +99,8 @@ struct kafka_sink {
 
     /* exactly_once */
     bool eo;
-    bool durable; /* resume() was called: batch ids are spool sequence numbers */
+    bool durable;    /* resume() was called: batch ids are spool sequence numbers */
+    bool replay_job; /* ... or, replay with state, ids of a job (WT_KAFKA_JOB_SHIFT) */
     bool fenced;
     bool need_abort; /* a produce call found the transaction failed */
     bool blocked;    /* the last produce hit QUEUE_FULL */
@@ -115,9 +116,14 @@ struct kafka_sink {
     uint64_t skipped, skipped_batches; /* acked without producing (already committed) */
     uint64_t txn_seq;                  /* the offsets message of the open transaction holds */
     uint64_t ncommits, naborts;
-    bool loading;    /* load job running */
-    bool txn_inited; /* init_transactions done on this producer */
-    bool id_final;   /* txn_id settled (":replay" appended without a spool) */
+    /* Transaction tags (header WT_KAFKA_HDR_TXN, and the offsets record) */
+    uint64_t txn_instance;              /* random, new with each producer */
+    uint64_t txn_no;                    /* transactions begun by this producer */
+    uint64_t txn_prev;                  /* the last of them committed (0: none) */
+    char txn_tag[WT_KAFKA_TXN_TAG_MAX]; /* "<instance>-<txn_no>" of the open one */
+    bool loading;                       /* load job running */
+    bool txn_inited;                    /* init_transactions done on this producer */
+    bool id_final;                      /* txn_id settled (":replay" appended without a spool) */
 };
 
 /* ------------------------------------------------------------------------ */

@@ -296,6 +296,9 @@ void wt__kafka_eo_skip_committed(struct kafka_sink *k)
     for (struct ktrack *t = k->head; t; t = t->next) {
         if (t->state != T_PRODUCE || t->txn || t->b->id > k->committed_seq)
             continue;
+        if (k->replay_job &&
+            t->b->id >> WT_KAFKA_JOB_SHIFT != k->committed_seq >> WT_KAFKA_JOB_SHIFT)
+            continue; /* another replay job's position */
         t->off = t->b->len;
         wt__kafka_set_state(k, t, T_WAIT); /* outstanding 0: wt__kafka_finish() acks it */
         if (k->skipped_batches++ == 0)
@@ -379,6 +382,7 @@ static void eo_committed(struct kafka_sink *k)
 {
     k->committed_seq = k->txn_seq;
     k->have_committed = true;
+    k->txn_prev = k->txn_no;
     k->ntxn = 0;
     k->ncommits++;
     k->xp = X_IDLE;
@@ -431,8 +435,8 @@ static void eo_seal(struct kafka_sink *k)
         k->xp = X_COMMIT;
         return;
     }
-    size_t n =
-        wt__kafka_offsets_value(v, sizeof(v), last->b->id, last->b->spool_seg, last->b->spool_off);
+    size_t n = wt__kafka_offsets_value(v, sizeof(v), last->b->id, last->b->spool_seg,
+                                       last->b->spool_off, k->txn_tag, k->txn_prev);
     rd_kafka_resp_err_t err =
         rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->okt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                           RD_KAFKA_V_VALUE(v, n), RD_KAFKA_V_KEY(k->txn_id, strlen(k->txn_id)),
@@ -463,10 +467,11 @@ void wt__kafka_eo_step(struct kafka_sink *k)
         if (uv_now(k->s->loop) < k->retry_at || k->loading)
             return;
         if (!k->id_final) {
-            /* No resume() after open: no spool (replay). Its own id, so it
-             * never fences the daemon's producer. */
+            /* No resume() after open (replay without state), or replay
+             * with state: its own id, so it never fences the daemon's
+             * producer. */
             k->id_final = true;
-            if (!k->durable) {
+            if (!k->durable || k->replay_job) {
                 char e[512];
                 size_t n = strlen(k->txn_id);
                 snprintf(k->txn_id + n, sizeof(k->txn_id) - n, ":replay");
@@ -487,6 +492,9 @@ void wt__kafka_eo_step(struct kafka_sink *k)
             eo_failed(k, "begin_transaction", err);
             return;
         }
+        k->txn_no++;
+        snprintf(k->txn_tag, sizeof(k->txn_tag), "%016" PRIx64 "-%" PRIu64, k->txn_instance,
+                 k->txn_no);
         k->xp = X_OPEN;
         /* fall through */
     case X_OPEN:

@@ -43,7 +43,12 @@
  * the commit. At start (and after a producer restart), init_transactions
  * fences an older instance and aborts its open transaction, a consumer on
  * the thread pool reads the committed position back (read_committed), and
- * batches at or before it are acked without being produced. The
+ * batches at or before it are acked without being produced (batches
+ * arriving meanwhile wait). Each message carries its transaction's tag
+ * (header wtexport-txn), and the offsets record names it and the last
+ * committed transaction, so a reader can tell committed from aborted
+ * without the broker's markers (the tests do: the mock cluster has none).
+ * The
  * transactional calls run on the loop thread with a short timeout and are
  * resumed from the timer when they time out (librdkafka makes them
  * resumable), so the loop never blocks for longer than WT_KAFKA_TXN_CALL_MS;
@@ -71,6 +76,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TAG "sink.kafka"
@@ -237,6 +244,18 @@ void wt__kafka_on_log(const rd_kafka_t *rk, int level, const char *fac, const ch
 /* Producer                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* exactly_once: a random name for this producer's transactions. */
+static uint64_t txn_instance(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        v = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32);
+    }
+    return v;
+}
+
 /* Create rk, its topic handle and the main queue's wake-up on the pipe. */
 int wt__kafka_producer_new(struct kafka_sink *k, char *err, size_t errlen)
 {
@@ -295,6 +314,9 @@ int wt__kafka_producer_new(struct kafka_sink *k, char *err, size_t errlen)
         }
         k->xp = X_INIT;
         k->txn_inited = false;
+        k->txn_instance = txn_instance();
+        k->txn_no = k->txn_prev = 0;
+        k->txn_tag[0] = '\0';
     }
     return 0;
 }
@@ -370,13 +392,20 @@ static enum prod produce_one(struct kafka_sink *k, struct ktrack *t, struct wt_s
 {
     static const char version[] = {'0' + WT_EVENT_VERSION, '\0'};
     static_assert(WT_EVENT_VERSION >= 0 && WT_EVENT_VERSION <= 9, "one-digit version header");
+    /* One header list per message, as RD_KAFKA_V_HEADER makes; taken by
+     * producev on success. */
+    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(k->eo ? 3 : 2);
+    rd_kafka_header_add(hdrs, WT_KAFKA_HDR_HOST, -1, t->host.p, (ssize_t)t->host.len);
+    rd_kafka_header_add(hdrs, WT_KAFKA_HDR_VERSION, -1, version, 1);
+    if (k->eo)
+        rd_kafka_header_add(hdrs, WT_KAFKA_HDR_TXN, -1, k->txn_tag, -1);
     rd_kafka_resp_err_t err =
         rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_MSGFLAGS(0),
                           RD_KAFKA_V_VALUE((void *)value.p, value.len),
                           RD_KAFKA_V_KEY(key ? key->p : NULL, key ? key->len : 0),
-                          RD_KAFKA_V_HEADER(WT_KAFKA_HDR_HOST, t->host.p, (ssize_t)t->host.len),
-                          RD_KAFKA_V_HEADER(WT_KAFKA_HDR_VERSION, version, (ssize_t)1),
-                          RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
+                          RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
+    if (err)
+        rd_kafka_headers_destroy(hdrs);
     switch (err) {
     case RD_KAFKA_RESP_ERR_NO_ERROR:
         t->outstanding++;
@@ -668,13 +697,15 @@ static int kafka_open(struct wt_sink *s, char *err, size_t errlen)
     return 0;
 }
 
-/* Durable (spool) mode: batch ids are spool sequence numbers. */
+/* Durable (spool) mode: batch ids are spool sequence numbers. Replay
+ * with state (state_tag): ids of the job, from its base (cmd_replay.c). */
 static void kafka_resume(struct wt_sink *s, bool has, uint64_t aux)
 {
     struct kafka_sink *k = s->impl;
     (void)has;
     (void)aux;
     k->durable = true;
+    k->replay_job = s->state_tag != NULL;
 }
 
 static void kafka_send(struct wt_sink *s, struct wt_batch *b)
@@ -716,9 +747,12 @@ static void kafka_send(struct wt_sink *s, struct wt_batch *b)
 static bool kafka_ready(const struct wt_sink *s)
 {
     const struct kafka_sink *k = s->impl;
+    /* Also while init_transactions and the read-back run (X_INIT, X_LOAD):
+     * batches wait in T_PRODUCE, and the committed ones are skipped when
+     * the position is known. Refusing them then would stall replay, whose
+     * pipeline offers batches again only on an ack. */
     if (k->eo)
-        return k->xp >= X_IDLE && k->xp != X_FENCED && !k->blocked && !k->fatal &&
-               k->ntrk < WT_KAFKA_MAX_INFLIGHT;
+        return k->xp != X_FENCED && !k->blocked && !k->fatal && k->ntrk < WT_KAFKA_MAX_INFLIGHT;
     return k->nproduce == 0 && k->ntrk < WT_KAFKA_MAX_INFLIGHT && !k->fatal;
 }
 

@@ -52,6 +52,12 @@ static_assert(WT_KAFKA_MAX_INFLIGHT >= 2, "at least two batches in flight");
 /* Message header names. */
 #define WT_KAFKA_HDR_HOST    "wtexport-host"
 #define WT_KAFKA_HDR_VERSION "wtexport-format-version"
+/* exactly_once: the transaction a message was produced in, "<instance>-<n>":
+ * instance is random per producer (16 hex digits), n counts the
+ * transactions it began. The offsets record of the transaction names it
+ * too, so a reader can tell which transaction each message belongs to. */
+#define WT_KAFKA_HDR_TXN     "wtexport-txn"
+#define WT_KAFKA_TXN_TAG_MAX 40
 
 /**
  * The next line of an NDJSON buffer. *pp is the cursor (start of the
@@ -94,13 +100,23 @@ bool wt__kafka_err_permanent(rd_kafka_resp_err_t err);
 
 /*
  * exactly_once: the value of the sink's record in the offsets topic (its
- * key is the transactional.id): {"v":1,"seq":N,"segment":S,"offset":O},
+ * key is the transactional.id):
+ * {"v":1,"seq":N,"segment":S,"offset":O,"txn":"I-T","prev":P},
  * where seq is the spool sequence number of the last record the
- * transaction holds and segment/offset the spool position after it.
+ * transaction holds and segment/offset the spool position after it; txn
+ * is the transaction's tag (header WT_KAFKA_HDR_TXN of its messages) and
+ * prev the number of the last transaction of the same producer instance
+ * committed before it began (0: none), so a reader can tell an aborted
+ * transaction from a committed one without the broker's markers.
  */
-#define WT_KAFKA_OFFSETS_VALUE_MAX 160
+#define WT_KAFKA_OFFSETS_VALUE_MAX 200
+/* Replay with state numbers a job's batches from its base, a random
+ * 32-bit value shifted by this many bits (job_base in cmd_replay.c): a
+ * committed position of another job (other high bits) covers nothing. */
+#define WT_KAFKA_JOB_SHIFT 24
 /** Format an offsets-topic value into buf (cap >= WT_KAFKA_OFFSETS_VALUE_MAX); its length. */
-size_t wt__kafka_offsets_value(char *buf, size_t cap, uint64_t seq, uint64_t seg, uint64_t off);
+size_t wt__kafka_offsets_value(char *buf, size_t cap, uint64_t seq, uint64_t seg, uint64_t off,
+                               const char *txn, uint64_t prev);
 /** Parse an offsets-topic value. @returns false when it is not one. */
 bool wt__kafka_offsets_parse(const char *p, size_t len, uint64_t *seq);
 
