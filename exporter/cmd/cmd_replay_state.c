@@ -101,10 +101,10 @@ void wt__replay_make_tag(struct replay *r)
     snprintf(r->fname, sizeof(r->fname), "replay-%s.json", r->tag);
 }
 
-/* Batch ids of a job: 2^55 and up, apart from a spool's sequence numbers. */
+/* Batch ids of a job: 2^55 and up, apart from a spool's sequence numbers (sink.h). */
 static uint64_t job_base(uint64_t job)
 {
-    return ((job & 0xffffffffULL) | 0x80000000ULL) << 24;
+    return ((job & 0xffffffffULL) | 0x80000000ULL) << WT_SINK_REPLAY_JOB_SHIFT;
 }
 
 /* The state as JSON text (cJSON_free it), or NULL (out of memory). */

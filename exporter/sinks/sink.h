@@ -24,6 +24,14 @@
 
 #include <uv.h>
 
+/*
+ * Replay with state numbers a job's batches (b->id) from a base of its own:
+ * a random 32-bit job number with its top bit set, shifted left this many
+ * bits (2^55 and up, apart from a spool's sequence numbers). A sink that
+ * stores a position may tell jobs apart by b->id >> WT_SINK_REPLAY_JOB_SHIFT.
+ */
+#define WT_SINK_REPLAY_JOB_SHIFT 24
+
 struct wt_sink;
 
 /** The outcome of a batch. */

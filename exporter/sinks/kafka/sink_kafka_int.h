@@ -110,10 +110,9 @@ bool wt__kafka_err_permanent(rd_kafka_resp_err_t err);
  * transaction from a committed one without the broker's markers.
  */
 #define WT_KAFKA_OFFSETS_VALUE_MAX 200
-/* Replay with state numbers a job's batches from its base, a random
- * 32-bit value shifted by this many bits (job_base in cmd_replay.c): a
- * committed position of another job (other high bits) covers nothing. */
-#define WT_KAFKA_JOB_SHIFT 24
+/* Replay with state: a committed position of another job (other bits above
+ * WT_SINK_REPLAY_JOB_SHIFT, sink.h) covers nothing. */
+#define WT_KAFKA_JOB_SHIFT WT_SINK_REPLAY_JOB_SHIFT
 /** Format an offsets-topic value into buf (cap >= WT_KAFKA_OFFSETS_VALUE_MAX); its length. */
 size_t wt__kafka_offsets_value(char *buf, size_t cap, uint64_t seq, uint64_t seg, uint64_t off,
                                const char *txn, uint64_t prev);
