@@ -25,7 +25,7 @@ static size_t put_varint(uint8_t *p, uint64_t v)
     return n;
 }
 
-static int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+static int get_varint_long(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
     uint64_t r = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
@@ -45,6 +45,16 @@ static int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
         }
     }
     return WT_EPARSE;
+}
+
+/* Most values (counts, client counts) fit one byte: that case inline. */
+static inline int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+    if (*pp < end && **pp < 0x80) {
+        *v = *(*pp)++;
+        return 0;
+    }
+    return get_varint_long(pp, end, v);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -190,7 +200,8 @@ void wt__index_clients_sort(struct wt_index_bucket *b)
     qsort(b->client, b->nclients, sizeof(b->client[0]), by_count_desc);
 }
 
-void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bucket *src,
+/* wt_index_bucket_merge without the final sort of dst's clients. */
+static void merge_unsorted(struct wt_index_bucket *dst, const struct wt_index_bucket *src,
                            unsigned top)
 {
     if (dst->count == 0) {
@@ -213,7 +224,30 @@ void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bu
     for (unsigned i = 0; i < src->nclients; i++)
         wt__index_client_add(dst, top, src->client[i].addr, src->client[i].len,
                              src->client[i].count);
+}
+
+void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bucket *src,
+                           unsigned top)
+{
+    merge_unsorted(dst, src, top);
     wt__index_clients_sort(dst);
+}
+
+size_t wt_index_hits_merge(const struct wt_index_hit *hits, size_t n, unsigned top,
+                           struct wt_index_bucket *dst, struct wt_index_bucket *scratch)
+{
+    size_t got = 0;
+    dst->count = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (wt_index_bucket_decode(hits[k].p, hits[k].n, hits[k].hour_ms, got ? scratch : dst) != 0)
+            continue; /* damaged: left out, as a single lookup does */
+        if (got++)
+            merge_unsorted(dst, scratch, top);
+    }
+    /* The clients are sorted once, not after every bucket. */
+    if (got > 1)
+        wt__index_clients_sort(dst);
+    return got;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -187,8 +187,15 @@ static void sighting(struct wt_tbuf *out, const struct wt_observe_obs *ob,
     h = fnv(h, ob->value, ob->len);
     h = fnv(h, &b->start_ms, sizeof(b->start_ms));
     h = fnv(h, &b->end_ms, sizeof(b->end_ms));
-    snprintf(id, sizeof(id), "transient:sighting-%016llx", (unsigned long long)h);
-    snprintf(ext, sizeof(ext), "wtexport-sighting-%016llx", (unsigned long long)h);
+    static const char hex[] = "0123456789abcdef";
+    char hx[17];
+    for (int i = 0; i < 16; i++)
+        hx[i] = hex[(h >> (60 - 4 * i)) & 15];
+    hx[16] = '\0';
+    memcpy(id, "transient:sighting-", 19);
+    memcpy(id + 19, hx, 17);
+    memcpy(ext, "wtexport-sighting-", 18);
+    memcpy(ext + 18, hx, 17);
     struct wt_ctim_sighting s = {
         .id = id,
         .external_id = ext,
@@ -208,6 +215,9 @@ static void sighting(struct wt_tbuf *out, const struct wt_observe_obs *ob,
     };
     wt_ctim_sighting_write(out, &s);
 }
+
+/* Bytes left before the docs for {"data":{"sightings":{"count":N,"docs":[. */
+#define ANSWER_GAP 64
 
 struct answer {
     const struct wt_observe_req *req;
@@ -234,14 +244,7 @@ static int answer_one(void *ctx, size_t which, const struct wt_index_hit *hits, 
     /* Group g merges buckets [g*n/groups, (g+1)*n/groups): consecutive hours. */
     for (size_t g = 0; g < groups; g++) {
         size_t from = g * n / groups, to = (g + 1) * n / groups;
-        a->m->count = 0;
-        for (size_t k = from; k < to; k++) {
-            struct wt_index_bucket *dst = k == from ? a->m : a->one;
-            if (wt_index_bucket_decode(hits[k].p, hits[k].n, hits[k].hour_ms, dst) != 0)
-                continue; /* damaged: left out, as a single lookup does */
-            if (k != from)
-                wt_index_bucket_merge(a->m, a->one, a->o.top);
-        }
+        wt_index_hits_merge(hits + from, to - from, a->o.top, a->m, a->one);
         if (a->m->count == 0)
             continue;
         if (a->ndocs++)
@@ -262,6 +265,9 @@ char *wt_observe_answer_text(struct wt_index *idx, const struct wt_observe_req *
     a.m = wt_malloc(sizeof(*a.m));
     a.one = wt_malloc(sizeof(*a.one));
     int rc = types && values && a.m && a.one ? 0 : -ENOMEM;
+    /* Room for the header, written when the count is known. */
+    if (rc == 0 && wt_tbuf_reserve(&a.docs, 64 * 1024))
+        a.docs.len = ANSWER_GAP;
     for (size_t i = 0; rc == 0 && i < req->n; i++) {
         types[i] = req->obs[i].type;
         values[i] = (struct wt_str){req->obs[i].value, req->obs[i].len};
@@ -273,23 +279,26 @@ char *wt_observe_answer_text(struct wt_index *idx, const struct wt_observe_req *
     wt_free(values);
     wt_free(a.m);
     wt_free(a.one);
-    struct wt_tbuf out = {0};
     if (rc == 0 && a.ndocs == 0) {
-        WT_TBUF_LIT(&out, "{\"data\":{}}");
-    } else if (rc == 0 && wt_tbuf_reserve(&out, a.docs.len + 64)) {
-        WT_TBUF_LIT(&out, "{\"data\":{\"sightings\":{\"count\":");
-        wt_tbuf_u64(&out, a.ndocs);
-        WT_TBUF_LIT(&out, ",\"docs\":[");
-        wt_tbuf_put(&out, a.docs.p, a.docs.len);
-        WT_TBUF_LIT(&out, "]}}}");
+        wt_tbuf_free(&a.docs);
+        WT_TBUF_LIT(&a.docs, "{\"data\":{}}");
+    } else if (rc == 0 && !a.docs.oom) {
+        /* The header, now that the count is known, right before the docs
+         * (in the gap left for it), then moved to the front: no second
+         * buffer of the answer's size. */
+        char hdr[ANSWER_GAP + 1];
+        int h = snprintf(hdr, sizeof(hdr), "{\"data\":{\"sightings\":{\"count\":%zu,\"docs\":[",
+                         a.ndocs);
+        memcpy(a.docs.p + ANSWER_GAP - h, hdr, (size_t)h);
+        memmove(a.docs.p, a.docs.p + ANSWER_GAP - h, a.docs.len - (ANSWER_GAP - (size_t)h));
+        a.docs.len -= ANSWER_GAP - (size_t)h;
+        WT_TBUF_LIT(&a.docs, "]}}}");
     }
-    bool oom = a.docs.oom;
-    wt_tbuf_free(&a.docs);
-    if (rc || oom) {
-        wt_tbuf_free(&out);
+    if (rc) {
+        wt_tbuf_free(&a.docs);
         return NULL;
     }
-    return wt_tbuf_take(&out, len);
+    return wt_tbuf_take(&a.docs, len);
 }
 
 cJSON *wt_observe_sightings(struct wt_index *idx, const struct wt_observe_req *req,
