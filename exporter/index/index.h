@@ -180,9 +180,9 @@ void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bu
                            unsigned top);
 
 /**
- * Decode hits[0, n) (one observable's buckets) and merge them into dst, as
- * wt_index_bucket_merge one by one would, sorting the clients once at the
- * end; scratch is working space. Damaged values are left out.
+ * Decode hits[0, n) (one observable's buckets) and merge them into dst
+ * one by one (wt_index_bucket_merge); scratch is working space. Damaged
+ * values are left out.
  * @returns how many values were merged (0: dst->count is 0).
  */
 size_t wt_index_hits_merge(const struct wt_index_hit *hits, size_t n, unsigned top,

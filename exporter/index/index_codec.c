@@ -195,13 +195,21 @@ static int by_count_desc(const void *a, const void *b)
     return memcmp(x->addr, y->addr, x->len);
 }
 
+/* Insertion sort: the list is short and, after a merge, nearly sorted
+ * already (cheaper than qsort's set-up). The order is total (addresses
+ * differ), so it is the order qsort gave. */
 void wt__index_clients_sort(struct wt_index_bucket *b)
 {
-    qsort(b->client, b->nclients, sizeof(b->client[0]), by_count_desc);
+    for (unsigned i = 1; i < b->nclients; i++) {
+        struct wt_index_client c = b->client[i];
+        unsigned j = i;
+        for (; j > 0 && by_count_desc(&b->client[j - 1], &c) > 0; j--)
+            b->client[j] = b->client[j - 1];
+        b->client[j] = c;
+    }
 }
 
-/* wt_index_bucket_merge without the final sort of dst's clients. */
-static void merge_unsorted(struct wt_index_bucket *dst, const struct wt_index_bucket *src,
+void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bucket *src,
                            unsigned top)
 {
     if (dst->count == 0) {
@@ -224,12 +232,6 @@ static void merge_unsorted(struct wt_index_bucket *dst, const struct wt_index_bu
     for (unsigned i = 0; i < src->nclients; i++)
         wt__index_client_add(dst, top, src->client[i].addr, src->client[i].len,
                              src->client[i].count);
-}
-
-void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bucket *src,
-                           unsigned top)
-{
-    merge_unsorted(dst, src, top);
     wt__index_clients_sort(dst);
 }
 
@@ -242,11 +244,8 @@ size_t wt_index_hits_merge(const struct wt_index_hit *hits, size_t n, unsigned t
         if (wt_index_bucket_decode(hits[k].p, hits[k].n, hits[k].hour_ms, got ? scratch : dst) != 0)
             continue; /* damaged: left out, as a single lookup does */
         if (got++)
-            merge_unsorted(dst, scratch, top);
+            wt_index_bucket_merge(dst, scratch, top);
     }
-    /* The clients are sorted once, not after every bucket. */
-    if (got > 1)
-        wt__index_clients_sort(dst);
     return got;
 }
 
