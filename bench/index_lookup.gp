@@ -9,7 +9,7 @@ if (!exists("per_day")) per_day = 200000
 set terminal pngcairo size 1000,650 enhanced font 'sans,10'
 set output png
 set datafile separator ','
-set title sprintf("Lookup latency of 20 observables against the window\n{/*0.85 wtexport index, %g days loaded at %g events/day; appliance limit 60 s}", days, per_day)
+set title sprintf("Lookup latency of 20 observables against the window\n{/*0.85 wtexport index, %g days loaded at %.0f events/day; appliance limit 60 s}", days, per_day)
 set xlabel 'window (days, log scale)'
 set ylabel 'latency (ms, log scale)'
 set logscale xy

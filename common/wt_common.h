@@ -67,6 +67,35 @@ static inline void wt_buf_init(struct wt_buf *b, char *mem, size_t cap)
 /** Append n bytes. WT_EFULL (and nothing written) when they do not fit. */
 int wt_buf_append(struct wt_buf *b, const void *data, size_t n);
 
+/**
+ * A growable text buffer (wt_realloc'd, doubling): for output whose size is
+ * not known in advance (JSON answers and bodies). Appends never fail one by
+ * one: a failed allocation sticks (oom) and wt_tbuf_take then gives NULL.
+ * Zero-initialise it; wt_tbuf_free (or wt_tbuf_take) releases it.
+ */
+struct wt_tbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+/** Room for more bytes after len. @returns false (oom set) when out of memory. */
+bool wt_tbuf_reserve(struct wt_tbuf *b, size_t more);
+void wt_tbuf_put(struct wt_tbuf *b, const void *s, size_t n);
+/* lit must be a string literal ("" lit refuses anything else). */
+#define WT_TBUF_LIT(b, lit) wt_tbuf_put((b), "" lit, sizeof("" lit) - 1)
+/** Append s as a JSON string (quoted and escaped as wt_json_append_str). */
+void wt_tbuf_json_str(struct wt_tbuf *b, const char *s, size_t n);
+/** Append v in decimal. */
+void wt_tbuf_u64(struct wt_tbuf *b, uint64_t v);
+/**
+ * NUL-terminate and hand the text over (*len, when not NULL, excludes the
+ * NUL); the buffer is left empty. @returns the wt_malloc'd text, or NULL
+ * (and nothing to free) when an allocation failed on the way.
+ */
+char *wt_tbuf_take(struct wt_tbuf *b, size_t *len);
+void wt_tbuf_free(struct wt_tbuf *b);
+
 /* ------------------------------------------------------------------------ */
 /* Allocation                                                               */
 /* ------------------------------------------------------------------------ */

@@ -103,6 +103,11 @@ size_t wt__ipv6_text(const unsigned char bin[16], char *out)
     return n;
 }
 
+size_t wt_ip_text(const unsigned char *bin, size_t len, char *out)
+{
+    return len == 4 ? put_dotted(out, bin) : len == 16 ? wt__ipv6_text(bin, out) : 0;
+}
+
 /*
  * wt_norm_ip() for the texts that need no inet_pton: one ip_ruled_out(), and
  * an IPv4 address in canonical form, which is its own output. Inline, so

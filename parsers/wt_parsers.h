@@ -307,6 +307,9 @@ int wt_obs_extract(const struct wt_record *rec, const struct wt_obs_opts *opts,
 
 /** IPv4 or IPv6 (optionally in [brackets]) -> inet_ntop form; *type gets IP or IPV6. */
 int wt_norm_ip(struct wt_str in, char *out, size_t cap, enum wt_obs_type *type);
+/** A binary address (len 4 or 16) in inet_ntop's text form, without its sprintf. out needs 46
+ * bytes; no NUL is written. @returns the length (0 for another len). */
+size_t wt_ip_text(const unsigned char *bin, size_t len, char *out);
 /** Host name -> lower-case, no trailing dot; rejects IPs and invalid names. */
 int wt_norm_domain(struct wt_str in, char *out, size_t cap);
 /** http(s)/ftp URL -> scheme and host lower-case, default port and fragment dropped. */

@@ -11,132 +11,80 @@ const char *wt_ctim_obs_type(enum wt_obs_type t)
     return wt_obs_type_name(t);
 }
 
-/* A view as a new cJSON string (the view needs no NUL). */
-static cJSON *str_of(struct wt_str v)
+static void put_observable(struct wt_tbuf *b, enum wt_obs_type t, struct wt_str v)
 {
-    char buf[WT_CTIM_TEXT_MAX * 8];
-    if (v.len >= sizeof(buf)) {
-        char *heap = wt_strndup(v.p, v.len);
-        cJSON *o = heap ? cJSON_CreateString(heap) : NULL;
-        wt_free(heap);
-        return o;
-    }
-    memcpy(buf, v.p, v.len);
-    buf[v.len] = '\0';
-    return cJSON_CreateString(buf);
+    WT_TBUF_LIT(b, "{\"type\":\"");
+    wt_tbuf_put(b, wt_ctim_obs_type(t), strlen(wt_ctim_obs_type(t))); /* a plain word */
+    WT_TBUF_LIT(b, "\",\"value\":");
+    wt_tbuf_json_str(b, v.p, v.len);
+    WT_TBUF_LIT(b, "}");
 }
 
-static cJSON *observable(enum wt_obs_type type, struct wt_str value)
+static void put_str(struct wt_tbuf *b, const char *s)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *v = str_of(value);
-    if (!o || !v || !cJSON_AddStringToObject(o, "type", wt_ctim_obs_type(type))) {
-        cJSON_Delete(o);
-        cJSON_Delete(v);
-        return NULL;
-    }
-    cJSON_AddItemToObject(o, "value", v);
-    return o;
+    wt_tbuf_json_str(b, s, strlen(s));
 }
 
-static cJSON *observed_time(int64_t start_ms, int64_t end_ms)
+void wt_ctim_sighting_write(struct wt_tbuf *b, const struct wt_ctim_sighting *s)
 {
-    char a[25], b[25];
-    wt_iso8601_ms(start_ms, a);
-    wt_iso8601_ms(end_ms, b);
-    cJSON *o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "start_time", a) ||
-        !cJSON_AddStringToObject(o, "end_time", b)) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
-}
+    /* The observed_time object, written once: every target repeats it. */
+    char ot[96];
+    struct wt_buf w = {ot, 0, sizeof(ot)};
+    char a[25], e[25];
+    wt_iso8601_ms(s->start_ms, a);
+    wt_iso8601_ms(s->end_ms, e);
+#define OT_LIT(lit) wt_buf_append(&w, "" lit, sizeof("" lit) - 1)
+    OT_LIT("{\"start_time\":\"");
+    wt_buf_append(&w, a, strlen(a));
+    OT_LIT("\",\"end_time\":\"");
+    wt_buf_append(&w, e, strlen(e));
+    OT_LIT("\"}");
+#undef OT_LIT
 
-/* Add item to obj under name; false (item freed) when either is missing. */
-static bool add(cJSON *obj, const char *name, cJSON *item)
-{
-    if (!item)
-        return false;
-    cJSON_AddItemToObject(obj, name, item);
-    return true;
-}
-
-static cJSON *targets_json(const struct wt_ctim_sighting *s)
-{
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < s->ntargets && i < WT_CTIM_TARGETS_MAX; i++) {
-        cJSON *t = cJSON_CreateObject(), *obs = cJSON_CreateArray();
-        bool ok = t && obs && cJSON_AddStringToObject(t, "type", "endpoint");
-        if (ok) {
-            cJSON *one = observable(s->targets[i].type, s->targets[i].addr);
-            ok = one != NULL;
-            if (ok)
-                cJSON_AddItemToArray(obs, one);
-        }
-        if (ok) {
-            cJSON_AddItemToObject(t, "observables", obs);
-            obs = NULL;
-            ok = add(t, "observed_time", observed_time(s->start_ms, s->end_ms));
-        }
-        cJSON_Delete(obs);
-        if (!ok) {
-            cJSON_Delete(t);
-            cJSON_Delete(arr);
-            return NULL;
-        }
-        cJSON_AddItemToArray(arr, t);
+    WT_TBUF_LIT(b, "{\"observables\":[");
+    put_observable(b, s->type, s->value);
+    WT_TBUF_LIT(b, "],\"type\":\"sighting\",\"count\":");
+    wt_tbuf_u64(b, s->count);
+    WT_TBUF_LIT(b, ",\"observed_time\":");
+    wt_tbuf_put(b, ot, w.len);
+    WT_TBUF_LIT(b, ",\"confidence\":");
+    put_str(b, s->confidence ? s->confidence : "High");
+    WT_TBUF_LIT(b, ",\"sensor\":\"network.proxy\",\"source\":");
+    put_str(b, s->source ? s->source : "wtexport");
+    WT_TBUF_LIT(b, ",\"internal\":true,\"targets\":[");
+    for (size_t i = 0; i < s->ntargets && i < WT_CTIM_TARGETS_MAX; i++) {
+        if (i)
+            WT_TBUF_LIT(b, ",");
+        WT_TBUF_LIT(b, "{\"type\":\"endpoint\",\"observables\":[");
+        put_observable(b, s->targets[i].type, s->targets[i].addr);
+        WT_TBUF_LIT(b, "],\"observed_time\":");
+        wt_tbuf_put(b, ot, w.len);
+        WT_TBUF_LIT(b, "}");
     }
-    return arr;
-}
-
-cJSON *wt_ctim_sighting_json(const struct wt_ctim_sighting *s)
-{
-    cJSON *o = cJSON_CreateObject(), *obs = cJSON_CreateArray();
-    bool ok = o && obs;
-    if (ok) {
-        cJSON *one = observable(s->type, s->value);
-        ok = one != NULL;
-        if (ok)
-            cJSON_AddItemToArray(obs, one);
+    WT_TBUF_LIT(b, "],\"tlp\":");
+    put_str(b, s->tlp ? s->tlp : "amber");
+    if (s->id) {
+        WT_TBUF_LIT(b, ",\"id\":");
+        put_str(b, s->id);
     }
-    if (ok) {
-        cJSON_AddItemToObject(o, "observables", obs);
-        obs = NULL;
+    if (s->source_uri) {
+        WT_TBUF_LIT(b, ",\"source_uri\":");
+        put_str(b, s->source_uri);
     }
-    ok = ok && cJSON_AddStringToObject(o, "type", "sighting") &&
-         cJSON_AddNumberToObject(o, "count", (double)s->count) &&
-         add(o, "observed_time", observed_time(s->start_ms, s->end_ms)) &&
-         cJSON_AddStringToObject(o, "confidence", s->confidence ? s->confidence : "High") &&
-         cJSON_AddStringToObject(o, "sensor", "network.proxy") &&
-         cJSON_AddStringToObject(o, "source", s->source ? s->source : "wtexport") &&
-         cJSON_AddBoolToObject(o, "internal", true) && add(o, "targets", targets_json(s)) &&
-         cJSON_AddStringToObject(o, "tlp", s->tlp ? s->tlp : "amber");
-    if (ok && s->id)
-        ok = cJSON_AddStringToObject(o, "id", s->id) != NULL;
-    if (ok && s->source_uri)
-        ok = cJSON_AddStringToObject(o, "source_uri", s->source_uri) != NULL;
-    if (ok && s->title)
-        ok = cJSON_AddStringToObject(o, "title", s->title) != NULL;
-    if (ok && s->description)
-        ok = cJSON_AddStringToObject(o, "description", s->description) != NULL;
-    if (ok && s->external_id) {
-        cJSON *ids = cJSON_CreateArray(), *id = cJSON_CreateString(s->external_id);
-        ok = ids && id;
-        if (ok) {
-            cJSON_AddItemToArray(ids, id);
-            cJSON_AddItemToObject(o, "external_ids", ids);
-        } else {
-            cJSON_Delete(ids);
-            cJSON_Delete(id);
-        }
+    if (s->title) {
+        WT_TBUF_LIT(b, ",\"title\":");
+        put_str(b, s->title);
     }
-    cJSON_Delete(obs);
-    if (!ok) {
-        cJSON_Delete(o);
-        return NULL;
+    if (s->description) {
+        WT_TBUF_LIT(b, ",\"description\":");
+        put_str(b, s->description);
     }
-    return o;
+    if (s->external_id) {
+        WT_TBUF_LIT(b, ",\"external_ids\":[");
+        put_str(b, s->external_id);
+        WT_TBUF_LIT(b, "]");
+    }
+    WT_TBUF_LIT(b, "}");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -297,17 +245,16 @@ bool wt_ctim_sighting_check(const cJSON *o, char *err, size_t errlen)
 /* Bundles                                                                  */
 /* ------------------------------------------------------------------------ */
 
-cJSON *wt_ctim_bundle_json(cJSON *sightings, const char *source)
+void wt_ctim_bundle_begin(struct wt_tbuf *b, const char *source)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o || !sightings || !cJSON_AddStringToObject(o, "type", "bundle") ||
-        !cJSON_AddStringToObject(o, "source", source)) {
-        cJSON_Delete(o);
-        cJSON_Delete(sightings);
-        return NULL;
-    }
-    cJSON_AddItemToObject(o, "sightings", sightings);
-    return o;
+    WT_TBUF_LIT(b, "{\"type\":\"bundle\",\"source\":");
+    put_str(b, source);
+    WT_TBUF_LIT(b, ",\"sightings\":[");
+}
+
+void wt_ctim_bundle_end(struct wt_tbuf *b)
+{
+    WT_TBUF_LIT(b, "]}");
 }
 
 bool wt_ctim_bundle_check(const cJSON *o, size_t max, char *err, size_t errlen)

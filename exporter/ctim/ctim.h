@@ -56,14 +56,18 @@ struct wt_ctim_sighting {
 const char *wt_ctim_obs_type(enum wt_obs_type t);
 
 /**
- * The sighting as a CTIM JSON object (type "sighting", count,
- * observed_time {start_time, end_time} in ISO 8601 UTC, confidence,
- * sensor "network.proxy", source, source_uri, internal true, observables,
- * targets of type "endpoint" with their ip/ipv6 observable and the same
- * observed_time, title, description, external_ids, id, tlp).
- * @returns a new cJSON object (cJSON_Delete it), or NULL when out of memory.
+ * Append the sighting to b as CTIM JSON text: the one sighting encoder of
+ * wtexport (the CTIA sink's bundles and dead letters, the observe API's
+ * answers). Members, in this order: observables (the one observable),
+ * type "sighting", count, observed_time {start_time, end_time} in ISO 8601
+ * UTC, confidence, sensor "network.proxy", source, internal true, targets
+ * of type "endpoint" with their ip/ipv6 observable and the same
+ * observed_time, tlp, then when set id, source_uri, title, description and
+ * external_ids. Written directly (no cJSON tree): an answer of 2000
+ * sightings would otherwise build and free some 150 000 nodes. Strings are
+ * escaped (wt_json_append_str); an allocation failure sticks in b->oom.
  */
-cJSON *wt_ctim_sighting_json(const struct wt_ctim_sighting *s);
+void wt_ctim_sighting_write(struct wt_tbuf *b, const struct wt_ctim_sighting *s);
 
 /**
  * Is o a valid wtexport CTIM sighting? Required fields and their types, the
@@ -80,10 +84,12 @@ bool wt_ctim_sighting_check(const cJSON *o, char *err, size_t errlen);
 
 /**
  * A CTIM bundle {"type": "bundle", "source": source, "sightings": [...]}
- * around sightings, a cJSON array the bundle takes over (also on failure).
- * @returns a new cJSON object, or NULL when out of memory.
+ * as text: wt_ctim_bundle_begin writes everything up to the array's "[",
+ * the caller writes the sightings (wt_ctim_sighting_write, separated by
+ * ","), wt_ctim_bundle_end closes it.
  */
-cJSON *wt_ctim_bundle_json(cJSON *sightings, const char *source);
+void wt_ctim_bundle_begin(struct wt_tbuf *b, const char *source);
+void wt_ctim_bundle_end(struct wt_tbuf *b);
 
 /**
  * Is o a bundle as wtexport imports it: type "bundle", a non-empty source,

@@ -1005,14 +1005,20 @@ int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type 
                 continue;
             if (since_ms && hour_ms + WT_HOUR_MS <= since_ms)
                 break;
+            /* One cursor per bucket, keys in order: a key on the leaf page
+             * the previous one was found on is found without a descent. */
+            MDB_cursor *cur;
+            if (mdb_cursor_open(txn, idx->bk[i].dbi, &cur) != 0)
+                continue; /* the bucket went away */
             for (size_t j = 0; j < k; j++) {
                 MDB_val kv = {keys[j].len, keys[j].key}, v;
-                if (mdb_get(txn, idx->bk[i].dbi, &kv, &v) != 0)
-                    continue; /* not seen that hour (or the bucket went away) */
+                if (mdb_cursor_get(cur, &kv, &v, MDB_SET) != 0)
+                    continue; /* not seen that hour */
                 size_t w = keys[j].which;
                 hits[w * WT_INDEX_BUCKETS_MAX + nh[w]++] =
                     (struct wt_index_hit){hour_ms, v.mv_data, v.mv_size};
             }
+            mdb_cursor_close(cur);
         }
         /* The bucket table is no longer used: the writer may add or drop
          * buckets while the answer is built. The values stay valid while

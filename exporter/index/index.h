@@ -181,6 +181,15 @@ void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bu
                            unsigned top);
 
 /**
+ * Decode hits[0, n) (one observable's buckets) and merge them into dst
+ * one by one (wt_index_bucket_merge); scratch is working space. Damaged
+ * values are left out.
+ * @returns how many values were merged (0: dst->count is 0).
+ */
+size_t wt_index_hits_merge(const struct wt_index_hit *hits, size_t n, unsigned top,
+                           struct wt_index_bucket *dst, struct wt_index_bucket *scratch);
+
+/**
  * The canonical form of an observable as the index keys it (the pipeline's
  * normalisers): "ip" also accepts an IPv6 address (and answers as ipv6).
  * strip_query: a URL loses its query, as the pipeline indexes URLs with

@@ -25,7 +25,7 @@ static size_t put_varint(uint8_t *p, uint64_t v)
     return n;
 }
 
-static int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+static int get_varint_long(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
     uint64_t r = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
@@ -45,6 +45,16 @@ static int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
         }
     }
     return WT_EPARSE;
+}
+
+/* Most values (counts, client counts) fit one byte: that case inline. */
+static inline int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+    if (*pp < end && **pp < 0x80) {
+        *v = *(*pp)++;
+        return 0;
+    }
+    return get_varint_long(pp, end, v);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -185,9 +195,18 @@ static int by_count_desc(const void *a, const void *b)
     return memcmp(x->addr, y->addr, x->len);
 }
 
+/* Insertion sort: the list is short and, after a merge, nearly sorted
+ * already (cheaper than qsort's set-up). The order is total (addresses
+ * differ), so it is the order qsort gave. */
 void wt__index_clients_sort(struct wt_index_bucket *b)
 {
-    qsort(b->client, b->nclients, sizeof(b->client[0]), by_count_desc);
+    for (unsigned i = 1; i < b->nclients; i++) {
+        struct wt_index_client c = b->client[i];
+        unsigned j = i;
+        for (; j > 0 && by_count_desc(&b->client[j - 1], &c) > 0; j--)
+            b->client[j] = b->client[j - 1];
+        b->client[j] = c;
+    }
 }
 
 void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bucket *src,
@@ -214,6 +233,20 @@ void wt_index_bucket_merge(struct wt_index_bucket *dst, const struct wt_index_bu
         wt__index_client_add(dst, top, src->client[i].addr, src->client[i].len,
                              src->client[i].count);
     wt__index_clients_sort(dst);
+}
+
+size_t wt_index_hits_merge(const struct wt_index_hit *hits, size_t n, unsigned top,
+                           struct wt_index_bucket *dst, struct wt_index_bucket *scratch)
+{
+    size_t got = 0;
+    dst->count = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (wt_index_bucket_decode(hits[k].p, hits[k].n, hits[k].hour_ms, got ? scratch : dst) != 0)
+            continue; /* damaged: left out, as a single lookup does */
+        if (got++)
+            wt_index_bucket_merge(dst, scratch, top);
+    }
+    return got;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -88,13 +88,6 @@ cJSON *wt_observe_sightings(struct wt_index *idx, const struct wt_observe_req *r
 char *wt_observe_answer_text(struct wt_index *idx, const struct wt_observe_req *req,
                              const struct wt_observe_answer_opts *o, size_t *len);
 
-/**
- * The JSON text wt_ctim_sighting_json(s) prints (same members, same
- * order), written directly; what wt_observe_answer_text uses.
- * @returns wt_malloc'd text or NULL.
- */
-char *wt_observe_sighting_text(const struct wt_ctim_sighting *s);
-
 /** The "data" member of a /refer/observables answer (an array). */
 cJSON *wt_observe_refer(const struct wt_observe_req *req, const char *refer_url);
 

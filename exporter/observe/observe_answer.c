@@ -5,7 +5,6 @@
 #include "observe.h"
 #include "ctim.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -152,174 +151,19 @@ char *wt_observe_expand(const char *tpl, enum wt_obs_type t, const char *value)
     return out;
 }
 
-/* A growable text buffer; a failed allocation sticks (oom). */
-struct sb {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static bool sb_room(struct sb *b, size_t more)
-{
-    if (b->oom)
-        return false;
-    if (b->len + more <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more)
-        cap *= 2;
-    char *np = wt_realloc(b->p, cap);
-    if (!np) {
-        b->oom = true;
-        return false;
-    }
-    b->p = np;
-    b->cap = cap;
-    return true;
-}
-
-static void sb_put(struct sb *b, const char *s, size_t n)
-{
-    if (sb_room(b, n)) {
-        memcpy(b->p + b->len, s, n);
-        b->len += n;
-    }
-}
-
-/* lit must be a string literal ("" lit refuses anything else). */
-#define SB_LIT(b, lit) sb_put((b), "" lit, sizeof("" lit) - 1)
-
-/* A JSON string (quoted, escaped). */
-static void sb_str(struct sb *b, const char *s, size_t n)
-{
-    /* Worst case: every byte as \u00XX (or U+FFFD, 3 bytes), plus quotes. */
-    if (!sb_room(b, 6 * n + 2))
-        return;
-    struct wt_buf w = {b->p + b->len, 0, b->cap - b->len};
-    if (wt_json_append_str(&w, s, n) != 0) {
-        b->oom = true;
-        return;
-    }
-    b->len += w.len;
-}
-
-static void sb_cstr(struct sb *b, const char *s)
-{
-    sb_str(b, s, strlen(s));
-}
-
-static void sb_u64(struct sb *b, uint64_t v)
-{
-    char d[24];
-    size_t i = sizeof(d);
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    sb_put(b, d + i, sizeof(d) - i);
-}
-
-static void sb_observable(struct sb *b, enum wt_obs_type t, struct wt_str v)
-{
-    SB_LIT(b, "{\"type\":");
-    sb_cstr(b, wt_ctim_obs_type(t));
-    SB_LIT(b, ",\"value\":");
-    sb_str(b, v.p, v.len);
-    SB_LIT(b, "}");
-}
-
-static void sb_observed_time(struct sb *b, int64_t start_ms, int64_t end_ms)
-{
-    char a[25], e[25];
-    wt_iso8601_ms(start_ms, a);
-    wt_iso8601_ms(end_ms, e);
-    SB_LIT(b, "{\"start_time\":");
-    sb_cstr(b, a);
-    SB_LIT(b, ",\"end_time\":");
-    sb_cstr(b, e);
-    SB_LIT(b, "}");
-}
-
-/*
- * The text of wt_ctim_sighting_json(s) (the same members in the same
- * order), written straight into b: an answer of 2000 sightings would
- * otherwise build and free some 150 000 cJSON nodes. test_index checks
- * that both encoders agree.
- */
-static void sb_sighting(struct sb *b, const struct wt_ctim_sighting *s)
-{
-    SB_LIT(b, "{\"observables\":[");
-    sb_observable(b, s->type, s->value);
-    SB_LIT(b, "],\"type\":\"sighting\",\"count\":");
-    sb_u64(b, s->count);
-    SB_LIT(b, ",\"observed_time\":");
-    sb_observed_time(b, s->start_ms, s->end_ms);
-    SB_LIT(b, ",\"confidence\":");
-    sb_cstr(b, s->confidence ? s->confidence : "High");
-    SB_LIT(b, ",\"sensor\":\"network.proxy\",\"source\":");
-    sb_cstr(b, s->source ? s->source : "wtexport");
-    SB_LIT(b, ",\"internal\":true,\"targets\":[");
-    for (size_t i = 0; i < s->ntargets && i < WT_CTIM_TARGETS_MAX; i++) {
-        if (i)
-            SB_LIT(b, ",");
-        SB_LIT(b, "{\"type\":\"endpoint\",\"observables\":[");
-        sb_observable(b, s->targets[i].type, s->targets[i].addr);
-        SB_LIT(b, "],\"observed_time\":");
-        sb_observed_time(b, s->start_ms, s->end_ms);
-        SB_LIT(b, "}");
-    }
-    SB_LIT(b, "],\"tlp\":");
-    sb_cstr(b, s->tlp ? s->tlp : "amber");
-    if (s->id) {
-        SB_LIT(b, ",\"id\":");
-        sb_cstr(b, s->id);
-    }
-    if (s->source_uri) {
-        SB_LIT(b, ",\"source_uri\":");
-        sb_cstr(b, s->source_uri);
-    }
-    if (s->title) {
-        SB_LIT(b, ",\"title\":");
-        sb_cstr(b, s->title);
-    }
-    if (s->description) {
-        SB_LIT(b, ",\"description\":");
-        sb_cstr(b, s->description);
-    }
-    if (s->external_id) {
-        SB_LIT(b, ",\"external_ids\":[");
-        sb_cstr(b, s->external_id);
-        SB_LIT(b, "]");
-    }
-    SB_LIT(b, "}");
-}
-
-char *wt_observe_sighting_text(const struct wt_ctim_sighting *s)
-{
-    struct sb b = {0};
-    sb_sighting(&b, s);
-    sb_put(&b, "", 1);
-    if (b.oom) {
-        wt_free(b.p);
-        return NULL;
-    }
-    return b.p;
-}
-
 /* One CTIM sighting of a bucket (or a merged range of buckets), into b. */
-static void sighting(struct sb *out, const struct wt_observe_obs *ob,
+static void sighting(struct wt_tbuf *out, const struct wt_observe_obs *ob,
                      const struct wt_index_bucket *b, const struct wt_observe_answer_opts *o)
 {
     struct wt_ctim_target tg[WT_INDEX_TOP_MAX];
     char addr[WT_INDEX_TOP_MAX][48];
     size_t nt = 0;
     for (unsigned i = 0; i < b->nclients && nt < o->top && nt < WT_CTIM_TARGETS_MAX; i++) {
-        int af = b->client[i].len == 4 ? AF_INET : AF_INET6;
-        if (!inet_ntop(af, b->client[i].addr, addr[nt], sizeof(addr[nt])))
+        size_t n = wt_ip_text(b->client[i].addr, b->client[i].len, addr[nt]);
+        if (n == 0)
             continue;
-        tg[nt] = (struct wt_ctim_target){af == AF_INET ? WT_OBS_IP : WT_OBS_IPV6,
-                                         {addr[nt], strlen(addr[nt])},
-                                         b->client[i].count};
+        tg[nt] = (struct wt_ctim_target){
+            b->client[i].len == 4 ? WT_OBS_IP : WT_OBS_IPV6, {addr[nt], n}, b->client[i].count};
         nt++;
     }
     char verdicts[WT_INDEX_VERDICTS_MAX * (WT_INDEX_VERDICT_LEN + 2) + 1] = "";
@@ -343,8 +187,15 @@ static void sighting(struct sb *out, const struct wt_observe_obs *ob,
     h = fnv(h, ob->value, ob->len);
     h = fnv(h, &b->start_ms, sizeof(b->start_ms));
     h = fnv(h, &b->end_ms, sizeof(b->end_ms));
-    snprintf(id, sizeof(id), "transient:sighting-%016llx", (unsigned long long)h);
-    snprintf(ext, sizeof(ext), "wtexport-sighting-%016llx", (unsigned long long)h);
+    static const char hex[] = "0123456789abcdef";
+    char hx[17];
+    for (int i = 0; i < 16; i++)
+        hx[i] = hex[(h >> (60 - 4 * i)) & 15];
+    hx[16] = '\0';
+    memcpy(id, "transient:sighting-", 19);
+    memcpy(id + 19, hx, 17);
+    memcpy(ext, "wtexport-sighting-", 18);
+    memcpy(ext + 18, hx, 17);
     struct wt_ctim_sighting s = {
         .id = id,
         .external_id = ext,
@@ -362,13 +213,16 @@ static void sighting(struct sb *out, const struct wt_observe_obs *ob,
         .targets = tg,
         .ntargets = nt,
     };
-    sb_sighting(out, &s);
+    wt_ctim_sighting_write(out, &s);
 }
+
+/* Bytes left before the docs for {"data":{"sightings":{"count":N,"docs":[. */
+#define ANSWER_GAP 64
 
 struct answer {
     const struct wt_observe_req *req;
     struct wt_observe_answer_opts o;
-    struct sb docs;
+    struct wt_tbuf docs;
     size_t ndocs;
     struct wt_index_bucket *m, *one; /* the range being merged, one decoded bucket */
 };
@@ -390,18 +244,11 @@ static int answer_one(void *ctx, size_t which, const struct wt_index_hit *hits, 
     /* Group g merges buckets [g*n/groups, (g+1)*n/groups): consecutive hours. */
     for (size_t g = 0; g < groups; g++) {
         size_t from = g * n / groups, to = (g + 1) * n / groups;
-        a->m->count = 0;
-        for (size_t k = from; k < to; k++) {
-            struct wt_index_bucket *dst = k == from ? a->m : a->one;
-            if (wt_index_bucket_decode(hits[k].p, hits[k].n, hits[k].hour_ms, dst) != 0)
-                continue; /* damaged: left out, as a single lookup does */
-            if (k != from)
-                wt_index_bucket_merge(a->m, a->one, a->o.top);
-        }
+        wt_index_hits_merge(hits + from, to - from, a->o.top, a->m, a->one);
         if (a->m->count == 0)
             continue;
         if (a->ndocs++)
-            SB_LIT(&a->docs, ",");
+            WT_TBUF_LIT(&a->docs, ",");
         sighting(&a->docs, ob, a->m, &a->o);
     }
     wt_free(uri);
@@ -418,6 +265,9 @@ char *wt_observe_answer_text(struct wt_index *idx, const struct wt_observe_req *
     a.m = wt_malloc(sizeof(*a.m));
     a.one = wt_malloc(sizeof(*a.one));
     int rc = types && values && a.m && a.one ? 0 : -ENOMEM;
+    /* Room for the header, written when the count is known. */
+    if (rc == 0 && wt_tbuf_reserve(&a.docs, 64 * 1024))
+        a.docs.len = ANSWER_GAP;
     for (size_t i = 0; rc == 0 && i < req->n; i++) {
         types[i] = req->obs[i].type;
         values[i] = (struct wt_str){req->obs[i].value, req->obs[i].len};
@@ -429,24 +279,26 @@ char *wt_observe_answer_text(struct wt_index *idx, const struct wt_observe_req *
     wt_free(values);
     wt_free(a.m);
     wt_free(a.one);
-    struct sb out = {0};
     if (rc == 0 && a.ndocs == 0) {
-        SB_LIT(&out, "{\"data\":{}}");
-    } else if (rc == 0) {
-        SB_LIT(&out, "{\"data\":{\"sightings\":{\"count\":");
-        sb_u64(&out, a.ndocs);
-        SB_LIT(&out, ",\"docs\":[");
-        sb_put(&out, a.docs.p, a.docs.len);
-        SB_LIT(&out, "]}}}");
+        wt_tbuf_free(&a.docs);
+        WT_TBUF_LIT(&a.docs, "{\"data\":{}}");
+    } else if (rc == 0 && !a.docs.oom) {
+        /* The header, now that the count is known, right before the docs
+         * (in the gap left for it), then moved to the front: no second
+         * buffer of the answer's size. */
+        char hdr[ANSWER_GAP + 1];
+        int h = snprintf(hdr, sizeof(hdr), "{\"data\":{\"sightings\":{\"count\":%zu,\"docs\":[",
+                         a.ndocs);
+        memcpy(a.docs.p + ANSWER_GAP - h, hdr, (size_t)h);
+        memmove(a.docs.p, a.docs.p + ANSWER_GAP - h, a.docs.len - (ANSWER_GAP - (size_t)h));
+        a.docs.len -= ANSWER_GAP - (size_t)h;
+        WT_TBUF_LIT(&a.docs, "]}}}");
     }
-    wt_free(a.docs.p);
-    sb_put(&out, "", 1);
-    if (rc || out.oom) {
-        wt_free(out.p);
+    if (rc) {
+        wt_tbuf_free(&a.docs);
         return NULL;
     }
-    *len = out.len - 1;
-    return out.p;
+    return wt_tbuf_take(&a.docs, len);
 }
 
 cJSON *wt_observe_sightings(struct wt_index *idx, const struct wt_observe_req *req,

@@ -141,7 +141,13 @@ static void test_targets_bounded(void **state)
     assert_int_equal(l->amp_count, 250);
     l->part = 0;
     wt__ctia_sight_set_id(l, "proxy1");
-    cJSON *j = wt__ctia_sight_json(l, "proxy1");
+    struct wt_tbuf t = {0};
+    wt__ctia_sight_write(&t, l, "proxy1");
+    char *text = wt_tbuf_take(&t, NULL);
+    assert_non_null(text);
+    cJSON *j = cJSON_Parse(text);
+    assert_non_null(j);
+    wt_free(text);
     char err[200];
     assert_true(wt_ctim_sighting_check(j, err, sizeof(err)));
     const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(j, "description"));

@@ -380,7 +380,7 @@ static int by_count(const void *x, const void *y)
     return strcmp(a->addr, b->addr);
 }
 
-cJSON *wt__ctia_sight_json(const struct wt__ctia_sight *s, const char *host)
+void wt__ctia_sight_write(struct wt_tbuf *out, const struct wt__ctia_sight *s, const char *host)
 {
     struct wt_ctim_target tg[WT_CTIM_TARGETS_MAX];
     char title[WT_CTIM_TEXT_MAX], desc[WT_CTIM_TEXT_MAX], tid[WT_CTIA_EXTID_MAX + 16];
@@ -431,5 +431,5 @@ cJSON *wt__ctia_sight_json(const struct wt__ctia_sight *s, const char *host)
         .targets = tg,
         .ntargets = nt,
     };
-    return wt_ctim_sighting_json(&cs);
+    wt_ctim_sighting_write(out, &cs);
 }

@@ -44,14 +44,16 @@ static size_t sight_bytes(const struct wt__ctia_sight *x)
 /* The JSON body of a bundle of items (the CTIM encoder, ctim.h). */
 static void bundle_body(struct ctia_sink *cs, struct ctia_bundle *bd)
 {
-    cJSON *arr = wt__ctia_must(cJSON_CreateArray());
-    for (size_t i = 0; i < bd->n; i++)
-        cJSON_AddItemToArray(arr, wt__ctia_must(wt__ctia_sight_json(bd->items[i], cs->host)));
-    cJSON *b = wt__ctia_must(wt_ctim_bundle_json(arr, "wtexport"));
+    struct wt_tbuf b = {0};
+    wt_ctim_bundle_begin(&b, "wtexport");
+    for (size_t i = 0; i < bd->n; i++) {
+        if (i)
+            WT_TBUF_LIT(&b, ",");
+        wt__ctia_sight_write(&b, bd->items[i], cs->host);
+    }
+    wt_ctim_bundle_end(&b);
     wt_free(bd->body);
-    bd->body = wt__ctia_must(cJSON_PrintUnformatted(b));
-    bd->len = strlen(bd->body);
-    cJSON_Delete(b);
+    bd->body = wt__ctia_must(wt_tbuf_take(&b, &bd->len));
 }
 
 static struct ctia_bundle *bundle_new(struct ctia_sink *cs, struct ctia_flush *f,
@@ -73,7 +75,7 @@ void wt__ctia_bundle_free(struct ctia_bundle *bd)
     if (!bd)
         return;
     wt_free(bd->items);
-    cJSON_free(bd->body);
+    wt_free(bd->body);
     wt_free(bd);
 }
 
@@ -218,21 +220,12 @@ static void dead_letter(struct ctia_sink *cs, struct ctia_flush *f, struct wt__c
     j->items = wt__ctia_must(wt_calloc(n, sizeof(*items)));
     memcpy(j->items, items, n * sizeof(*items));
     j->n = n;
-    size_t cap = 0;
+    struct wt_tbuf t = {0};
     for (size_t i = 0; i < n; i++) {
-        cJSON *o = wt__ctia_must(wt__ctia_sight_json(items[i], cs->host));
-        char *t = wt__ctia_must(cJSON_PrintUnformatted(o));
-        cJSON_Delete(o);
-        size_t tl = strlen(t);
-        if (j->len + tl + 1 > cap) {
-            cap = (j->len + tl + 1) * 2;
-            j->ndjson = wt__ctia_must(wt_realloc(j->ndjson, cap));
-        }
-        memcpy(j->ndjson + j->len, t, tl);
-        j->len += tl;
-        j->ndjson[j->len++] = '\n';
-        cJSON_free(t);
+        wt__ctia_sight_write(&t, items[i], cs->host);
+        WT_TBUF_LIT(&t, "\n");
     }
+    j->ndjson = wt__ctia_must(wt_tbuf_take(&t, &j->len));
     j->reason = wt__ctia_must(wt_dead_letter_reason(cs->name, wt_wall_ms(), f->after, reason));
     cJSON_AddNumberToObject(j->reason, "sightings", (double)n);
     if (status)

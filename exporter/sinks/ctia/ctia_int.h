@@ -241,9 +241,10 @@ void wt__ctia_sight_set_id(struct wt__ctia_sight *s, const char *host);
 /**
  * The CTIM sighting of s as imported (ctim.h), with its title and
  * description naming host and the results seen, external_ids [s->id] and
- * id "transient:" + s->id. @returns a new cJSON object, NULL when out of memory.
+ * id "transient:" + s->id, appended to b as JSON text (an allocation failure
+ * sticks in b->oom).
  */
-cJSON *wt__ctia_sight_json(const struct wt__ctia_sight *s, const char *host);
+void wt__ctia_sight_write(struct wt_tbuf *b, const struct wt__ctia_sight *s, const char *host);
 
 /* ------------------------------------------------------------------------ */
 /* The flush journal (ctia_state.c)                                         */
