@@ -3,11 +3,13 @@
  *   0 --since/--until TIME        1 durations and sizes of the config
  *   2 Retry-After (seconds, HTTP-date)   3 SSE part cutting and halving
  *   4 Kafka line splitting and key extraction   5 the SSE credential file
+ *   6 the Kafka input: its check of "event" messages, its topic lists
  * Each must accept or refuse any bytes without crashing, and keep its
  * invariants (checked with abort()).
  */
 #include "config.h"
 #include "input.h"
+#include "kafka_input_int.h"
 #include "sink_kafka_int.h"
 #include "sse_int.h"
 
@@ -51,6 +53,37 @@ static void cred_file(const char *d, size_t n)
     unlink(path);
 }
 
+/* The Kafka input's decoders: each line an "event" message, the whole a topic list. */
+static void kafka_input(const char *d, size_t n)
+{
+    const char *p = d, *end = d + n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        char *line = malloc(len ? len : 1); /* exact size: ASan sees a read past it */
+        if (!line)
+            return;
+        memcpy(line, p, len);
+        int64_t ts = -1;
+        if (wt__kin_event_check(line, len, &ts) == 0 &&
+            (len < 2 || line[0] != '{' || line[len - 1] != '}' || ts < 0 ||
+             ts >= 253402300800000LL))
+            abort(); /* an event is an object with a time in years 1970..9999 */
+        free(line);
+        p = nl ? nl + 1 : end;
+    }
+    char buf[4096];
+    const char *names[16];
+    size_t k = wt__kin_topics(d, buf, sizeof(buf), names, 16);
+    if (k > 16)
+        abort();
+    for (size_t i = 0; i < k; i++) {
+        if (names[i] < buf || names[i] >= buf + sizeof(buf) || names[i][0] == '\0' ||
+            strchr(names[i], ','))
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 65536)
@@ -64,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t v;
     uint64_t u;
 
-    switch (data[0] % 6) {
+    switch (data[0] % 7) {
     case 0:
         if (wt_parse_time_ms(s, &v) == 0 && v < 0)
             abort(); /* years 1970..9999 only */
@@ -96,8 +129,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     }
-    default:
+    case 5:
         cred_file(s, n);
+        break;
+    default:
+        kafka_input(s, n);
         break;
     }
     free(s);
