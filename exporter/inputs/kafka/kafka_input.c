@@ -176,6 +176,20 @@ static void resume_all(struct kafka_in *in)
     wt_log_debug(TAG, "%s: resumed", in->name);
 }
 
+/*
+ * A broker answered (or its connection is up): the cluster is reachable.
+ * Ends an outage (down_since), logged once each, with its length.
+ */
+static void reachable(struct kafka_in *in, const char *how)
+{
+    if (!in->down_since)
+        return;
+    wt_log_info(TAG, "%s: cluster reachable again after %llu ms (%s)", in->name,
+                (unsigned long long)(uv_now(in->loop) - in->down_since), how);
+    in->down_since = 0;
+    in->warned_down = false; /* the next outage is logged too */
+}
+
 /* ------------------------------------------------------------------------ */
 /* Commits                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -209,7 +223,7 @@ static void committed(struct kafka_in *in, rd_kafka_resp_err_t err,
     }
     if (ok) {
         wt_metric_add(in->m_commits, 1);
-        in->down_since = 0;
+        reachable(in, "offsets committed");
         return;
     }
     wt_metric_add(in->m_commit_err, 1);
@@ -298,7 +312,7 @@ static void assign_parts(struct kafka_in *in, rd_kafka_topic_partition_list_t *p
         pause_all(in);
     }
     rd_kafka_topic_partition_list_destroy(refused);
-    in->down_since = 0;
+    reachable(in, "partitions assigned");
 }
 
 static void revoke_parts(struct kafka_in *in, rd_kafka_topic_partition_list_t *parts, bool coop)
@@ -430,18 +444,11 @@ static void stats_lag(struct kafka_in *in, const cJSON *topics)
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     struct kafka_in *in = opaque;
-    static const char *const up[] = {"\"source\":\"learned\",\"state\":\"UP\"",
-                                     "\"source\":\"configured\",\"state\":\"UP\"",
-                                     "\"source\":\"logical\",\"state\":\"UP\""};
     (void)rk;
-    for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
-        if (memmem(json, len, up[i], strlen(up[i]))) {
-            in->down_since = 0;
-            break;
-        }
-    }
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (root) {
+        if (wt__kin_stats_up(root))
+            reachable(in, "a broker connection is up");
         stats_lag(in, cJSON_GetObjectItemCaseSensitive(root, "topics"));
         cJSON_Delete(root);
     }
@@ -517,7 +524,7 @@ static void on_message(struct kafka_in *in, const rd_kafka_message_t *m)
 {
     if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            in->down_since = 0;
+            reachable(in, "end of a partition");
             return;
         }
         wt_log_once(&in->warned_err, WT_LOG_WARN, TAG,
@@ -526,7 +533,7 @@ static void on_message(struct kafka_in *in, const rd_kafka_message_t *m)
                     rd_kafka_message_errstr(m));
         return;
     }
-    in->down_since = 0;
+    reachable(in, "a message");
     long s;
     if (m->rkt == in->last_rkt && m->partition == in->last_part) {
         s = in->last_slot;
