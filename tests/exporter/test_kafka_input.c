@@ -195,11 +195,11 @@ static void test_topics(void **state)
                      0);
 }
 
-static bool stats_up(const char *json)
+static bool stats_up_after(const char *json, uint64_t after_us)
 {
     cJSON *root = cJSON_Parse(json);
     assert_non_null(root);
-    bool up = wt__kin_stats_up(root);
+    bool up = wt__kin_stats_up(root, after_us);
     cJSON_Delete(root);
     return up;
 }
@@ -208,6 +208,11 @@ static bool stats_up(const char *json)
 #define BROKER(name, source, state)                                                                \
     "\"" name "\": { \"name\":\"" name "\", \"nodeid\":1, \"source\":\"" source                    \
     "\", \"state\":\"" state "\", \"stateage\":999754, \"connects\":1 }"
+
+static bool stats_up(const char *json)
+{
+    return stats_up_after(json, 0);
+}
 
 static void test_stats_up(void **state)
 {
@@ -226,7 +231,13 @@ static void test_stats_up(void **state)
     assert_false(stats_up("{\"brokers\":{}}"));
     assert_false(stats_up("{\"topics\":{}}"));
     assert_false(stats_up("{\"brokers\":{\"b\":{\"state\":1}}}")); /* not a string */
-    assert_false(wt__kin_stats_up(NULL));
+    assert_false(wt__kin_stats_up(NULL, 0));
+    /* Taken before the outage was seen (at 2000 us): stale, whatever it says. */
+    const char *at = "{ \"ts\":2000, \"brokers\":{ " BROKER("b/1", "configured", "UP") " } }";
+    assert_false(stats_up_after(at, 2000));
+    assert_false(stats_up_after(at, 2001));
+    assert_true(stats_up_after(at, 1999));
+    assert_true(stats_up_after(at, 0));
 }
 
 int main(void)

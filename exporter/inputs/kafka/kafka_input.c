@@ -82,6 +82,7 @@ struct kafka_in {
     uint64_t last_commit;
     unsigned async_commits; /* in flight */
     uint64_t down_since;    /* every broker down since (loop ms), 0: reachable */
+    uint64_t down_seen_us;  /* when that was seen (uv_hrtime, us): older statistics are stale */
     bool refused_parts;     /* max_partitions reached: some partitions left paused */
     bool warned_bad, warned_err, warned_commit, warned_refused, warned_stray, warned_down;
     struct wt_metric *m_msgs, *m_bad, *m_commits, *m_commit_err, *m_rebal, *m_assigned, *m_inflight;
@@ -391,8 +392,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     struct kafka_in *in = opaque;
     (void)rk;
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-        if (!in->down_since)
+        if (!in->down_since) {
             in->down_since = uv_now(in->loop) ? uv_now(in->loop) : 1;
+            in->down_seen_us = uv_hrtime() / 1000;
+        }
         wt_log_once(&in->warned_down, WT_LOG_WARN, TAG,
                     "%s: %s (retrying; failing after unreachable_timeout)", in->name, reason);
         return;
@@ -447,7 +450,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     (void)rk;
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (root) {
-        if (wt__kin_stats_up(root))
+        if (in->down_since && wt__kin_stats_up(root, in->down_seen_us))
             reachable(in, "a broker connection is up");
         stats_lag(in, cJSON_GetObjectItemCaseSensitive(root, "topics"));
         cJSON_Delete(root);

@@ -147,10 +147,13 @@ struct cJSON;
 /**
  * Does the parsed statistics object (statistics.interval.ms) show a broker
  * connection in state "UP" (a bootstrap, learned or the coordinator's
- * logical broker)? Parsed, never matched as text: librdkafka's layout of
- * the text (its blanks) is no interface.
+ * logical broker), in statistics taken after after_us (CLOCK_MONOTONIC
+ * microseconds, as their "ts"; 0: any)? Statistics are taken on
+ * librdkafka's thread and served later: ones taken before the outage was
+ * seen may still say UP. Parsed, never matched as text: librdkafka's
+ * layout of the text (its blanks) is no interface.
  */
-bool wt__kin_stats_up(const struct cJSON *stats);
+bool wt__kin_stats_up(const struct cJSON *stats, uint64_t after_us);
 
 extern const struct wt_input_ops wt__kin_ops;
 

@@ -195,9 +195,11 @@ int wt__kin_event_check(const char *line, size_t len, int64_t *ts_ms)
     return wt_parse_time_ms(ts, ts_ms) == 0 ? 0 : WT_EPARSE;
 }
 
-bool wt__kin_stats_up(const struct cJSON *stats)
+bool wt__kin_stats_up(const struct cJSON *stats, uint64_t after_us)
 {
-    const cJSON *b;
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(stats, "ts"), *b;
+    if (after_us && cJSON_IsNumber(ts) && ts->valuedouble <= (double)after_us)
+        return false; /* taken before: stale */
     cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(stats, "brokers"))
     {
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(b, "state");
