@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -193,12 +195,58 @@ static void test_topics(void **state)
                      0);
 }
 
+static bool stats_up_after(const char *json, uint64_t after_us)
+{
+    cJSON *root = cJSON_Parse(json);
+    assert_non_null(root);
+    bool up = wt__kin_stats_up(root, after_us);
+    cJSON_Delete(root);
+    return up;
+}
+
+/* As librdkafka 2.0.2 writes its statistics: blanks after the commas. */
+#define BROKER(name, source, state)                                                                \
+    "\"" name "\": { \"name\":\"" name "\", \"nodeid\":1, \"source\":\"" source                    \
+    "\", \"state\":\"" state "\", \"stateage\":999754, \"connects\":1 }"
+
+static bool stats_up(const char *json)
+{
+    return stats_up_after(json, 0);
+}
+
+static void test_stats_up(void **state)
+{
+    (void)state;
+    assert_true(stats_up("{ \"name\": \"wtexport#consumer-1\", \"brokers\":{ " BROKER(
+        "127.0.0.1:43779/1", "configured", "UP") " } }"));
+    assert_true(
+        stats_up("{\"brokers\":{" BROKER("127.0.0.1:1/1", "configured", "TRY_CONNECT") ", " BROKER(
+            "GroupCoordinator", "logical", "UP") "}}"));
+    assert_true(stats_up("{\"brokers\":{" BROKER("127.0.0.1:1/2", "learned", "UP") "}}"));
+    /* Every connection down or not yet made: not reachable. */
+    assert_false(
+        stats_up("{\"brokers\":{" BROKER("127.0.0.1:1/1", "configured", "TRY_CONNECT") ", " BROKER(
+            "127.0.0.1:2/2", "configured", "INIT") ", " BROKER("GroupCoordinator", "logical",
+                                                               "DOWN") "}}"));
+    assert_false(stats_up("{\"brokers\":{}}"));
+    assert_false(stats_up("{\"topics\":{}}"));
+    assert_false(stats_up("{\"brokers\":{\"b\":{\"state\":1}}}")); /* not a string */
+    assert_false(wt__kin_stats_up(NULL, 0));
+    /* Taken before the outage was seen (at 2000 us): stale, whatever it says. */
+    const char *at = "{ \"ts\":2000, \"brokers\":{ " BROKER("b/1", "configured", "UP") " } }";
+    assert_false(stats_up_after(at, 2000));
+    assert_false(stats_up_after(at, 2001));
+    assert_true(stats_up_after(at, 1999));
+    assert_true(stats_up_after(at, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commit_after_acks),  cmocka_unit_test(test_revoke_drops_in_flight),
         cmocka_unit_test(test_ring_full_and_wrap), cmocka_unit_test(test_acked_once_delivered),
         cmocka_unit_test(test_event_check),        cmocka_unit_test(test_topics),
+        cmocka_unit_test(test_stats_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,11 +169,17 @@ assert_eq 200 "$(healthz_code)" "shipper a /healthz"
 use b
 assert_eq 200 "$(healthz_code)" "shipper b /healthz"
 
-# 5. The cluster gone: /healthz fails after unreachable_timeout.
+# 5. The cluster gone: /healthz fails after unreachable_timeout. Back up,
+#    the shipper is healthy again though it has nothing to consume, commit
+#    or rebalance: librdkafka reconnects within reconnect.backoff.max.ms
+#    (default 10 s) and its next statistics (statistics.interval.ms: 1 s
+#    here, unreachable_timeout / 4 at least 1 s) show a connection UP. So
+#    the wait is that bound (11 s) on top of the usual deadline.
 mock_cmd down -1
 wait_for "shipper b to report failing" eval '[ "$(healthz_code)" = 503 ]'
 mock_cmd up -1
-wait_for "shipper b healthy again" healthz_ok
+WT_WAIT_DEADLINE=$((DEADLINE + 11)) wait_for "shipper b healthy again" healthz_ok
+dlog_has "cluster reachable again after" || fail "shipper b did not log the end of the outage"
 
 # 6. Clean stops (exit 0), committing what is acked.
 use a

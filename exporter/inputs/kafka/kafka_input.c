@@ -82,6 +82,7 @@ struct kafka_in {
     uint64_t last_commit;
     unsigned async_commits; /* in flight */
     uint64_t down_since;    /* every broker down since (loop ms), 0: reachable */
+    uint64_t down_seen_us;  /* when that was seen (uv_hrtime, us): older statistics are stale */
     bool refused_parts;     /* max_partitions reached: some partitions left paused */
     bool warned_bad, warned_err, warned_commit, warned_refused, warned_stray, warned_down;
     struct wt_metric *m_msgs, *m_bad, *m_commits, *m_commit_err, *m_rebal, *m_assigned, *m_inflight;
@@ -176,6 +177,20 @@ static void resume_all(struct kafka_in *in)
     wt_log_debug(TAG, "%s: resumed", in->name);
 }
 
+/*
+ * A broker answered (or its connection is up): the cluster is reachable.
+ * Ends an outage (down_since), logged once each, with its length.
+ */
+static void reachable(struct kafka_in *in, const char *how)
+{
+    if (!in->down_since)
+        return;
+    wt_log_info(TAG, "%s: cluster reachable again after %llu ms (%s)", in->name,
+                (unsigned long long)(uv_now(in->loop) - in->down_since), how);
+    in->down_since = 0;
+    in->warned_down = false; /* the next outage is logged too */
+}
+
 /* ------------------------------------------------------------------------ */
 /* Commits                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -209,7 +224,7 @@ static void committed(struct kafka_in *in, rd_kafka_resp_err_t err,
     }
     if (ok) {
         wt_metric_add(in->m_commits, 1);
-        in->down_since = 0;
+        reachable(in, "offsets committed");
         return;
     }
     wt_metric_add(in->m_commit_err, 1);
@@ -298,7 +313,7 @@ static void assign_parts(struct kafka_in *in, rd_kafka_topic_partition_list_t *p
         pause_all(in);
     }
     rd_kafka_topic_partition_list_destroy(refused);
-    in->down_since = 0;
+    reachable(in, "partitions assigned");
 }
 
 static void revoke_parts(struct kafka_in *in, rd_kafka_topic_partition_list_t *parts, bool coop)
@@ -377,8 +392,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     struct kafka_in *in = opaque;
     (void)rk;
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-        if (!in->down_since)
+        if (!in->down_since) {
             in->down_since = uv_now(in->loop) ? uv_now(in->loop) : 1;
+            in->down_seen_us = uv_hrtime() / 1000;
+        }
         wt_log_once(&in->warned_down, WT_LOG_WARN, TAG,
                     "%s: %s (retrying; failing after unreachable_timeout)", in->name, reason);
         return;
@@ -430,18 +447,11 @@ static void stats_lag(struct kafka_in *in, const cJSON *topics)
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     struct kafka_in *in = opaque;
-    static const char *const up[] = {"\"source\":\"learned\",\"state\":\"UP\"",
-                                     "\"source\":\"configured\",\"state\":\"UP\"",
-                                     "\"source\":\"logical\",\"state\":\"UP\""};
     (void)rk;
-    for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
-        if (memmem(json, len, up[i], strlen(up[i]))) {
-            in->down_since = 0;
-            break;
-        }
-    }
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (root) {
+        if (in->down_since && wt__kin_stats_up(root, in->down_seen_us))
+            reachable(in, "a broker connection is up");
         stats_lag(in, cJSON_GetObjectItemCaseSensitive(root, "topics"));
         cJSON_Delete(root);
     }
@@ -517,7 +527,7 @@ static void on_message(struct kafka_in *in, const rd_kafka_message_t *m)
 {
     if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            in->down_since = 0;
+            reachable(in, "end of a partition");
             return;
         }
         wt_log_once(&in->warned_err, WT_LOG_WARN, TAG,
@@ -526,7 +536,7 @@ static void on_message(struct kafka_in *in, const rd_kafka_message_t *m)
                     rd_kafka_message_errstr(m));
         return;
     }
-    in->down_since = 0;
+    reachable(in, "a message");
     long s;
     if (m->rkt == in->last_rkt && m->partition == in->last_part) {
         s = in->last_slot;

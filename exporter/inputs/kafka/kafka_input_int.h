@@ -139,6 +139,22 @@ int64_t wt__kin_commit_offset(const struct wt_kin_track *t, size_t slot);
  */
 int wt__kin_event_check(const char *line, size_t len, int64_t *ts_ms);
 
+/* ------------------------------------------------------------------------ */
+/* librdkafka statistics (kafka_input_track.c)                              */
+/* ------------------------------------------------------------------------ */
+
+struct cJSON;
+/**
+ * Does the parsed statistics object (statistics.interval.ms) show a broker
+ * connection in state "UP" (a bootstrap, learned or the coordinator's
+ * logical broker), in statistics taken after after_us (CLOCK_MONOTONIC
+ * microseconds, as their "ts"; 0: any)? Statistics are taken on
+ * librdkafka's thread and served later: ones taken before the outage was
+ * seen may still say UP. Parsed, never matched as text: librdkafka's
+ * layout of the text (its blanks) is no interface.
+ */
+bool wt__kin_stats_up(const struct cJSON *stats, uint64_t after_us);
+
 extern const struct wt_input_ops wt__kin_ops;
 
 #endif /* WT_KAFKA_INPUT_INT_H */

@@ -1,6 +1,7 @@
 /*
  * kafka_input_track.c - the Kafka input's pure parts (kafka_input_int.h):
- * the offset tracker and the check of "event" messages.
+ * the offset tracker, the check of "event" messages and the broker states
+ * of librdkafka's statistics.
  *
  * Tracker. Every message fed to the pipeline gets the next seq and a place
  * in a ring, in feeding order. The pipeline acks positions in the order it
@@ -18,6 +19,7 @@
 #include "kafka_input_int.h"
 #include "wt_common.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <string.h>
 
@@ -191,4 +193,18 @@ int wt__kin_event_check(const char *line, size_t len, int64_t *ts_ms)
             return WT_EPARSE;
     }
     return wt_parse_time_ms(ts, ts_ms) == 0 ? 0 : WT_EPARSE;
+}
+
+bool wt__kin_stats_up(const struct cJSON *stats, uint64_t after_us)
+{
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(stats, "ts"), *b;
+    if (after_us && cJSON_IsNumber(ts) && ts->valuedouble <= (double)after_us)
+        return false; /* taken before: stale */
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(stats, "brokers"))
+    {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(b, "state");
+        if (cJSON_IsString(st) && strcmp(st->valuestring, "UP") == 0)
+            return true;
+    }
+    return false;
 }
