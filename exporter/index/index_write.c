@@ -1,0 +1,365 @@
+/*
+ * index_write.c - the index's writer thread: merges a handed-over ingest
+ * buffer into the hour buckets in one LMDB write transaction, records the
+ * input positions it holds, and drops expired buckets.
+ */
+#include "index.h"
+#include "index_env.h"
+#include "index_int.h"
+#include "log.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int find_bucket(const struct bucket_ref *bk, unsigned n, uint32_t hour)
+{
+    unsigned lo = 0, hi = n;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (bk[mid].hour < hour)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && bk[lo].hour == hour ? (int)lo : -1;
+}
+
+static void bucket_name(uint32_t hour, char name[16])
+{
+    snprintf(name, 16, "h%08u", hour);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writer thread                                                            */
+/* ------------------------------------------------------------------------ */
+
+static int cmp_item(const void *a, const void *b)
+{
+    const struct item *x = a, *y = b;
+    if (x->hour != y->hour)
+        return x->hour < y->hour ? -1 : 1;
+    if (x->type != y->type)
+        return x->type < y->type ? -1 : 1;
+    size_t n = x->vlen < y->vlen ? x->vlen : y->vlen;
+    int c = memcmp(x->v, y->v, n);
+    if (c)
+        return c;
+    return x->vlen < y->vlen ? -1 : x->vlen > y->vlen;
+}
+
+/* Split a buffer into one item per (record, observable) inside the window. */
+static int collect(struct wt_index *idx, const struct ibuf *b, size_t *nitems, uint64_t *skipped)
+{
+    int64_t now = now_ms(idx);
+    int64_t lo = now - idx->o.retention_ms, hi = now + FUTURE_SLACK_MS;
+    size_t n = 0;
+    for (const char *p = b->p, *end = b->p + b->len; p < end;) {
+        int64_t ts;
+        memcpy(&ts, p, 8);
+        const char *rec = p;
+        unsigned nobs = (uint8_t)p[11];
+        p += REC_HDR + (uint8_t)p[9] + (uint8_t)p[10];
+        bool keep = ts >= lo && ts < hi && ts >= 0;
+        if (!keep)
+            (*skipped)++;
+        for (unsigned i = 0; i < nobs; i++) {
+            uint16_t l;
+            memcpy(&l, p + 1, 2);
+            if (keep) {
+                if (n == idx->items_cap) {
+                    size_t cap = idx->items_cap ? 2 * idx->items_cap : 65536;
+                    struct item *ni = wt_realloc(idx->items, cap * sizeof(*ni));
+                    if (!ni)
+                        return -ENOMEM;
+                    idx->items = ni;
+                    idx->items_cap = cap;
+                }
+                idx->items[n++] =
+                    (struct item){(uint32_t)(ts / WT_HOUR_MS), (uint8_t)p[0], l, p + 3, rec};
+            }
+            p += 3 + l;
+        }
+    }
+    *nitems = n;
+    return 0;
+}
+
+/* The dbi of an hour's bucket in the write transaction (created if needed). */
+static int bucket_dbi(struct wt_index *idx, MDB_txn *txn, uint32_t hour, MDB_dbi *dbi)
+{
+    int i = find_bucket(idx->bk, idx->nbk, hour);
+    if (i >= 0) {
+        *dbi = idx->bk[i].dbi;
+        return 0;
+    }
+    for (unsigned k = 0; k < idx->nnew; k++) {
+        if (idx->newbk[k].hour == hour) {
+            *dbi = idx->newbk[k].dbi;
+            return 0;
+        }
+    }
+    if (idx->nbk + idx->nnew >= WT_INDEX_BUCKETS_MAX)
+        return WT_EFULL;
+    char name[16];
+    bucket_name(hour, name);
+    int rc = mdb_dbi_open(txn, name, MDB_CREATE, dbi);
+    if (rc)
+        return rc;
+    idx->newbk[idx->nnew++] = (struct bucket_ref){hour, *dbi};
+    return 0;
+}
+
+static void apply_record(struct wt_index_bucket *b, const char *rec, unsigned top)
+{
+    int64_t ts;
+    memcpy(&ts, rec, 8);
+    uint8_t clen = (uint8_t)rec[9], vlen = (uint8_t)rec[10];
+    if (b->count == 0 || ts < b->first_ms)
+        b->first_ms = ts;
+    if (b->count == 0 || ts > b->last_ms)
+        b->last_ms = ts;
+    b->count++;
+    if (rec[8] & F_BLOCKED)
+        b->blocked++;
+    else
+        b->allowed++;
+    if (vlen)
+        wt__index_verdict_add(b, rec + REC_HDR + clen, vlen);
+    uint8_t addr[16];
+    int alen = wt__index_client_bin(rec + REC_HDR, clen, addr);
+    if (alen)
+        wt__index_client_add(b, top, addr, (uint8_t)alen, 1);
+}
+
+static void pos_key(uint64_t dev, uint64_t ino, char key[POS_KEY_LEN])
+{
+    memcpy(key, POS_PREFIX, sizeof(POS_PREFIX) - 1);
+    memcpy(key + sizeof(POS_PREFIX) - 1, &dev, 8);
+    memcpy(key + sizeof(POS_PREFIX) - 1 + 8, &ino, 8);
+}
+
+/*
+ * Record where the buffer's records end per file, in the transaction that
+ * commits them, and forget files not written to within the retention
+ * window (and entries of an older format).
+ */
+static int store_positions(struct wt_index *idx, MDB_txn *txn, const struct ibuf *b, int64_t now,
+                           int64_t cutoff_ms)
+{
+    char key[POS_KEY_LEN];
+    for (size_t i = 0; i < b->npos; i++) {
+        struct pos_val pv = {.at = b->pos[i], .updated_ms = now};
+        pos_key(pv.at.dev, pv.at.ino, key);
+        MDB_val k = {sizeof(key), key}, v = {sizeof(pv), &pv};
+        int rc = mdb_put(txn, idx->meta, &k, &v, 0);
+        if (rc)
+            return rc;
+    }
+    MDB_cursor *cur;
+    MDB_val k = {sizeof(POS_PREFIX) - 1, POS_PREFIX}, v;
+    int rc = mdb_cursor_open(txn, idx->meta, &cur);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < sizeof(POS_PREFIX) - 1 ||
+            memcmp(k.mv_data, POS_PREFIX, sizeof(POS_PREFIX) - 1) != 0)
+            break;
+        struct pos_val pv;
+        bool keep = k.mv_size == POS_KEY_LEN && v.mv_size == sizeof(pv);
+        if (keep) {
+            memcpy(&pv, v.mv_data, sizeof(pv));
+            keep = pv.updated_ms >= cutoff_ms;
+        }
+        if (!keep && (rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* One write transaction for the whole buffer. */
+static int write_buffer(struct wt_index *idx, const struct ibuf *b, uint64_t *entries,
+                        uint64_t *skipped)
+{
+    size_t n = 0;
+    int rc = collect(idx, b, &n, skipped);
+    if (rc)
+        return rc;
+    /* Sorted by (hour, key): one get/put per distinct key, in key order. */
+    if (n > 0) /* items is NULL until the first record (qsort wants an array) */
+        qsort(idx->items, n, sizeof(*idx->items), cmp_item);
+    MDB_txn *txn;
+    rc = mdb_txn_begin(idx->env, NULL, 0, &txn);
+    if (rc)
+        return rc;
+    idx->nnew = 0;
+    static __thread struct wt_index_bucket bk;
+    static __thread uint8_t keyb[WT_INDEX_KEY_MAX], valb[WT_INDEX_VALUE_BYTES_MAX];
+    for (size_t i = 0; i < n && rc == 0;) {
+        size_t j = i + 1;
+        while (j < n && cmp_item(&idx->items[i], &idx->items[j]) == 0)
+            j++;
+        const struct item *it = &idx->items[i];
+        MDB_dbi dbi;
+        rc = bucket_dbi(idx, txn, it->hour, &dbi);
+        if (rc == WT_EFULL) {
+            (*skipped) += j - i;
+            rc = 0;
+            i = j;
+            continue;
+        }
+        if (rc)
+            break;
+        MDB_val k = {wt__index_key((enum wt_obs_type)it->type, it->v, it->vlen, keyb), keyb}, v;
+        int64_t hour_ms = (int64_t)it->hour * WT_HOUR_MS;
+        memset(&bk, 0, offsetof(struct wt_index_bucket, client));
+        bk.start_ms = hour_ms;
+        bk.end_ms = hour_ms + WT_HOUR_MS;
+        rc = mdb_get(txn, dbi, &k, &v);
+        if (rc == 0 && wt_index_bucket_decode(v.mv_data, v.mv_size, hour_ms, &bk) != 0)
+            memset(&bk, 0, offsetof(struct wt_index_bucket, client)); /* damaged: start over */
+        else if (rc != 0 && rc != MDB_NOTFOUND)
+            break;
+        for (size_t r = i; r < j; r++)
+            apply_record(&bk, idx->items[r].rec, idx->o.top_clients);
+        wt__index_clients_sort(&bk);
+        int len = wt_index_bucket_encode(&bk, valb, sizeof(valb));
+        v = (MDB_val){(size_t)len, valb};
+        rc = mdb_put(txn, dbi, &k, &v, 0);
+        (*entries)++;
+        i = j;
+    }
+    if (rc == 0) {
+        int64_t now = now_ms(idx);
+        rc = store_positions(idx, txn, b, now, now - idx->o.retention_ms);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        idx->nnew = 0;
+        return rc;
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc) {
+        idx->nnew = 0;
+        return rc;
+    }
+    /* The new buckets are committed: readers may use them now. */
+    pthread_rwlock_wrlock(&idx->lk);
+    for (unsigned k = 0; k < idx->nnew; k++)
+        insert_bucket(idx, idx->newbk[k].hour, idx->newbk[k].dbi);
+    pthread_rwlock_unlock(&idx->lk);
+    idx->nnew = 0;
+    return 0;
+}
+
+/* Drop buckets that ended before cutoff_ms (or the oldest one: force). */
+static int drop_buckets(struct wt_index *idx, int64_t cutoff_ms, bool oldest)
+{
+    unsigned ndrop = 0;
+    while (ndrop < idx->nbk && ((int64_t)idx->bk[ndrop].hour + 1) * WT_HOUR_MS <= cutoff_ms)
+        ndrop++;
+    if (oldest && ndrop == 0 && idx->nbk > 1)
+        ndrop = 1;
+    if (ndrop == 0)
+        return 0;
+    MDB_txn *txn;
+    pthread_rwlock_wrlock(&idx->lk);
+    int rc = mdb_txn_begin(idx->env, NULL, 0, &txn);
+    for (unsigned i = 0; rc == 0 && i < ndrop; i++)
+        rc = mdb_drop(txn, idx->bk[i].dbi, 1);
+    if (rc == 0)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc == 0) {
+        memmove(idx->bk, idx->bk + ndrop, (idx->nbk - ndrop) * sizeof(*idx->bk));
+        idx->nbk -= ndrop;
+    }
+    pthread_rwlock_unlock(&idx->lk);
+    if (rc == 0) {
+        pthread_mutex_lock(&idx->mu);
+        idx->st.expired += ndrop;
+        idx->st.buckets = idx->nbk;
+        pthread_mutex_unlock(&idx->mu);
+    }
+    return rc;
+}
+
+static int64_t cutoff(struct wt_index *idx)
+{
+    pthread_mutex_lock(&idx->mu);
+    int64_t r = idx->o.retention_ms;
+    pthread_mutex_unlock(&idx->mu);
+    return now_ms(idx) - r;
+}
+
+int wt_index_expire(struct wt_index *idx)
+{
+    /* The writer's thread owns the write side; from outside, go through it. */
+    if (idx->thr_started)
+        return wt_index_sync(idx);
+    return drop_buckets(idx, cutoff(idx), false);
+}
+
+static void process(struct wt_index *idx, struct ibuf *b)
+{
+    uint64_t t0 = wt_mono_ns(), entries = 0, skipped = 0;
+    int rc = drop_buckets(idx, cutoff(idx), false);
+    if (rc)
+        wt_log_error("index", "expiring buckets: %s", mdb_strerror(rc));
+    rc = write_buffer(idx, b, &entries, &skipped);
+    for (int tries = 0; rc == MDB_MAP_FULL && tries < 8; tries++) {
+        /* index.max_size reached: the oldest hour goes early, as if expired. */
+        wt_log_warn("index", "index.max_size reached: dropping the oldest hour bucket early");
+        if (drop_buckets(idx, 0, true) != 0)
+            break;
+        entries = skipped = 0;
+        rc = write_buffer(idx, b, &entries, &skipped);
+    }
+    if (rc)
+        wt_log_error("index", "writing %llu records: %s (they are not indexed)",
+                     (unsigned long long)b->nrec, rc < 0 ? wt_strerror(rc) : mdb_strerror(rc));
+    uint64_t dt = wt_mono_ns() - t0;
+    pthread_mutex_lock(&idx->mu);
+    idx->st.records += b->nrec;
+    idx->st.entries += entries;
+    idx->st.skipped += skipped;
+    idx->st.commit_ns_last = dt;
+    idx->st.commit_ns_total += dt;
+    idx->st.buckets = idx->nbk;
+    if (rc) {
+        idx->st.failed++;
+        idx->last_err = rc < 0 ? rc : -EIO;
+    } else {
+        idx->st.commits++;
+    }
+    pthread_mutex_unlock(&idx->mu);
+}
+
+void *wt__index_writer_main(void *arg)
+{
+    struct wt_index *idx = arg;
+    pthread_mutex_lock(&idx->mu);
+    for (;;) {
+        while (!idx->handed && !idx->stop)
+            pthread_cond_wait(&idx->cv_work, &idx->mu);
+        if (!idx->handed)
+            break;
+        struct ibuf *b = idx->handed;
+        pthread_mutex_unlock(&idx->mu);
+        process(idx, b);
+        b->len = 0;
+        b->nrec = 0;
+        b->npos = 0;
+        pthread_mutex_lock(&idx->mu);
+        idx->handed = NULL;
+        pthread_cond_broadcast(&idx->cv_done);
+    }
+    pthread_mutex_unlock(&idx->mu);
+    return NULL;
+}
