@@ -50,17 +50,20 @@ static int load_buckets(struct wt_index *idx, MDB_txn *txn)
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         char name[16];
-        if (k.mv_size != 9 || ((const char *)k.mv_data)[0] != 'h')
+        char kind = k.mv_size == 9 ? ((const char *)k.mv_data)[0] : '\0';
+        if (kind != 'h' && kind != 'd')
             continue;
         memcpy(name, k.mv_data, 9);
         name[9] = '\0';
         char *end;
         unsigned long h = strtoul(name + 1, &end, 10);
-        if (*end || idx->nbk >= WT_INDEX_BUCKETS_MAX)
+        if (*end || idx->nbk >= WT_INDEX_BUCKETS_MAX || h > UINT32_MAX / DAY_HOURS)
             continue;
-        MDB_dbi dbi;
-        if (mdb_dbi_open(txn, name, 0, &dbi) == 0)
-            insert_bucket(idx, (uint32_t)h, dbi);
+        struct bucket_ref r = {(uint32_t)h, 1, 0};
+        if (kind == 'd')
+            r = (struct bucket_ref){(uint32_t)h * DAY_HOURS, DAY_HOURS, 0};
+        if (mdb_dbi_open(txn, name, 0, &r.dbi) == 0)
+            insert_bucket(idx, r);
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;

@@ -47,10 +47,17 @@ struct ibuf {
     struct wt_srcpos pos[WT_INDEX_SOURCES_MAX];
 };
 
+/* A bucket: an hour ("h" + hour number) or, once rolled up, a whole UTC
+ * day ("d" + day number), starting at hour `hour`, `hours` long. Buckets
+ * never overlap: a day's database replaces its hours' in one transaction. */
 struct bucket_ref {
     uint32_t hour;
+    uint32_t hours; /* 1 or 24 */
     MDB_dbi dbi;
 };
+
+#define DAY_HOURS 24u
+#define DAY_MS    ((int64_t)DAY_HOURS * WT_HOUR_MS)
 
 struct wt_index {
     struct wt_index_opts o;
@@ -88,6 +95,7 @@ struct wt_index {
     size_t items_cap;
     struct bucket_ref newbk[WT_INDEX_BUCKETS_MAX];
     unsigned nnew;
+    bool roll_failing; /* the last roll-up failed (logged) */
 };
 
 struct item {
@@ -105,14 +113,14 @@ static inline int64_t now_ms(const struct wt_index *idx)
     return idx->o.now_ms ? idx->o.now_ms() : wt_wall_ms();
 }
 
-static inline void insert_bucket(struct wt_index *idx, uint32_t hour, MDB_dbi dbi)
+static inline void insert_bucket(struct wt_index *idx, struct bucket_ref r)
 {
     unsigned i = idx->nbk;
-    while (i > 0 && idx->bk[i - 1].hour > hour) {
+    while (i > 0 && idx->bk[i - 1].hour > r.hour) {
         idx->bk[i] = idx->bk[i - 1];
         i--;
     }
-    idx->bk[i] = (struct bucket_ref){hour, dbi};
+    idx->bk[i] = r;
     idx->nbk++;
 }
 

@@ -33,14 +33,15 @@ int wt_index_lookup(struct wt_index *idx, enum wt_obs_type t, struct wt_str valu
         return rc == MDB_READERS_FULL ? -EAGAIN : -EIO;
     }
     for (unsigned i = idx->nbk; i-- > 0 && rc == 0;) {
-        int64_t hour_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
-        if (until_ms && hour_ms >= until_ms)
+        int64_t start_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
+        int64_t span_ms = (int64_t)idx->bk[i].hours * WT_HOUR_MS;
+        if (until_ms && start_ms >= until_ms)
             continue;
-        if (since_ms && hour_ms + WT_HOUR_MS <= since_ms)
+        if (since_ms && start_ms + span_ms <= since_ms)
             break;
         if (mdb_get(txn, idx->bk[i].dbi, &k, &v) != 0)
             continue; /* not seen that hour (or the bucket went away) */
-        if (wt_index_bucket_decode(v.mv_data, v.mv_size, hour_ms, b) != 0)
+        if (wt_index_bucket_decode(v.mv_data, v.mv_size, start_ms, span_ms, b) != 0)
             continue;
         rc = fn(ctx, b);
     }
@@ -94,10 +95,11 @@ int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type 
             break;
         }
         for (unsigned i = idx->nbk; i-- > 0;) {
-            int64_t hour_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
-            if (until_ms && hour_ms >= until_ms)
+            int64_t start_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
+            int64_t span_ms = (int64_t)idx->bk[i].hours * WT_HOUR_MS;
+            if (until_ms && start_ms >= until_ms)
                 continue;
-            if (since_ms && hour_ms + WT_HOUR_MS <= since_ms)
+            if (since_ms && start_ms + span_ms <= since_ms)
                 break;
             /* One cursor per bucket, keys in order: a key on the leaf page
              * the previous one was found on is found without a descent. */
@@ -110,7 +112,7 @@ int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type 
                     continue; /* not seen that hour */
                 size_t w = keys[j].which;
                 hits[w * WT_INDEX_BUCKETS_MAX + nh[w]++] =
-                    (struct wt_index_hit){hour_ms, v.mv_data, v.mv_size};
+                    (struct wt_index_hit){start_ms, span_ms, v.mv_data, v.mv_size};
             }
             mdb_cursor_close(cur);
         }

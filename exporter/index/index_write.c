@@ -15,22 +15,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The bucket (hour, or the day rolled up) that holds hour, or -1. */
 static int find_bucket(const struct bucket_ref *bk, unsigned n, uint32_t hour)
 {
     unsigned lo = 0, hi = n;
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
-        if (bk[mid].hour < hour)
+        if (bk[mid].hour <= hour)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < n && bk[lo].hour == hour ? (int)lo : -1;
+    /* lo - 1: the last bucket starting at or before hour. */
+    return lo > 0 && hour - bk[lo - 1].hour < bk[lo - 1].hours ? (int)lo - 1 : -1;
 }
 
-static void bucket_name(uint32_t hour, char name[16])
+static void bucket_name(const struct bucket_ref *r, char name[16])
 {
-    snprintf(name, 16, "h%08u", hour);
+    if (r->hours == DAY_HOURS)
+        snprintf(name, 16, "d%08u", r->hour / DAY_HOURS);
+    else
+        snprintf(name, 16, "h%08u", r->hour);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -88,28 +93,32 @@ static int collect(struct wt_index *idx, const struct ibuf *b, size_t *nitems, u
     return 0;
 }
 
-/* The dbi of an hour's bucket in the write transaction (created if needed). */
-static int bucket_dbi(struct wt_index *idx, MDB_txn *txn, uint32_t hour, MDB_dbi *dbi)
+/*
+ * The bucket of an hour in the write transaction: its day when that day is
+ * rolled up (a late record), else its hour (created if needed).
+ */
+static int bucket_dbi(struct wt_index *idx, MDB_txn *txn, uint32_t hour, struct bucket_ref *out)
 {
     int i = find_bucket(idx->bk, idx->nbk, hour);
     if (i >= 0) {
-        *dbi = idx->bk[i].dbi;
+        *out = idx->bk[i];
         return 0;
     }
     for (unsigned k = 0; k < idx->nnew; k++) {
         if (idx->newbk[k].hour == hour) {
-            *dbi = idx->newbk[k].dbi;
+            *out = idx->newbk[k];
             return 0;
         }
     }
     if (idx->nbk + idx->nnew >= WT_INDEX_BUCKETS_MAX)
         return WT_EFULL;
     char name[16];
-    bucket_name(hour, name);
-    int rc = mdb_dbi_open(txn, name, MDB_CREATE, dbi);
+    *out = (struct bucket_ref){hour, 1, 0};
+    bucket_name(out, name);
+    int rc = mdb_dbi_open(txn, name, MDB_CREATE, &out->dbi);
     if (rc)
         return rc;
-    idx->newbk[idx->nnew++] = (struct bucket_ref){hour, *dbi};
+    idx->newbk[idx->nnew++] = *out;
     return 0;
 }
 
@@ -205,8 +214,8 @@ static int write_buffer(struct wt_index *idx, const struct ibuf *b, uint64_t *en
         while (j < n && cmp_item(&idx->items[i], &idx->items[j]) == 0)
             j++;
         const struct item *it = &idx->items[i];
-        MDB_dbi dbi;
-        rc = bucket_dbi(idx, txn, it->hour, &dbi);
+        struct bucket_ref br;
+        rc = bucket_dbi(idx, txn, it->hour, &br);
         if (rc == WT_EFULL) {
             (*skipped) += j - i;
             rc = 0;
@@ -216,21 +225,23 @@ static int write_buffer(struct wt_index *idx, const struct ibuf *b, uint64_t *en
         if (rc)
             break;
         MDB_val k = {wt__index_key((enum wt_obs_type)it->type, it->v, it->vlen, keyb), keyb}, v;
-        int64_t hour_ms = (int64_t)it->hour * WT_HOUR_MS;
+        int64_t start_ms = (int64_t)br.hour * WT_HOUR_MS, span_ms = br.hours * WT_HOUR_MS;
         memset(&bk, 0, offsetof(struct wt_index_bucket, client));
-        bk.start_ms = hour_ms;
-        bk.end_ms = hour_ms + WT_HOUR_MS;
-        rc = mdb_get(txn, dbi, &k, &v);
-        if (rc == 0 && wt_index_bucket_decode(v.mv_data, v.mv_size, hour_ms, &bk) != 0)
+        bk.start_ms = start_ms;
+        bk.end_ms = start_ms + span_ms;
+        rc = mdb_get(txn, br.dbi, &k, &v);
+        if (rc == 0 && wt_index_bucket_decode(v.mv_data, v.mv_size, start_ms, span_ms, &bk) != 0) {
             memset(&bk, 0, offsetof(struct wt_index_bucket, client)); /* damaged: start over */
-        else if (rc != 0 && rc != MDB_NOTFOUND)
+            bk.start_ms = start_ms;
+            bk.end_ms = start_ms + span_ms;
+        } else if (rc != 0 && rc != MDB_NOTFOUND)
             break;
         for (size_t r = i; r < j; r++)
             apply_record(&bk, idx->items[r].rec, idx->o.top_clients);
         wt__index_clients_sort(&bk);
         int len = wt_index_bucket_encode(&bk, valb, sizeof(valb));
         v = (MDB_val){(size_t)len, valb};
-        rc = mdb_put(txn, dbi, &k, &v, 0);
+        rc = mdb_put(txn, br.dbi, &k, &v, 0);
         (*entries)++;
         i = j;
     }
@@ -251,7 +262,7 @@ static int write_buffer(struct wt_index *idx, const struct ibuf *b, uint64_t *en
     /* The new buckets are committed: readers may use them now. */
     pthread_rwlock_wrlock(&idx->lk);
     for (unsigned k = 0; k < idx->nnew; k++)
-        insert_bucket(idx, idx->newbk[k].hour, idx->newbk[k].dbi);
+        insert_bucket(idx, idx->newbk[k]);
     pthread_rwlock_unlock(&idx->lk);
     idx->nnew = 0;
     return 0;
@@ -261,7 +272,8 @@ static int write_buffer(struct wt_index *idx, const struct ibuf *b, uint64_t *en
 static int drop_buckets(struct wt_index *idx, int64_t cutoff_ms, bool oldest)
 {
     unsigned ndrop = 0;
-    while (ndrop < idx->nbk && ((int64_t)idx->bk[ndrop].hour + 1) * WT_HOUR_MS <= cutoff_ms)
+    while (ndrop < idx->nbk &&
+           ((int64_t)idx->bk[ndrop].hour + idx->bk[ndrop].hours) * WT_HOUR_MS <= cutoff_ms)
         ndrop++;
     if (oldest && ndrop == 0 && idx->nbk > 1)
         ndrop = 1;
@@ -290,6 +302,120 @@ static int drop_buckets(struct wt_index *idx, int64_t cutoff_ms, bool oldest)
     return rc;
 }
 
+/*
+ * Roll up the oldest closed day still kept as hours: its hour buckets'
+ * values merged per observable (wt_index_bucket_merge: counts summed,
+ * first/last widened, verdicts and top clients merged and re-bounded) into
+ * the day's database ("d" + day number), and the hours dropped, in ONE
+ * write transaction: after a crash the day is either still hours or one
+ * day, never both, so nothing is counted twice. A day qualifies once it
+ * has ended (now) and when it lies wholly inside the retention window (a
+ * day partly expired keeps its hours, which expire one by one). One day per
+ * call bounds the transaction: an index of the hour-only layout is
+ * migrated a day per commit.
+ * @returns 1 when a day was rolled up, 0 when none was due, or an error.
+ */
+static int roll_up_day(struct wt_index *idx, int64_t now, int64_t cutoff_ms)
+{
+    unsigned first = 0, n = 0;
+    uint32_t day = 0;
+    for (unsigned i = 0; i < idx->nbk && n == 0; i++) {
+        if (idx->bk[i].hours != 1)
+            continue;
+        day = idx->bk[i].hour / DAY_HOURS;
+        int64_t day_ms = (int64_t)day * DAY_MS;
+        if (day_ms + DAY_MS > now)
+            break; /* not closed (nor are the later ones) */
+        if (day_ms < cutoff_ms)
+            continue;
+        first = i;
+        while (i + n < idx->nbk && idx->bk[i + n].hours == 1 &&
+               idx->bk[i + n].hour / DAY_HOURS == day)
+            n++;
+    }
+    if (n == 0)
+        return 0;
+    int64_t day_ms = (int64_t)day * DAY_MS;
+    struct bucket_ref d = {day * DAY_HOURS, DAY_HOURS, 0};
+    char name[16];
+    bucket_name(&d, name);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(idx->env, NULL, 0, &txn);
+    if (rc)
+        return rc;
+    rc = mdb_dbi_open(txn, name, MDB_CREATE, &d.dbi);
+    static __thread struct wt_index_bucket sum, one;
+    static __thread uint8_t keyb[WT_INDEX_KEY_MAX], valb[WT_INDEX_VALUE_BYTES_MAX];
+    uint64_t damaged = 0;
+    for (unsigned h = 0; h < n && rc == 0; h++) {
+        int64_t hour_ms = (int64_t)idx->bk[first + h].hour * WT_HOUR_MS;
+        MDB_cursor *cur;
+        MDB_val k, v, dv;
+        rc = mdb_cursor_open(txn, idx->bk[first + h].dbi, &cur);
+        if (rc)
+            break;
+        int c;
+        for (c = mdb_cursor_get(cur, &k, &v, MDB_FIRST); c == 0 && rc == 0;
+             c = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size > sizeof(keyb) ||
+                wt_index_bucket_decode(v.mv_data, v.mv_size, hour_ms, WT_HOUR_MS, &one) != 0) {
+                damaged++;
+                continue;
+            }
+            memcpy(keyb, k.mv_data, k.mv_size);
+            MDB_val key = {k.mv_size, keyb};
+            int g = mdb_get(txn, d.dbi, &key, &dv);
+            if (g == 0 && wt_index_bucket_decode(dv.mv_data, dv.mv_size, day_ms, DAY_MS, &sum) == 0)
+                wt_index_bucket_merge(&sum, &one, idx->o.top_clients);
+            else if (g == 0 || g == MDB_NOTFOUND)
+                sum = one; /* the first hour of this observable (or a damaged day value) */
+            else
+                rc = g;
+            if (rc)
+                break;
+            sum.start_ms = day_ms;
+            sum.end_ms = day_ms + DAY_MS;
+            int len = wt_index_bucket_encode(&sum, valb, sizeof(valb));
+            MDB_val nv = {(size_t)len, valb};
+            rc = mdb_put(txn, d.dbi, &key, &nv, 0);
+        }
+        if (rc == 0 && c != MDB_NOTFOUND)
+            rc = c;
+        mdb_cursor_close(cur);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    /* Readers use the hours' handles under lk: drop them and commit under it. */
+    pthread_rwlock_wrlock(&idx->lk);
+    int di = find_bucket(idx->bk, idx->nbk, d.hour);
+    bool have_day = di >= 0 && idx->bk[di].hours == DAY_HOURS;
+    for (unsigned h = 0; h < n && rc == 0; h++)
+        rc = mdb_drop(txn, idx->bk[first + h].dbi, 1);
+    if (rc == 0)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc == 0) {
+        memmove(idx->bk + first, idx->bk + first + n, (idx->nbk - first - n) * sizeof(*idx->bk));
+        idx->nbk -= n;
+        if (!have_day)
+            insert_bucket(idx, d);
+    }
+    pthread_rwlock_unlock(&idx->lk);
+    if (rc)
+        return rc;
+    if (damaged)
+        wt_log_warn("index", "rolling up day %s: %llu damaged hour value(s) left out", name,
+                    (unsigned long long)damaged);
+    pthread_mutex_lock(&idx->mu);
+    idx->st.rolled++;
+    idx->st.buckets = idx->nbk;
+    pthread_mutex_unlock(&idx->mu);
+    return 1;
+}
+
 static int64_t cutoff(struct wt_index *idx)
 {
     pthread_mutex_lock(&idx->mu);
@@ -309,9 +435,20 @@ int wt_index_expire(struct wt_index *idx)
 static void process(struct wt_index *idx, struct ibuf *b)
 {
     uint64_t t0 = wt_mono_ns(), entries = 0, skipped = 0;
-    int rc = drop_buckets(idx, cutoff(idx), false);
+    int64_t cut = cutoff(idx);
+    int rc = drop_buckets(idx, cut, false);
     if (rc)
         wt_log_error("index", "expiring buckets: %s", mdb_strerror(rc));
+    rc = roll_up_day(idx, now_ms(idx), cut);
+    if (rc < 0 || rc > 1) {
+        /* Retried at the next commit; logged once per run of failures. */
+        if (!idx->roll_failing)
+            wt_log_error("index", "rolling up a day: %s (its hours are kept; retried)",
+                         rc < 0 ? wt_strerror(rc) : mdb_strerror(rc));
+        idx->roll_failing = true;
+    } else {
+        idx->roll_failing = false;
+    }
     rc = write_buffer(idx, b, &entries, &skipped);
     for (int tries = 0; rc == MDB_MAP_FULL && tries < 8; tries++) {
         /* index.max_size reached: the oldest hour goes early, as if expired. */
