@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #define META_DB    "meta"
 #define POS_PREFIX "pos:"
@@ -122,6 +123,19 @@ static inline void insert_bucket(struct wt_index *idx, struct bucket_ref r)
     }
     idx->bk[i] = r;
     idx->nbk++;
+}
+
+/*
+ * The first (op MDB_SET_RANGE, k set to POS_PREFIX) or next (MDB_NEXT)
+ * "pos:" entry of the meta database. @returns 0, or MDB_NOTFOUND past them.
+ */
+static inline int pos_cursor_get(MDB_cursor *cur, MDB_val *k, MDB_val *v, MDB_cursor_op op)
+{
+    int rc = mdb_cursor_get(cur, k, v, op);
+    if (rc == 0 && (k->mv_size < sizeof(POS_PREFIX) - 1 ||
+                    memcmp(k->mv_data, POS_PREFIX, sizeof(POS_PREFIX) - 1) != 0))
+        rc = MDB_NOTFOUND;
+    return rc;
 }
 
 /** The writer thread (index_write.c), started by wt_index_open. */

@@ -16,6 +16,30 @@
 /* Lookups                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The buckets that overlap [since_ms, until_ms) (0: unbounded): bk[*lo,
+ * *hi) (ascending and disjoint, so they are consecutive). Under lk.
+ */
+static void window(const struct wt_index *idx, int64_t since_ms, int64_t until_ms, unsigned *lo,
+                   unsigned *hi)
+{
+    *hi = idx->nbk;
+    while (*hi > 0 && until_ms && (int64_t)idx->bk[*hi - 1].hour * WT_HOUR_MS >= until_ms)
+        (*hi)--;
+    *lo = *hi;
+    while (*lo > 0 &&
+           !(since_ms &&
+             ((int64_t)idx->bk[*lo - 1].hour + idx->bk[*lo - 1].hours) * WT_HOUR_MS <= since_ms))
+        (*lo)--;
+}
+
+/* Bucket r's start and length in ms. */
+static int64_t bucket_start(const struct bucket_ref *r, int64_t *span_ms)
+{
+    *span_ms = (int64_t)r->hours * WT_HOUR_MS;
+    return (int64_t)r->hour * WT_HOUR_MS;
+}
+
 int wt_index_lookup(struct wt_index *idx, enum wt_obs_type t, struct wt_str value, int64_t since_ms,
                     int64_t until_ms, wt_index_bucket_fn fn, void *ctx)
 {
@@ -32,13 +56,10 @@ int wt_index_lookup(struct wt_index *idx, enum wt_obs_type t, struct wt_str valu
         wt_free(b);
         return rc == MDB_READERS_FULL ? -EAGAIN : -EIO;
     }
-    for (unsigned i = idx->nbk; i-- > 0 && rc == 0;) {
-        int64_t start_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
-        int64_t span_ms = (int64_t)idx->bk[i].hours * WT_HOUR_MS;
-        if (until_ms && start_ms >= until_ms)
-            continue;
-        if (since_ms && start_ms + span_ms <= since_ms)
-            break;
+    unsigned lo, hi;
+    window(idx, since_ms, until_ms, &lo, &hi);
+    for (unsigned i = hi; i-- > lo && rc == 0;) {
+        int64_t span_ms, start_ms = bucket_start(&idx->bk[i], &span_ms);
         if (mdb_get(txn, idx->bk[i].dbi, &k, &v) != 0)
             continue; /* not seen that hour (or the bucket went away) */
         if (wt_index_bucket_decode(v.mv_data, v.mv_size, start_ms, span_ms, b) != 0)
@@ -94,13 +115,10 @@ int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type 
             rc = rc == MDB_READERS_FULL ? -EAGAIN : -EIO;
             break;
         }
-        for (unsigned i = idx->nbk; i-- > 0;) {
-            int64_t start_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
-            int64_t span_ms = (int64_t)idx->bk[i].hours * WT_HOUR_MS;
-            if (until_ms && start_ms >= until_ms)
-                continue;
-            if (since_ms && start_ms + span_ms <= since_ms)
-                break;
+        unsigned lo, hi;
+        window(idx, since_ms, until_ms, &lo, &hi);
+        for (unsigned i = hi; i-- > lo;) {
+            int64_t span_ms, start_ms = bucket_start(&idx->bk[i], &span_ms);
             /* One cursor per bucket, keys in order: a key on the leaf page
              * the previous one was found on is found without a descent. */
             MDB_cursor *cur;
@@ -145,11 +163,8 @@ int wt_index_positions(struct wt_index *idx, struct wt_srcpos *out, size_t cap)
         mdb_txn_abort(txn);
         return -EIO;
     }
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < sizeof(POS_PREFIX) - 1 ||
-            memcmp(k.mv_data, POS_PREFIX, sizeof(POS_PREFIX) - 1) != 0)
-            break;
+    for (rc = pos_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = pos_cursor_get(cur, &k, &v, MDB_NEXT)) {
         struct pos_val pv;
         if (k.mv_size != POS_KEY_LEN || v.mv_size != sizeof(pv))
             continue; /* an older format: pruned by the next commit */

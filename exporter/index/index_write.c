@@ -173,11 +173,8 @@ static int store_positions(struct wt_index *idx, MDB_txn *txn, const struct ibuf
     int rc = mdb_cursor_open(txn, idx->meta, &cur);
     if (rc)
         return rc;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < sizeof(POS_PREFIX) - 1 ||
-            memcmp(k.mv_data, POS_PREFIX, sizeof(POS_PREFIX) - 1) != 0)
-            break;
+    for (rc = pos_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = pos_cursor_get(cur, &k, &v, MDB_NEXT)) {
         struct pos_val pv;
         bool keep = k.mv_size == POS_KEY_LEN && v.mv_size == sizeof(pv);
         if (keep) {
