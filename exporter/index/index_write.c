@@ -276,9 +276,13 @@ static int drop_buckets(struct wt_index *idx, int64_t cutoff_ms, bool oldest)
         ndrop = 1;
     if (ndrop == 0)
         return 0;
+    /* The write transaction first, then lk: the order the roll-up takes
+     * them in (LMDB's writer mutex, then lk). */
     MDB_txn *txn;
-    pthread_rwlock_wrlock(&idx->lk);
     int rc = mdb_txn_begin(idx->env, NULL, 0, &txn);
+    if (rc)
+        return rc;
+    pthread_rwlock_wrlock(&idx->lk);
     for (unsigned i = 0; rc == 0 && i < ndrop; i++)
         rc = mdb_drop(txn, idx->bk[i].dbi, 1);
     if (rc == 0)
