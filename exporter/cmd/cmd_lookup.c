@@ -21,9 +21,11 @@ static const char lookup_usage[] =
     "usage: wtexport lookup [-c FILE | --index DIR] TYPE VALUE [--since TIME] [--until TIME]\n"
     "                       [--json]\n"
     "\n"
-    "Who saw this observable: the index's hour buckets of TYPE (ip, ipv6, domain, url,\n"
-    "sha256) VALUE in the window (default: the retention window, 30d without -c): requests,\n"
-    "allowed/blocked, first/last seen, AMP verdicts and the busiest clients. --json prints\n"
+    "Who saw this observable: the index's buckets of TYPE (ip, ipv6, domain, url, sha256)\n"
+    "VALUE in the window (default: the retention window, 30d without -c): requests,\n"
+    "allowed/blocked, first/last seen, AMP verdicts and the busiest clients. Buckets are\n"
+    "hours for the current day, whole UTC days before it: a day counts when it overlaps\n"
+    "--since/--until (hour precision only within today). --json prints\n"
     "the observe API's answer ({\"data\": {\"sightings\": ...}}). Exit status 0 when it was\n"
     "seen, 1 when not, 2 on a usage error.\n";
 
@@ -42,12 +44,16 @@ static void addr_text(const struct wt_index_client *c, char out[48])
 static int print_bucket(void *ctx, const struct wt_index_bucket *b)
 {
     struct print_ctx *pc = ctx;
-    char hour[25], first[25], last[25];
+    char hour[25], first[25], last[25], when[24];
     wt_iso8601_ms(b->start_ms, hour);
+    if (b->end_ms - b->start_ms > WT_HOUR_MS)
+        snprintf(when, sizeof(when), "%.10s (day)", hour); /* a rolled-up day */
+    else
+        snprintf(when, sizeof(when), "%.13s:00Z", hour);
     wt_iso8601_ms(b->first_ms, first);
     wt_iso8601_ms(b->last_ms, last);
     if (pc->buckets == 0) {
-        printf("%-17s %9s %9s %9s  %-8s %-8s  %-14s  %s\n", "hour (UTC)", "requests", "allowed",
+        printf("%-17s %9s %9s %9s  %-8s %-8s  %-14s  %s\n", "bucket (UTC)", "requests", "allowed",
                "blocked", "first", "last", "amp verdicts", "top clients (requests)");
     }
     char verd[96] = "-";
@@ -57,7 +63,7 @@ static int print_bucket(void *ctx, const struct wt_index_bucket *b)
         strncat(verd, i ? "," : "", sizeof(verd) - strlen(verd) - 1);
         strncat(verd, b->verdict[i], sizeof(verd) - strlen(verd) - 1);
     }
-    printf("%.13s:00Z %9llu %9llu %9llu  %.8s %.8s  %-14s ", hour, (unsigned long long)b->count,
+    printf("%-17s %9llu %9llu %9llu  %.8s %.8s  %-14s ", when, (unsigned long long)b->count,
            (unsigned long long)b->allowed, (unsigned long long)b->blocked, first + 11, last + 11,
            verd);
     for (unsigned i = 0; i < b->nclients && i < 5; i++) {
@@ -216,9 +222,10 @@ int wt_cmd_lookup(int argc, char **argv)
     char f[25], l[25];
     wt_iso8601_ms(pc.first, f);
     wt_iso8601_ms(pc.last, l);
-    printf("total: %llu requests (%llu allowed, %llu blocked) in %zu hour(s), first %s, last %s\n",
-           (unsigned long long)pc.count, (unsigned long long)pc.allowed,
-           (unsigned long long)pc.blocked, pc.buckets, f, l);
+    printf(
+        "total: %llu requests (%llu allowed, %llu blocked) in %zu bucket(s), first %s, last %s\n",
+        (unsigned long long)pc.count, (unsigned long long)pc.allowed,
+        (unsigned long long)pc.blocked, pc.buckets, f, l);
     ex = WT_EXIT_OK;
 out:
     wt_index_close(idx);

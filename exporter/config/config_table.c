@@ -416,7 +416,8 @@ static const struct wt_cfg_key index_keys[] = {
      .store = S_BOOL,
      .off = IDX(enabled),
      .def = false,
-     .doc = "Keep the observable index (who saw which ip, domain, url, sha256, per hour) over "
+     .doc = "Keep the observable index (who saw which ip, domain, url, sha256, per hour, per day "
+            "once the day is over) over "
             "the retention window, for the observe API and `wtexport lookup`. Read at start only.",
      .example = "true"},
     {.name = "path",
@@ -465,7 +466,8 @@ static const struct wt_cfg_key index_keys[] = {
 
 static const struct wt_cfg_obj index_obj = {
     .title = "`index`",
-    .doc = "The observable index: LMDB, one bucket per hour, expired with `retention`.",
+    .doc = "The observable index: LMDB, one bucket per hour of the current UTC day and one per "
+           "earlier day, expired with `retention`.",
     .keys = index_keys,
     .nkeys = WT_CFG_NKEYS(index_keys),
 };
@@ -543,7 +545,7 @@ static const struct wt_cfg_key observe_keys[] = {
      .max = WT_OBSERVE_ENTITIES_LIMIT_MAX,
      .def = WT_OBSERVE_ENTITIES_LIMIT_DEFAULT,
      .doc = "Sightings answered per observable at most (CTR_ENTITIES_LIMIT; a token's own "
-            "CTR_ENTITIES_LIMIT claim lowers it). More hour buckets are merged into ranges.",
+            "CTR_ENTITIES_LIMIT claim lowers it). More buckets are merged into ranges.",
      .example = "50"},
     {.name = "source_uri",
      .type = K_STR,

@@ -1,9 +1,11 @@
 /*
- * index.c - the LMDB index: the ingest buffers the loop fills, the writer
- * thread that merges them into hour buckets, expiry, and lookups. See
- * index.h for the contract and index_codec.c for the bytes.
+ * index.c - the LMDB index: opening and closing the environment, and the
+ * ingest buffers the loop fills and hands to the writer. See index.h for
+ * the contract, index_write.c for the writer thread and expiry,
+ * index_read.c for lookups and index_codec.c for the bytes.
  */
 #include "index.h"
+#include "index_env.h"
 #include "index_int.h"
 #include "log.h"
 
@@ -21,101 +23,8 @@
 static_assert(WT_INDEX_BUCKETS_MAX >= 30 * 24 + 2, "the longest retention fits");
 static_assert(WT_INDEX_TOP_MAX <= 255 && WT_INDEX_VERDICTS_MAX <= 255, "counts are one byte");
 
-#define META_DB    "meta"
-#define POS_PREFIX "pos:"
 /* With no input, the writer still runs this often (expiry). */
 #define WT_INDEX_IDLE_COMMIT_MS 60000
-/* Buckets may start this far after now (clock skew between proxy and us). */
-#define FUTURE_SLACK_MS WT_HOUR_MS
-
-/* ------------------------------------------------------------------------ */
-/* Ingest buffers                                                           */
-/* ------------------------------------------------------------------------ */
-
-/*
- * One record in a buffer:
- *   i64 ts | u8 flags | u8 client_len | u8 verdict_len | u8 nobs
- *   | client | verdict | nobs x (u8 type | u16 len | value)
- */
-#define REC_HDR   12
-#define F_BLOCKED 1u
-
-struct src_pos {
-    uint32_t id;
-    struct wt_srcpos at; /* where its last record added ends */
-    bool used;
-};
-
-/* The value of a "pos:" key (dev, ino) in the meta database. */
-struct pos_val {
-    struct wt_srcpos at;
-    int64_t updated_ms; /* wall clock of the commit that wrote it */
-};
-
-struct ibuf {
-    char *p;
-    size_t len, cap;
-    uint64_t nrec;
-    /* Positions at hand-over. */
-    size_t npos;
-    struct wt_srcpos pos[WT_INDEX_SOURCES_MAX];
-};
-
-struct bucket_ref {
-    uint32_t hour;
-    MDB_dbi dbi;
-};
-
-struct wt_index {
-    struct wt_index_opts o;
-    char *path;
-    MDB_env *env;
-    int pin[2]; /* data.mdb and lock.mdb as opened without following links */
-    MDB_dbi meta;
-
-    /* Buckets by hour, ascending. Readers hold lk shared while they use a
-     * dbi; the writer takes it exclusively to add or drop buckets. */
-    pthread_rwlock_t lk;
-    struct bucket_ref *bk;
-    unsigned nbk;
-
-    /* Loop side. */
-    struct ibuf bufs[2];
-    struct ibuf *fill;
-    struct src_pos src[WT_INDEX_SOURCES_MAX];
-    unsigned last_src;
-    bool dirty;           /* added since the last hand-over */
-    int64_t last_hand_ms; /* wall clock of the last hand-over */
-
-    /* Hand-over to the writer. */
-    pthread_t thr;
-    bool thr_started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv_work, cv_done;
-    struct ibuf *handed; /* NULL while the writer is idle */
-    bool stop;
-    int last_err;
-    struct wt_index_stats st; /* under mu */
-
-    /* Writer scratch. */
-    struct item *items;
-    size_t items_cap;
-    struct bucket_ref newbk[WT_INDEX_BUCKETS_MAX];
-    unsigned nnew;
-};
-
-struct item {
-    uint32_t hour;
-    uint8_t type;
-    uint16_t vlen;
-    const char *v;
-    const char *rec;
-};
-
-static int64_t now_ms(const struct wt_index *idx)
-{
-    return idx->o.now_ms ? idx->o.now_ms() : wt_wall_ms();
-}
 
 static void set_err(char *err, size_t errlen, const char *what, int rc)
 {
@@ -125,35 +34,6 @@ static void set_err(char *err, size_t errlen, const char *what, int rc)
 /* ------------------------------------------------------------------------ */
 /* Bucket table                                                             */
 /* ------------------------------------------------------------------------ */
-
-static int find_bucket(const struct bucket_ref *bk, unsigned n, uint32_t hour)
-{
-    unsigned lo = 0, hi = n;
-    while (lo < hi) {
-        unsigned mid = (lo + hi) / 2;
-        if (bk[mid].hour < hour)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && bk[lo].hour == hour ? (int)lo : -1;
-}
-
-static void insert_bucket(struct wt_index *idx, uint32_t hour, MDB_dbi dbi)
-{
-    unsigned i = idx->nbk;
-    while (i > 0 && idx->bk[i - 1].hour > hour) {
-        idx->bk[i] = idx->bk[i - 1];
-        i--;
-    }
-    idx->bk[i] = (struct bucket_ref){hour, dbi};
-    idx->nbk++;
-}
-
-static void bucket_name(uint32_t hour, char name[16])
-{
-    snprintf(name, 16, "h%08u", hour);
-}
 
 /* Open every bucket database that exists (at open). */
 static int load_buckets(struct wt_index *idx, MDB_txn *txn)
@@ -170,17 +50,20 @@ static int load_buckets(struct wt_index *idx, MDB_txn *txn)
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         char name[16];
-        if (k.mv_size != 9 || ((const char *)k.mv_data)[0] != 'h')
+        char kind = k.mv_size == 9 ? ((const char *)k.mv_data)[0] : '\0';
+        if (kind != 'h' && kind != 'd')
             continue;
         memcpy(name, k.mv_data, 9);
         name[9] = '\0';
         char *end;
         unsigned long h = strtoul(name + 1, &end, 10);
-        if (*end || idx->nbk >= WT_INDEX_BUCKETS_MAX)
+        if (*end || idx->nbk >= WT_INDEX_BUCKETS_MAX || h > UINT32_MAX / DAY_HOURS)
             continue;
-        MDB_dbi dbi;
-        if (mdb_dbi_open(txn, name, 0, &dbi) == 0)
-            insert_bucket(idx, (uint32_t)h, dbi);
+        struct bucket_ref r = {(uint32_t)h, 1, 0};
+        if (kind == 'd')
+            r = (struct bucket_ref){(uint32_t)h * DAY_HOURS, DAY_HOURS, 0};
+        if (mdb_dbi_open(txn, name, 0, &r.dbi) == 0)
+            insert_bucket(idx, r);
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -266,8 +149,6 @@ static int pin_check(struct wt_index *idx, char *err, size_t errlen)
     close(dfd);
     return rc;
 }
-
-static void *writer_main(void *arg);
 
 struct wt_index *wt_index_open(const struct wt_index_opts *o, char *err, size_t errlen)
 {
@@ -364,7 +245,7 @@ struct wt_index *wt_index_open(const struct wt_index_opts *o, char *err, size_t 
             }
         }
         idx->fill = &idx->bufs[0];
-        rc = pthread_create(&idx->thr, NULL, writer_main, idx);
+        rc = pthread_create(&idx->thr, NULL, wt__index_writer_main, idx);
         if (rc) {
             set_err(err, errlen, "index writer thread", -rc);
             goto fail;
@@ -583,487 +464,4 @@ void wt_index_stats(struct wt_index *idx, struct wt_index_stats *st)
     MDB_stat ms;
     if (mdb_env_info(idx->env, &ei) == 0 && mdb_env_stat(idx->env, &ms) == 0)
         st->map_bytes = (uint64_t)(ei.me_last_pgno + 1) * ms.ms_psize;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Writer thread                                                            */
-/* ------------------------------------------------------------------------ */
-
-static int cmp_item(const void *a, const void *b)
-{
-    const struct item *x = a, *y = b;
-    if (x->hour != y->hour)
-        return x->hour < y->hour ? -1 : 1;
-    if (x->type != y->type)
-        return x->type < y->type ? -1 : 1;
-    size_t n = x->vlen < y->vlen ? x->vlen : y->vlen;
-    int c = memcmp(x->v, y->v, n);
-    if (c)
-        return c;
-    return x->vlen < y->vlen ? -1 : x->vlen > y->vlen;
-}
-
-/* Split a buffer into one item per (record, observable) inside the window. */
-static int collect(struct wt_index *idx, const struct ibuf *b, size_t *nitems, uint64_t *skipped)
-{
-    int64_t now = now_ms(idx);
-    int64_t lo = now - idx->o.retention_ms, hi = now + FUTURE_SLACK_MS;
-    size_t n = 0;
-    for (const char *p = b->p, *end = b->p + b->len; p < end;) {
-        int64_t ts;
-        memcpy(&ts, p, 8);
-        const char *rec = p;
-        unsigned nobs = (uint8_t)p[11];
-        p += REC_HDR + (uint8_t)p[9] + (uint8_t)p[10];
-        bool keep = ts >= lo && ts < hi && ts >= 0;
-        if (!keep)
-            (*skipped)++;
-        for (unsigned i = 0; i < nobs; i++) {
-            uint16_t l;
-            memcpy(&l, p + 1, 2);
-            if (keep) {
-                if (n == idx->items_cap) {
-                    size_t cap = idx->items_cap ? 2 * idx->items_cap : 65536;
-                    struct item *ni = wt_realloc(idx->items, cap * sizeof(*ni));
-                    if (!ni)
-                        return -ENOMEM;
-                    idx->items = ni;
-                    idx->items_cap = cap;
-                }
-                idx->items[n++] =
-                    (struct item){(uint32_t)(ts / WT_HOUR_MS), (uint8_t)p[0], l, p + 3, rec};
-            }
-            p += 3 + l;
-        }
-    }
-    *nitems = n;
-    return 0;
-}
-
-/* The dbi of an hour's bucket in the write transaction (created if needed). */
-static int bucket_dbi(struct wt_index *idx, MDB_txn *txn, uint32_t hour, MDB_dbi *dbi)
-{
-    int i = find_bucket(idx->bk, idx->nbk, hour);
-    if (i >= 0) {
-        *dbi = idx->bk[i].dbi;
-        return 0;
-    }
-    for (unsigned k = 0; k < idx->nnew; k++) {
-        if (idx->newbk[k].hour == hour) {
-            *dbi = idx->newbk[k].dbi;
-            return 0;
-        }
-    }
-    if (idx->nbk + idx->nnew >= WT_INDEX_BUCKETS_MAX)
-        return WT_EFULL;
-    char name[16];
-    bucket_name(hour, name);
-    int rc = mdb_dbi_open(txn, name, MDB_CREATE, dbi);
-    if (rc)
-        return rc;
-    idx->newbk[idx->nnew++] = (struct bucket_ref){hour, *dbi};
-    return 0;
-}
-
-static void apply_record(struct wt_index_bucket *b, const char *rec, unsigned top)
-{
-    int64_t ts;
-    memcpy(&ts, rec, 8);
-    uint8_t clen = (uint8_t)rec[9], vlen = (uint8_t)rec[10];
-    if (b->count == 0 || ts < b->first_ms)
-        b->first_ms = ts;
-    if (b->count == 0 || ts > b->last_ms)
-        b->last_ms = ts;
-    b->count++;
-    if (rec[8] & F_BLOCKED)
-        b->blocked++;
-    else
-        b->allowed++;
-    if (vlen)
-        wt__index_verdict_add(b, rec + REC_HDR + clen, vlen);
-    uint8_t addr[16];
-    int alen = wt__index_client_bin(rec + REC_HDR, clen, addr);
-    if (alen)
-        wt__index_client_add(b, top, addr, (uint8_t)alen, 1);
-}
-
-#define POS_KEY_LEN (sizeof(POS_PREFIX) - 1 + 16)
-
-static void pos_key(uint64_t dev, uint64_t ino, char key[POS_KEY_LEN])
-{
-    memcpy(key, POS_PREFIX, sizeof(POS_PREFIX) - 1);
-    memcpy(key + sizeof(POS_PREFIX) - 1, &dev, 8);
-    memcpy(key + sizeof(POS_PREFIX) - 1 + 8, &ino, 8);
-}
-
-/*
- * Record where the buffer's records end per file, in the transaction that
- * commits them, and forget files not written to within the retention
- * window (and entries of an older format).
- */
-static int store_positions(struct wt_index *idx, MDB_txn *txn, const struct ibuf *b, int64_t now,
-                           int64_t cutoff_ms)
-{
-    char key[POS_KEY_LEN];
-    for (size_t i = 0; i < b->npos; i++) {
-        struct pos_val pv = {.at = b->pos[i], .updated_ms = now};
-        pos_key(pv.at.dev, pv.at.ino, key);
-        MDB_val k = {sizeof(key), key}, v = {sizeof(pv), &pv};
-        int rc = mdb_put(txn, idx->meta, &k, &v, 0);
-        if (rc)
-            return rc;
-    }
-    MDB_cursor *cur;
-    MDB_val k = {sizeof(POS_PREFIX) - 1, POS_PREFIX}, v;
-    int rc = mdb_cursor_open(txn, idx->meta, &cur);
-    if (rc)
-        return rc;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < sizeof(POS_PREFIX) - 1 ||
-            memcmp(k.mv_data, POS_PREFIX, sizeof(POS_PREFIX) - 1) != 0)
-            break;
-        struct pos_val pv;
-        bool keep = k.mv_size == POS_KEY_LEN && v.mv_size == sizeof(pv);
-        if (keep) {
-            memcpy(&pv, v.mv_data, sizeof(pv));
-            keep = pv.updated_ms >= cutoff_ms;
-        }
-        if (!keep && (rc = mdb_cursor_del(cur, 0)) != 0)
-            break;
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* One write transaction for the whole buffer. */
-static int write_buffer(struct wt_index *idx, const struct ibuf *b, uint64_t *entries,
-                        uint64_t *skipped)
-{
-    size_t n = 0;
-    int rc = collect(idx, b, &n, skipped);
-    if (rc)
-        return rc;
-    /* Sorted by (hour, key): one get/put per distinct key, in key order. */
-    if (n > 0) /* items is NULL until the first record (qsort wants an array) */
-        qsort(idx->items, n, sizeof(*idx->items), cmp_item);
-    MDB_txn *txn;
-    rc = mdb_txn_begin(idx->env, NULL, 0, &txn);
-    if (rc)
-        return rc;
-    idx->nnew = 0;
-    static __thread struct wt_index_bucket bk;
-    static __thread uint8_t keyb[WT_INDEX_KEY_MAX], valb[WT_INDEX_VALUE_BYTES_MAX];
-    for (size_t i = 0; i < n && rc == 0;) {
-        size_t j = i + 1;
-        while (j < n && cmp_item(&idx->items[i], &idx->items[j]) == 0)
-            j++;
-        const struct item *it = &idx->items[i];
-        MDB_dbi dbi;
-        rc = bucket_dbi(idx, txn, it->hour, &dbi);
-        if (rc == WT_EFULL) {
-            (*skipped) += j - i;
-            rc = 0;
-            i = j;
-            continue;
-        }
-        if (rc)
-            break;
-        MDB_val k = {wt__index_key((enum wt_obs_type)it->type, it->v, it->vlen, keyb), keyb}, v;
-        int64_t hour_ms = (int64_t)it->hour * WT_HOUR_MS;
-        memset(&bk, 0, offsetof(struct wt_index_bucket, client));
-        bk.start_ms = hour_ms;
-        bk.end_ms = hour_ms + WT_HOUR_MS;
-        rc = mdb_get(txn, dbi, &k, &v);
-        if (rc == 0 && wt_index_bucket_decode(v.mv_data, v.mv_size, hour_ms, &bk) != 0)
-            memset(&bk, 0, offsetof(struct wt_index_bucket, client)); /* damaged: start over */
-        else if (rc != 0 && rc != MDB_NOTFOUND)
-            break;
-        for (size_t r = i; r < j; r++)
-            apply_record(&bk, idx->items[r].rec, idx->o.top_clients);
-        wt__index_clients_sort(&bk);
-        int len = wt_index_bucket_encode(&bk, valb, sizeof(valb));
-        v = (MDB_val){(size_t)len, valb};
-        rc = mdb_put(txn, dbi, &k, &v, 0);
-        (*entries)++;
-        i = j;
-    }
-    if (rc == 0) {
-        int64_t now = now_ms(idx);
-        rc = store_positions(idx, txn, b, now, now - idx->o.retention_ms);
-    }
-    if (rc) {
-        mdb_txn_abort(txn);
-        idx->nnew = 0;
-        return rc;
-    }
-    rc = mdb_txn_commit(txn);
-    if (rc) {
-        idx->nnew = 0;
-        return rc;
-    }
-    /* The new buckets are committed: readers may use them now. */
-    pthread_rwlock_wrlock(&idx->lk);
-    for (unsigned k = 0; k < idx->nnew; k++)
-        insert_bucket(idx, idx->newbk[k].hour, idx->newbk[k].dbi);
-    pthread_rwlock_unlock(&idx->lk);
-    idx->nnew = 0;
-    return 0;
-}
-
-/* Drop buckets that ended before cutoff_ms (or the oldest one: force). */
-static int drop_buckets(struct wt_index *idx, int64_t cutoff_ms, bool oldest)
-{
-    unsigned ndrop = 0;
-    while (ndrop < idx->nbk && ((int64_t)idx->bk[ndrop].hour + 1) * WT_HOUR_MS <= cutoff_ms)
-        ndrop++;
-    if (oldest && ndrop == 0 && idx->nbk > 1)
-        ndrop = 1;
-    if (ndrop == 0)
-        return 0;
-    MDB_txn *txn;
-    pthread_rwlock_wrlock(&idx->lk);
-    int rc = mdb_txn_begin(idx->env, NULL, 0, &txn);
-    for (unsigned i = 0; rc == 0 && i < ndrop; i++)
-        rc = mdb_drop(txn, idx->bk[i].dbi, 1);
-    if (rc == 0)
-        rc = mdb_txn_commit(txn);
-    else
-        mdb_txn_abort(txn);
-    if (rc == 0) {
-        memmove(idx->bk, idx->bk + ndrop, (idx->nbk - ndrop) * sizeof(*idx->bk));
-        idx->nbk -= ndrop;
-    }
-    pthread_rwlock_unlock(&idx->lk);
-    if (rc == 0) {
-        pthread_mutex_lock(&idx->mu);
-        idx->st.expired += ndrop;
-        idx->st.buckets = idx->nbk;
-        pthread_mutex_unlock(&idx->mu);
-    }
-    return rc;
-}
-
-static int64_t cutoff(struct wt_index *idx)
-{
-    pthread_mutex_lock(&idx->mu);
-    int64_t r = idx->o.retention_ms;
-    pthread_mutex_unlock(&idx->mu);
-    return now_ms(idx) - r;
-}
-
-int wt_index_expire(struct wt_index *idx)
-{
-    /* The writer's thread owns the write side; from outside, go through it. */
-    if (idx->thr_started)
-        return wt_index_sync(idx);
-    return drop_buckets(idx, cutoff(idx), false);
-}
-
-static void process(struct wt_index *idx, struct ibuf *b)
-{
-    uint64_t t0 = wt_mono_ns(), entries = 0, skipped = 0;
-    int rc = drop_buckets(idx, cutoff(idx), false);
-    if (rc)
-        wt_log_error("index", "expiring buckets: %s", mdb_strerror(rc));
-    rc = write_buffer(idx, b, &entries, &skipped);
-    for (int tries = 0; rc == MDB_MAP_FULL && tries < 8; tries++) {
-        /* index.max_size reached: the oldest hour goes early, as if expired. */
-        wt_log_warn("index", "index.max_size reached: dropping the oldest hour bucket early");
-        if (drop_buckets(idx, 0, true) != 0)
-            break;
-        entries = skipped = 0;
-        rc = write_buffer(idx, b, &entries, &skipped);
-    }
-    if (rc)
-        wt_log_error("index", "writing %llu records: %s (they are not indexed)",
-                     (unsigned long long)b->nrec, rc < 0 ? wt_strerror(rc) : mdb_strerror(rc));
-    uint64_t dt = wt_mono_ns() - t0;
-    pthread_mutex_lock(&idx->mu);
-    idx->st.records += b->nrec;
-    idx->st.entries += entries;
-    idx->st.skipped += skipped;
-    idx->st.commit_ns_last = dt;
-    idx->st.commit_ns_total += dt;
-    idx->st.buckets = idx->nbk;
-    if (rc) {
-        idx->st.failed++;
-        idx->last_err = rc < 0 ? rc : -EIO;
-    } else {
-        idx->st.commits++;
-    }
-    pthread_mutex_unlock(&idx->mu);
-}
-
-static void *writer_main(void *arg)
-{
-    struct wt_index *idx = arg;
-    pthread_mutex_lock(&idx->mu);
-    for (;;) {
-        while (!idx->handed && !idx->stop)
-            pthread_cond_wait(&idx->cv_work, &idx->mu);
-        if (!idx->handed)
-            break;
-        struct ibuf *b = idx->handed;
-        pthread_mutex_unlock(&idx->mu);
-        process(idx, b);
-        b->len = 0;
-        b->nrec = 0;
-        b->npos = 0;
-        pthread_mutex_lock(&idx->mu);
-        idx->handed = NULL;
-        pthread_cond_broadcast(&idx->cv_done);
-    }
-    pthread_mutex_unlock(&idx->mu);
-    return NULL;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Lookups                                                                  */
-/* ------------------------------------------------------------------------ */
-
-int wt_index_lookup(struct wt_index *idx, enum wt_obs_type t, struct wt_str value, int64_t since_ms,
-                    int64_t until_ms, wt_index_bucket_fn fn, void *ctx)
-{
-    uint8_t key[WT_INDEX_KEY_MAX];
-    MDB_val k = {wt__index_key(t, value.p, value.len, key), key}, v;
-    MDB_txn *txn;
-    struct wt_index_bucket *b = wt_malloc(sizeof(*b));
-    if (!b)
-        return -ENOMEM;
-    pthread_rwlock_rdlock(&idx->lk);
-    int rc = mdb_txn_begin(idx->env, NULL, MDB_RDONLY, &txn);
-    if (rc) {
-        pthread_rwlock_unlock(&idx->lk);
-        wt_free(b);
-        return rc == MDB_READERS_FULL ? -EAGAIN : -EIO;
-    }
-    for (unsigned i = idx->nbk; i-- > 0 && rc == 0;) {
-        int64_t hour_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
-        if (until_ms && hour_ms >= until_ms)
-            continue;
-        if (since_ms && hour_ms + WT_HOUR_MS <= since_ms)
-            break;
-        if (mdb_get(txn, idx->bk[i].dbi, &k, &v) != 0)
-            continue; /* not seen that hour (or the bucket went away) */
-        if (wt_index_bucket_decode(v.mv_data, v.mv_size, hour_ms, b) != 0)
-            continue;
-        rc = fn(ctx, b);
-    }
-    mdb_txn_abort(txn);
-    pthread_rwlock_unlock(&idx->lk);
-    wt_free(b);
-    return rc;
-}
-
-/* Observables searched per pass over the buckets (bounds the hits kept). */
-#define MANY_CHUNK 64
-
-struct many_key {
-    uint8_t key[WT_INDEX_KEY_MAX];
-    size_t len;
-    size_t which;
-};
-
-static int cmp_many_key(const void *a, const void *b)
-{
-    const struct many_key *x = a, *y = b;
-    size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->key, y->key, n);
-    return c ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-int wt_index_lookup_many(struct wt_index *idx, size_t n, const enum wt_obs_type *types,
-                         const struct wt_str *values, int64_t since_ms, int64_t until_ms,
-                         wt_index_hits_fn fn, void *ctx)
-{
-    struct many_key *keys = wt_malloc(MANY_CHUNK * sizeof(*keys));
-    struct wt_index_hit *hits = wt_malloc(MANY_CHUNK * WT_INDEX_BUCKETS_MAX * sizeof(*hits));
-    size_t nh[MANY_CHUNK];
-    int rc = keys && hits ? 0 : -ENOMEM;
-    for (size_t from = 0; rc == 0 && from < n; from += MANY_CHUNK) {
-        size_t k = n - from < MANY_CHUNK ? n - from : MANY_CHUNK;
-        for (size_t j = 0; j < k; j++) {
-            keys[j].len = wt__index_key(types[from + j], values[from + j].p, values[from + j].len,
-                                        keys[j].key);
-            keys[j].which = j;
-            nh[j] = 0;
-        }
-        /* In key order: neighbouring keys share pages. */
-        qsort(keys, k, sizeof(*keys), cmp_many_key);
-        MDB_txn *txn;
-        pthread_rwlock_rdlock(&idx->lk);
-        rc = mdb_txn_begin(idx->env, NULL, MDB_RDONLY, &txn);
-        if (rc) {
-            pthread_rwlock_unlock(&idx->lk);
-            rc = rc == MDB_READERS_FULL ? -EAGAIN : -EIO;
-            break;
-        }
-        for (unsigned i = idx->nbk; i-- > 0;) {
-            int64_t hour_ms = (int64_t)idx->bk[i].hour * WT_HOUR_MS;
-            if (until_ms && hour_ms >= until_ms)
-                continue;
-            if (since_ms && hour_ms + WT_HOUR_MS <= since_ms)
-                break;
-            /* One cursor per bucket, keys in order: a key on the leaf page
-             * the previous one was found on is found without a descent. */
-            MDB_cursor *cur;
-            if (mdb_cursor_open(txn, idx->bk[i].dbi, &cur) != 0)
-                continue; /* the bucket went away */
-            for (size_t j = 0; j < k; j++) {
-                MDB_val kv = {keys[j].len, keys[j].key}, v;
-                if (mdb_cursor_get(cur, &kv, &v, MDB_SET) != 0)
-                    continue; /* not seen that hour */
-                size_t w = keys[j].which;
-                hits[w * WT_INDEX_BUCKETS_MAX + nh[w]++] =
-                    (struct wt_index_hit){hour_ms, v.mv_data, v.mv_size};
-            }
-            mdb_cursor_close(cur);
-        }
-        /* The bucket table is no longer used: the writer may add or drop
-         * buckets while the answer is built. The values stay valid while
-         * the read transaction lives (MVCC). */
-        pthread_rwlock_unlock(&idx->lk);
-        for (size_t j = 0; j < k && rc == 0; j++)
-            rc = fn(ctx, from + j, hits + j * WT_INDEX_BUCKETS_MAX, nh[j]);
-        mdb_txn_abort(txn);
-    }
-    wt_free(keys);
-    wt_free(hits);
-    return rc;
-}
-
-int wt_index_positions(struct wt_index *idx, struct wt_srcpos *out, size_t cap)
-{
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    MDB_val k = {sizeof(POS_PREFIX) - 1, POS_PREFIX}, v;
-    size_t n = 0;
-    if (!idx->meta)
-        return 0;
-    int rc = mdb_txn_begin(idx->env, NULL, MDB_RDONLY, &txn);
-    if (rc)
-        return -EIO;
-    rc = mdb_cursor_open(txn, idx->meta, &cur);
-    if (rc) {
-        mdb_txn_abort(txn);
-        return -EIO;
-    }
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < sizeof(POS_PREFIX) - 1 ||
-            memcmp(k.mv_data, POS_PREFIX, sizeof(POS_PREFIX) - 1) != 0)
-            break;
-        struct pos_val pv;
-        if (k.mv_size != POS_KEY_LEN || v.mv_size != sizeof(pv))
-            continue; /* an older format: pruned by the next commit */
-        if (out && n < cap) {
-            memcpy(&pv, v.mv_data, sizeof(pv));
-            out[n] = pv.at;
-        }
-        n++;
-    }
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-    return rc == MDB_NOTFOUND || rc == 0 ? (int)n : -EIO;
 }

@@ -19,14 +19,21 @@
  *                      never blocked by the writer's transaction).
  *
  * Layout (docs/observe-api.md "Index format"): one LMDB named database per
- * hour bucket, "h" + the hour number since the epoch in 8 decimal digits;
+ * bucket: "h" + the hour number since the epoch in 8 decimal digits for
+ * the hours of the current UTC day, and "d" + the day number for each
+ * closed day: the writer rolls a closed day's hours up into its day
+ * database (values merged, hours dropped) in ONE write transaction, a day
+ * per commit, so a 30-day lookup searches about 30 + 24 buckets instead of
+ * 720. An index of the hour-only layout opens as is and is migrated that
+ * way. A record that arrives for a rolled-up day goes into the day.
  * key = 1 byte observable type + the normalised value; value = a compact
  * aggregate (varints): request count, allowed and blocked counts, first and
- * last seen (ms into the hour), up to WT_INDEX_VERDICTS_MAX AMP verdicts,
+ * last seen (ms into the bucket), up to WT_INDEX_VERDICTS_MAX AMP verdicts,
  * and the top index.top_clients client addresses with their counts
  * (Space-Saving: exact while a bucket has at most top_clients clients, an
  * upper bound per listed client beyond). Expiry drops whole bucket
- * databases (mdb_drop): their pages go to LMDB's free list and are reused.
+ * databases (mdb_drop) once they ended before now - retention (a day: all
+ * of it): their pages go to LMDB's free list and are reused.
  *
  * A kill -9 loses what was added since the last commit (at most about one
  * commit_interval plus the transaction in progress); LMDB never exposes a
@@ -51,7 +58,8 @@
 /* Distinct AMP verdicts kept per bucket, and the longest one kept. */
 #define WT_INDEX_VERDICTS_MAX 4
 #define WT_INDEX_VERDICT_LEN  15
-/* Hour buckets held at most: 30 days plus slack for clock skew. */
+/* Buckets held at most: 30 days of hours plus slack for clock skew (the
+ * hour-only layout's worst case; rolled up, about 30 days + 24 hours). */
 #define WT_INDEX_BUCKETS_MAX (30 * 24 + 48)
 /* Bytes of one ingest buffer (two exist: one filling, one being written). */
 #define WT_INDEX_BUF_DEFAULT (8u * 1024 * 1024)
@@ -114,9 +122,10 @@ struct wt_index_stats {
     uint64_t stalls;         /* adds that waited for the writer */
     uint64_t skipped;        /* records outside [now - retention, now + 1h] */
     uint64_t expired;        /* buckets dropped */
+    uint64_t rolled;         /* closed days rolled up from hours into one bucket */
     uint64_t commit_ns_last; /* time of the last write transaction */
     uint64_t commit_ns_total;
-    unsigned buckets;   /* hour buckets held */
+    unsigned buckets;   /* buckets held (hours of open days, rolled-up days) */
     uint64_t map_bytes; /* bytes of the map in use (last page * page size) */
 };
 
@@ -130,9 +139,9 @@ struct wt_index_client {
     uint64_t count;
 };
 
-/** What one hour bucket (or a merged range of them) says about an observable. */
+/** What one bucket (an hour or a day; or a merged range of them) says about an observable. */
 struct wt_index_bucket {
-    int64_t start_ms, end_ms;  /* the bucket's hour (merged: first to last hour) */
+    int64_t start_ms, end_ms;  /* the bucket's hour or day (merged: first to last) */
     int64_t first_ms, last_ms; /* first and last request seen */
     uint64_t count, allowed, blocked;
     unsigned nverdicts;
@@ -144,8 +153,9 @@ struct wt_index_bucket {
 typedef int (*wt_index_bucket_fn)(void *ctx, const struct wt_index_bucket *b);
 
 /**
- * Call fn for each hour bucket of (t, value) that overlaps [since_ms,
- * until_ms) (0: unbounded), newest first, in one read transaction. value
+ * Call fn for each bucket (hour, or rolled-up day) of (t, value) that
+ * overlaps [since_ms, until_ms) (0: unbounded), newest first, in one read
+ * transaction: a day counts whole when it overlaps the window. value
  * must be normalised (wt_index_normalise). fn returning non-zero stops the
  * walk and is returned. Thread-safe.
  * @returns 0, fn's value, or a negative error.
@@ -155,8 +165,8 @@ int wt_index_lookup(struct wt_index *idx, enum wt_obs_type t, struct wt_str valu
 
 /** One stored bucket value of an observable (wt_index_lookup_many). */
 struct wt_index_hit {
-    int64_t hour_ms; /* the bucket's hour */
-    const void *p;   /* the encoded value (wt_index_bucket_decode), in the map */
+    int64_t start_ms, span_ms; /* the bucket's hour or day */
+    const void *p;             /* the encoded value (wt_index_bucket_decode), in the map */
     size_t n;
 };
 
@@ -166,7 +176,7 @@ typedef int (*wt_index_hits_fn)(void *ctx, size_t which, const struct wt_index_h
 
 /**
  * wt_index_lookup for n observables at once, in one read transaction:
- * each hour bucket is searched for every key before the next bucket (its
+ * each bucket is searched for every key before the next bucket (its
  * pages stay in the CPU caches), and the values are handed over encoded,
  * without copies. fn is called once per observable, in order (also with
  * nhits 0). Values must be normalised. Thread-safe.
@@ -203,10 +213,12 @@ int wt_index_normalise(enum wt_obs_type *t, struct wt_str in, bool strip_query, 
 int wt_index_type_from_str(struct wt_str s, enum wt_obs_type *t);
 
 /**
- * Decode one stored bucket value (exposed for the fuzz target).
+ * Decode one stored bucket value of the bucket [start_ms, start_ms +
+ * span_ms) (an hour or a day; exposed for the fuzz target).
  * @returns 0 or WT_EPARSE.
  */
-int wt_index_bucket_decode(const void *p, size_t n, int64_t hour_ms, struct wt_index_bucket *b);
+int wt_index_bucket_decode(const void *p, size_t n, int64_t start_ms, int64_t span_ms,
+                           struct wt_index_bucket *b);
 /** Encode b into out (cap bytes). @returns the length or WT_EFULL. */
 int wt_index_bucket_encode(const struct wt_index_bucket *b, void *out, size_t cap);
 

@@ -94,19 +94,20 @@ int wt_index_bucket_encode(const struct wt_index_bucket *b, void *out, size_t ca
     return (int)(p - start);
 }
 
-int wt_index_bucket_decode(const void *data, size_t n, int64_t hour_ms, struct wt_index_bucket *b)
+int wt_index_bucket_decode(const void *data, size_t n, int64_t start_ms, int64_t span_ms,
+                           struct wt_index_bucket *b)
 {
     const uint8_t *p = data, *end = p + n;
     uint64_t first, span;
-    b->start_ms = hour_ms;
-    b->end_ms = hour_ms + WT_HOUR_MS;
+    b->start_ms = start_ms;
+    b->end_ms = start_ms + span_ms;
     if (get_varint(&p, end, &b->count) || get_varint(&p, end, &b->allowed) ||
         get_varint(&p, end, &b->blocked) || get_varint(&p, end, &first) ||
         get_varint(&p, end, &span))
         return WT_EPARSE;
-    if (first >= (uint64_t)WT_HOUR_MS || span >= (uint64_t)WT_HOUR_MS - first)
+    if (span_ms <= 0 || first >= (uint64_t)span_ms || span >= (uint64_t)span_ms - first)
         return WT_EPARSE;
-    b->first_ms = hour_ms + (int64_t)first;
+    b->first_ms = start_ms + (int64_t)first;
     b->last_ms = b->first_ms + (int64_t)span;
     if (p >= end || *p > WT_INDEX_VERDICTS_MAX)
         return WT_EPARSE;
@@ -241,7 +242,8 @@ size_t wt_index_hits_merge(const struct wt_index_hit *hits, size_t n, unsigned t
     size_t got = 0;
     dst->count = 0;
     for (size_t k = 0; k < n; k++) {
-        if (wt_index_bucket_decode(hits[k].p, hits[k].n, hits[k].hour_ms, got ? scratch : dst) != 0)
+        if (wt_index_bucket_decode(hits[k].p, hits[k].n, hits[k].start_ms, hits[k].span_ms,
+                                   got ? scratch : dst) != 0)
             continue; /* damaged: left out, as a single lookup does */
         if (got++)
             wt_index_bucket_merge(dst, scratch, top);

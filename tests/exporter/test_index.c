@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -297,7 +298,7 @@ static void test_codec(void **state)
     wt__index_clients_sort(&b);
     int n = wt_index_bucket_encode(&b, buf, sizeof(buf));
     assert_true(n > 0 && n < 64);
-    assert_int_equal(wt_index_bucket_decode(buf, (size_t)n, b.start_ms, &d), 0);
+    assert_int_equal(wt_index_bucket_decode(buf, (size_t)n, b.start_ms, H, &d), 0);
     assert_int_equal(d.count, b.count);
     assert_int_equal(d.blocked, b.blocked);
     assert_int_equal(d.first_ms, b.first_ms);
@@ -306,7 +307,7 @@ static void test_codec(void **state)
     assert_int_equal(d.client[0].len, 16);
     assert_int_equal(d.client[0].count, 4);
     for (int cut = 0; cut < n; cut++)
-        assert_int_equal(wt_index_bucket_decode(buf, (size_t)cut, 0, &d), WT_EPARSE);
+        assert_int_equal(wt_index_bucket_decode(buf, (size_t)cut, 0, H, &d), WT_EPARSE);
     /* Long values: prefix + hash keys, distinct for distinct values. */
     char v1[1000], v2[1000];
     memset(v1, 'a', sizeof(v1));
@@ -419,6 +420,203 @@ static void test_sightings(void **state)
     env_free(e);
 }
 
+/* A UTC day boundary: 2024-05-01T00:00Z. */
+#define D0 1714521600000LL
+
+/* Day D0's records: three hours, four clients (top 2), allowed and blocked. */
+static void add_day(struct env *e)
+{
+    static const struct {
+        int64_t at;
+        const char *client, *result, *verdict;
+    } r[] = {
+        {10, "10.0.0.1", "TCP_MISS/200", "1"},
+        {20, "10.0.0.2", "TCP_MISS/200", "-"},
+        {30, "10.0.0.1", "TCP_DENIED/403", "3"},
+        {5 * H + 1, "10.0.0.3", "TCP_MISS/200", "-"},
+        {5 * H + 2, "10.0.0.3", "TCP_MISS/200", "-"},
+        {5 * H + 3, "10.0.0.3", "TCP_MISS/200", "-"},
+        {23 * H + 7, "10.0.0.4", "TCP_MISS/200", "2"},
+        {23 * H + 8, "10.0.0.1", "TCP_MISS/200", "-"},
+    };
+    for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+        add(e, D0 + r[i].at, r[i].client, "http://r.example.com/", r[i].result, r[i].verdict,
+            100 + i);
+}
+
+/* The hour buckets of r.example.com merged oldest first, as the roll-up does. */
+static struct wt_index_bucket merged_hours(struct wt_index *idx, unsigned top)
+{
+    struct got g = look(idx, WT_OBS_DOMAIN, "r.example.com");
+    struct wt_index_bucket m = {0};
+    size_t n = 0;
+    for (size_t i = g.n; i-- > 0;) {
+        assert_int_equal(g.b[i].end_ms - g.b[i].start_ms, H);
+        if (g.b[i].start_ms >= D0 && g.b[i].start_ms < D0 + 24 * H) {
+            wt_index_bucket_merge(&m, &g.b[i], top);
+            n++;
+        }
+    }
+    assert_int_equal(n, 3);
+    return m;
+}
+
+static void expect_day(const struct wt_index_bucket *d, const struct wt_index_bucket *want,
+                       uint64_t extra)
+{
+    assert_int_equal(d->start_ms, D0);
+    assert_int_equal(d->end_ms, D0 + 24 * H);
+    assert_int_equal(d->count, want->count + extra);
+    assert_int_equal(d->allowed, want->allowed + extra);
+    assert_int_equal(d->blocked, want->blocked);
+    assert_int_equal(d->first_ms, want->first_ms);
+    assert_int_equal(d->last_ms, want->last_ms);
+    assert_int_equal(d->nverdicts, want->nverdicts);
+    for (unsigned i = 0; i < d->nverdicts; i++)
+        assert_string_equal(d->verdict[i], want->verdict[i]);
+    if (extra)
+        return;
+    assert_int_equal(d->nclients, want->nclients);
+    for (unsigned i = 0; i < d->nclients; i++) {
+        assert_int_equal(d->client[i].count, want->client[i].count);
+        assert_memory_equal(d->client[i].addr, want->client[i].addr, 4);
+    }
+}
+
+static void test_rollup(void **state)
+{
+    (void)state;
+    fake_now = D0 + 23 * H + 30 * 60000;
+    struct env *e = env_new(2, 30LL * 24 * H);
+    add_day(e);
+    assert_int_equal(wt_index_sync(e->idx), 0);
+    struct wt_index_stats st;
+    wt_index_stats(e->idx, &st);
+    assert_int_equal(st.buckets, 3); /* the day is open: hours */
+    assert_int_equal(st.rolled, 0);
+    struct wt_index_bucket want = merged_hours(e->idx, 2);
+    assert_int_equal(want.count, 8);
+    assert_int_equal(want.blocked, 1);
+    assert_int_equal(want.nclients, 2);
+
+    /* The day has ended: the next commit rolls it into one bucket. */
+    fake_now = D0 + 24 * H + 30 * 60000;
+    add(e, D0 + 24 * H + 5, "10.0.0.9", "http://r.example.com/", "TCP_MISS/200", "-", 200);
+    assert_int_equal(wt_index_sync(e->idx), 0);
+    wt_index_stats(e->idx, &st);
+    assert_int_equal(st.rolled, 1);
+    assert_int_equal(st.buckets, 2); /* the day and the open day's hour */
+    struct got g = look(e->idx, WT_OBS_DOMAIN, "r.example.com");
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.b[0].start_ms, D0 + 24 * H); /* newest first */
+    assert_int_equal(g.b[0].count, 1);
+    expect_day(&g.b[1], &want, 0);
+    /* The client IPs are keys of the day too. */
+    g = look(e->idx, WT_OBS_IP, "10.0.0.3");
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.b[0].count, 3);
+    assert_int_equal(g.b[0].start_ms, D0);
+
+    /* A window inside a rolled day answers the whole day (day granularity). */
+    struct got w = {0};
+    assert_int_equal(wt_index_lookup(e->idx, WT_OBS_DOMAIN, WT_STR_LIT("r.example.com"), D0 + 5 * H,
+                                     D0 + 6 * H, got_cb, &w),
+                     0);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(w.b[0].count, 8);
+
+    /* A late record of the rolled day goes into the day, no hour comes back. */
+    add(e, D0 + 3 * H, "10.0.0.1", "http://r.example.com/", "TCP_MISS/200", "-", 201);
+    assert_int_equal(wt_index_sync(e->idx), 0);
+    wt_index_stats(e->idx, &st);
+    assert_int_equal(st.buckets, 2);
+    g = look(e->idx, WT_OBS_DOMAIN, "r.example.com");
+    assert_int_equal(g.n, 2);
+    expect_day(&g.b[1], &want, 1);
+
+    /* Idempotent: more commits and a reopen roll nothing again. */
+    add(e, D0 + 24 * H + 6, "10.0.0.9", "http://other.example.com/", "TCP_MISS/200", "-", 202);
+    assert_int_equal(wt_index_sync(e->idx), 0);
+    wt_index_close(e->idx);
+    e->idx = open_idx(e->dir, 2, 30LL * 24 * H, false);
+    assert_int_equal(wt_index_sync(e->idx), 0);
+    wt_index_stats(e->idx, &st);
+    assert_int_equal(st.rolled, 0);
+    assert_int_equal(st.buckets, 2);
+    g = look(e->idx, WT_OBS_DOMAIN, "r.example.com");
+    assert_int_equal(g.n, 2);
+    expect_day(&g.b[1], &want, 1);
+
+    /* Expiry drops the whole day once all of it is older than the window. */
+    wt_index_set_retention(e->idx, 2 * 24 * H);
+    fake_now = D0 + 3 * 24 * H - 1; /* the day ended 2 days - 1 ms ago: kept */
+    assert_int_equal(wt_index_expire(e->idx), 0);
+    wt_index_stats(e->idx, &st);
+    assert_int_equal(st.expired, 0);
+    fake_now = D0 + 3 * 24 * H;
+    assert_int_equal(wt_index_expire(e->idx), 0);
+    wt_index_stats(e->idx, &st);
+    assert_int_equal(st.expired, 1);
+    g = look(e->idx, WT_OBS_DOMAIN, "r.example.com");
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.b[0].start_ms, D0 + 24 * H);
+    env_free(e);
+}
+
+/*
+ * kill -9 around the roll-up: a child opens the index holding day D0's
+ * hours and dies before the roll-up, or rolls the day up and dies right
+ * after (no close). Reopened, the day counts every record exactly once;
+ * the hours the first child leaves (as an index of the hour-only layout
+ * would hold them) are rolled up at the next commit. The day before D0,
+ * closed at the first commit already, is rolled there.
+ */
+static void test_rollup_crash(void **state)
+{
+    (void)state;
+    for (int die_after_roll = 0; die_after_roll < 2; die_after_roll++) {
+        fake_now = D0 + 23 * H + 30 * 60000;
+        struct env *e = env_new(2, 30LL * 24 * H);
+        add_day(e);
+        /* A day before, closed already: rolled at the first commit. */
+        add(e, D0 - 24 * H + 2 * H, "10.0.0.5", "http://r.example.com/", "TCP_MISS/200", "-", 90);
+        assert_int_equal(wt_index_sync(e->idx), 0);
+        struct wt_index_bucket want = merged_hours(e->idx, 2);
+        /* One writer at a time (as the daemon): the child's. */
+        wt_index_close(e->idx);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            /* The child's own handle (one environment per process). */
+            struct wt_index *c = open_idx(e->dir, 2, 30LL * 24 * H, false);
+            if (die_after_roll) {
+                fake_now = D0 + 24 * H + 30 * 60000;
+                wt_index_sync(c);
+                wt_index_sync(c);
+            }
+            raise(SIGKILL);
+        }
+        int wst = 0;
+        assert_int_equal(waitpid(pid, &wst, 0), pid);
+        assert_true(WIFSIGNALED(wst));
+        fake_now = D0 + 24 * H + 30 * 60000;
+        e->idx = open_idx(e->dir, 2, 30LL * 24 * H, false);
+        struct wt_index_stats st;
+        wt_index_stats(e->idx, &st);
+        assert_int_equal(st.buckets, die_after_roll ? 2 : 4);
+        assert_int_equal(wt_index_sync(e->idx), 0);
+        wt_index_stats(e->idx, &st);
+        assert_int_equal(st.rolled, die_after_roll ? 0 : 1);
+        assert_int_equal(st.buckets, 2); /* two days */
+        struct got g = look(e->idx, WT_OBS_DOMAIN, "r.example.com");
+        assert_int_equal(g.n, 2);
+        expect_day(&g.b[0], &want, 0);
+        assert_int_equal(g.b[1].start_ms, D0 - 24 * H);
+        assert_int_equal(g.b[1].count, 1);
+        env_free(e);
+    }
+}
+
 /* The whole text of path is text. */
 static void expect_file(const char *path, const char *text)
 {
@@ -519,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_expiry),    cmocka_unit_test(test_commit_interval),
         cmocka_unit_test(test_codec),     cmocka_unit_test(test_decode_request),
         cmocka_unit_test(test_sightings), cmocka_unit_test(test_planted_symlinks),
+        cmocka_unit_test(test_rollup),    cmocka_unit_test(test_rollup_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

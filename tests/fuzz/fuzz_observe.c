@@ -48,7 +48,7 @@ static void bucket(const uint8_t *data, size_t size)
 {
     static struct wt_index_bucket b;
     static uint8_t out[WT_INDEX_VALUE_BYTES_MAX];
-    if (wt_index_bucket_decode(data, size, 0, &b) != 0)
+    if (wt_index_bucket_decode(data, size, 0, 24 * WT_HOUR_MS, &b) != 0)
         return;
     int n = wt_index_bucket_encode(&b, out, sizeof(out));
     if (n < 0 || (size_t)n != size || memcmp(out, data, size) != 0)
