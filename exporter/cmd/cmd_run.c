@@ -79,6 +79,8 @@ static void on_ack(void *ctx, uint32_t input, uint64_t offset, uint64_t lineno)
     /* A syslog message has no position to ack to its sender, but the spool
      * keeps records until a checkpoint covers them: the tailer writes one.
      * A Kafka input commits its offsets. */
+    if (!d->tail)
+        return; /* closing: wt_pipeline_free may still finish work (close_all) */
     if (input < WT_INPUT_ID_BASE) {
         d->tail_hooks.on_ack(d->tail_hooks.ctx, input, offset, lineno);
     } else {
@@ -96,6 +98,8 @@ static void on_delivered(void *ctx, uint64_t token)
 static void on_resume(void *ctx)
 {
     struct daemon *d = ctx;
+    if (!d->tail)
+        return; /* closing */
     d->tail_hooks.on_resume(d->tail_hooks.ctx);
     wt_inputs_resume(d->inputs);
 }
@@ -121,13 +125,16 @@ static void close_all(struct daemon *d)
     d->idx_timer_on = false;
     wt_observe_stop(d->obs);
     d->obs = NULL;
+    /* wt_pipeline_free runs the loop while pool work finishes: an ack or a
+     * resume it delivers then must not reach the freed tailer or inputs
+     * (on_ack, on_resume and on_delivered see NULL and drop it). */
     wt_tail_free(d->tail);
+    d->tail = NULL;
     wt_inputs_free(d->inputs);
     d->inputs = NULL;
     wt_pipeline_free(d->p);
     wt_index_close(d->idx); /* commits what the pipeline added */
     d->idx = NULL;
-    d->tail = NULL;
     d->p = NULL;
 }
 
@@ -556,6 +563,7 @@ int wt_cmd_run(int argc, char **argv)
 out:
     wt_inputs_stop(d.inputs);
     wt_inputs_free(d.inputs);
+    d.inputs = NULL; /* wt_pipeline_free below may still deliver acks (on_ack) */
     wt_observe_stop(d.obs);
     if (d.idx_timer_on)
         uv_close((uv_handle_t *)&d.idx_timer, NULL);
