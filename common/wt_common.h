@@ -286,6 +286,23 @@ int wt_hostport_parse(const char *s, char *host, size_t hostcap, uint16_t *port)
  */
 uint32_t wt_crc32c(uint32_t crc, const void *p, size_t n);
 
+/* FNV-1a 64's offset basis: the h to start wt_fnv1a64 with. */
+#define WT_FNV1A64_INIT 0xcbf29ce484222325ULL
+
+/**
+ * @brief FNV-1a 64 of n bytes, continuing from h (WT_FNV1A64_INIT to
+ * start). For ids and hash tables, not a security boundary.
+ */
+static inline uint64_t wt_fnv1a64(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
 /* ------------------------------------------------------------------------ */
 /* JSON strings                                                             */
 /* ------------------------------------------------------------------------ */

@@ -40,19 +40,9 @@
 /* State: resume an interrupted job, and never ship a finished one twice    */
 /* ------------------------------------------------------------------------ */
 
-static uint64_t fnv64(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= c[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 static uint64_t fnv64_u64(uint64_t h, uint64_t v)
 {
-    return fnv64(h, &v, sizeof(v));
+    return wt_fnv1a64(h, &v, sizeof(v));
 }
 
 /* Device, inode and the CRC of the first bytes: what a file is, whatever its name. */
@@ -76,13 +66,13 @@ int wt__replay_file_identity(struct rfile *f)
 /* The job's tag: files (in order), window, batch sizes and sink entries. */
 void wt__replay_make_tag(struct replay *r)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = WT_FNV1A64_INIT;
     const struct wt_config *cfg = r->pcfg;
-    h = fnv64(h, "wtexport-replay-1", 17);
+    h = wt_fnv1a64(h, "wtexport-replay-1", 17);
     h = fnv64_u64(h, r->nfiles);
     for (size_t i = 0; i < r->nfiles; i++) {
         const struct rfile *f = &r->files[i];
-        h = fnv64(h, f->path, strlen(f->path) + 1);
+        h = wt_fnv1a64(h, f->path, strlen(f->path) + 1);
         h = fnv64_u64(h, f->dev);
         h = fnv64_u64(h, f->ino);
         h = fnv64_u64(h, f->size);
@@ -95,7 +85,7 @@ void wt__replay_make_tag(struct replay *r)
     h = fnv64_u64(h, cfg->batch.max_bytes);
     for (size_t i = 0; i < cfg->nsinks; i++) {
         const char *src = cfg->sinks[i].source ? cfg->sinks[i].source : cfg->sinks[i].name;
-        h = fnv64(h, src, strlen(src) + 1);
+        h = wt_fnv1a64(h, src, strlen(src) + 1);
     }
     snprintf(r->tag, sizeof(r->tag), "%016" PRIx64, h);
     snprintf(r->fname, sizeof(r->fname), "replay-%s.json", r->tag);

@@ -255,18 +255,6 @@ size_t wt_index_hits_merge(const struct wt_index_hit *hits, size_t n, unsigned t
 /* Keys                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* FNV-1a 64: tells apart long values that share their first bytes (not a
- * security boundary: a collision merges two URLs' counts). */
-static uint64_t fnv1a64(const char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 size_t wt__index_key(enum wt_obs_type t, const char *v, size_t len, uint8_t *key)
 {
     key[0] = (uint8_t)t;
@@ -277,7 +265,9 @@ size_t wt__index_key(enum wt_obs_type t, const char *v, size_t len, uint8_t *key
     /* LMDB keys are at most 511 bytes: a long value is its prefix and a hash. */
     size_t pre = WT_INDEX_KEY_MAX - 1 - 8;
     memcpy(key + 1, v, pre);
-    uint64_t h = fnv1a64(v, len);
+    /* FNV-1a tells apart long values that share their first bytes (a
+     * collision merges two URLs' counts). */
+    uint64_t h = wt_fnv1a64(WT_FNV1A64_INIT, v, len);
     for (int i = 0; i < 8; i++)
         key[1 + pre + (size_t)i] = (uint8_t)(h >> (56 - 8 * i));
     return WT_INDEX_KEY_MAX;

@@ -104,15 +104,6 @@ int wt_observe_decode(const char *body, size_t len, bool strip_query, struct wt_
 /* Sightings                                                                */
 /* ------------------------------------------------------------------------ */
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 char *wt_observe_expand(const char *tpl, enum wt_obs_type t, const char *value)
 {
@@ -182,11 +173,11 @@ static void sighting(struct wt_tbuf *out, const struct wt_observe_obs *ob,
              (unsigned long long)b->count, o->host, (unsigned long long)b->allowed,
              (unsigned long long)b->blocked, b->nverdicts ? "; AMP verdicts: " : "", verdicts, nt,
              (unsigned long long)(listed > b->count ? b->count : listed));
-    uint64_t h = fnv(0xcbf29ce484222325ULL, o->host, strlen(o->host));
-    h = fnv(h, &ob->type, sizeof(ob->type));
-    h = fnv(h, ob->value, ob->len);
-    h = fnv(h, &b->start_ms, sizeof(b->start_ms));
-    h = fnv(h, &b->end_ms, sizeof(b->end_ms));
+    uint64_t h = wt_fnv1a64(WT_FNV1A64_INIT, o->host, strlen(o->host));
+    h = wt_fnv1a64(h, &ob->type, sizeof(ob->type));
+    h = wt_fnv1a64(h, ob->value, ob->len);
+    h = wt_fnv1a64(h, &b->start_ms, sizeof(b->start_ms));
+    h = wt_fnv1a64(h, &b->end_ms, sizeof(b->end_ms));
     static const char hex[] = "0123456789abcdef";
     char hx[17];
     for (int i = 0; i < 16; i++)

@@ -4,6 +4,7 @@
  * key count. No removal, so no tombstones.
  */
 #include "sse_server.h"
+#include "wt_common.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,13 +14,7 @@
 
 static uint64_t fnv1a(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return wt_fnv1a64(WT_FNV1A64_INIT, s, strlen(s));
 }
 
 void wt_ssesrv_keyset_init(struct wt_ssesrv_keyset *ks, size_t max)

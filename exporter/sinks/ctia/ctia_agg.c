@@ -19,24 +19,14 @@
 /* Slots of the table at first; it doubles at 3/4 load. */
 #define AGG_INITIAL_CAP 1024
 
-/* FNV-1a over bytes, continuing from h. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 static uint64_t key_hash(enum wt_obs_type t, int64_t bucket, const char *v, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = WT_FNV1A64_INIT;
     unsigned char tb = (unsigned char)t;
-    h = fnv(h, &tb, 1);
-    h = fnv(h, &bucket, sizeof(bucket));
-    return fnv(h, v, n);
+    h = wt_fnv1a64(h, &tb, 1);
+    h = wt_fnv1a64(h, &bucket, sizeof(bucket));
+    return wt_fnv1a64(h, v, n);
 }
 
 int64_t wt__ctia_bucket_of(int64_t ts_ms, int64_t bucket_ms)
@@ -359,14 +349,14 @@ struct wt__ctia_sight *wt__ctia_agg_cut(struct wt__ctia_agg *a, int64_t before)
 void wt__ctia_sight_set_id(struct wt__ctia_sight *s, const char *host)
 {
     /* Two FNV-1a 64 hashes with different bases: 128 bits of the key. */
-    uint64_t h[2] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
+    uint64_t h[2] = {WT_FNV1A64_INIT, 0x84222325cbf29ce4ULL};
     char num[64];
     int n = snprintf(num, sizeof(num), "|%d|%" PRId64 "|%" PRIu32 "|", (int)s->type, s->bucket,
                      s->part);
     for (int i = 0; i < 2; i++) {
-        h[i] = fnv(h[i], host, strlen(host));
-        h[i] = fnv(h[i], num, (size_t)n);
-        h[i] = fnv(h[i], s->value, s->vlen);
+        h[i] = wt_fnv1a64(h[i], host, strlen(host));
+        h[i] = wt_fnv1a64(h[i], num, (size_t)n);
+        h[i] = wt_fnv1a64(h[i], s->value, s->vlen);
     }
     snprintf(s->id, sizeof(s->id), WT_CTIA_EXTID_PREFIX "%016" PRIx64 "%016" PRIx64, h[0], h[1]);
 }
