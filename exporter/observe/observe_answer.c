@@ -104,7 +104,6 @@ int wt_observe_decode(const char *body, size_t len, bool strip_query, struct wt_
 /* Sightings                                                                */
 /* ------------------------------------------------------------------------ */
 
-
 char *wt_observe_expand(const char *tpl, enum wt_obs_type t, const char *value)
 {
     static const char hex[] = "0123456789ABCDEF";

@@ -19,7 +19,6 @@
 /* Slots of the table at first; it doubles at 3/4 load. */
 #define AGG_INITIAL_CAP 1024
 
-
 static uint64_t key_hash(enum wt_obs_type t, int64_t bucket, const char *v, size_t n)
 {
     uint64_t h = WT_FNV1A64_INIT;
