@@ -621,6 +621,21 @@ static void test_eo_commit_and_resume(void **state)
     harness_free(&h);
 }
 
+/* One committed batch of 100 events, then the mock answers request api
+ * with err once while two more are sent; waits until all three are acked. */
+static void eo_fault_after_first(struct harness *h, int16_t api, rd_kafka_resp_err_t err)
+{
+    eo_init(h);
+    h->s.ops->send(&h->s, make_batch(h, 100, 100));
+    eo_want = 1;
+    assert_true(run_until(h, eo_acked));
+    rd_kafka_mock_push_request_errors(h->mc, api, 1, err);
+    h->s.ops->send(&h->s, make_batch(h, 200, 100));
+    h->s.ops->send(&h->s, make_batch(h, 300, 100));
+    eo_want = 3;
+    assert_true(run_until(h, eo_acked));
+}
+
 /* A fatal error in a transaction (OUT_OF_ORDER_SEQUENCE): a new producer,
  * init_transactions aborts the open transaction, its batches are produced
  * again; a read_committed consumer sees every event once. */
@@ -628,16 +643,7 @@ static void test_eo_fatal_restart(void **state)
 {
     (void)state;
     struct harness h;
-    eo_init(&h);
-    h.s.ops->send(&h.s, make_batch(&h, 100, 100));
-    eo_want = 1;
-    assert_true(run_until(&h, eo_acked));
-    rd_kafka_mock_push_request_errors(h.mc, 0 /* Produce */, 1,
-                                      RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
-    h.s.ops->send(&h.s, make_batch(&h, 200, 100));
-    h.s.ops->send(&h.s, make_batch(&h, 300, 100));
-    eo_want = 3;
-    assert_true(run_until(&h, eo_acked));
+    eo_fault_after_first(&h, 0 /* Produce */, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
     assert_int_equal(h.acked, 3);
     assert_int_equal(h.dead, 0);
     /* At least once each; a real broker hides what the aborted transaction
@@ -656,16 +662,7 @@ static void test_eo_abort_resend(void **state)
 {
     (void)state;
     struct harness h;
-    eo_init(&h);
-    h.s.ops->send(&h.s, make_batch(&h, 100, 100));
-    eo_want = 1;
-    assert_true(run_until(&h, eo_acked));
-    rd_kafka_mock_push_request_errors(h.mc, 26 /* EndTxn */, 1,
-                                      RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID);
-    h.s.ops->send(&h.s, make_batch(&h, 200, 100));
-    h.s.ops->send(&h.s, make_batch(&h, 300, 100));
-    eo_want = 3;
-    assert_true(run_until(&h, eo_acked));
+    eo_fault_after_first(&h, 26 /* EndTxn */, RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID);
     assert_int_equal(h.acked, 3);
     assert_int_equal(h.dead, 0);
     /* librdkafka 2.0.2's mock cluster does not filter aborted transactions
