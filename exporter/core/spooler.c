@@ -72,6 +72,7 @@ struct wt_spooler {
     uint64_t job_dropped_events;
 
     bool full;        /* the last append found no room */
+    bool room_maybe;  /* space may have been freed while the job ran */
     bool failed;      /* a write or fsync failed: retrying (retry timer) */
     bool job_discard; /* the next job first drops uncommitted records */
     uint64_t backoff_ms;
@@ -198,6 +199,10 @@ static void job_done(uv_work_t *req, int status)
                     sp->dir, (unsigned long long)wt_spool_bytes(sp->spool));
     sp->full = sp->job_full;
     wt_metric_set(sp->m_full, sp->full);
+    /* Room freed while the job ran was not offered to it (retry_full saw
+     * the job busy): let the next job try, or reading would stay paused. */
+    const bool again = sp->full && sp->room_maybe;
+    sp->room_maybe = false;
     /* The appended batches are durable: hand them back in order. */
     for (unsigned i = 0; i < sp->job_appended; i++) {
         struct wt_batch *b = sp->wait_head;
@@ -210,7 +215,7 @@ static void job_done(uv_work_t *req, int status)
     }
     wt_metric_set(sp->m_bytes, (int64_t)wt_spool_bytes(sp->spool));
     readers_feed(sp);
-    if (!sp->full)
+    if (!sp->full || again)
         job_start(sp);
 }
 
@@ -274,7 +279,9 @@ bool wt_spooler_failing(const struct wt_spooler *sp)
 static void retry_full(struct wt_spooler *sp)
 {
     /* Still full until the job says otherwise: reading stays paused. */
-    if (sp->full && !sp->job_busy && !sp->failed)
+    if (sp->job_busy)
+        sp->room_maybe = true; /* job_done tries again if that job found it full */
+    else if (sp->full && !sp->failed)
         job_start(sp);
 }
 
@@ -506,6 +513,8 @@ static void sync_done(uv_work_t *req, int status)
             wt_metrics_problem(sp->m, "cursors", "cannot write spool cursors");
         }
     } else {
+        /* Segments behind the persisted cursors were deleted: room, perhaps. */
+        retry_full(sp);
         const uint64_t ms = wt_state_health_ok(&sp->h_cursor, uv_now(sp->loop), &ended);
         if (ended) {
             wt_log_info("spool", "%s: sink cursors written again after %.1f s", sp->dir,
