@@ -42,6 +42,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
@@ -65,6 +66,9 @@
 #define IDLE_TIMEOUT_S  300u /* an idle keep-alive connection is closed after it */
 #define HANG_POLL_MS    100  /* how often a hung request checks its client */
 #define STATUS_MAX      600
+#define TOKEN_FILE_MAX  ((size_t)64 << 10) /* --token-file */
+#define TLS_FILE_MAX    ((size_t)1 << 20)  /* --tls-cert, --tls-key */
+#define STATE_FILE_MAX  ((size_t)16 << 20) /* --state: MAX_DEVICES devices and more */
 
 _Static_assert(DEVICE_BODY_MAX < WT_SSESRV_DEFAULT_MAX_BODY, "a registration body is small");
 
@@ -152,24 +156,6 @@ struct req {
 /* Small helpers                                                            */
 /* ------------------------------------------------------------------------ */
 
-static uint64_t mono_ms(void)
-{
-    return wt_mono_ns() / 1000000u;
-}
-
-static uint64_t wall_ms(void)
-{
-    return (uint64_t)wt_wall_ms();
-}
-
-/* "2024-01-31T12:00:00.123Z" */
-static void iso_ms(uint64_t ms, char *buf, size_t cap)
-{
-    char t[25];
-    wt_iso8601_ms((int64_t)ms, t);
-    snprintf(buf, cap, "%s", t);
-}
-
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
     char buf[1024];
@@ -191,62 +177,31 @@ static void copy_printable(char *dst, size_t cap, const char *s)
     dst[i] = '\0';
 }
 
-/* Whole file into a NUL-terminated buffer (caller frees). NULL + errno on failure. */
-static char *read_file(const char *path, size_t *lenp)
+/*
+ * A whole file of at most max bytes, NUL-terminated (wt_read_file; the
+ * caller frees). 0 or -errno (-EFBIG: larger than max).
+ */
+static int read_text(const char *path, size_t max, char **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
+    size_t n;
+    int rc = wt_read_file(path, max, out, &n);
 
-    if (f == NULL)
-        return NULL;
-    for (;;) {
-        if (cap - len < 4096) {
-            cap = cap == 0 ? 8192 : cap * 2;
-            char *nb = realloc(buf, cap + 1);
-            if (nb == NULL) {
-                free(buf);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
+    if (rc == 0) {
+        (*out)[n] = '\0'; /* wt_read_file leaves one spare byte */
+        if (len != NULL)
+            *len = n;
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        errno = EIO;
-        return NULL;
-    }
-    buf[len] = '\0';
-    if (lenp != NULL)
-        *lenp = len;
-    return buf;
+    return rc;
 }
 
-/* Write text to path atomically (temp file + rename), with mode. */
-static int write_atomic(const char *path, const char *text, mode_t mode)
+/* Write text to path atomically (wt_write_atomic: temp file, fsync, rename; mode 0600). */
+static int write_text(const char *path, const char *text)
 {
-    char tmp[PATH_MAX];
+    char d[PATH_MAX], b[PATH_MAX];
 
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return -errno;
-    int rc = wt_write_all(fd, text, strlen(text));
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc != 0)
-        unlink(tmp);
-    return rc;
+    snprintf(d, sizeof(d), "%s", path);
+    snprintf(b, sizeof(b), "%s", path);
+    return wt_write_atomic(dirname(d), basename(b), text, strlen(text));
 }
 
 static void random_hex(char *out, size_t nbytes)
@@ -349,7 +304,7 @@ static int state_save(struct server *s)
     cJSON_Delete(root);
     if (text == NULL)
         return -ENOMEM;
-    int rc = write_atomic(s->o.state, text, 0600);
+    int rc = write_text(s->o.state, text);
     free(text);
     if (rc != 0)
         say("cannot write state %s: %s", s->o.state, strerror(-rc));
@@ -361,10 +316,11 @@ static int state_load(struct server *s)
 {
     char path[PATH_MAX];
     size_t len;
-    char *text = read_file(s->o.state, &len);
+    char *text = NULL;
+    int rc = read_text(s->o.state, STATE_FILE_MAX, &text, &len);
 
-    if (text == NULL && errno != ENOENT) {
-        say("cannot read state %s: %s", s->o.state, strerror(errno));
+    if (rc != 0 && rc != -ENOENT) {
+        say("cannot read state %s: %s", s->o.state, strerror(-rc));
         return -1;
     }
     if (text != NULL) {
@@ -420,15 +376,16 @@ static int state_load(struct server *s)
 /* One line of the request log: time, method, path, status, key, bytes, events, ms. */
 static void log_request(struct server *s, const struct req *r, const char *status)
 {
-    char now[32], arr[32];
+    char now[25], arr[25];
 
     if (s->logf == NULL)
         return;
-    iso_ms(wall_ms(), now, sizeof(now));
-    iso_ms(r->arrival, arr, sizeof(arr));
+    wt_iso8601_ms(wt_wall_ms(), now);
+    wt_iso8601_ms((int64_t)r->arrival, arr);
     fprintf(s->logf, "%s %s %s %s key=%s bytes=%zu events=%zu ms=%llu arrived=%s at=%llu\n", now,
             r->method, r->path, status, r->key[0] != '\0' ? r->key : "-", r->received, r->events,
-            (unsigned long long)(mono_ms() - r->t0), arr, (unsigned long long)r->arrival);
+            (unsigned long long)(wt_mono_ns() / 1000000u - r->t0), arr,
+            (unsigned long long)r->arrival);
     fflush(s->logf);
 }
 
@@ -436,7 +393,7 @@ static void log_request(struct server *s, const struct req *r, const char *statu
 __attribute__((format(printf, 3, 4))) static void log_fault(struct server *s, const struct req *r,
                                                             const char *fmt, ...)
 {
-    char now[32], what[128];
+    char now[25], what[128];
     va_list ap;
 
     pthread_mutex_lock(&s->lock);
@@ -448,7 +405,7 @@ __attribute__((format(printf, 3, 4))) static void log_fault(struct server *s, co
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    iso_ms(wall_ms(), now, sizeof(now));
+    wt_iso8601_ms(wt_wall_ms(), now);
     fprintf(s->logf, "%s FAULT %s %s %s key=%s step=%zu/%zu\n", now, what, r->method, r->path,
             r->key[0] != '\0' ? r->key : "-", r->step_no, n);
     fflush(s->logf);
@@ -516,7 +473,7 @@ static void add_retry_after(struct server *s, struct MHD_Response *resp, long se
 
     if (s->o.retry_after_date) {
         /* An HTTP-date has 1 s resolution: round up so the wait is never shorter. */
-        time_t t = (time_t)((wall_ms() + 999u) / 1000u) + secs;
+        time_t t = (time_t)((wt_wall_ms() + 999) / 1000) + secs;
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(v, sizeof(v), "%a, %d %b %Y %H:%M:%S GMT", &tm);
@@ -1160,8 +1117,8 @@ static struct req *req_new(struct server *s, struct MHD_Connection *c, const cha
 
     if (r == NULL)
         return NULL;
-    r->t0 = mono_ms();
-    r->arrival = wall_ms();
+    r->t0 = wt_mono_ns() / 1000000u;
+    r->arrival = (uint64_t)wt_wall_ms();
     copy_printable(r->method, sizeof(r->method), method);
     copy_printable(r->path, sizeof(r->path), url);
     copy_printable(r->key, sizeof(r->key), header(c, "Idempotency-Key"));
@@ -1401,7 +1358,7 @@ static int start_server(struct server *s)
     if (s->o.port_file != NULL) {
         char text[16];
         snprintf(text, sizeof(text), "%u\n", bound);
-        int rc = write_atomic(s->o.port_file, text, 0644);
+        int rc = write_text(s->o.port_file, text);
         if (rc != 0) {
             say("cannot write %s: %s", s->o.port_file, strerror(-rc));
             return 1;
@@ -1417,9 +1374,9 @@ static int start_server(struct server *s)
 static int setup(struct server *s)
 {
     if (s->o.token_file != NULL) {
-        s->token = read_file(s->o.token_file, NULL);
-        if (s->token == NULL) {
-            say("cannot read %s: %s", s->o.token_file, strerror(errno));
+        int rc = read_text(s->o.token_file, TOKEN_FILE_MAX, &s->token, NULL);
+        if (rc != 0) {
+            say("cannot read %s: %s", s->o.token_file, strerror(-rc));
             return 1;
         }
         s->token[strcspn(s->token, "\r\n")] = '\0';
@@ -1435,10 +1392,11 @@ static int setup(struct server *s)
             say("libmicrohttpd was built without TLS");
             return 1;
         }
-        s->tls_cert = read_file(s->o.tls_cert, NULL);
-        s->tls_key = s->tls_cert != NULL ? read_file(s->o.tls_key, NULL) : NULL;
-        if (s->tls_key == NULL) {
-            say("cannot read the TLS certificate or key: %s", strerror(errno));
+        int rc = read_text(s->o.tls_cert, TLS_FILE_MAX, &s->tls_cert, NULL);
+        if (rc == 0)
+            rc = read_text(s->o.tls_key, TLS_FILE_MAX, &s->tls_key, NULL);
+        if (rc != 0) {
+            say("cannot read the TLS certificate or key: %s", strerror(-rc));
             return 1;
         }
     }
