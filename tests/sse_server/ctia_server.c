@@ -24,6 +24,7 @@
  */
 #include "sse_server.h"
 #include "ctim.h"
+#include "wt_common.h"
 
 #include <cjson/cJSON.h>
 
@@ -35,7 +36,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #define TOKENS_MAX 4096 /* live tokens remembered (the oldest is forgotten beyond) */
@@ -59,13 +59,6 @@ struct wt_ctiasrv {
     uint64_t created, exists, errors, count_created, count_all, outage_answers;
     uint64_t outage_until; /* CLOCK_MONOTONIC ms */
 };
-
-static uint64_t mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static char *answer(cJSON *o)
 {
@@ -200,7 +193,7 @@ int wt_ctiasrv_token(struct wt_ctiasrv *c, const char *authorization, const char
         memset(rnd, 7, sizeof(rnd));
     for (size_t i = 0; i < sizeof(rnd); i++)
         snprintf(t->value + 2 * i, 3, "%02x", rnd[i]);
-    t->expires_ms = mono() + c->ttl_s * 1000u;
+    t->expires_ms = wt_mono_ns() / 1000000u + c->ttl_s * 1000u;
     c->tokens_issued++;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "access_token", t->value);
@@ -223,14 +216,14 @@ void wt_ctiasrv_expire(struct wt_ctiasrv *c)
 void wt_ctiasrv_outage(struct wt_ctiasrv *c, unsigned long ms)
 {
     pthread_mutex_lock(&c->lock);
-    c->outage_until = mono() + ms;
+    c->outage_until = wt_mono_ns() / 1000000u + ms;
     pthread_mutex_unlock(&c->lock);
 }
 
 bool wt_ctiasrv_in_outage(struct wt_ctiasrv *c)
 {
     pthread_mutex_lock(&c->lock);
-    bool on = mono() < c->outage_until;
+    bool on = wt_mono_ns() / 1000000u < c->outage_until;
     if (on)
         c->outage_answers++;
     pthread_mutex_unlock(&c->lock);
@@ -242,7 +235,7 @@ static bool token_ok(struct wt_ctiasrv *c, const char *authorization)
     if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
         return false;
     const char *v = authorization + 7;
-    uint64_t now = mono();
+    uint64_t now = wt_mono_ns() / 1000000u;
     bool ok = false;
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < TOKENS_MAX && !ok; i++)

@@ -3,11 +3,12 @@
  * the SSE event-ingest contract (docs/sse-protocol.md) used by the tests,
  * the demo and the benchmarks.
  *
- * The HTTP side is sse_server.c. Three pieces live in their own files so
- * they can be reasoned about (and tested) without HTTP: the Idempotency-Key
- * set (sse_keyset.c), the batch decoder and validator (sse_batch.c) and the
- * command line (sse_cli.c). None takes a lock: the server calls the key set
- * under its state mutex and the batch functions on private buffers.
+ * The HTTP side is sse_server.c and the files sse_http.h lists. Three
+ * pieces live in their own files so they can be reasoned about (and tested)
+ * without HTTP: the Idempotency-Key set (sse_keyset.c), the batch decoder
+ * and validator (sse_batch.c) and the command line (sse_cli.c). None takes
+ * a lock: the server calls the key set under its state mutex and the batch
+ * functions on private buffers.
  */
 #ifndef WT_SSE_SERVER_H
 #define WT_SSE_SERVER_H
