@@ -607,6 +607,11 @@ static int load_segment(struct wt_spool *sp, uint64_t id, unsigned char *chunk,
         rc = -errno;
         goto fail;
     }
+    if (!S_ISREG(st.st_mode)) {
+        /* A FIFO or device planted under a segment's name: refused, untouched. */
+        rc = WT_ENOTREG;
+        goto fail;
+    }
     ssize_t r = wt_pread_full(fd, h, SEG_HDR, 0);
     if (r < 0) {
         rc = (int)r;

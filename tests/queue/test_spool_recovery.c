@@ -471,6 +471,18 @@ static void test_planted_symlinks(void **state)
     assert_int_equal(n, 7);
     assert_memory_equal(b, "keep me", 7);
     free(b);
+    close_sp(f);
+
+    /* A FIFO as a segment file: refused (not read, not removed), then fine
+     * once it is gone. */
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(try_open(f, 1, 0, 0), WT_ENOTREG);
+    assert_null(f->sp);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    assert_int_equal(unlink(path), 0);
+    open_ok(f, 1, 0, 0);
+    assert_int_equal(cursor(f, 0).offset, c.offset);
 }
 
 /* After a failed write or fsync (a full disk), discarding what was not
