@@ -38,7 +38,7 @@ check_pauses() {
         # Requests logged after the answer (in flight or new), other than its own.
         early=$(awk -v after="$line" -v from="$((answered + grace))" -v to="$end" -v k="$key" '
             NR > after && $3 == "/v1/events" && $2 != "FAULT" {
-                at = $NF; sub(/^at=/, "", at)
+                at = $10; sub(/^at=/, "", at)
                 kk = $5; sub(/^key=/, "", kk)
                 if (at + 0 >= from && at + 0 < to && kk != k) print kk " at " at
             }' "$SSE_LOG" | head -3)
@@ -48,7 +48,7 @@ check_pauses() {
         fi
         # The part that got the 429/503 itself: its next attempt not before the end.
         early=$(awk -v ans="$answered" -v to="$end" -v k="key=$key" '
-            $3 == "/v1/events" && $5 == k { at = $NF; sub(/^at=/, "", at); if (at + 0 > ans && at + 0 < to) print at }' "$SSE_LOG" | head -1)
+            $3 == "/v1/events" && $5 == k { at = $10; sub(/^at=/, "", at); if (at + 0 > ans && at + 0 < to) print at }' "$SSE_LOG" | head -1)
         [ -z "$early" ] || {
             check_fail "the paused part itself came back at $early, before $end"
             return 1

@@ -205,6 +205,7 @@ struct answer wt_ssesrv_process_batch(struct server *s, struct MHD_Connection *c
         return a;
     }
     r->events = events;
+    r->raw_bytes = rawlen;
 
     /* Simulated processing time, proportional to the NDJSON bytes. */
     bool go_on = s->o.rate_mbps <= 0 ||

@@ -98,6 +98,7 @@ struct req {
     size_t received; /* body bytes received, kept or not */
     bool over;       /* received > limit: the body was dropped */
     size_t events;
+    size_t raw_bytes; /* the decompressed NDJSON of /v1/events */
     size_t step_no; /* script step applied (1-based), 0: none */
     bool scripted;  /* the answer is a scripted status */
     bool in_flight, answered, logged;

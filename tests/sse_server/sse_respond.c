@@ -121,7 +121,8 @@ enum MHD_Result wt_ssesrv_respond(struct server *s, struct MHD_Connection *c, st
 /* The request log and the counters                                         */
 /* ------------------------------------------------------------------------ */
 
-/* One line of the request log: time, method, path, status, key, bytes, events, ms. */
+/* One line of the request log: time, method, path, status, key, bytes, events, ms,
+ * arrival, and the decompressed bytes of an events batch (raw). */
 static void log_request(struct server *s, const struct req *r, const char *status)
 {
     char now[25], arr[25];
@@ -130,10 +131,11 @@ static void log_request(struct server *s, const struct req *r, const char *statu
         return;
     wt_iso8601_ms(wt_wall_ms(), now);
     wt_iso8601_ms((int64_t)r->arrival, arr);
-    fprintf(s->logf, "%s %s %s %s key=%s bytes=%zu events=%zu ms=%llu arrived=%s at=%llu\n", now,
+    fprintf(s->logf, "%s %s %s %s key=%s bytes=%zu events=%zu ms=%llu arrived=%s at=%llu raw=%zu\n",
+            now,
             r->method, r->path, status, r->key[0] != '\0' ? r->key : "-", r->received, r->events,
             (unsigned long long)(wt_mono_ns() / 1000000u - r->t0), arr,
-            (unsigned long long)r->arrival);
+            (unsigned long long)r->arrival, r->raw_bytes);
     fflush(s->logf);
 }
 
