@@ -99,8 +99,8 @@ struct req {
     bool over;       /* received > limit: the body was dropped */
     size_t events;
     size_t raw_bytes; /* the decompressed NDJSON of /v1/events */
-    size_t step_no; /* script step applied (1-based), 0: none */
-    bool scripted;  /* the answer is a scripted status */
+    size_t step_no;   /* script step applied (1-based), 0: none */
+    bool scripted;    /* the answer is a scripted status */
     bool in_flight, answered, logged;
 };
 

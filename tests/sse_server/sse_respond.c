@@ -132,9 +132,8 @@ static void log_request(struct server *s, const struct req *r, const char *statu
     wt_iso8601_ms(wt_wall_ms(), now);
     wt_iso8601_ms((int64_t)r->arrival, arr);
     fprintf(s->logf, "%s %s %s %s key=%s bytes=%zu events=%zu ms=%llu arrived=%s at=%llu raw=%zu\n",
-            now,
-            r->method, r->path, status, r->key[0] != '\0' ? r->key : "-", r->received, r->events,
-            (unsigned long long)(wt_mono_ns() / 1000000u - r->t0), arr,
+            now, r->method, r->path, status, r->key[0] != '\0' ? r->key : "-", r->received,
+            r->events, (unsigned long long)(wt_mono_ns() / 1000000u - r->t0), arr,
             (unsigned long long)r->arrival, r->raw_bytes);
     fflush(s->logf);
 }
