@@ -13,7 +13,8 @@
  * until every sink has finished its events: the pipeline acks its lines
  * once their batch is in the spool (on_ack, with the spool record's token),
  * and the spooler reports when every sink has acked (or dead-lettered)
- * that record (on_delivered). Only then may its partition's offset be
+ * that record (on_delivered); without the spool (spool.enabled false) the
+ * pipeline acks them once every sink has. Only then may its partition's offset be
  * committed, never beyond the highest offset below which every message is
  * acked. Commits go out every
  * commit_interval, at every revocation (synchronously, for the revoked
@@ -73,6 +74,7 @@ struct kafka_in {
     uv_timer_t tick;
     int handles;
     bool stopped, freeing, paused;
+    bool durable; /* through the spool: acked once spooled, then delivered */
 
     struct wt_kin_track tr;
     const rd_kafka_topic_t *last_rkt; /* the slot cache: runs of one partition */
@@ -776,6 +778,7 @@ static int kin_open(void **impl, const struct wt_input_env *env, size_t i, uint3
     in->loop = env->loop;
     in->p = env->p;
     in->m = env->m;
+    in->durable = wt_pipeline_durable(env->p);
     in->pipefd[0] = in->pipefd[1] = -1;
     in->mode = icfg->format == WT_FORMAT_EVENT ? KIN_EVENTS : KIN_LINES;
     in->max_line = icfg->max_line;
@@ -813,8 +816,10 @@ static int kin_open(void **impl, const struct wt_input_env *env, size_t i, uint3
     uv_poll_start(&in->poll, UV_READABLE, poll_cb);
     uv_timer_start(&in->tick, tick_cb, WT_KIN_TICK_MS, WT_KIN_TICK_MS);
     in->last_commit = uv_now(in->loop);
-    wt_log_info(TAG, "%s: consuming via %s (format %s, max_in_flight %zu)", in->name, o->brokers,
-                wt_format_name(icfg->format), in->tr.cap);
+    wt_log_info(TAG, "%s: consuming via %s (format %s, max_in_flight %zu, %s)", in->name,
+                o->brokers, wt_format_name(icfg->format), in->tr.cap,
+                in->durable ? "commits once the spool delivered"
+                            : "no spool: commits once every sink acked");
     *impl = in;
     return 0;
 fail:
@@ -847,12 +852,19 @@ static void released(struct kafka_in *in)
         resume_all(in);
 }
 
-/* In the spool: acked once every sink has finished that spool record. */
+/*
+ * With the spool: the lines up to offset (a seq) are in the spool, acked
+ * once every sink has finished that spool record (kin_delivered). Without
+ * (spool.enabled false): every sink has acked them already.
+ */
 static void kin_ack(void *impl, uint64_t offset, uint64_t lineno)
 {
     struct kafka_in *in = impl;
     (void)lineno;
-    wt__kin_spooled(&in->tr, offset, wt_pipeline_ckpt_token(in->p));
+    if (in->durable)
+        wt__kin_spooled(&in->tr, offset, wt_pipeline_ckpt_token(in->p));
+    else
+        wt__kin_acked(&in->tr, offset);
     released(in);
 }
 

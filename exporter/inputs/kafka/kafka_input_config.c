@@ -196,4 +196,5 @@ const struct wt_input_type wt_input_kafka_type = {
     .keys = &kin_keys,
     .check = kin_check,
     .ops = &wt__kin_ops,
+    .spool_optional = true, /* Kafka is the buffer: offsets commit after every sink acked */
 };
