@@ -629,6 +629,9 @@ static int consumer_new(struct kafka_in *in, const struct wt_kin_opts *o, char *
     const char *const defaults[][2] = {
         {"auto.offset.reset", "earliest"},
         {"client.id", "wtexport"},
+        /* librdkafka's default too; said here for chained shippers (a
+         * transactional kafka sink upstream): aborted messages are skipped. */
+        {"isolation.level", "read_committed"},
         {"statistics.interval.ms", stats},
     };
     int rc = wt_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err, errlen);
