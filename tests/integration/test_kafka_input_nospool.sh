@@ -3,5 +3,5 @@
 # ("spool": {"enabled": false}, docs/fleet.md): the same group, SIGKILL,
 # restart and new partitions; nothing lost, duplicates within the
 # uncommitted part, no spool directory.
-KIN_SPOOL=false
+export KIN_SPOOL=false
 . "$(dirname "$0")/test_kafka_input.sh"
