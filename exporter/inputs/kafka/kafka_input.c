@@ -75,6 +75,7 @@ struct kafka_in {
     int handles;
     bool stopped, freeing, paused;
     bool durable; /* through the spool: acked once spooled, then delivered */
+    bool coop;    /* the group's rebalance protocol is COOPERATIVE (last one known) */
 
     struct wt_kin_track tr;
     const rd_kafka_topic_t *last_rkt; /* the slot cache: runs of one partition */
@@ -361,7 +362,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     struct kafka_in *in = opaque;
-    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    /* NULL "on error": librdkafka 2.0.2 returns it for the revocation that
+     * rd_kafka_consumer_close() serves while a rebalance is under way (a
+     * shipper stopped right after another left the group: a SIGSEGV in
+     * strcmp). The protocol cannot change within a run: keep the last one. */
+    const char *proto = rd_kafka_rebalance_protocol(rk);
+    if (proto)
+        in->coop = strcmp(proto, "COOPERATIVE") == 0;
+    bool coop = in->coop;
     wt_metric_add(in->m_rebal, 1);
     char list[WT_KIN_LIST_SHOWN];
     parts_text(parts, list, sizeof(list));
