@@ -743,6 +743,43 @@ static void kin_stop(void *impl)
     pause_all(in); /* acks still come while the pipeline drains: free commits them */
 }
 
+static bool any_assigned(const struct kafka_in *in)
+{
+    for (size_t i = 0; i < in->tr.nparts; i++) {
+        if (in->tr.parts[i].assigned)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Leave the group before rd_kafka_consumer_close(). When close has to
+ * serve a revocation itself because a rebalance is under way (another
+ * shipper just left), librdkafka 2.0.2 can abort in
+ * rd_kafka_cgrp_terminated ("assert: !rd_kafka_assignment_in_progress",
+ * as in librdkafka issue #4792) or block for good in the rd_kafka_assign()
+ * of that revocation. Unsubscribing first has the revocation served here,
+ * by polling, while the group is still up; at most WT_KIN_LEAVE_MS.
+ * Messages still arriving are dropped (stopped: not fed, not committed).
+ */
+static void leave_group(struct kafka_in *in)
+{
+    rd_kafka_resp_err_t e = rd_kafka_unsubscribe(in->rk);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        wt_log_warn(TAG, "%s: unsubscribing at stop: %s", in->name, rd_kafka_err2str(e));
+        return;
+    }
+    uint64_t end = uv_hrtime() / 1000000 + WT_KIN_LEAVE_MS;
+    while (any_assigned(in) && uv_hrtime() / 1000000 < end) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(in->rk, WT_KIN_TICK_MS);
+        if (m)
+            rd_kafka_message_destroy(m);
+    }
+    if (any_assigned(in))
+        wt_log_warn(TAG, "%s: no revocation within %d ms of unsubscribing; closing anyway",
+                    in->name, WT_KIN_LEAVE_MS);
+}
+
 static void kin_free(void *impl)
 {
     struct kafka_in *in = impl;
@@ -750,7 +787,7 @@ static void kin_free(void *impl)
         return;
     if (in->rk) {
         commit(in, NULL, true);
-        /* Leaves the group: the revocation (served here) commits nothing new. */
+        leave_group(in); /* the revocation (served here) commits nothing new */
         rd_kafka_consumer_close(in->rk);
         for (size_t i = 0; i < in->tr.nparts; i++)
             lag_metric(in, &in->tr.parts[i], false);
