@@ -6,7 +6,8 @@
 # the shippers, as ratios against a baseline measured in the same run: a
 # plain librdkafka consumer that only counts the messages (wt-kafka-load
 # consume). A third row: one shipper reading raw squid lines (format
-# squid: the parser runs). The topic is filled before each measure; the
+# squid: the parser runs); a fourth: one stateless shipper (format event,
+# "spool": {"enabled": false}: from memory to the sink). The topic is filled before each measure; the
 # clock starts at the first event out (group join excluded), and every
 # figure is the median of WT_BENCH_RUNS runs. The mock keeps the last 5 MiB
 # of each partition: events x ~700 bytes must fit in partitions x 5 MiB. The mock cluster, the
@@ -62,10 +63,11 @@ metric() { # PORT SERIES (0 while the daemon does not answer yet)
 }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# shippers N GROUP TOPIC FORMAT COUNT: N shippers in GROUP read COUNT events
-# of TOPIC; prints "events/s cpu_us_per_event" from the first event out.
+# shippers N GROUP TOPIC FORMAT COUNT [SPOOL]: N shippers in GROUP read COUNT
+# events of TOPIC (SPOOL: spool.enabled, default true); prints "events/s
+# cpu_us_per_event" from the first event out.
 shippers() {
-    local n=$1 group=$2 topic=$3 format=$4 count=$5 i ports=() sp=() t0= c0=0 total
+    local n=$1 group=$2 topic=$3 format=$4 count=$5 spool=${6:-true} i ports=() sp=() t0= c0=0 total
     for i in $(seq "$n"); do
         local p
         p=$(port)
@@ -77,6 +79,7 @@ shippers() {
              "properties": {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}}],
  "sinks": [{"type": "file", "path": "$work/s$i.ndjson", "compress": "none", "fsync": false}],
  "batch": {"linger": "50ms"},
+ "spool": {"enabled": $spool},
  "metrics": {"listen": "127.0.0.1:$p"}}
 EOF
         rm -rf "$work/s$i" "$work/s$i.ndjson"
@@ -125,12 +128,12 @@ EOF
         'BEGIN { printf "%.0f %.3f\n", n / (t1 - t0), c / hz * 1e6 / n }'
 }
 
-# measure KEY GROUP N TOPIC FORMAT COUNT: up to 4 tries for a run without
-# a rebalance; appends to rate[KEY] and cpu[KEY].
+# measure KEY GROUP N TOPIC FORMAT COUNT [SPOOL]: up to 4 tries for a run
+# without a rebalance; appends to rate[KEY] and cpu[KEY].
 measure() {
-    local key=$1 group=$2 n=$3 topic=$4 format=$5 count=$6 try a b
+    local key=$1 group=$2 n=$3 topic=$4 format=$5 count=$6 spool=${7:-true} try a b
     for try in 1 2 3 4; do
-        read -r a b < <(shippers "$n" "$group-$try" "$topic" "$format" "$count")
+        read -r a b < <(shippers "$n" "$group-$try" "$topic" "$format" "$count" "$spool")
         [ -n "$a" ] || { echo "$key: the shippers failed" >&2; exit 1; }
         if [ "$a" != retry ]; then
             rate[$key]+="$a "
@@ -161,7 +164,8 @@ for r in $(seq "$runs"); do
     measure one "one$r" 1 events event "$n_ev"
     measure two "two$r" 2 events event "$n_ev"
     measure raw "raw$r" 1 raw squid "$n_raw"
-    echo "run $r events/s: base ${rate[base]}| one ${rate[one]}| two ${rate[two]}| raw ${rate[raw]}" >&2
+    measure nospool "nospool$r" 1 events event "$n_ev" false
+    echo "run $r events/s: base ${rate[base]}| one ${rate[one]}| two ${rate[two]}| raw ${rate[raw]}| nospool ${rate[nospool]}" >&2
 done
 
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
@@ -169,12 +173,13 @@ b_rate=$(med "${rate[base]}")
 b_cpu=$(med "${cpu[base]}")
 echo "mock cluster, $parts partitions; $n_ev events per copy; medians of $runs runs"
 printf '%-34s %12s %8s %14s %8s\n' consumer "events/s" ratio "CPU us/event" ratio
-for k in base one two raw; do
+for k in base one two raw nospool; do
     case $k in
     base) name="baseline (librdkafka, count only)" ;;
     one) name="1 shipper, format event" ;;
     two) name="2 shippers, format event" ;;
     raw) name="1 shipper, format squid (parse)" ;;
+    nospool) name="1 shipper, format event, no spool" ;;
     esac
     r=$(med "${rate[$k]}")
     c=$(med "${cpu[$k]}")

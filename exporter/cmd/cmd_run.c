@@ -274,6 +274,11 @@ static void reload(struct daemon *d)
             break;
         }
     }
+    if (nc->spool.enabled != d->env.cfg->spool.enabled) {
+        wt_log_error("config", "reload: spool.enabled changes need a restart; keeping the "
+                               "running config");
+        goto out;
+    }
     carry_over(nc, d->env.cfg);
     wt_log_setup((enum wt_log_level)nc->log.level, nc->log.json);
     wt_pipeline_apply(d->p, nc);
@@ -513,7 +518,9 @@ int wt_cmd_run(int argc, char **argv)
     d.tail_hooks = wt_tail_hooks(d.tail);
     struct wt_pipeline_hooks hooks = {
         .ctx = &d, .on_ack = on_ack, .on_resume = on_resume, .on_delivered = on_delivered};
-    d.p = wt_pipeline_new(d.env.loop, d.env.cfg, d.env.m, &hooks, true, 0, 0, err, sizeof(err));
+    /* spool.enabled false (Kafka inputs only, config.c): from memory, as replay. */
+    d.p = wt_pipeline_new(d.env.loop, d.env.cfg, d.env.m, &hooks, d.env.cfg->spool.enabled, 0, 0,
+                          err, sizeof(err));
     if (!d.p) {
         wt_log_error("run", "%s", err);
         goto out;
@@ -552,9 +559,10 @@ int wt_cmd_run(int argc, char **argv)
     uv_timer_init(d.env.loop, &d.drain);
     d.heartbeat.data = d.drain.data = &d;
     uv_timer_start(&d.heartbeat, heartbeat_cb, 0, WT_HEARTBEAT_MS);
-    wt_log_info("run", "wtexport %s running: %zu input(s), %zu sink(s), retention %lld s",
+    wt_log_info("run", "wtexport %s running: %zu input(s), %zu sink(s), retention %lld s%s",
                 WT_VERSION, d.env.cfg->ninputs, d.env.cfg->nsinks,
-                (long long)(d.env.cfg->retention_ms / 1000));
+                (long long)(d.env.cfg->retention_ms / 1000),
+                d.env.cfg->spool.enabled ? "" : ", no spool (spool.enabled false)");
 
     uv_run(d.env.loop, UV_RUN_DEFAULT);
     ex = d.exit_code;

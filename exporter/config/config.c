@@ -170,6 +170,20 @@ static void check_cross(struct wt_cfg_ctx *c, struct wt_config *cfg)
         wt__cfg_err_add(c->errs, "spool.max_bytes",
                         "must be at least twice spool.segment_bytes (%s)", need);
     }
+    if (!cfg->spool.enabled && !wt_cfg_failed(c, &cfg->spool.enabled)) {
+        /* Without the spool only a source that keeps what is not acked
+         * (Kafka: offsets commit after every sink) loses nothing. */
+        for (size_t i = 0; i < cfg->ninputs; i++) {
+            const struct wt_input_type *t = cfg->inputs[i].type;
+            if (t && !t->spool_optional) {
+                wt__cfg_err_add(c->errs, "spool.enabled",
+                                "false needs every input to be of type \"kafka\" (inputs[%zu] is "
+                                "\"%s\": its lines would be lost in a crash without the spool)",
+                                i, t->name);
+                break;
+            }
+        }
+    }
     if (!wt_cfg_failed(c, &cfg->metrics.max_per_ip) &&
         !wt_cfg_failed(c, &cfg->metrics.max_connections) &&
         cfg->metrics.max_per_ip >= cfg->metrics.max_connections)

@@ -136,7 +136,8 @@ struct wt_config {
         size_t max_bytes;
     } queue;
     struct {
-        char *dir; /* NULL: <state_dir>/spool */
+        bool enabled; /* false: batches go to the sinks from memory (Kafka inputs only) */
+        char *dir;    /* NULL: <state_dir>/spool */
         size_t max_bytes;
         size_t segment_bytes;
     } spool;

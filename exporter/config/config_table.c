@@ -245,6 +245,17 @@ static const struct wt_cfg_obj queue_obj = {
 };
 
 static const struct wt_cfg_key spool_keys[] = {
+    {.name = "enabled",
+     .type = K_BOOL,
+     .store = S_BOOL,
+     .off = offsetof(struct wt_config, spool.enabled) - CFG(spool),
+     .def = true,
+     .doc = "false: no spool; batches go to the sinks from memory and an input's position is "
+            "acked once every sink has acked its events (as `replay` ships). Only when every "
+            "input is of type `kafka` (a stateless shipper: the topic keeps what is not acked, "
+            "see fleet.md); a file or syslog input needs the spool. A reload that changes it is "
+            "refused (restart).",
+     .example = "false"},
     {.name = "dir",
      .type = K_STR,
      .store = S_STR,

@@ -792,6 +792,11 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
     return p;
 }
 
+bool wt_pipeline_durable(const struct wt_pipeline *p)
+{
+    return p->spooler != NULL;
+}
+
 size_t wt_pipeline_srcpos(const struct wt_pipeline *p, struct wt_srcpos *out, size_t cap)
 {
     return p->spooler ? wt_spooler_srcpos(p->spooler, out, cap) : 0;

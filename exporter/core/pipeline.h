@@ -93,6 +93,9 @@ struct wt_pipeline *wt_pipeline_new(uv_loop_t *loop, const struct wt_config *cfg
                                     bool durable, int64_t since_ms, int64_t until_ms, char *err,
                                     size_t errlen);
 
+/** Do batches go through the spool (on_ack once spooled, then on_delivered)? */
+bool wt_pipeline_durable(const struct wt_pipeline *p);
+
 /** True while thread-pool work of the pipeline or of a sink still runs (free waits for it). */
 bool wt_pipeline_busy(const struct wt_pipeline *p);
 

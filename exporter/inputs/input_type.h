@@ -70,6 +70,9 @@ struct wt_input_type {
     void (*free_opts)(void *opts);
     /* NULL: followed by core/tail.c (the file type). */
     const struct wt_input_ops *ops;
+    /* Its source keeps what is not acked by every sink (a Kafka topic): it
+     * may run without the spool (spool.enabled false). */
+    bool spool_optional;
 };
 
 /** The built-in input types, NULL-terminated (input_type.c); the first is the default. */

@@ -13,6 +13,21 @@
 # uncommitted part: at most max_in_flight messages per revocation a shipper
 # served, plus max_in_flight and one second of the producer's rate for the
 # SIGKILL (in flight, and acked within the last commit_interval).
+#
+# KIN_SPOOL=false (test_kafka_input_nospool.sh): the same with stateless
+# shippers ("spool": {"enabled": false}): batches go from memory to the
+# sink and offsets commit once it acked; nothing is lost all the same, no
+# spool directory is made, and check-config refuses the key with a file
+# input.
+#
+# Partition count: librdkafka 2.0.2's mock cluster cannot grow a topic:
+# rd_kafka_mock_topic_create() on an existing name returns
+# TOPIC_ALREADY_EXISTS and leaves its partitions as they were, and the mock
+# has no CreatePartitions handler (its API table ends at
+# OffsetForLeaderEpoch). So the test covers the same event a shipper sees
+# (metadata shows more partitions of the subscription, a rebalance, new
+# partitions without a committed offset) through a new topic matching the
+# regex subscription.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kafka_lib.sh"
 
@@ -22,6 +37,7 @@ KLOAD=$WT_BIN/wt-kafka-load
 N=3000 # lines of the edge's log (host h1)
 M=500  # events put straight into wt2 (host h2)
 MIF=200
+KIN_SPOOL=${KIN_SPOOL:-true}
 start_mock 4
 
 # Several daemons: `use NAME` switches lib.sh's DPID/PORT/DLOG to NAME's.
@@ -66,6 +82,7 @@ shipper_config() { # NAME
                              "session.timeout.ms": 6000, "heartbeat.interval.ms": 500}}],
   "sinks": [{"type": "file", "path": "$T/$1.ndjson", "compress": "none"}],
   "batch": {"linger": "100ms"},
+  "spool": {"enabled": $KIN_SPOOL},
   "metrics": {"listen": "127.0.0.1:$PORT"}
 }
 EOF
@@ -156,9 +173,20 @@ log "duplicates: $dups (bound $bound = max_in_flight $MIF x ($revokes revocation
 [ "$dups" -le "$bound" ] || fail "$dups duplicates, more than the uncommitted part ($bound)"
 
 # 4. The bad message is counted (by whichever shipper read it), the
-#    group's lag drains to 0, and both shippers are healthy.
-bad_sum() { echo $(($(use a && kin_metric wtexport_kafka_input_bad_messages_total) + $(use b && kin_metric wtexport_kafka_input_bad_messages_total))); }
-wait_for "the bad message to be counted" eval '[ "$(bad_sum)" = 1 ]'
+#    group's lag drains to 0, and both shippers are healthy. Like any
+#    message it may be read again while uncommitted: a rebalance (eager:
+#    every partition is revoked) before the batch after it was acked makes
+#    its next owner, perhaps the same shipper, count it again. So: at
+#    least once, at most once per revocation more.
+bad_of() { # DAEMON
+    use "$1"
+    kin_metric wtexport_kafka_input_bad_messages_total
+}
+bad_sum() { echo $(($(bad_of a) + $(bad_of b))); }
+wait_for "the bad message to be counted" eval '[ "$(bad_sum)" -ge 1 ]'
+bad=$(bad_sum)
+log "bad message counted $bad time(s) (a: $(bad_of a), b: $(bad_of b); $revokes revocations)"
+[ "$bad" -le $((revokes + 1)) ] || fail "bad message counted $bad times, more than once per revocation"
 lag_of() { # DAEMON
     use "$1"
     metric_series wtexport_kafka_input_lag | awk '{ s += $2 } END { print s + 0 }'
@@ -181,7 +209,21 @@ mock_cmd up -1
 WT_WAIT_DEADLINE=$((DEADLINE + 11)) wait_for "shipper b healthy again" healthz_ok
 dlog_has "cluster reachable again after" || fail "shipper b did not log the end of the outage"
 
-# 6. Clean stops (exit 0), committing what is acked.
+# 6. Stateless shippers: no spool, and the key only with Kafka inputs.
+if [ "$KIN_SPOOL" = false ]; then
+    for d in a b; do
+        [ ! -e "$T/$d/spool" ] || fail "shipper $d made a spool ($T/$d/spool) with spool.enabled false"
+        grep -q "no spool (spool.enabled false)" "$T/$d.log" ||
+            fail "shipper $d did not log that it runs without a spool"
+    done
+    sed 's|"inputs": \[|"inputs": [{"path": "/var/log/x/*.log"}, |' "$T/a.json" >"$T/mixed.json"
+    "$WT" check-config -c "$T/mixed.json" >"$T/mixed.out" 2>&1 &&
+        fail "check-config accepted spool.enabled false with a file input"
+    grep -q 'spool.enabled.*inputs\[0\] is "file"' "$T/mixed.out" ||
+        fail "check-config did not say why: $(cat "$T/mixed.out")"
+fi
+
+# 7. Clean stops (exit 0), committing what is acked.
 use a
 stop_daemon
 use b

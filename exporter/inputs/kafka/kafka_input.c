@@ -13,7 +13,8 @@
  * until every sink has finished its events: the pipeline acks its lines
  * once their batch is in the spool (on_ack, with the spool record's token),
  * and the spooler reports when every sink has acked (or dead-lettered)
- * that record (on_delivered). Only then may its partition's offset be
+ * that record (on_delivered); without the spool (spool.enabled false) the
+ * pipeline acks them once every sink has. Only then may its partition's offset be
  * committed, never beyond the highest offset below which every message is
  * acked. Commits go out every
  * commit_interval, at every revocation (synchronously, for the revoked
@@ -73,6 +74,8 @@ struct kafka_in {
     uv_timer_t tick;
     int handles;
     bool stopped, freeing, paused;
+    bool durable; /* through the spool: acked once spooled, then delivered */
+    bool coop;    /* the group's rebalance protocol is COOPERATIVE (last one known) */
 
     struct wt_kin_track tr;
     const rd_kafka_topic_t *last_rkt; /* the slot cache: runs of one partition */
@@ -359,7 +362,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     struct kafka_in *in = opaque;
-    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    /* NULL "on error": librdkafka 2.0.2 returns it for the revocation that
+     * rd_kafka_consumer_close() serves while a rebalance is under way (a
+     * shipper stopped right after another left the group: a SIGSEGV in
+     * strcmp). The protocol cannot change within a run: keep the last one. */
+    const char *proto = rd_kafka_rebalance_protocol(rk);
+    if (proto)
+        in->coop = strcmp(proto, "COOPERATIVE") == 0;
+    bool coop = in->coop;
     wt_metric_add(in->m_rebal, 1);
     char list[WT_KIN_LIST_SHOWN];
     parts_text(parts, list, sizeof(list));
@@ -627,6 +637,9 @@ static int consumer_new(struct kafka_in *in, const struct wt_kin_opts *o, char *
     const char *const defaults[][2] = {
         {"auto.offset.reset", "earliest"},
         {"client.id", "wtexport"},
+        /* librdkafka's default too; said here for chained shippers (a
+         * transactional kafka sink upstream): aborted messages are skipped. */
+        {"isolation.level", "read_committed"},
         {"statistics.interval.ms", stats},
     };
     int rc = wt_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err, errlen);
@@ -730,6 +743,43 @@ static void kin_stop(void *impl)
     pause_all(in); /* acks still come while the pipeline drains: free commits them */
 }
 
+static bool any_assigned(const struct kafka_in *in)
+{
+    for (size_t i = 0; i < in->tr.nparts; i++) {
+        if (in->tr.parts[i].assigned)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Leave the group before rd_kafka_consumer_close(). When close has to
+ * serve a revocation itself because a rebalance is under way (another
+ * shipper just left), librdkafka 2.0.2 can abort in
+ * rd_kafka_cgrp_terminated ("assert: !rd_kafka_assignment_in_progress",
+ * as in librdkafka issue #4792) or block for good in the rd_kafka_assign()
+ * of that revocation. Unsubscribing first has the revocation served here,
+ * by polling, while the group is still up; at most WT_KIN_LEAVE_MS.
+ * Messages still arriving are dropped (stopped: not fed, not committed).
+ */
+static void leave_group(struct kafka_in *in)
+{
+    rd_kafka_resp_err_t e = rd_kafka_unsubscribe(in->rk);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        wt_log_warn(TAG, "%s: unsubscribing at stop: %s", in->name, rd_kafka_err2str(e));
+        return;
+    }
+    uint64_t end = uv_hrtime() / 1000000 + WT_KIN_LEAVE_MS;
+    while (any_assigned(in) && uv_hrtime() / 1000000 < end) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(in->rk, WT_KIN_TICK_MS);
+        if (m)
+            rd_kafka_message_destroy(m);
+    }
+    if (any_assigned(in))
+        wt_log_warn(TAG, "%s: no revocation within %d ms of unsubscribing; closing anyway",
+                    in->name, WT_KIN_LEAVE_MS);
+}
+
 static void kin_free(void *impl)
 {
     struct kafka_in *in = impl;
@@ -737,7 +787,7 @@ static void kin_free(void *impl)
         return;
     if (in->rk) {
         commit(in, NULL, true);
-        /* Leaves the group: the revocation (served here) commits nothing new. */
+        leave_group(in); /* the revocation (served here) commits nothing new */
         rd_kafka_consumer_close(in->rk);
         for (size_t i = 0; i < in->tr.nparts; i++)
             lag_metric(in, &in->tr.parts[i], false);
@@ -776,6 +826,7 @@ static int kin_open(void **impl, const struct wt_input_env *env, size_t i, uint3
     in->loop = env->loop;
     in->p = env->p;
     in->m = env->m;
+    in->durable = wt_pipeline_durable(env->p);
     in->pipefd[0] = in->pipefd[1] = -1;
     in->mode = icfg->format == WT_FORMAT_EVENT ? KIN_EVENTS : KIN_LINES;
     in->max_line = icfg->max_line;
@@ -813,8 +864,10 @@ static int kin_open(void **impl, const struct wt_input_env *env, size_t i, uint3
     uv_poll_start(&in->poll, UV_READABLE, poll_cb);
     uv_timer_start(&in->tick, tick_cb, WT_KIN_TICK_MS, WT_KIN_TICK_MS);
     in->last_commit = uv_now(in->loop);
-    wt_log_info(TAG, "%s: consuming via %s (format %s, max_in_flight %zu)", in->name, o->brokers,
-                wt_format_name(icfg->format), in->tr.cap);
+    wt_log_info(TAG, "%s: consuming via %s (format %s, max_in_flight %zu, %s)", in->name,
+                o->brokers, wt_format_name(icfg->format), in->tr.cap,
+                in->durable ? "commits once the spool delivered"
+                            : "no spool: commits once every sink acked");
     *impl = in;
     return 0;
 fail:
@@ -847,12 +900,19 @@ static void released(struct kafka_in *in)
         resume_all(in);
 }
 
-/* In the spool: acked once every sink has finished that spool record. */
+/*
+ * With the spool: the lines up to offset (a seq) are in the spool, acked
+ * once every sink has finished that spool record (kin_delivered). Without
+ * (spool.enabled false): every sink has acked them already.
+ */
 static void kin_ack(void *impl, uint64_t offset, uint64_t lineno)
 {
     struct kafka_in *in = impl;
     (void)lineno;
-    wt__kin_spooled(&in->tr, offset, wt_pipeline_ckpt_token(in->p));
+    if (in->durable)
+        wt__kin_spooled(&in->tr, offset, wt_pipeline_ckpt_token(in->p));
+    else
+        wt__kin_acked(&in->tr, offset);
     released(in);
 }
 

@@ -108,7 +108,8 @@ static const struct wt_cfg_key kin_key_table[] = {
      .count_off = KINO(nproperties),
      .max = WT_KIN_MAX_PROPERTIES,
      .check_pair = check_consumer_property,
-     .def_doc = "`{\"auto.offset.reset\": \"earliest\"}`",
+     .def_doc = "`{\"auto.offset.reset\": \"earliest\", \"isolation.level\": "
+                "\"read_committed\"}`",
      .want = "librdkafka consumer properties",
      .doc = "librdkafka properties passed through as they are (security.protocol, sasl.*, "
             "ssl.*, session.timeout.ms, partition.assignment.strategy, ...); librdkafka "
@@ -196,4 +197,5 @@ const struct wt_input_type wt_input_kafka_type = {
     .keys = &kin_keys,
     .check = kin_check,
     .ops = &wt__kin_ops,
+    .spool_optional = true, /* Kafka is the buffer: offsets commit after every sink acked */
 };

@@ -32,6 +32,8 @@
 #define WT_KIN_PER_TURN 1024
 /* Safety-net poll period, as the Kafka sink's. */
 #define WT_KIN_TICK_MS 100
+/* At stop: longest wait for the revocation after unsubscribing (kin_free). */
+#define WT_KIN_LEAVE_MS 5000
 /* librdkafka statistics (lag, broker state): every unreachable_timeout / 4
  * within these bounds (statistics.interval.ms in properties overrides). */
 #define WT_KIN_STATS_MIN_MS 1000
