@@ -206,8 +206,8 @@ struct wt_index *wt_index_open(const struct wt_index_opts *o, char *err, size_t 
      * lookup touches a few pages per bucket; with the kernel's read-around
      * each cold page fault would read read_ahead_kb (8 MiB on some disks)
      * around it. */
-    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (o->readonly ? MDB_RDONLY : 0) |
-                     (o->nosync ? MDB_NOSYNC : 0);
+    unsigned flags =
+        MDB_NOTLS | MDB_NORDAHEAD | (o->readonly ? MDB_RDONLY : 0) | (o->nosync ? MDB_NOSYNC : 0);
     rc = mdb_env_open(idx->env, o->path, flags, 0600);
     if (rc) {
         set_err(err, errlen, o->path, rc);
