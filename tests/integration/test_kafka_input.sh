@@ -150,7 +150,10 @@ assert_eq "$M" "$(count_lines "$T/h2.ndjson")" "events of h2 to produce"
 printf 'this is no event\n' >>"$T/h2.ndjson"
 "$KLOAD" produce --bootstrap "$BOOT" --topic wt2 --file "$T/h2.ndjson" >"$T/load.out" ||
     fail "producing to wt2: $(cat "$T/load.out")"
-wait_for "the group to share 6 partitions" parts_are 6
+# A subscription change rebalances the whole group (eager protocol); under
+# load the mock may need several rounds, each bounded by session.timeout.ms
+# (6 s): allow five rounds on top of the usual deadline.
+WT_WAIT_DEADLINE=$((DEADLINE + 30)) wait_for "the group to share 6 partitions" parts_are 6
 
 wait_writer
 secs=$((SECONDS - t0))
@@ -205,9 +208,13 @@ assert_eq 200 "$(healthz_code)" "shipper b /healthz"
 #    the wait is that bound (11 s) on top of the usual deadline.
 mock_cmd down -1
 wait_for "shipper b to report failing" eval '[ "$(healthz_code)" = 503 ]'
+log "shipper b /healthz while down: $(curl -s -m 5 "http://127.0.0.1:$PORT/healthz" | tr '\n' ' ')"
 mock_cmd up -1
 WT_WAIT_DEADLINE=$((DEADLINE + 11)) wait_for "shipper b healthy again" healthz_ok
-dlog_has "cluster reachable again after" || fail "shipper b did not log the end of the outage"
+# The line is written when the outage ends; give it the same bound, so the
+# order of the two observations does not matter.
+WT_WAIT_DEADLINE=$((DEADLINE + 11)) wait_for "shipper b to log the end of the outage" \
+    dlog_has "cluster reachable again after"
 
 # 6. Stateless shippers: no spool, and the key only with Kafka inputs.
 if [ "$KIN_SPOOL" = false ]; then
